@@ -1,0 +1,165 @@
+//! Line diffs between the project's text (base) and a stage's text (proposed).
+//!
+//! A [`LineHunk`] is one contiguous changed region as imara-diff's histogram
+//! algorithm finds it. Its id hashes the file, the lines it removes and adds and
+//! the lines just before it (its anchor), so editing elsewhere in the file does
+//! not change it. [`compose`] builds the text that results from taking the
+//! proposal for some hunks and the base for the rest; approving and rejecting
+//! are both that one function.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use imara_diff::{Algorithm, Diff, InternedInput};
+use sha2::{Digest, Sha256};
+
+/// How many lines before a hunk make its anchor.
+const ANCHOR_LINES: u32 = 3;
+
+/// One changed region: `before` lines of the base become `after` lines of the proposal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineHunk {
+    /// Stable id (`h-…`).
+    pub id: String,
+    /// Line range in the base (0-based, end exclusive).
+    pub before: Range<u32>,
+    /// Line range in the proposal (0-based, end exclusive).
+    pub after: Range<u32>,
+}
+
+/// Splits text into lines that keep their terminators, exactly as the diff sees them.
+pub fn lines(text: &str) -> Vec<&str> {
+    imara_diff::sources::lines(text).collect()
+}
+
+/// The hunks that turn `base` into `proposed`. `key` names the file (session and
+/// path) so equal edits in two files get different ids.
+pub fn diff_lines(key: &str, base: &str, proposed: &str) -> Vec<LineHunk> {
+    let input = InternedInput::new(base, proposed);
+    let mut diff = Diff::compute(Algorithm::Histogram, &input);
+    diff.postprocess_lines(&input);
+    let mut seen: HashMap<[u8; 32], u32> = HashMap::new();
+    diff.hunks()
+        .map(|h| {
+            let anchor_start = h.before.start.saturating_sub(ANCHOR_LINES);
+            let mut hasher = Sha256::new();
+            hasher.update(key.as_bytes());
+            hasher.update([0]);
+            for t in &input.before[anchor_start as usize..h.before.start as usize] {
+                hasher.update(input.interner[*t].as_bytes());
+            }
+            hasher.update([1]);
+            for t in &input.before[h.before.start as usize..h.before.end as usize] {
+                hasher.update(input.interner[*t].as_bytes());
+            }
+            hasher.update([2]);
+            for t in &input.after[h.after.start as usize..h.after.end as usize] {
+                hasher.update(input.interner[*t].as_bytes());
+            }
+            let digest: [u8; 32] = hasher.finalize().into();
+            // The same edit with the same anchor twice in one file: number the repeats.
+            let n = seen.entry(digest).or_insert(0);
+            *n += 1;
+            let id = hunk_id(&digest, *n);
+            LineHunk {
+                id,
+                before: h.before,
+                after: h.after,
+            }
+        })
+        .collect()
+}
+
+fn hunk_id(digest: &[u8; 32], occurrence: u32) -> String {
+    let mut id = String::with_capacity(19);
+    id.push_str("h-");
+    for b in &digest[..8] {
+        id.push_str(&format!("{b:02x}"));
+    }
+    if occurrence > 1 {
+        id.push_str(&format!("-{occurrence}"));
+    }
+    id
+}
+
+/// The text made of the proposal's lines for the hunks in `take` and the base's
+/// lines everywhere else. `take` = every hunk gives `proposed`; none gives `base`.
+pub fn compose(base: &str, proposed: &str, hunks: &[LineHunk], take: &HashSet<&str>) -> String {
+    let base_lines = lines(base);
+    let new_lines = lines(proposed);
+    let mut out = String::with_capacity(base.len().max(proposed.len()));
+    let mut pos = 0usize;
+    for h in hunks {
+        for l in &base_lines[pos..h.before.start as usize] {
+            out.push_str(l);
+        }
+        if take.contains(h.id.as_str()) {
+            for l in &new_lines[h.after.start as usize..h.after.end as usize] {
+                out.push_str(l);
+            }
+        } else {
+            for l in &base_lines[h.before.start as usize..h.before.end as usize] {
+                out.push_str(l);
+            }
+        }
+        pos = h.before.end as usize;
+    }
+    for l in &base_lines[pos..] {
+        out.push_str(l);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(h: &[LineHunk]) -> HashSet<&str> {
+        h.iter().map(|h| h.id.as_str()).collect()
+    }
+
+    #[test]
+    fn accept_all_and_reject_all() {
+        let base = "a\nb\nc\nd\ne\nf\ng\nh\n";
+        let new = "a\nB\nc\nd\ne\nf\nG\nh\n";
+        let hunks = diff_lines("k", base, new);
+        assert_eq!(hunks.len(), 2);
+        assert_eq!(compose(base, new, &hunks, &all(&hunks)), new);
+        assert_eq!(compose(base, new, &hunks, &HashSet::new()), base);
+        let first: HashSet<&str> = [hunks[0].id.as_str()].into();
+        assert_eq!(compose(base, new, &hunks, &first), "a\nB\nc\nd\ne\nf\ng\nh\n");
+    }
+
+    #[test]
+    fn ids_survive_edits_elsewhere() {
+        let base = "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n";
+        let v1 = "one\ntwo\nTHREE\nfour\nfive\nsix\nseven\neight\nnine\n";
+        let v2 = "one\ntwo\nTHREE\nfour\nfive\nsix\nseven\neight\nNINE\n";
+        let h1 = diff_lines("k", base, v1);
+        let h2 = diff_lines("k", base, v2);
+        assert_eq!(h1.len(), 1);
+        assert_eq!(h2.len(), 2);
+        assert_eq!(h1[0].id, h2[0].id);
+        assert_ne!(h2[0].id, h2[1].id);
+        assert_ne!(diff_lines("other", base, v1)[0].id, h1[0].id);
+    }
+
+    #[test]
+    fn keeps_crlf_and_missing_final_newline() {
+        let base = "a\r\nb\r\nc";
+        let new = "a\r\nB\r\nc";
+        let hunks = diff_lines("k", base, new);
+        assert_eq!(compose(base, new, &hunks, &all(&hunks)), new);
+        assert_eq!(compose(base, new, &hunks, &HashSet::new()), base);
+    }
+
+    #[test]
+    fn repeated_identical_edits_get_distinct_ids() {
+        let base = "x\nx\nx\nx\nx\nx\nx\nx\nx\nx\n";
+        let new = "x\nx\nx\nx\ny\nx\nx\nx\nx\ny\nx\n";
+        let hunks = diff_lines("k", base, new);
+        let ids: HashSet<&str> = all(&hunks);
+        assert_eq!(ids.len(), hunks.len());
+        assert_eq!(compose(base, new, &hunks, &ids), new);
+    }
+}

@@ -1,0 +1,883 @@
+//! The engine actor: one task owns every session, the review queue and the
+//! journal. Callers send a [`Request`] with a reply channel; everything else
+//! (watcher batches, terminal output, exits) arrives as messages too, so the
+//! state needs no lock and every event goes out in the order things happened.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use airlock_protocol::{
+    Change, DecisionOutcome, Event, IpcError, Request, Response, SessionInfo, SessionMode,
+    SessionState, StartSessionParams, StatusInfo,
+};
+use base64::Engine as _;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::error::{EngineError, Result};
+use crate::fsx::{self, FileState};
+use crate::home::{self, ProjectHome};
+use crate::journal::{Journal, LandedFile};
+use crate::pty::{self, PtyProcess, SpawnSpec};
+use crate::review::{self, Proposal};
+use crate::scrollback::Scrollback;
+use crate::stage::{self, IgnoreFilter};
+use crate::watch::{self, TreeWatcher};
+
+/// How often a session's output goes out at most.
+const FRAME: Duration = Duration::from_millis(16);
+/// Scrollback kept per session.
+const SCROLLBACK_BYTES: usize = 8 * 1024 * 1024;
+
+/// How to open an engine.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The project folder.
+    pub project: PathBuf,
+    /// `$AIRLOCK_HOME`; [`home::airlock_home`] when `None`.
+    pub home: Option<PathBuf>,
+    /// The command for a session started without one; `$SHELL` when `None`.
+    pub default_shell: Option<String>,
+}
+
+impl EngineConfig {
+    /// The defaults for `project`.
+    pub fn new(project: impl Into<PathBuf>) -> Self {
+        Self {
+            project: project.into(),
+            home: None,
+            default_shell: None,
+        }
+    }
+}
+
+enum Msg {
+    Call(Request, oneshot::Sender<std::result::Result<Response, IpcError>>),
+    StageBatch {
+        session: String,
+        paths: BTreeSet<PathBuf>,
+    },
+    Output {
+        session: String,
+        bytes: Vec<u8>,
+    },
+    Exited {
+        session: String,
+        code: Option<i32>,
+    },
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// A handle to a running engine; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    tx: mpsc::UnboundedSender<Msg>,
+    events: broadcast::Sender<Event>,
+    project: PathBuf,
+    home: ProjectHome,
+    token: String,
+}
+
+impl Engine {
+    /// Opens the engine for a project: creates its state folder, opens the
+    /// journal, brings back earlier sessions (exited, with their stages and
+    /// pending changes) and starts the actor.
+    pub async fn open(config: EngineConfig) -> Result<Engine> {
+        let project = home::canonical_project(&config.project)?;
+        let root = config.home.clone().unwrap_or_else(home::airlock_home);
+        std::fs::create_dir_all(&root)
+            .map_err(|e| EngineError::io(format!("create {}", root.display()), e))?;
+        let root = std::fs::canonicalize(&root)
+            .map_err(|e| EngineError::io(format!("resolve {}", root.display()), e))?;
+        let ph = ProjectHome::new(&root, &project);
+        ph.create()?;
+        let journal = Journal::open(&ph.journal())?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (events, _) = broadcast::channel(4096);
+        let token = home::random_token();
+        let default_shell = config
+            .default_shell
+            .or_else(|| std::env::var("SHELL").ok().filter(|s| !s.is_empty()))
+            .unwrap_or_else(|| "/bin/sh".to_string());
+        let mut actor = Actor {
+            project: project.clone(),
+            home: ph.clone(),
+            journal,
+            sessions: BTreeMap::new(),
+            events: events.clone(),
+            tx: tx.clone(),
+            default_shell,
+        };
+        actor.restore();
+        tokio::spawn(actor.run(rx));
+        Ok(Engine {
+            tx,
+            events,
+            project,
+            home: ph,
+            token,
+        })
+    }
+
+    /// Performs one operation.
+    pub async fn call(&self, request: Request) -> std::result::Result<Response, IpcError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Msg::Call(request, reply))
+            .map_err(|_| IpcError::from(EngineError::Stopped))?;
+        rx.await.map_err(|_| IpcError::from(EngineError::Stopped))?
+    }
+
+    /// Every event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// The project's canonical path.
+    pub fn project(&self) -> &Path {
+        &self.project
+    }
+
+    /// The project's state folder.
+    pub fn project_home(&self) -> &ProjectHome {
+        &self.home
+    }
+
+    /// The token that admits a front end (CLI, browser) to this engine.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Stops every session's process and the actor.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Msg::Shutdown(tx)).is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+struct Session {
+    info: SessionInfo,
+    stage: PathBuf,
+    process: Option<PtyProcess>,
+    _watcher: Option<TreeWatcher>,
+    filter: IgnoreFilter,
+    changes: BTreeMap<String, Proposal>,
+    scrollback: Scrollback,
+}
+
+impl Session {
+    fn counts(&mut self) {
+        self.info.pending_changes = self.changes.len() as u32;
+        self.info.pending_hunks = self
+            .changes
+            .values()
+            .map(|p| p.change.hunks.len() as u32)
+            .sum();
+    }
+}
+
+struct Actor {
+    project: PathBuf,
+    home: ProjectHome,
+    journal: Journal,
+    sessions: BTreeMap<String, Session>,
+    events: broadcast::Sender<Event>,
+    tx: mpsc::UnboundedSender<Msg>,
+    default_shell: String,
+}
+
+impl Actor {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
+        while let Some(msg) = rx.recv().await {
+            match msg {
+                Msg::Call(request, reply) => {
+                    let result = self.handle(request).await.map_err(IpcError::from);
+                    let _ = reply.send(result);
+                }
+                Msg::StageBatch { session, paths } => self.stage_batch(&session, paths),
+                Msg::Output { session, bytes } => self.output(&session, bytes),
+                Msg::Exited { session, code } => self.exited(&session, code),
+                Msg::Shutdown(done) => {
+                    for s in self.sessions.values_mut() {
+                        if let Some(mut p) = s.process.take() {
+                            p.stop();
+                        }
+                    }
+                    let _ = done.send(());
+                    return;
+                }
+            }
+        }
+    }
+
+    fn emit(&self, event: Event) {
+        // No subscriber is fine: the journal and the disk hold the state.
+        let _ = self.events.send(event);
+    }
+
+    fn problem(&self, session: Option<&str>, message: String) {
+        self.emit(Event::Problem {
+            session: session.map(str::to_string),
+            message,
+        });
+    }
+
+    /// Brings back the journal's sessions: exited, with their pending changes.
+    fn restore(&mut self) {
+        let sessions = match self.journal.sessions() {
+            Ok(s) => s,
+            Err(e) => {
+                self.problem(None, format!("could not read the journal: {e}"));
+                return;
+            }
+        };
+        for info in sessions {
+            let stage = PathBuf::from(&info.cwd);
+            let id = info.id.clone();
+            let running_before = info.exit_code.is_none();
+            let watcher = if stage.is_dir() {
+                self.watch_stage(&id, &stage).ok()
+            } else {
+                None
+            };
+            let filter = IgnoreFilter::new(&stage, Some(&self.project.join(".git/info/exclude")));
+            let mut scrollback = Scrollback::new(SCROLLBACK_BYTES);
+            if running_before {
+                scrollback.push(b"\r\n[Airlock restarted; this session's process ended with it]\r\n");
+            }
+            self.sessions.insert(
+                id.clone(),
+                Session {
+                    info,
+                    stage: stage.clone(),
+                    process: None,
+                    _watcher: watcher,
+                    filter,
+                    changes: BTreeMap::new(),
+                    scrollback,
+                },
+            );
+            if running_before {
+                let _ = self.journal.session_exited(&id, None);
+            }
+            if stage.is_dir() {
+                self.rescan(&id);
+            }
+        }
+    }
+
+    fn watch_stage(&self, session: &str, stage: &Path) -> Result<TreeWatcher> {
+        let tx = self.tx.clone();
+        let id = session.to_string();
+        watch::watch_tree(
+            stage,
+            |p| p.components().any(|c| c.as_os_str() == ".git"),
+            move |paths| {
+                let _ = tx.send(Msg::StageBatch {
+                    session: id.clone(),
+                    paths,
+                });
+            },
+        )
+    }
+
+    async fn handle(&mut self, request: Request) -> Result<Response> {
+        match request {
+            Request::Status => Ok(Response::Status(self.status())),
+            Request::StartSession(params) => self.start_session(params).await,
+            Request::StopSession { session } => {
+                let s = self.session_mut(&session)?;
+                if let Some(p) = s.process.as_mut() {
+                    p.stop();
+                }
+                Ok(Response::Done)
+            }
+            Request::WriteInput { session, data } => {
+                let s = self.session_mut(&session)?;
+                match &s.process {
+                    Some(p) => p.write(data.into_bytes())?,
+                    None => {
+                        return Err(EngineError::BadRequest(format!(
+                            "session {session} has exited; start a new session to type into"
+                        )))
+                    }
+                }
+                Ok(Response::Done)
+            }
+            Request::ResizeSession {
+                session,
+                cols,
+                rows,
+            } => {
+                let s = self.session_mut(&session)?;
+                if let Some(p) = &s.process {
+                    p.resize(cols, rows)?;
+                }
+                Ok(Response::Done)
+            }
+            Request::ReadScrollback { session } => {
+                let s = self.session_mut(&session)?;
+                let (bytes, end) = s.scrollback.snapshot();
+                Ok(Response::Scrollback {
+                    data: base64::engine::general_purpose::STANDARD.encode(bytes),
+                    end,
+                })
+            }
+            Request::ListChanges { session } => {
+                if let Some(id) = &session {
+                    self.session_mut(id)?;
+                }
+                let changes: Vec<Change> = self
+                    .sessions
+                    .values()
+                    .filter(|s| session.as_ref().is_none_or(|id| *id == s.info.id))
+                    .flat_map(|s| s.changes.values().map(|p| p.change.clone()))
+                    .collect();
+                Ok(Response::Changes { changes })
+            }
+            Request::GetDiff { change } => {
+                let (session, rel) = self.find_change(&change)?;
+                self.refresh(&session, &rel);
+                let proposal = self
+                    .sessions
+                    .get(&session)
+                    .and_then(|s| s.changes.get(&rel))
+                    .cloned()
+                    .ok_or_else(|| EngineError::UnknownId {
+                        what: "change",
+                        id: change.clone(),
+                    })?;
+                let diff = tokio::task::spawn_blocking(move || proposal.render())
+                    .await
+                    .map_err(|e| EngineError::BadRequest(format!("diff failed: {e}")))?;
+                Ok(Response::Diff(diff))
+            }
+            Request::Approve { ids } => self.decide(&ids, true, None),
+            Request::Reject { ids, reason } => self.decide(&ids, false, reason.as_deref()),
+            Request::ApproveAll { session } => {
+                let ids = self.all_change_ids(session.as_deref())?;
+                self.decide(&ids, true, None)
+            }
+            Request::RejectAll { session, reason } => {
+                let ids = self.all_change_ids(session.as_deref())?;
+                self.decide(&ids, false, reason.as_deref())
+            }
+            Request::GetThemeCss => {
+                let (light, dark, auto) = crate::highlight::theme_css();
+                Ok(Response::ThemeCss { light, dark, auto })
+            }
+        }
+    }
+
+    fn status(&self) -> StatusInfo {
+        let sessions: Vec<SessionInfo> = self.sessions.values().map(|s| s.info.clone()).collect();
+        let mut sessions = sessions;
+        sessions.sort_by_key(|s| s.created_at);
+        StatusInfo {
+            project: self.project.display().to_string(),
+            pid: std::process::id(),
+            pending_changes: sessions.iter().map(|s| s.pending_changes).sum(),
+            pending_hunks: sessions.iter().map(|s| s.pending_hunks).sum(),
+            sessions,
+        }
+    }
+
+    fn session_mut(&mut self, id: &str) -> Result<&mut Session> {
+        self.sessions.get_mut(id).ok_or_else(|| EngineError::UnknownId {
+            what: "session",
+            id: id.to_string(),
+        })
+    }
+
+    async fn start_session(&mut self, params: StartSessionParams) -> Result<Response> {
+        let command = params
+            .command
+            .filter(|c| !c.is_empty() && !c[0].is_empty())
+            .unwrap_or_else(|| vec![self.default_shell.clone()]);
+        if params.mode == Some(SessionMode::Gated) {
+            return Err(EngineError::BadRequest(format!(
+                "`{}` has no gate Airlock can hold, so it can only run staged; start it in staged mode",
+                command[0]
+            )));
+        }
+        // Refuse before making a stage for a command that cannot start.
+        if pty::resolve_program(&command[0]).is_none() {
+            return Err(EngineError::Spawn {
+                command: command.join(" "),
+                reason: format!(
+                    "`{}` was not found on PATH; install it or give its full path",
+                    command[0]
+                ),
+            });
+        }
+        let id = format!("s-{}", &home::random_token()[..10]);
+        let stage = self.home.stages().join(&id);
+        let (project, stage_for_task) = (self.project.clone(), stage.clone());
+        tokio::task::spawn_blocking(move || stage::create(&project, &stage_for_task))
+            .await
+            .map_err(|e| EngineError::BadRequest(format!("stage creation failed: {e}")))??;
+        let name = params.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| {
+            Path::new(&command[0])
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| command[0].clone())
+        });
+        let info = SessionInfo {
+            id: id.clone(),
+            name,
+            command: command.clone(),
+            mode: SessionMode::Staged,
+            state: SessionState::Running,
+            exit_code: None,
+            cwd: stage.display().to_string(),
+            created_at: home::now_ms(),
+            pending_changes: 0,
+            pending_hunks: 0,
+        };
+        let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(64);
+        let (exit_tx, exit_rx) = oneshot::channel::<Option<i32>>();
+        let spec = SpawnSpec {
+            command,
+            cwd: stage.clone(),
+            env: vec![
+                ("AIRLOCK_SESSION".into(), id.clone()),
+                ("AIRLOCK_PROJECT".into(), self.project.display().to_string()),
+                ("AIRLOCK_SOCKET".into(), self.home.socket().display().to_string()),
+            ],
+            cols: params.cols.unwrap_or(80),
+            rows: params.rows.unwrap_or(24),
+        };
+        let process = match pty::spawn(spec, out_tx, move |code| {
+            let _ = exit_tx.send(code);
+        }) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = stage::remove(&self.project, &stage);
+                return Err(e);
+            }
+        };
+        self.spawn_coalescer(id.clone(), out_rx, exit_rx);
+        let watcher = match self.watch_stage(&id, &stage) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                self.problem(Some(&id), format!("cannot watch the stage: {e}"));
+                None
+            }
+        };
+        let filter = IgnoreFilter::new(&stage, Some(&self.project.join(".git/info/exclude")));
+        self.journal.insert_session(&info)?;
+        self.sessions.insert(
+            id.clone(),
+            Session {
+                info: info.clone(),
+                stage,
+                process: Some(process),
+                _watcher: watcher,
+                filter,
+                changes: BTreeMap::new(),
+                scrollback: Scrollback::new(SCROLLBACK_BYTES),
+            },
+        );
+        self.emit(Event::SessionStarted {
+            session: info.clone(),
+        });
+        Ok(Response::Session(info))
+    }
+
+    /// Merges a session's output into frames of at most one per [`FRAME`],
+    /// then reports the exit once the output has drained.
+    fn spawn_coalescer(
+        &self,
+        session: String,
+        mut rx: mpsc::Receiver<Vec<u8>>,
+        mut exit_rx: oneshot::Receiver<Option<i32>>,
+    ) {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let mut last = tokio::time::Instant::now() - FRAME;
+            let mut exit: Option<Option<i32>> = None;
+            loop {
+                let first = if exit.is_some() {
+                    // The process is gone; whatever is still queued drains, then stop.
+                    match tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+                        Ok(Some(b)) => b,
+                        _ => break,
+                    }
+                } else {
+                    tokio::select! {
+                        b = rx.recv() => match b {
+                            Some(b) => b,
+                            None => {
+                                exit = Some((&mut exit_rx).await.unwrap_or(None));
+                                break;
+                            }
+                        },
+                        code = &mut exit_rx => {
+                            exit = Some(code.unwrap_or(None));
+                            continue;
+                        }
+                    }
+                };
+                let mut buf = first;
+                let due = last + FRAME;
+                while tokio::time::Instant::now() < due && buf.len() < (1 << 20) {
+                    tokio::select! {
+                        b = rx.recv() => match b {
+                            Some(b) => buf.extend_from_slice(&b),
+                            None => break,
+                        },
+                        _ = tokio::time::sleep_until(due) => break,
+                    }
+                }
+                while buf.len() < (1 << 20) {
+                    match rx.try_recv() {
+                        Ok(b) => buf.extend_from_slice(&b),
+                        Err(_) => break,
+                    }
+                }
+                last = tokio::time::Instant::now();
+                if tx
+                    .send(Msg::Output {
+                        session: session.clone(),
+                        bytes: buf,
+                    })
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            let code = match exit {
+                Some(code) => code,
+                None => exit_rx.await.unwrap_or(None),
+            };
+            let _ = tx.send(Msg::Exited { session, code });
+        });
+    }
+
+    fn output(&mut self, session: &str, bytes: Vec<u8>) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        let offset = s.scrollback.push(&bytes);
+        self.emit(Event::Output {
+            session: session.to_string(),
+            data: base64::engine::general_purpose::STANDARD.encode(&bytes),
+            offset,
+        });
+    }
+
+    fn exited(&mut self, session: &str, code: Option<i32>) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        s.process = None;
+        s.info.state = SessionState::Exited;
+        s.info.exit_code = code;
+        let info = s.info.clone();
+        if let Err(e) = self.journal.session_exited(session, code) {
+            self.problem(Some(session), format!("journal: {e}"));
+        }
+        self.emit(Event::SessionExited {
+            session: session.to_string(),
+            exit_code: code,
+        });
+        self.emit(Event::SessionUpdated { session: info });
+    }
+
+    /// Turns a watcher batch into the set of relative paths to look at again.
+    fn stage_batch(&mut self, session: &str, paths: BTreeSet<PathBuf>) {
+        let Some(s) = self.sessions.get(session) else {
+            return;
+        };
+        if !s.stage.is_dir() {
+            self.problem(
+                Some(session),
+                EngineError::StageGone(session.to_string()).to_string(),
+            );
+            return;
+        }
+        if paths.contains(&s.stage) {
+            self.rescan(session);
+            return;
+        }
+        if paths.iter().any(|p| p.file_name().is_some_and(|n| n == ".gitignore")) {
+            let filter = IgnoreFilter::new(&s.stage, Some(&self.project.join(".git/info/exclude")));
+            if let Some(s) = self.sessions.get_mut(session) {
+                s.filter = filter;
+            }
+        }
+        let Some(s) = self.sessions.get(session) else {
+            return;
+        };
+        let mut rels = BTreeSet::new();
+        for abs in &paths {
+            let Some(rel) = fsx::rel_path(&s.stage, abs) else {
+                continue;
+            };
+            let is_dir = std::fs::symlink_metadata(abs).is_ok_and(|m| m.is_dir());
+            if s.filter.is_ignored(abs, is_dir) {
+                continue;
+            }
+            if is_dir {
+                // A folder appeared (or moved in): everything below it.
+                for f in stage::walk_files(abs) {
+                    rels.insert(format!("{rel}/{f}"));
+                }
+                continue;
+            }
+            let project_dir = self.project.join(&rel);
+            if !abs.exists() && project_dir.is_dir() {
+                // A folder vanished: every project file below it is a deletion.
+                for f in stage::walk_files(&project_dir) {
+                    rels.insert(format!("{rel}/{f}"));
+                }
+            }
+            // Changes already known below a vanished folder.
+            let prefix = format!("{rel}/");
+            rels.extend(s.changes.keys().filter(|k| k.starts_with(&prefix)).cloned());
+            rels.insert(rel);
+        }
+        for rel in rels {
+            self.refresh(session, &rel);
+        }
+        self.session_updated(session);
+    }
+
+    /// Compares the whole stage with the project again.
+    fn rescan(&mut self, session: &str) {
+        let Some(s) = self.sessions.get(session) else {
+            return;
+        };
+        let mut rels: BTreeSet<String> = stage::walk_files(&self.project).into_iter().collect();
+        rels.extend(stage::walk_files(&s.stage));
+        rels.extend(s.changes.keys().cloned());
+        for rel in rels {
+            self.refresh(session, &rel);
+        }
+        self.session_updated(session);
+    }
+
+    /// Recomputes one path of one session and announces what changed.
+    fn refresh(&mut self, session: &str, rel: &str) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        let computed = review::compute(session, &self.project, &s.stage, rel);
+        let event = match computed {
+            Ok(Some(p)) => {
+                let same = s.changes.get(rel).is_some_and(|old| old.change == p.change);
+                let change = p.change.clone();
+                s.changes.insert(rel.to_string(), p);
+                (!same).then_some(Event::ChangeProposed { change })
+            }
+            Ok(None) => s.changes.remove(rel).map(|old| Event::ChangeRemoved {
+                change: old.change.id,
+                session: session.to_string(),
+                path: rel.to_string(),
+            }),
+            Err(e @ EngineError::OutsideProject(_)) => {
+                Some(Event::Problem {
+                    session: Some(session.to_string()),
+                    message: format!("held: {e}"),
+                })
+            }
+            Err(e) => Some(Event::Problem {
+                session: Some(session.to_string()),
+                message: format!("cannot compare {rel}: {e}"),
+            }),
+        };
+        if let Some(ev) = event {
+            self.emit(ev);
+        }
+    }
+
+    fn session_updated(&mut self, session: &str) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        let before = (s.info.pending_changes, s.info.pending_hunks);
+        s.counts();
+        if before != (s.info.pending_changes, s.info.pending_hunks) {
+            let info = s.info.clone();
+            self.emit(Event::SessionUpdated { session: info });
+        }
+    }
+
+    fn find_change(&self, id: &str) -> Result<(String, String)> {
+        for s in self.sessions.values() {
+            for (rel, p) in &s.changes {
+                if p.change.id == id {
+                    return Ok((s.info.id.clone(), rel.clone()));
+                }
+            }
+        }
+        Err(EngineError::UnknownId {
+            what: "change",
+            id: id.to_string(),
+        })
+    }
+
+    fn all_change_ids(&mut self, session: Option<&str>) -> Result<Vec<String>> {
+        if let Some(id) = session {
+            self.session_mut(id)?;
+        }
+        Ok(self
+            .sessions
+            .values()
+            .filter(|s| session.is_none_or(|id| id == s.info.id))
+            .flat_map(|s| s.changes.values().map(|p| p.change.id.clone()))
+            .collect())
+    }
+
+    /// Approves or rejects hunk and change ids. Every id is checked against
+    /// the files as they are now before anything is written, so a decision
+    /// either applies to exactly what was shown or fails with nothing done.
+    fn decide(&mut self, ids: &[String], approve: bool, reason: Option<&str>) -> Result<Response> {
+        if ids.is_empty() {
+            return Ok(Response::Decided(DecisionOutcome {
+                paths: Vec::new(),
+                hunks: 0,
+                landing: None,
+            }));
+        }
+        // (session, path) -> hunk ids chosen (empty = the whole change).
+        let mut groups: BTreeMap<(String, String), Option<HashSet<String>>> = BTreeMap::new();
+        for id in ids {
+            let found = self.sessions.values().find_map(|s| {
+                s.changes.iter().find_map(|(rel, p)| {
+                    if p.change.id == *id {
+                        Some((s.info.id.clone(), rel.clone(), None))
+                    } else if p.has_hunk(id) {
+                        Some((s.info.id.clone(), rel.clone(), Some(id.clone())))
+                    } else {
+                        None
+                    }
+                })
+            });
+            let Some((session, rel, hunk)) = found else {
+                let what = if id.starts_with("h-") { "hunk" } else { "change" };
+                return Err(EngineError::UnknownId {
+                    what,
+                    id: id.clone(),
+                });
+            };
+            let entry = groups.entry((session, rel)).or_insert_with(|| Some(HashSet::new()));
+            match (entry.as_mut(), hunk) {
+                (Some(set), Some(h)) => {
+                    set.insert(h);
+                }
+                (_, None) => *entry = None,
+                (None, Some(_)) => {}
+            }
+        }
+        // Fresh proposals from disk; refuse if a chosen hunk no longer exists.
+        let mut plans: Vec<(String, Proposal, HashSet<String>)> = Vec::new();
+        for ((session, rel), chosen) in groups {
+            let stage = self.session_mut(&session)?.stage.clone();
+            if !stage.is_dir() {
+                return Err(EngineError::StageGone(session));
+            }
+            let fresh = review::compute(&session, &self.project, &stage, &rel)?;
+            let Some(p) = fresh else {
+                continue; // Already equal: nothing to decide.
+            };
+            let take: HashSet<String> = match chosen {
+                None => p.change.hunks.iter().map(|h| h.id.clone()).collect(),
+                Some(set) => {
+                    if let Some(stale) = set.iter().find(|h| !p.has_hunk(h)) {
+                        return Err(EngineError::BadRequest(format!(
+                            "hunk {stale} in {rel} changed since it was shown; look at the diff again"
+                        )));
+                    }
+                    set
+                }
+            };
+            plans.push((session, p, take));
+        }
+        let mut outcome = DecisionOutcome {
+            paths: Vec::new(),
+            hunks: 0,
+            landing: None,
+        };
+        let mut landed: BTreeMap<String, Vec<LandedFile>> = BTreeMap::new();
+        let mut touched: Vec<(String, String)> = Vec::new();
+        for (session, p, take) in &plans {
+            let take_refs: HashSet<&str> = take.iter().map(String::as_str).collect();
+            let stage = self.session_mut(session)?.stage.clone();
+            if approve {
+                if let Some(file) = p.approve(&self.project, &take_refs)? {
+                    landed.entry(session.clone()).or_default().push(file);
+                }
+            } else {
+                p.reject(&stage, &take_refs)?;
+            }
+            for h in take {
+                self.journal.record_decision(
+                    session,
+                    h,
+                    &p.change.path,
+                    if approve { "approve" } else { "reject" },
+                    reason,
+                )?;
+            }
+            outcome.hunks += take.len() as u32;
+            outcome.paths.push(p.change.path.clone());
+            touched.push((session.clone(), p.change.path.clone()));
+        }
+        for (session, files) in landed {
+            let landing = self.journal.record_landing(&session, &files)?;
+            outcome.landing = Some(landing);
+            self.forward_landing(&session, &files);
+            self.emit(Event::Landed {
+                landing,
+                session: session.clone(),
+                paths: files.iter().map(|f| f.path.clone()).collect(),
+            });
+        }
+        let sessions: BTreeSet<String> = touched.iter().map(|(s, _)| s.clone()).collect();
+        for (session, rel) in touched {
+            self.refresh(&session, &rel);
+        }
+        for s in sessions {
+            self.session_updated(&s);
+        }
+        Ok(Response::Decided(outcome))
+    }
+
+    /// Another session's stage that still had the old project text of a
+    /// landed file gets the new text, so every agent works on what is in the
+    /// project now.
+    fn forward_landing(&mut self, from: &str, files: &[LandedFile]) {
+        let others: Vec<(String, PathBuf)> = self
+            .sessions
+            .values()
+            .filter(|s| s.info.id != from && s.stage.is_dir())
+            .map(|s| (s.info.id.clone(), s.stage.clone()))
+            .collect();
+        for (id, stage) in others {
+            for f in files {
+                let Ok(target) = fsx::safe_join(&stage, &f.path) else {
+                    continue;
+                };
+                let Ok(current) = FileState::read(&target) else {
+                    continue;
+                };
+                if current.bytes() != f.before.as_deref() {
+                    continue; // That agent changed it too: its change stays pending.
+                }
+                let next = match (&f.after, f.after_mode) {
+                    (Some(bytes), Some(mode)) => FileState::File {
+                        bytes: bytes.clone(),
+                        mode,
+                    },
+                    _ => FileState::Missing,
+                };
+                if let Err(e) = fsx::mirror(&next, &stage, &target) {
+                    self.problem(Some(&id), format!("could not forward {}: {e}", f.path));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! File operations that landing and staging rely on: reading a file's state,
+//! atomic writes that keep the mode, and joins that never leave a root.
+
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{EngineError, IoContext, Result};
+
+/// What is at a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileState {
+    /// Nothing.
+    Missing,
+    /// A regular file.
+    File {
+        /// Its bytes.
+        bytes: Vec<u8>,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// A folder, a symlink or something else that is not a regular file.
+    Other,
+}
+
+impl FileState {
+    /// Reads what is at `path`, not following a final symlink.
+    pub fn read(path: &Path) -> Result<Self> {
+        let meta = match std::fs::symlink_metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileState::Missing),
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(FileState::Missing),
+            Err(e) => return Err(EngineError::io(format!("stat {}", path.display()), e)),
+        };
+        if !meta.file_type().is_file() {
+            return Ok(FileState::Other);
+        }
+        match std::fs::read(path) {
+            Ok(bytes) => Ok(FileState::File {
+                bytes,
+                mode: meta.mode() & 0o7777,
+            }),
+            // Deleted between stat and read: the agent is still writing.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileState::Missing),
+            Err(e) => Err(EngineError::io(format!("read {}", path.display()), e)),
+        }
+    }
+
+    /// The bytes, if a regular file.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            FileState::File { bytes, .. } => Some(bytes),
+            _ => None,
+        }
+    }
+
+    /// The mode, if a regular file.
+    pub fn mode(&self) -> Option<u32> {
+        match self {
+            FileState::File { mode, .. } => Some(*mode),
+            _ => None,
+        }
+    }
+}
+
+/// Joins a `/`-separated relative path onto `root`, refusing absolute paths,
+/// `..`, and any existing ancestor below `root` that is a symlink (which could
+/// point anywhere).
+pub fn safe_join(root: &Path, rel: &str) -> Result<PathBuf> {
+    let rel_path = Path::new(rel);
+    if rel.is_empty() {
+        return Err(EngineError::OutsideProject(rel.to_string()));
+    }
+    let mut out = root.to_path_buf();
+    for c in rel_path.components() {
+        match c {
+            Component::Normal(part) => {
+                out.push(part);
+            }
+            _ => return Err(EngineError::OutsideProject(rel.to_string())),
+        }
+    }
+    // Every ancestor between root and the file must be a real folder.
+    let mut cur = out.parent();
+    while let Some(dir) = cur {
+        if dir == root || !dir.starts_with(root) {
+            break;
+        }
+        if let Ok(meta) = std::fs::symlink_metadata(dir) {
+            if meta.file_type().is_symlink() {
+                return Err(EngineError::OutsideProject(rel.to_string()));
+            }
+        }
+        cur = dir.parent();
+    }
+    if let Ok(meta) = std::fs::symlink_metadata(&out) {
+        if meta.file_type().is_symlink() {
+            return Err(EngineError::OutsideProject(rel.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `bytes` to `path` atomically: a temp file beside it, fsync, chmod,
+/// rename over, fsync the folder. Creates missing parent folders.
+pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| EngineError::BadRequest(format!("no folder for {}", path.display())))?;
+    std::fs::create_dir_all(dir).context(|| format!("create {}", dir.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.airlock-{}", crate::home::random_token().get(..12).unwrap_or("tmp")));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp).context(|| format!("create {}", tmp.display()))?;
+        f.write_all(bytes).context(|| format!("write {}", tmp.display()))?;
+        f.set_permissions(std::fs::Permissions::from_mode(mode))
+            .context(|| format!("chmod {}", tmp.display()))?;
+        f.sync_all().context(|| format!("fsync {}", tmp.display()))?;
+        std::fs::rename(&tmp, path).context(|| format!("rename onto {}", path.display()))?;
+        if let Ok(d) = std::fs::File::open(dir) {
+            // A folder fsync can fail on some file systems; the rename is done either way.
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Removes a file (missing is fine) and then any folders it leaves empty, up to `root`.
+pub fn remove_file(root: &Path, path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(EngineError::io(format!("remove {}", path.display()), e)),
+    }
+    let mut cur = path.parent();
+    while let Some(dir) = cur {
+        if dir == root || !dir.starts_with(root) {
+            break;
+        }
+        if std::fs::remove_dir(dir).is_err() {
+            break;
+        }
+        cur = dir.parent();
+    }
+    Ok(())
+}
+
+/// Makes `dst` hold what `src` holds (a file, or nothing).
+pub fn mirror(src: &FileState, dst_root: &Path, dst: &Path) -> Result<()> {
+    match src {
+        FileState::File { bytes, mode } => atomic_write(dst, bytes, *mode),
+        FileState::Missing => remove_file(dst_root, dst),
+        FileState::Other => Err(EngineError::BadRequest(format!(
+            "{} is not a regular file",
+            dst.display()
+        ))),
+    }
+}
+
+/// `path` relative to `root` with `/` separators, if it is below it.
+pub fn rel_path(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let mut parts = Vec::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_str()?.to_string()),
+            _ => return None,
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_join_refuses_escapes() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let root = dir.path();
+        assert!(safe_join(root, "a/b.txt").is_ok());
+        assert!(safe_join(root, "../x").is_err());
+        assert!(safe_join(root, "a/../../x").is_err());
+        assert!(safe_join(root, "/etc/passwd").is_err());
+        assert!(safe_join(root, "").is_err());
+        std::os::unix::fs::symlink("/tmp", root.join("link")).expect("symlink");
+        assert!(safe_join(root, "link/x").is_err());
+        assert!(safe_join(root, "link").is_err());
+    }
+
+    #[test]
+    fn atomic_write_keeps_mode_and_creates_folders() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("new/deep/run.sh");
+        atomic_write(&p, b"#!/bin/sh\n", 0o755).expect("write");
+        assert_eq!(
+            FileState::read(&p).expect("read"),
+            FileState::File {
+                bytes: b"#!/bin/sh\n".to_vec(),
+                mode: 0o755
+            }
+        );
+        remove_file(dir.path(), &p).expect("rm");
+        assert!(!dir.path().join("new").exists());
+    }
+}

@@ -1,0 +1,198 @@
+//! Syntax highlighting with syntect, as per-line HTML with `sy-` classes.
+//!
+//! Each line's HTML is balanced on its own (scopes still open from earlier
+//! lines are reopened), so the UI can show any subset of lines. Colours come
+//! from a stylesheet ([`theme_css`]) rather than inline styles, so the page can
+//! follow the OS light/dark setting without asking the engine again.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use syntect::highlighting::ThemeSet;
+use syntect::html::{css_for_theme_with_class_style, ClassStyle};
+use syntect::parsing::{BasicScopeStackOp, ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
+
+const CLASS_PREFIX: &str = "sy-";
+const STYLE: ClassStyle = ClassStyle::SpacedPrefixed {
+    prefix: CLASS_PREFIX,
+};
+/// Above this many bytes a side is shown as plain escaped text: a diff must open
+/// at once even for a huge file.
+const MAX_HIGHLIGHT_BYTES: usize = 2 * 1024 * 1024;
+
+fn syntaxes() -> &'static SyntaxSet {
+    static SET: OnceLock<SyntaxSet> = OnceLock::new();
+    // two-face carries bat's syntax set, which has TypeScript, TOML and more.
+    SET.get_or_init(two_face::syntax::extra_newlines)
+}
+
+fn syntax_for<'a>(set: &'a SyntaxSet, path: &str, first_line: &str) -> &'a SyntaxReference {
+    let name = Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path);
+    let ext = Path::new(path)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("");
+    set.find_syntax_by_extension(name)
+        .or_else(|| set.find_syntax_by_extension(ext))
+        .or_else(|| set.find_syntax_by_first_line(first_line))
+        .unwrap_or_else(|| set.find_syntax_plain_text())
+}
+
+/// Escapes text for HTML.
+pub fn escape(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' | '\r' => {}
+            c => out.push(c),
+        }
+    }
+}
+
+fn open_span(out: &mut String, scope: Scope) {
+    out.push_str("<span class=\"");
+    let s = scope.build_string();
+    for (i, atom) in s.split('.').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(CLASS_PREFIX);
+        escape(out, atom);
+    }
+    out.push_str("\">");
+}
+
+/// Highlights `text` (the file at `path`) and returns one HTML string per line,
+/// in the same line split as [`crate::diff::lines`].
+pub fn highlight_lines(path: &str, text: &str) -> Vec<String> {
+    let lines = crate::diff::lines(text);
+    if text.len() > MAX_HIGHLIGHT_BYTES {
+        return lines.iter().map(|l| plain(l)).collect();
+    }
+    let set = syntaxes();
+    let syntax = syntax_for(set, path, lines.first().copied().unwrap_or(""));
+    let mut state = ParseState::new(syntax);
+    let mut stack = ScopeStack::new();
+    let mut out = Vec::with_capacity(lines.len());
+    let mut failed = false;
+    for line in lines {
+        if failed {
+            out.push(plain(line));
+            continue;
+        }
+        match highlight_line(set, &mut state, &mut stack, line) {
+            Some(html) => out.push(html),
+            None => {
+                // A grammar that trips on this text: the rest stays plain, the diff still shows.
+                failed = true;
+                out.push(plain(line));
+            }
+        }
+    }
+    out
+}
+
+fn highlight_line(
+    set: &SyntaxSet,
+    state: &mut ParseState,
+    stack: &mut ScopeStack,
+    line: &str,
+) -> Option<String> {
+    let ops = state.parse_line(line, set).ok()?;
+    let mut html = String::with_capacity(line.len() * 2);
+    for scope in stack.as_slice() {
+        open_span(&mut html, *scope);
+    }
+    let mut depth = stack.len();
+    let mut pos = 0;
+    for (at, op) in &ops {
+        let at = (*at).min(line.len());
+        if at > pos {
+            escape(&mut html, line.get(pos..at)?);
+            pos = at;
+        }
+        stack
+            .apply_with_hook(op, |basic, _| match basic {
+                BasicScopeStackOp::Push(scope) => {
+                    open_span(&mut html, scope);
+                    depth += 1;
+                }
+                BasicScopeStackOp::Pop => {
+                    if depth > 0 {
+                        html.push_str("</span>");
+                        depth -= 1;
+                    }
+                }
+            })
+            .ok()?;
+    }
+    if pos < line.len() {
+        escape(&mut html, line.get(pos..)?);
+    }
+    for _ in 0..depth {
+        html.push_str("</span>");
+    }
+    Some(html)
+}
+
+/// A line as escaped HTML with no highlighting.
+pub fn plain(line: &str) -> String {
+    let mut html = String::with_capacity(line.len());
+    escape(&mut html, line);
+    html
+}
+
+/// The stylesheets for the `sy-` classes: light, dark, and light with dark under
+/// a `prefers-color-scheme: dark` media query.
+pub fn theme_css() -> (String, String, String) {
+    let themes = ThemeSet::load_defaults();
+    let css = |name: &str| {
+        themes
+            .themes
+            .get(name)
+            .and_then(|t| css_for_theme_with_class_style(t, STYLE).ok())
+            .unwrap_or_default()
+    };
+    let light = css("InspiredGitHub");
+    let dark = css("base16-ocean.dark");
+    let auto = format!("{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n");
+    (light, dark, auto)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlights_rust_and_typescript_with_balanced_spans() {
+        for (path, text) in [
+            ("a.rs", "fn main() {\n    let s = \"x<y\";\n}\n/* multi\nline */\n"),
+            ("a.ts", "const x: number = 1;\n/* c\n d */ export {}\n"),
+        ] {
+            let lines = highlight_lines(path, text);
+            assert_eq!(lines.len(), crate::diff::lines(text).len());
+            for l in &lines {
+                assert_eq!(l.matches("<span").count(), l.matches("</span>").count(), "{l}");
+                assert!(!l.contains('\n'));
+            }
+            assert!(lines.iter().any(|l| l.contains("sy-keyword") || l.contains("sy-storage")));
+        }
+        let lines = highlight_lines("a.rs", "let s = \"x<y\";\n");
+        assert!(lines[0].contains("x&lt;y"));
+    }
+
+    #[test]
+    fn css_has_both_themes() {
+        let (light, dark, auto) = theme_css();
+        assert!(light.contains(".sy-"));
+        assert!(dark.contains(".sy-"));
+        assert!(auto.contains("prefers-color-scheme: dark"));
+    }
+}

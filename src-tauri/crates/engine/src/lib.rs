@@ -1,0 +1,35 @@
+//! Airlock's engine: everything but the windows.
+//!
+//! An [`Engine`] holds one project. Front ends drive it with
+//! [`airlock_protocol::Request`]s through [`Engine::call`] and follow it with
+//! [`Engine::subscribe`]; the Tauri shell, `airlock serve` and the tests all
+//! do exactly that, and [`server`] exposes the same calls on a local socket
+//! for the CLI.
+//!
+//! The parts, in the order a change flows through them:
+//! - [`pty`] runs a session's command in a pseudo-terminal.
+//! - [`stage`] makes the session's private working copy (a git worktree).
+//! - [`watch`] sees the agent's writes there.
+//! - [`review`] turns each file's difference into hunks ([`diff`]) and
+//!   applies decisions: approving lands hunks in the project ([`fsx`]'s atomic
+//!   writes), rejecting reverts them in the stage.
+//! - [`highlight`] colours the lines for the UI.
+//! - [`journal`] records sessions, decisions and landings in SQLite.
+#![deny(missing_docs)]
+
+pub mod diff;
+mod engine;
+pub mod error;
+pub mod fsx;
+pub mod highlight;
+pub mod home;
+pub mod journal;
+pub mod pty;
+pub mod review;
+pub mod scrollback;
+pub mod server;
+pub mod stage;
+pub mod watch;
+
+pub use engine::{Engine, EngineConfig};
+pub use error::{EngineError, Result};

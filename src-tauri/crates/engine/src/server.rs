@@ -1,0 +1,274 @@
+//! The engine's local socket: how the CLI (and later the hook bridge) reach a
+//! running engine.
+//!
+//! The socket lives in the project's state folder (`0700`), is itself `0600`,
+//! and every line must carry the engine's token, which only the engine's
+//! `engine.json` (`0600`) holds. One JSON object per line each way:
+//!
+//! ```text
+//! → {"token":"…","request":{"op":"status"}}
+//! ← {"ok":{"type":"status",…}}            or {"error":{"code":"…","message":"…"}}
+//! → {"token":"…","subscribe":true}
+//! ← {"type":"changeProposed",…}            one event per line until the client leaves
+//! ```
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use airlock_protocol::{ErrorCode, Event, IpcError, Reply, Request, Response};
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::task::JoinHandle;
+
+use crate::engine::Engine;
+use crate::error::{EngineError, IoContext, Result};
+use crate::home::{self, ProjectHome};
+
+/// What a running engine leaves in `engine.json` for its front ends.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EngineInfo {
+    /// The engine's process.
+    pub pid: u32,
+    /// The project.
+    pub project: String,
+    /// The socket.
+    pub socket: String,
+    /// The token every request must carry.
+    pub token: String,
+    /// The browser URL (with token), when `airlock serve` runs it.
+    pub url: Option<String>,
+}
+
+/// One line from a socket client.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SocketRequest {
+    /// The engine's token.
+    pub token: String,
+    /// An operation.
+    #[serde(default)]
+    pub request: Option<Request>,
+    /// Ask for the event stream instead.
+    #[serde(default)]
+    pub subscribe: bool,
+}
+
+/// The socket server; dropping it stops accepting and removes the socket.
+pub struct SocketServer {
+    task: JoinHandle<()>,
+    socket: PathBuf,
+    info: PathBuf,
+}
+
+impl Drop for SocketServer {
+    fn drop(&mut self) {
+        self.task.abort();
+        let _ = std::fs::remove_file(&self.socket);
+        let _ = std::fs::remove_file(&self.info);
+    }
+}
+
+impl SocketServer {
+    /// Binds the engine's socket and writes `engine.json`. Fails if another
+    /// engine already answers for this project.
+    pub async fn start(engine: Engine, url: Option<String>) -> Result<SocketServer> {
+        let ph = engine.project_home().clone();
+        let socket = ph.socket();
+        if socket.exists() {
+            if UnixStream::connect(&socket).await.is_ok() {
+                let pid = read_info(&ph).map(|i| i.pid.to_string()).unwrap_or_else(|_| "?".into());
+                return Err(EngineError::BadRequest(format!(
+                    "an Airlock engine (pid {pid}) is already running for {}; use it, or stop it first",
+                    engine.project().display()
+                )));
+            }
+            std::fs::remove_file(&socket).context(|| format!("remove stale {}", socket.display()))?;
+        }
+        let listener =
+            UnixListener::bind(&socket).context(|| format!("bind {}", socket.display()))?;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
+            .context(|| format!("chmod {}", socket.display()))?;
+        let info = EngineInfo {
+            pid: std::process::id(),
+            project: engine.project().display().to_string(),
+            socket: socket.display().to_string(),
+            token: engine.token().to_string(),
+            url,
+        };
+        write_info(&ph, &info)?;
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve_client(engine.clone(), stream));
+            }
+        });
+        Ok(SocketServer {
+            task,
+            socket,
+            info: ph.info(),
+        })
+    }
+}
+
+async fn serve_client(engine: Engine, stream: UnixStream) {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let reply = match serde_json::from_str::<SocketRequest>(&line) {
+            Err(e) => Reply::Error(IpcError::new(
+                ErrorCode::BadRequest,
+                format!("malformed request: {e}"),
+            )),
+            Ok(req) if !token_matches(&req.token, engine.token()) => Reply::Error(IpcError::new(
+                ErrorCode::Unauthorized,
+                "wrong token: the engine was restarted; run the command again",
+            )),
+            Ok(req) if req.subscribe => {
+                let mut events = engine.subscribe();
+                loop {
+                    let event = match events.recv().await {
+                        Ok(e) => e,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(_) => return,
+                    };
+                    if write_line(&mut write, &event).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Ok(SocketRequest {
+                request: Some(request),
+                ..
+            }) => engine.call(request).await.into(),
+            Ok(_) => Reply::Error(IpcError::new(
+                ErrorCode::BadRequest,
+                "a request needs `request` or `subscribe`",
+            )),
+        };
+        if write_line(&mut write, &reply).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn write_line<T: Serialize>(
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    value: &T,
+) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    write.write_all(&bytes).await
+}
+
+/// Compares tokens in time that does not depend on where they differ.
+pub fn token_matches(given: &str, expected: &str) -> bool {
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Writes `engine.json` (`0600`).
+pub fn write_info(ph: &ProjectHome, info: &EngineInfo) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(info)
+        .map_err(|e| EngineError::BadRequest(format!("engine info: {e}")))?;
+    crate::fsx::atomic_write(&ph.info(), &bytes, 0o600)
+}
+
+/// Reads `engine.json`.
+pub fn read_info(ph: &ProjectHome) -> Result<EngineInfo> {
+    let bytes = std::fs::read(ph.info()).context(|| format!("read {}", ph.info().display()))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| EngineError::BadRequest(format!("{} is damaged: {e}", ph.info().display())))
+}
+
+/// A connection to a running engine.
+pub struct Client {
+    lines: tokio::io::Lines<BufReader<tokio::net::unix::OwnedReadHalf>>,
+    write: tokio::net::unix::OwnedWriteHalf,
+    token: String,
+    /// What the engine wrote about itself.
+    pub info: EngineInfo,
+}
+
+fn not_running(project: &Path) -> IpcError {
+    IpcError::new(
+        ErrorCode::Unavailable,
+        format!(
+            "no Airlock engine is running for {}: start one with `airlock serve --project {}` or open the app there",
+            project.display(),
+            project.display()
+        ),
+    )
+}
+
+impl Client {
+    /// Finds and connects to the engine for `project` under `home`
+    /// (`$AIRLOCK_HOME` when `None`).
+    pub async fn connect(home: Option<&Path>, project: &Path) -> std::result::Result<Client, IpcError> {
+        let project = home::canonical_project(project).map_err(IpcError::from)?;
+        let root = home.map(Path::to_path_buf).unwrap_or_else(home::airlock_home);
+        let root = std::fs::canonicalize(&root).map_err(|_| not_running(&project))?;
+        let ph = ProjectHome::new(&root, &project);
+        let info = read_info(&ph).map_err(|_| not_running(&project))?;
+        let stream = UnixStream::connect(&info.socket)
+            .await
+            .map_err(|_| not_running(&project))?;
+        let (read, write) = stream.into_split();
+        Ok(Client {
+            lines: BufReader::new(read).lines(),
+            write,
+            token: info.token.clone(),
+            info,
+        })
+    }
+
+    /// Performs one operation.
+    pub async fn call(&mut self, request: Request) -> std::result::Result<Response, IpcError> {
+        let line = SocketRequest {
+            token: self.token.clone(),
+            request: Some(request),
+            subscribe: false,
+        };
+        let lost = || IpcError::new(ErrorCode::Unavailable, "the engine closed the connection; is it still running?");
+        write_line(&mut self.write, &line).await.map_err(|_| lost())?;
+        let reply = self.lines.next_line().await.map_err(|_| lost())?.ok_or_else(lost)?;
+        let reply: Reply = serde_json::from_str(&reply)
+            .map_err(|e| IpcError::new(ErrorCode::Internal, format!("unreadable reply: {e}")))?;
+        reply.into()
+    }
+
+    /// Turns this connection into an event stream.
+    pub async fn subscribe(mut self) -> std::result::Result<EventStream, IpcError> {
+        let line = SocketRequest {
+            token: self.token.clone(),
+            request: None,
+            subscribe: true,
+        };
+        write_line(&mut self.write, &line)
+            .await
+            .map_err(|_| IpcError::new(ErrorCode::Unavailable, "the engine closed the connection"))?;
+        Ok(EventStream {
+            lines: self.lines,
+            _write: self.write,
+        })
+    }
+}
+
+/// Events from a subscribed connection.
+pub struct EventStream {
+    lines: tokio::io::Lines<BufReader<tokio::net::unix::OwnedReadHalf>>,
+    _write: tokio::net::unix::OwnedWriteHalf,
+}
+
+impl EventStream {
+    /// The next event, or `None` when the engine went away.
+    pub async fn next(&mut self) -> Option<Event> {
+        loop {
+            let line = self.lines.next_line().await.ok()??;
+            if let Ok(event) = serde_json::from_str(&line) {
+                return Some(event);
+            }
+        }
+    }
+}

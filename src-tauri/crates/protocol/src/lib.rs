@@ -1,0 +1,594 @@
+//! Wire types of Airlock: what goes into the engine ([`Request`]), what comes back
+//! ([`Response`] or [`IpcError`], wrapped in a [`Reply`]), and what the engine
+//! announces on its own ([`Event`]).
+//!
+//! Every front end speaks these types: the Tauri shell over IPC, the browser over
+//! HTTP and WebSocket, the CLI over the engine's local socket. Field names are
+//! camelCase, enums are internally tagged, ids are strings. The TypeScript in
+//! `ui/src/ipc/bindings.ts` is generated from this file (see the `bindings` test)
+//! and never written by hand.
+#![deny(missing_docs)]
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// A session's id, `s-` followed by hex.
+pub type SessionId = String;
+/// A change's id, `c-` followed by hex; stable for a session and path.
+pub type ChangeId = String;
+/// A hunk's id, `h-` followed by hex; a hash of the hunk's content and anchor,
+/// so it survives a re-diff of the rest of the file.
+pub type HunkId = String;
+
+/// How a session's agent is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "camelCase")]
+pub enum SessionMode {
+    /// The agent writes into a private stage; every write becomes a pending change.
+    #[default]
+    Staged,
+    /// The agent runs in the project and asks first through its gate.
+    Gated,
+}
+
+/// Where a session's process is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum SessionState {
+    /// The process runs.
+    Running,
+    /// The process has ended; its stage and pending changes stay until removed.
+    Exited,
+}
+
+/// One agent run as the user sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    /// The session's id.
+    pub id: SessionId,
+    /// A name for people: given, or the command's first word.
+    pub name: String,
+    /// The command and its arguments.
+    pub command: Vec<String>,
+    /// Staged or gated.
+    pub mode: SessionMode,
+    /// Running or exited.
+    pub state: SessionState,
+    /// The exit code once exited (`None` while running, or when killed by a signal).
+    pub exit_code: Option<i32>,
+    /// The folder the command runs in (the stage for a staged session).
+    pub cwd: String,
+    /// Milliseconds since the Unix epoch.
+    #[ts(type = "number")]
+    pub created_at: u64,
+    /// How many files have pending changes.
+    pub pending_changes: u32,
+    /// How many hunks wait for a decision.
+    pub pending_hunks: u32,
+}
+
+/// What happened to a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ChangeKind {
+    /// The file is new.
+    Created,
+    /// The file's content or mode differs.
+    Modified,
+    /// The file is gone.
+    Deleted,
+}
+
+/// A hunk's place in the old and new file, without its lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HunkHeader {
+    /// Stable id.
+    pub id: HunkId,
+    /// First line in the project's file, 1-based (0 for an insertion at the top).
+    pub old_start: u32,
+    /// How many lines of the project's file the hunk replaces.
+    pub old_lines: u32,
+    /// First line in the proposed file, 1-based.
+    pub new_start: u32,
+    /// How many lines the proposal puts there.
+    pub new_lines: u32,
+}
+
+/// One file's pending difference between the project and a stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    /// Stable id for this session and path.
+    pub id: ChangeId,
+    /// The session whose stage holds the proposal.
+    pub session: SessionId,
+    /// Path relative to the project, `/`-separated.
+    pub path: String,
+    /// Created, modified or deleted.
+    pub kind: ChangeKind,
+    /// True when either side is not text: approved or rejected whole.
+    pub binary: bool,
+    /// Size in bytes in the project, if the file is there.
+    #[ts(type = "number | null")]
+    pub old_size: Option<u64>,
+    /// Size in bytes in the stage, if the file is there.
+    #[ts(type = "number | null")]
+    pub new_size: Option<u64>,
+    /// Unix mode bits in the project, if the file is there.
+    pub old_mode: Option<u32>,
+    /// Unix mode bits in the stage, if the file is there.
+    pub new_mode: Option<u32>,
+    /// Lines added over all hunks.
+    pub additions: u32,
+    /// Lines removed over all hunks.
+    pub deletions: u32,
+    /// The hunks, in file order. A binary, created or deleted file has one hunk
+    /// that stands for the whole file.
+    pub hunks: Vec<HunkHeader>,
+    /// Why the change is shown the way it is (binary, too large), for people.
+    pub notice: Option<String>,
+}
+
+/// Whether a diff line is shared, added or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum LineKind {
+    /// Unchanged context.
+    Context,
+    /// In the proposal only.
+    Added,
+    /// In the project only.
+    Removed,
+}
+
+/// One line of a hunk, highlighted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DiffLine {
+    /// Context, added or removed.
+    pub kind: LineKind,
+    /// Line number in the project's file.
+    pub old_no: Option<u32>,
+    /// Line number in the proposed file.
+    pub new_no: Option<u32>,
+    /// The line without its terminator, as HTML: text escaped, tokens in
+    /// `<span class="sy-…">` (see [`Response::ThemeCss`]).
+    pub html: String,
+    /// The line without its terminator, as plain text.
+    pub text: String,
+}
+
+/// A hunk with its lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HunkDiff {
+    /// Where it is and its id.
+    pub header: HunkHeader,
+    /// Context before, the change, context after.
+    pub lines: Vec<DiffLine>,
+}
+
+/// A change with every hunk's lines, highlighted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeDiff {
+    /// The change.
+    pub change: Change,
+    /// Its hunks with lines (empty for a binary change).
+    pub hunks: Vec<HunkDiff>,
+}
+
+/// What a decision did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DecisionOutcome {
+    /// Paths written into the project (approve) or back into a stage (reject).
+    pub paths: Vec<String>,
+    /// How many hunks were decided.
+    pub hunks: u32,
+    /// The landing's id in the journal, when something landed.
+    #[ts(type = "number | null")]
+    pub landing: Option<i64>,
+}
+
+/// Status of the engine for one project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusInfo {
+    /// The project's absolute path.
+    pub project: String,
+    /// The engine's process id.
+    pub pid: u32,
+    /// The sessions, newest last.
+    pub sessions: Vec<SessionInfo>,
+    /// How many changes wait for a decision.
+    pub pending_changes: u32,
+    /// How many hunks wait for a decision.
+    pub pending_hunks: u32,
+}
+
+/// Parameters of [`Request::StartSession`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct StartSessionParams {
+    /// The command and its arguments; the user's `$SHELL` when absent or empty.
+    #[serde(default)]
+    #[ts(optional)]
+    pub command: Option<Vec<String>>,
+    /// A name for people.
+    #[serde(default)]
+    #[ts(optional)]
+    pub name: Option<String>,
+    /// Staged (the default) or gated.
+    #[serde(default)]
+    #[ts(optional)]
+    pub mode: Option<SessionMode>,
+    /// Terminal width in columns.
+    #[serde(default)]
+    #[ts(optional)]
+    pub cols: Option<u16>,
+    /// Terminal height in rows.
+    #[serde(default)]
+    #[ts(optional)]
+    pub rows: Option<u16>,
+}
+
+/// An operation for the engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Request {
+    /// The project, sessions and counts. Answer: [`Response::Status`].
+    Status,
+    /// Start a command in a PTY. Answer: [`Response::Session`].
+    StartSession(StartSessionParams),
+    /// End a session's process group. Answer: [`Response::Done`].
+    StopSession {
+        /// Which session.
+        session: SessionId,
+    },
+    /// Type into a session's terminal. Answer: [`Response::Done`].
+    WriteInput {
+        /// Which session.
+        session: SessionId,
+        /// The bytes to type, as UTF-8 text.
+        data: String,
+    },
+    /// Resize a session's terminal. Answer: [`Response::Done`].
+    ResizeSession {
+        /// Which session.
+        session: SessionId,
+        /// Columns.
+        cols: u16,
+        /// Rows.
+        rows: u16,
+    },
+    /// What the terminal has shown, so a new window can draw it again.
+    /// Answer: [`Response::Scrollback`].
+    ReadScrollback {
+        /// Which session.
+        session: SessionId,
+    },
+    /// Pending changes, of one session or all. Answer: [`Response::Changes`].
+    ListChanges {
+        /// Only this session's.
+        #[serde(default)]
+        #[ts(optional)]
+        session: Option<SessionId>,
+    },
+    /// One change with its highlighted hunks. Answer: [`Response::Diff`].
+    GetDiff {
+        /// Which change.
+        change: ChangeId,
+    },
+    /// Land hunks or whole changes in the project. Answer: [`Response::Decided`].
+    Approve {
+        /// Hunk ids and change ids, in any mix.
+        ids: Vec<String>,
+    },
+    /// Revert hunks or whole changes in their stage. Answer: [`Response::Decided`].
+    Reject {
+        /// Hunk ids and change ids, in any mix.
+        ids: Vec<String>,
+        /// Why, for the agent and the journal.
+        #[serde(default)]
+        #[ts(optional)]
+        reason: Option<String>,
+    },
+    /// Approve every pending change, of one session or all. Answer: [`Response::Decided`].
+    ApproveAll {
+        /// Only this session's.
+        #[serde(default)]
+        #[ts(optional)]
+        session: Option<SessionId>,
+    },
+    /// Reject every pending change, of one session or all. Answer: [`Response::Decided`].
+    RejectAll {
+        /// Only this session's.
+        #[serde(default)]
+        #[ts(optional)]
+        session: Option<SessionId>,
+        /// Why.
+        #[serde(default)]
+        #[ts(optional)]
+        reason: Option<String>,
+    },
+    /// The stylesheet for highlighted lines. Answer: [`Response::ThemeCss`].
+    GetThemeCss,
+}
+
+/// The engine's answer to a [`Request`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Response {
+    /// It was done.
+    Done,
+    /// See [`StatusInfo`].
+    Status(StatusInfo),
+    /// A session.
+    Session(SessionInfo),
+    /// Terminal output so far (the engine keeps a bounded tail).
+    Scrollback {
+        /// Base64 of the raw bytes.
+        data: String,
+        /// Offset of the end of `data` in the session's whole output: drop the
+        /// part of any [`Event::Output`] that lies before it.
+        #[ts(type = "number")]
+        end: u64,
+    },
+    /// Pending changes.
+    Changes {
+        /// In path order per session.
+        changes: Vec<Change>,
+    },
+    /// One change in full.
+    Diff(ChangeDiff),
+    /// What an approve or reject did.
+    Decided(DecisionOutcome),
+    /// CSS for `sy-` classes: `light` and `dark` themes, and both under a
+    /// `prefers-color-scheme` media query in `auto`.
+    ThemeCss {
+        /// For a light background.
+        light: String,
+        /// For a dark background.
+        dark: String,
+        /// Light with dark under `@media (prefers-color-scheme: dark)`.
+        auto: String,
+    },
+}
+
+/// Why a request failed, in a form a program can branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorCode {
+    /// The request could not be read, or asked for something that makes no sense.
+    BadRequest,
+    /// An id or path that the engine does not know.
+    NotFound,
+    /// A token that is missing or wrong.
+    Unauthorized,
+    /// A path that would leave the project.
+    Forbidden,
+    /// The command to run could not be found or started.
+    SpawnFailed,
+    /// The file system said no.
+    Io,
+    /// The engine is not running or stopped answering.
+    Unavailable,
+    /// A fault of the engine's own.
+    Internal,
+}
+
+/// A failed request: a code and a one-line message that says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct IpcError {
+    /// What kind of failure.
+    pub code: ErrorCode,
+    /// What happened and what to do next.
+    pub message: String,
+}
+
+impl IpcError {
+    /// An error with this code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for IpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for IpcError {}
+
+/// A [`Response`] or an [`IpcError`]: `{"ok": …}` or `{"error": …}` on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Reply {
+    /// It worked.
+    Ok(Response),
+    /// It did not.
+    Error(IpcError),
+}
+
+impl From<Result<Response, IpcError>> for Reply {
+    fn from(result: Result<Response, IpcError>) -> Self {
+        match result {
+            Ok(response) => Reply::Ok(response),
+            Err(error) => Reply::Error(error),
+        }
+    }
+}
+
+impl From<Reply> for Result<Response, IpcError> {
+    fn from(reply: Reply) -> Self {
+        match reply {
+            Reply::Ok(response) => Ok(response),
+            Reply::Error(error) => Err(error),
+        }
+    }
+}
+
+/// What the engine announces without being asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Event {
+    /// A session started.
+    SessionStarted {
+        /// The session.
+        session: SessionInfo,
+    },
+    /// A session's counts or state changed.
+    SessionUpdated {
+        /// The session as it is now.
+        session: SessionInfo,
+    },
+    /// A session's process ended.
+    SessionExited {
+        /// Which session.
+        session: SessionId,
+        /// Its exit code, if it exited rather than being killed.
+        exit_code: Option<i32>,
+    },
+    /// A change appeared or its proposal moved on.
+    ChangeProposed {
+        /// The change as it is now.
+        change: Change,
+    },
+    /// A change no longer differs: landed, rejected, or undone by the agent.
+    ChangeRemoved {
+        /// Which change.
+        change: ChangeId,
+        /// Its session.
+        session: SessionId,
+        /// Its path.
+        path: String,
+    },
+    /// Approved hunks were written into the project.
+    Landed {
+        /// The journal's id for the landing.
+        #[ts(type = "number")]
+        landing: i64,
+        /// The session the hunks came from.
+        session: SessionId,
+        /// The paths written.
+        paths: Vec<String>,
+    },
+    /// Terminal output.
+    Output {
+        /// Which session.
+        session: SessionId,
+        /// Base64 of the raw bytes (a frame may split a UTF-8 character).
+        data: String,
+        /// Offset of the first byte of `data` in the session's whole output.
+        #[ts(type = "number")]
+        offset: u64,
+    },
+    /// Something went wrong in the background (a stage vanished, a watch failed).
+    Problem {
+        /// The session concerned, if any.
+        #[ts(optional)]
+        session: Option<SessionId>,
+        /// What happened and what to do.
+        message: String,
+    },
+}
+
+/// The TypeScript declarations of every wire type, as `ui/src/ipc/bindings.ts` holds them.
+pub fn typescript_bindings() -> String {
+    let cfg = ts_rs::Config::default();
+    let decls = [
+        SessionMode::decl(&cfg),
+        SessionState::decl(&cfg),
+        SessionInfo::decl(&cfg),
+        ChangeKind::decl(&cfg),
+        HunkHeader::decl(&cfg),
+        Change::decl(&cfg),
+        LineKind::decl(&cfg),
+        DiffLine::decl(&cfg),
+        HunkDiff::decl(&cfg),
+        ChangeDiff::decl(&cfg),
+        DecisionOutcome::decl(&cfg),
+        StatusInfo::decl(&cfg),
+        StartSessionParams::decl(&cfg),
+        Request::decl(&cfg),
+        Response::decl(&cfg),
+        ErrorCode::decl(&cfg),
+        IpcError::decl(&cfg),
+        Reply::decl(&cfg),
+        Event::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from src-tauri/crates/protocol by `UPDATE_BINDINGS=1 cargo test -p airlock-protocol`.\n// Do not edit by hand.\n\n",
+    );
+    out.push_str("export type SessionId = string;\nexport type ChangeId = string;\nexport type HunkId = string;\n\n");
+    for decl in decls {
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fails when the committed TypeScript bindings drift from these types;
+    /// `UPDATE_BINDINGS=1` rewrites them instead.
+    #[test]
+    fn bindings_are_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../ui/src/ipc/bindings.ts");
+        let fresh = typescript_bindings();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::create_dir_all(path.parent().expect("invariant: has parent"))
+                .expect("create ui/src/ipc");
+            std::fs::write(&path, &fresh).expect("write bindings");
+            return;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "ui/src/ipc/bindings.ts is stale: run `UPDATE_BINDINGS=1 cargo test -p airlock-protocol`"
+        );
+    }
+
+    #[test]
+    fn wire_shapes() {
+        let req: Request =
+            serde_json::from_str(r#"{"op":"approve","ids":["h-1","c-2"]}"#).expect("parse");
+        assert_eq!(
+            req,
+            Request::Approve {
+                ids: vec!["h-1".into(), "c-2".into()]
+            }
+        );
+        let req: Request = serde_json::from_str(r#"{"op":"startSession","command":["sh"]}"#)
+            .expect("parse");
+        assert!(matches!(req, Request::StartSession(StartSessionParams { command: Some(_), .. })));
+        let reply = Reply::Error(IpcError::new(ErrorCode::NotFound, "no such change"));
+        assert_eq!(
+            serde_json::to_string(&reply).expect("ser"),
+            r#"{"error":{"code":"notFound","message":"no such change"}}"#
+        );
+        let ev = Event::SessionExited {
+            session: "s-1".into(),
+            exit_code: Some(0),
+        };
+        assert_eq!(
+            serde_json::to_string(&ev).expect("ser"),
+            r#"{"type":"sessionExited","session":"s-1","exitCode":0}"#
+        );
+        assert!(serde_json::from_str::<Request>(r#"{"op":"nope"}"#).is_err());
+    }
+}

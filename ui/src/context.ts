@@ -1,0 +1,22 @@
+// What views may ask of the app. Kept apart from app.ts so views do not import it.
+
+import type { ErrorCode, Request, Response } from './ipc/bindings';
+import type { Store } from './store';
+
+export type Decision = 'approve' | 'reject';
+
+export interface Ctx {
+  readonly store: Store;
+  /** Sends a request; on failure shows the error banner (unless its code is `quiet`) and resolves to null. */
+  call(req: Request, opts?: { quiet?: ErrorCode[] }): Promise<Response | null>;
+  /** Approves or rejects hunk and change ids; true when the engine accepted it. */
+  decide(decision: Decision, ids: string[], reason?: string): Promise<boolean>;
+  /** Approves or rejects everything pending. */
+  decideAll(decision: Decision, reason?: string): Promise<boolean>;
+  /** Starts a session (the user's shell when `command` is absent) and selects it. */
+  startSession(command: string[] | undefined): Promise<void>;
+  stopSession(id: string): Promise<void>;
+  /** A terminal size that fits the terminal pane, for a session about to start. */
+  terminalSize(): { cols: number; rows: number };
+  error(message: string): void;
+}

@@ -1,0 +1,403 @@
+// Generated from src-tauri/crates/protocol by `UPDATE_BINDINGS=1 cargo test -p airlock-protocol`.
+// Do not edit by hand.
+
+export type SessionId = string;
+export type ChangeId = string;
+export type HunkId = string;
+
+export type SessionMode = "staged" | "gated";
+
+export type SessionState = "running" | "exited";
+
+export type SessionInfo = { 
+/**
+ * The session's id.
+ */
+id: string, 
+/**
+ * A name for people: given, or the command's first word.
+ */
+name: string, 
+/**
+ * The command and its arguments.
+ */
+command: Array<string>, 
+/**
+ * Staged or gated.
+ */
+mode: SessionMode, 
+/**
+ * Running or exited.
+ */
+state: SessionState, 
+/**
+ * The exit code once exited (`None` while running, or when killed by a signal).
+ */
+exitCode: number | null, 
+/**
+ * The folder the command runs in (the stage for a staged session).
+ */
+cwd: string, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+createdAt: number, 
+/**
+ * How many files have pending changes.
+ */
+pendingChanges: number, 
+/**
+ * How many hunks wait for a decision.
+ */
+pendingHunks: number, };
+
+export type ChangeKind = "created" | "modified" | "deleted";
+
+export type HunkHeader = { 
+/**
+ * Stable id.
+ */
+id: string, 
+/**
+ * First line in the project's file, 1-based (0 for an insertion at the top).
+ */
+oldStart: number, 
+/**
+ * How many lines of the project's file the hunk replaces.
+ */
+oldLines: number, 
+/**
+ * First line in the proposed file, 1-based.
+ */
+newStart: number, 
+/**
+ * How many lines the proposal puts there.
+ */
+newLines: number, };
+
+export type Change = { 
+/**
+ * Stable id for this session and path.
+ */
+id: string, 
+/**
+ * The session whose stage holds the proposal.
+ */
+session: string, 
+/**
+ * Path relative to the project, `/`-separated.
+ */
+path: string, 
+/**
+ * Created, modified or deleted.
+ */
+kind: ChangeKind, 
+/**
+ * True when either side is not text: approved or rejected whole.
+ */
+binary: boolean, 
+/**
+ * Size in bytes in the project, if the file is there.
+ */
+oldSize: number | null, 
+/**
+ * Size in bytes in the stage, if the file is there.
+ */
+newSize: number | null, 
+/**
+ * Unix mode bits in the project, if the file is there.
+ */
+oldMode: number | null, 
+/**
+ * Unix mode bits in the stage, if the file is there.
+ */
+newMode: number | null, 
+/**
+ * Lines added over all hunks.
+ */
+additions: number, 
+/**
+ * Lines removed over all hunks.
+ */
+deletions: number, 
+/**
+ * The hunks, in file order. A binary, created or deleted file has one hunk
+ * that stands for the whole file.
+ */
+hunks: Array<HunkHeader>, 
+/**
+ * Why the change is shown the way it is (binary, too large), for people.
+ */
+notice: string | null, };
+
+export type LineKind = "context" | "added" | "removed";
+
+export type DiffLine = { 
+/**
+ * Context, added or removed.
+ */
+kind: LineKind, 
+/**
+ * Line number in the project's file.
+ */
+oldNo: number | null, 
+/**
+ * Line number in the proposed file.
+ */
+newNo: number | null, 
+/**
+ * The line without its terminator, as HTML: text escaped, tokens in
+ * `<span class="sy-…">` (see [`Response::ThemeCss`]).
+ */
+html: string, 
+/**
+ * The line without its terminator, as plain text.
+ */
+text: string, };
+
+export type HunkDiff = { 
+/**
+ * Where it is and its id.
+ */
+header: HunkHeader, 
+/**
+ * Context before, the change, context after.
+ */
+lines: Array<DiffLine>, };
+
+export type ChangeDiff = { 
+/**
+ * The change.
+ */
+change: Change, 
+/**
+ * Its hunks with lines (empty for a binary change).
+ */
+hunks: Array<HunkDiff>, };
+
+export type DecisionOutcome = { 
+/**
+ * Paths written into the project (approve) or back into a stage (reject).
+ */
+paths: Array<string>, 
+/**
+ * How many hunks were decided.
+ */
+hunks: number, 
+/**
+ * The landing's id in the journal, when something landed.
+ */
+landing: number | null, };
+
+export type StatusInfo = { 
+/**
+ * The project's absolute path.
+ */
+project: string, 
+/**
+ * The engine's process id.
+ */
+pid: number, 
+/**
+ * The sessions, newest last.
+ */
+sessions: Array<SessionInfo>, 
+/**
+ * How many changes wait for a decision.
+ */
+pendingChanges: number, 
+/**
+ * How many hunks wait for a decision.
+ */
+pendingHunks: number, };
+
+export type StartSessionParams = { 
+/**
+ * The command and its arguments; the user's `$SHELL` when absent or empty.
+ */
+command?: Array<string>, 
+/**
+ * A name for people.
+ */
+name?: string, 
+/**
+ * Staged (the default) or gated.
+ */
+mode?: SessionMode, 
+/**
+ * Terminal width in columns.
+ */
+cols?: number, 
+/**
+ * Terminal height in rows.
+ */
+rows?: number, };
+
+export type Request = { "op": "status" } | { "op": "startSession" } & StartSessionParams | { "op": "stopSession", 
+/**
+ * Which session.
+ */
+session: string, } | { "op": "writeInput", 
+/**
+ * Which session.
+ */
+session: string, 
+/**
+ * The bytes to type, as UTF-8 text.
+ */
+data: string, } | { "op": "resizeSession", 
+/**
+ * Which session.
+ */
+session: string, 
+/**
+ * Columns.
+ */
+cols: number, 
+/**
+ * Rows.
+ */
+rows: number, } | { "op": "readScrollback", 
+/**
+ * Which session.
+ */
+session: string, } | { "op": "listChanges", 
+/**
+ * Only this session's.
+ */
+session?: string, } | { "op": "getDiff", 
+/**
+ * Which change.
+ */
+change: string, } | { "op": "approve", 
+/**
+ * Hunk ids and change ids, in any mix.
+ */
+ids: Array<string>, } | { "op": "reject", 
+/**
+ * Hunk ids and change ids, in any mix.
+ */
+ids: Array<string>, 
+/**
+ * Why, for the agent and the journal.
+ */
+reason?: string, } | { "op": "approveAll", 
+/**
+ * Only this session's.
+ */
+session?: string, } | { "op": "rejectAll", 
+/**
+ * Only this session's.
+ */
+session?: string, 
+/**
+ * Why.
+ */
+reason?: string, } | { "op": "getThemeCss" };
+
+export type Response = { "type": "done" } | { "type": "status" } & StatusInfo | { "type": "session" } & SessionInfo | { "type": "scrollback", 
+/**
+ * Base64 of the raw bytes.
+ */
+data: string, 
+/**
+ * Offset of the end of `data` in the session's whole output: drop the
+ * part of any [`Event::Output`] that lies before it.
+ */
+end: number, } | { "type": "changes", 
+/**
+ * In path order per session.
+ */
+changes: Array<Change>, } | { "type": "diff" } & ChangeDiff | { "type": "decided" } & DecisionOutcome | { "type": "themeCss", 
+/**
+ * For a light background.
+ */
+light: string, 
+/**
+ * For a dark background.
+ */
+dark: string, 
+/**
+ * Light with dark under `@media (prefers-color-scheme: dark)`.
+ */
+auto: string, };
+
+export type ErrorCode = "badRequest" | "notFound" | "unauthorized" | "forbidden" | "spawnFailed" | "io" | "unavailable" | "internal";
+
+export type IpcError = { 
+/**
+ * What kind of failure.
+ */
+code: ErrorCode, 
+/**
+ * What happened and what to do next.
+ */
+message: string, };
+
+export type Reply = { "ok": Response } | { "error": IpcError };
+
+export type Event = { "type": "sessionStarted", 
+/**
+ * The session.
+ */
+session: SessionInfo, } | { "type": "sessionUpdated", 
+/**
+ * The session as it is now.
+ */
+session: SessionInfo, } | { "type": "sessionExited", 
+/**
+ * Which session.
+ */
+session: string, 
+/**
+ * Its exit code, if it exited rather than being killed.
+ */
+exitCode: number | null, } | { "type": "changeProposed", 
+/**
+ * The change as it is now.
+ */
+change: Change, } | { "type": "changeRemoved", 
+/**
+ * Which change.
+ */
+change: string, 
+/**
+ * Its session.
+ */
+session: string, 
+/**
+ * Its path.
+ */
+path: string, } | { "type": "landed", 
+/**
+ * The journal's id for the landing.
+ */
+landing: number, 
+/**
+ * The session the hunks came from.
+ */
+session: string, 
+/**
+ * The paths written.
+ */
+paths: Array<string>, } | { "type": "output", 
+/**
+ * Which session.
+ */
+session: string, 
+/**
+ * Base64 of the raw bytes (a frame may split a UTF-8 character).
+ */
+data: string, 
+/**
+ * Offset of the first byte of `data` in the session's whole output.
+ */
+offset: number, } | { "type": "problem", 
+/**
+ * The session concerned, if any.
+ */
+session?: string, 
+/**
+ * What happened and what to do.
+ */
+message: string, };

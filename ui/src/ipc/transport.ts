@@ -1,0 +1,189 @@
+// How the UI talks to the engine. Inside the Tauri window: two commands and an
+// ipc::Channel. In a browser against `airlock serve`: POST /api/call and a
+// WebSocket at /api/events, both authorised by the token from the page's URL.
+
+import { Channel, invoke } from '@tauri-apps/api/core';
+import type { ErrorCode, Event, IpcError, Reply, Request, Response } from './bindings';
+
+/** Whether events are flowing. The app re-fetches its state on every `up`. */
+export type Link = 'up' | 'down';
+
+export interface Transport {
+  /** Which implementation, for diagnostics. */
+  readonly kind: 'tauri' | 'browser';
+  /** Sends one request; resolves with the engine's answer, or throws an {@link EngineError}. */
+  call(req: Request): Promise<Response>;
+  /**
+   * Starts delivering engine events. `onLink` reports the event stream going
+   * up (first connect and every reconnect) and down.
+   */
+  subscribe(onEvent: (e: Event) => void, onLink?: (link: Link) => void): void;
+}
+
+/** A failed call: the engine's `IpcError`, or `unreachable` when no answer came. */
+export class EngineError extends Error {
+  readonly code: ErrorCode | 'unreachable';
+
+  constructor(code: ErrorCode | 'unreachable', message: string) {
+    super(message);
+    this.name = 'EngineError';
+    this.code = code;
+  }
+
+  static from(err: IpcError): EngineError {
+    return new EngineError(err.code, err.message);
+  }
+}
+
+export const UNREACHABLE = 'Engine not reachable — is `airlock serve` still running?';
+
+function unwrap(reply: Reply): Response {
+  if ('ok' in reply) return reply.ok;
+  throw EngineError.from(reply.error);
+}
+
+function isIpcError(v: unknown): v is IpcError {
+  return typeof v === 'object' && v !== null && 'code' in v && 'message' in v;
+}
+
+function isReply(v: unknown): v is Reply {
+  return typeof v === 'object' && v !== null && ('ok' in v || 'error' in v);
+}
+
+declare global {
+  interface Window {
+    __TAURI_INTERNALS__?: unknown;
+  }
+}
+
+/** Picks the transport for where the page runs. */
+export function createTransport(): Transport {
+  return window.__TAURI_INTERNALS__ !== undefined ? new TauriTransport() : new BrowserTransport();
+}
+
+class TauriTransport implements Transport {
+  readonly kind = 'tauri' as const;
+
+  async call(request: Request): Promise<Response> {
+    let reply: unknown;
+    try {
+      reply = await invoke<Reply>('call_engine', { request });
+    } catch (err) {
+      // A command that returns Err(IpcError) rejects with it.
+      if (isIpcError(err)) throw EngineError.from(err);
+      throw new EngineError('internal', `The desktop shell failed: ${String(err)}`);
+    }
+    if (!isReply(reply)) throw new EngineError('internal', 'The desktop shell sent an unexpected reply.');
+    return unwrap(reply);
+  }
+
+  subscribe(onEvent: (e: Event) => void, onLink?: (link: Link) => void): void {
+    const channel = new Channel<Event>();
+    channel.onmessage = onEvent;
+    invoke('subscribe_events', { onEvent: channel }).then(
+      () => onLink?.('up'),
+      (err: unknown) => {
+        onLink?.('down');
+        console.error('subscribe_events failed', err);
+      },
+    );
+  }
+}
+
+const TOKEN_KEY = 'airlock.token';
+
+/** Takes the token from `?token=` (then hides it from the address bar), or from this tab's storage. */
+function takeToken(): string {
+  const url = new URL(window.location.href);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl) {
+    try {
+      sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    } catch {
+      // Storage may be disabled; the token still lives in memory for this page.
+    }
+    url.searchParams.delete('token');
+    history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+    return fromUrl;
+  }
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+class BrowserTransport implements Transport {
+  readonly kind = 'browser' as const;
+  private readonly token = takeToken();
+  private readonly callUrl = new URL('api/call', document.baseURI).href;
+
+  async call(request: Request): Promise<Response> {
+    let res: globalThis.Response;
+    try {
+      res = await fetch(this.callUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${this.token}` },
+        body: JSON.stringify(request),
+      });
+    } catch {
+      throw new EngineError('unreachable', UNREACHABLE);
+    }
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new EngineError('internal', `The engine answered HTTP ${res.status}: ${text.slice(0, 200) || res.statusText}`);
+    }
+    if (!isReply(body)) throw new EngineError('internal', `The engine answered HTTP ${res.status} with an unexpected body.`);
+    if (res.status === 401 && 'error' in body && !this.token) {
+      throw new EngineError('unauthorized', 'This page has no access token. Open the URL that `airlock serve` printed (it ends in ?token=…).');
+    }
+    return unwrap(body);
+  }
+
+  subscribe(onEvent: (e: Event) => void, onLink?: (link: Link) => void): void {
+    const url = new URL('api/events', document.baseURI);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    url.searchParams.set('token', this.token);
+    let delay = 250;
+    let state: Link | null = null;
+    const report = (link: Link) => {
+      if (state === link) return;
+      state = link;
+      onLink?.(link);
+    };
+    const connect = () => {
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(url.href);
+      } catch {
+        report('down');
+        setTimeout(connect, delay);
+        return;
+      }
+      ws.onopen = () => {
+        delay = 250;
+        report('up');
+      };
+      ws.onmessage = (msg: MessageEvent<unknown>) => {
+        if (typeof msg.data !== 'string') return;
+        let event: Event;
+        try {
+          event = JSON.parse(msg.data) as Event;
+        } catch {
+          console.warn('ignoring a malformed event', msg.data);
+          return;
+        }
+        onEvent(event);
+      };
+      ws.onclose = () => {
+        report('down');
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 5000);
+      };
+    };
+    connect();
+  }
+}

@@ -1,0 +1,96 @@
+// A tiny element builder: enough to keep views declarative without a framework.
+
+type Listener = (ev: never) => void;
+export type Props = Record<string, string | number | boolean | null | undefined | Listener>;
+export type Child = Node | string | null | undefined | false;
+
+/**
+ * Builds an element. `class`, attributes and `data-*` go in `props`; a function
+ * under `onclick`-style keys becomes an event listener; `text` sets textContent.
+ */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Props = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (typeof value === 'function') {
+      el.addEventListener(key.replace(/^on/, ''), value as EventListener);
+    } else if (key === 'text') {
+      el.textContent = String(value);
+    } else if (value === true) {
+      el.setAttribute(key, '');
+    } else {
+      el.setAttribute(key, String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el: Element, children: Child[]): void {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child);
+  }
+}
+
+/** Replaces all children of `el`. */
+export function replaceChildren(el: Element, ...children: Child[]): void {
+  el.replaceChildren();
+  append(el, children);
+}
+
+/** An inline SVG icon from a path list (24×24 viewBox, stroked). */
+export function icon(paths: string, label?: string): SVGSVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '16');
+  svg.setAttribute('height', '16');
+  svg.setAttribute('fill', 'none');
+  svg.setAttribute('stroke', 'currentColor');
+  svg.setAttribute('stroke-width', '2');
+  svg.setAttribute('stroke-linecap', 'round');
+  svg.setAttribute('stroke-linejoin', 'round');
+  svg.classList.add('icon');
+  if (label) {
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', label);
+  } else {
+    svg.setAttribute('aria-hidden', 'true');
+  }
+  for (const d of paths.split('|')) {
+    const p = document.createElementNS(ns, 'path');
+    p.setAttribute('d', d);
+    svg.append(p);
+  }
+  return svg;
+}
+
+export const ICONS = {
+  check: 'M20 6 9 17l-5-5',
+  x: 'M18 6 6 18|M6 6l12 12',
+  chevron: 'm9 18 6-6-6-6',
+  terminal: 'm4 17 6-6-6-6|M12 19h8',
+  play: 'M6 4l14 8-14 8z',
+  stop: 'M6 6h12v12H6z',
+  file: 'M14 3H6a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V9z|M14 3v6h6',
+  shield: 'M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z',
+  plug: 'M9 2v6|M15 2v6|M6 8h12v4a6 6 0 0 1-12 0z|M12 18v4',
+  alert: 'M12 9v4|M12 17h.01|M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z',
+} as const;
+
+/** Calls `fn` once `ms` after the last call. */
+export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number): (...args: A) => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return (...args: A) => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      fn(...args);
+    }, ms);
+  };
+}

@@ -1,0 +1,107 @@
+// The UI's copy of the engine's state, fed by replies and events. Views subscribe
+// to the topics they draw and re-read what they need.
+
+import type { Change, SessionInfo, StatusInfo } from './ipc/bindings';
+import type { Link } from './ipc/transport';
+
+export type Topic = 'project' | 'sessions' | 'changes' | 'selection' | 'link';
+
+export class Store {
+  project = '';
+  link: Link | null = null;
+  selected: string | null = null;
+  readonly sessions = new Map<string, SessionInfo>();
+  readonly changes = new Map<string, Change>();
+  private readonly listeners = new Map<Topic, Set<() => void>>();
+
+  on(topic: Topic, fn: () => void): void {
+    let set = this.listeners.get(topic);
+    if (!set) this.listeners.set(topic, (set = new Set()));
+    set.add(fn);
+  }
+
+  emit(topic: Topic): void {
+    for (const fn of this.listeners.get(topic) ?? []) fn();
+  }
+
+  setStatus(status: StatusInfo): void {
+    if (this.project !== status.project) {
+      this.project = status.project;
+      this.emit('project');
+    }
+    const seen = new Set<string>();
+    for (const s of status.sessions) {
+      seen.add(s.id);
+      this.sessions.set(s.id, s);
+    }
+    for (const id of [...this.sessions.keys()]) if (!seen.has(id)) this.sessions.delete(id);
+    this.emit('sessions');
+    if (this.selected === null || !this.sessions.has(this.selected)) {
+      // Prefer the newest running session; else the newest one.
+      const list = this.sessionList();
+      const pick = [...list].reverse().find((s) => s.state === 'running') ?? list[list.length - 1];
+      this.select(pick?.id ?? null);
+    }
+  }
+
+  upsertSession(s: SessionInfo): void {
+    this.sessions.set(s.id, s);
+    this.emit('sessions');
+  }
+
+  sessionExited(id: string, exitCode: number | null): void {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    this.sessions.set(id, { ...s, state: 'exited', exitCode });
+    this.emit('sessions');
+  }
+
+  select(id: string | null): void {
+    if (this.selected === id) return;
+    this.selected = id;
+    this.emit('selection');
+  }
+
+  /** Sessions, oldest first. */
+  sessionList(): SessionInfo[] {
+    return [...this.sessions.values()].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  setChanges(changes: Change[]): void {
+    this.changes.clear();
+    for (const c of changes) this.changes.set(c.id, c);
+    this.emit('changes');
+  }
+
+  upsertChange(c: Change): void {
+    this.changes.set(c.id, c);
+    this.emit('changes');
+  }
+
+  removeChange(id: string): void {
+    if (this.changes.delete(id)) this.emit('changes');
+  }
+
+  /** Pending changes ordered by session (oldest first), then path. */
+  changeList(): Change[] {
+    const order = new Map(this.sessionList().map((s, i) => [s.id, i]));
+    return [...this.changes.values()].sort(
+      (a, b) =>
+        (order.get(a.session) ?? Number.MAX_SAFE_INTEGER) - (order.get(b.session) ?? Number.MAX_SAFE_INTEGER) ||
+        a.session.localeCompare(b.session) ||
+        a.path.localeCompare(b.path),
+    );
+  }
+
+  pendingHunks(session?: string): number {
+    let n = 0;
+    for (const c of this.changes.values()) if (session === undefined || c.session === session) n += c.hunks.length;
+    return n;
+  }
+
+  pendingFiles(session?: string): number {
+    let n = 0;
+    for (const c of this.changes.values()) if (session === undefined || c.session === session) n++;
+    return n;
+  }
+}

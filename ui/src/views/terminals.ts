@@ -1,0 +1,348 @@
+// The terminal pane: one xterm.js Terminal per session, created the first time
+// the session is shown, filled from the engine's scrollback and then from live
+// `output` events.
+
+import { FitAddon } from '@xterm/addon-fit';
+import { Terminal, type ITheme } from '@xterm/xterm';
+import '@xterm/xterm/css/xterm.css';
+import type { Ctx } from '../context';
+import type { SessionInfo } from '../ipc/bindings';
+import { base64ToBinary, binaryToBytes } from '../lib/bytes';
+import { debounce, h, icon, ICONS, replaceChildren } from '../lib/dom';
+
+const DARK: ITheme = {
+  background: '#15171c',
+  foreground: '#d7dae0',
+  cursor: '#d7dae0',
+  cursorAccent: '#15171c',
+  selectionBackground: '#3a4a6b',
+  black: '#1e2127',
+  red: '#ef6b73',
+  green: '#7fc37a',
+  yellow: '#e5c07b',
+  blue: '#61afef',
+  magenta: '#c678dd',
+  cyan: '#56b6c2',
+  white: '#d7dae0',
+  brightBlack: '#5c6370',
+  brightRed: '#ff7a85',
+  brightGreen: '#98d993',
+  brightYellow: '#f0d197',
+  brightBlue: '#7cc0ff',
+  brightMagenta: '#d78ef0',
+  brightCyan: '#6fd0dc',
+  brightWhite: '#ffffff',
+};
+
+const LIGHT: ITheme = {
+  background: '#ffffff',
+  foreground: '#1f2328',
+  cursor: '#1f2328',
+  cursorAccent: '#ffffff',
+  selectionBackground: '#b6d3ff',
+  black: '#24292f',
+  red: '#cf222e',
+  green: '#116329',
+  yellow: '#9a6700',
+  blue: '#0969da',
+  magenta: '#8250df',
+  cyan: '#1b7c83',
+  white: '#6e7781',
+  brightBlack: '#57606a',
+  brightRed: '#a40e26',
+  brightGreen: '#1a7f37',
+  brightYellow: '#633c01',
+  brightBlue: '#218bff',
+  brightMagenta: '#a475f9',
+  brightCyan: '#3192aa',
+  brightWhite: '#8c959f',
+};
+
+const darkQuery = window.matchMedia('(prefers-color-scheme: dark)');
+const theme = (): ITheme => (darkQuery.matches ? DARK : LIGHT);
+
+const FONT_FAMILY = 'ui-monospace, "SFMono-Regular", "JetBrains Mono", "Cascadia Code", Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace';
+const FONT_SIZE = 13;
+const LINE_HEIGHT = 1.2;
+
+/** How long after the scrollback arrives live output may still repeat its tail. */
+const OVERLAP_WINDOW_MS = 500;
+
+/**
+ * One session's terminal. Phases: `cold` (never shown; live output is dropped
+ * because the scrollback will hold it), `loading` (scrollback requested; live
+ * output is held), `matching` (scrollback written; held output that repeats its
+ * tail is dropped), `live`.
+ */
+class SessionTerminal {
+  readonly el: HTMLDivElement;
+  readonly term: Terminal;
+  readonly fit = new FitAddon();
+  private phase: 'cold' | 'loading' | 'matching' | 'live' = 'cold';
+  private held: string[] = [];
+  private tail = '';
+  private exit: { code: number | null } | null = null;
+  private exitWritten = false;
+  private cols = 0;
+  private rows = 0;
+  private typed = '';
+  private sending = false;
+
+  constructor(
+    private readonly ctx: Ctx,
+    readonly id: string,
+  ) {
+    this.el = h('div', { class: 'terminal-view', hidden: true, 'data-session-id': id });
+    this.term = new Terminal({
+      fontFamily: FONT_FAMILY,
+      fontSize: FONT_SIZE,
+      lineHeight: LINE_HEIGHT,
+      cursorBlink: true,
+      scrollback: 10000,
+      allowProposedApi: false,
+      theme: theme(),
+    });
+    this.term.loadAddon(this.fit);
+    this.term.onData((data) => this.input(data));
+  }
+
+  /**
+   * Keystrokes go out one request at a time, in order: parallel requests could
+   * reach the engine out of order. What is typed meanwhile is sent as one batch.
+   */
+  private input(data: string): void {
+    const s = this.ctx.store.sessions.get(this.id);
+    if (!s || s.state !== 'running') return;
+    this.typed += data;
+    if (!this.sending) void this.sendInput();
+  }
+
+  private async sendInput(): Promise<void> {
+    this.sending = true;
+    while (this.typed) {
+      const data = this.typed;
+      this.typed = '';
+      await this.ctx.call({ op: 'writeInput', session: this.id, data });
+    }
+    this.sending = false;
+  }
+
+  /** Makes the terminal visible; the first time, opens it and loads the scrollback. */
+  show(): void {
+    this.el.hidden = false;
+    if (this.phase !== 'cold') {
+      this.resize();
+      return;
+    }
+    this.term.open(this.el);
+    this.resize();
+    this.phase = 'loading';
+    void this.ctx.call({ op: 'readScrollback', session: this.id }).then((res) => {
+      if (res?.type === 'scrollback') {
+        const bin = base64ToBinary(res.data);
+        if (bin.length > 0) this.term.write(binaryToBytes(bin));
+        this.tail = bin.slice(-65536);
+      }
+      this.phase = 'matching';
+      this.match();
+      setTimeout(() => this.goLive(), OVERLAP_WINDOW_MS);
+    });
+  }
+
+  hide(): void {
+    this.el.hidden = true;
+  }
+
+  focus(): void {
+    this.term.focus();
+  }
+
+  output(b64: string): void {
+    switch (this.phase) {
+      case 'cold':
+        return;
+      case 'live':
+        this.term.write(binaryToBytes(base64ToBinary(b64)));
+        return;
+      case 'loading':
+        this.held.push(base64ToBinary(b64));
+        return;
+      case 'matching':
+        this.held.push(base64ToBinary(b64));
+        this.match();
+    }
+  }
+
+  /**
+   * Live output emitted before the engine read the scrollback repeats the
+   * scrollback's tail. The longest run of held frames that is a suffix of the
+   * tail is such a repeat; a run that could still grow into one is kept a
+   * little longer; anything else is new.
+   */
+  private match(): void {
+    if (this.held.length === 0) return;
+    let joined = '';
+    let dup = 0;
+    for (let i = 0; i < this.held.length; i++) {
+      joined += this.held[i];
+      if (this.tail.endsWith(joined)) dup = i + 1;
+    }
+    if (dup > 0) {
+      this.held.splice(0, dup);
+      this.goLive();
+    } else if (!this.tail.includes(joined)) {
+      this.goLive();
+    }
+  }
+
+  private goLive(): void {
+    if (this.phase === 'live' || this.phase === 'cold') return;
+    this.phase = 'live';
+    for (const chunk of this.held) this.term.write(binaryToBytes(chunk));
+    this.held = [];
+    this.tail = '';
+    this.writeExit();
+  }
+
+  exited(code: number | null): void {
+    this.exit = { code };
+    if (this.phase === 'live') this.writeExit();
+  }
+
+  private writeExit(): void {
+    if (!this.exit || this.exitWritten) return;
+    this.exitWritten = true;
+    const what = this.exit.code === null ? 'process exited' : `process exited with code ${this.exit.code}`;
+    this.term.write(`\r\n\x1b[2m[${what}]\x1b[0m\r\n`);
+  }
+
+  /** Fits the terminal to its container and tells the engine when the size changed. */
+  resize(): void {
+    if (this.el.hidden || this.phase === 'cold' || !this.el.isConnected) return;
+    const dims = this.fit.proposeDimensions();
+    if (!dims || !Number.isFinite(dims.cols) || !Number.isFinite(dims.rows) || dims.cols < 2 || dims.rows < 1) return;
+    this.fit.fit();
+    if (dims.cols === this.cols && dims.rows === this.rows) return;
+    this.cols = dims.cols;
+    this.rows = dims.rows;
+    const s = this.ctx.store.sessions.get(this.id);
+    if (s?.state === 'running') void this.ctx.call({ op: 'resizeSession', session: this.id, cols: dims.cols, rows: dims.rows });
+  }
+
+  applyTheme(): void {
+    this.term.options.theme = theme();
+  }
+
+  dispose(): void {
+    this.term.dispose();
+    this.el.remove();
+  }
+}
+
+export class TerminalsView {
+  readonly el: HTMLElement;
+  private readonly host = h('div', { class: 'terminal-host' });
+  private readonly title = h('div', { class: 'pane-title' });
+  private readonly empty = h(
+    'div',
+    { class: 'empty empty-terminal' },
+    icon(ICONS.terminal),
+    h('p', { text: 'No sessions yet — start one with a command, or your shell' }),
+    h('p', { class: 'hint', text: 'The agent runs in a private stage; nothing it writes reaches your project until you approve it.' }),
+  );
+  private readonly terms = new Map<string, SessionTerminal>();
+  private shown: SessionTerminal | null = null;
+
+  constructor(private readonly ctx: Ctx) {
+    this.el = h('section', { class: 'terminal-pane', 'aria-label': 'Terminal' }, h('div', { class: 'pane-header' }, this.title), this.host);
+    this.host.append(this.empty);
+    const refit = debounce(() => this.shown?.resize(), 60);
+    new ResizeObserver(refit).observe(this.host);
+    darkQuery.addEventListener('change', () => {
+      for (const t of this.terms.values()) t.applyTheme();
+    });
+    ctx.store.on('selection', () => this.render());
+    ctx.store.on('sessions', () => this.render());
+    this.render();
+  }
+
+  /** Routes a live `output` event to its session's terminal. */
+  output(session: string, data: string): void {
+    this.terms.get(session)?.output(data);
+  }
+
+  exited(session: string, code: number | null): void {
+    this.terms.get(session)?.exited(code);
+  }
+
+  /** Size for a session about to start: what the pane fits now. */
+  size(): { cols: number; rows: number } {
+    const t = this.shown;
+    if (t && t.term.cols > 1) return { cols: t.term.cols, rows: t.term.rows };
+    const rect = this.host.getBoundingClientRect();
+    // xterm's cell is about 0.6em wide and lineHeight × fontSize tall.
+    const cols = Math.floor((rect.width - 16) / (FONT_SIZE * 0.6));
+    const rows = Math.floor((rect.height - 12) / Math.ceil(FONT_SIZE * LINE_HEIGHT));
+    return { cols: Math.max(20, Math.min(cols || 80, 500)), rows: Math.max(5, Math.min(rows || 24, 200)) };
+  }
+
+  private get(id: string): SessionTerminal {
+    let t = this.terms.get(id);
+    if (!t) {
+      t = new SessionTerminal(this.ctx, id);
+      this.terms.set(id, t);
+      this.host.append(t.el);
+      const s = this.ctx.store.sessions.get(id);
+      if (s?.state === 'exited') t.exited(s.exitCode);
+    }
+    return t;
+  }
+
+  private render(): void {
+    const { store } = this.ctx;
+    for (const [id, t] of this.terms) {
+      if (!store.sessions.has(id)) {
+        t.dispose();
+        this.terms.delete(id);
+        if (this.shown === t) this.shown = null;
+      }
+    }
+    const s = store.selected ? store.sessions.get(store.selected) : undefined;
+    this.renderTitle(s);
+    if (!s) {
+      this.shown?.hide();
+      this.shown?.el.removeAttribute('data-testid');
+      this.shown = null;
+      this.empty.hidden = false;
+      return;
+    }
+    this.empty.hidden = true;
+    const t = this.get(s.id);
+    if (this.shown !== t) {
+      if (this.shown) {
+        this.shown.hide();
+        this.shown.el.removeAttribute('data-testid');
+      }
+      this.shown = t;
+      t.el.setAttribute('data-testid', 'terminal');
+      t.show();
+      t.focus();
+    }
+  }
+
+  private renderTitle(s: SessionInfo | undefined): void {
+    if (!s) {
+      this.title.replaceChildren(icon(ICONS.terminal), h('span', { text: 'Terminal' }));
+      return;
+    }
+    replaceChildren(
+      this.title,
+      icon(ICONS.terminal),
+      h('span', { class: 'pane-title-name', text: s.name }),
+      s.command.join(' ') !== s.name ? h('code', { class: 'pane-title-command', title: s.command.join(' '), text: s.command.join(' ') }) : null,
+      s.state === 'exited'
+        ? h('span', { class: `badge ${s.exitCode === 0 ? 'badge-muted' : 'badge-danger'}`, text: s.exitCode === null ? 'exited' : `exited ${s.exitCode}` })
+        : h('span', { class: 'badge badge-live', text: 'running' }),
+    );
+  }
+}
