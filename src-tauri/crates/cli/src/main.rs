@@ -1,1 +1,150 @@
-fn main() {}
+//! `airlock`: the headless face of Airlock.
+//!
+//! `airlock serve` runs the engine for a project and serves the web UI on
+//! 127.0.0.1; every other command talks to the running engine for its project
+//! over the engine's local socket (found through `$AIRLOCK_HOME`).
+
+mod commands;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "airlock", version, about = "Review every change an AI agent makes before it reaches your project")]
+struct Cli {
+    /// The project folder (default: the current folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    project: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the engine and the web UI; the first line of output is the URL.
+    Serve {
+        /// Address to listen on; only loopback addresses are accepted.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: String,
+        /// The built UI to serve (default: the ui/dist beside the sources, or $AIRLOCK_UI_DIR).
+        #[arg(long, value_name = "DIR")]
+        ui: Option<PathBuf>,
+    },
+    /// Start a session in the running engine and print its id.
+    Run {
+        /// staged (the agent writes into a private stage) or gated.
+        #[arg(long, default_value = "staged")]
+        mode: String,
+        /// A name for the session.
+        #[arg(long)]
+        name: Option<String>,
+        /// Join the session's terminal output until it exits.
+        #[arg(long)]
+        attach: bool,
+        /// The command and its arguments (default: $SHELL).
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
+    /// Sessions and what waits for you.
+    Status {
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pending changes with their hunk ids.
+    Changes {
+        /// Only this session's.
+        #[arg(long)]
+        session: Option<String>,
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a change's diff (by change id or path; all when omitted).
+    Diff {
+        /// A change id or a project-relative path.
+        target: Option<String>,
+    },
+    /// Land hunks or whole changes in the project.
+    Approve {
+        /// Hunk ids and change ids.
+        ids: Vec<String>,
+        /// Every pending change.
+        #[arg(long)]
+        all: bool,
+        /// With --all: only this session's.
+        #[arg(long)]
+        session: Option<String>,
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revert hunks or whole changes in their stage.
+    Reject {
+        /// Hunk ids and change ids.
+        ids: Vec<String>,
+        /// Every pending change.
+        #[arg(long)]
+        all: bool,
+        /// With --all: only this session's.
+        #[arg(long)]
+        session: Option<String>,
+        /// Why (recorded; shown to the agent where it can read it).
+        #[arg(long)]
+        reason: Option<String>,
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let project = cli
+        .project
+        .clone()
+        .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("airlock: cannot start: {e}");
+            std::process::exit(1);
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { listen, ui } => serve::run(project, listen, ui).await,
+            Command::Run {
+                mode,
+                name,
+                attach,
+                command,
+            } => commands::run(&project, &mode, name, attach, command).await,
+            Command::Status { json } => commands::status(&project, json).await,
+            Command::Changes { session, json } => commands::changes(&project, session, json).await,
+            Command::Diff { target } => commands::diff(&project, target).await,
+            Command::Approve {
+                ids,
+                all,
+                session,
+                json,
+            } => commands::decide(&project, true, ids, all, session, None, json).await,
+            Command::Reject {
+                ids,
+                all,
+                session,
+                reason,
+                json,
+            } => commands::decide(&project, false, ids, all, session, reason, json).await,
+        }
+    });
+    if let Err(e) = result {
+        eprintln!("airlock: {e}");
+        std::process::exit(1);
+    }
+}

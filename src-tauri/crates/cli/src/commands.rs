@@ -1,0 +1,274 @@
+//! The client commands: each connects to the engine's socket, sends one
+//! request and prints the answer as text or as one JSON document.
+
+use std::io::Write;
+use std::path::Path;
+
+use airlock_engine::server::Client;
+use airlock_protocol::{
+    Change, ChangeKind, IpcError, LineKind, Request, Response, SessionMode, SessionState,
+    StartSessionParams,
+};
+use anyhow::{anyhow, bail, Result};
+use base64::Engine as _;
+
+async fn connect(project: &Path) -> Result<Client> {
+    Client::connect(None, project).await.map_err(|e| anyhow!(e.message))
+}
+
+async fn call(client: &mut Client, request: Request) -> Result<Response> {
+    client
+        .call(request)
+        .await
+        .map_err(|e: IpcError| anyhow!(e.message))
+}
+
+fn unexpected(r: &Response) -> anyhow::Error {
+    anyhow!("the engine answered something unexpected: {r:?}")
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+pub async fn run(
+    project: &Path,
+    mode: &str,
+    name: Option<String>,
+    attach: bool,
+    command: Vec<String>,
+) -> Result<()> {
+    let mode = match mode {
+        "staged" => SessionMode::Staged,
+        "gated" => SessionMode::Gated,
+        other => bail!("unknown mode `{other}`: use --mode staged or --mode gated"),
+    };
+    let mut client = connect(project).await?;
+    let events = if attach {
+        Some(connect(project).await?.subscribe().await.map_err(|e| anyhow!(e.message))?)
+    } else {
+        None
+    };
+    let response = call(
+        &mut client,
+        Request::StartSession(StartSessionParams {
+            command: (!command.is_empty()).then_some(command),
+            name,
+            mode: Some(mode),
+            cols: None,
+            rows: None,
+        }),
+    )
+    .await?;
+    let Response::Session(info) = response else {
+        return Err(unexpected(&response));
+    };
+    println!("{}", info.id);
+    if let Some(mut events) = events {
+        let mut out = std::io::stdout();
+        while let Some(event) = events.next().await {
+            match event {
+                airlock_protocol::Event::Output { session, data, .. } if session == info.id => {
+                    let bytes = base64::engine::general_purpose::STANDARD.decode(data)?;
+                    out.write_all(&bytes)?;
+                    out.flush()?;
+                }
+                airlock_protocol::Event::SessionExited { session, exit_code } if session == info.id => {
+                    eprintln!("\nairlock: session {} exited ({})", info.id, code_text(exit_code));
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn code_text(code: Option<i32>) -> String {
+    code.map(|c| format!("code {c}")).unwrap_or_else(|| "killed".into())
+}
+
+pub async fn status(project: &Path, json: bool) -> Result<()> {
+    let mut client = connect(project).await?;
+    let response = call(&mut client, Request::Status).await?;
+    let Response::Status(status) = response else {
+        return Err(unexpected(&response));
+    };
+    if json {
+        return print_json(&status);
+    }
+    println!("project  {}", status.project);
+    if let Some(url) = &client.info.url {
+        println!("web UI   {url}");
+    }
+    println!(
+        "pending  {} change(s), {} hunk(s)",
+        status.pending_changes, status.pending_hunks
+    );
+    if status.sessions.is_empty() {
+        println!("no sessions: start one with `airlock run -- COMMAND`");
+    }
+    for s in &status.sessions {
+        let state = match s.state {
+            SessionState::Running => "running".to_string(),
+            SessionState::Exited => format!("exited ({})", code_text(s.exit_code)),
+        };
+        let mode = match s.mode {
+            SessionMode::Staged => "staged",
+            SessionMode::Gated => "gated",
+        };
+        println!(
+            "{}  {:<16} {:<14} {:<6} {} change(s), {} hunk(s)",
+            s.id, s.name, state, mode, s.pending_changes, s.pending_hunks
+        );
+    }
+    Ok(())
+}
+
+fn kind_letter(c: &Change) -> &'static str {
+    match c.kind {
+        ChangeKind::Created => "A",
+        ChangeKind::Modified => "M",
+        ChangeKind::Deleted => "D",
+    }
+}
+
+async fn list_changes(client: &mut Client, session: Option<String>) -> Result<Vec<Change>> {
+    let response = call(client, Request::ListChanges { session }).await?;
+    match response {
+        Response::Changes { changes } => Ok(changes),
+        other => Err(unexpected(&other)),
+    }
+}
+
+pub async fn changes(project: &Path, session: Option<String>, json: bool) -> Result<()> {
+    let mut client = connect(project).await?;
+    let changes = list_changes(&mut client, session).await?;
+    if json {
+        return print_json(&serde_json::json!({ "changes": changes }));
+    }
+    if changes.is_empty() {
+        println!("no pending changes");
+    }
+    for c in &changes {
+        let extra = if c.binary { "  (binary)" } else { "" };
+        println!(
+            "{} {} {}  +{} -{}  [{}]{}",
+            c.id,
+            kind_letter(c),
+            c.path,
+            c.additions,
+            c.deletions,
+            c.session,
+            extra
+        );
+        for h in &c.hunks {
+            if h.old_lines == 0 && h.new_lines == 0 {
+                println!("  {}  whole file", h.id);
+            } else {
+                println!(
+                    "  {}  @@ -{},{} +{},{} @@",
+                    h.id, h.old_start, h.old_lines, h.new_start, h.new_lines
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn diff(project: &Path, target: Option<String>) -> Result<()> {
+    let mut client = connect(project).await?;
+    let changes = list_changes(&mut client, None).await?;
+    let chosen: Vec<&Change> = match &target {
+        None => changes.iter().collect(),
+        Some(t) => changes
+            .iter()
+            .filter(|c| c.id == *t || c.path == *t)
+            .collect(),
+    };
+    if let (Some(t), true) = (&target, chosen.is_empty()) {
+        bail!("no pending change `{t}`: run `airlock changes` to see ids and paths");
+    }
+    let color = std::env::var_os("NO_COLOR").is_none() && is_terminal();
+    let (red, green, cyan, bold, reset) = if color {
+        ("\x1b[31m", "\x1b[32m", "\x1b[36m", "\x1b[1m", "\x1b[0m")
+    } else {
+        ("", "", "", "", "")
+    };
+    for c in chosen {
+        let response = call(&mut client, Request::GetDiff { change: c.id.clone() }).await?;
+        let Response::Diff(d) = response else {
+            return Err(unexpected(&response));
+        };
+        println!("{bold}{} {}{reset}  ({})", kind_letter(c), c.path, c.id);
+        if let Some(n) = &d.change.notice {
+            println!("  {n}");
+        }
+        for h in &d.hunks {
+            println!(
+                "{cyan}@@ -{},{} +{},{} @@{reset}  {}",
+                h.header.old_start, h.header.old_lines, h.header.new_start, h.header.new_lines, h.header.id
+            );
+            for l in &h.lines {
+                match l.kind {
+                    LineKind::Context => println!(" {}", l.text),
+                    LineKind::Added => println!("{green}+{}{reset}", l.text),
+                    LineKind::Removed => println!("{red}-{}{reset}", l.text),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal()
+}
+
+pub async fn decide(
+    project: &Path,
+    approve: bool,
+    ids: Vec<String>,
+    all: bool,
+    session: Option<String>,
+    reason: Option<String>,
+    json: bool,
+) -> Result<()> {
+    let verb = if approve { "approve" } else { "reject" };
+    if all && !ids.is_empty() {
+        bail!("give ids or --all, not both");
+    }
+    if !all && ids.is_empty() {
+        bail!("nothing to {verb}: give hunk or change ids (see `airlock changes`) or --all");
+    }
+    let mut client = connect(project).await?;
+    let request = match (approve, all) {
+        (true, true) => Request::ApproveAll { session },
+        (true, false) => Request::Approve { ids },
+        (false, true) => Request::RejectAll { session, reason },
+        (false, false) => Request::Reject { ids, reason },
+    };
+    let response = call(&mut client, request).await?;
+    let Response::Decided(outcome) = response else {
+        return Err(unexpected(&response));
+    };
+    if json {
+        return print_json(&outcome);
+    }
+    let done = if approve { "approved" } else { "rejected" };
+    print!(
+        "{done} {} hunk(s) in {} file(s)",
+        outcome.hunks,
+        outcome.paths.len()
+    );
+    if let Some(l) = outcome.landing {
+        print!(" (landing {l})");
+    }
+    println!();
+    for p in &outcome.paths {
+        println!("  {p}");
+    }
+    Ok(())
+}

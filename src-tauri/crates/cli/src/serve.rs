@@ -1,0 +1,286 @@
+//! `airlock serve`: the engine plus the web UI on a loopback port.
+//!
+//! Only loopback addresses are accepted. Every request must name this server
+//! in `Host` (so a rebound DNS name cannot reach it) and, when a browser sends
+//! `Origin`, come from this server's own origin. The API needs the token that
+//! the printed URL carries: `Authorization: Bearer …` for `POST /api/call`,
+//! `?token=…` for the `GET /api/events` WebSocket. Static UI files need no
+//! token: they hold no state.
+
+use std::net::SocketAddr;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use airlock_engine::server::{token_matches, write_info, EngineInfo, SocketServer};
+use airlock_engine::{Engine, EngineConfig};
+use airlock_protocol::{ErrorCode, IpcError, Reply, Request};
+use anyhow::{anyhow, bail, Context, Result};
+use axum::body::Bytes;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, Request as HttpRequest, State};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::SinkExt;
+use tokio::sync::broadcast::error::RecvError;
+
+struct AppState {
+    engine: Engine,
+    token: String,
+    ui: PathBuf,
+    hosts: Vec<String>,
+    origins: Vec<String>,
+}
+
+fn default_ui_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("AIRLOCK_UI_DIR") {
+        return PathBuf::from(dir);
+    }
+    // Next to the executable first (an installed layout), then the source tree.
+    if let Ok(exe) = std::env::current_exe() {
+        if let Some(dir) = exe.parent().map(|d| d.join("ui")) {
+            if dir.join("index.html").is_file() {
+                return dir;
+            }
+        }
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../ui/dist")
+}
+
+pub async fn run(project: PathBuf, listen: String, ui: Option<PathBuf>) -> Result<()> {
+    let addr: SocketAddr = listen
+        .parse()
+        .map_err(|_| anyhow!("--listen wants an address like 127.0.0.1:8080, not `{listen}`"))?;
+    if !addr.ip().is_loopback() {
+        bail!("refusing to listen on {addr}: only loopback addresses (127.0.0.1, ::1) are allowed; use an SSH tunnel to reach it from elsewhere");
+    }
+    let ui = ui.unwrap_or_else(default_ui_dir);
+    if !ui.join("index.html").is_file() {
+        bail!(
+            "no built UI at {}: run `npm ci && npm run build` in ui/ (or pass --ui DIR)",
+            ui.display()
+        );
+    }
+    let engine = Engine::open(EngineConfig::new(&project))
+        .await
+        .map_err(|e| anyhow!(e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr()?;
+    let port = bound.port();
+    let host = if bound.is_ipv6() {
+        format!("[{}]", bound.ip())
+    } else {
+        bound.ip().to_string()
+    };
+    let url = format!("http://{host}:{port}/?token={}", engine.token());
+    let socket = SocketServer::start(engine.clone(), Some(url.clone()))
+        .await
+        .map_err(|e| anyhow!(e.to_string()))?;
+    let hosts = vec![
+        format!("{host}:{port}"),
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+    ];
+    let origins = hosts.iter().map(|h| format!("http://{h}")).collect();
+    let state = Arc::new(AppState {
+        token: engine.token().to_string(),
+        engine: engine.clone(),
+        ui,
+        hosts,
+        origins,
+    });
+    let app = Router::new()
+        .route("/api/call", post(api_call))
+        .route("/api/events", get(api_events))
+        .fallback(get(static_file))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .with_state(state);
+    // The URL is the first line, and nothing may come before it.
+    println!("{url}");
+    eprintln!(
+        "airlock: serving {} (engine pid {}); Ctrl-C stops",
+        engine.project().display(),
+        std::process::id()
+    );
+    let _ = write_info(
+        engine.project_home(),
+        &EngineInfo {
+            pid: std::process::id(),
+            project: engine.project().display().to_string(),
+            socket: engine.project_home().socket().display().to_string(),
+            token: engine.token().to_string(),
+            url: Some(url),
+        },
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    engine.shutdown().await;
+    drop(socket);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term => {},
+    }
+}
+
+fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    (status, Json(Reply::Error(IpcError::new(code, message)))).into_response()
+}
+
+/// Host and Origin checks for every request.
+async fn guard(State(state): State<Arc<AppState>>, req: HttpRequest, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !state.hosts.iter().any(|h| h == host) {
+        return refuse(
+            StatusCode::MISDIRECTED_REQUEST,
+            ErrorCode::Forbidden,
+            "unexpected Host header: open the URL that `airlock serve` printed",
+        );
+    }
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        if !state.origins.iter().any(|o| o == origin) {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                "cross-origin requests are refused",
+            );
+        }
+    }
+    next.run(req).await
+}
+
+fn bearer(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or("")
+}
+
+async fn api_call(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    if !token_matches(bearer(&headers), &state.token) {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+            "missing or wrong token: open the URL that `airlock serve` printed",
+        );
+    }
+    let request: Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadRequest,
+                &format!("malformed request: {e}"),
+            )
+        }
+    };
+    let reply: Reply = state.engine.call(request).await.into();
+    Json(reply).into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct EventsQuery {
+    #[serde(default)]
+    token: String,
+}
+
+async fn api_events(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<EventsQuery>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !token_matches(&q.token, &state.token) {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthorized,
+            "missing or wrong token",
+        );
+    }
+    let events = state.engine.subscribe();
+    ws.on_upgrade(move |socket| stream_events(socket, events))
+}
+
+async fn stream_events(
+    mut socket: WebSocket,
+    mut events: tokio::sync::broadcast::Receiver<airlock_protocol::Event>,
+) {
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(event) => {
+                    let Ok(text) = serde_json::to_string(&event) else { continue };
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                // Fell behind: close so the page reconnects and re-reads the state,
+                // rather than silently missing events.
+                Err(RecvError::Lagged(_)) => {
+                    let _ = socket.close().await;
+                    return;
+                }
+                Err(RecvError::Closed) => return,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+async fn static_file(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
+    let path = uri.path().trim_start_matches('/');
+    let path = if path.is_empty() { "index.html" } else { path };
+    let rel = Path::new(path);
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    let file = state.ui.join(rel);
+    match tokio::fs::read(&file).await {
+        Ok(bytes) => {
+            let mime = match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
+                "html" => "text/html; charset=utf-8",
+                "js" | "mjs" => "text/javascript; charset=utf-8",
+                "css" => "text/css; charset=utf-8",
+                "svg" => "image/svg+xml",
+                "png" => "image/png",
+                "json" => "application/json",
+                "woff2" => "font/woff2",
+                "ico" => "image/x-icon",
+                _ => "application/octet-stream",
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, "no-cache"),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        Err(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
