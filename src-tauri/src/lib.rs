@@ -1,1 +1,69 @@
+//! Airlock's desktop shell: a Tauri 2 window over the engine, and nothing more.
+//!
+//! At start it opens the [`airlock_engine::Engine`] for the folder given as the
+//! first argument (or `$AIRLOCK_PROJECT`, or the current folder), serves the
+//! engine's local socket so the `airlock` CLI reaches the same engine, and
+//! registers two commands: `call_engine` (a protocol request in, a reply out)
+//! and `subscribe_events` (engine events, terminal output included, over a
+//! `tauri::ipc::Channel`). The UI in `ui/` is the same one `airlock serve`
+//! gives a browser.
 
+mod commands;
+
+use std::path::PathBuf;
+
+use airlock_engine::server::SocketServer;
+use airlock_engine::{Engine, EngineConfig};
+
+/// What the window's commands reach.
+pub struct Desktop {
+    engine: Engine,
+    _socket: SocketServer,
+}
+
+fn project_from_args() -> PathBuf {
+    std::env::args_os()
+        .skip(1)
+        .find(|a| !a.to_string_lossy().starts_with('-'))
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("AIRLOCK_PROJECT").map(PathBuf::from))
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Opens the engine and runs the window until it closes.
+pub fn run() {
+    // Software rendering under Xvfb and on machines without a GPU.
+    if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
+        std::env::set_var("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    }
+    let project = project_from_args();
+    let opened = tauri::async_runtime::block_on(async {
+        let engine = Engine::open(EngineConfig::new(&project)).await?;
+        let socket = SocketServer::start(engine.clone(), None).await?;
+        Ok::<_, airlock_engine::EngineError>(Desktop {
+            engine,
+            _socket: socket,
+        })
+    });
+    let desktop = match opened {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("airlock: {e}");
+            std::process::exit(1);
+        }
+    };
+    let engine = desktop.engine.clone();
+    let result = tauri::Builder::default()
+        .manage(desktop)
+        .invoke_handler(tauri::generate_handler![
+            commands::engine::call_engine,
+            commands::engine::subscribe_events
+        ])
+        .run(tauri::generate_context!());
+    tauri::async_runtime::block_on(engine.shutdown());
+    if let Err(e) = result {
+        eprintln!("airlock: the window failed: {e}");
+        std::process::exit(1);
+    }
+}

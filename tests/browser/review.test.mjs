@@ -73,7 +73,7 @@ async function open(t, browser, name) {
     await page.getByTestId('new-session-start').click();
     await see(page.locator('[data-testid="session-item"][data-state="running"]'), 'a running session in the sidebar');
     await see(page.getByTestId('terminal'), 'the terminal of the new session');
-    await seeInTerminal('the bash prompt', (text) => text.includes('$'));
+    await seeInTerminal('the bash prompt', (text) => /[$#]\s*$/m.test(text));
   };
 
   /** Types a line into the selected session's terminal. */

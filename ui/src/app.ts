@@ -9,6 +9,7 @@ import { Store } from './store';
 import { Banners, Toasts } from './views/banners';
 import { ReviewView } from './views/review';
 import { SessionsView } from './views/sessions';
+import { installKeys } from './views/keys';
 import { installSplitter } from './views/splitter';
 import { TerminalsView } from './views/terminals';
 import { TopBar } from './views/topbar';
@@ -20,6 +21,7 @@ export class App implements Ctx {
   private readonly terminals: TerminalsView;
   private readonly review: ReviewView;
   private themeLoaded = false;
+  private wasUp = false;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -40,6 +42,7 @@ export class App implements Ctx {
     const main = h('main', { class: 'workspace' }, sessions.el, this.terminals.el, splitter, this.review.el);
     installSplitter(main, splitter);
     root.replaceChildren(top.el, this.banners.el, main, this.toasts.el);
+    installKeys(this.review.el, root);
   }
 
   start(): void {
@@ -143,7 +146,11 @@ export class App implements Ctx {
     this.banners.setLink(link);
     this.store.emit('link');
     // Events may have been missed while the link was down: take the whole state again.
-    if (link === 'up') void this.refresh();
+    if (link === 'up') {
+      if (this.wasUp) this.terminals.reload();
+      this.wasUp = true;
+      void this.refresh();
+    }
   }
 
   private async refresh(): Promise<void> {
@@ -157,7 +164,16 @@ export class App implements Ctx {
       const css = await this.call({ op: 'getThemeCss' });
       if (css?.type === 'themeCss') {
         this.themeLoaded = true;
-        document.head.append(h('style', { id: 'syntax-theme', text: css.auto }));
+        // Each theme under its own media query: in the combined `auto` sheet, a light rule
+        // more specific than any dark one (`.sy-variable.sy-parameter`) still wins in dark mode.
+        if (css.light && css.dark) {
+          document.head.append(
+            h('style', { id: 'syntax-theme-light', media: '(prefers-color-scheme: light)', text: css.light }),
+            h('style', { id: 'syntax-theme-dark', media: '(prefers-color-scheme: dark)', text: css.dark }),
+          );
+        } else {
+          document.head.append(h('style', { id: 'syntax-theme', text: css.auto }));
+        }
       }
     }
   }

@@ -318,7 +318,7 @@ light: string,
  */
 dark: string, 
 /**
- * Light with dark under `@media (prefers-color-scheme: dark)`.
+ * Light and dark, each under its own `prefers-color-scheme` media query.
  */
 auto: string, };
 

@@ -17,7 +17,7 @@ export function askReason(host: HTMLElement, hide: HTMLElement, what: string): P
       type: 'text',
       'data-testid': 'reject-reason',
       'aria-label': `Reason for rejecting ${what} (optional)`,
-      placeholder: 'Reason for the agent (optional) — Enter to reject, Esc to cancel',
+      placeholder: 'Why? (optional, the agent reads it) · Enter · Esc',
       autocomplete: 'off',
       spellcheck: false,
     });

@@ -41,12 +41,15 @@ function decisionButtons(
   ids: () => string[],
   busy: (on: boolean) => void,
 ): HTMLElement {
-  const row = h('div', { class: 'decide' });
+  const row = h('div', { class: `decide decide-${scope}` });
   const wrap = h('div', { class: 'decide-wrap' }, row);
   const run = async (decision: Decision, reason?: string) => {
     busy(true);
     const ok = await ctx.decide(decision, ids(), reason);
-    if (!ok) busy(false);
+    // On success the block goes away with the engine's event; should it stay
+    // (a conflict is held, say), it must not stay frozen.
+    if (ok) setTimeout(() => busy(false), 4000);
+    else busy(false);
   };
   row.append(
     h(
@@ -63,7 +66,7 @@ function decisionButtons(
         },
       },
       icon(ICONS.x),
-      scope === 'hunk' ? 'Reject' : 'Reject file',
+      h('span', { class: 'label', text: scope === 'hunk' ? 'Reject' : 'Reject file' }),
     ),
     h(
       'button',
@@ -76,7 +79,7 @@ function decisionButtons(
         onclick: () => void run('approve'),
       },
       icon(ICONS.check),
-      scope === 'hunk' ? 'Approve' : 'Approve file',
+      h('span', { class: 'label', text: scope === 'hunk' ? 'Approve' : 'Approve file' }),
     ),
   );
   return wrap;
@@ -220,8 +223,8 @@ class FileView {
         : h(
             'span',
             { class: 'stat', 'aria-label': `${c.additions} additions, ${c.deletions} deletions` },
-            h('span', { class: 'add', text: `+${c.additions}` }),
-            h('span', { class: 'del', text: `−${c.deletions}` }),
+            h('span', { class: c.additions ? 'add' : 'add zero', text: `+${c.additions}` }),
+            h('span', { class: c.deletions ? 'del' : 'del zero', text: `−${c.deletions}` }),
           ),
       showSession ? h('span', { class: 'badge badge-session', title: 'Proposed by this session', text: session.name }) : null,
     );
@@ -284,7 +287,13 @@ export class ReviewView {
     this.el = h(
       'section',
       { class: 'review-pane', 'aria-label': 'Pending changes' },
-      h('div', { class: 'pane-header' }, h('div', { class: 'pane-title' }, icon(ICONS.file), h('span', { text: 'Changes' })), this.summary),
+      h(
+        'div',
+        { class: 'pane-header' },
+        h('div', { class: 'pane-title' }, icon(ICONS.file), h('span', { text: 'Changes' })),
+        this.summary,
+        h('span', { class: 'pane-hint', title: 'Keyboard shortcuts' }, h('kbd', { text: '?' }), ' keys'),
+      ),
       this.list,
     );
     ctx.store.on('changes', () => this.render());

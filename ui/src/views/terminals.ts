@@ -86,6 +86,7 @@ class SessionTerminal {
   private cols = 0;
   private rows = 0;
   private typed = '';
+  private loads = 0;
   private sending = false;
 
   constructor(
@@ -136,8 +137,27 @@ class SessionTerminal {
     }
     this.term.open(this.el);
     this.resize();
+    // xterm measures its cell after the first frame; fit again once it has, and once fonts settle.
+    requestAnimationFrame(() => this.resize());
+    setTimeout(() => this.resize(), 200);
+    void document.fonts?.ready.then(() => this.resize());
+    this.load();
+  }
+
+  /** After the event stream was down, output may be missing: redraw from the scrollback. */
+  reload(): void {
+    if (this.phase === 'cold') return;
+    this.term.reset();
+    this.held = [];
+    this.exitWritten = false;
+    this.load();
+  }
+
+  private load(): void {
     this.phase = 'loading';
+    const gen = ++this.loads;
     void this.ctx.call({ op: 'readScrollback', session: this.id }).then((res) => {
+      if (gen !== this.loads) return; // a newer load replaced this one
       if (res?.type === 'scrollback') {
         const bin = base64ToBinary(res.data);
         if (bin.length > 0) this.term.write(binaryToBytes(bin));
@@ -145,7 +165,7 @@ class SessionTerminal {
       }
       this.phase = 'matching';
       this.match();
-      setTimeout(() => this.goLive(), OVERLAP_WINDOW_MS);
+      setTimeout(() => gen === this.loads && this.goLive(), OVERLAP_WINDOW_MS);
     });
   }
 
@@ -213,7 +233,8 @@ class SessionTerminal {
     if (!this.exit || this.exitWritten) return;
     this.exitWritten = true;
     const what = this.exit.code === null ? 'process exited' : `process exited with code ${this.exit.code}`;
-    this.term.write(`\r\n\x1b[2m[${what}]\x1b[0m\r\n`);
+    // Dim notice, then hide the cursor: nothing more will be typed here.
+    this.term.write(`\r\n\x1b[2m[${what}]\x1b[0m\r\n\x1b[?25l`);
   }
 
   /** Fits the terminal to its container and tells the engine when the size changed. */
@@ -273,6 +294,11 @@ export class TerminalsView {
 
   exited(session: string, code: number | null): void {
     this.terms.get(session)?.exited(code);
+  }
+
+  /** Redraws every opened terminal from its scrollback (after a reconnect). */
+  reload(): void {
+    for (const t of this.terms.values()) t.reload();
   }
 
   /** Size for a session about to start: what the pane fits now. */

@@ -13,7 +13,9 @@ use anyhow::{anyhow, bail, Result};
 use base64::Engine as _;
 
 async fn connect(project: &Path) -> Result<Client> {
-    Client::connect(None, project).await.map_err(|e| anyhow!(e.message))
+    Client::connect(None, project)
+        .await
+        .map_err(|e| anyhow!(e.message))
 }
 
 async fn call(client: &mut Client, request: Request) -> Result<Response> {
@@ -46,7 +48,13 @@ pub async fn run(
     };
     let mut client = connect(project).await?;
     let events = if attach {
-        Some(connect(project).await?.subscribe().await.map_err(|e| anyhow!(e.message))?)
+        Some(
+            connect(project)
+                .await?
+                .subscribe()
+                .await
+                .map_err(|e| anyhow!(e.message))?,
+        )
     } else {
         None
     };
@@ -74,8 +82,14 @@ pub async fn run(
                     out.write_all(&bytes)?;
                     out.flush()?;
                 }
-                airlock_protocol::Event::SessionExited { session, exit_code } if session == info.id => {
-                    eprintln!("\nairlock: session {} exited ({})", info.id, code_text(exit_code));
+                airlock_protocol::Event::SessionExited { session, exit_code }
+                    if session == info.id =>
+                {
+                    eprintln!(
+                        "\nairlock: session {} exited ({})",
+                        info.id,
+                        code_text(exit_code)
+                    );
                     break;
                 }
                 _ => {}
@@ -86,7 +100,8 @@ pub async fn run(
 }
 
 fn code_text(code: Option<i32>) -> String {
-    code.map(|c| format!("code {c}")).unwrap_or_else(|| "killed".into())
+    code.map(|c| format!("code {c}"))
+        .unwrap_or_else(|| "killed".into())
 }
 
 pub async fn status(project: &Path, json: bool) -> Result<()> {
@@ -197,7 +212,13 @@ pub async fn diff(project: &Path, target: Option<String>) -> Result<()> {
         ("", "", "", "", "")
     };
     for c in chosen {
-        let response = call(&mut client, Request::GetDiff { change: c.id.clone() }).await?;
+        let response = call(
+            &mut client,
+            Request::GetDiff {
+                change: c.id.clone(),
+            },
+        )
+        .await?;
         let Response::Diff(d) = response else {
             return Err(unexpected(&response));
         };
@@ -208,7 +229,11 @@ pub async fn diff(project: &Path, target: Option<String>) -> Result<()> {
         for h in &d.hunks {
             println!(
                 "{cyan}@@ -{},{} +{},{} @@{reset}  {}",
-                h.header.old_start, h.header.old_lines, h.header.new_start, h.header.new_lines, h.header.id
+                h.header.old_start,
+                h.header.old_lines,
+                h.header.new_start,
+                h.header.new_lines,
+                h.header.id
             );
             for l in &h.lines {
                 match l.kind {

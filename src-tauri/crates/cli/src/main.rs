@@ -12,7 +12,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "airlock", version, about = "Review every change an AI agent makes before it reaches your project")]
+#[command(
+    name = "airlock",
+    version,
+    about = "Review every change an AI agent makes before it reaches your project"
+)]
 struct Cli {
     /// The project folder (default: the current folder).
     #[arg(long, global = true, value_name = "DIR")]

@@ -17,7 +17,7 @@ use airlock_protocol::{ErrorCode, IpcError, Reply, Request};
 use anyhow::{anyhow, bail, Context, Result};
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, Request as HttpRequest, State};
+use axum::extract::{Request as HttpRequest, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -126,7 +126,8 @@ pub async fn run(project: PathBuf, listen: String, ui: Option<PathBuf>) -> Resul
 
 async fn shutdown_signal() {
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         } else {
             std::future::pending::<()>().await;
@@ -166,6 +167,25 @@ async fn guard(State(state): State<Arc<AppState>>, req: HttpRequest, next: Next)
             );
         }
     }
+    // Everything under /api needs the token, whatever the method or route.
+    if req.uri().path().starts_with("/api/") {
+        let query_token = req
+            .uri()
+            .query()
+            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=")))
+            .unwrap_or("");
+        let given = match bearer(req.headers()) {
+            "" if req.uri().path() == "/api/events" => query_token,
+            b => b,
+        };
+        if !token_matches(given, &state.token) {
+            return refuse(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "missing or wrong token: open the URL that `airlock serve` printed",
+            );
+        }
+    }
     next.run(req).await
 }
 
@@ -177,14 +197,7 @@ fn bearer(headers: &HeaderMap) -> &str {
         .unwrap_or("")
 }
 
-async fn api_call(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    if !token_matches(bearer(&headers), &state.token) {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthorized,
-            "missing or wrong token: open the URL that `airlock serve` printed",
-        );
-    }
+async fn api_call(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let request: Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -199,24 +212,7 @@ async fn api_call(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     Json(reply).into_response()
 }
 
-#[derive(serde::Deserialize)]
-struct EventsQuery {
-    #[serde(default)]
-    token: String,
-}
-
-async fn api_events(
-    State(state): State<Arc<AppState>>,
-    Query(q): Query<EventsQuery>,
-    ws: WebSocketUpgrade,
-) -> Response {
-    if !token_matches(&q.token, &state.token) {
-        return refuse(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthorized,
-            "missing or wrong token",
-        );
-    }
+async fn api_events(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Response {
     let events = state.engine.subscribe();
     ws.on_upgrade(move |socket| stream_events(socket, events))
 }

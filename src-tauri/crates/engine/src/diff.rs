@@ -127,7 +127,10 @@ mod tests {
         assert_eq!(compose(base, new, &hunks, &all(&hunks)), new);
         assert_eq!(compose(base, new, &hunks, &HashSet::new()), base);
         let first: HashSet<&str> = [hunks[0].id.as_str()].into();
-        assert_eq!(compose(base, new, &hunks, &first), "a\nB\nc\nd\ne\nf\ng\nh\n");
+        assert_eq!(
+            compose(base, new, &hunks, &first),
+            "a\nB\nc\nd\ne\nf\ng\nh\n"
+        );
     }
 
     #[test]

@@ -52,7 +52,10 @@ impl EngineConfig {
 }
 
 enum Msg {
-    Call(Request, oneshot::Sender<std::result::Result<Response, IpcError>>),
+    Call(
+        Request,
+        oneshot::Sender<std::result::Result<Response, IpcError>>,
+    ),
     StageBatch {
         session: String,
         paths: BTreeSet<PathBuf>,
@@ -245,7 +248,8 @@ impl Actor {
             let filter = IgnoreFilter::new(&stage, Some(&self.project.join(".git/info/exclude")));
             let mut scrollback = Scrollback::new(SCROLLBACK_BYTES);
             if running_before {
-                scrollback.push(b"\r\n[Airlock restarted; this session's process ended with it]\r\n");
+                scrollback
+                    .push(b"\r\n[Airlock restarted; this session's process ended with it]\r\n");
             }
             self.sessions.insert(
                 id.clone(),
@@ -385,10 +389,12 @@ impl Actor {
     }
 
     fn session_mut(&mut self, id: &str) -> Result<&mut Session> {
-        self.sessions.get_mut(id).ok_or_else(|| EngineError::UnknownId {
-            what: "session",
-            id: id.to_string(),
-        })
+        self.sessions
+            .get_mut(id)
+            .ok_or_else(|| EngineError::UnknownId {
+                what: "session",
+                id: id.to_string(),
+            })
     }
 
     async fn start_session(&mut self, params: StartSessionParams) -> Result<Response> {
@@ -418,12 +424,15 @@ impl Actor {
         tokio::task::spawn_blocking(move || stage::create(&project, &stage_for_task))
             .await
             .map_err(|e| EngineError::BadRequest(format!("stage creation failed: {e}")))??;
-        let name = params.name.filter(|n| !n.trim().is_empty()).unwrap_or_else(|| {
-            Path::new(&command[0])
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| command[0].clone())
-        });
+        let name = params
+            .name
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| {
+                Path::new(&command[0])
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| command[0].clone())
+            });
         let info = SessionInfo {
             id: id.clone(),
             name,
@@ -436,6 +445,14 @@ impl Actor {
             pending_changes: 0,
             pending_hunks: 0,
         };
+        // Watch before the command starts, so not even its first write is missed.
+        let watcher = match self.watch_stage(&id, &stage) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                self.problem(Some(&id), format!("cannot watch the stage: {e}"));
+                None
+            }
+        };
         let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(64);
         let (exit_tx, exit_rx) = oneshot::channel::<Option<i32>>();
         let spec = SpawnSpec {
@@ -444,7 +461,10 @@ impl Actor {
             env: vec![
                 ("AIRLOCK_SESSION".into(), id.clone()),
                 ("AIRLOCK_PROJECT".into(), self.project.display().to_string()),
-                ("AIRLOCK_SOCKET".into(), self.home.socket().display().to_string()),
+                (
+                    "AIRLOCK_SOCKET".into(),
+                    self.home.socket().display().to_string(),
+                ),
             ],
             cols: params.cols.unwrap_or(80),
             rows: params.rows.unwrap_or(24),
@@ -459,13 +479,6 @@ impl Actor {
             }
         };
         self.spawn_coalescer(id.clone(), out_rx, exit_rx);
-        let watcher = match self.watch_stage(&id, &stage) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                self.problem(Some(&id), format!("cannot watch the stage: {e}"));
-                None
-            }
-        };
         let filter = IgnoreFilter::new(&stage, Some(&self.project.join(".git/info/exclude")));
         self.journal.insert_session(&info)?;
         self.sessions.insert(
@@ -602,7 +615,10 @@ impl Actor {
             self.rescan(session);
             return;
         }
-        if paths.iter().any(|p| p.file_name().is_some_and(|n| n == ".gitignore")) {
+        if paths
+            .iter()
+            .any(|p| p.file_name().is_some_and(|n| n == ".gitignore"))
+        {
             let filter = IgnoreFilter::new(&s.stage, Some(&self.project.join(".git/info/exclude")));
             if let Some(s) = self.sessions.get_mut(session) {
                 s.filter = filter;
@@ -677,12 +693,10 @@ impl Actor {
                 session: session.to_string(),
                 path: rel.to_string(),
             }),
-            Err(e @ EngineError::OutsideProject(_)) => {
-                Some(Event::Problem {
-                    session: Some(session.to_string()),
-                    message: format!("held: {e}"),
-                })
-            }
+            Err(e @ EngineError::OutsideProject(_)) => Some(Event::Problem {
+                session: Some(session.to_string()),
+                message: format!("held: {e}"),
+            }),
             Err(e) => Some(Event::Problem {
                 session: Some(session.to_string()),
                 message: format!("cannot compare {rel}: {e}"),
@@ -757,13 +771,19 @@ impl Actor {
                 })
             });
             let Some((session, rel, hunk)) = found else {
-                let what = if id.starts_with("h-") { "hunk" } else { "change" };
+                let what = if id.starts_with("h-") {
+                    "hunk"
+                } else {
+                    "change"
+                };
                 return Err(EngineError::UnknownId {
                     what,
                     id: id.clone(),
                 });
             };
-            let entry = groups.entry((session, rel)).or_insert_with(|| Some(HashSet::new()));
+            let entry = groups
+                .entry((session, rel))
+                .or_insert_with(|| Some(HashSet::new()));
             match (entry.as_mut(), hunk) {
                 (Some(set), Some(h)) => {
                     set.insert(h);

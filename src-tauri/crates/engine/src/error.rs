@@ -28,7 +28,9 @@ pub enum EngineError {
         reason: String,
     },
     /// The project folder is missing or not a folder.
-    #[error("project `{0}` does not exist or is not a folder: pass an existing folder with --project")]
+    #[error(
+        "project `{0}` does not exist or is not a folder: pass an existing folder with --project"
+    )]
     NoProject(String),
     /// A session's stage is gone from disk.
     #[error("the stage of session {0} is gone from disk; remove the session and start a new one")]

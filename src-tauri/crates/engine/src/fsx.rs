@@ -112,13 +112,18 @@ pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.airlock-{}", crate::home::random_token().get(..12).unwrap_or("tmp")));
+    let tmp = dir.join(format!(
+        ".{name}.airlock-{}",
+        crate::home::random_token().get(..12).unwrap_or("tmp")
+    ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp).context(|| format!("create {}", tmp.display()))?;
-        f.write_all(bytes).context(|| format!("write {}", tmp.display()))?;
+        f.write_all(bytes)
+            .context(|| format!("write {}", tmp.display()))?;
         f.set_permissions(std::fs::Permissions::from_mode(mode))
             .context(|| format!("chmod {}", tmp.display()))?;
-        f.sync_all().context(|| format!("fsync {}", tmp.display()))?;
+        f.sync_all()
+            .context(|| format!("fsync {}", tmp.display()))?;
         std::fs::rename(&tmp, path).context(|| format!("rename onto {}", path.display()))?;
         if let Ok(d) = std::fs::File::open(dir) {
             // A folder fsync can fail on some file systems; the rename is done either way.

@@ -10,7 +10,9 @@ use std::sync::OnceLock;
 
 use syntect::highlighting::ThemeSet;
 use syntect::html::{css_for_theme_with_class_style, ClassStyle};
-use syntect::parsing::{BasicScopeStackOp, ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
+use syntect::parsing::{
+    BasicScopeStackOp, ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet,
+};
 
 const CLASS_PREFIX: &str = "sy-";
 const STYLE: ClassStyle = ClassStyle::SpacedPrefixed {
@@ -162,7 +164,11 @@ pub fn theme_css() -> (String, String, String) {
     };
     let light = css("InspiredGitHub");
     let dark = css("base16-ocean.dark");
-    let auto = format!("{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n");
+    // Each theme under its own media query: a specific light rule must never
+    // win over a general dark one.
+    let auto = format!(
+        "@media (prefers-color-scheme: light), (prefers-color-scheme: no-preference) {{\n{light}\n}}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+    );
     (light, dark, auto)
 }
 
@@ -173,16 +179,25 @@ mod tests {
     #[test]
     fn highlights_rust_and_typescript_with_balanced_spans() {
         for (path, text) in [
-            ("a.rs", "fn main() {\n    let s = \"x<y\";\n}\n/* multi\nline */\n"),
+            (
+                "a.rs",
+                "fn main() {\n    let s = \"x<y\";\n}\n/* multi\nline */\n",
+            ),
             ("a.ts", "const x: number = 1;\n/* c\n d */ export {}\n"),
         ] {
             let lines = highlight_lines(path, text);
             assert_eq!(lines.len(), crate::diff::lines(text).len());
             for l in &lines {
-                assert_eq!(l.matches("<span").count(), l.matches("</span>").count(), "{l}");
+                assert_eq!(
+                    l.matches("<span").count(),
+                    l.matches("</span>").count(),
+                    "{l}"
+                );
                 assert!(!l.contains('\n'));
             }
-            assert!(lines.iter().any(|l| l.contains("sy-keyword") || l.contains("sy-storage")));
+            assert!(lines
+                .iter()
+                .any(|l| l.contains("sy-keyword") || l.contains("sy-storage")));
         }
         let lines = highlight_lines("a.rs", "let s = \"x<y\";\n");
         assert!(lines[0].contains("x&lt;y"));

@@ -30,8 +30,8 @@ pub fn airlock_home() -> PathBuf {
 
 /// The canonical form of a project folder, or a clear error if there is none.
 pub fn canonical_project(dir: &Path) -> Result<PathBuf> {
-    let canon =
-        std::fs::canonicalize(dir).map_err(|_| EngineError::NoProject(dir.display().to_string()))?;
+    let canon = std::fs::canonicalize(dir)
+        .map_err(|_| EngineError::NoProject(dir.display().to_string()))?;
     if !canon.is_dir() {
         return Err(EngineError::NoProject(dir.display().to_string()));
     }
@@ -96,11 +96,7 @@ pub fn random_token() -> String {
     // getrandom only fails when the OS has no entropy source at all; then a
     // time-and-pid token is still unguessable enough to refuse other users.
     if getrandom::fill(&mut bytes).is_err() {
-        let seed = format!(
-            "{:?}{}",
-            std::time::SystemTime::now(),
-            std::process::id()
-        );
+        let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
         bytes.copy_from_slice(&Sha256::digest(seed.as_bytes()));
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -147,7 +147,14 @@ impl Journal {
         self.conn.execute(
             "INSERT INTO decisions (session, target, path, decision, reason, at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![session, target, path, decision, reason, crate::home::now_ms() as i64],
+            params![
+                session,
+                target,
+                path,
+                decision,
+                reason,
+                crate::home::now_ms() as i64
+            ],
         )?;
         Ok(())
     }
@@ -175,7 +182,9 @@ impl Journal {
     pub fn landing_files(&self, landing: i64) -> Result<Option<Vec<LandedFile>>> {
         let exists: Option<i64> = self
             .conn
-            .query_row("SELECT id FROM landings WHERE id = ?1", [landing], |r| r.get(0))
+            .query_row("SELECT id FROM landings WHERE id = ?1", [landing], |r| {
+                r.get(0)
+            })
             .optional()?;
         if exists.is_none() {
             return Ok(None);

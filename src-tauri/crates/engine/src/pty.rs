@@ -72,7 +72,9 @@ pub fn spawn(
         reason,
     };
     let resolved = resolve_program(program).ok_or_else(|| {
-        spawn_err(format!("`{program}` was not found on PATH; install it or give its full path"))
+        spawn_err(format!(
+            "`{program}` was not found on PATH; install it or give its full path"
+        ))
     })?;
     let pair = native_pty_system()
         .openpty(PtySize {
@@ -134,7 +136,11 @@ pub fn spawn(
         .name("pty-write".into())
         .spawn(move || {
             while let Ok(bytes) = wrx.recv() {
-                if writer.write_all(&bytes).and_then(|_| writer.flush()).is_err() {
+                if writer
+                    .write_all(&bytes)
+                    .and_then(|_| writer.flush())
+                    .is_err()
+                {
                     break;
                 }
             }

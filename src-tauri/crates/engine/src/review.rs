@@ -75,7 +75,12 @@ pub fn compute(session: &str, project: &Path, stage: &Path, rel: &str) -> Result
 }
 
 /// Builds the proposal for two sides already read.
-pub fn proposal_from(session: &str, rel: &str, base: FileState, proposed: FileState) -> Option<Proposal> {
+pub fn proposal_from(
+    session: &str,
+    rel: &str,
+    base: FileState,
+    proposed: FileState,
+) -> Option<Proposal> {
     // Symlinks and folders are not reviewed here: only regular files move.
     if matches!(base, FileState::Other) || matches!(proposed, FileState::Other) {
         return None;
@@ -127,7 +132,10 @@ pub fn proposal_from(session: &str, rel: &str, base: FileState, proposed: FileSt
         h.update(base.mode().unwrap_or(0).to_le_bytes());
         h.update(Sha256::digest(proposed.bytes().unwrap_or(b"\xff-missing")));
         h.update(proposed.mode().unwrap_or(0).to_le_bytes());
-        let hex: String = h.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = h.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         vec![HunkHeader {
             id: format!("h-{hex}"),
             old_start: 0,
@@ -194,9 +202,13 @@ impl Proposal {
         if self.whole || take.len() == self.change.hunks.len() {
             return match (&self.base, &self.proposed) {
                 // A modified file keeps the project's mode unless the mode is the change.
-                (FileState::File { mode, .. }, FileState::File { bytes, mode: new_mode })
-                    if !self.whole =>
-                {
+                (
+                    FileState::File { mode, .. },
+                    FileState::File {
+                        bytes,
+                        mode: new_mode,
+                    },
+                ) if !self.whole => {
                     let _ = new_mode;
                     FileState::File {
                         bytes: bytes.clone(),
@@ -278,13 +290,14 @@ impl Proposal {
         let new_lines = diff::lines(proposed);
         let base_html = highlight::highlight_lines(&self.change.path, base);
         let new_html = highlight::highlight_lines(&self.change.path, proposed);
-        let line = |kind, old_no: Option<u32>, new_no: Option<u32>, text: &str, html: &str| DiffLine {
-            kind,
-            old_no: old_no.map(|n| n + 1),
-            new_no: new_no.map(|n| n + 1),
-            html: html.to_string(),
-            text: text.trim_end_matches(['\n', '\r']).to_string(),
-        };
+        let line =
+            |kind, old_no: Option<u32>, new_no: Option<u32>, text: &str, html: &str| DiffLine {
+                kind,
+                old_no: old_no.map(|n| n + 1),
+                new_no: new_no.map(|n| n + 1),
+                html: html.to_string(),
+                text: text.trim_end_matches(['\n', '\r']).to_string(),
+            };
         let mut out = Vec::with_capacity(self.hunks.len());
         let mut shown_until = 0u32; // first base line not yet shown as context
         for (i, h) in self.hunks.iter().enumerate() {
@@ -294,24 +307,50 @@ impl Proposal {
             let offset = h.after.start as i64 - h.before.start as i64;
             for b in before_from..h.before.start {
                 let n = (b as i64 + offset) as u32;
-                lines.push(line(LineKind::Context, Some(b), Some(n), base_lines[b as usize], &base_html[b as usize]));
+                lines.push(line(
+                    LineKind::Context,
+                    Some(b),
+                    Some(n),
+                    base_lines[b as usize],
+                    &base_html[b as usize],
+                ));
             }
             for b in h.before.clone() {
-                lines.push(line(LineKind::Removed, Some(b), None, base_lines[b as usize], &base_html[b as usize]));
+                lines.push(line(
+                    LineKind::Removed,
+                    Some(b),
+                    None,
+                    base_lines[b as usize],
+                    &base_html[b as usize],
+                ));
             }
             for a in h.after.clone() {
-                lines.push(line(LineKind::Added, None, Some(a), new_lines[a as usize], &new_html[a as usize]));
+                lines.push(line(
+                    LineKind::Added,
+                    None,
+                    Some(a),
+                    new_lines[a as usize],
+                    &new_html[a as usize],
+                ));
             }
             let next_start = self
                 .hunks
                 .get(i + 1)
                 .map(|n| n.before.start)
                 .unwrap_or(base_lines.len() as u32);
-            let after_to = (h.before.end + CONTEXT).min(next_start).min(base_lines.len() as u32);
+            let after_to = (h.before.end + CONTEXT)
+                .min(next_start)
+                .min(base_lines.len() as u32);
             let offset_after = h.after.end as i64 - h.before.end as i64;
             for b in h.before.end..after_to {
                 let n = (b as i64 + offset_after) as u32;
-                lines.push(line(LineKind::Context, Some(b), Some(n), base_lines[b as usize], &base_html[b as usize]));
+                lines.push(line(
+                    LineKind::Context,
+                    Some(b),
+                    Some(n),
+                    base_lines[b as usize],
+                    &base_html[b as usize],
+                ));
             }
             shown_until = after_to;
             out.push(HunkDiff {
@@ -366,10 +405,20 @@ mod tests {
         let first = &d.hunks[0].lines;
         assert_eq!(first[0].text, "l2");
         assert_eq!(first[0].old_no, Some(2));
-        assert!(first.iter().any(|l| l.kind == LineKind::Removed && l.text == "l5"));
-        assert!(first.iter().any(|l| l.kind == LineKind::Added && l.text == "L5" && l.new_no == Some(5)));
+        assert!(first
+            .iter()
+            .any(|l| l.kind == LineKind::Removed && l.text == "l5"));
+        assert!(first
+            .iter()
+            .any(|l| l.kind == LineKind::Added && l.text == "L5" && l.new_no == Some(5)));
         // The lines between the hunks are shown once, not twice.
-        let shown: Vec<&str> = d.hunks.iter().flat_map(|h| h.lines.iter()).filter(|l| l.kind == LineKind::Context).map(|l| l.text.as_str()).collect();
+        let shown: Vec<&str> = d
+            .hunks
+            .iter()
+            .flat_map(|h| h.lines.iter())
+            .filter(|l| l.kind == LineKind::Context)
+            .map(|l| l.text.as_str())
+            .collect();
         let unique: HashSet<&&str> = shown.iter().collect();
         assert_eq!(unique.len(), shown.len());
     }

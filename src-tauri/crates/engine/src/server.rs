@@ -76,13 +76,16 @@ impl SocketServer {
         let socket = ph.socket();
         if socket.exists() {
             if UnixStream::connect(&socket).await.is_ok() {
-                let pid = read_info(&ph).map(|i| i.pid.to_string()).unwrap_or_else(|_| "?".into());
+                let pid = read_info(&ph)
+                    .map(|i| i.pid.to_string())
+                    .unwrap_or_else(|_| "?".into());
                 return Err(EngineError::BadRequest(format!(
                     "an Airlock engine (pid {pid}) is already running for {}; use it, or stop it first",
                     engine.project().display()
                 )));
             }
-            std::fs::remove_file(&socket).context(|| format!("remove stale {}", socket.display()))?;
+            std::fs::remove_file(&socket)
+                .context(|| format!("remove stale {}", socket.display()))?;
         }
         let listener =
             UnixListener::bind(&socket).context(|| format!("bind {}", socket.display()))?;
@@ -205,9 +208,14 @@ fn not_running(project: &Path) -> IpcError {
 impl Client {
     /// Finds and connects to the engine for `project` under `home`
     /// (`$AIRLOCK_HOME` when `None`).
-    pub async fn connect(home: Option<&Path>, project: &Path) -> std::result::Result<Client, IpcError> {
+    pub async fn connect(
+        home: Option<&Path>,
+        project: &Path,
+    ) -> std::result::Result<Client, IpcError> {
         let project = home::canonical_project(project).map_err(IpcError::from)?;
-        let root = home.map(Path::to_path_buf).unwrap_or_else(home::airlock_home);
+        let root = home
+            .map(Path::to_path_buf)
+            .unwrap_or_else(home::airlock_home);
         let root = std::fs::canonicalize(&root).map_err(|_| not_running(&project))?;
         let ph = ProjectHome::new(&root, &project);
         let info = read_info(&ph).map_err(|_| not_running(&project))?;
@@ -230,9 +238,21 @@ impl Client {
             request: Some(request),
             subscribe: false,
         };
-        let lost = || IpcError::new(ErrorCode::Unavailable, "the engine closed the connection; is it still running?");
-        write_line(&mut self.write, &line).await.map_err(|_| lost())?;
-        let reply = self.lines.next_line().await.map_err(|_| lost())?.ok_or_else(lost)?;
+        let lost = || {
+            IpcError::new(
+                ErrorCode::Unavailable,
+                "the engine closed the connection; is it still running?",
+            )
+        };
+        write_line(&mut self.write, &line)
+            .await
+            .map_err(|_| lost())?;
+        let reply = self
+            .lines
+            .next_line()
+            .await
+            .map_err(|_| lost())?
+            .ok_or_else(lost)?;
         let reply: Reply = serde_json::from_str(&reply)
             .map_err(|e| IpcError::new(ErrorCode::Internal, format!("unreadable reply: {e}")))?;
         reply.into()
@@ -245,9 +265,9 @@ impl Client {
             request: None,
             subscribe: true,
         };
-        write_line(&mut self.write, &line)
-            .await
-            .map_err(|_| IpcError::new(ErrorCode::Unavailable, "the engine closed the connection"))?;
+        write_line(&mut self.write, &line).await.map_err(|_| {
+            IpcError::new(ErrorCode::Unavailable, "the engine closed the connection")
+        })?;
         Ok(EventStream {
             lines: self.lines,
             _write: self.write,

@@ -42,7 +42,10 @@ pub fn has_git_head(project: &Path) -> bool {
 pub fn create(project: &Path, stage: &Path) -> Result<()> {
     if has_git_head(project) {
         let stage_s = stage.to_string_lossy();
-        git(project, &["worktree", "add", "--detach", "--quiet", &stage_s, "HEAD"])?;
+        git(
+            project,
+            &["worktree", "add", "--detach", "--quiet", &stage_s, "HEAD"],
+        )?;
     } else {
         std::fs::create_dir_all(stage).context(|| format!("create {}", stage.display()))?;
     }
@@ -75,7 +78,9 @@ pub fn walk_files(root: &Path) -> Vec<String> {
         .filter_entry(|e| e.file_name() != ".git")
         .build();
     for entry in walker.flatten() {
-        let is_file = entry.file_type().is_some_and(|t| t.is_file() || t.is_symlink());
+        let is_file = entry
+            .file_type()
+            .is_some_and(|t| t.is_file() || t.is_symlink());
         if !is_file {
             continue;
         }
@@ -95,11 +100,13 @@ pub fn sync(project: &Path, stage: &Path) -> Result<()> {
         let dst = stage.join(rel);
         let meta = std::fs::symlink_metadata(&src).context(|| format!("stat {}", src.display()))?;
         if meta.file_type().is_symlink() {
-            let target = std::fs::read_link(&src).context(|| format!("readlink {}", src.display()))?;
+            let target =
+                std::fs::read_link(&src).context(|| format!("readlink {}", src.display()))?;
             if std::fs::read_link(&dst).ok().as_deref() != Some(target.as_path()) {
                 let _ = std::fs::remove_file(&dst);
                 if let Some(parent) = dst.parent() {
-                    std::fs::create_dir_all(parent).context(|| format!("create {}", parent.display()))?;
+                    std::fs::create_dir_all(parent)
+                        .context(|| format!("create {}", parent.display()))?;
                 }
                 std::os::unix::fs::symlink(&target, &dst)
                     .context(|| format!("symlink {}", dst.display()))?;
@@ -229,8 +236,14 @@ mod tests {
         );
         let stage = tmp.path().join("stage");
         create(&project, &stage).expect("create");
-        assert_eq!(std::fs::read_to_string(stage.join("a.txt")).expect("a"), "a2\n");
-        assert_eq!(std::fs::read_to_string(stage.join("new.txt")).expect("new"), "new\n");
+        assert_eq!(
+            std::fs::read_to_string(stage.join("a.txt")).expect("a"),
+            "a2\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(stage.join("new.txt")).expect("new"),
+            "new\n"
+        );
         assert!(!stage.join("gone.txt").exists());
         assert!(!stage.join("ignored").exists());
         let filter = IgnoreFilter::new(&stage, None);
@@ -251,7 +264,10 @@ mod tests {
         std::fs::write(project.join("x.log"), "log").expect("w");
         let stage = tmp.path().join("stage");
         create(&project, &stage).expect("create");
-        assert_eq!(std::fs::read_to_string(stage.join("sub/f.txt")).expect("f"), "f");
+        assert_eq!(
+            std::fs::read_to_string(stage.join("sub/f.txt")).expect("f"),
+            "f"
+        );
         assert!(!stage.join("x.log").exists());
     }
 }

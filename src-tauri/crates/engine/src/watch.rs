@@ -62,10 +62,18 @@ pub fn watch_tree(
             let _ = tx.send(root_for_cb.clone());
         }
     })
-    .map_err(|e| EngineError::io(format!("watch {}", root.display()), std::io::Error::other(e)))?;
-    watcher
-        .watch(root, RecursiveMode::Recursive)
-        .map_err(|e| EngineError::io(format!("watch {}", root.display()), std::io::Error::other(e)))?;
+    .map_err(|e| {
+        EngineError::io(
+            format!("watch {}", root.display()),
+            std::io::Error::other(e),
+        )
+    })?;
+    watcher.watch(root, RecursiveMode::Recursive).map_err(|e| {
+        EngineError::io(
+            format!("watch {}", root.display()),
+            std::io::Error::other(e),
+        )
+    })?;
     let task = tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
             let mut batch = BTreeSet::new();

@@ -320,7 +320,11 @@ pub enum Request {
 
 /// The engine's answer to a [`Request`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Response {
     /// It was done.
     Done,
@@ -346,14 +350,14 @@ pub enum Response {
     Diff(ChangeDiff),
     /// What an approve or reject did.
     Decided(DecisionOutcome),
-    /// CSS for `sy-` classes: `light` and `dark` themes, and both under a
-    /// `prefers-color-scheme` media query in `auto`.
+    /// CSS for `sy-` classes: `light` and `dark` themes, and in `auto` each
+    /// under its own `prefers-color-scheme` media query.
     ThemeCss {
         /// For a light background.
         light: String,
         /// For a dark background.
         dark: String,
-        /// Light with dark under `@media (prefers-color-scheme: dark)`.
+        /// Light and dark, each under its own `prefers-color-scheme` media query.
         auto: String,
     },
 }
@@ -438,7 +442,11 @@ impl From<Reply> for Result<Response, IpcError> {
 
 /// What the engine announces without being asked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Event {
     /// A session started.
     SessionStarted {
@@ -573,9 +581,15 @@ mod tests {
                 ids: vec!["h-1".into(), "c-2".into()]
             }
         );
-        let req: Request = serde_json::from_str(r#"{"op":"startSession","command":["sh"]}"#)
-            .expect("parse");
-        assert!(matches!(req, Request::StartSession(StartSessionParams { command: Some(_), .. })));
+        let req: Request =
+            serde_json::from_str(r#"{"op":"startSession","command":["sh"]}"#).expect("parse");
+        assert!(matches!(
+            req,
+            Request::StartSession(StartSessionParams {
+                command: Some(_),
+                ..
+            })
+        ));
         let reply = Reply::Error(IpcError::new(ErrorCode::NotFound, "no such change"));
         assert_eq!(
             serde_json::to_string(&reply).expect("ser"),

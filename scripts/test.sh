@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything, then runs every check and test Airlock has:
+# formatting, clippy, the TypeScript type check, generated-bindings drift,
+# Rust unit and integration tests, browser tests (Chromium), and the desktop
+# test (the Tauri window under Xvfb through tauri-driver).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "build (engine, CLI, desktop shell)"
+cargo build --workspace --quiet
+
+step "rust tests (includes the TypeScript bindings drift check)"
+cargo test --workspace --quiet
+
+step "browser tests (headless Chromium against airlock serve)"
+node --test --test-concurrency=1 tests/browser/
+
+step "desktop test (Tauri window under Xvfb via tauri-driver)"
+node --test --test-concurrency=1 tests/desktop/
+
+echo
+echo "airlock: every check passed"

@@ -1,0 +1,3 @@
+//! The window's commands, one module per area.
+
+pub mod engine;

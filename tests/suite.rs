@@ -1,0 +1,4 @@
+pub mod cli;
+pub mod pty;
+pub mod scenarios;
+pub mod support;

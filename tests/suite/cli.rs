@@ -1,0 +1,309 @@
+//! The `airlock` binary end to end: `serve` in the background, the other
+//! commands against it, and the guards on its socket and HTTP port.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::support::*;
+
+struct Served {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(f: &Fixture) -> Served {
+    let mut child = Command::new(airlock_bin())
+        .args(["serve", "--project"])
+        .arg(&f.project)
+        .env("AIRLOCK_HOME", &f.home)
+        .env("SHELL", "/bin/bash")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn airlock serve");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("first line");
+    let url = first.trim().to_string();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.contains("/?token="),
+        "first line: {url}"
+    );
+    Served { child, url }
+}
+
+fn airlock(f: &Fixture, args: &[&str]) -> Output {
+    Command::new(airlock_bin())
+        .args(args)
+        .env("AIRLOCK_HOME", &f.home)
+        .current_dir(&f.project)
+        .output()
+        .expect("run airlock")
+}
+
+fn ok_json(f: &Fixture, args: &[&str]) -> Value {
+    let out = airlock(f, args);
+    assert!(
+        out.status.success(),
+        "airlock {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON document")
+}
+
+fn fails_with(f: &Fixture, args: &[&str], needle: &str) {
+    let out = airlock(f, args);
+    assert!(!out.status.success(), "airlock {args:?} should fail");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains(needle),
+        "airlock {args:?}: `{err}` lacks `{needle}`"
+    );
+}
+
+fn wait_changes(f: &Fixture, n: usize) -> Vec<Value> {
+    for _ in 0..250 {
+        let v = ok_json(f, &["changes", "--json"]);
+        let list = v["changes"].as_array().expect("changes array").clone();
+        if list.len() >= n {
+            return list;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("{n} change(s) never showed up");
+}
+
+#[test]
+fn run_changes_approve_reject_through_the_cli() {
+    let f = Fixture::git(&[("notes.txt", "a\nb\nc\n")]);
+    fails_with(&f, &["status"], "no Airlock engine is running");
+    let _served = serve(&f);
+    let status = ok_json(&f, &["status", "--json"]);
+    assert_eq!(status["project"], f.project.display().to_string());
+    assert_eq!(status["sessions"].as_array().map(Vec::len), Some(0));
+
+    let out = airlock(
+        &f,
+        &[
+            "run",
+            "--name",
+            "writer",
+            "--",
+            "bash",
+            "-c",
+            "printf 'new\\n' > new.txt; sed -i 's/^b$/B/' notes.txt; sleep 30",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let session = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(session.starts_with("s-"), "{session}");
+
+    let changes = wait_changes(&f, 2);
+    let by_path = |p: &str| changes.iter().find(|c| c["path"] == p).cloned().expect(p);
+    let new = by_path("new.txt");
+    let notes = by_path("notes.txt");
+    assert_eq!(new["kind"], "created");
+    assert_eq!(notes["kind"], "modified");
+    assert_eq!(notes["session"], session.as_str());
+    let hunk = notes["hunks"][0]["id"]
+        .as_str()
+        .expect("hunk id")
+        .to_string();
+    assert!(hunk.starts_with("h-"));
+
+    let diff = airlock(&f, &["diff", "notes.txt"]);
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert!(text.contains("-b") && text.contains("+B"), "{text}");
+
+    let outcome = ok_json(&f, &["approve", "--json", &hunk]);
+    assert_eq!(outcome["hunks"], 1);
+    assert_eq!(
+        std::fs::read_to_string(f.project.join("notes.txt")).expect("notes"),
+        "a\nB\nc\n"
+    );
+
+    let reject = airlock(
+        &f,
+        &[
+            "reject",
+            new["id"].as_str().expect("id"),
+            "--reason",
+            "no new files",
+        ],
+    );
+    assert!(reject.status.success());
+    assert!(!f.project.join("new.txt").exists());
+    let stage = Path::new(status["project"].as_str().expect("p")).to_path_buf();
+    assert!(stage.exists());
+
+    fails_with(
+        &f,
+        &["approve", "h-0123456789abcdef"],
+        "unknown hunk `h-0123456789abcdef`",
+    );
+    fails_with(&f, &["approve"], "give hunk or change ids");
+    fails_with(
+        &f,
+        &["run", "--", "definitely-not-a-command"],
+        "not found on PATH",
+    );
+    fails_with(
+        &f,
+        &["--project", "/no/such/folder", "status"],
+        "does not exist",
+    );
+    let status = ok_json(&f, &["status", "--json"]);
+    assert_eq!(status["sessions"][0]["name"], "writer");
+}
+
+fn http(addr: &str, raw: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    s.write_all(raw.as_bytes()).expect("send");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, out)
+}
+
+#[test]
+fn http_api_needs_token_host_and_origin() {
+    let f = Fixture::git(&[]);
+    let served = serve(&f);
+    let rest = served.url.trim_start_matches("http://");
+    let (addr, token) = rest.split_once("/?token=").expect("url");
+    let post = |host: &str, auth: &str, origin: &str, body: &str| {
+        format!(
+            "POST /api/call HTTP/1.1\r\nHost: {host}\r\n{auth}{origin}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let auth = format!("Authorization: Bearer {token}\r\n");
+    let (code, body) = http(addr, &post(addr, &auth, "", r#"{"op":"status"}"#));
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains(r#""type":"status""#));
+    let (code, _) = http(addr, &post(addr, "", "", r#"{"op":"status"}"#));
+    assert_eq!(code, 401);
+    let (code, _) = http(
+        addr,
+        &post(
+            addr,
+            "Authorization: Bearer wrong\r\n",
+            "",
+            r#"{"op":"status"}"#,
+        ),
+    );
+    assert_eq!(code, 401);
+    let (code, _) = http(
+        addr,
+        &post("evil.example:80", &auth, "", r#"{"op":"status"}"#),
+    );
+    assert_eq!(code, 421);
+    let (code, _) = http(
+        addr,
+        &post(
+            addr,
+            &auth,
+            "Origin: http://evil.example\r\n",
+            r#"{"op":"status"}"#,
+        ),
+    );
+    assert_eq!(code, 403);
+    let (code, body) = http(addr, &post(addr, &auth, "", "{not json"));
+    assert_eq!(code, 400);
+    assert!(body.contains("malformed request"), "{body}");
+    let (code, body) = http(
+        addr,
+        &post(addr, &auth, "", r#"{"op":"getDiff","change":"c-unknown"}"#),
+    );
+    assert_eq!(code, 200);
+    assert!(body.contains(r#""code":"notFound""#), "{body}");
+    let (code, _) = http(
+        addr,
+        &format!("GET /../../etc/passwd HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    );
+    assert_eq!(code, 404);
+    let (code, body) = http(
+        addr,
+        &format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    );
+    assert_eq!(code, 200);
+    assert!(
+        body.to_lowercase().contains("<html") || body.contains("<!doctype"),
+        "{body}"
+    );
+}
+
+#[test]
+fn socket_refuses_wrong_tokens_and_malformed_lines() {
+    let f = Fixture::git(&[]);
+    let _served = serve(&f);
+    let info_path = std::fs::read_dir(f.home.join("projects"))
+        .expect("projects")
+        .flatten()
+        .map(|e| e.path().join("engine.json"))
+        .find(|p| p.exists())
+        .expect("engine.json");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&info_path)
+        .expect("meta")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "engine.json is private");
+    let info: Value =
+        serde_json::from_slice(&std::fs::read(&info_path).expect("read")).expect("json");
+    let socket = info["socket"].as_str().expect("socket");
+    let mode = std::fs::metadata(socket)
+        .expect("meta")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "the socket is private");
+    let stream = std::os::unix::net::UnixStream::connect(socket).expect("connect");
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut w = stream;
+    let mut ask = |line: &str| {
+        w.write_all(line.as_bytes()).expect("write");
+        w.write_all(b"\n").expect("nl");
+        let mut reply = String::new();
+        reader.read_line(&mut reply).expect("reply");
+        serde_json::from_str::<Value>(&reply).expect("reply json")
+    };
+    let r = ask("{oops");
+    assert_eq!(r["error"]["code"], "badRequest");
+    let r = ask(r#"{"token":"nope","request":{"op":"status"}}"#);
+    assert_eq!(r["error"]["code"], "unauthorized");
+    let r = ask(&format!(
+        r#"{{"token":"{}","request":{{"op":"fly"}}}}"#,
+        info["token"].as_str().expect("t")
+    ));
+    assert_eq!(r["error"]["code"], "badRequest");
+    let r = ask(&format!(
+        r#"{{"token":"{}","request":{{"op":"status"}}}}"#,
+        info["token"].as_str().expect("t")
+    ));
+    assert_eq!(r["ok"]["type"], "status");
+}

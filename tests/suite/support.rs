@@ -1,0 +1,213 @@
+//! Shared helpers: temporary projects, an engine on them, waiting for events.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use airlock_engine::{Engine, EngineConfig};
+use airlock_protocol::{Change, Event, Request, Response, SessionInfo, StartSessionParams};
+use tokio::sync::broadcast;
+
+/// A temporary home and project, removed at drop.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub project: PathBuf,
+    pub home: PathBuf,
+}
+
+pub fn sh(dir: &Path, script: &str) {
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .output()
+        .expect("run bash");
+    assert!(
+        out.status.success(),
+        "`{script}` failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Fixture {
+    /// An empty git project with one commit holding `files`.
+    pub fn git(files: &[(&str, &str)]) -> Fixture {
+        let f = Fixture::plain(files);
+        sh(
+            &f.project,
+            "git init -q && git config user.email t@example.com && git config user.name t && \
+             git add -A && git commit -q --allow-empty -m init",
+        );
+        f
+    }
+
+    /// A folder without git holding `files`.
+    pub fn plain(files: &[(&str, &str)]) -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let project = dir.path().join("project");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&project).expect("mkdir project");
+        std::fs::create_dir_all(&home).expect("mkdir home");
+        for (path, content) in files {
+            let p = project.join(path);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(p, content).expect("write");
+        }
+        let project = std::fs::canonicalize(project).expect("canon");
+        Fixture { dir, project, home }
+    }
+
+    pub async fn engine(&self) -> Engine {
+        Engine::open(EngineConfig {
+            project: self.project.clone(),
+            home: Some(self.home.clone()),
+            default_shell: Some("/bin/bash".into()),
+        })
+        .await
+        .expect("open engine")
+    }
+}
+
+pub async fn call(engine: &Engine, request: Request) -> Response {
+    engine.call(request).await.expect("engine call")
+}
+
+pub async fn start(engine: &Engine, command: &[&str]) -> SessionInfo {
+    match call(
+        engine,
+        Request::StartSession(StartSessionParams {
+            command: Some(command.iter().map(|s| s.to_string()).collect()),
+            ..Default::default()
+        }),
+    )
+    .await
+    {
+        Response::Session(s) => s,
+        other => panic!("expected a session, got {other:?}"),
+    }
+}
+
+pub async fn changes(engine: &Engine, session: Option<&str>) -> Vec<Change> {
+    match call(
+        engine,
+        Request::ListChanges {
+            session: session.map(str::to_string),
+        },
+    )
+    .await
+    {
+        Response::Changes { changes } => changes,
+        other => panic!("expected changes, got {other:?}"),
+    }
+}
+
+/// Waits for an event that `pred` accepts, failing with `what` after `secs`.
+pub async fn wait_event(
+    events: &mut broadcast::Receiver<Event>,
+    secs: u64,
+    what: &str,
+    mut pred: impl FnMut(&Event) -> bool,
+) -> Event {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, events.recv()).await {
+            Ok(Ok(e)) if pred(&e) => return e,
+            Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
+            Ok(Err(e)) => panic!("event stream ended while waiting for {what}: {e}"),
+            Err(_) => panic!("timed out after {secs}s waiting for {what}"),
+        }
+    }
+}
+
+/// Polls `f` until it returns `Some`, failing with `what` after `secs`.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs}s waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A folder tree as path → (bytes, executable), without `.git`.
+pub fn tree(root: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
+    let mut out = BTreeMap::new();
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, (Vec<u8>, bool)>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if e.file_name() == ".git" {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&p).expect("stat");
+            if meta.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .expect("prefix")
+                    .to_string_lossy()
+                    .into_owned();
+                let exec = meta.permissions().mode() & 0o111 != 0;
+                out.insert(rel, (std::fs::read(&p).expect("read"), exec));
+            }
+        }
+    }
+    walk(root, root, &mut out);
+    out
+}
+
+/// Shows a tree difference readably.
+pub fn assert_trees_equal(what: &str, actual: &Path, expected: &Path) {
+    let a = tree(actual);
+    let e = tree(expected);
+    if a != e {
+        let show = |t: &BTreeMap<String, (Vec<u8>, bool)>| {
+            t.iter()
+                .map(|(k, (v, x))| {
+                    format!(
+                        "  {k}{}: {:?}",
+                        if *x { " (x)" } else { "" },
+                        String::from_utf8_lossy(v)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        panic!(
+            "{what} differs.\nactual:\n{}\nexpected:\n{}",
+            show(&a),
+            show(&e)
+        );
+    }
+}
+
+/// The `airlock` binary built beside this test binary.
+pub fn airlock_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("AIRLOCK_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join("airlock");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build -p airlock-cli` (cargo test --workspace does)",
+        bin.display()
+    );
+    bin
+}
