@@ -1,0 +1,1 @@
+//! airlock-structure (placeholder; being written).
