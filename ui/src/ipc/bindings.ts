@@ -51,7 +51,11 @@ pendingChanges: number,
  */
 pendingHunks: number, };
 
-export type ChangeKind = "created" | "modified" | "deleted";
+export type ChangeKind = "created" | "modified" | "deleted" | "renamed";
+
+export type ChangeState = "pending" | "conflict" | "held" | "landed" | "rejected";
+
+export type HunkKind = "lines" | "mode" | "whole";
 
 export type HunkHeader = { 
 /**
@@ -73,7 +77,41 @@ newStart: number,
 /**
  * How many lines the proposal puts there.
  */
-newLines: number, };
+newLines: number, 
+/**
+ * Lines, the mode, or the whole file.
+ */
+kind: HunkKind, 
+/**
+ * True when the hunk overlaps lines the user changed since the agent's edit.
+ */
+conflict: boolean, };
+
+export type LandingInfo = { 
+/**
+ * Its id.
+ */
+id: number, 
+/**
+ * The session whose hunks landed (`undo` for an undo).
+ */
+session: string, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+at: number, 
+/**
+ * The files written.
+ */
+paths: Array<string>, 
+/**
+ * The landing this one undid.
+ */
+undoes: number | null, 
+/**
+ * The landing that undid this one.
+ */
+undoneBy: number | null, };
 
 export type Change = { 
 /**
@@ -85,13 +123,25 @@ id: string,
  */
 session: string, 
 /**
- * Path relative to the project, `/`-separated.
+ * Path relative to the project, `/`-separated (the new path of a rename).
  */
 path: string, 
 /**
- * Created, modified or deleted.
+ * The path the file had before a rename.
+ */
+oldPath: string | null, 
+/**
+ * Created, modified, deleted or renamed.
  */
 kind: ChangeKind, 
+/**
+ * Pending, conflict or held.
+ */
+state: ChangeState, 
+/**
+ * Why the change is held, when it is.
+ */
+held: string | null, 
 /**
  * True when either side is not text: approved or rejected whole.
  */
@@ -281,7 +331,31 @@ ids: Array<string>,
 /**
  * Why, for the agent and the journal.
  */
-reason?: string, } | { "op": "approveAll", 
+reason?: string, } | { "op": "approveEdited", 
+/**
+ * Which hunk.
+ */
+hunk: string, 
+/**
+ * The lines that replace the hunk, with their line endings.
+ */
+text: string, } | { "op": "approveLines", 
+/**
+ * Which hunk.
+ */
+hunk: string, 
+/**
+ * Removed lines to remove (the others stay).
+ */
+removed: Array<number>, 
+/**
+ * Added lines to add (the others are left out).
+ */
+added: Array<number>, } | { "op": "listLandings" } | { "op": "undo", 
+/**
+ * Which landing.
+ */
+landing?: number, } | { "op": "approveAll", 
 /**
  * Only this session's.
  */
@@ -308,7 +382,11 @@ end: number, } | { "type": "changes",
 /**
  * In path order per session.
  */
-changes: Array<Change>, } | { "type": "diff" } & ChangeDiff | { "type": "decided" } & DecisionOutcome | { "type": "themeCss", 
+changes: Array<Change>, } | { "type": "diff" } & ChangeDiff | { "type": "decided" } & DecisionOutcome | { "type": "landings", 
+/**
+ * The landings.
+ */
+landings: Array<LandingInfo>, } | { "type": "themeCss", 
 /**
  * For a light background.
  */
@@ -322,7 +400,7 @@ dark: string,
  */
 auto: string, };
 
-export type ErrorCode = "badRequest" | "notFound" | "unauthorized" | "forbidden" | "spawnFailed" | "io" | "unavailable" | "internal";
+export type ErrorCode = "badRequest" | "notFound" | "unauthorized" | "forbidden" | "spawnFailed" | "io" | "unavailable" | "internal" | "conflict";
 
 export type IpcError = { 
 /**

@@ -28,13 +28,14 @@ pub struct LineHunk {
 }
 
 /// Splits text into lines that keep their terminators, exactly as the diff sees them.
-pub fn lines(text: &str) -> Vec<&str> {
-    imara_diff::sources::lines(text).collect()
+/// Works on bytes, so Latin-1 or otherwise invalid UTF-8 text diffs like any other.
+pub fn lines(text: &[u8]) -> Vec<&[u8]> {
+    imara_diff::sources::byte_lines(text).collect()
 }
 
 /// The hunks that turn `base` into `proposed`. `key` names the file (session and
 /// path) so equal edits in two files get different ids.
-pub fn diff_lines(key: &str, base: &str, proposed: &str) -> Vec<LineHunk> {
+pub fn diff_lines(key: &str, base: &[u8], proposed: &[u8]) -> Vec<LineHunk> {
     let input = InternedInput::new(base, proposed);
     let mut diff = Diff::compute(Algorithm::Histogram, &input);
     diff.postprocess_lines(&input);
@@ -46,15 +47,15 @@ pub fn diff_lines(key: &str, base: &str, proposed: &str) -> Vec<LineHunk> {
             hasher.update(key.as_bytes());
             hasher.update([0]);
             for t in &input.before[anchor_start as usize..h.before.start as usize] {
-                hasher.update(input.interner[*t].as_bytes());
+                hasher.update(input.interner[*t]);
             }
             hasher.update([1]);
             for t in &input.before[h.before.start as usize..h.before.end as usize] {
-                hasher.update(input.interner[*t].as_bytes());
+                hasher.update(input.interner[*t]);
             }
             hasher.update([2]);
             for t in &input.after[h.after.start as usize..h.after.end as usize] {
-                hasher.update(input.interner[*t].as_bytes());
+                hasher.update(input.interner[*t]);
             }
             let digest: [u8; 32] = hasher.finalize().into();
             // The same edit with the same anchor twice in one file: number the repeats.
@@ -84,30 +85,44 @@ fn hunk_id(digest: &[u8; 32], occurrence: u32) -> String {
 
 /// The text made of the proposal's lines for the hunks in `take` and the base's
 /// lines everywhere else. `take` = every hunk gives `proposed`; none gives `base`.
-pub fn compose(base: &str, proposed: &str, hunks: &[LineHunk], take: &HashSet<&str>) -> String {
+pub fn compose(base: &[u8], proposed: &[u8], hunks: &[LineHunk], take: &HashSet<&str>) -> Vec<u8> {
     let base_lines = lines(base);
     let new_lines = lines(proposed);
-    let mut out = String::with_capacity(base.len().max(proposed.len()));
+    let mut out = Vec::with_capacity(base.len().max(proposed.len()));
     let mut pos = 0usize;
     for h in hunks {
         for l in &base_lines[pos..h.before.start as usize] {
-            out.push_str(l);
+            out.extend_from_slice(l);
         }
         if take.contains(h.id.as_str()) {
             for l in &new_lines[h.after.start as usize..h.after.end as usize] {
-                out.push_str(l);
+                out.extend_from_slice(l);
             }
         } else {
             for l in &base_lines[h.before.start as usize..h.before.end as usize] {
-                out.push_str(l);
+                out.extend_from_slice(l);
             }
         }
         pos = h.before.end as usize;
     }
     for l in &base_lines[pos..] {
-        out.push_str(l);
+        out.extend_from_slice(l);
     }
     out
+}
+
+/// The line ranges of `new` that differ from `old` (in `new`'s line numbers);
+/// a pure deletion is the empty range where it happened.
+pub fn changed_ranges(old: &[u8], new: &[u8]) -> Vec<Range<u32>> {
+    let input = InternedInput::new(old, new);
+    let mut diff = Diff::compute(Algorithm::Histogram, &input);
+    diff.postprocess_lines(&input);
+    diff.hunks().map(|h| h.after).collect()
+}
+
+/// True when line range `a` touches range `b` (an empty range touches what it borders).
+pub fn touches(a: &Range<u32>, b: &Range<u32>) -> bool {
+    a.start <= b.end && b.start <= a.end
 }
 
 #[cfg(test)]
@@ -122,14 +137,20 @@ mod tests {
     fn accept_all_and_reject_all() {
         let base = "a\nb\nc\nd\ne\nf\ng\nh\n";
         let new = "a\nB\nc\nd\ne\nf\nG\nh\n";
-        let hunks = diff_lines("k", base, new);
+        let hunks = diff_lines("k", base.as_bytes(), new.as_bytes());
         assert_eq!(hunks.len(), 2);
-        assert_eq!(compose(base, new, &hunks, &all(&hunks)), new);
-        assert_eq!(compose(base, new, &hunks, &HashSet::new()), base);
+        assert_eq!(
+            compose(base.as_bytes(), new.as_bytes(), &hunks, &all(&hunks)),
+            new.as_bytes()
+        );
+        assert_eq!(
+            compose(base.as_bytes(), new.as_bytes(), &hunks, &HashSet::new()),
+            base.as_bytes()
+        );
         let first: HashSet<&str> = [hunks[0].id.as_str()].into();
         assert_eq!(
-            compose(base, new, &hunks, &first),
-            "a\nB\nc\nd\ne\nf\ng\nh\n"
+            compose(base.as_bytes(), new.as_bytes(), &hunks, &first),
+            b"a\nB\nc\nd\ne\nf\ng\nh\n"
         );
     }
 
@@ -138,31 +159,43 @@ mod tests {
         let base = "one\ntwo\nthree\nfour\nfive\nsix\nseven\neight\nnine\n";
         let v1 = "one\ntwo\nTHREE\nfour\nfive\nsix\nseven\neight\nnine\n";
         let v2 = "one\ntwo\nTHREE\nfour\nfive\nsix\nseven\neight\nNINE\n";
-        let h1 = diff_lines("k", base, v1);
-        let h2 = diff_lines("k", base, v2);
+        let h1 = diff_lines("k", base.as_bytes(), v1.as_bytes());
+        let h2 = diff_lines("k", base.as_bytes(), v2.as_bytes());
         assert_eq!(h1.len(), 1);
         assert_eq!(h2.len(), 2);
         assert_eq!(h1[0].id, h2[0].id);
         assert_ne!(h2[0].id, h2[1].id);
-        assert_ne!(diff_lines("other", base, v1)[0].id, h1[0].id);
+        assert_ne!(
+            diff_lines("other", base.as_bytes(), v1.as_bytes())[0].id,
+            h1[0].id
+        );
     }
 
     #[test]
     fn keeps_crlf_and_missing_final_newline() {
         let base = "a\r\nb\r\nc";
         let new = "a\r\nB\r\nc";
-        let hunks = diff_lines("k", base, new);
-        assert_eq!(compose(base, new, &hunks, &all(&hunks)), new);
-        assert_eq!(compose(base, new, &hunks, &HashSet::new()), base);
+        let hunks = diff_lines("k", base.as_bytes(), new.as_bytes());
+        assert_eq!(
+            compose(base.as_bytes(), new.as_bytes(), &hunks, &all(&hunks)),
+            new.as_bytes()
+        );
+        assert_eq!(
+            compose(base.as_bytes(), new.as_bytes(), &hunks, &HashSet::new()),
+            base.as_bytes()
+        );
     }
 
     #[test]
     fn repeated_identical_edits_get_distinct_ids() {
         let base = "x\nx\nx\nx\nx\nx\nx\nx\nx\nx\n";
         let new = "x\nx\nx\nx\ny\nx\nx\nx\nx\ny\nx\n";
-        let hunks = diff_lines("k", base, new);
+        let hunks = diff_lines("k", base.as_bytes(), new.as_bytes());
         let ids: HashSet<&str> = all(&hunks);
         assert_eq!(ids.len(), hunks.len());
-        assert_eq!(compose(base, new, &hunks, &ids), new);
+        assert_eq!(
+            compose(base.as_bytes(), new.as_bytes(), &hunks, &ids),
+            new.as_bytes()
+        );
     }
 }

@@ -3,26 +3,28 @@
 //! (watcher batches, terminal output, exits) arrives as messages too, so the
 //! state needs no lock and every event goes out in the order things happened.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use airlock_protocol::{
-    Change, DecisionOutcome, Event, IpcError, Request, Response, SessionInfo, SessionMode,
-    SessionState, StartSessionParams, StatusInfo,
+    Change, Event, IpcError, Request, Response, SessionInfo, SessionMode, SessionState,
+    StartSessionParams, StatusInfo,
 };
 use base64::Engine as _;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::error::{EngineError, Result};
-use crate::fsx::{self, FileState};
+use crate::fsx::FileState;
 use crate::home::{self, ProjectHome};
-use crate::journal::{Journal, LandedFile};
+use crate::journal::Journal;
 use crate::pty::{self, PtyProcess, SpawnSpec};
-use crate::review::{self, Proposal};
+use crate::review::Proposal;
 use crate::scrollback::Scrollback;
 use crate::stage::{self, IgnoreFilter};
 use crate::watch::{self, TreeWatcher};
+
+mod queue;
 
 /// How often a session's output goes out at most.
 const FRAME: Duration = Duration::from_millis(16);
@@ -58,6 +60,9 @@ enum Msg {
     ),
     StageBatch {
         session: String,
+        paths: BTreeSet<PathBuf>,
+    },
+    ProjectBatch {
         paths: BTreeSet<PathBuf>,
     },
     Output {
@@ -103,6 +108,8 @@ impl Engine {
             .or_else(|| std::env::var("SHELL").ok().filter(|s| !s.is_empty()))
             .unwrap_or_else(|| "/bin/sh".to_string());
         let mut actor = Actor {
+            project_filter: IgnoreFilter::new(&project, Some(&project.join(".git/info/exclude"))),
+            _project_watcher: None,
             project: project.clone(),
             home: ph.clone(),
             journal,
@@ -111,7 +118,9 @@ impl Engine {
             tx: tx.clone(),
             default_shell,
         };
+        actor.recover_landings();
         actor.restore();
+        actor.watch_project();
         tokio::spawn(actor.run(rx));
         Ok(Engine {
             tx,
@@ -166,15 +175,20 @@ struct Session {
     process: Option<PtyProcess>,
     _watcher: Option<TreeWatcher>,
     filter: IgnoreFilter,
-    changes: BTreeMap<String, Proposal>,
+    /// One proposal per differing path, before renames are paired.
+    raw: BTreeMap<String, Proposal>,
+    /// What the queue shows: `raw` with deletions and creations paired into renames.
+    view: BTreeMap<String, Proposal>,
+    /// The project text each pending path started from (see `queue`).
+    bases: HashMap<String, FileState>,
     scrollback: Scrollback,
 }
 
 impl Session {
     fn counts(&mut self) {
-        self.info.pending_changes = self.changes.len() as u32;
+        self.info.pending_changes = self.view.len() as u32;
         self.info.pending_hunks = self
-            .changes
+            .view
             .values()
             .map(|p| p.change.hunks.len() as u32)
             .sum();
@@ -183,6 +197,8 @@ impl Session {
 
 struct Actor {
     project: PathBuf,
+    project_filter: IgnoreFilter,
+    _project_watcher: Option<TreeWatcher>,
     home: ProjectHome,
     journal: Journal,
     sessions: BTreeMap<String, Session>,
@@ -200,6 +216,7 @@ impl Actor {
                     let _ = reply.send(result);
                 }
                 Msg::StageBatch { session, paths } => self.stage_batch(&session, paths),
+                Msg::ProjectBatch { paths } => self.project_batch(paths),
                 Msg::Output { session, bytes } => self.output(&session, bytes),
                 Msg::Exited { session, code } => self.exited(&session, code),
                 Msg::Shutdown(done) => {
@@ -251,6 +268,13 @@ impl Actor {
                 scrollback
                     .push(b"\r\n[Airlock restarted; this session's process ended with it]\r\n");
             }
+            let bases = match self.journal.bases(&id) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.problem(Some(&id), format!("could not read the journal: {e}"));
+                    HashMap::new()
+                }
+            };
             self.sessions.insert(
                 id.clone(),
                 Session {
@@ -259,7 +283,9 @@ impl Actor {
                     process: None,
                     _watcher: watcher,
                     filter,
-                    changes: BTreeMap::new(),
+                    raw: BTreeMap::new(),
+                    view: BTreeMap::new(),
+                    bases,
                     scrollback,
                 },
             );
@@ -269,6 +295,30 @@ impl Actor {
             if stage.is_dir() {
                 self.rescan(&id);
             }
+        }
+    }
+
+    fn watch_project(&mut self) {
+        let tx = self.tx.clone();
+        let watched = watch::watch_tree(
+            &self.project,
+            |p| {
+                p.components().any(|c| c.as_os_str() == ".git")
+                    || p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().contains(".airlock-"))
+            },
+            move |paths| {
+                let _ = tx.send(Msg::ProjectBatch { paths });
+            },
+        );
+        match watched {
+            Ok(w) => self._project_watcher = Some(w),
+            Err(e) => self.problem(
+                None,
+                format!(
+                    "cannot watch the project, so your own edits will not reach the agents: {e}"
+                ),
+            ),
         }
     }
 
@@ -337,37 +387,43 @@ impl Actor {
                     .sessions
                     .values()
                     .filter(|s| session.as_ref().is_none_or(|id| *id == s.info.id))
-                    .flat_map(|s| s.changes.values().map(|p| p.change.clone()))
+                    .flat_map(|s| s.view.values().map(|p| p.change.clone()))
                     .collect();
                 Ok(Response::Changes { changes })
             }
             Request::GetDiff { change } => {
-                let (session, rel) = self.find_change(&change)?;
-                self.refresh(&session, &rel);
-                let proposal = self
-                    .sessions
-                    .get(&session)
-                    .and_then(|s| s.changes.get(&rel))
-                    .cloned()
-                    .ok_or_else(|| EngineError::UnknownId {
-                        what: "change",
-                        id: change.clone(),
-                    })?;
+                let proposal = self.fresh_change(&change)?;
                 let diff = tokio::task::spawn_blocking(move || proposal.render())
                     .await
                     .map_err(|e| EngineError::BadRequest(format!("diff failed: {e}")))?;
                 Ok(Response::Diff(diff))
             }
-            Request::Approve { ids } => self.decide(&ids, true, None),
-            Request::Reject { ids, reason } => self.decide(&ids, false, reason.as_deref()),
+            Request::Approve { ids } => self.decide(&ids, true, None, false),
+            Request::Reject { ids, reason } => self.decide(&ids, false, reason.as_deref(), false),
             Request::ApproveAll { session } => {
                 let ids = self.all_change_ids(session.as_deref())?;
-                self.decide(&ids, true, None)
+                self.decide(&ids, true, None, true)
             }
             Request::RejectAll { session, reason } => {
                 let ids = self.all_change_ids(session.as_deref())?;
-                self.decide(&ids, false, reason.as_deref())
+                self.decide(&ids, false, reason.as_deref(), true)
             }
+            Request::ApproveEdited { hunk, text } => self.approve_edited(&hunk, text.into_bytes()),
+            Request::ApproveLines {
+                hunk,
+                removed,
+                added,
+            } => {
+                let (session, rel) = self.find_hunk(&hunk)?;
+                let text = self
+                    .fresh(&session, &rel)?
+                    .lines_text(&hunk, &removed, &added)?;
+                self.approve_edited(&hunk, text)
+            }
+            Request::ListLandings => Ok(Response::Landings {
+                landings: self.journal.landings()?,
+            }),
+            Request::Undo { landing } => self.undo(landing),
             Request::GetThemeCss => {
                 let (light, dark, auto) = crate::highlight::theme_css();
                 Ok(Response::ThemeCss { light, dark, auto })
@@ -489,7 +545,9 @@ impl Actor {
                 process: Some(process),
                 _watcher: watcher,
                 filter,
-                changes: BTreeMap::new(),
+                raw: BTreeMap::new(),
+                view: BTreeMap::new(),
+                bases: HashMap::new(),
                 scrollback: Scrollback::new(SCROLLBACK_BYTES),
             },
         );
@@ -597,307 +655,5 @@ impl Actor {
             exit_code: code,
         });
         self.emit(Event::SessionUpdated { session: info });
-    }
-
-    /// Turns a watcher batch into the set of relative paths to look at again.
-    fn stage_batch(&mut self, session: &str, paths: BTreeSet<PathBuf>) {
-        let Some(s) = self.sessions.get(session) else {
-            return;
-        };
-        if !s.stage.is_dir() {
-            self.problem(
-                Some(session),
-                EngineError::StageGone(session.to_string()).to_string(),
-            );
-            return;
-        }
-        if paths.contains(&s.stage) {
-            self.rescan(session);
-            return;
-        }
-        if paths
-            .iter()
-            .any(|p| p.file_name().is_some_and(|n| n == ".gitignore"))
-        {
-            let filter = IgnoreFilter::new(&s.stage, Some(&self.project.join(".git/info/exclude")));
-            if let Some(s) = self.sessions.get_mut(session) {
-                s.filter = filter;
-            }
-        }
-        let Some(s) = self.sessions.get(session) else {
-            return;
-        };
-        let mut rels = BTreeSet::new();
-        for abs in &paths {
-            let Some(rel) = fsx::rel_path(&s.stage, abs) else {
-                continue;
-            };
-            let is_dir = std::fs::symlink_metadata(abs).is_ok_and(|m| m.is_dir());
-            if s.filter.is_ignored(abs, is_dir) {
-                continue;
-            }
-            if is_dir {
-                // A folder appeared (or moved in): everything below it.
-                for f in stage::walk_files(abs) {
-                    rels.insert(format!("{rel}/{f}"));
-                }
-                continue;
-            }
-            let project_dir = self.project.join(&rel);
-            if !abs.exists() && project_dir.is_dir() {
-                // A folder vanished: every project file below it is a deletion.
-                for f in stage::walk_files(&project_dir) {
-                    rels.insert(format!("{rel}/{f}"));
-                }
-            }
-            // Changes already known below a vanished folder.
-            let prefix = format!("{rel}/");
-            rels.extend(s.changes.keys().filter(|k| k.starts_with(&prefix)).cloned());
-            rels.insert(rel);
-        }
-        for rel in rels {
-            self.refresh(session, &rel);
-        }
-        self.session_updated(session);
-    }
-
-    /// Compares the whole stage with the project again.
-    fn rescan(&mut self, session: &str) {
-        let Some(s) = self.sessions.get(session) else {
-            return;
-        };
-        let mut rels: BTreeSet<String> = stage::walk_files(&self.project).into_iter().collect();
-        rels.extend(stage::walk_files(&s.stage));
-        rels.extend(s.changes.keys().cloned());
-        for rel in rels {
-            self.refresh(session, &rel);
-        }
-        self.session_updated(session);
-    }
-
-    /// Recomputes one path of one session and announces what changed.
-    fn refresh(&mut self, session: &str, rel: &str) {
-        let Some(s) = self.sessions.get_mut(session) else {
-            return;
-        };
-        let computed = review::compute(session, &self.project, &s.stage, rel);
-        let event = match computed {
-            Ok(Some(p)) => {
-                let same = s.changes.get(rel).is_some_and(|old| old.change == p.change);
-                let change = p.change.clone();
-                s.changes.insert(rel.to_string(), p);
-                (!same).then_some(Event::ChangeProposed { change })
-            }
-            Ok(None) => s.changes.remove(rel).map(|old| Event::ChangeRemoved {
-                change: old.change.id,
-                session: session.to_string(),
-                path: rel.to_string(),
-            }),
-            Err(e @ EngineError::OutsideProject(_)) => Some(Event::Problem {
-                session: Some(session.to_string()),
-                message: format!("held: {e}"),
-            }),
-            Err(e) => Some(Event::Problem {
-                session: Some(session.to_string()),
-                message: format!("cannot compare {rel}: {e}"),
-            }),
-        };
-        if let Some(ev) = event {
-            self.emit(ev);
-        }
-    }
-
-    fn session_updated(&mut self, session: &str) {
-        let Some(s) = self.sessions.get_mut(session) else {
-            return;
-        };
-        let before = (s.info.pending_changes, s.info.pending_hunks);
-        s.counts();
-        if before != (s.info.pending_changes, s.info.pending_hunks) {
-            let info = s.info.clone();
-            self.emit(Event::SessionUpdated { session: info });
-        }
-    }
-
-    fn find_change(&self, id: &str) -> Result<(String, String)> {
-        for s in self.sessions.values() {
-            for (rel, p) in &s.changes {
-                if p.change.id == id {
-                    return Ok((s.info.id.clone(), rel.clone()));
-                }
-            }
-        }
-        Err(EngineError::UnknownId {
-            what: "change",
-            id: id.to_string(),
-        })
-    }
-
-    fn all_change_ids(&mut self, session: Option<&str>) -> Result<Vec<String>> {
-        if let Some(id) = session {
-            self.session_mut(id)?;
-        }
-        Ok(self
-            .sessions
-            .values()
-            .filter(|s| session.is_none_or(|id| id == s.info.id))
-            .flat_map(|s| s.changes.values().map(|p| p.change.id.clone()))
-            .collect())
-    }
-
-    /// Approves or rejects hunk and change ids. Every id is checked against
-    /// the files as they are now before anything is written, so a decision
-    /// either applies to exactly what was shown or fails with nothing done.
-    fn decide(&mut self, ids: &[String], approve: bool, reason: Option<&str>) -> Result<Response> {
-        if ids.is_empty() {
-            return Ok(Response::Decided(DecisionOutcome {
-                paths: Vec::new(),
-                hunks: 0,
-                landing: None,
-            }));
-        }
-        // (session, path) -> hunk ids chosen (empty = the whole change).
-        let mut groups: BTreeMap<(String, String), Option<HashSet<String>>> = BTreeMap::new();
-        for id in ids {
-            let found = self.sessions.values().find_map(|s| {
-                s.changes.iter().find_map(|(rel, p)| {
-                    if p.change.id == *id {
-                        Some((s.info.id.clone(), rel.clone(), None))
-                    } else if p.has_hunk(id) {
-                        Some((s.info.id.clone(), rel.clone(), Some(id.clone())))
-                    } else {
-                        None
-                    }
-                })
-            });
-            let Some((session, rel, hunk)) = found else {
-                let what = if id.starts_with("h-") {
-                    "hunk"
-                } else {
-                    "change"
-                };
-                return Err(EngineError::UnknownId {
-                    what,
-                    id: id.clone(),
-                });
-            };
-            let entry = groups
-                .entry((session, rel))
-                .or_insert_with(|| Some(HashSet::new()));
-            match (entry.as_mut(), hunk) {
-                (Some(set), Some(h)) => {
-                    set.insert(h);
-                }
-                (_, None) => *entry = None,
-                (None, Some(_)) => {}
-            }
-        }
-        // Fresh proposals from disk; refuse if a chosen hunk no longer exists.
-        let mut plans: Vec<(String, Proposal, HashSet<String>)> = Vec::new();
-        for ((session, rel), chosen) in groups {
-            let stage = self.session_mut(&session)?.stage.clone();
-            if !stage.is_dir() {
-                return Err(EngineError::StageGone(session));
-            }
-            let fresh = review::compute(&session, &self.project, &stage, &rel)?;
-            let Some(p) = fresh else {
-                continue; // Already equal: nothing to decide.
-            };
-            let take: HashSet<String> = match chosen {
-                None => p.change.hunks.iter().map(|h| h.id.clone()).collect(),
-                Some(set) => {
-                    if let Some(stale) = set.iter().find(|h| !p.has_hunk(h)) {
-                        return Err(EngineError::BadRequest(format!(
-                            "hunk {stale} in {rel} changed since it was shown; look at the diff again"
-                        )));
-                    }
-                    set
-                }
-            };
-            plans.push((session, p, take));
-        }
-        let mut outcome = DecisionOutcome {
-            paths: Vec::new(),
-            hunks: 0,
-            landing: None,
-        };
-        let mut landed: BTreeMap<String, Vec<LandedFile>> = BTreeMap::new();
-        let mut touched: Vec<(String, String)> = Vec::new();
-        for (session, p, take) in &plans {
-            let take_refs: HashSet<&str> = take.iter().map(String::as_str).collect();
-            let stage = self.session_mut(session)?.stage.clone();
-            if approve {
-                if let Some(file) = p.approve(&self.project, &take_refs)? {
-                    landed.entry(session.clone()).or_default().push(file);
-                }
-            } else {
-                p.reject(&stage, &take_refs)?;
-            }
-            for h in take {
-                self.journal.record_decision(
-                    session,
-                    h,
-                    &p.change.path,
-                    if approve { "approve" } else { "reject" },
-                    reason,
-                )?;
-            }
-            outcome.hunks += take.len() as u32;
-            outcome.paths.push(p.change.path.clone());
-            touched.push((session.clone(), p.change.path.clone()));
-        }
-        for (session, files) in landed {
-            let landing = self.journal.record_landing(&session, &files)?;
-            outcome.landing = Some(landing);
-            self.forward_landing(&session, &files);
-            self.emit(Event::Landed {
-                landing,
-                session: session.clone(),
-                paths: files.iter().map(|f| f.path.clone()).collect(),
-            });
-        }
-        let sessions: BTreeSet<String> = touched.iter().map(|(s, _)| s.clone()).collect();
-        for (session, rel) in touched {
-            self.refresh(&session, &rel);
-        }
-        for s in sessions {
-            self.session_updated(&s);
-        }
-        Ok(Response::Decided(outcome))
-    }
-
-    /// Another session's stage that still had the old project text of a
-    /// landed file gets the new text, so every agent works on what is in the
-    /// project now.
-    fn forward_landing(&mut self, from: &str, files: &[LandedFile]) {
-        let others: Vec<(String, PathBuf)> = self
-            .sessions
-            .values()
-            .filter(|s| s.info.id != from && s.stage.is_dir())
-            .map(|s| (s.info.id.clone(), s.stage.clone()))
-            .collect();
-        for (id, stage) in others {
-            for f in files {
-                let Ok(target) = fsx::safe_join(&stage, &f.path) else {
-                    continue;
-                };
-                let Ok(current) = FileState::read(&target) else {
-                    continue;
-                };
-                if current.bytes() != f.before.as_deref() {
-                    continue; // That agent changed it too: its change stays pending.
-                }
-                let next = match (&f.after, f.after_mode) {
-                    (Some(bytes), Some(mode)) => FileState::File {
-                        bytes: bytes.clone(),
-                        mode,
-                    },
-                    _ => FileState::Missing,
-                };
-                if let Err(e) = fsx::mirror(&next, &stage, &target) {
-                    self.problem(Some(&id), format!("could not forward {}: {e}", f.path));
-                }
-            }
-        }
     }
 }

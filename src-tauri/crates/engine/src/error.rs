@@ -54,6 +54,9 @@ pub enum EngineError {
     /// The journal failed.
     #[error("journal: {0}")]
     Journal(#[from] rusqlite::Error),
+    /// A decision that would overwrite the user's text or land a held change.
+    #[error("{0}")]
+    Held(String),
     /// The engine stopped.
     #[error("the engine has stopped; restart Airlock")]
     Stopped,
@@ -95,6 +98,7 @@ impl From<EngineError> for IpcError {
             EngineError::StageGone(_) => ErrorCode::NotFound,
             EngineError::Io { .. } | EngineError::Git { .. } => ErrorCode::Io,
             EngineError::Journal(_) => ErrorCode::Internal,
+            EngineError::Held(_) => ErrorCode::Conflict,
             EngineError::Stopped => ErrorCode::Unavailable,
         };
         IpcError::new(code, e.to_string())

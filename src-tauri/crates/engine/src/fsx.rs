@@ -19,7 +19,12 @@ pub enum FileState {
         /// Its permission bits.
         mode: u32,
     },
-    /// A folder, a symlink or something else that is not a regular file.
+    /// A symbolic link (never followed).
+    Symlink {
+        /// Where it points, as written.
+        target: PathBuf,
+    },
+    /// A folder, a socket or something else that is neither.
     Other,
 }
 
@@ -32,6 +37,11 @@ impl FileState {
             Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(FileState::Missing),
             Err(e) => return Err(EngineError::io(format!("stat {}", path.display()), e)),
         };
+        if meta.file_type().is_symlink() {
+            let target =
+                std::fs::read_link(path).context(|| format!("readlink {}", path.display()))?;
+            return Ok(FileState::Symlink { target });
+        }
         if !meta.file_type().is_file() {
             return Ok(FileState::Other);
         }
@@ -64,8 +74,8 @@ impl FileState {
 }
 
 /// Joins a `/`-separated relative path onto `root`, refusing absolute paths,
-/// `..`, and any existing ancestor below `root` that is a symlink (which could
-/// point anywhere).
+/// `..`, and any existing folder on the way below `root` that is a symlink
+/// (which could point anywhere).
 pub fn safe_join(root: &Path, rel: &str) -> Result<PathBuf> {
     let rel_path = Path::new(rel);
     if rel.is_empty() {
@@ -93,11 +103,8 @@ pub fn safe_join(root: &Path, rel: &str) -> Result<PathBuf> {
         }
         cur = dir.parent();
     }
-    if let Ok(meta) = std::fs::symlink_metadata(&out) {
-        if meta.file_type().is_symlink() {
-            return Err(EngineError::OutsideProject(rel.to_string()));
-        }
-    }
+    // A symlink as the last part is fine: every write replaces the path by
+    // rename, so nothing is ever written through a link.
     Ok(out)
 }
 
@@ -137,6 +144,30 @@ pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     result
 }
 
+/// Points `path` at `target` atomically (a temp link renamed over it).
+pub fn atomic_symlink(path: &Path, target: &Path) -> Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| EngineError::BadRequest(format!("no folder for {}", path.display())))?;
+    std::fs::create_dir_all(dir).context(|| format!("create {}", dir.display()))?;
+    let tmp = dir.join(format!(
+        ".airlock-link-{}",
+        crate::home::random_token().get(..12).unwrap_or("tmp")
+    ));
+    std::os::unix::fs::symlink(target, &tmp).context(|| format!("symlink {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        EngineError::io(format!("rename onto {}", path.display()), e)
+    })
+}
+
+/// How many hard links the file at `path` has (1 for a normal file, 0 if none).
+pub fn link_count(path: &Path) -> u64 {
+    std::fs::symlink_metadata(path)
+        .map(|m| if m.is_file() { m.nlink() } else { 1 })
+        .unwrap_or(0)
+}
+
 /// Removes a file (missing is fine) and then any folders it leaves empty, up to `root`.
 pub fn remove_file(root: &Path, path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
@@ -162,6 +193,7 @@ pub fn mirror(src: &FileState, dst_root: &Path, dst: &Path) -> Result<()> {
     match src {
         FileState::File { bytes, mode } => atomic_write(dst, bytes, *mode),
         FileState::Missing => remove_file(dst_root, dst),
+        FileState::Symlink { target } => atomic_symlink(dst, target),
         FileState::Other => Err(EngineError::BadRequest(format!(
             "{} is not a regular file",
             dst.display()
@@ -200,7 +232,10 @@ mod tests {
         assert!(safe_join(root, "").is_err());
         std::os::unix::fs::symlink("/tmp", root.join("link")).expect("symlink");
         assert!(safe_join(root, "link/x").is_err());
-        assert!(safe_join(root, "link").is_err());
+        assert!(
+            safe_join(root, "link").is_ok(),
+            "a link itself is replaced, never written through"
+        );
     }
 
     #[test]

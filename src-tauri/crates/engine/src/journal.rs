@@ -5,26 +5,41 @@
 //! Pending changes are not stored: they are the difference between a stage and
 //! the project, which are both on disk, so a restart finds them by rescanning.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
-use airlock_protocol::{SessionInfo, SessionMode, SessionState};
-use rusqlite::{params, Connection, OptionalExtension};
+use airlock_protocol::{LandingInfo, SessionInfo, SessionMode, SessionState};
+use rusqlite::{params, Connection};
 
 use crate::error::Result;
+use crate::fsx::FileState;
+use crate::review::Write;
 
-/// One file of a landing.
-#[derive(Debug, Clone)]
-pub struct LandedFile {
-    /// Project-relative path.
-    pub path: String,
-    /// Bytes before (None: the file did not exist).
-    pub before: Option<Vec<u8>>,
-    /// Bytes after (None: the landing deleted it).
-    pub after: Option<Vec<u8>>,
-    /// Mode before.
-    pub before_mode: Option<u32>,
-    /// Mode after.
-    pub after_mode: Option<u32>,
+fn encode(state: &FileState) -> (&'static str, Option<Vec<u8>>, Option<u32>) {
+    match state {
+        FileState::Missing => ("missing", None, None),
+        FileState::File { bytes, mode } => ("file", Some(bytes.clone()), Some(*mode)),
+        FileState::Symlink { target } => (
+            "symlink",
+            Some(target.as_os_str().as_encoded_bytes().to_vec()),
+            None,
+        ),
+        FileState::Other => ("other", None, None),
+    }
+}
+
+fn decode(kind: &str, bytes: Option<Vec<u8>>, mode: Option<u32>) -> FileState {
+    match kind {
+        "file" => FileState::File {
+            bytes: bytes.unwrap_or_default(),
+            mode: mode.unwrap_or(0o644),
+        },
+        "symlink" => FileState::Symlink {
+            target: PathBuf::from(String::from_utf8_lossy(&bytes.unwrap_or_default()).into_owned()),
+        },
+        "missing" => FileState::Missing,
+        _ => FileState::Other,
+    }
 }
 
 /// The open journal.
@@ -62,15 +77,29 @@ impl Journal {
             CREATE TABLE IF NOT EXISTS landings (
                 id INTEGER PRIMARY KEY,
                 session TEXT NOT NULL,
-                at INTEGER NOT NULL
+                at INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                undoes INTEGER,
+                undone_by INTEGER
             );
             CREATE TABLE IF NOT EXISTS landing_files (
                 landing INTEGER NOT NULL REFERENCES landings(id),
+                seq INTEGER NOT NULL,
                 path TEXT NOT NULL,
+                before_kind TEXT NOT NULL,
                 before BLOB,
-                after BLOB,
                 before_mode INTEGER,
+                after_kind TEXT NOT NULL,
+                after BLOB,
                 after_mode INTEGER
+            );
+            CREATE TABLE IF NOT EXISTS bases (
+                session TEXT NOT NULL,
+                path TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                content BLOB,
+                mode INTEGER,
+                PRIMARY KEY (session, path)
             );",
         )?;
         Ok(Self { conn })
@@ -159,49 +188,140 @@ impl Journal {
         Ok(())
     }
 
-    /// Records a landing and its files in one transaction; returns its id.
-    pub fn record_landing(&mut self, session: &str, files: &[LandedFile]) -> Result<i64> {
+    /// Records a landing before any file is written (state `pending`): with
+    /// every file's before and after, so a crash mid-way can be rolled
+    /// forward at the next start. Returns its id.
+    pub fn begin_landing(
+        &mut self,
+        session: &str,
+        writes: &[Write],
+        undoes: Option<i64>,
+    ) -> Result<i64> {
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO landings (session, at) VALUES (?1, ?2)",
-            params![session, crate::home::now_ms() as i64],
+            "INSERT INTO landings (session, at, state, undoes) VALUES (?1, ?2, 'pending', ?3)",
+            params![session, crate::home::now_ms() as i64, undoes],
         )?;
         let id = tx.last_insert_rowid();
-        for f in files {
+        for (seq, w) in writes.iter().enumerate() {
+            let (bk, b, bm) = encode(&w.before);
+            let (ak, a, am) = encode(&w.after);
             tx.execute(
-                "INSERT INTO landing_files (landing, path, before, after, before_mode, after_mode)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![id, f.path, f.before, f.after, f.before_mode, f.after_mode],
+                "INSERT INTO landing_files (landing, seq, path, before_kind, before, before_mode, after_kind, after, after_mode)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![id, seq as i64, w.path, bk, b, bm, ak, a, am],
+            )?;
+        }
+        if let Some(undone) = undoes {
+            tx.execute(
+                "UPDATE landings SET undone_by = ?1 WHERE id = ?2",
+                params![id, undone],
             )?;
         }
         tx.commit()?;
         Ok(id)
     }
 
-    /// The files of a landing.
-    pub fn landing_files(&self, landing: i64) -> Result<Option<Vec<LandedFile>>> {
-        let exists: Option<i64> = self
-            .conn
-            .query_row("SELECT id FROM landings WHERE id = ?1", [landing], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if exists.is_none() {
-            return Ok(None);
+    /// Marks a landing's files all written.
+    pub fn finish_landing(&self, id: i64) -> Result<()> {
+        self.conn
+            .execute("UPDATE landings SET state = 'done' WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Landings a crash interrupted: their ids and writes.
+    pub fn pending_landings(&self) -> Result<Vec<(i64, Vec<Write>)>> {
+        let ids: Vec<i64> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id FROM landings WHERE state = 'pending' ORDER BY id")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<std::result::Result<_, _>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            out.push((id, self.landing_writes(id)?));
         }
+        Ok(out)
+    }
+
+    /// The writes of a landing, in order.
+    pub fn landing_writes(&self, landing: i64) -> Result<Vec<Write>> {
         let mut stmt = self.conn.prepare(
-            "SELECT path, before, after, before_mode, after_mode FROM landing_files WHERE landing = ?1",
+            "SELECT path, before_kind, before, before_mode, after_kind, after, after_mode
+             FROM landing_files WHERE landing = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([landing], |r| {
-            Ok(LandedFile {
+            let bk: String = r.get(1)?;
+            let ak: String = r.get(4)?;
+            Ok(Write {
                 path: r.get(0)?,
-                before: r.get(1)?,
-                after: r.get(2)?,
-                before_mode: r.get(3)?,
-                after_mode: r.get(4)?,
+                before: decode(&bk, r.get(2)?, r.get(3)?),
+                after: decode(&ak, r.get(5)?, r.get(6)?),
             })
         })?;
-        Ok(Some(rows.collect::<std::result::Result<_, _>>()?))
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Every finished landing, newest first.
+    pub fn landings(&self) -> Result<Vec<LandingInfo>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT l.id, l.session, l.at, l.undoes, l.undone_by,
+                    (SELECT group_concat(path, char(10)) FROM landing_files f WHERE f.landing = l.id)
+             FROM landings l WHERE l.state = 'done' ORDER BY l.id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let at: i64 = r.get(2)?;
+            let paths: Option<String> = r.get(5)?;
+            let mut paths: Vec<String> = paths
+                .unwrap_or_default()
+                .split('\n')
+                .filter(|p| !p.is_empty())
+                .map(str::to_string)
+                .collect();
+            paths.dedup();
+            Ok(LandingInfo {
+                id: r.get(0)?,
+                session: r.get(1)?,
+                at: at.max(0) as u64,
+                paths,
+                undoes: r.get(3)?,
+                undone_by: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Remembers the project text a session's pending change started from.
+    pub fn set_base(&self, session: &str, path: &str, state: &FileState) -> Result<()> {
+        let (k, c, m) = encode(state);
+        self.conn.execute(
+            "INSERT INTO bases (session, path, kind, content, mode) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(session, path) DO UPDATE SET kind = ?3, content = ?4, mode = ?5",
+            params![session, path, k, c, m],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets a base once its change is gone.
+    pub fn remove_base(&self, session: &str, path: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM bases WHERE session = ?1 AND path = ?2",
+            params![session, path],
+        )?;
+        Ok(())
+    }
+
+    /// Every base of a session.
+    pub fn bases(&self, session: &str) -> Result<HashMap<String, FileState>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, kind, content, mode FROM bases WHERE session = ?1")?;
+        let rows = stmt.query_map([session], |r| {
+            let k: String = r.get(1)?;
+            Ok((r.get::<_, String>(0)?, decode(&k, r.get(2)?, r.get(3)?)))
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
     /// How many decisions were recorded with this verb (for tests and status).

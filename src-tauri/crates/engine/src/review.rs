@@ -1,162 +1,264 @@
 //! The review model: one file's proposal (project text = base, stage text =
 //! proposed), its hunks, and what approving or rejecting a set of hunks writes.
 //!
-//! Nothing is cached between decisions: each decision re-reads both files and
-//! re-diffs, and acts only on hunk ids that still exist, so a decision can never
-//! apply to text the user has not seen.
+//! Nothing is cached between decisions: each decision re-reads both files,
+//! re-diffs, and acts only on hunk ids that still exist, so a decision never
+//! applies to text the user has not seen. Plans ([`Write`]s) are computed
+//! first and carried out by the caller, so a landing can be journalled before
+//! any file is touched.
+//!
+//! A change has three kinds of hunk: runs of lines, the mode (the executable
+//! bit), and the whole file (binary, too large, empty, or a symlink). Text is
+//! handled as bytes, so CRLF, a missing final newline and invalid UTF-8 all
+//! survive exactly.
 
 use std::collections::HashSet;
+use std::ops::Range;
 use std::path::Path;
 
-use airlock_protocol::{Change, ChangeDiff, ChangeKind, DiffLine, HunkDiff, HunkHeader, LineKind};
+use airlock_protocol::{
+    Change, ChangeDiff, ChangeKind, ChangeState, DiffLine, HunkDiff, HunkHeader, HunkKind, LineKind,
+};
 use sha2::{Digest, Sha256};
 
 use crate::diff::{self, LineHunk};
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 use crate::fsx::{self, FileState};
 use crate::highlight;
-use crate::journal::LandedFile;
 
 /// Files larger than this are held whole: diffing them would stall the queue.
 pub const MAX_DIFF_BYTES: usize = 8 * 1024 * 1024;
 /// Lines of context shown around a hunk.
 const CONTEXT: u32 = 3;
 
+/// One file write a decision makes: at `path` (relative), `before` becomes `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Write {
+    /// Relative path.
+    pub path: String,
+    /// What is there now.
+    pub before: FileState,
+    /// What will be there.
+    pub after: FileState,
+}
+
 /// One path's pending proposal, computed from disk.
 #[derive(Debug, Clone)]
 pub struct Proposal {
     /// The summary the queue shows.
     pub change: Change,
-    /// The project's side.
+    /// The project's side (the old path's file for a rename).
     pub base: FileState,
     /// The stage's side.
     pub proposed: FileState,
-    /// Line hunks, when both sides are text and small enough.
+    /// Line hunks, when both sides are text.
     pub hunks: Vec<LineHunk>,
-    /// True when the change is decided as a whole (binary, too large, mode only,
-    /// empty file): its one hunk stands for the whole file.
-    pub whole: bool,
+    /// The id of the mode hunk, if the mode changed.
+    pub mode_hunk: Option<String>,
+    /// The id of the whole-file hunk, if the change is decided whole.
+    pub whole_hunk: Option<String>,
+}
+
+/// What else decides how a proposal looks.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The path before a rename.
+    pub old_path: Option<String>,
+    /// Line ranges of the project's text the user changed since the agent's
+    /// edit began (project line numbers); `None` when the user changed nothing.
+    pub user_changed: Option<Vec<Range<u32>>>,
+    /// Why path safety holds this change.
+    pub held: Option<String>,
 }
 
 /// The id of a session's change to a path.
 pub fn change_id(session: &str, rel: &str) -> String {
     let d = Sha256::digest(format!("{session}\0{rel}").as_bytes());
-    let hex: String = d[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("c-{hex}")
+    format!("c-{}", hex8(&d))
 }
 
-fn as_text(state: &FileState) -> Option<&str> {
+fn hex8(d: &[u8]) -> String {
+    d[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of a side when it can be diffed as lines (missing counts as empty).
+pub fn text_of(state: &FileState) -> Option<&[u8]> {
     match state {
-        FileState::Missing => Some(""),
+        FileState::Missing => Some(b""),
         FileState::File { bytes, .. } => {
-            if bytes.len() > MAX_DIFF_BYTES || bytes[..bytes.len().min(8000)].contains(&0) {
-                return None;
+            (bytes.len() <= MAX_DIFF_BYTES && !is_binary(bytes)).then_some(bytes.as_slice())
+        }
+        _ => None,
+    }
+}
+
+/// True for content with a NUL byte near the start, as git decides.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(8000)].contains(&0)
+}
+
+/// Reads both sides of `rel` (and `old_path` for a rename) and builds the proposal.
+pub fn compute(
+    session: &str,
+    project: &Path,
+    stage: &Path,
+    rel: &str,
+    ctx: Context,
+) -> Result<Option<Proposal>> {
+    let base_rel = ctx.old_path.as_deref().unwrap_or(rel);
+    let base = FileState::read(&fsx::safe_join(project, base_rel)?)?;
+    let proposed = FileState::read(&fsx::safe_join(stage, rel)?)?;
+    Ok(proposal_from(session, rel, base, proposed, ctx))
+}
+
+/// Why a stage file must not be landed, if it must not: a symlink that leads
+/// outside the project, or a file hard-linked to another one.
+pub fn stage_hazard(project: &Path, stage: &Path, rel: &str, state: &FileState) -> Option<String> {
+    match state {
+        FileState::Symlink { target } => {
+            let parent = Path::new(rel).parent().unwrap_or(Path::new(""));
+            let mut resolved = project.join(parent);
+            if target.is_absolute() {
+                resolved = target.clone();
+            } else {
+                for c in target.components() {
+                    match c {
+                        std::path::Component::ParentDir => {
+                            resolved.pop();
+                        }
+                        std::path::Component::Normal(p) => resolved.push(p),
+                        _ => {}
+                    }
+                }
             }
-            std::str::from_utf8(bytes).ok()
+            (!resolved.starts_with(project)).then(|| {
+                format!(
+                    "a symlink to {} leads outside the project",
+                    target.display()
+                )
+            })
         }
-        FileState::Other => None,
+        FileState::File { .. } => (fsx::link_count(&stage.join(rel)) > 1)
+            .then(|| "hard-linked to a file elsewhere: its content may not be the agent's".into()),
+        _ => None,
     }
 }
 
-fn is_binary(state: &FileState) -> bool {
-    match state {
-        FileState::File { bytes, .. } => {
-            bytes[..bytes.len().min(8000)].contains(&0) || std::str::from_utf8(bytes).is_err()
-        }
-        _ => false,
-    }
-}
-
-/// Compares a path in the project and in the stage. `None` when they agree.
-pub fn compute(session: &str, project: &Path, stage: &Path, rel: &str) -> Result<Option<Proposal>> {
-    let base = FileState::read(&fsx::safe_join(project, rel)?)?;
-    let proposed = FileState::read(&stage.join(rel))?;
-    Ok(proposal_from(session, rel, base, proposed))
-}
-
-/// Builds the proposal for two sides already read.
+/// Builds the proposal for two sides already read. `None` when they agree.
 pub fn proposal_from(
     session: &str,
     rel: &str,
     base: FileState,
     proposed: FileState,
+    ctx: Context,
 ) -> Option<Proposal> {
-    // Symlinks and folders are not reviewed here: only regular files move.
     if matches!(base, FileState::Other) || matches!(proposed, FileState::Other) {
         return None;
     }
-    if base == proposed {
+    if base == proposed && ctx.old_path.is_none() {
         return None;
     }
-    let kind = match (&base, &proposed) {
-        (FileState::Missing, _) => ChangeKind::Created,
-        (_, FileState::Missing) => ChangeKind::Deleted,
+    let kind = match (&base, &proposed, &ctx.old_path) {
+        (_, _, Some(_)) => ChangeKind::Renamed,
+        (FileState::Missing, _, _) => ChangeKind::Created,
+        (_, FileState::Missing, _) => ChangeKind::Deleted,
         _ => ChangeKind::Modified,
     };
     let key = format!("{session}\0{rel}");
-    let binary = is_binary(&base) || is_binary(&proposed);
-    let texts = (as_text(&base), as_text(&proposed));
+    let binary = [&base, &proposed]
+        .iter()
+        .any(|s| matches!(s, FileState::File { bytes, .. } if is_binary(bytes)));
+    let symlink = [&base, &proposed]
+        .iter()
+        .any(|s| matches!(s, FileState::Symlink { .. }));
     let mut notice = None;
-    let (hunks, whole) = match texts {
-        (Some(b), Some(p)) if b != p => (diff::diff_lines(&key, b, p), false),
-        (Some(_), Some(_)) => (Vec::new(), true),
+    let mut hunks = Vec::new();
+    let mut mode_hunk = None;
+    let mut whole = false;
+    match (text_of(&base), text_of(&proposed)) {
+        (Some(b), Some(p)) => {
+            hunks = diff::diff_lines(&key, b, p);
+            if let (Some(om), Some(nm)) = (base.mode(), proposed.mode()) {
+                if om != nm {
+                    mode_hunk = Some(side_hash(&key, "mode", &base, &proposed));
+                    notice = Some(format!("Mode {om:o} → {nm:o}."));
+                }
+            }
+            if hunks.is_empty() && mode_hunk.is_none() {
+                whole = true;
+                notice = Some(if matches!(kind, ChangeKind::Renamed) {
+                    "Moved without edits.".to_string()
+                } else {
+                    "Empty file.".to_string()
+                });
+            }
+        }
         _ => {
-            notice = Some(if binary {
+            whole = true;
+            notice = Some(if symlink {
+                let show = |s: &FileState| match s {
+                    FileState::Symlink { target } => format!("symlink → {}", target.display()),
+                    FileState::Missing => "nothing".to_string(),
+                    FileState::File { bytes, .. } => format!("a file of {} bytes", bytes.len()),
+                    FileState::Other => "something else".into(),
+                };
+                format!("{} becomes {}.", show(&base), show(&proposed))
+            } else if binary {
                 "Binary file: approve or reject it whole.".to_string()
             } else {
                 format!(
-                    "Larger than {} MB: shown without a diff, approve or reject it whole.",
+                    "Larger than {} MB: shown without a diff; approve or reject it whole.",
                     MAX_DIFF_BYTES / (1024 * 1024)
                 )
             });
-            (Vec::new(), true)
-        }
-    };
-    let whole = whole || hunks.is_empty();
-    if whole && notice.is_none() {
-        if kind == ChangeKind::Modified {
-            notice = Some(format!(
-                "Mode change {:o} → {:o}.",
-                base.mode().unwrap_or(0),
-                proposed.mode().unwrap_or(0)
-            ));
-        } else {
-            notice = Some("Empty file.".to_string());
         }
     }
-    let headers: Vec<HunkHeader> = if whole {
-        let mut h = Sha256::new();
-        h.update(key.as_bytes());
-        h.update(b"\0whole\0");
-        h.update(Sha256::digest(base.bytes().unwrap_or(b"\xff-missing")));
-        h.update(base.mode().unwrap_or(0).to_le_bytes());
-        h.update(Sha256::digest(proposed.bytes().unwrap_or(b"\xff-missing")));
-        h.update(proposed.mode().unwrap_or(0).to_le_bytes());
-        let hex: String = h.finalize()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        vec![HunkHeader {
-            id: format!("h-{hex}"),
-            old_start: 0,
-            old_lines: 0,
-            new_start: 0,
-            new_lines: 0,
-        }]
-    } else {
-        hunks.iter().map(header).collect()
-    };
+    let whole_hunk = whole.then(|| side_hash(&key, "whole", &base, &proposed));
+    let user = ctx.user_changed.as_deref();
+    let mut headers: Vec<HunkHeader> = hunks
+        .iter()
+        .map(|h| {
+            let mut hd = header(h);
+            hd.conflict = user.is_some_and(|r| r.iter().any(|u| diff::touches(&h.before, u)));
+            hd
+        })
+        .collect();
+    for (id, kind) in [(&mode_hunk, HunkKind::Mode), (&whole_hunk, HunkKind::Whole)] {
+        if let Some(id) = id {
+            headers.push(HunkHeader {
+                id: id.clone(),
+                old_start: 0,
+                old_lines: 0,
+                new_start: 0,
+                new_lines: 0,
+                kind,
+                // A whole file the user also changed cannot be merged line by line.
+                conflict: kind == HunkKind::Whole && user.is_some_and(|r| !r.is_empty()),
+            });
+        }
+    }
     let (additions, deletions) = hunks.iter().fold((0, 0), |(a, d), h| {
         (a + h.after.len() as u32, d + h.before.len() as u32)
     });
+    let state = if ctx.held.is_some() {
+        ChangeState::Held
+    } else if headers.iter().any(|h| h.conflict) {
+        ChangeState::Conflict
+    } else {
+        ChangeState::Pending
+    };
+    let size = |s: &FileState| s.bytes().map(|b| b.len() as u64);
     let change = Change {
         id: change_id(session, rel),
         session: session.to_string(),
         path: rel.to_string(),
+        old_path: ctx.old_path.clone(),
         kind,
+        state,
+        held: ctx.held.clone(),
         binary,
-        old_size: base.bytes().map(|b| b.len() as u64),
-        new_size: proposed.bytes().map(|b| b.len() as u64),
+        old_size: size(&base),
+        new_size: size(&proposed),
         old_mode: base.mode(),
         new_mode: proposed.mode(),
         additions,
@@ -169,18 +271,43 @@ pub fn proposal_from(
         base,
         proposed,
         hunks,
-        whole,
+        mode_hunk,
+        whole_hunk,
     })
 }
 
+fn side_hash(key: &str, what: &str, base: &FileState, proposed: &FileState) -> String {
+    let mut h = Sha256::new();
+    h.update(key.as_bytes());
+    h.update([0]);
+    h.update(what.as_bytes());
+    for s in [base, proposed] {
+        match s {
+            FileState::Missing => h.update(b"\0missing"),
+            FileState::File { bytes, mode } => {
+                h.update(Sha256::digest(bytes));
+                h.update(mode.to_le_bytes());
+            }
+            FileState::Symlink { target } => {
+                h.update(b"\0link");
+                h.update(target.as_os_str().as_encoded_bytes());
+            }
+            FileState::Other => h.update(b"\0other"),
+        }
+    }
+    format!("h-{}", hex8(&h.finalize()))
+}
+
 fn header(h: &LineHunk) -> HunkHeader {
-    let start = |r: &std::ops::Range<u32>| if r.is_empty() { r.start } else { r.start + 1 };
+    let start = |r: &Range<u32>| if r.is_empty() { r.start } else { r.start + 1 };
     HunkHeader {
         id: h.id.clone(),
         old_start: start(&h.before),
         old_lines: h.before.len() as u32,
         new_start: start(&h.after),
         new_lines: h.after.len() as u32,
+        kind: HunkKind::Lines,
+        conflict: false,
     }
 }
 
@@ -190,147 +317,304 @@ impl Proposal {
         self.change.hunks.iter().any(|h| h.id == id)
     }
 
-    fn all_ids(&self) -> HashSet<&str> {
-        self.change.hunks.iter().map(|h| h.id.as_str()).collect()
+    /// The ids of every hunk.
+    pub fn all_ids(&self) -> HashSet<String> {
+        self.change.hunks.iter().map(|h| h.id.clone()).collect()
     }
 
-    /// What the project's file becomes when the hunks in `take` land.
-    fn landed_state(&self, take: &HashSet<&str>) -> FileState {
-        if take.is_empty() {
-            return self.base.clone();
-        }
-        if self.whole || take.len() == self.change.hunks.len() {
-            return match (&self.base, &self.proposed) {
-                // A modified file keeps the project's mode unless the mode is the change.
-                (
-                    FileState::File { mode, .. },
-                    FileState::File {
-                        bytes,
-                        mode: new_mode,
-                    },
-                ) if !self.whole => {
-                    let _ = new_mode;
-                    FileState::File {
-                        bytes: bytes.clone(),
-                        mode: *mode,
-                    }
-                }
-                _ => self.proposed.clone(),
+    /// The ids of hunks in conflict.
+    pub fn conflicts(&self) -> Vec<&str> {
+        self.change
+            .hunks
+            .iter()
+            .filter(|h| h.conflict)
+            .map(|h| h.id.as_str())
+            .collect()
+    }
+
+    fn line_hunks_taken(&self, take: &HashSet<&str>) -> usize {
+        self.hunks
+            .iter()
+            .filter(|h| take.contains(h.id.as_str()))
+            .count()
+    }
+
+    /// The file the hunks in `take` make of `from` toward `to` (`take` all = `to`).
+    fn blend(&self, take: &HashSet<&str>, toward_proposed: bool) -> FileState {
+        if let Some(w) = &self.whole_hunk {
+            return if take.contains(w.as_str()) == toward_proposed {
+                self.proposed.clone()
+            } else {
+                self.base.clone()
             };
         }
-        let base = as_text(&self.base).unwrap_or("");
-        let proposed = as_text(&self.proposed).unwrap_or("");
-        let text = diff::compose(base, proposed, &self.hunks, take);
-        let mode = self.base.mode().or(self.proposed.mode()).unwrap_or(0o644);
-        FileState::File {
-            bytes: text.into_bytes(),
-            mode,
+        let taken = self.line_hunks_taken(take);
+        let all_lines = taken == self.hunks.len();
+        let no_lines = taken == 0;
+        let mode_taken = self.mode_hunk.as_deref().is_some_and(|m| take.contains(m));
+        // Which side each part comes from.
+        let lines_from_proposed = if toward_proposed { all_lines } else { no_lines };
+        let lines_from_base = if toward_proposed { no_lines } else { all_lines };
+        let mode_from_proposed = mode_taken == toward_proposed;
+        let (base_text, new_text) = (
+            text_of(&self.base).unwrap_or(b""),
+            text_of(&self.proposed).unwrap_or(b""),
+        );
+        // A file that does not exist on one side: all lines from that side = missing.
+        if lines_from_proposed && matches!(self.proposed, FileState::Missing) {
+            return FileState::Missing;
         }
+        if lines_from_base && matches!(self.base, FileState::Missing) {
+            return FileState::Missing;
+        }
+        let bytes = if lines_from_proposed {
+            new_text.to_vec()
+        } else if lines_from_base {
+            base_text.to_vec()
+        } else {
+            let keep: HashSet<&str> = if toward_proposed {
+                take.clone()
+            } else {
+                self.hunks
+                    .iter()
+                    .map(|h| h.id.as_str())
+                    .filter(|id| !take.contains(id))
+                    .collect()
+            };
+            diff::compose(base_text, new_text, &self.hunks, &keep)
+        };
+        let mode = if mode_from_proposed {
+            self.proposed.mode().or(self.base.mode())
+        } else {
+            self.base.mode().or(self.proposed.mode())
+        }
+        .unwrap_or(0o644);
+        FileState::File { bytes, mode }
     }
 
-    /// What the stage's file becomes when the hunks in `drop` are rejected.
-    fn rejected_state(&self, drop: &HashSet<&str>) -> FileState {
+    /// The project writes that land the hunks in `take`.
+    pub fn plan_approve(&self, take: &HashSet<&str>) -> Vec<Write> {
+        let after = self.blend(take, true);
+        let mut writes = Vec::new();
+        if let Some(old) = &self.change.old_path {
+            // Any part of a rename that lands moves the file.
+            if take.is_empty() {
+                return writes;
+            }
+            let after = match after {
+                FileState::Missing => self.base.clone(),
+                other => other,
+            };
+            writes.push(Write {
+                path: self.change.path.clone(),
+                before: FileState::Missing,
+                after,
+            });
+            writes.push(Write {
+                path: old.clone(),
+                before: self.base.clone(),
+                after: FileState::Missing,
+            });
+            return writes;
+        }
+        if after != self.base {
+            writes.push(Write {
+                path: self.change.path.clone(),
+                before: self.base.clone(),
+                after,
+            });
+        }
+        writes
+    }
+
+    /// The stage writes that revert the hunks in `drop`.
+    pub fn plan_reject(&self, drop: &HashSet<&str>) -> Vec<Write> {
         let all = self.all_ids();
-        let keep: HashSet<&str> = all.difference(drop).copied().collect();
-        if keep.is_empty() {
-            return self.base.clone();
+        let everything = all.iter().all(|id| drop.contains(id.as_str()));
+        if let (Some(old), true) = (&self.change.old_path, everything) {
+            return vec![
+                Write {
+                    path: self.change.path.clone(),
+                    before: self.proposed.clone(),
+                    after: FileState::Missing,
+                },
+                Write {
+                    path: old.clone(),
+                    before: FileState::Missing,
+                    after: self.base.clone(),
+                },
+            ];
         }
-        if keep.len() == all.len() {
-            return self.proposed.clone();
+        let after = self.blend(drop, false);
+        let after = match (&self.change.old_path, after) {
+            (Some(_), FileState::Missing) => self.proposed.clone(),
+            (_, a) => a,
+        };
+        if after == self.proposed {
+            return Vec::new();
         }
-        let base = as_text(&self.base).unwrap_or("");
-        let proposed = as_text(&self.proposed).unwrap_or("");
-        let text = diff::compose(base, proposed, &self.hunks, &keep);
-        let mode = self.proposed.mode().or(self.base.mode()).unwrap_or(0o644);
-        FileState::File {
-            bytes: text.into_bytes(),
-            mode,
-        }
-    }
-
-    /// Lands the hunks in `take` in the project. Returns the journal record,
-    /// or `None` when nothing changes on disk.
-    pub fn approve(&self, project: &Path, take: &HashSet<&str>) -> Result<Option<LandedFile>> {
-        let target = fsx::safe_join(project, &self.change.path)?;
-        let after = self.landed_state(take);
-        if after == self.base {
-            return Ok(None);
-        }
-        fsx::mirror(&after, project, &target)?;
-        Ok(Some(LandedFile {
+        vec![Write {
             path: self.change.path.clone(),
-            before: self.base.bytes().map(<[u8]>::to_vec),
-            after: after.bytes().map(<[u8]>::to_vec),
-            before_mode: self.base.mode(),
-            after_mode: after.mode(),
-        }))
+            before: self.proposed.clone(),
+            after,
+        }]
     }
 
-    /// Reverts the hunks in `drop` in the stage.
-    pub fn reject(&self, stage: &Path, drop: &HashSet<&str>) -> Result<()> {
-        let target = fsx::safe_join(stage, &self.change.path)?;
-        let after = self.rejected_state(drop);
-        if after != self.proposed {
-            fsx::mirror(&after, stage, &target)?;
+    /// Project and stage writes that land `text` in place of one line hunk.
+    pub fn plan_edit(&self, hunk: &str, text: &[u8]) -> Result<(Vec<Write>, Vec<Write>)> {
+        let h = self.hunks.iter().find(|h| h.id == hunk).ok_or_else(|| {
+            EngineError::BadRequest(format!(
+                "{hunk} is not a run of lines; approve or reject it as it is"
+            ))
+        })?;
+        let splice = |side: &[u8], range: &Range<u32>| {
+            let lines = diff::lines(side);
+            let mut out = Vec::with_capacity(side.len() + text.len());
+            for l in &lines[..range.start as usize] {
+                out.extend_from_slice(l);
+            }
+            out.extend_from_slice(text);
+            for l in &lines[range.end as usize..] {
+                out.extend_from_slice(l);
+            }
+            out
+        };
+        let base_text = text_of(&self.base).unwrap_or(b"");
+        let new_text = text_of(&self.proposed).unwrap_or(b"");
+        let mode = self.base.mode().or(self.proposed.mode()).unwrap_or(0o644);
+        let project_after = FileState::File {
+            bytes: splice(base_text, &h.before),
+            mode,
+        };
+        let stage_after = FileState::File {
+            bytes: splice(new_text, &h.after),
+            mode: self.proposed.mode().unwrap_or(mode),
+        };
+        let mut project = vec![Write {
+            path: self.change.path.clone(),
+            before: if self.change.old_path.is_some() {
+                FileState::Missing
+            } else {
+                self.base.clone()
+            },
+            after: project_after,
+        }];
+        if let Some(old) = &self.change.old_path {
+            project.push(Write {
+                path: old.clone(),
+                before: self.base.clone(),
+                after: FileState::Missing,
+            });
         }
-        Ok(())
+        let stage = vec![Write {
+            path: self.change.path.clone(),
+            before: self.proposed.clone(),
+            after: stage_after,
+        }];
+        Ok((project, stage))
+    }
+
+    /// The text for approving some lines of a hunk: removed lines not chosen
+    /// stay, then the chosen added lines.
+    pub fn lines_text(&self, hunk: &str, removed: &[u32], added: &[u32]) -> Result<Vec<u8>> {
+        let h = self
+            .hunks
+            .iter()
+            .find(|h| h.id == hunk)
+            .ok_or_else(|| EngineError::BadRequest(format!("{hunk} is not a run of lines")))?;
+        let base_lines = diff::lines(text_of(&self.base).unwrap_or(b""));
+        let new_lines = diff::lines(text_of(&self.proposed).unwrap_or(b""));
+        let (nb, na) = (h.before.len() as u32, h.after.len() as u32);
+        if let Some(bad) = removed
+            .iter()
+            .find(|i| **i >= nb)
+            .or(added.iter().find(|i| **i >= na))
+        {
+            return Err(EngineError::BadRequest(format!(
+                "line {bad} is not in hunk {hunk} ({nb} removed, {na} added lines)"
+            )));
+        }
+        let mut out = Vec::new();
+        for i in 0..nb {
+            if !removed.contains(&i) {
+                out.extend_from_slice(base_lines[(h.before.start + i) as usize]);
+            }
+        }
+        for i in 0..na {
+            if added.contains(&i) {
+                out.extend_from_slice(new_lines[(h.after.start + i) as usize]);
+            }
+        }
+        Ok(out)
     }
 
     /// The change with every hunk's lines, highlighted.
     pub fn render(&self) -> ChangeDiff {
-        if self.whole {
+        if self.hunks.is_empty() {
             return ChangeDiff {
                 change: self.change.clone(),
                 hunks: Vec::new(),
             };
         }
-        let base = as_text(&self.base).unwrap_or("");
-        let proposed = as_text(&self.proposed).unwrap_or("");
+        let base = text_of(&self.base).unwrap_or(b"");
+        let proposed = text_of(&self.proposed).unwrap_or(b"");
         let base_lines = diff::lines(base);
         let new_lines = diff::lines(proposed);
-        let base_html = highlight::highlight_lines(&self.change.path, base);
-        let new_html = highlight::highlight_lines(&self.change.path, proposed);
+        let base_html =
+            highlight::highlight_lines(&self.change.path, &String::from_utf8_lossy(base));
+        let new_html =
+            highlight::highlight_lines(&self.change.path, &String::from_utf8_lossy(proposed));
+        let pick = |html: &[String], i: u32, raw: &[u8]| {
+            html.get(i as usize)
+                .cloned()
+                .unwrap_or_else(|| highlight::plain(&String::from_utf8_lossy(raw)))
+        };
         let line =
-            |kind, old_no: Option<u32>, new_no: Option<u32>, text: &str, html: &str| DiffLine {
+            |kind, old_no: Option<u32>, new_no: Option<u32>, raw: &[u8], html: String| DiffLine {
                 kind,
                 old_no: old_no.map(|n| n + 1),
                 new_no: new_no.map(|n| n + 1),
-                html: html.to_string(),
-                text: text.trim_end_matches(['\n', '\r']).to_string(),
+                html,
+                text: String::from_utf8_lossy(raw)
+                    .trim_end_matches(['\n', '\r'])
+                    .to_string(),
             };
         let mut out = Vec::with_capacity(self.hunks.len());
-        let mut shown_until = 0u32; // first base line not yet shown as context
+        let mut shown_until = 0u32;
         for (i, h) in self.hunks.iter().enumerate() {
             let mut lines = Vec::new();
             let before_from = h.before.start.saturating_sub(CONTEXT).max(shown_until);
-            // Base and proposal agree outside hunks; offset maps a base line to its new number.
+            // Base and proposal agree outside hunks; the offset maps base lines to new numbers.
             let offset = h.after.start as i64 - h.before.start as i64;
             for b in before_from..h.before.start {
                 let n = (b as i64 + offset) as u32;
+                let raw = base_lines[b as usize];
                 lines.push(line(
                     LineKind::Context,
                     Some(b),
                     Some(n),
-                    base_lines[b as usize],
-                    &base_html[b as usize],
+                    raw,
+                    pick(&base_html, b, raw),
                 ));
             }
             for b in h.before.clone() {
+                let raw = base_lines[b as usize];
                 lines.push(line(
                     LineKind::Removed,
                     Some(b),
                     None,
-                    base_lines[b as usize],
-                    &base_html[b as usize],
+                    raw,
+                    pick(&base_html, b, raw),
                 ));
             }
             for a in h.after.clone() {
+                let raw = new_lines[a as usize];
                 lines.push(line(
                     LineKind::Added,
                     None,
                     Some(a),
-                    new_lines[a as usize],
-                    &new_html[a as usize],
+                    raw,
+                    pick(&new_html, a, raw),
                 ));
             }
             let next_start = self
@@ -344,24 +628,87 @@ impl Proposal {
             let offset_after = h.after.end as i64 - h.before.end as i64;
             for b in h.before.end..after_to {
                 let n = (b as i64 + offset_after) as u32;
+                let raw = base_lines[b as usize];
                 lines.push(line(
                     LineKind::Context,
                     Some(b),
                     Some(n),
-                    base_lines[b as usize],
-                    &base_html[b as usize],
+                    raw,
+                    pick(&base_html, b, raw),
                 ));
             }
             shown_until = after_to;
-            out.push(HunkDiff {
-                header: header(h),
-                lines,
-            });
+            let header = self
+                .change
+                .hunks
+                .iter()
+                .find(|x| x.id == h.id)
+                .cloned()
+                .unwrap_or_else(|| header(h));
+            out.push(HunkDiff { header, lines });
         }
         ChangeDiff {
             change: self.change.clone(),
             hunks: out,
         }
+    }
+}
+
+/// Pairs deleted and created files of one session into renames: identical
+/// content, or at least half the lines shared. Returns (old, new) pairs.
+pub fn pair_renames(
+    deleted: &[(&str, &FileState)],
+    created: &[(&str, &FileState)],
+) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    if deleted.is_empty() || created.is_empty() || deleted.len() * created.len() > 400 {
+        return pairs;
+    }
+    let mut used = HashSet::new();
+    for (old, old_state) in deleted {
+        let mut best: Option<(f64, &str)> = None;
+        for (new, new_state) in created {
+            if used.contains(new) {
+                continue;
+            }
+            let score = similarity(old_state, new_state);
+            if score >= 0.5 && best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, new));
+            }
+        }
+        if let Some((_, new)) = best {
+            used.insert(new);
+            pairs.push((old.to_string(), new.to_string()));
+        }
+    }
+    pairs
+}
+
+fn similarity(a: &FileState, b: &FileState) -> f64 {
+    match (a, b) {
+        (FileState::File { bytes: x, .. }, FileState::File { bytes: y, .. }) => {
+            if x == y {
+                return if x.is_empty() { 0.0 } else { 1.0 };
+            }
+            match (text_of(a), text_of(b)) {
+                (Some(x), Some(y)) => {
+                    let lx = diff::lines(x);
+                    let ly = diff::lines(y);
+                    let total = lx.len().max(ly.len());
+                    if total == 0 {
+                        return 0.0;
+                    }
+                    let changed: usize = diff::diff_lines("", x, y)
+                        .iter()
+                        .map(|h| h.before.len().max(h.after.len()))
+                        .sum();
+                    1.0 - changed as f64 / total as f64
+                }
+                _ => 0.0,
+            }
+        }
+        (FileState::Symlink { target: x }, FileState::Symlink { target: y }) if x == y => 1.0,
+        _ => 0.0,
     }
 }
 
@@ -376,42 +723,145 @@ mod tests {
         }
     }
 
+    fn prop(base: FileState, new: FileState) -> Proposal {
+        proposal_from("s", "f.txt", base, new, Context::default()).expect("change")
+    }
+
     #[test]
     fn kinds_and_whole_changes() {
-        let p = proposal_from("s", "a.txt", FileState::Missing, file("x\n")).expect("change");
+        let p = prop(FileState::Missing, file("x\n"));
         assert_eq!(p.change.kind, ChangeKind::Created);
         assert_eq!(p.change.hunks.len(), 1);
-        assert!(!p.whole);
-        let p = proposal_from("s", "a.txt", file("x\n"), FileState::Missing).expect("change");
-        assert_eq!(p.change.kind, ChangeKind::Deleted);
-        let p = proposal_from("s", "a.txt", FileState::Missing, file("")).expect("change");
-        assert!(p.whole);
+        assert!(p.whole_hunk.is_none());
+        assert_eq!(
+            prop(file("x\n"), FileState::Missing).change.kind,
+            ChangeKind::Deleted
+        );
+        assert!(prop(FileState::Missing, file("")).whole_hunk.is_some());
         let bin = FileState::File {
             bytes: vec![0, 1, 2],
             mode: 0o644,
         };
-        let p = proposal_from("s", "a.bin", file("x"), bin).expect("change");
-        assert!(p.whole && p.change.binary);
-        assert!(proposal_from("s", "a", file("same"), file("same")).is_none());
+        let p = prop(file("x"), bin);
+        assert!(p.whole_hunk.is_some() && p.change.binary);
+        assert!(proposal_from("s", "a", file("same"), file("same"), Context::default()).is_none());
+    }
+
+    #[test]
+    fn mode_is_its_own_hunk() {
+        let exec = FileState::File {
+            bytes: b"a\nB\n".to_vec(),
+            mode: 0o755,
+        };
+        let p = prop(file("a\nb\n"), exec);
+        assert_eq!(p.change.hunks.len(), 2);
+        let mode = p.mode_hunk.clone().expect("mode hunk");
+        let lines = p.hunks[0].id.clone();
+        let only_mode: HashSet<&str> = [mode.as_str()].into();
+        assert_eq!(
+            p.plan_approve(&only_mode)[0].after,
+            FileState::File {
+                bytes: b"a\nb\n".to_vec(),
+                mode: 0o755
+            }
+        );
+        let only_lines: HashSet<&str> = [lines.as_str()].into();
+        assert_eq!(
+            p.plan_approve(&only_lines)[0].after,
+            FileState::File {
+                bytes: b"a\nB\n".to_vec(),
+                mode: 0o644
+            }
+        );
+        // Rejecting the mode keeps the agent's lines in the stage with the old mode.
+        assert_eq!(
+            p.plan_reject(&only_mode)[0].after,
+            FileState::File {
+                bytes: b"a\nB\n".to_vec(),
+                mode: 0o644
+            }
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_text_and_survives() {
+        let base = FileState::File {
+            bytes: b"caf\xe9\nline\n".to_vec(),
+            mode: 0o644,
+        };
+        let new = FileState::File {
+            bytes: b"caf\xe9\nLINE\n".to_vec(),
+            mode: 0o644,
+        };
+        let p = prop(base.clone(), new.clone());
+        assert!(!p.change.binary);
+        assert_eq!(p.hunks.len(), 1);
+        let all = p.all_ids();
+        let take: HashSet<&str> = all.iter().map(String::as_str).collect();
+        assert_eq!(p.plan_approve(&take)[0].after, new);
+        assert_eq!(p.render().hunks[0].lines[0].text, "caf\u{fffd}");
+    }
+
+    #[test]
+    fn edit_and_lines_approval() {
+        let p = prop(file("a\nb\nc\n"), file("a\nB1\nB2\nc\n"));
+        let id = p.hunks[0].id.clone();
+        let text = p.lines_text(&id, &[0], &[1]).expect("lines");
+        assert_eq!(text, b"B2\n");
+        let (project, stage) = p.plan_edit(&id, b"mine\n").expect("edit");
+        assert_eq!(project[0].after, file("a\nmine\nc\n"));
+        assert_eq!(stage[0].after, file("a\nmine\nc\n"));
+        assert!(p.lines_text(&id, &[5], &[]).is_err());
+    }
+
+    #[test]
+    fn conflicts_mark_overlapping_hunks() {
+        let ctx = Context {
+            user_changed: Some(vec![1..2]),
+            ..Default::default()
+        };
+        let base: String = (0..20).map(|i| format!("{i}\n")).collect();
+        let new = base.replace("1\n", "one\n").replace("15\n", "fifteen\n");
+        let p = proposal_from("s", "f", file(&base), file(&new), ctx).expect("change");
+        assert_eq!(p.change.state, ChangeState::Conflict);
+        assert_eq!(p.conflicts().len(), 1);
+        assert!(p.change.hunks[0].conflict && !p.change.hunks[1].conflict);
+    }
+
+    #[test]
+    fn renames_pair_by_content() {
+        let a = file("one\ntwo\nthree\nfour\n");
+        let b = file("one\ntwo\nthree\nFOUR\n");
+        let c = file("something else entirely\n");
+        let pairs = pair_renames(&[("old.txt", &a)], &[("x.txt", &c), ("new.txt", &b)]);
+        assert_eq!(pairs, vec![("old.txt".to_string(), "new.txt".to_string())]);
+        let ctx = Context {
+            old_path: Some("old.txt".into()),
+            ..Default::default()
+        };
+        let p = proposal_from("s", "new.txt", a.clone(), b, ctx).expect("rename");
+        assert_eq!(p.change.kind, ChangeKind::Renamed);
+        let all = p.all_ids();
+        let take: HashSet<&str> = all.iter().map(String::as_str).collect();
+        let w = p.plan_approve(&take);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[1].after, FileState::Missing);
+        let r = p.plan_reject(&take);
+        assert_eq!(r[1].after, a);
     }
 
     #[test]
     fn render_numbers_lines_and_limits_context() {
         let base: String = (1..=20).map(|i| format!("l{i}\n")).collect();
         let new = base.replace("l5\n", "L5\n").replace("l8\n", "L8\n");
-        let p = proposal_from("s", "f.txt", file(&base), file(&new)).expect("change");
-        let d = p.render();
+        let d = prop(file(&base), file(&new)).render();
         assert_eq!(d.hunks.len(), 2);
         let first = &d.hunks[0].lines;
         assert_eq!(first[0].text, "l2");
         assert_eq!(first[0].old_no, Some(2));
         assert!(first
             .iter()
-            .any(|l| l.kind == LineKind::Removed && l.text == "l5"));
-        assert!(first
-            .iter()
             .any(|l| l.kind == LineKind::Added && l.text == "L5" && l.new_no == Some(5)));
-        // The lines between the hunks are shown once, not twice.
         let shown: Vec<&str> = d
             .hunks
             .iter()

@@ -78,6 +78,38 @@ pub enum ChangeKind {
     Modified,
     /// The file is gone.
     Deleted,
+    /// The file moved (`old_path` → `path`), possibly with edits.
+    Renamed,
+}
+
+/// Where a change stands in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ChangeState {
+    /// Waiting for a decision.
+    Pending,
+    /// Some hunks overlap lines the user changed in the project since the agent's
+    /// edit: those hunks cannot be approved as they are.
+    Conflict,
+    /// Refused by path safety (a symlink or hardlink that leads outside the
+    /// project); approve-all never lands it and approving it is refused.
+    Held,
+    /// Approved and written into the project (in a landing's record).
+    Landed,
+    /// Rejected and reverted in the stage (in a decision's record).
+    Rejected,
+}
+
+/// What a hunk stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum HunkKind {
+    /// A run of lines.
+    Lines,
+    /// The file's mode (the executable bit).
+    Mode,
+    /// The whole file (binary, too large, empty, or a symlink).
+    Whole,
 }
 
 /// A hunk's place in the old and new file, without its lines.
@@ -94,6 +126,10 @@ pub struct HunkHeader {
     pub new_start: u32,
     /// How many lines the proposal puts there.
     pub new_lines: u32,
+    /// Lines, the mode, or the whole file.
+    pub kind: HunkKind,
+    /// True when the hunk overlaps lines the user changed since the agent's edit.
+    pub conflict: bool,
 }
 
 /// One file's pending difference between the project and a stage.
@@ -104,10 +140,16 @@ pub struct Change {
     pub id: ChangeId,
     /// The session whose stage holds the proposal.
     pub session: SessionId,
-    /// Path relative to the project, `/`-separated.
+    /// Path relative to the project, `/`-separated (the new path of a rename).
     pub path: String,
-    /// Created, modified or deleted.
+    /// The path the file had before a rename.
+    pub old_path: Option<String>,
+    /// Created, modified, deleted or renamed.
     pub kind: ChangeKind,
+    /// Pending, conflict or held.
+    pub state: ChangeState,
+    /// Why the change is held, when it is.
+    pub held: Option<String>,
     /// True when either side is not text: approved or rejected whole.
     pub binary: bool,
     /// Size in bytes in the project, if the file is there.
@@ -191,6 +233,28 @@ pub struct DecisionOutcome {
     /// The landing's id in the journal, when something landed.
     #[ts(type = "number | null")]
     pub landing: Option<i64>,
+}
+
+/// One landing in the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LandingInfo {
+    /// Its id.
+    #[ts(type = "number")]
+    pub id: i64,
+    /// The session whose hunks landed (`undo` for an undo).
+    pub session: String,
+    /// Milliseconds since the Unix epoch.
+    #[ts(type = "number")]
+    pub at: u64,
+    /// The files written.
+    pub paths: Vec<String>,
+    /// The landing this one undid.
+    #[ts(type = "number | null")]
+    pub undoes: Option<i64>,
+    /// The landing that undid this one.
+    #[ts(type = "number | null")]
+    pub undone_by: Option<i64>,
 }
 
 /// Status of the engine for one project.
@@ -296,6 +360,35 @@ pub enum Request {
         #[ts(optional)]
         reason: Option<String>,
     },
+    /// Land an edited version of a hunk: the hunk's lines become `text` in the
+    /// project and in the stage (so the agent sees the edit). Answer: [`Response::Decided`].
+    ApproveEdited {
+        /// Which hunk.
+        hunk: HunkId,
+        /// The lines that replace the hunk, with their line endings.
+        text: String,
+    },
+    /// Land some lines of a hunk: `removed` and `added` are 0-based indices
+    /// into the hunk's removed and added lines. Answer: [`Response::Decided`].
+    ApproveLines {
+        /// Which hunk.
+        hunk: HunkId,
+        /// Removed lines to remove (the others stay).
+        removed: Vec<u32>,
+        /// Added lines to add (the others are left out).
+        added: Vec<u32>,
+    },
+    /// The landings, newest first. Answer: [`Response::Landings`].
+    ListLandings,
+    /// Revert a landing (the newest that is not undone when `landing` is absent),
+    /// three-way merged when a file changed since; refused, with nothing
+    /// written, when that merge conflicts. Answer: [`Response::Decided`].
+    Undo {
+        /// Which landing.
+        #[serde(default)]
+        #[ts(optional, type = "number")]
+        landing: Option<i64>,
+    },
     /// Approve every pending change, of one session or all. Answer: [`Response::Decided`].
     ApproveAll {
         /// Only this session's.
@@ -350,6 +443,11 @@ pub enum Response {
     Diff(ChangeDiff),
     /// What an approve or reject did.
     Decided(DecisionOutcome),
+    /// Landings, newest first.
+    Landings {
+        /// The landings.
+        landings: Vec<LandingInfo>,
+    },
     /// CSS for `sy-` classes: `light` and `dark` themes, and in `auto` each
     /// under its own `prefers-color-scheme` media query.
     ThemeCss {
@@ -382,6 +480,8 @@ pub enum ErrorCode {
     Unavailable,
     /// A fault of the engine's own.
     Internal,
+    /// The user's text would be overwritten, or a held change approved.
+    Conflict,
 }
 
 /// A failed request: a code and a one-line message that says what to do.
@@ -517,7 +617,10 @@ pub fn typescript_bindings() -> String {
         SessionState::decl(&cfg),
         SessionInfo::decl(&cfg),
         ChangeKind::decl(&cfg),
+        ChangeState::decl(&cfg),
+        HunkKind::decl(&cfg),
         HunkHeader::decl(&cfg),
+        LandingInfo::decl(&cfg),
         Change::decl(&cfg),
         LineKind::decl(&cfg),
         DiffLine::decl(&cfg),

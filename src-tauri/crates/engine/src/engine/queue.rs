@@ -1,0 +1,751 @@
+//! The review queue inside the actor: turning watcher batches into
+//! proposals, pairing renames, deciding, landing, undoing, and keeping every
+//! stage level with the user's own edits.
+//!
+//! Each session keeps, per pending path, the *base*: the project text the
+//! agent's edit started from. When the user edits that file in the project,
+//! the edit is merged three-way (base, the project now, the stage) and the
+//! result goes into the stage, so the agent works on the user's latest text
+//! and the queue shows only the agent's own hunks. When that merge conflicts
+//! the stage is left alone and every hunk that touches a line the user
+//! changed is marked a conflict, which cannot be approved as it is: a landing
+//! never writes over text the user wrote after the base.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::PathBuf;
+
+use airlock_protocol::{ChangeKind, ChangeState, DecisionOutcome, Event, Response};
+
+use super::Actor;
+use crate::diff;
+use crate::error::{EngineError, Result};
+use crate::fsx::{self, FileState};
+use crate::review::{self, Context, Proposal, Write};
+use crate::stage::{self, IgnoreFilter};
+
+impl Actor {
+    /// Turns a stage watcher batch into the paths to look at again.
+    pub(super) fn stage_batch(&mut self, session: &str, paths: BTreeSet<PathBuf>) {
+        let Some(s) = self.sessions.get(session) else {
+            return;
+        };
+        if !s.stage.is_dir() {
+            self.problem(
+                Some(session),
+                EngineError::StageGone(session.to_string()).to_string(),
+            );
+            return;
+        }
+        if paths.contains(&s.stage) {
+            self.rescan(session);
+            return;
+        }
+        if paths
+            .iter()
+            .any(|p| p.file_name().is_some_and(|n| n == ".gitignore"))
+        {
+            let filter = IgnoreFilter::new(&s.stage, Some(&self.project.join(".git/info/exclude")));
+            if let Some(s) = self.sessions.get_mut(session) {
+                s.filter = filter;
+            }
+        }
+        let Some(s) = self.sessions.get(session) else {
+            return;
+        };
+        let rels = expand(&s.stage, &self.project, &s.filter, &paths, s.raw.keys());
+        for rel in rels {
+            self.refresh(session, &rel);
+        }
+        self.publish(session);
+    }
+
+    /// The user (or a landing) changed files in the project.
+    pub(super) fn project_batch(&mut self, paths: BTreeSet<PathBuf>) {
+        if paths
+            .iter()
+            .any(|p| p.file_name().is_some_and(|n| n == ".gitignore"))
+        {
+            self.project_filter =
+                IgnoreFilter::new(&self.project, Some(&self.project.join(".git/info/exclude")));
+        }
+        let rels: Vec<String> = if paths.contains(&self.project) {
+            stage::walk_files(&self.project)
+        } else {
+            let mut rels = BTreeSet::new();
+            for abs in &paths {
+                let Some(rel) = fsx::rel_path(&self.project, abs) else {
+                    continue;
+                };
+                let is_dir = std::fs::symlink_metadata(abs).is_ok_and(|m| m.is_dir());
+                if self.project_filter.is_ignored(abs, is_dir) {
+                    continue;
+                }
+                if is_dir {
+                    for f in stage::walk_files(abs) {
+                        rels.insert(format!("{rel}/{f}"));
+                    }
+                } else {
+                    rels.insert(rel);
+                }
+            }
+            rels.into_iter().collect()
+        };
+        self.project_changed(&rels);
+    }
+
+    /// Brings every stage level with the project for `rels`: forwards the
+    /// user's edit where the agent has none pending, merges three-way where it
+    /// has, and refreshes the queue.
+    pub(super) fn project_changed(&mut self, rels: &[String]) {
+        if rels.is_empty() {
+            return;
+        }
+        let ids: Vec<String> = self.sessions.keys().cloned().collect();
+        for id in ids {
+            let Some(s) = self.sessions.get(&id) else {
+                continue;
+            };
+            if !s.stage.is_dir() {
+                continue;
+            }
+            let stage_root = s.stage.clone();
+            for rel in rels {
+                let Ok(project_path) = fsx::safe_join(&self.project, rel) else {
+                    continue;
+                };
+                let Ok(stage_path) = fsx::safe_join(&stage_root, rel) else {
+                    continue;
+                };
+                let Ok(now) = FileState::read(&project_path) else {
+                    continue;
+                };
+                let Ok(staged) = FileState::read(&stage_path) else {
+                    continue;
+                };
+                let Some(s) = self.sessions.get(&id) else {
+                    continue;
+                };
+                let pending = s.raw.contains_key(rel);
+                let base = s.bases.get(rel).cloned();
+                if !pending {
+                    if staged != now && !matches!(now, FileState::Other) {
+                        if let Err(e) = fsx::mirror(&now, &stage_root, &stage_path) {
+                            self.problem(
+                                Some(&id),
+                                format!("could not bring your edit of {rel} to the stage: {e}"),
+                            );
+                        }
+                    }
+                } else if let Some(base) = base.filter(|b| *b != now) {
+                    let merged = match (
+                        review::text_of(&base),
+                        review::text_of(&now),
+                        review::text_of(&staged),
+                    ) {
+                        (Some(b), Some(o), Some(t)) => diffy::merge_bytes(b, o, t).ok(),
+                        _ => None,
+                    };
+                    if let Some(merged) = merged {
+                        let mode = staged.mode().or(now.mode()).unwrap_or(0o644);
+                        let next = if merged.is_empty()
+                            && matches!(now, FileState::Missing)
+                            && matches!(staged, FileState::Missing)
+                        {
+                            FileState::Missing
+                        } else {
+                            FileState::File {
+                                bytes: merged,
+                                mode,
+                            }
+                        };
+                        if next != staged {
+                            if let Err(e) = fsx::mirror(&next, &stage_root, &stage_path) {
+                                self.problem(
+                                    Some(&id),
+                                    format!(
+                                        "could not merge your edit of {rel} into the stage: {e}"
+                                    ),
+                                );
+                                continue;
+                            }
+                        }
+                        self.set_base(&id, rel, now.clone());
+                    }
+                    // A conflicting merge leaves the stage as the agent wrote it;
+                    // refresh marks the hunks that touch the user's lines.
+                }
+                self.refresh(&id, rel);
+            }
+            self.publish(&id);
+        }
+    }
+
+    fn set_base(&mut self, session: &str, rel: &str, state: FileState) {
+        if let Err(e) = self.journal.set_base(session, rel, &state) {
+            self.problem(Some(session), format!("journal: {e}"));
+        }
+        if let Some(s) = self.sessions.get_mut(session) {
+            s.bases.insert(rel.to_string(), state);
+        }
+    }
+
+    /// Compares the whole stage with the project again.
+    pub(super) fn rescan(&mut self, session: &str) {
+        let Some(s) = self.sessions.get(session) else {
+            return;
+        };
+        let mut rels: BTreeSet<String> = stage::walk_files(&self.project).into_iter().collect();
+        rels.extend(stage::walk_files(&s.stage));
+        rels.extend(s.raw.keys().cloned());
+        for rel in rels {
+            self.refresh(session, &rel);
+        }
+        self.publish(session);
+    }
+
+    /// Recomputes one path of one session (without announcing it: see [`Self::publish`]).
+    pub(super) fn refresh(&mut self, session: &str, rel: &str) {
+        let Some(s) = self.sessions.get(session) else {
+            return;
+        };
+        let computed = (|| -> Result<Option<Proposal>> {
+            let base_now = FileState::read(&fsx::safe_join(&self.project, rel)?)?;
+            let (proposed, mut held) = match fsx::safe_join(&s.stage, rel) {
+                Ok(p) => (FileState::read(&p)?, None),
+                Err(_) => (
+                    FileState::Missing,
+                    Some(
+                        "a folder on its path in the stage is a symlink: it could lead anywhere"
+                            .to_string(),
+                    ),
+                ),
+            };
+            if held.is_none() {
+                held = review::stage_hazard(&self.project, &s.stage, rel, &proposed);
+            }
+            let user_changed = s.bases.get(rel).filter(|b| **b != base_now).map(|b| {
+                match (review::text_of(b), review::text_of(&base_now)) {
+                    (Some(old), Some(new)) => diff::changed_ranges(old, new),
+                    _ => vec![0..u32::MAX],
+                }
+            });
+            Ok(review::proposal_from(
+                session,
+                rel,
+                base_now,
+                proposed,
+                Context {
+                    old_path: None,
+                    user_changed,
+                    held,
+                },
+            ))
+        })();
+        match computed {
+            Ok(Some(p)) => {
+                if !s.bases.contains_key(rel) {
+                    let base = p.base.clone();
+                    self.set_base(session, rel, base);
+                }
+                if let Some(s) = self.sessions.get_mut(session) {
+                    s.raw.insert(rel.to_string(), p);
+                }
+            }
+            Ok(None) => {
+                if let Some(s) = self.sessions.get_mut(session) {
+                    s.raw.remove(rel);
+                    if s.bases.remove(rel).is_some() {
+                        if let Err(e) = self.journal.remove_base(session, rel) {
+                            self.problem(Some(session), format!("journal: {e}"));
+                        }
+                    }
+                }
+            }
+            Err(e) => self.problem(Some(session), format!("cannot compare {rel}: {e}")),
+        }
+    }
+
+    /// Pairs renames, rebuilds the session's queue view, and announces what changed.
+    pub(super) fn publish(&mut self, session: &str) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        let deleted: Vec<(&str, &FileState)> = s
+            .raw
+            .values()
+            .filter(|p| {
+                p.change.kind == ChangeKind::Deleted && p.change.state == ChangeState::Pending
+            })
+            .map(|p| (p.change.path.as_str(), &p.base))
+            .collect();
+        let created: Vec<(&str, &FileState)> = s
+            .raw
+            .values()
+            .filter(|p| {
+                p.change.kind == ChangeKind::Created && p.change.state == ChangeState::Pending
+            })
+            .map(|p| (p.change.path.as_str(), &p.proposed))
+            .collect();
+        let pairs = review::pair_renames(&deleted, &created);
+        let mut view: BTreeMap<String, Proposal> = s.raw.clone();
+        for (old, new) in pairs {
+            let (Some(o), Some(n)) = (s.raw.get(&old), s.raw.get(&new)) else {
+                continue;
+            };
+            let ctx = Context {
+                old_path: Some(old.clone()),
+                ..Default::default()
+            };
+            if let Some(p) =
+                review::proposal_from(session, &new, o.base.clone(), n.proposed.clone(), ctx)
+            {
+                view.remove(&old);
+                view.insert(new, p);
+            }
+        }
+        let old_view = std::mem::replace(&mut s.view, view);
+        let mut events = Vec::new();
+        for (path, p) in &old_view {
+            if !s.view.values().any(|n| n.change.id == p.change.id) {
+                events.push(Event::ChangeRemoved {
+                    change: p.change.id.clone(),
+                    session: session.to_string(),
+                    path: path.clone(),
+                });
+            }
+        }
+        for p in s.view.values() {
+            let same = old_view.values().any(|o| o.change == p.change);
+            if !same {
+                events.push(Event::ChangeProposed {
+                    change: p.change.clone(),
+                });
+            }
+        }
+        let before = (s.info.pending_changes, s.info.pending_hunks);
+        s.counts();
+        if before != (s.info.pending_changes, s.info.pending_hunks) {
+            events.push(Event::SessionUpdated {
+                session: s.info.clone(),
+            });
+        }
+        for e in events {
+            self.emit(e);
+        }
+    }
+
+    fn locate(
+        &self,
+        pred: impl Fn(&Proposal) -> bool,
+        what: &'static str,
+        id: &str,
+    ) -> Result<(String, String)> {
+        for s in self.sessions.values() {
+            for (rel, p) in &s.view {
+                if pred(p) {
+                    return Ok((s.info.id.clone(), rel.clone()));
+                }
+            }
+        }
+        Err(EngineError::UnknownId {
+            what,
+            id: id.to_string(),
+        })
+    }
+
+    pub(super) fn find_hunk(&self, id: &str) -> Result<(String, String)> {
+        self.locate(|p| p.has_hunk(id), "hunk", id)
+    }
+
+    /// Re-reads a queued path from disk; the proposal as it is now.
+    pub(super) fn fresh(&mut self, session: &str, rel: &str) -> Result<Proposal> {
+        let old_path = self
+            .sessions
+            .get(session)
+            .and_then(|s| s.view.get(rel))
+            .and_then(|p| p.change.old_path.clone());
+        let stage = self
+            .sessions
+            .get(session)
+            .map(|s| s.stage.clone())
+            .ok_or_else(|| EngineError::UnknownId {
+                what: "session",
+                id: session.to_string(),
+            })?;
+        if !stage.is_dir() {
+            return Err(EngineError::StageGone(session.to_string()));
+        }
+        self.refresh(session, rel);
+        if let Some(old) = &old_path {
+            self.refresh(session, old);
+        }
+        self.publish(session);
+        self.sessions
+            .get(session)
+            .and_then(|s| s.view.get(rel))
+            .cloned()
+            .ok_or_else(|| {
+                EngineError::BadRequest(format!(
+                    "{rel} changed since it was shown and has nothing pending now; look at the queue again"
+                ))
+            })
+    }
+
+    pub(super) fn fresh_change(&mut self, id: &str) -> Result<Proposal> {
+        let (session, rel) = self.locate(|p| p.change.id == id, "change", id)?;
+        self.fresh(&session, &rel)
+    }
+
+    pub(super) fn all_change_ids(&mut self, session: Option<&str>) -> Result<Vec<String>> {
+        if let Some(id) = session {
+            self.session_mut(id)?;
+        }
+        Ok(self
+            .sessions
+            .values()
+            .filter(|s| session.is_none_or(|id| id == s.info.id))
+            .flat_map(|s| s.view.values().map(|p| p.change.id.clone()))
+            .collect())
+    }
+
+    /// Approves or rejects hunk and change ids. Every id is checked against
+    /// the files as they are now before anything is written, so a decision
+    /// applies to exactly what was shown or fails with nothing done. With
+    /// `bulk` (approve all), held changes and conflict hunks are skipped
+    /// instead of refused.
+    pub(super) fn decide(
+        &mut self,
+        ids: &[String],
+        approve: bool,
+        reason: Option<&str>,
+        bulk: bool,
+    ) -> Result<Response> {
+        // (session, path) -> chosen hunk ids (None = the whole change).
+        let mut groups: BTreeMap<(String, String), Option<HashSet<String>>> = BTreeMap::new();
+        for id in ids {
+            let (session, rel) = self.locate(
+                |p| p.change.id == *id || p.has_hunk(id),
+                if id.starts_with("h-") {
+                    "hunk"
+                } else {
+                    "change"
+                },
+                id,
+            )?;
+            let whole = id.starts_with("c-");
+            let entry = groups
+                .entry((session, rel))
+                .or_insert_with(|| Some(HashSet::new()));
+            match (entry.as_mut(), whole) {
+                (_, true) => *entry = None,
+                (Some(set), false) => {
+                    set.insert(id.clone());
+                }
+                (None, false) => {}
+            }
+        }
+        let mut plans: Vec<(String, Proposal, HashSet<String>)> = Vec::new();
+        for ((session, rel), chosen) in groups {
+            let p = self.fresh(&session, &rel)?;
+            let mut take: HashSet<String> = match chosen {
+                None => p.all_ids(),
+                Some(set) => {
+                    if let Some(stale) = set.iter().find(|h| !p.has_hunk(h)) {
+                        return Err(EngineError::BadRequest(format!(
+                            "hunk {stale} in {rel} changed since it was shown; look at the diff again"
+                        )));
+                    }
+                    set
+                }
+            };
+            if approve {
+                if let Some(why) = &p.change.held {
+                    if bulk {
+                        continue;
+                    }
+                    return Err(EngineError::Held(format!(
+                        "{rel} is held: {why}; reject it instead"
+                    )));
+                }
+                let conflicts: Vec<&str> = p
+                    .conflicts()
+                    .into_iter()
+                    .filter(|c| take.contains(*c))
+                    .collect();
+                if !conflicts.is_empty() {
+                    if bulk {
+                        take.retain(|h| !p.conflicts().contains(&h.as_str()));
+                    } else {
+                        return Err(EngineError::Held(format!(
+                            "{rel}: hunk {} overlaps lines you changed since the agent's edit; reject it to keep yours, or edit it before approving",
+                            conflicts.join(", ")
+                        )));
+                    }
+                }
+            }
+            if !take.is_empty() {
+                plans.push((session, p, take));
+            }
+        }
+        let mut outcome = DecisionOutcome {
+            paths: Vec::new(),
+            hunks: 0,
+            landing: None,
+        };
+        let mut landings: BTreeMap<String, Vec<Write>> = BTreeMap::new();
+        let mut stage_writes: Vec<(String, Vec<Write>)> = Vec::new();
+        for (session, p, take) in &plans {
+            let take_refs: HashSet<&str> = take.iter().map(String::as_str).collect();
+            if approve {
+                landings
+                    .entry(session.clone())
+                    .or_default()
+                    .extend(p.plan_approve(&take_refs));
+            } else {
+                stage_writes.push((session.clone(), p.plan_reject(&take_refs)));
+            }
+            for h in take {
+                self.journal.record_decision(
+                    session,
+                    h,
+                    &p.change.path,
+                    if approve { "approve" } else { "reject" },
+                    reason,
+                )?;
+            }
+            outcome.hunks += take.len() as u32;
+            outcome.paths.push(p.change.path.clone());
+        }
+        for (session, writes) in &stage_writes {
+            let stage = self.session_mut(session)?.stage.clone();
+            for w in writes {
+                fsx::mirror(&w.after, &stage, &fsx::safe_join(&stage, &w.path)?)?;
+            }
+        }
+        let mut touched: Vec<String> = Vec::new();
+        for (session, writes) in landings {
+            touched.extend(writes.iter().map(|w| w.path.clone()));
+            if let Some(id) = self.land(&session, writes, None)? {
+                outcome.landing = Some(id);
+            }
+        }
+        for (session, writes) in &stage_writes {
+            for w in writes {
+                self.refresh(session, &w.path);
+            }
+            self.publish(session);
+        }
+        self.project_changed(&touched);
+        Ok(Response::Decided(outcome))
+    }
+
+    /// Lands an edited version of one hunk in the project and the stage.
+    pub(super) fn approve_edited(&mut self, hunk: &str, text: Vec<u8>) -> Result<Response> {
+        let (session, rel) = self.find_hunk(hunk)?;
+        let p = self.fresh(&session, &rel)?;
+        if let Some(why) = &p.change.held {
+            return Err(EngineError::Held(format!(
+                "{rel} is held: {why}; reject it instead"
+            )));
+        }
+        let (project_writes, stage_writes) = p.plan_edit(hunk, &text)?;
+        let stage = self.session_mut(&session)?.stage.clone();
+        for w in &stage_writes {
+            fsx::mirror(&w.after, &stage, &fsx::safe_join(&stage, &w.path)?)?;
+        }
+        self.journal
+            .record_decision(&session, hunk, &rel, "approve-edited", None)?;
+        let paths: Vec<String> = project_writes.iter().map(|w| w.path.clone()).collect();
+        let landing = self.land(&session, project_writes, None)?;
+        self.project_changed(&paths);
+        Ok(Response::Decided(DecisionOutcome {
+            paths,
+            hunks: 1,
+            landing,
+        }))
+    }
+
+    /// Writes into the project, journalled first so a crash can be rolled forward.
+    pub(super) fn land(
+        &mut self,
+        session: &str,
+        writes: Vec<Write>,
+        undoes: Option<i64>,
+    ) -> Result<Option<i64>> {
+        if writes.is_empty() {
+            return Ok(None);
+        }
+        // The user may have saved a moment ago: land only onto what was planned against.
+        for w in &writes {
+            let now = FileState::read(&fsx::safe_join(&self.project, &w.path)?)?;
+            if now != w.before {
+                return Err(EngineError::Held(format!(
+                    "{} changed on disk just now; look at it again before deciding",
+                    w.path
+                )));
+            }
+        }
+        let id = self.journal.begin_landing(session, &writes, undoes)?;
+        for (i, w) in writes.iter().enumerate() {
+            let result = fsx::safe_join(&self.project, &w.path)
+                .and_then(|target| fsx::mirror(&w.after, &self.project, &target));
+            if let Err(e) = result {
+                // Put back what this landing already wrote, then report.
+                for done in writes[..i].iter().rev() {
+                    if let Ok(target) = fsx::safe_join(&self.project, &done.path) {
+                        let _ = fsx::mirror(&done.before, &self.project, &target);
+                    }
+                }
+                let _ = self.journal.finish_landing(id);
+                return Err(e);
+            }
+        }
+        self.journal.finish_landing(id)?;
+        self.emit(Event::Landed {
+            landing: id,
+            session: session.to_string(),
+            paths: writes.iter().map(|w| w.path.clone()).collect(),
+        });
+        Ok(Some(id))
+    }
+
+    /// Rolls forward landings a crash interrupted: every file of a journalled
+    /// landing ends up as approved.
+    pub(super) fn recover_landings(&mut self) {
+        let pending = match self.journal.pending_landings() {
+            Ok(p) => p,
+            Err(e) => {
+                self.problem(None, format!("could not read the journal: {e}"));
+                return;
+            }
+        };
+        for (id, writes) in pending {
+            let mut ok = true;
+            for w in &writes {
+                let result = fsx::safe_join(&self.project, &w.path)
+                    .and_then(|target| fsx::mirror(&w.after, &self.project, &target));
+                if let Err(e) = result {
+                    ok = false;
+                    self.problem(
+                        None,
+                        format!("could not finish landing {id} ({}): {e}", w.path),
+                    );
+                }
+            }
+            if ok {
+                let _ = self.journal.finish_landing(id);
+            }
+        }
+    }
+
+    /// Reverts a landing, three-way merged where a file changed since.
+    pub(super) fn undo(&mut self, landing: Option<i64>) -> Result<Response> {
+        let landings = self.journal.landings()?;
+        let target = match landing {
+            Some(id) => {
+                landings
+                    .iter()
+                    .find(|l| l.id == id)
+                    .ok_or_else(|| EngineError::UnknownId {
+                        what: "landing",
+                        id: id.to_string(),
+                    })?
+            }
+            None => landings
+                .iter()
+                .find(|l| l.undone_by.is_none())
+                .ok_or_else(|| EngineError::BadRequest("nothing to undo".into()))?,
+        };
+        if let Some(by) = target.undone_by {
+            return Err(EngineError::BadRequest(format!(
+                "landing {} was already undone by landing {by}",
+                target.id
+            )));
+        }
+        let id = target.id;
+        let mut plan = Vec::new();
+        for w in self.journal.landing_writes(id)?.into_iter().rev() {
+            let now = FileState::read(&fsx::safe_join(&self.project, &w.path)?)?;
+            let after = if now == w.after {
+                w.before.clone()
+            } else {
+                let merged = match (
+                    review::text_of(&w.after),
+                    review::text_of(&now),
+                    review::text_of(&w.before),
+                ) {
+                    (Some(base), Some(ours), Some(theirs)) => {
+                        diffy::merge_bytes(base, ours, theirs).ok()
+                    }
+                    _ => None,
+                };
+                match merged {
+                    Some(bytes) => FileState::File {
+                        bytes,
+                        mode: now.mode().or(w.before.mode()).unwrap_or(0o644),
+                    },
+                    None => {
+                        return Err(EngineError::Held(format!(
+                            "{} changed since landing {id} in a way that overlaps it; undoing would overwrite your edits, so nothing was undone",
+                            w.path
+                        )))
+                    }
+                }
+            };
+            if after != now {
+                plan.push(Write {
+                    path: w.path.clone(),
+                    before: now,
+                    after,
+                });
+            }
+        }
+        let paths: Vec<String> = plan.iter().map(|w| w.path.clone()).collect();
+        let landing = self.land("undo", plan, Some(id))?;
+        self.project_changed(&paths);
+        Ok(Response::Decided(DecisionOutcome {
+            hunks: 0,
+            paths,
+            landing,
+        }))
+    }
+}
+
+/// The relative paths a batch of absolute stage paths stands for: files
+/// below a folder that appeared, project files below one that vanished, and
+/// pending paths below either.
+fn expand<'a>(
+    stage: &std::path::Path,
+    project: &std::path::Path,
+    filter: &IgnoreFilter,
+    paths: &BTreeSet<PathBuf>,
+    pending: impl Iterator<Item = &'a String> + Clone,
+) -> BTreeSet<String> {
+    let mut rels = BTreeSet::new();
+    for abs in paths {
+        let Some(rel) = fsx::rel_path(stage, abs) else {
+            continue;
+        };
+        let meta = std::fs::symlink_metadata(abs);
+        let is_dir = meta.as_ref().is_ok_and(|m| m.is_dir());
+        if filter.is_ignored(abs, is_dir) {
+            continue;
+        }
+        if is_dir {
+            for f in stage::walk_files(abs) {
+                rels.insert(format!("{rel}/{f}"));
+            }
+            continue;
+        }
+        let project_dir = project.join(&rel);
+        if meta.is_err() && project_dir.is_dir() {
+            for f in stage::walk_files(&project_dir) {
+                rels.insert(format!("{rel}/{f}"));
+            }
+        }
+        let prefix = format!("{rel}/");
+        rels.extend(pending.clone().filter(|k| k.starts_with(&prefix)).cloned());
+        rels.insert(rel);
+    }
+    rels
+}
