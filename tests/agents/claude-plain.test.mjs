@@ -162,6 +162,38 @@ describe('Claude Code offline against the mock, with a plain PreToolUse hook', (
     assert.equal(writeResult.is_error, false, `the Write failed: ${writeResult.text}`);
   });
 
+  test('Edit: the hook sees old_string/new_string; allow with a whole-file updatedInput writes the approved text', async (t) => {
+    // How a gate can approve part of an Edit: answer with the same tool's
+    // input, old_string = the whole current file, new_string = the approved file.
+    const ctx = await setup('edit');
+    t.after(() => ctx.tmp.cleanup());
+    const target = join(ctx.project, 'lib.txt');
+    const original = 'alpha\nbeta\ngamma\n';
+    await writeFile(target, original);
+    const approved = 'alpha\nbeta (approved)\ngamma\n';
+    await ctx.hook.respond(
+      'Edit',
+      decision('allow', 'part approved', { file_path: target, old_string: original, new_string: approved, replace_all: false }),
+    );
+    const mock = await startMock([
+      { tool: 'Read', input: { file_path: target } },
+      { tool: 'Edit', input: { file_path: target, old_string: 'beta', new_string: 'BETA (model)' } },
+      (body) => ({ text: `Result: ${lastToolResult(body)?.text}` }),
+    ]);
+    t.after(() => mock.close());
+
+    await runPrint(ctx, mock, 'Edit lib.txt');
+
+    const edit = (await ctx.hook.inputs()).find((i) => i.tool_name === 'Edit');
+    assert.ok(edit, 'the hook never saw the Edit');
+    assert.equal(edit.tool_input.file_path, target);
+    assert.equal(edit.tool_input.old_string, 'beta');
+    assert.equal(edit.tool_input.new_string, 'BETA (model)');
+    assert.equal(await readFile(target, 'utf8'), approved);
+    const result = lastToolResult(mainRequest(mock, 2).body);
+    assert.equal(result?.is_error, false, JSON.stringify(result));
+  });
+
   test('a hook that denies Bash: the command never runs and the reason reaches the model', async (t) => {
     const ctx = await setup('bash');
     t.after(() => ctx.tmp.cleanup());

@@ -154,7 +154,12 @@ pub fn tree(root: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
                 continue;
             }
             let meta = std::fs::symlink_metadata(&p).expect("stat");
-            if meta.is_dir() {
+            if meta.file_type().is_symlink() {
+                let rel = p.strip_prefix(root).expect("prefix").to_string_lossy().into_owned();
+                let target = std::fs::read_link(&p).expect("readlink");
+                let shown = format!("symlink -> {}", target.display()).into_bytes();
+                out.insert(rel, (shown, false));
+            } else if meta.is_dir() {
                 walk(root, &p, out);
             } else {
                 let rel = p

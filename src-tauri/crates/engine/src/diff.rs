@@ -2,8 +2,8 @@
 //!
 //! A [`LineHunk`] is one contiguous changed region as imara-diff's histogram
 //! algorithm finds it. Its id hashes the file, the lines it removes and adds and
-//! the lines just before it (its anchor), so editing elsewhere in the file does
-//! not change it. [`compose`] builds the text that results from taking the
+//! the proposal's lines just before it (its anchor), so editing elsewhere in
+//! the file, or approving other hunks first, does not change it. [`compose`] builds the text that results from taking the
 //! proposal for some hunks and the base for the rest; approving and rejecting
 //! are both that one function.
 
@@ -42,11 +42,14 @@ pub fn diff_lines(key: &str, base: &[u8], proposed: &[u8]) -> Vec<LineHunk> {
     let mut seen: HashMap<[u8; 32], u32> = HashMap::new();
     diff.hunks()
         .map(|h| {
-            let anchor_start = h.before.start.saturating_sub(ANCHOR_LINES);
+            // The anchor is the proposal's lines just before the hunk: approving
+            // other hunks never changes the proposal, so ids survive any order
+            // of approvals, and the agent's edits elsewhere leave them alone.
+            let anchor_start = h.after.start.saturating_sub(ANCHOR_LINES);
             let mut hasher = Sha256::new();
             hasher.update(key.as_bytes());
             hasher.update([0]);
-            for t in &input.before[anchor_start as usize..h.before.start as usize] {
+            for t in &input.after[anchor_start as usize..h.after.start as usize] {
                 hasher.update(input.interner[*t]);
             }
             hasher.update([1]);
@@ -184,6 +187,53 @@ mod tests {
             compose(base.as_bytes(), new.as_bytes(), &hunks, &HashSet::new()),
             base.as_bytes()
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+        /// Accept-all = proposed, reject-all = base, and approving any subset one
+        /// hunk at a time, in any order, re-diffing after each, gives the same
+        /// file as approving it at once.
+        #[test]
+        fn any_subset_in_any_order(
+            base in proptest::collection::vec(0u8..12, 0..40),
+            edits in proptest::collection::vec((0usize..40, 0u8..3, 0u8..12), 0..8),
+            pick in proptest::collection::vec(proptest::bool::ANY, 8),
+            order_seed in 0u64..1000,
+        ) {
+            let line = |n: u8| format!("line {n}\n");
+            let base_lines: Vec<String> = base.iter().map(|n| line(*n)).collect();
+            let mut new_lines = base_lines.clone();
+            for (at, op, v) in edits {
+                let at = at.min(new_lines.len());
+                match op {
+                    0 => new_lines.insert(at, line(v + 100)),
+                    1 if at < new_lines.len() => { new_lines.remove(at); }
+                    _ if at < new_lines.len() => new_lines[at] = line(v + 200),
+                    _ => {}
+                }
+            }
+            let base_text = base_lines.concat().into_bytes();
+            let new_text = new_lines.concat().into_bytes();
+            let hunks = diff_lines("k", &base_text, &new_text);
+            proptest::prop_assert_eq!(compose(&base_text, &new_text, &hunks, &all(&hunks)), new_text.clone());
+            proptest::prop_assert_eq!(compose(&base_text, &new_text, &hunks, &HashSet::new()), base_text.clone());
+            let chosen: Vec<String> = hunks.iter().zip(pick.iter().cycle()).filter(|(_, p)| **p).map(|(h, _)| h.id.clone()).collect();
+            let at_once: HashSet<&str> = chosen.iter().map(String::as_str).collect();
+            let expected = compose(&base_text, &new_text, &hunks, &at_once);
+            let mut order = chosen.clone();
+            let n = order.len().max(1);
+            order.rotate_left(order_seed as usize % n);
+            if order_seed % 2 == 1 { order.reverse(); }
+            let mut project = base_text.clone();
+            for id in &order {
+                let now = diff_lines("k", &project, &new_text);
+                proptest::prop_assert!(now.iter().any(|h| h.id == *id), "hunk {} vanished after other approvals", id);
+                let one: HashSet<&str> = [id.as_str()].into();
+                project = compose(&project, &new_text, &now, &one);
+            }
+            proptest::prop_assert_eq!(project, expected);
+        }
     }
 
     #[test]

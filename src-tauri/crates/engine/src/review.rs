@@ -97,20 +97,6 @@ pub fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(8000)].contains(&0)
 }
 
-/// Reads both sides of `rel` (and `old_path` for a rename) and builds the proposal.
-pub fn compute(
-    session: &str,
-    project: &Path,
-    stage: &Path,
-    rel: &str,
-    ctx: Context,
-) -> Result<Option<Proposal>> {
-    let base_rel = ctx.old_path.as_deref().unwrap_or(rel);
-    let base = FileState::read(&fsx::safe_join(project, base_rel)?)?;
-    let proposed = FileState::read(&fsx::safe_join(stage, rel)?)?;
-    Ok(proposal_from(session, rel, base, proposed, ctx))
-}
-
 /// Why a stage file must not be landed, if it must not: a symlink that leads
 /// outside the project, or a file hard-linked to another one.
 pub fn stage_hazard(project: &Path, stage: &Path, rel: &str, state: &FileState) -> Option<String> {
@@ -848,6 +834,71 @@ mod tests {
         assert_eq!(w[1].after, FileState::Missing);
         let r = p.plan_reject(&take);
         assert_eq!(r[1].after, a);
+    }
+
+    fn edit(base: &[String], edits: &[(usize, u8, u8)], tag: u8) -> Vec<String> {
+        let mut out = base.to_vec();
+        for (at, op, v) in edits {
+            let at = (*at).min(out.len());
+            match op {
+                0 => out.insert(at, format!("{tag}-{v}\n")),
+                1 if at < out.len() => {
+                    out.remove(at);
+                }
+                _ if at < out.len() => out[at] = format!("{tag}-{v}\n"),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// For any base, user edit and agent edit: approving everything that
+        /// can be approved never touches a line the user changed. Either the
+        /// three-way merge forwards the user's edit into the stage, or the
+        /// overlapping hunks are conflicts and stay out.
+        #[test]
+        fn user_lines_survive_or_conflict(
+            base in proptest::collection::vec(0u8..10, 0..30),
+            user_edits in proptest::collection::vec((0usize..30, 0u8..3, 0u8..50), 1..5),
+            agent_edits in proptest::collection::vec((0usize..30, 0u8..3, 0u8..50), 1..5),
+        ) {
+            let base: Vec<String> = base.iter().map(|n| format!("line {n}\n")).collect();
+            let user = edit(&base, &user_edits, 1).concat().into_bytes();
+            let agent = edit(&base, &agent_edits, 2).concat().into_bytes();
+            let base = base.concat().into_bytes();
+            let user_ranges = diff::changed_ranges(&base, &user);
+            let stage = match diffy::merge_bytes(&base, &user, &agent) {
+                Ok(merged) => merged,
+                Err(_) => agent.clone(),
+            };
+            let ctx = Context { user_changed: Some(user_ranges.clone()), ..Default::default() };
+            let Some(p) = proposal_from("s", "f", file_bytes(&user), file_bytes(&stage), ctx) else {
+                return Ok(());
+            };
+            let take: HashSet<&str> = p.change.hunks.iter().filter(|h| !h.conflict).map(|h| h.id.as_str()).collect();
+            let landed = match p.plan_approve(&take).first() {
+                Some(w) => w.after.bytes().unwrap_or_default().to_vec(),
+                None => user.clone(),
+            };
+            // What landing changed, in the user's line numbers, must not touch the user's lines.
+            let input = imara_diff::InternedInput::new(user.as_slice(), landed.as_slice());
+            let mut d = imara_diff::Diff::compute(imara_diff::Algorithm::Histogram, &input);
+            d.postprocess_lines(&input);
+            for h in d.hunks() {
+                for u in &user_ranges {
+                    proptest::prop_assert!(
+                        !(h.before.start < u.end && u.start < h.before.end),
+                        "landing rewrote user lines {:?} (changed {:?})", u, h.before
+                    );
+                }
+            }
+        }
+    }
+
+    fn file_bytes(b: &[u8]) -> FileState {
+        FileState::File { bytes: b.to_vec(), mode: 0o644 }
     }
 
     #[test]

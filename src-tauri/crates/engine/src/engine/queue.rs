@@ -209,16 +209,19 @@ impl Actor {
             return;
         };
         let computed = (|| -> Result<Option<Proposal>> {
-            let base_now = FileState::read(&fsx::safe_join(&self.project, rel)?)?;
-            let (proposed, mut held) = match fsx::safe_join(&s.stage, rel) {
+            let (base_now, mut held) = match fsx::safe_join(&self.project, rel) {
                 Ok(p) => (FileState::read(&p)?, None),
                 Err(_) => (
                     FileState::Missing,
-                    Some(
-                        "a folder on its path in the stage is a symlink: it could lead anywhere"
-                            .to_string(),
-                    ),
+                    Some("a folder on its path in the project is a symlink: landing would write outside the project".to_string()),
                 ),
+            };
+            let proposed = match fsx::safe_join(&s.stage, rel) {
+                Ok(p) => FileState::read(&p)?,
+                Err(_) => {
+                    held = Some("a folder on its path in the stage is a symlink: it could lead anywhere".to_string());
+                    FileState::Missing
+                }
             };
             if held.is_none() {
                 held = review::stage_hazard(&self.project, &s.stage, rel, &proposed);
