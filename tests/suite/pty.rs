@@ -82,6 +82,9 @@ async fn shell_writes_a_file_approve_lands_it_reject_reverts_the_stage() {
         &engine,
         Request::GetDiff {
             change: change.id.clone(),
+            from: None,
+            count: None,
+            ignore_whitespace: None,
         },
     )
     .await

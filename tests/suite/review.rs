@@ -37,23 +37,45 @@ async fn user_edit_elsewhere_is_merged_into_the_stage() {
     let f = Fixture::git(&[("a.txt", &numbered(20))]);
     let engine = f.engine().await;
     let (_, stage) = session(&engine).await;
-    std::fs::write(stage.join("a.txt"), numbered(20).replace("line 15\n", "agent 15\n")).expect("agent");
+    std::fs::write(
+        stage.join("a.txt"),
+        numbered(20).replace("line 15\n", "agent 15\n"),
+    )
+    .expect("agent");
     let first = wait_for(&engine, "the agent's hunk", |c| c.len() == 1).await;
     let agent_hunk = first[0].hunks[0].id.clone();
     // The user edits line 2 in their editor while the hunk waits.
-    std::fs::write(f.project.join("a.txt"), numbered(20).replace("line 2\n", "user 2\n")).expect("user");
+    std::fs::write(
+        f.project.join("a.txt"),
+        numbered(20).replace("line 2\n", "user 2\n"),
+    )
+    .expect("user");
     eventually(10, "the user's edit in the stage", || async {
-        read(&stage.join("a.txt")).contains("user 2\n").then_some(())
+        read(&stage.join("a.txt"))
+            .contains("user 2\n")
+            .then_some(())
     })
     .await;
     let now = wait_for(&engine, "the queue to settle", |c| {
         c.len() == 1 && c[0].hunks.len() == 1 && c[0].state == ChangeState::Pending
     })
     .await;
-    assert_eq!(now[0].hunks[0].id, agent_hunk, "the agent's hunk keeps its id");
-    call(&engine, Request::Approve { ids: vec![agent_hunk] }).await;
+    assert_eq!(
+        now[0].hunks[0].id, agent_hunk,
+        "the agent's hunk keeps its id"
+    );
+    call(
+        &engine,
+        Request::Approve {
+            ids: vec![agent_hunk],
+        },
+    )
+    .await;
     let landed = read(&f.project.join("a.txt"));
-    assert!(landed.contains("user 2\n") && landed.contains("agent 15\n"), "{landed}");
+    assert!(
+        landed.contains("user 2\n") && landed.contains("agent 15\n"),
+        "{landed}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,26 +85,68 @@ async fn overlapping_user_edit_is_a_conflict_that_never_overwrites_the_user() {
     let (_, stage) = session(&engine).await;
     std::fs::write(
         stage.join("a.txt"),
-        numbered(20).replace("line 5\n", "agent 5\n").replace("line 15\n", "agent 15\n"),
+        numbered(20)
+            .replace("line 5\n", "agent 5\n")
+            .replace("line 15\n", "agent 15\n"),
     )
     .expect("agent");
-    wait_for(&engine, "two hunks", |c| c.len() == 1 && c[0].hunks.len() == 2).await;
-    std::fs::write(f.project.join("a.txt"), numbered(20).replace("line 5\n", "user 5\n")).expect("user");
-    let c = wait_for(&engine, "a conflict", |c| c.len() == 1 && c[0].state == ChangeState::Conflict).await;
-    let conflict = c[0].hunks.iter().find(|h| h.conflict).expect("conflict hunk").id.clone();
-    let clean = c[0].hunks.iter().find(|h| !h.conflict).expect("clean hunk").id.clone();
-    let err = engine.call(Request::Approve { ids: vec![conflict.clone()] }).await.expect_err("refused");
+    wait_for(&engine, "two hunks", |c| {
+        c.len() == 1 && c[0].hunks.len() == 2
+    })
+    .await;
+    std::fs::write(
+        f.project.join("a.txt"),
+        numbered(20).replace("line 5\n", "user 5\n"),
+    )
+    .expect("user");
+    let c = wait_for(&engine, "a conflict", |c| {
+        c.len() == 1 && c[0].state == ChangeState::Conflict
+    })
+    .await;
+    let conflict = c[0]
+        .hunks
+        .iter()
+        .find(|h| h.conflict)
+        .expect("conflict hunk")
+        .id
+        .clone();
+    let clean = c[0]
+        .hunks
+        .iter()
+        .find(|h| !h.conflict)
+        .expect("clean hunk")
+        .id
+        .clone();
+    let err = engine
+        .call(Request::Approve {
+            ids: vec![conflict.clone()],
+        })
+        .await
+        .expect_err("refused");
     assert_eq!(err.code, ErrorCode::Conflict);
     assert!(read(&f.project.join("a.txt")).contains("user 5\n"));
     // Approve all lands what it safely can and leaves the conflict.
     call(&engine, Request::ApproveAll { session: None }).await;
     let text = read(&f.project.join("a.txt"));
-    assert!(text.contains("user 5\n") && text.contains("agent 15\n") && !text.contains("agent 5\n"), "{text}");
-    let c = wait_for(&engine, "only the conflict left", |c| c.len() == 1 && c[0].hunks.len() == 1).await;
+    assert!(
+        text.contains("user 5\n") && text.contains("agent 15\n") && !text.contains("agent 5\n"),
+        "{text}"
+    );
+    let c = wait_for(&engine, "only the conflict left", |c| {
+        c.len() == 1 && c[0].hunks.len() == 1
+    })
+    .await;
     assert!(c[0].hunks[0].conflict);
     assert!(!c[0].hunks.iter().any(|h| h.id == clean));
     // Rejecting the conflict keeps the user's text and the stage takes it.
-    call(&engine, Request::Reject { ids: vec![c[0].hunks[0].id.clone()], reason: None }).await;
+    call(
+        &engine,
+        Request::Reject {
+            ids: vec![c[0].hunks[0].id.clone()],
+            reason: None,
+        },
+    )
+    .await;
     wait_for(&engine, "an empty queue", |c| c.is_empty()).await;
     assert_eq!(read(&stage.join("a.txt")), read(&f.project.join("a.txt")));
     assert!(read(&f.project.join("a.txt")).contains("user 5\n"));
@@ -102,7 +166,10 @@ async fn user_edits_reach_stages_with_nothing_pending() {
     })
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert!(changes(&engine, None).await.is_empty(), "the user's edits are never shown as the agent's");
+    assert!(
+        changes(&engine, None).await.is_empty(),
+        "the user's edits are never shown as the agent's"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,16 +180,42 @@ async fn edit_before_approve_and_line_level_approval() {
     std::fs::write(stage.join("a.txt"), "a\nB\nc\n").expect("agent");
     std::fs::write(stage.join("b.txt"), "x\nY1\nY2\n").expect("agent");
     let c = wait_for(&engine, "two changes", |c| c.len() == 2).await;
-    let a = c.iter().find(|c| c.path == "a.txt").expect("a").hunks[0].id.clone();
-    let b = c.iter().find(|c| c.path == "b.txt").expect("b").hunks[0].id.clone();
-    call(&engine, Request::ApproveEdited { hunk: a, text: "b, as I want it\n".into() }).await;
+    let a = c.iter().find(|c| c.path == "a.txt").expect("a").hunks[0]
+        .id
+        .clone();
+    let b = c.iter().find(|c| c.path == "b.txt").expect("b").hunks[0]
+        .id
+        .clone();
+    call(
+        &engine,
+        Request::ApproveEdited {
+            hunk: a,
+            text: "b, as I want it\n".into(),
+        },
+    )
+    .await;
     assert_eq!(read(&f.project.join("a.txt")), "a\nb, as I want it\nc\n");
-    assert_eq!(read(&stage.join("a.txt")), "a\nb, as I want it\nc\n", "the agent sees the edited version");
+    assert_eq!(
+        read(&stage.join("a.txt")),
+        "a\nb, as I want it\nc\n",
+        "the agent sees the edited version"
+    );
     // b.txt: remove `y`, add only `Y2`.
-    call(&engine, Request::ApproveLines { hunk: b, removed: vec![0], added: vec![1] }).await;
+    call(
+        &engine,
+        Request::ApproveLines {
+            hunk: b,
+            removed: vec![0],
+            added: vec![1],
+        },
+    )
+    .await;
     assert_eq!(read(&f.project.join("b.txt")), "x\nY2\n");
     let err = engine
-        .call(Request::ApproveEdited { hunk: "h-0000000000000000".into(), text: String::new() })
+        .call(Request::ApproveEdited {
+            hunk: "h-0000000000000000".into(),
+            text: String::new(),
+        })
         .await
         .expect_err("unknown hunk");
     assert_eq!(err.code, ErrorCode::NotFound);
@@ -133,26 +226,56 @@ async fn undo_reverts_merges_or_refuses() {
     let f = Fixture::git(&[("a.txt", &numbered(20)), ("b.txt", "b\n")]);
     let engine = f.engine().await;
     let (_, stage) = session(&engine).await;
-    std::fs::write(stage.join("a.txt"), numbered(20).replace("line 10\n", "agent 10\n")).expect("agent");
+    std::fs::write(
+        stage.join("a.txt"),
+        numbered(20).replace("line 10\n", "agent 10\n"),
+    )
+    .expect("agent");
     std::fs::write(stage.join("c.txt"), "created\n").expect("agent");
     wait_for(&engine, "two changes", |c| c.len() == 2).await;
-    let Response::Decided(d) = call(&engine, Request::ApproveAll { session: None }).await else { panic!() };
+    let Response::Decided(d) = call(&engine, Request::ApproveAll { session: None }).await else {
+        panic!()
+    };
     let landing = d.landing.expect("landing id");
     assert!(f.project.join("c.txt").exists());
     // The user edits elsewhere in a.txt afterwards; undo merges around it.
     std::fs::write(
         f.project.join("a.txt"),
-        numbered(20).replace("line 10\n", "agent 10\n").replace("line 1\n", "user 1\n"),
+        numbered(20)
+            .replace("line 10\n", "agent 10\n")
+            .replace("line 1\n", "user 1\n"),
     )
     .expect("user");
-    let Response::Decided(u) = call(&engine, Request::Undo { landing: Some(landing) }).await else { panic!() };
+    let Response::Decided(u) = call(
+        &engine,
+        Request::Undo {
+            landing: Some(landing),
+        },
+    )
+    .await
+    else {
+        panic!()
+    };
     assert!(u.landing.is_some());
     let text = read(&f.project.join("a.txt"));
-    assert!(text.contains("user 1\n") && text.contains("line 10\n") && !text.contains("agent 10"), "{text}");
-    assert!(!f.project.join("c.txt").exists(), "a created file is removed by undo");
-    let err = engine.call(Request::Undo { landing: Some(landing) }).await.expect_err("twice");
+    assert!(
+        text.contains("user 1\n") && text.contains("line 10\n") && !text.contains("agent 10"),
+        "{text}"
+    );
+    assert!(
+        !f.project.join("c.txt").exists(),
+        "a created file is removed by undo"
+    );
+    let err = engine
+        .call(Request::Undo {
+            landing: Some(landing),
+        })
+        .await
+        .expect_err("twice");
     assert!(err.message.contains("already undone"), "{}", err.message);
-    let Response::Landings { landings } = call(&engine, Request::ListLandings).await else { panic!() };
+    let Response::Landings { landings } = call(&engine, Request::ListLandings).await else {
+        panic!()
+    };
     assert_eq!(landings[0].undoes, Some(landing));
 
     // A landing whose lines the user rewrote since cannot be undone silently.
@@ -163,7 +286,10 @@ async fn undo_reverts_merges_or_refuses() {
     wait_for(&engine2, "a change", |c| c.len() == 1).await;
     call(&engine2, Request::ApproveAll { session: None }).await;
     std::fs::write(f2.project.join("a.txt"), "user rewrote it\n").expect("user");
-    let err = engine2.call(Request::Undo { landing: None }).await.expect_err("conflict");
+    let err = engine2
+        .call(Request::Undo { landing: None })
+        .await
+        .expect_err("conflict");
     assert_eq!(err.code, ErrorCode::Conflict);
     assert_eq!(read(&f2.project.join("a.txt")), "user rewrote it\n");
 }
@@ -192,22 +318,49 @@ async fn nothing_escapes_the_project() {
     // 4. A stage folder replaced by a symlink outside.
     std::fs::create_dir(stage.join("dir")).expect("dir");
     std::fs::write(stage.join("dir/ok.txt"), "ok\n").expect("ok");
-    wait_event(&mut events, 10, "a change", |e| matches!(e, Event::ChangeProposed { .. })).await;
+    wait_event(&mut events, 10, "a change", |e| {
+        matches!(e, Event::ChangeProposed { .. })
+    })
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     call(&engine, Request::ApproveAll { session: None }).await;
-    assert!(!outside.join("evil.txt").exists(), "nothing written through the project's link");
-    assert!(!f.project.join("leak").exists() && std::fs::symlink_metadata(f.project.join("leak")).is_err());
+    assert!(
+        !outside.join("evil.txt").exists(),
+        "nothing written through the project's link"
+    );
+    assert!(
+        !f.project.join("leak").exists()
+            && std::fs::symlink_metadata(f.project.join("leak")).is_err()
+    );
     assert!(!f.project.join("hard").exists());
     assert_eq!(read(&outside.join("secret")), "secret\n");
     let left = changes(&engine, None).await;
     for path in ["leak", "hard"] {
-        let c = left.iter().find(|c| c.path == path).unwrap_or_else(|| panic!("{path} held: {left:?}"));
+        let c = left
+            .iter()
+            .find(|c| c.path == path)
+            .unwrap_or_else(|| panic!("{path} held: {left:?}"));
         assert_eq!(c.state, ChangeState::Held, "{path}");
-        let err = engine.call(Request::Approve { ids: vec![c.id.clone()] }).await.expect_err("held");
+        let err = engine
+            .call(Request::Approve {
+                ids: vec![c.id.clone()],
+            })
+            .await
+            .expect_err("held");
         assert_eq!(err.code, ErrorCode::Conflict);
     }
-    assert!(f.project.join("dir/ok.txt").exists(), "safe changes still land");
-    call(&engine, Request::RejectAll { session: None, reason: None }).await;
+    assert!(
+        f.project.join("dir/ok.txt").exists(),
+        "safe changes still land"
+    );
+    call(
+        &engine,
+        Request::RejectAll {
+            session: None,
+            reason: None,
+        },
+    )
+    .await;
     assert!(std::fs::symlink_metadata(stage.join("leak")).is_err());
 }
 
@@ -218,11 +371,42 @@ async fn a_huge_file_is_held_whole_with_a_notice() {
     let (_, stage) = session(&engine).await;
     let big = "x".repeat(9 * 1024 * 1024);
     std::fs::write(stage.join("big.txt"), &big).expect("big");
-    let c = wait_for(&engine, "the big file", |c| c.len() == 1).await;
+    // The watcher may first see the file half written; wait for all of it.
+    let c = wait_for(&engine, "the whole big file, held whole", |c| {
+        c.len() == 1 && c[0].new_size == Some(big.len() as u64)
+    })
+    .await;
     assert_eq!(c[0].hunks.len(), 1);
-    assert!(c[0].notice.as_deref().unwrap_or("").contains("Larger than"), "{:?}", c[0].notice);
-    let Response::Diff(d) = call(&engine, Request::GetDiff { change: c[0].id.clone() }).await else { panic!() };
+    assert!(
+        c[0].notice.as_deref().unwrap_or("").contains("Larger than"),
+        "{:?}",
+        c[0].notice
+    );
+    let Response::Diff(d) = call(
+        &engine,
+        Request::GetDiff {
+            change: c[0].id.clone(),
+            from: None,
+            count: None,
+            ignore_whitespace: None,
+        },
+    )
+    .await
+    else {
+        panic!()
+    };
     assert!(d.hunks.is_empty());
-    call(&engine, Request::Approve { ids: vec![c[0].id.clone()] }).await;
-    assert_eq!(std::fs::metadata(f.project.join("big.txt")).expect("landed").len(), big.len() as u64);
+    call(
+        &engine,
+        Request::Approve {
+            ids: vec![c[0].id.clone()],
+        },
+    )
+    .await;
+    assert_eq!(
+        std::fs::metadata(f.project.join("big.txt"))
+            .expect("landed")
+            .len(),
+        big.len() as u64
+    );
 }

@@ -286,6 +286,9 @@ async fn bad_ids_and_a_vanished_stage_get_clear_errors() {
     let err = engine
         .call(Request::GetDiff {
             change: "c-nope".into(),
+            from: None,
+            count: None,
+            ignore_whitespace: None,
         })
         .await
         .expect_err("unknown change");

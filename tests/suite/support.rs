@@ -155,7 +155,11 @@ pub fn tree(root: &Path) -> BTreeMap<String, (Vec<u8>, bool)> {
             }
             let meta = std::fs::symlink_metadata(&p).expect("stat");
             if meta.file_type().is_symlink() {
-                let rel = p.strip_prefix(root).expect("prefix").to_string_lossy().into_owned();
+                let rel = p
+                    .strip_prefix(root)
+                    .expect("prefix")
+                    .to_string_lossy()
+                    .into_owned();
                 let target = std::fs::read_link(&p).expect("readlink");
                 let shown = format!("symlink -> {}", target.display()).into_bytes();
                 out.insert(rel, (shown, false));

@@ -85,7 +85,15 @@ kind: HunkKind,
 /**
  * True when the hunk overlaps lines the user changed since the agent's edit.
  */
-conflict: boolean, };
+conflict: boolean, 
+/**
+ * The enclosing symbols (`impl Engine › fn land`), or the nearest header line.
+ */
+label: string | null, 
+/**
+ * Risks in this hunk.
+ */
+badges: Array<Badge>, };
 
 export type LandingInfo = { 
 /**
@@ -178,7 +186,36 @@ hunks: Array<HunkHeader>,
 /**
  * Why the change is shown the way it is (binary, too large), for people.
  */
-notice: string | null, };
+notice: string | null, 
+/**
+ * Risks of the file as a whole (secrets, lockfile, CI config, generated…).
+ */
+badges: Array<Badge>, 
+/**
+ * How risky the change is overall, for sorting the queue (higher = riskier).
+ */
+risk: number, };
+
+export type Badge = { 
+/**
+ * `deletesSymbol`, `renamesSymbol`, `changesSignature`, `weakensTest`,
+ * `syntaxError`, `secrets`, `lockfile`, `ciConfig`, `migration`, `generated`.
+ */
+kind: string, 
+/**
+ * Why, for people.
+ */
+why: string, };
+
+export type WordRange = { 
+/**
+ * First code unit.
+ */
+start: number, 
+/**
+ * One past the last.
+ */
+end: number, };
 
 export type LineKind = "context" | "added" | "removed";
 
@@ -203,7 +240,12 @@ html: string,
 /**
  * The line without its terminator, as plain text.
  */
-text: string, };
+text: string, 
+/**
+ * The changed words of a removed or added line paired with its
+ * counterpart (empty when the whole line is new or gone).
+ */
+words: Array<WordRange>, };
 
 export type HunkDiff = { 
 /**
@@ -221,7 +263,15 @@ export type ChangeDiff = {
  */
 change: Change, 
 /**
- * Its hunks with lines (empty for a binary change).
+ * The index of the first hunk in `hunks` among all the change's line hunks.
+ */
+first: number, 
+/**
+ * How many line hunks the change has in all.
+ */
+total: number, 
+/**
+ * The hunks asked for, with lines (empty for a binary change).
  */
 hunks: Array<HunkDiff>, };
 
@@ -319,7 +369,31 @@ session?: string, } | { "op": "getDiff",
 /**
  * Which change.
  */
-change: string, } | { "op": "approve", 
+change: string, 
+/**
+ * The first line hunk to return (default 0).
+ */
+from?: number, 
+/**
+ * How many line hunks to return (default: all).
+ */
+count?: number, 
+/**
+ * Leave out hunks that only change white space.
+ */
+ignoreWhitespace?: boolean, } | { "op": "getLines", 
+/**
+ * Which change.
+ */
+change: string, 
+/**
+ * First line, 1-based, in the project's file.
+ */
+from: number, 
+/**
+ * How many.
+ */
+count: number, } | { "op": "approve", 
 /**
  * Hunk ids and change ids, in any mix.
  */
@@ -382,7 +456,11 @@ end: number, } | { "type": "changes",
 /**
  * In path order per session.
  */
-changes: Array<Change>, } | { "type": "diff" } & ChangeDiff | { "type": "decided" } & DecisionOutcome | { "type": "landings", 
+changes: Array<Change>, } | { "type": "diff" } & ChangeDiff | { "type": "lines", 
+/**
+ * The lines.
+ */
+lines: Array<DiffLine>, } | { "type": "decided" } & DecisionOutcome | { "type": "landings", 
 /**
  * The landings.
  */

@@ -6,8 +6,8 @@ use std::path::Path;
 
 use airlock_engine::server::Client;
 use airlock_protocol::{
-    Change, ChangeKind, IpcError, LineKind, Request, Response, SessionMode, SessionState,
-    StartSessionParams,
+    Change, ChangeKind, ChangeState, HunkKind, IpcError, LineKind, Request, Response, SessionMode,
+    SessionState, StartSessionParams,
 };
 use anyhow::{anyhow, bail, Result};
 use base64::Engine as _;
@@ -146,6 +146,14 @@ fn kind_letter(c: &Change) -> &'static str {
         ChangeKind::Created => "A",
         ChangeKind::Modified => "M",
         ChangeKind::Deleted => "D",
+        ChangeKind::Renamed => "R",
+    }
+}
+
+fn shown_path(c: &Change) -> String {
+    match &c.old_path {
+        Some(old) => format!("{old} -> {}", c.path),
+        None => c.path.clone(),
     }
 }
 
@@ -167,25 +175,41 @@ pub async fn changes(project: &Path, session: Option<String>, json: bool) -> Res
         println!("no pending changes");
     }
     for c in &changes {
-        let extra = if c.binary { "  (binary)" } else { "" };
+        let mut extra = String::new();
+        if c.binary {
+            extra.push_str("  (binary)");
+        }
+        match c.state {
+            ChangeState::Conflict => extra.push_str("  CONFLICT"),
+            ChangeState::Held => {
+                extra.push_str(&format!("  HELD: {}", c.held.as_deref().unwrap_or("")))
+            }
+            _ => {}
+        }
         println!(
             "{} {} {}  +{} -{}  [{}]{}",
             c.id,
             kind_letter(c),
-            c.path,
+            shown_path(c),
             c.additions,
             c.deletions,
             c.session,
             extra
         );
         for h in &c.hunks {
-            if h.old_lines == 0 && h.new_lines == 0 {
-                println!("  {}  whole file", h.id);
-            } else {
-                println!(
-                    "  {}  @@ -{},{} +{},{} @@",
+            let conflict = if h.conflict { "  conflict" } else { "" };
+            let label = h
+                .label
+                .as_deref()
+                .map(|l| format!("  {l}"))
+                .unwrap_or_default();
+            match h.kind {
+                HunkKind::Whole => println!("  {}  whole file{conflict}", h.id),
+                HunkKind::Mode => println!("  {}  mode{conflict}", h.id),
+                HunkKind::Lines => println!(
+                    "  {}  @@ -{},{} +{},{} @@{label}{conflict}",
                     h.id, h.old_start, h.old_lines, h.new_start, h.new_lines
-                );
+                ),
             }
         }
     }
@@ -216,13 +240,21 @@ pub async fn diff(project: &Path, target: Option<String>) -> Result<()> {
             &mut client,
             Request::GetDiff {
                 change: c.id.clone(),
+                from: None,
+                count: None,
+                ignore_whitespace: None,
             },
         )
         .await?;
         let Response::Diff(d) = response else {
             return Err(unexpected(&response));
         };
-        println!("{bold}{} {}{reset}  ({})", kind_letter(c), c.path, c.id);
+        println!(
+            "{bold}{} {}{reset}  ({})",
+            kind_letter(c),
+            shown_path(c),
+            c.id
+        );
         if let Some(n) = &d.change.notice {
             println!("  {n}");
         }
@@ -294,6 +326,52 @@ pub async fn decide(
     println!();
     for p in &outcome.paths {
         println!("  {p}");
+    }
+    Ok(())
+}
+
+pub async fn undo(project: &Path, landing: Option<i64>, json: bool) -> Result<()> {
+    let mut client = connect(project).await?;
+    let response = call(&mut client, Request::Undo { landing }).await?;
+    let Response::Decided(outcome) = response else {
+        return Err(unexpected(&response));
+    };
+    if json {
+        return print_json(&outcome);
+    }
+    println!(
+        "undone: {} file(s) restored{}",
+        outcome.paths.len(),
+        outcome
+            .landing
+            .map(|l| format!(" (landing {l}; undo it to redo)"))
+            .unwrap_or_default()
+    );
+    for p in &outcome.paths {
+        println!("  {p}");
+    }
+    Ok(())
+}
+
+pub async fn history(project: &Path, json: bool) -> Result<()> {
+    let mut client = connect(project).await?;
+    let response = call(&mut client, Request::ListLandings).await?;
+    let Response::Landings { landings } = response else {
+        return Err(unexpected(&response));
+    };
+    if json {
+        return print_json(&serde_json::json!({ "landings": landings }));
+    }
+    if landings.is_empty() {
+        println!("nothing has landed yet");
+    }
+    for l in &landings {
+        let note = match (l.undoes, l.undone_by) {
+            (Some(u), _) => format!("  (undoes {u})"),
+            (_, Some(by)) => format!("  (undone by {by})"),
+            _ => String::new(),
+        };
+        println!("{:>5}  {}  {}{note}", l.id, l.session, l.paths.join(", "));
     }
     Ok(())
 }

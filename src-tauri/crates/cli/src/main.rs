@@ -85,6 +85,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Revert a landing (the newest not yet undone when no id is given).
+    Undo {
+        /// The landing's id (see `airlock history`).
+        landing: Option<i64>,
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// What has landed, newest first.
+    History {
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Revert hunks or whole changes in their stage.
     Reject {
         /// Hunk ids and change ids.
@@ -132,6 +146,8 @@ fn main() {
             Command::Status { json } => commands::status(&project, json).await,
             Command::Changes { session, json } => commands::changes(&project, session, json).await,
             Command::Diff { target } => commands::diff(&project, target).await,
+            Command::Undo { landing, json } => commands::undo(&project, landing, json).await,
+            Command::History { json } => commands::history(&project, json).await,
             Command::Approve {
                 ids,
                 all,

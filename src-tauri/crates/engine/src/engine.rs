@@ -391,12 +391,31 @@ impl Actor {
                     .collect();
                 Ok(Response::Changes { changes })
             }
-            Request::GetDiff { change } => {
+            Request::GetDiff {
+                change,
+                from,
+                count,
+                ignore_whitespace,
+            } => {
                 let proposal = self.fresh_change(&change)?;
-                let diff = tokio::task::spawn_blocking(move || proposal.render())
-                    .await
-                    .map_err(|e| EngineError::BadRequest(format!("diff failed: {e}")))?;
+                let diff = tokio::task::spawn_blocking(move || {
+                    proposal.render(from.unwrap_or(0), count, ignore_whitespace.unwrap_or(false))
+                })
+                .await
+                .map_err(|e| EngineError::BadRequest(format!("diff failed: {e}")))?;
                 Ok(Response::Diff(diff))
+            }
+            Request::GetLines {
+                change,
+                from,
+                count,
+            } => {
+                let proposal = self.fresh_change(&change)?;
+                let lines =
+                    tokio::task::spawn_blocking(move || proposal.context_lines(from, count))
+                        .await
+                        .map_err(|e| EngineError::BadRequest(format!("lines failed: {e}")))?;
+                Ok(Response::Lines { lines })
             }
             Request::Approve { ids } => self.decide(&ids, true, None, false),
             Request::Reject { ids, reason } => self.decide(&ids, false, reason.as_deref(), false),

@@ -30,6 +30,7 @@ pub mod scrollback;
 pub mod server;
 pub mod stage;
 pub mod watch;
+pub mod words;
 
 pub use engine::{Engine, EngineConfig};
 pub use error::{EngineError, Result};

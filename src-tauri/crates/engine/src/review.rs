@@ -220,6 +220,8 @@ pub fn proposal_from(
                 kind,
                 // A whole file the user also changed cannot be merged line by line.
                 conflict: kind == HunkKind::Whole && user.is_some_and(|r| !r.is_empty()),
+                label: None,
+                badges: Vec::new(),
             });
         }
     }
@@ -251,6 +253,8 @@ pub fn proposal_from(
         deletions,
         hunks: headers,
         notice,
+        badges: Vec::new(),
+        risk: 0,
     };
     Some(Proposal {
         change,
@@ -294,6 +298,8 @@ fn header(h: &LineHunk) -> HunkHeader {
         new_lines: h.after.len() as u32,
         kind: HunkKind::Lines,
         conflict: false,
+        label: None,
+        badges: Vec::new(),
     }
 }
 
@@ -534,74 +540,99 @@ impl Proposal {
         Ok(out)
     }
 
-    /// The change with every hunk's lines, highlighted.
-    pub fn render(&self) -> ChangeDiff {
-        if self.hunks.is_empty() {
-            return ChangeDiff {
-                change: self.change.clone(),
-                hunks: Vec::new(),
-            };
-        }
+    /// Line hunks `from..from+count` (all when `count` is `None`) with their
+    /// lines, highlighted and word-marked; white-space-only hunks left out on request.
+    pub fn render(&self, from: u32, count: Option<u32>, ignore_whitespace: bool) -> ChangeDiff {
         let base = text_of(&self.base).unwrap_or(b"");
         let proposed = text_of(&self.proposed).unwrap_or(b"");
         let base_lines = diff::lines(base);
         let new_lines = diff::lines(proposed);
+        let shown: Vec<(usize, &LineHunk)> = self
+            .hunks
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| {
+                !ignore_whitespace
+                    || !crate::words::same_but_whitespace(
+                        &base_lines[h.before.start as usize..h.before.end as usize].concat(),
+                        &new_lines[h.after.start as usize..h.after.end as usize].concat(),
+                    )
+            })
+            .collect();
+        let total = shown.len() as u32;
+        let window: Vec<(usize, &LineHunk)> = shown
+            .into_iter()
+            .skip(from as usize)
+            .take(count.map_or(usize::MAX, |c| c as usize))
+            .collect();
+        if window.is_empty() {
+            return ChangeDiff {
+                change: self.change.clone(),
+                first: from,
+                total,
+                hunks: Vec::new(),
+            };
+        }
         let base_html =
             highlight::highlight_lines(&self.change.path, &String::from_utf8_lossy(base));
         let new_html =
             highlight::highlight_lines(&self.change.path, &String::from_utf8_lossy(proposed));
-        let pick = |html: &[String], i: u32, raw: &[u8]| {
-            html.get(i as usize)
-                .cloned()
-                .unwrap_or_else(|| highlight::plain(&String::from_utf8_lossy(raw)))
-        };
-        let line =
-            |kind, old_no: Option<u32>, new_no: Option<u32>, raw: &[u8], html: String| DiffLine {
-                kind,
-                old_no: old_no.map(|n| n + 1),
-                new_no: new_no.map(|n| n + 1),
-                html,
-                text: String::from_utf8_lossy(raw)
-                    .trim_end_matches(['\n', '\r'])
-                    .to_string(),
-            };
-        let mut out = Vec::with_capacity(self.hunks.len());
-        let mut shown_until = 0u32;
-        for (i, h) in self.hunks.iter().enumerate() {
+        let mut out = Vec::with_capacity(window.len());
+        for (i, h) in window {
             let mut lines = Vec::new();
-            let before_from = h.before.start.saturating_sub(CONTEXT).max(shown_until);
-            // Base and proposal agree outside hunks; the offset maps base lines to new numbers.
+            let prev_end = i
+                .checked_sub(1)
+                .map(|p| self.hunks[p].before.end + CONTEXT)
+                .unwrap_or(0);
+            let before_from = h
+                .before
+                .start
+                .saturating_sub(CONTEXT)
+                .max(prev_end.min(h.before.start));
             let offset = h.after.start as i64 - h.before.start as i64;
             for b in before_from..h.before.start {
-                let n = (b as i64 + offset) as u32;
-                let raw = base_lines[b as usize];
-                lines.push(line(
-                    LineKind::Context,
-                    Some(b),
-                    Some(n),
-                    raw,
-                    pick(&base_html, b, raw),
+                lines.push(context_line(
+                    &base_lines,
+                    &base_html,
+                    b,
+                    (b as i64 + offset) as u32,
                 ));
             }
-            for b in h.before.clone() {
-                let raw = base_lines[b as usize];
-                lines.push(line(
+            let removed: Vec<u32> = h.before.clone().collect();
+            let added: Vec<u32> = h.after.clone().collect();
+            let mut removed_words = vec![Vec::new(); removed.len()];
+            let mut added_words = vec![Vec::new(); added.len()];
+            if removed.len() == added.len() {
+                for k in 0..removed.len() {
+                    let old = lossy_line(base_lines[removed[k] as usize]);
+                    let new = lossy_line(new_lines[added[k] as usize]);
+                    if let Some((a, b)) = crate::words::word_ranges(&old, &new) {
+                        removed_words[k] = a;
+                        added_words[k] = b;
+                    }
+                }
+            }
+            for (k, b) in removed.iter().enumerate() {
+                let mut l = numbered(
                     LineKind::Removed,
-                    Some(b),
+                    Some(*b),
                     None,
-                    raw,
-                    pick(&base_html, b, raw),
-                ));
+                    base_lines[*b as usize],
+                    pick(&base_html, *b, base_lines[*b as usize]),
+                );
+                l.words = std::mem::take(&mut removed_words[k]);
+                lines.push(l);
             }
-            for a in h.after.clone() {
-                let raw = new_lines[a as usize];
-                lines.push(line(
+            for (k, a) in added.iter().enumerate() {
+                let mut l = numbered(
                     LineKind::Added,
                     None,
-                    Some(a),
-                    raw,
-                    pick(&new_html, a, raw),
-                ));
+                    Some(*a),
+                    new_lines[*a as usize],
+                    pick(&new_html, *a, new_lines[*a as usize]),
+                );
+                l.words = std::mem::take(&mut added_words[k]);
+                lines.push(l);
             }
             let next_start = self
                 .hunks
@@ -613,17 +644,13 @@ impl Proposal {
                 .min(base_lines.len() as u32);
             let offset_after = h.after.end as i64 - h.before.end as i64;
             for b in h.before.end..after_to {
-                let n = (b as i64 + offset_after) as u32;
-                let raw = base_lines[b as usize];
-                lines.push(line(
-                    LineKind::Context,
-                    Some(b),
-                    Some(n),
-                    raw,
-                    pick(&base_html, b, raw),
+                lines.push(context_line(
+                    &base_lines,
+                    &base_html,
+                    b,
+                    (b as i64 + offset_after) as u32,
                 ));
             }
-            shown_until = after_to;
             let header = self
                 .change
                 .hunks
@@ -635,9 +662,74 @@ impl Proposal {
         }
         ChangeDiff {
             change: self.change.clone(),
+            first: from,
+            total,
             hunks: out,
         }
     }
+
+    /// Project lines `from..from+count` (1-based) as context, numbered on both sides.
+    pub fn context_lines(&self, from: u32, count: u32) -> Vec<DiffLine> {
+        let base = text_of(&self.base).unwrap_or(b"");
+        let base_lines = diff::lines(base);
+        let start = from.saturating_sub(1).min(base_lines.len() as u32);
+        let end = start.saturating_add(count).min(base_lines.len() as u32);
+        if start >= end {
+            return Vec::new();
+        }
+        let html = highlight::highlight_lines(&self.change.path, &String::from_utf8_lossy(base));
+        (start..end)
+            .map(|b| {
+                let shift: i64 = self
+                    .hunks
+                    .iter()
+                    .filter(|h| h.before.end <= b)
+                    .map(|h| h.after.len() as i64 - h.before.len() as i64)
+                    .sum();
+                context_line(&base_lines, &html, b, (b as i64 + shift) as u32)
+            })
+            .collect()
+    }
+}
+
+fn lossy_line(raw: &[u8]) -> String {
+    String::from_utf8_lossy(raw)
+        .trim_end_matches(['\n', '\r'])
+        .to_string()
+}
+
+fn pick(html: &[String], i: u32, raw: &[u8]) -> String {
+    html.get(i as usize)
+        .cloned()
+        .unwrap_or_else(|| highlight::plain(&String::from_utf8_lossy(raw)))
+}
+
+fn numbered(
+    kind: LineKind,
+    old_no: Option<u32>,
+    new_no: Option<u32>,
+    raw: &[u8],
+    html: String,
+) -> DiffLine {
+    DiffLine {
+        kind,
+        old_no: old_no.map(|n| n + 1),
+        new_no: new_no.map(|n| n + 1),
+        html,
+        text: lossy_line(raw),
+        words: Vec::new(),
+    }
+}
+
+fn context_line(lines: &[&[u8]], html: &[String], b: u32, new_no: u32) -> DiffLine {
+    let raw = lines[b as usize];
+    numbered(
+        LineKind::Context,
+        Some(b),
+        Some(new_no),
+        raw,
+        pick(html, b, raw),
+    )
 }
 
 /// Pairs deleted and created files of one session into renames: identical
@@ -785,7 +877,10 @@ mod tests {
         let all = p.all_ids();
         let take: HashSet<&str> = all.iter().map(String::as_str).collect();
         assert_eq!(p.plan_approve(&take)[0].after, new);
-        assert_eq!(p.render().hunks[0].lines[0].text, "caf\u{fffd}");
+        assert_eq!(
+            p.render(0, None, false).hunks[0].lines[0].text,
+            "caf\u{fffd}"
+        );
     }
 
     #[test]
@@ -898,14 +993,31 @@ mod tests {
     }
 
     fn file_bytes(b: &[u8]) -> FileState {
-        FileState::File { bytes: b.to_vec(), mode: 0o644 }
+        FileState::File {
+            bytes: b.to_vec(),
+            mode: 0o644,
+        }
     }
 
     #[test]
     fn render_numbers_lines_and_limits_context() {
         let base: String = (1..=20).map(|i| format!("l{i}\n")).collect();
         let new = base.replace("l5\n", "L5\n").replace("l8\n", "L8\n");
-        let d = prop(file(&base), file(&new)).render();
+        let d = prop(file(&base), file(&new)).render(0, None, false);
+        assert_eq!(d.total, 2);
+        assert_eq!(
+            prop(file(&base), file(&new))
+                .render(1, Some(1), false)
+                .hunks[0]
+                .header
+                .new_start,
+            8
+        );
+        let ctx = prop(file(&base), file(&new)).context_lines(10, 2);
+        assert_eq!(
+            (ctx[0].old_no, ctx[0].new_no, ctx[0].text.as_str()),
+            (Some(10), Some(10), "l10")
+        );
         assert_eq!(d.hunks.len(), 2);
         let first = &d.hunks[0].lines;
         assert_eq!(first[0].text, "l2");

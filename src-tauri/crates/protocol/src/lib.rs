@@ -112,6 +112,27 @@ pub enum HunkKind {
     Whole,
 }
 
+/// A risk the engine sees in a change, with a one-line why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Badge {
+    /// `deletesSymbol`, `renamesSymbol`, `changesSignature`, `weakensTest`,
+    /// `syntaxError`, `secrets`, `lockfile`, `ciConfig`, `migration`, `generated`.
+    pub kind: String,
+    /// Why, for people.
+    pub why: String,
+}
+
+/// A run of changed characters inside a line, in UTF-16 code units of its `text`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WordRange {
+    /// First code unit.
+    pub start: u32,
+    /// One past the last.
+    pub end: u32,
+}
+
 /// A hunk's place in the old and new file, without its lines.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -130,6 +151,10 @@ pub struct HunkHeader {
     pub kind: HunkKind,
     /// True when the hunk overlaps lines the user changed since the agent's edit.
     pub conflict: bool,
+    /// The enclosing symbols (`impl Engine › fn land`), or the nearest header line.
+    pub label: Option<String>,
+    /// Risks in this hunk.
+    pub badges: Vec<Badge>,
 }
 
 /// One file's pending difference between the project and a stage.
@@ -171,6 +196,10 @@ pub struct Change {
     pub hunks: Vec<HunkHeader>,
     /// Why the change is shown the way it is (binary, too large), for people.
     pub notice: Option<String>,
+    /// Risks of the file as a whole (secrets, lockfile, CI config, generated…).
+    pub badges: Vec<Badge>,
+    /// How risky the change is overall, for sorting the queue (higher = riskier).
+    pub risk: u32,
 }
 
 /// Whether a diff line is shared, added or removed.
@@ -200,6 +229,9 @@ pub struct DiffLine {
     pub html: String,
     /// The line without its terminator, as plain text.
     pub text: String,
+    /// The changed words of a removed or added line paired with its
+    /// counterpart (empty when the whole line is new or gone).
+    pub words: Vec<WordRange>,
 }
 
 /// A hunk with its lines.
@@ -212,13 +244,17 @@ pub struct HunkDiff {
     pub lines: Vec<DiffLine>,
 }
 
-/// A change with every hunk's lines, highlighted.
+/// A change with some or all of its hunks' lines, highlighted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeDiff {
     /// The change.
     pub change: Change,
-    /// Its hunks with lines (empty for a binary change).
+    /// The index of the first hunk in `hunks` among all the change's line hunks.
+    pub first: u32,
+    /// How many line hunks the change has in all.
+    pub total: u32,
+    /// The hunks asked for, with lines (empty for a binary change).
     pub hunks: Vec<HunkDiff>,
 }
 
@@ -341,10 +377,33 @@ pub enum Request {
         #[ts(optional)]
         session: Option<SessionId>,
     },
-    /// One change with its highlighted hunks. Answer: [`Response::Diff`].
+    /// One change with its highlighted hunks, all or a window of them (for a
+    /// virtualized view of a huge change). Answer: [`Response::Diff`].
     GetDiff {
         /// Which change.
         change: ChangeId,
+        /// The first line hunk to return (default 0).
+        #[serde(default)]
+        #[ts(optional)]
+        from: Option<u32>,
+        /// How many line hunks to return (default: all).
+        #[serde(default)]
+        #[ts(optional)]
+        count: Option<u32>,
+        /// Leave out hunks that only change white space.
+        #[serde(default)]
+        #[ts(optional)]
+        ignore_whitespace: Option<bool>,
+    },
+    /// Lines of the project's side of a change, for expanding collapsed
+    /// context. Answer: [`Response::Lines`].
+    GetLines {
+        /// Which change.
+        change: ChangeId,
+        /// First line, 1-based, in the project's file.
+        from: u32,
+        /// How many.
+        count: u32,
     },
     /// Land hunks or whole changes in the project. Answer: [`Response::Decided`].
     Approve {
@@ -441,6 +500,11 @@ pub enum Response {
     },
     /// One change in full.
     Diff(ChangeDiff),
+    /// Context lines (kind `context`, numbered on both sides).
+    Lines {
+        /// The lines.
+        lines: Vec<DiffLine>,
+    },
     /// What an approve or reject did.
     Decided(DecisionOutcome),
     /// Landings, newest first.
@@ -622,6 +686,8 @@ pub fn typescript_bindings() -> String {
         HunkHeader::decl(&cfg),
         LandingInfo::decl(&cfg),
         Change::decl(&cfg),
+        Badge::decl(&cfg),
+        WordRange::decl(&cfg),
         LineKind::decl(&cfg),
         DiffLine::decl(&cfg),
         HunkDiff::decl(&cfg),

@@ -219,7 +219,10 @@ impl Actor {
             let proposed = match fsx::safe_join(&s.stage, rel) {
                 Ok(p) => FileState::read(&p)?,
                 Err(_) => {
-                    held = Some("a folder on its path in the stage is a symlink: it could lead anywhere".to_string());
+                    held = Some(
+                        "a folder on its path in the stage is a symlink: it could lead anywhere"
+                            .to_string(),
+                    );
                     FileState::Missing
                 }
             };
