@@ -144,6 +144,22 @@ pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     result
 }
 
+/// Removes temp files [`atomic_write`] left beside `path` when it was killed.
+pub fn remove_temp_files(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.airlock-", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(&prefix) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Points `path` at `target` atomically (a temp link renamed over it).
 pub fn atomic_symlink(path: &Path, target: &Path) -> Result<()> {
     let dir = path

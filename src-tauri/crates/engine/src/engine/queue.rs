@@ -626,6 +626,13 @@ impl Actor {
             }
         };
         for (id, writes) in pending {
+            // Temp files a killed write left beside its target.
+            for w in &writes {
+                let Ok(target) = fsx::safe_join(&self.project, &w.path) else {
+                    continue;
+                };
+                fsx::remove_temp_files(&target);
+            }
             let mut ok = true;
             for w in &writes {
                 let result = fsx::safe_join(&self.project, &w.path)

@@ -1,0 +1,188 @@
+//! Crash safety: `airlock serve` lands a many-file change and is killed with
+//! SIGKILL at a random moment; after a restart every file is fully old or
+//! fully new, the landing is all or nothing, and the queue agrees with the disk.
+//!
+//! CI runs 20 kills; `scripts/soak-crash.sh` runs 200 (`AIRLOCK_CRASH_RUNS`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use airlock_protocol::{Request, Response};
+use serde_json::Value;
+
+use super::support::*;
+
+const FILES: usize = 40;
+
+fn old_text(i: usize) -> String {
+    (0..40).map(|l| format!("old {i} line {l}\n")).collect()
+}
+
+fn new_text(i: usize) -> String {
+    (0..40).map(|l| format!("NEW {i} line {l}\n")).collect()
+}
+
+/// A cheap pseudo-random number (no extra dependency): xorshift on the clock.
+fn random_below(n: u64, state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state % n.max(1)
+}
+
+fn json_out(f: &Fixture, args: &[&str]) -> Value {
+    let out = Command::new(airlock_bin())
+        .args(args)
+        .env("AIRLOCK_HOME", &f.home)
+        .current_dir(&f.project)
+        .output()
+        .expect("airlock");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+#[test]
+fn landings_are_all_or_nothing_across_sigkill() {
+    let runs: usize = std::env::var("AIRLOCK_CRASH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let mut seed = Instant::now().elapsed().as_nanos() as u64 | 1;
+    seed ^= std::process::id() as u64 * 0x9E37_79B9;
+    let (mut before_any, mut partial, mut after_all) = (0, 0, 0);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    for run in 0..runs {
+        let files: Vec<(String, String)> = (0..FILES)
+            .map(|i| (format!("f{i:02}.txt"), old_text(i)))
+            .collect();
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_str()))
+            .collect();
+        let f = Fixture::git(&refs);
+        let mut serve = Command::new(airlock_bin())
+            .args(["serve", "--project"])
+            .arg(&f.project)
+            .env("AIRLOCK_HOME", &f.home)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("serve");
+        let mut line = String::new();
+        BufReader::new(serve.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("url");
+        let out = Command::new(airlock_bin())
+            .args(["run", "--", "sleep", "600"])
+            .env("AIRLOCK_HOME", &f.home)
+            .current_dir(&f.project)
+            .output()
+            .expect("run");
+        assert!(out.status.success());
+        let status = json_out(&f, &["status", "--json"]);
+        let stage = std::path::PathBuf::from(status["sessions"][0]["cwd"].as_str().expect("cwd"));
+        for i in 0..FILES {
+            std::fs::write(stage.join(format!("f{i:02}.txt")), new_text(i)).expect("agent write");
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while json_out(&f, &["changes", "--json"])["changes"]
+            .as_array()
+            .map_or(0, Vec::len)
+            < FILES
+        {
+            assert!(
+                Instant::now() < deadline,
+                "run {run}: the changes never all showed up"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Ask for the landing over the socket, then kill the engine at a random moment.
+        let info: Value = serde_json::from_slice(
+            &std::fs::read(
+                std::fs::read_dir(f.home.join("projects"))
+                    .expect("projects")
+                    .flatten()
+                    .map(|e| e.path().join("engine.json"))
+                    .find(|p| p.exists())
+                    .expect("engine.json"),
+            )
+            .expect("read"),
+        )
+        .expect("info");
+        let mut sock =
+            std::os::unix::net::UnixStream::connect(info["socket"].as_str().expect("socket"))
+                .expect("connect");
+        let request =
+            serde_json::json!({ "token": info["token"], "request": { "op": "approveAll" } });
+        writeln!(sock, "{request}").expect("send");
+        std::thread::sleep(Duration::from_micros(random_below(60_000, &mut seed)));
+        let _ = serve.kill(); // SIGKILL
+        let _ = serve.wait();
+
+        let new_count = (0..FILES)
+            .filter(|i| {
+                std::fs::read_to_string(f.project.join(format!("f{i:02}.txt"))).ok()
+                    == Some(new_text(*i))
+            })
+            .count();
+        match new_count {
+            0 => before_any += 1,
+            n if n == FILES => after_all += 1,
+            _ => partial += 1,
+        }
+        // Restart: the engine rolls a journalled landing forward.
+        rt.block_on(async {
+            let engine = f.engine().await;
+            let mut new_files = 0;
+            for i in 0..FILES {
+                let text =
+                    std::fs::read_to_string(f.project.join(format!("f{i:02}.txt"))).expect("file");
+                assert!(
+                    text == old_text(i) || text == new_text(i),
+                    "run {run}: f{i:02}.txt is torn"
+                );
+                if text == new_text(i) {
+                    new_files += 1;
+                }
+            }
+            assert!(
+                new_files == 0 || new_files == FILES,
+                "run {run}: {new_files} of {FILES} files landed: a landing must be all or nothing"
+            );
+            let stray: Vec<String> = std::fs::read_dir(&f.project)
+                .expect("ls")
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains(".airlock-"))
+                .collect();
+            assert!(
+                stray.is_empty(),
+                "run {run}: temp files left in the project: {stray:?}"
+            );
+            let pending = eventually(10, "the queue to agree with the disk", || async {
+                let c = changes(&engine, None).await;
+                (c.len() == FILES - new_files).then_some(c)
+            })
+            .await;
+            if new_files == 0 {
+                let Response::Decided(d) =
+                    call(&engine, Request::ApproveAll { session: None }).await
+                else {
+                    panic!("approve")
+                };
+                assert_eq!(d.paths.len(), pending.len());
+            }
+            engine.shutdown().await;
+        });
+    }
+    eprintln!("crash runs: {runs} (killed before any file landed: {before_any}, mid-landing: {partial}, after all: {after_all})");
+}
