@@ -410,3 +410,49 @@ async fn a_huge_file_is_held_whole_with_a_notice() {
         big.len() as u64
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hunks_get_symbol_labels_and_risk_badges() {
+    let old = "pub struct Engine;\n\nimpl Engine {\n    pub fn land(&self, x: u32) -> u32 {\n        x + 1\n    }\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn lands() {\n        assert_eq!(super::Engine.land(1), 2);\n    }\n}\n";
+    let new = "pub struct Engine;\n\nimpl Engine {\n    pub fn land(&self, x: u32, y: u32) -> u32 {\n        x + y\n    }\n}\n";
+    let f = Fixture::git(&[("src/lib.rs", old)]);
+    let engine = f.engine().await;
+    let (_, stage) = session(&engine).await;
+    std::fs::write(stage.join("src/lib.rs"), new).expect("agent");
+    std::fs::write(stage.join(".env"), "TOKEN=1\n").expect("agent");
+    let c = wait_for(&engine, "labels and badges", |c| {
+        c.len() == 2
+            && c.iter()
+                .all(|c| c.hunks.iter().any(|h| h.label.is_some()) || !c.badges.is_empty())
+    })
+    .await;
+    let lib = c.iter().find(|c| c.path == "src/lib.rs").expect("lib");
+    let labels: Vec<&str> = lib
+        .hunks
+        .iter()
+        .filter_map(|h| h.label.as_deref())
+        .collect();
+    assert!(
+        labels
+            .iter()
+            .any(|l| l.contains("impl Engine") && l.contains("fn land")),
+        "{labels:?}"
+    );
+    let kinds: Vec<&str> = lib
+        .hunks
+        .iter()
+        .flat_map(|h| h.badges.iter().map(|b| b.kind.as_str()))
+        .collect();
+    assert!(kinds.contains(&"changesSignature"), "{kinds:?}");
+    assert!(
+        kinds.contains(&"weakensTest") || kinds.contains(&"deletesSymbol"),
+        "{kinds:?}"
+    );
+    let env = c.iter().find(|c| c.path == ".env").expect(".env");
+    assert!(
+        env.badges.iter().any(|b| b.kind == "secrets"),
+        "{:?}",
+        env.badges
+    );
+    assert!(env.risk > 0 && lib.risk > 0);
+}

@@ -65,6 +65,11 @@ enum Msg {
     ProjectBatch {
         paths: BTreeSet<PathBuf>,
     },
+    Enriched {
+        session: String,
+        change: String,
+        enrichment: crate::review::Enrichment,
+    },
     Output {
         session: String,
         bytes: Vec<u8>,
@@ -181,6 +186,8 @@ struct Session {
     view: BTreeMap<String, Proposal>,
     /// The project text each pending path started from (see `queue`).
     bases: HashMap<String, FileState>,
+    /// Changes whose labels and badges are being computed (by change id and hunk ids).
+    enriching: std::collections::HashSet<(String, Vec<String>)>,
     scrollback: Scrollback,
 }
 
@@ -217,6 +224,11 @@ impl Actor {
                 }
                 Msg::StageBatch { session, paths } => self.stage_batch(&session, paths),
                 Msg::ProjectBatch { paths } => self.project_batch(paths),
+                Msg::Enriched {
+                    session,
+                    change,
+                    enrichment,
+                } => self.enriched(&session, &change, enrichment),
                 Msg::Output { session, bytes } => self.output(&session, bytes),
                 Msg::Exited { session, code } => self.exited(&session, code),
                 Msg::Shutdown(done) => {
@@ -286,6 +298,7 @@ impl Actor {
                     raw: BTreeMap::new(),
                     view: BTreeMap::new(),
                     bases,
+                    enriching: Default::default(),
                     scrollback,
                 },
             );
@@ -567,6 +580,7 @@ impl Actor {
                 raw: BTreeMap::new(),
                 view: BTreeMap::new(),
                 bases: HashMap::new(),
+                enriching: Default::default(),
                 scrollback: Scrollback::new(SCROLLBACK_BYTES),
             },
         );

@@ -17,7 +17,8 @@ use std::ops::Range;
 use std::path::Path;
 
 use airlock_protocol::{
-    Change, ChangeDiff, ChangeKind, ChangeState, DiffLine, HunkDiff, HunkHeader, HunkKind, LineKind,
+    Badge, Change, ChangeDiff, ChangeKind, ChangeState, DiffLine, HunkDiff, HunkHeader, HunkKind,
+    LineKind,
 };
 use sha2::{Digest, Sha256};
 
@@ -57,6 +58,128 @@ pub struct Proposal {
     pub mode_hunk: Option<String>,
     /// The id of the whole-file hunk, if the change is decided whole.
     pub whole_hunk: Option<String>,
+    /// True once labels and badges are filled in (see [`enrich`]).
+    pub enriched: bool,
+}
+
+/// Labels and badges for a proposal, computed off the actor ([`enrich`]).
+#[derive(Debug, Clone)]
+pub struct Enrichment {
+    /// The hunk ids this was computed for, in order.
+    pub hunk_ids: Vec<String>,
+    /// Per hunk: its label.
+    pub labels: Vec<Option<String>>,
+    /// Per hunk: its badges.
+    pub hunk_badges: Vec<Vec<Badge>>,
+    /// Badges of the whole file.
+    pub file_badges: Vec<Badge>,
+    /// The sort key.
+    pub risk: u32,
+}
+
+fn wire_badge(b: &airlock_structure::Badge) -> Badge {
+    let kind = serde_json::to_value(b.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    Badge {
+        kind,
+        why: b.why.clone(),
+    }
+}
+
+/// Labels every hunk with its enclosing symbols and finds the risk badges,
+/// with tree-sitter (CPU-heavy on large files: run it off the actor).
+pub fn enrich(p: &Proposal) -> Enrichment {
+    use airlock_structure::Outline;
+    let path = p.change.path.as_str();
+    let old = text_of(&p.base).map(String::from_utf8_lossy);
+    let new = text_of(&p.proposed).map(String::from_utf8_lossy);
+    let old_outline = old
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|t| Outline::new(path, t));
+    let new_outline = new
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|t| Outline::new(path, t));
+    let ranges: Vec<airlock_structure::HunkLines> = p
+        .hunks
+        .iter()
+        .map(|h| (h.before.clone(), h.after.clone()))
+        .collect();
+    let found = airlock_structure::badges_for_outlines(
+        path,
+        old_outline.as_ref(),
+        new_outline.as_ref(),
+        &ranges,
+    );
+    let labels = p
+        .hunks
+        .iter()
+        .map(|h| {
+            let in_new = new_outline
+                .as_ref()
+                .filter(|_| !h.after.is_empty())
+                .and_then(|o| o.label_range(h.after.clone()));
+            in_new.or_else(|| {
+                old_outline
+                    .as_ref()
+                    .and_then(|o| o.label_range(h.before.clone()))
+            })
+        })
+        .collect();
+    Enrichment {
+        hunk_ids: p.hunks.iter().map(|h| h.id.clone()).collect(),
+        labels,
+        hunk_badges: found
+            .hunks
+            .iter()
+            .map(|bs| bs.iter().map(wire_badge).collect())
+            .collect(),
+        file_badges: found.file.iter().map(wire_badge).collect(),
+        risk: found.risk_score(),
+    }
+}
+
+impl Proposal {
+    /// The line hunk ids in order: what an [`Enrichment`] must match.
+    pub fn line_ids(&self) -> Vec<String> {
+        self.hunks.iter().map(|h| h.id.clone()).collect()
+    }
+
+    /// Fills in labels and badges if `e` was computed for these very hunks.
+    pub fn apply(&mut self, e: &Enrichment) -> bool {
+        if e.hunk_ids != self.line_ids() {
+            return false;
+        }
+        for (i, id) in e.hunk_ids.iter().enumerate() {
+            if let Some(h) = self.change.hunks.iter_mut().find(|h| h.id == *id) {
+                h.label = e.labels.get(i).cloned().flatten();
+                h.badges = e.hunk_badges.get(i).cloned().unwrap_or_default();
+            }
+        }
+        self.change.badges = e.file_badges.clone();
+        self.change.risk = e.risk;
+        self.enriched = true;
+        true
+    }
+
+    /// Takes labels and badges from an older proposal of the same hunks.
+    pub fn inherit(&mut self, older: &Proposal) {
+        if !older.enriched || older.line_ids() != self.line_ids() {
+            return;
+        }
+        for h in self.change.hunks.iter_mut() {
+            if let Some(o) = older.change.hunks.iter().find(|o| o.id == h.id) {
+                h.label = o.label.clone();
+                h.badges = o.badges.clone();
+            }
+        }
+        self.change.badges = older.change.badges.clone();
+        self.change.risk = older.change.risk;
+        self.enriched = true;
+    }
 }
 
 /// What else decides how a proposal looks.
@@ -263,6 +386,7 @@ pub fn proposal_from(
         hunks,
         mode_hunk,
         whole_hunk,
+        enriched: false,
     })
 }
 

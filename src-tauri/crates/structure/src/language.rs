@@ -57,11 +57,6 @@ impl Language {
         }
     }
 
-    /// Whether the language is one of the JavaScript family (shared node kinds).
-    pub(crate) fn is_js_family(self) -> bool {
-        matches!(self, Self::TypeScript | Self::Tsx | Self::JavaScript)
-    }
-
     pub(crate) fn grammar(self) -> tree_sitter::Language {
         match self {
             Self::Rust => tree_sitter_rust::LANGUAGE.into(),
@@ -119,7 +114,11 @@ mod tests {
             Language::Go,
         ] {
             let mut parser = tree_sitter::Parser::new();
-            assert!(parser.set_language(&lang.grammar()).is_ok(), "{}", lang.name());
+            assert!(
+                parser.set_language(&lang.grammar()).is_ok(),
+                "{}",
+                lang.name()
+            );
         }
     }
 }

@@ -248,7 +248,10 @@ impl Actor {
             ))
         })();
         match computed {
-            Ok(Some(p)) => {
+            Ok(Some(mut p)) => {
+                if let Some(old) = s.raw.get(rel) {
+                    p.inherit(old);
+                }
                 if !s.bases.contains_key(rel) {
                     let base = p.base.clone();
                     self.set_base(session, rel, base);
@@ -309,7 +312,33 @@ impl Actor {
                 view.insert(new, p);
             }
         }
+        for p in view.values_mut() {
+            if let Some(old) = s.view.values().find(|o| o.change.id == p.change.id) {
+                p.inherit(old);
+            }
+        }
         let old_view = std::mem::replace(&mut s.view, view);
+        // Labels and badges come from tree-sitter, which can take tens of
+        // milliseconds on a large file: compute them off the actor and announce
+        // the change again when they are ready; a result for hunks that moved on
+        // meanwhile is dropped.
+        for p in s.view.values().filter(|p| !p.enriched) {
+            let key = (p.change.id.clone(), p.line_ids());
+            if !s.enriching.insert(key) {
+                continue;
+            }
+            let p = p.clone();
+            let tx = self.tx.clone();
+            let session_id = session.to_string();
+            tokio::task::spawn_blocking(move || {
+                let enrichment = review::enrich(&p);
+                let _ = tx.send(super::Msg::Enriched {
+                    session: session_id,
+                    change: p.change.id.clone(),
+                    enrichment,
+                });
+            });
+        }
         let mut events = Vec::new();
         for (path, p) in &old_view {
             if !s.view.values().any(|n| n.change.id == p.change.id) {
@@ -337,6 +366,31 @@ impl Actor {
         }
         for e in events {
             self.emit(e);
+        }
+    }
+
+    /// Labels and badges arrived for a change.
+    pub(super) fn enriched(&mut self, session: &str, change: &str, e: review::Enrichment) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        s.enriching
+            .remove(&(change.to_string(), e.hunk_ids.clone()));
+        let mut updated = None;
+        for p in s.view.values_mut() {
+            if p.change.id == change && !p.enriched && p.apply(&e) {
+                updated = Some(p.change.clone());
+            }
+        }
+        if let Some(c) = &updated {
+            if let Some(raw) = s.raw.get_mut(&c.path) {
+                if raw.change.id == c.id {
+                    raw.apply(&e);
+                }
+            }
+        }
+        if let Some(change) = updated {
+            self.emit(Event::ChangeProposed { change });
         }
     }
 
