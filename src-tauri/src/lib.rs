@@ -39,7 +39,13 @@ pub fn run() {
     }
     let project = project_from_args();
     let opened = tauri::async_runtime::block_on(async {
-        let engine = Engine::open(EngineConfig::new(&project)).await?;
+        let mut config = EngineConfig::new(&project);
+        // Claude Code's hook is the `airlock` command installed beside this app.
+        config.hook_program = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|d| d.join("airlock")))
+            .filter(|p| p.is_file());
+        let engine = Engine::open(config).await?;
         let socket = SocketServer::start(engine.clone(), None).await?;
         Ok::<_, airlock_engine::EngineError>(Desktop {
             engine,

@@ -97,6 +97,7 @@ async fn shell_writes_a_file_approve_lands_it_reject_reverts_the_stage() {
         &engine,
         Request::Approve {
             ids: vec![change.hunks[0].id.clone()],
+            always: None,
         },
     )
     .await;

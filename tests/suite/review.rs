@@ -68,6 +68,7 @@ async fn user_edit_elsewhere_is_merged_into_the_stage() {
         &engine,
         Request::Approve {
             ids: vec![agent_hunk],
+            always: None,
         },
     )
     .await;
@@ -120,6 +121,7 @@ async fn overlapping_user_edit_is_a_conflict_that_never_overwrites_the_user() {
     let err = engine
         .call(Request::Approve {
             ids: vec![conflict.clone()],
+            always: None,
         })
         .await
         .expect_err("refused");
@@ -344,6 +346,7 @@ async fn nothing_escapes_the_project() {
         let err = engine
             .call(Request::Approve {
                 ids: vec![c.id.clone()],
+                always: None,
             })
             .await
             .expect_err("held");
@@ -400,6 +403,7 @@ async fn a_huge_file_is_held_whole_with_a_notice() {
         &engine,
         Request::Approve {
             ids: vec![c[0].id.clone()],
+            always: None,
         },
     )
     .await;

@@ -97,7 +97,7 @@ async fn decide(engine: &Engine, first: &[Change], line: &str) {
         _ => panic!("unknown decision `{line}`"),
     };
     let request = if approve {
-        Request::Approve { ids }
+        Request::Approve { ids, always: None }
     } else {
         Request::Reject { ids, reason: None }
     };
@@ -256,6 +256,7 @@ async fn pending_changes_survive_an_engine_restart() {
         &engine,
         Request::Approve {
             ids: vec![after[0].hunks[0].id.clone()],
+            always: None,
         },
     )
     .await;
@@ -278,6 +279,7 @@ async fn bad_ids_and_a_vanished_stage_get_clear_errors() {
     let err = engine
         .call(Request::Approve {
             ids: vec!["h-0000".into()],
+            always: None,
         })
         .await
         .expect_err("unknown id");
@@ -310,6 +312,7 @@ async fn bad_ids_and_a_vanished_stage_get_clear_errors() {
     let err = engine
         .call(Request::Approve {
             ids: vec![pending[0].id.clone()],
+            always: None,
         })
         .await
         .expect_err("stage gone");

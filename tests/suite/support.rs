@@ -64,6 +64,7 @@ impl Fixture {
             project: self.project.clone(),
             home: Some(self.home.clone()),
             default_shell: Some("/bin/bash".into()),
+            hook_program: None,
         })
         .await
         .expect("open engine")

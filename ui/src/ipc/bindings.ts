@@ -281,6 +281,14 @@ export type DecisionOutcome = {
  */
 paths: Array<string>, 
 /**
+ * Actions allowed or denied.
+ */
+actions: Array<string>, 
+/**
+ * Rules written by "Always allow".
+ */
+rules: Array<string>, 
+/**
  * How many hunks were decided.
  */
 hunks: number, 
@@ -288,6 +296,52 @@ hunks: number,
  * The landing's id in the journal, when something landed.
  */
 landing: number | null, };
+
+export type Risk = { 
+/**
+ * `delete`, `forcePush`, `historyRewrite`, `sudo`, `pipeToShell`,
+ * `packageInstall`, `outsideProject`, `network`, `secrets`, `permissions`,
+ * `exec`, `unparsed`.
+ */
+kind: string, 
+/**
+ * Why, for people.
+ */
+why: string, };
+
+export type Action = { 
+/**
+ * Its id, `a-` followed by hex.
+ */
+id: string, 
+/**
+ * The session that asks.
+ */
+session: string, 
+/**
+ * The agent's tool (`Bash`, `WebFetch`, `Read`, …).
+ */
+tool: string, 
+/**
+ * What it wants, in a line: the command, the path, the URL.
+ */
+summary: string, 
+/**
+ * The folder it would run in.
+ */
+cwd: string, 
+/**
+ * Why it is risky.
+ */
+risks: Array<Risk>, 
+/**
+ * The rule "Always allow" would add (Claude Code's syntax).
+ */
+suggestedRule: string | null, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+at: number, };
 
 export type StatusInfo = { 
 /**
@@ -309,7 +363,11 @@ pendingChanges: number,
 /**
  * How many hunks wait for a decision.
  */
-pendingHunks: number, };
+pendingHunks: number, 
+/**
+ * Actions waiting for a decision, oldest first.
+ */
+actions: Array<Action>, };
 
 export type StartSessionParams = { 
 /**
@@ -395,11 +453,16 @@ from: number,
  */
 count: number, } | { "op": "approve", 
 /**
- * Hunk ids and change ids, in any mix.
+ * Hunk, change and action ids, in any mix.
  */
-ids: Array<string>, } | { "op": "reject", 
+ids: Array<string>, 
 /**
- * Hunk ids and change ids, in any mix.
+ * For actions: also write their suggested rule to the project's
+ * `.airlock/policy.toml`, so the same action passes from now on.
+ */
+always?: boolean, } | { "op": "reject", 
+/**
+ * Hunk, change and action ids, in any mix.
  */
 ids: Array<string>, 
 /**
@@ -500,7 +563,23 @@ session: SessionInfo, } | { "type": "sessionUpdated",
 /**
  * The session as it is now.
  */
-session: SessionInfo, } | { "type": "sessionExited", 
+session: SessionInfo, } | { "type": "actionRequested", 
+/**
+ * The action.
+ */
+action: Action, } | { "type": "actionResolved", 
+/**
+ * Which action.
+ */
+action: string, 
+/**
+ * `allow`, `deny` or `gone`.
+ */
+outcome: string, 
+/**
+ * The rule written by "Always allow".
+ */
+rule?: string, } | { "type": "sessionExited", 
 /**
  * Which session.
  */
@@ -557,3 +636,39 @@ session?: string,
  * What happened and what to do.
  */
 message: string, };
+
+export type GateRequest = { 
+/**
+ * The session the agent runs in (`$AIRLOCK_SESSION`).
+ */
+session: string, 
+/**
+ * Which agent protocol (`claude`).
+ */
+agent: string, 
+/**
+ * The tool (`Bash`, `Write`, `Edit`, …).
+ */
+tool: string, 
+/**
+ * The tool's input, as the agent sent it.
+ */
+input: unknown, 
+/**
+ * The agent's working folder.
+ */
+cwd: string, };
+
+export type GateReply = { 
+/**
+ * `allow`, `deny` or `ask` (leave it to the agent's own prompt).
+ */
+decision: string, 
+/**
+ * Why, for the agent to read.
+ */
+reason: string | null, 
+/**
+ * Replaces the tool's input (a partially approved or edited write).
+ */
+updatedInput: unknown, };

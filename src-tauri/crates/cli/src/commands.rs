@@ -124,6 +124,16 @@ pub async fn status(project: &Path, json: bool) -> Result<()> {
     if status.sessions.is_empty() {
         println!("no sessions: start one with `airlock run -- COMMAND`");
     }
+    for a in &status.actions {
+        let why: Vec<&str> = a.risks.iter().map(|r| r.why.as_str()).collect();
+        println!(
+            "waiting  {}  {}: {}  ({})",
+            a.id,
+            a.tool,
+            a.summary,
+            why.join("; ")
+        );
+    }
     for s in &status.sessions {
         let state = match s.state {
             SessionState::Running => "running".to_string(),
@@ -291,6 +301,7 @@ pub async fn decide(
     all: bool,
     session: Option<String>,
     reason: Option<String>,
+    always: bool,
     json: bool,
 ) -> Result<()> {
     let verb = if approve { "approve" } else { "reject" };
@@ -303,7 +314,10 @@ pub async fn decide(
     let mut client = connect(project).await?;
     let request = match (approve, all) {
         (true, true) => Request::ApproveAll { session },
-        (true, false) => Request::Approve { ids },
+        (true, false) => Request::Approve {
+            ids,
+            always: Some(always),
+        },
         (false, true) => Request::RejectAll { session, reason },
         (false, false) => Request::Reject { ids, reason },
     };
@@ -315,6 +329,15 @@ pub async fn decide(
         return print_json(&outcome);
     }
     let done = if approve { "approved" } else { "rejected" };
+    for a in &outcome.actions {
+        println!("{} action {a}", if approve { "allowed" } else { "denied" });
+    }
+    for r in &outcome.rules {
+        println!("added the rule {r} to .airlock/policy.toml");
+    }
+    if outcome.hunks == 0 && !outcome.actions.is_empty() {
+        return Ok(());
+    }
     print!(
         "{done} {} hunk(s) in {} file(s)",
         outcome.hunks,

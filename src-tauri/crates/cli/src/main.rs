@@ -5,6 +5,7 @@
 //! over the engine's local socket (found through `$AIRLOCK_HOME`).
 
 mod commands;
+mod hook;
 mod serve;
 
 use std::path::PathBuf;
@@ -81,9 +82,17 @@ enum Command {
         /// With --all: only this session's.
         #[arg(long)]
         session: Option<String>,
+        /// For actions: also add their rule to .airlock/policy.toml, so they pass from now on.
+        #[arg(long)]
+        always: bool,
         /// One JSON document instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Claude Code's PreToolUse hook: hook JSON on stdin, decision JSON on stdout.
+    Hook {
+        /// The agent (`claude`).
+        agent: String,
     },
     /// Revert a landing (the newest not yet undone when no id is given).
     Undo {
@@ -119,6 +128,12 @@ enum Command {
 }
 
 fn main() {
+    // The hook runs on every tool call of an agent: answer it without clap or
+    // an async runtime, with std alone.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("hook") {
+        std::process::exit(hook::run(args.get(1).map(String::as_str)));
+    }
     let cli = Cli::parse();
     let project = cli
         .project
@@ -152,15 +167,17 @@ fn main() {
                 ids,
                 all,
                 session,
+                always,
                 json,
-            } => commands::decide(&project, true, ids, all, session, None, json).await,
+            } => commands::decide(&project, true, ids, all, session, None, always, json).await,
+            Command::Hook { .. } => Ok(()),
             Command::Reject {
                 ids,
                 all,
                 session,
                 reason,
                 json,
-            } => commands::decide(&project, false, ids, all, session, reason, json).await,
+            } => commands::decide(&project, false, ids, all, session, reason, false, json).await,
         }
     });
     if let Err(e) = result {

@@ -63,7 +63,9 @@ pub async fn run(project: PathBuf, listen: String, ui: Option<PathBuf>) -> Resul
             ui.display()
         );
     }
-    let engine = Engine::open(EngineConfig::new(&project))
+    let mut config = EngineConfig::new(&project);
+    config.hook_program = std::env::current_exe().ok();
+    let engine = Engine::open(config)
         .await
         .map_err(|e| anyhow!(e.to_string()))?;
     let listener = tokio::net::TcpListener::bind(addr)

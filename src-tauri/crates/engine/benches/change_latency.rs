@@ -78,6 +78,7 @@ fn main() {
             project: project.clone(),
             home: Some(tmp.path().join("home")),
             default_shell: None,
+            hook_program: None,
         })
         .await
         .expect("engine");

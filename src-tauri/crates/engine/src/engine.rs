@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use airlock_protocol::{
-    Change, Event, IpcError, Request, Response, SessionInfo, SessionMode, SessionState,
-    StartSessionParams, StatusInfo,
+    Change, DecisionOutcome, Event, IpcError, Request, Response, SessionInfo, SessionMode,
+    SessionState, StartSessionParams, StatusInfo,
 };
 use base64::Engine as _;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -24,6 +24,7 @@ use crate::scrollback::Scrollback;
 use crate::stage::{self, IgnoreFilter};
 use crate::watch::{self, TreeWatcher};
 
+mod gate;
 mod queue;
 
 /// How often a session's output goes out at most.
@@ -40,6 +41,9 @@ pub struct EngineConfig {
     pub home: Option<PathBuf>,
     /// The command for a session started without one; `$SHELL` when `None`.
     pub default_shell: Option<String>,
+    /// The `airlock` binary that agents' hooks run (`airlock hook claude`);
+    /// without it Claude Code can only run staged and ungated.
+    pub hook_program: Option<PathBuf>,
 }
 
 impl EngineConfig {
@@ -49,6 +53,7 @@ impl EngineConfig {
             project: project.into(),
             home: None,
             default_shell: None,
+            hook_program: None,
         }
     }
 }
@@ -69,6 +74,11 @@ enum Msg {
         session: String,
         change: String,
         enrichment: crate::review::Enrichment,
+    },
+    Gate {
+        token: String,
+        request: airlock_protocol::GateRequest,
+        reply: oneshot::Sender<airlock_protocol::GateReply>,
     },
     Output {
         session: String,
@@ -113,6 +123,8 @@ impl Engine {
             .or_else(|| std::env::var("SHELL").ok().filter(|s| !s.is_empty()))
             .unwrap_or_else(|| "/bin/sh".to_string());
         let mut actor = Actor {
+            home_root: root.clone(),
+            hook_program: config.hook_program.clone(),
             project_filter: IgnoreFilter::new(&project, Some(&project.join(".git/info/exclude"))),
             _project_watcher: None,
             project: project.clone(),
@@ -145,6 +157,31 @@ impl Engine {
         rx.await.map_err(|_| IpcError::from(EngineError::Stopped))?
     }
 
+    /// An agent's gate asks; waits for the policy's or the user's answer. An
+    /// answer that never comes (the session ended) is a denial.
+    pub async fn gate(
+        &self,
+        token: &str,
+        request: airlock_protocol::GateRequest,
+    ) -> airlock_protocol::GateReply {
+        let (reply, rx) = oneshot::channel();
+        let sent = self.tx.send(Msg::Gate {
+            token: token.to_string(),
+            request,
+            reply,
+        });
+        if sent.is_err() {
+            return gate::reply("ask", Some("the Airlock engine is stopping".into()), None);
+        }
+        rx.await.unwrap_or_else(|_| {
+            gate::reply(
+                "deny",
+                Some("Airlock stopped waiting for a decision (the session ended)".into()),
+                None,
+            )
+        })
+    }
+
     /// Every event from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
@@ -174,6 +211,13 @@ impl Engine {
     }
 }
 
+fn decided(r: Response) -> DecisionOutcome {
+    match r {
+        Response::Decided(d) => d,
+        _ => DecisionOutcome::default(),
+    }
+}
+
 struct Session {
     info: SessionInfo,
     stage: PathBuf,
@@ -186,6 +230,12 @@ struct Session {
     view: BTreeMap<String, Proposal>,
     /// The project text each pending path started from (see `queue`).
     bases: HashMap<String, FileState>,
+    /// The token this session's hooks must show.
+    hook_token: String,
+    /// Actions waiting for the user, by id.
+    actions: BTreeMap<String, gate::PendingAction>,
+    /// Gated edits waiting for the user, by path.
+    gated: BTreeMap<String, gate::GatedEdit>,
     /// Changes whose labels and badges are being computed (by change id and hunk ids).
     enriching: std::collections::HashSet<(String, Vec<String>)>,
     scrollback: Scrollback,
@@ -204,6 +254,8 @@ impl Session {
 
 struct Actor {
     project: PathBuf,
+    home_root: PathBuf,
+    hook_program: Option<PathBuf>,
     project_filter: IgnoreFilter,
     _project_watcher: Option<TreeWatcher>,
     home: ProjectHome,
@@ -229,6 +281,11 @@ impl Actor {
                     change,
                     enrichment,
                 } => self.enriched(&session, &change, enrichment),
+                Msg::Gate {
+                    token,
+                    request,
+                    reply,
+                } => self.gate(&token, request, reply),
                 Msg::Output { session, bytes } => self.output(&session, bytes),
                 Msg::Exited { session, code } => self.exited(&session, code),
                 Msg::Shutdown(done) => {
@@ -269,7 +326,8 @@ impl Actor {
             let stage = PathBuf::from(&info.cwd);
             let id = info.id.clone();
             let running_before = info.exit_code.is_none();
-            let watcher = if stage.is_dir() {
+            let gated = info.mode == SessionMode::Gated;
+            let watcher = if stage.is_dir() && !gated {
                 self.watch_stage(&id, &stage).ok()
             } else {
                 None
@@ -299,13 +357,16 @@ impl Actor {
                     view: BTreeMap::new(),
                     bases,
                     enriching: Default::default(),
+                    hook_token: home::random_token(),
+                    actions: BTreeMap::new(),
+                    gated: BTreeMap::new(),
                     scrollback,
                 },
             );
             if running_before {
                 let _ = self.journal.session_exited(&id, None);
             }
-            if stage.is_dir() {
+            if stage.is_dir() && !gated {
                 self.rescan(&id);
             }
         }
@@ -430,8 +491,23 @@ impl Actor {
                         .map_err(|e| EngineError::BadRequest(format!("lines failed: {e}")))?;
                 Ok(Response::Lines { lines })
             }
-            Request::Approve { ids } => self.decide(&ids, true, None, false),
-            Request::Reject { ids, reason } => self.decide(&ids, false, reason.as_deref(), false),
+            Request::Approve { ids, always } => {
+                let (actions, rest): (Vec<String>, Vec<String>) =
+                    ids.into_iter().partition(|id| id.starts_with("a-"));
+                let rules = self.decide_actions(&actions, true, always.unwrap_or(false), None)?;
+                let mut out = decided(self.decide(&rest, true, None, false)?);
+                out.actions = actions;
+                out.rules = rules;
+                Ok(Response::Decided(out))
+            }
+            Request::Reject { ids, reason } => {
+                let (actions, rest): (Vec<String>, Vec<String>) =
+                    ids.into_iter().partition(|id| id.starts_with("a-"));
+                self.decide_actions(&actions, false, false, reason.as_deref())?;
+                let mut out = decided(self.decide(&rest, false, reason.as_deref(), false)?);
+                out.actions = actions;
+                Ok(Response::Decided(out))
+            }
             Request::ApproveAll { session } => {
                 let ids = self.all_change_ids(session.as_deref())?;
                 self.decide(&ids, true, None, true)
@@ -463,7 +539,8 @@ impl Actor {
         }
     }
 
-    fn status(&self) -> StatusInfo {
+    fn status(&mut self) -> StatusInfo {
+        let actions = self.actions();
         let sessions: Vec<SessionInfo> = self.sessions.values().map(|s| s.info.clone()).collect();
         let mut sessions = sessions;
         sessions.sort_by_key(|s| s.created_at);
@@ -473,6 +550,7 @@ impl Actor {
             pending_changes: sessions.iter().map(|s| s.pending_changes).sum(),
             pending_hunks: sessions.iter().map(|s| s.pending_hunks).sum(),
             sessions,
+            actions,
         }
     }
 
@@ -490,11 +568,23 @@ impl Actor {
             .command
             .filter(|c| !c.is_empty() && !c[0].is_empty())
             .unwrap_or_else(|| vec![self.default_shell.clone()]);
-        if params.mode == Some(SessionMode::Gated) {
+        let mut command = command;
+        let agent = Path::new(&command[0])
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let is_claude = agent == "claude";
+        let mode = params.mode.unwrap_or_default();
+        if mode == SessionMode::Gated && !is_claude {
             return Err(EngineError::BadRequest(format!(
                 "`{}` has no gate Airlock can hold, so it can only run staged; start it in staged mode",
                 command[0]
             )));
+        }
+        if mode == SessionMode::Gated && self.hook_program.is_none() {
+            return Err(EngineError::BadRequest(
+                "gated mode needs the `airlock` command beside this app for Claude Code's hook; build it with `cargo build -p airlock-cli`, or run staged".into(),
+            ));
         }
         // Refuse before making a stage for a command that cannot start.
         if pty::resolve_program(&command[0]).is_none() {
@@ -507,25 +597,51 @@ impl Actor {
             });
         }
         let id = format!("s-{}", &home::random_token()[..10]);
-        let stage = self.home.stages().join(&id);
-        let (project, stage_for_task) = (self.project.clone(), stage.clone());
-        tokio::task::spawn_blocking(move || stage::create(&project, &stage_for_task))
-            .await
-            .map_err(|e| EngineError::BadRequest(format!("stage creation failed: {e}")))??;
+        let hook_token = home::random_token();
+        let gated = mode == SessionMode::Gated;
+        let stage = if gated {
+            self.project.clone()
+        } else {
+            let stage = self.home.stages().join(&id);
+            let (project, stage_for_task) = (self.project.clone(), stage.clone());
+            tokio::task::spawn_blocking(move || stage::create(&project, &stage_for_task))
+                .await
+                .map_err(|e| EngineError::BadRequest(format!("stage creation failed: {e}")))??;
+            stage
+        };
+        if is_claude {
+            if let Some(hook) = &self.hook_program {
+                // Claude Code reads extra settings from a file we own: the user's
+                // project and ~/.claude stay untouched and keep working.
+                let settings = self.home.dir.join("claude").join(format!("{id}.json"));
+                let body = serde_json::json!({
+                    "hooks": {
+                        "PreToolUse": [{
+                            "matcher": "*",
+                            "hooks": [{
+                                "type": "command",
+                                "command": format!("'{}' hook claude", hook.display()),
+                                "timeout": 86400
+                            }]
+                        }]
+                    }
+                });
+                let bytes = serde_json::to_vec_pretty(&body)
+                    .map_err(|e| EngineError::BadRequest(format!("claude settings: {e}")))?;
+                crate::fsx::atomic_write(&settings, &bytes, 0o600)?;
+                command.insert(1, "--settings".into());
+                command.insert(2, settings.display().to_string());
+            }
+        }
         let name = params
             .name
             .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| {
-                Path::new(&command[0])
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| command[0].clone())
-            });
+            .unwrap_or_else(|| agent.clone());
         let info = SessionInfo {
             id: id.clone(),
             name,
             command: command.clone(),
-            mode: SessionMode::Staged,
+            mode,
             state: SessionState::Running,
             exit_code: None,
             cwd: stage.display().to_string(),
@@ -534,11 +650,15 @@ impl Actor {
             pending_hunks: 0,
         };
         // Watch before the command starts, so not even its first write is missed.
-        let watcher = match self.watch_stage(&id, &stage) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                self.problem(Some(&id), format!("cannot watch the stage: {e}"));
-                None
+        let watcher = if gated {
+            None
+        } else {
+            match self.watch_stage(&id, &stage) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    self.problem(Some(&id), format!("cannot watch the stage: {e}"));
+                    None
+                }
             }
         };
         let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(64);
@@ -553,6 +673,7 @@ impl Actor {
                     "AIRLOCK_SOCKET".into(),
                     self.home.socket().display().to_string(),
                 ),
+                ("AIRLOCK_TOKEN".into(), hook_token.clone()),
             ],
             cols: params.cols.unwrap_or(80),
             rows: params.rows.unwrap_or(24),
@@ -562,7 +683,9 @@ impl Actor {
         }) {
             Ok(p) => p,
             Err(e) => {
-                let _ = stage::remove(&self.project, &stage);
+                if !gated {
+                    let _ = stage::remove(&self.project, &stage);
+                }
                 return Err(e);
             }
         };
@@ -581,6 +704,9 @@ impl Actor {
                 view: BTreeMap::new(),
                 bases: HashMap::new(),
                 enriching: Default::default(),
+                hook_token,
+                actions: BTreeMap::new(),
+                gated: BTreeMap::new(),
                 scrollback: Scrollback::new(SCROLLBACK_BYTES),
             },
         );
@@ -677,11 +803,26 @@ impl Actor {
             return;
         };
         s.process = None;
+        // Dropping the reply channels answers every waiting hook with a denial.
+        let dropped: Vec<String> = s.actions.keys().cloned().collect();
+        s.actions.clear();
+        let had_gated = !s.gated.is_empty();
+        s.gated.clear();
         s.info.state = SessionState::Exited;
         s.info.exit_code = code;
         let info = s.info.clone();
         if let Err(e) = self.journal.session_exited(session, code) {
             self.problem(Some(session), format!("journal: {e}"));
+        }
+        for id in dropped {
+            self.emit(Event::ActionResolved {
+                action: id,
+                outcome: "gone".into(),
+                rule: None,
+            });
+        }
+        if had_gated {
+            self.publish(session);
         }
         self.emit(Event::SessionExited {
             session: session.to_string(),

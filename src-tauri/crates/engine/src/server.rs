@@ -51,6 +51,9 @@ pub struct SocketRequest {
     /// Ask for the event stream instead.
     #[serde(default)]
     pub subscribe: bool,
+    /// An agent's gate asking (with the session's token, not the engine's).
+    #[serde(default)]
+    pub gate: Option<airlock_protocol::GateRequest>,
 }
 
 /// The socket server; dropping it stops accepting and removes the socket.
@@ -121,6 +124,18 @@ async fn serve_client(engine: Engine, stream: UnixStream) {
                 ErrorCode::BadRequest,
                 format!("malformed request: {e}"),
             )),
+            Ok(SocketRequest {
+                token,
+                gate: Some(gate),
+                ..
+            }) => {
+                // The actor checks the session's own token.
+                let answer = engine.gate(&token, gate).await;
+                if write_line(&mut write, &answer).await.is_err() {
+                    return;
+                }
+                continue;
+            }
             Ok(req) if !token_matches(&req.token, engine.token()) => Reply::Error(IpcError::new(
                 ErrorCode::Unauthorized,
                 "wrong token: the engine was restarted; run the command again",
@@ -237,6 +252,7 @@ impl Client {
             token: self.token.clone(),
             request: Some(request),
             subscribe: false,
+            gate: None,
         };
         let lost = || {
             IpcError::new(
@@ -264,6 +280,7 @@ impl Client {
             token: self.token.clone(),
             request: None,
             subscribe: true,
+            gate: None,
         };
         write_line(&mut self.write, &line).await.map_err(|_| {
             IpcError::new(ErrorCode::Unavailable, "the engine closed the connection")

@@ -259,11 +259,15 @@ pub struct ChangeDiff {
 }
 
 /// What a decision did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct DecisionOutcome {
     /// Paths written into the project (approve) or back into a stage (reject).
     pub paths: Vec<String>,
+    /// Actions allowed or denied.
+    pub actions: Vec<String>,
+    /// Rules written by "Always allow".
+    pub rules: Vec<String>,
     /// How many hunks were decided.
     pub hunks: u32,
     /// The landing's id in the journal, when something landed.
@@ -293,6 +297,41 @@ pub struct LandingInfo {
     pub undone_by: Option<i64>,
 }
 
+/// Why an action was judged risky.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Risk {
+    /// `delete`, `forcePush`, `historyRewrite`, `sudo`, `pipeToShell`,
+    /// `packageInstall`, `outsideProject`, `network`, `secrets`, `permissions`,
+    /// `exec`, `unparsed`.
+    pub kind: String,
+    /// Why, for people.
+    pub why: String,
+}
+
+/// A risky operation an agent waits to perform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Action {
+    /// Its id, `a-` followed by hex.
+    pub id: String,
+    /// The session that asks.
+    pub session: SessionId,
+    /// The agent's tool (`Bash`, `WebFetch`, `Read`, …).
+    pub tool: String,
+    /// What it wants, in a line: the command, the path, the URL.
+    pub summary: String,
+    /// The folder it would run in.
+    pub cwd: String,
+    /// Why it is risky.
+    pub risks: Vec<Risk>,
+    /// The rule "Always allow" would add (Claude Code's syntax).
+    pub suggested_rule: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    #[ts(type = "number")]
+    pub at: u64,
+}
+
 /// Status of the engine for one project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -307,6 +346,8 @@ pub struct StatusInfo {
     pub pending_changes: u32,
     /// How many hunks wait for a decision.
     pub pending_hunks: u32,
+    /// Actions waiting for a decision, oldest first.
+    pub actions: Vec<Action>,
 }
 
 /// Parameters of [`Request::StartSession`].
@@ -405,14 +446,21 @@ pub enum Request {
         /// How many.
         count: u32,
     },
-    /// Land hunks or whole changes in the project. Answer: [`Response::Decided`].
+    /// Land hunks or whole changes in the project, or allow actions.
+    /// Answer: [`Response::Decided`].
     Approve {
-        /// Hunk ids and change ids, in any mix.
+        /// Hunk, change and action ids, in any mix.
         ids: Vec<String>,
+        /// For actions: also write their suggested rule to the project's
+        /// `.airlock/policy.toml`, so the same action passes from now on.
+        #[serde(default)]
+        #[ts(optional)]
+        always: Option<bool>,
     },
-    /// Revert hunks or whole changes in their stage. Answer: [`Response::Decided`].
+    /// Revert hunks or whole changes in their stage, or deny actions (the
+    /// reason goes back to the agent). Answer: [`Response::Decided`].
     Reject {
-        /// Hunk ids and change ids, in any mix.
+        /// Hunk, change and action ids, in any mix.
         ids: Vec<String>,
         /// Why, for the agent and the journal.
         #[serde(default)]
@@ -604,6 +652,37 @@ impl From<Reply> for Result<Response, IpcError> {
     }
 }
 
+/// What an agent's gate asks (over the engine's socket, with the session's own
+/// token): the agent's tool call, as the agent describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct GateRequest {
+    /// The session the agent runs in (`$AIRLOCK_SESSION`).
+    pub session: SessionId,
+    /// Which agent protocol (`claude`).
+    pub agent: String,
+    /// The tool (`Bash`, `Write`, `Edit`, …).
+    pub tool: String,
+    /// The tool's input, as the agent sent it.
+    #[ts(type = "unknown")]
+    pub input: serde_json::Value,
+    /// The agent's working folder.
+    pub cwd: String,
+}
+
+/// The user's (or the policy's) answer to a [`GateRequest`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct GateReply {
+    /// `allow`, `deny` or `ask` (leave it to the agent's own prompt).
+    pub decision: String,
+    /// Why, for the agent to read.
+    pub reason: Option<String>,
+    /// Replaces the tool's input (a partially approved or edited write).
+    #[ts(type = "unknown")]
+    pub updated_input: Option<serde_json::Value>,
+}
+
 /// What the engine announces without being asked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(
@@ -621,6 +700,21 @@ pub enum Event {
     SessionUpdated {
         /// The session as it is now.
         session: SessionInfo,
+    },
+    /// An agent waits for a decision on an action.
+    ActionRequested {
+        /// The action.
+        action: Action,
+    },
+    /// An action was decided (or its agent stopped waiting).
+    ActionResolved {
+        /// Which action.
+        action: String,
+        /// `allow`, `deny` or `gone`.
+        outcome: String,
+        /// The rule written by "Always allow".
+        #[ts(optional)]
+        rule: Option<String>,
     },
     /// A session's process ended.
     SessionExited {
@@ -693,6 +787,8 @@ pub fn typescript_bindings() -> String {
         HunkDiff::decl(&cfg),
         ChangeDiff::decl(&cfg),
         DecisionOutcome::decl(&cfg),
+        Risk::decl(&cfg),
+        Action::decl(&cfg),
         StatusInfo::decl(&cfg),
         StartSessionParams::decl(&cfg),
         Request::decl(&cfg),
@@ -701,6 +797,8 @@ pub fn typescript_bindings() -> String {
         IpcError::decl(&cfg),
         Reply::decl(&cfg),
         Event::decl(&cfg),
+        GateRequest::decl(&cfg),
+        GateReply::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/crates/protocol by `UPDATE_BINDINGS=1 cargo test -p airlock-protocol`.\n// Do not edit by hand.\n\n",
@@ -747,7 +845,8 @@ mod tests {
         assert_eq!(
             req,
             Request::Approve {
-                ids: vec!["h-1".into(), "c-2".into()]
+                ids: vec!["h-1".into(), "c-2".into()],
+                always: None,
             }
         );
         let req: Request =

@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
-use airlock_protocol::{ChangeKind, ChangeState, DecisionOutcome, Event, Response};
+use airlock_protocol::{ChangeKind, ChangeState, DecisionOutcome, Event, Response, SessionMode};
 
 use super::Actor;
 use crate::diff;
@@ -208,6 +208,10 @@ impl Actor {
         let Some(s) = self.sessions.get(session) else {
             return;
         };
+        if s.info.mode == SessionMode::Gated {
+            self.refresh_gated(session, rel);
+            return;
+        }
         let computed = (|| -> Result<Option<Proposal>> {
             let (base_now, mut held) = match fsx::safe_join(&self.project, rel) {
                 Ok(p) => (FileState::read(&p)?, None),
@@ -274,6 +278,26 @@ impl Actor {
         }
     }
 
+    /// A gated edit against the project as it is now.
+    fn refresh_gated(&mut self, session: &str, rel: &str) {
+        let project = self.project.clone();
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        let Some(g) = s.gated.get_mut(rel) else {
+            return;
+        };
+        let base = fsx::safe_join(&project, rel).and_then(|p| FileState::read(&p));
+        if let Ok(base) = base {
+            if let Some(mut p) =
+                review::proposal_from(session, rel, base, g.proposed.clone(), Context::default())
+            {
+                p.inherit(&g.proposal);
+                g.proposal = p;
+            }
+        }
+    }
+
     /// Pairs renames, rebuilds the session's queue view, and announces what changed.
     pub(super) fn publish(&mut self, session: &str) {
         let Some(s) = self.sessions.get_mut(session) else {
@@ -296,7 +320,14 @@ impl Actor {
             .map(|p| (p.change.path.as_str(), &p.proposed))
             .collect();
         let pairs = review::pair_renames(&deleted, &created);
-        let mut view: BTreeMap<String, Proposal> = s.raw.clone();
+        let mut view: BTreeMap<String, Proposal> = if s.info.mode == SessionMode::Gated {
+            s.gated
+                .iter()
+                .map(|(k, g)| (k.clone(), g.proposal.clone()))
+                .collect()
+        } else {
+            s.raw.clone()
+        };
         for (old, new) in pairs {
             let (Some(o), Some(n)) = (s.raw.get(&old), s.raw.get(&new)) else {
                 continue;
@@ -387,6 +418,9 @@ impl Actor {
                 if raw.change.id == c.id {
                     raw.apply(&e);
                 }
+            }
+            if let Some(g) = s.gated.get_mut(&c.path) {
+                g.proposal.apply(&e);
             }
         }
         if let Some(change) = updated {
@@ -547,15 +581,30 @@ impl Actor {
                 plans.push((session, p, take));
             }
         }
-        let mut outcome = DecisionOutcome {
-            paths: Vec::new(),
-            hunks: 0,
-            landing: None,
-        };
+        let mut outcome = DecisionOutcome::default();
         let mut landings: BTreeMap<String, Vec<Write>> = BTreeMap::new();
         let mut stage_writes: Vec<(String, Vec<Write>)> = Vec::new();
         for (session, p, take) in &plans {
             let take_refs: HashSet<&str> = take.iter().map(String::as_str).collect();
+            if self
+                .sessions
+                .get(session)
+                .is_some_and(|s| s.info.mode == SessionMode::Gated)
+            {
+                self.answer_gated(session, &p.change.path, &take_refs, approve, reason, None)?;
+                for h in take {
+                    self.journal.record_decision(
+                        session,
+                        h,
+                        &p.change.path,
+                        if approve { "approve" } else { "reject" },
+                        reason,
+                    )?;
+                }
+                outcome.hunks += take.len() as u32;
+                outcome.paths.push(p.change.path.clone());
+                continue;
+            }
             if approve {
                 landings
                     .entry(session.clone())
@@ -622,6 +671,7 @@ impl Actor {
             paths,
             hunks: 1,
             landing,
+            ..Default::default()
         }))
     }
 
@@ -774,6 +824,7 @@ impl Actor {
             hunks: 0,
             paths,
             landing,
+            ..Default::default()
         }))
     }
 }

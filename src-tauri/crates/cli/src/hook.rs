@@ -1,0 +1,122 @@
+//! `airlock hook claude`: Claude Code's PreToolUse hook.
+//!
+//! Reads the hook's JSON from stdin, asks the engine over its socket (with the
+//! session's token from the environment Airlock gave the session), waits for
+//! the decision, and prints Claude Code's hook output. If the engine cannot be
+//! reached or refuses the token, the answer is `ask` with a message on stderr:
+//! Claude's own prompt decides, and nothing is ever allowed silently.
+//!
+//! Only std: this runs on every tool call, so it must start in a millisecond.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+
+use serde_json::{json, Value};
+
+fn output(event: &str, decision: &str, reason: Option<&str>, updated: Option<&Value>) -> Value {
+    let mut out = json!({
+        "hookEventName": event,
+        "permissionDecision": decision,
+    });
+    if let Some(r) = reason {
+        out["permissionDecisionReason"] = json!(r);
+    }
+    if let Some(u) = updated {
+        out["updatedInput"] = u.clone();
+    }
+    json!({ "hookSpecificOutput": out })
+}
+
+fn ask_with(event: &str, why: &str) -> Value {
+    eprintln!("airlock hook: {why}");
+    output(
+        event,
+        "ask",
+        Some(&format!("Airlock could not decide: {why}")),
+        None,
+    )
+}
+
+/// Runs the hook; returns the exit code (always 0: the decision is in the JSON).
+pub fn run(agent: Option<&str>) -> i32 {
+    if agent != Some("claude") {
+        eprintln!(
+            "airlock hook: unknown agent `{}`; only `airlock hook claude` exists",
+            agent.unwrap_or("")
+        );
+        return 2;
+    }
+    let mut input = String::new();
+    let answer = match std::io::stdin().read_to_string(&mut input) {
+        Err(e) => ask_with("PreToolUse", &format!("cannot read the hook input: {e}")),
+        Ok(_) => decide(&input),
+    };
+    println!("{answer}");
+    0
+}
+
+fn decide(input: &str) -> Value {
+    let hook: Value = match serde_json::from_str(input) {
+        Ok(v) => v,
+        Err(e) => return ask_with("PreToolUse", &format!("malformed hook input: {e}")),
+    };
+    let event = hook["hook_event_name"]
+        .as_str()
+        .unwrap_or("PreToolUse")
+        .to_string();
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let (Some(socket), Some(token), Some(session)) = (
+        env("AIRLOCK_SOCKET"),
+        env("AIRLOCK_TOKEN"),
+        env("AIRLOCK_SESSION"),
+    ) else {
+        return ask_with(
+            &event,
+            "this agent was not started by Airlock (no AIRLOCK_SOCKET/TOKEN/SESSION)",
+        );
+    };
+    let request = json!({
+        "token": token,
+        "gate": {
+            "session": session,
+            "agent": "claude",
+            "tool": hook["tool_name"].as_str().unwrap_or(""),
+            "input": hook["tool_input"].clone(),
+            "cwd": hook["cwd"].as_str().unwrap_or(""),
+        }
+    });
+    let mut stream = match UnixStream::connect(&socket) {
+        Ok(s) => s,
+        Err(e) => {
+            return ask_with(
+                &event,
+                &format!("the Airlock engine is not reachable at {socket}: {e}"),
+            )
+        }
+    };
+    let mut line = request.to_string();
+    line.push('\n');
+    if let Err(e) = stream.write_all(line.as_bytes()) {
+        return ask_with(&event, &format!("cannot talk to the Airlock engine: {e}"));
+    }
+    let mut reply = String::new();
+    match BufReader::new(&stream).read_line(&mut reply) {
+        Ok(n) if n > 0 => {}
+        _ => {
+            return ask_with(
+                &event,
+                "the Airlock engine closed the connection without a decision",
+            )
+        }
+    }
+    let reply: Value = match serde_json::from_str(&reply) {
+        Ok(v) => v,
+        Err(e) => return ask_with(&event, &format!("unreadable answer from the engine: {e}")),
+    };
+    let decision = match reply["decision"].as_str() {
+        Some(d @ ("allow" | "deny" | "ask")) => d,
+        _ => return ask_with(&event, "the engine gave no decision"),
+    };
+    let updated = reply.get("updatedInput").filter(|v| !v.is_null());
+    output(&event, decision, reply["reason"].as_str(), updated)
+}

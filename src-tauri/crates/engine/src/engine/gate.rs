@@ -1,0 +1,510 @@
+//! Gates: agents that ask before they act. Claude Code's PreToolUse hook
+//! (`airlock hook claude`) reaches the engine over its socket with the
+//! session's own token and waits here for an answer.
+//!
+//! - An edit in a gated session becomes a pending change computed from the
+//!   tool's input against the file on disk. Approving all of it allows the
+//!   tool call as it is; approving part of it (or an edited version) allows it
+//!   with an updated input, so the agent writes exactly what was approved;
+//!   rejecting denies it with the user's reason, which the agent reads.
+//! - In a staged session an edit inside the stage is allowed: the stage is
+//!   where it is reviewed.
+//! - Everything else goes through the policy ([`airlock_policy::decide`]):
+//!   allowed, denied, or held as an [`Action`] card until the user decides.
+//!
+//! A reply channel dropped without an answer (the session ended, the engine
+//! stopped) is a denial, never an allow.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use airlock_policy::{Decision, Policy};
+use airlock_protocol::{Action, Event, GateReply, GateRequest, Risk, SessionMode};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+use super::Actor;
+use crate::error::{EngineError, Result};
+use crate::fsx::{self, FileState};
+use crate::review::{self, Context, Proposal};
+
+/// An action card and the agent waiting on it.
+pub(super) struct PendingAction {
+    pub(super) action: Action,
+    pub(super) reply: oneshot::Sender<GateReply>,
+}
+
+/// A gated edit and the agent waiting on it.
+pub(super) struct GatedEdit {
+    pub(super) proposal: Proposal,
+    /// What the file will hold if all of it is approved.
+    pub(super) proposed: FileState,
+    pub(super) tool: String,
+    pub(super) input: Value,
+    pub(super) reply: oneshot::Sender<GateReply>,
+}
+
+pub(super) fn reply(
+    decision: &str,
+    reason: Option<String>,
+    updated_input: Option<Value>,
+) -> GateReply {
+    GateReply {
+        decision: decision.to_string(),
+        reason,
+        updated_input,
+    }
+}
+
+fn policy_files(project: &Path, home: &Path) -> (PathBuf, PathBuf) {
+    (
+        project.join(airlock_policy::PROJECT_POLICY_FILE),
+        home.join("policy.toml"),
+    )
+}
+
+/// Applies Claude Code's Edit / MultiEdit input to `text`; `None` when an
+/// `old_string` is not there (the tool will fail on its own, writing nothing).
+fn apply_edits(text: &str, tool: &str, input: &Value) -> Option<String> {
+    let one = |text: &str, e: &Value| -> Option<String> {
+        let old = e.get("old_string")?.as_str()?;
+        let new = e.get("new_string")?.as_str()?;
+        let all = e
+            .get("replace_all")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if old.is_empty() {
+            return (text.is_empty()).then(|| new.to_string());
+        }
+        if !text.contains(old) {
+            return None;
+        }
+        Some(if all {
+            text.replace(old, new)
+        } else {
+            text.replacen(old, new, 1)
+        })
+    };
+    match tool {
+        "Edit" => one(text, input),
+        "MultiEdit" => {
+            let mut t = text.to_string();
+            for e in input.get("edits")?.as_array()? {
+                t = one(&t, e)?;
+            }
+            Some(t)
+        }
+        _ => None,
+    }
+}
+
+impl Actor {
+    /// A gate's question; the answer goes to `reply` now or when the user decides.
+    pub(super) fn gate(
+        &mut self,
+        token: &str,
+        req: GateRequest,
+        reply_to: oneshot::Sender<GateReply>,
+    ) {
+        let Some(s) = self.sessions.get(&req.session) else {
+            let _ = reply_to.send(reply(
+                "ask",
+                Some(format!("Airlock does not know session {}", req.session)),
+                None,
+            ));
+            return;
+        };
+        if !crate::server::token_matches(token, &s.hook_token) {
+            let _ = reply_to.send(reply(
+                "ask",
+                Some("Airlock refused the hook's token".into()),
+                None,
+            ));
+            return;
+        }
+        let cwd = if req.cwd.is_empty() {
+            s.stage.clone()
+        } else {
+            PathBuf::from(&req.cwd)
+        };
+        let path_of = |input: &Value| -> Option<PathBuf> {
+            let p = input
+                .get("file_path")
+                .or_else(|| input.get("notebook_path"))?
+                .as_str()?;
+            Some(if Path::new(p).is_absolute() {
+                PathBuf::from(p)
+            } else {
+                cwd.join(p)
+            })
+        };
+        let is_edit = matches!(req.tool.as_str(), "Write" | "Edit" | "MultiEdit");
+        if is_edit {
+            if let Some(path) = path_of(&req.input) {
+                let staged = s.info.mode == SessionMode::Staged;
+                if staged && fsx::rel_path(&s.stage, &path).is_some() {
+                    let _ = reply_to.send(reply(
+                        "allow",
+                        Some("Airlock holds edits in the stage for review".into()),
+                        None,
+                    ));
+                    return;
+                }
+                if !staged {
+                    if let Some(rel) = fsx::rel_path(&self.project, &path) {
+                        match self.gated_edit(&req, &rel, reply_to) {
+                            Ok(()) => {}
+                            Err(e) => self.problem(
+                                Some(&req.session),
+                                format!("cannot hold the edit of {rel}: {e}"),
+                            ),
+                        }
+                        return;
+                    }
+                }
+            }
+        }
+        self.gate_action(req, cwd, reply_to);
+    }
+
+    fn gated_edit(
+        &mut self,
+        req: &GateRequest,
+        rel: &str,
+        reply_to: oneshot::Sender<GateReply>,
+    ) -> Result<()> {
+        let target = fsx::safe_join(&self.project, rel)?;
+        let base = FileState::read(&target)?;
+        let current = String::from_utf8_lossy(base.bytes().unwrap_or_default()).into_owned();
+        let proposed_text = match req.tool.as_str() {
+            "Write" => req
+                .input
+                .get("content")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            tool => apply_edits(&current, tool, &req.input),
+        };
+        let Some(text) = proposed_text else {
+            // The agent's edit does not apply; its own tool reports that, writing nothing.
+            let _ = reply_to.send(reply("allow", None, None));
+            return Ok(());
+        };
+        let proposed = FileState::File {
+            bytes: text.into_bytes(),
+            mode: base.mode().unwrap_or(0o644),
+        };
+        let Some(proposal) = review::proposal_from(
+            &req.session,
+            rel,
+            base,
+            proposed.clone(),
+            Context::default(),
+        ) else {
+            let _ = reply_to.send(reply("allow", Some("no change".into()), None));
+            return Ok(());
+        };
+        let s = self.session_mut(&req.session)?;
+        if let Some(old) = s.gated.remove(rel) {
+            let _ = old.reply.send(reply(
+                "deny",
+                Some("superseded by a newer edit of the same file".into()),
+                None,
+            ));
+        }
+        s.gated.insert(
+            rel.to_string(),
+            GatedEdit {
+                proposal,
+                proposed,
+                tool: req.tool.clone(),
+                input: req.input.clone(),
+                reply: reply_to,
+            },
+        );
+        let session = req.session.clone();
+        self.publish(&session);
+        Ok(())
+    }
+
+    fn gate_action(
+        &mut self,
+        req: GateRequest,
+        cwd: PathBuf,
+        reply_to: oneshot::Sender<GateReply>,
+    ) {
+        let (project_file, global_file) = policy_files(&self.project, &self.home_root);
+        let policy = match Policy::load(Some(&project_file), Some(&global_file)) {
+            Ok(p) => p,
+            Err(e) => {
+                // A broken policy file must not allow anything by accident.
+                self.problem(None, format!("policy: {e}"));
+                Policy::default()
+            }
+        };
+        let verdict = airlock_policy::decide(
+            &airlock_policy::Action {
+                tool: req.tool.clone(),
+                input: req.input.clone(),
+                cwd: cwd.clone(),
+                project: self.project.clone(),
+            },
+            &policy,
+        );
+        match verdict.decision {
+            Decision::Allow => {
+                let _ = reply_to.send(reply(
+                    "allow",
+                    Some("allowed by Airlock's policy".into()),
+                    None,
+                ));
+            }
+            Decision::Deny => {
+                let rule = verdict
+                    .matched
+                    .iter()
+                    .find(|m| m.list == Decision::Deny)
+                    .map(|m| m.rule.clone());
+                let why = match rule {
+                    Some(r) => format!("denied by the rule {r} in Airlock's policy"),
+                    None => "denied by Airlock's policy".to_string(),
+                };
+                let _ = reply_to.send(reply("deny", Some(why), None));
+            }
+            Decision::Ask => {
+                let summary = match req.tool.as_str() {
+                    "Bash" => req
+                        .input
+                        .get("command")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                    _ => [
+                        "file_path",
+                        "notebook_path",
+                        "url",
+                        "path",
+                        "pattern",
+                        "query",
+                    ]
+                    .iter()
+                    .find_map(|k| req.input.get(*k).and_then(Value::as_str))
+                    .map(str::to_string)
+                    .unwrap_or_else(|| req.input.to_string()),
+                };
+                let action = Action {
+                    id: format!("a-{}", &crate::home::random_token()[..12]),
+                    session: req.session.clone(),
+                    tool: req.tool.clone(),
+                    summary,
+                    cwd: cwd.display().to_string(),
+                    risks: verdict
+                        .risks
+                        .iter()
+                        .map(|r| Risk {
+                            kind: serde_json::to_value(r.kind)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_string))
+                                .unwrap_or_default(),
+                            why: r.why.clone(),
+                        })
+                        .collect(),
+                    suggested_rule: verdict.suggested_rules.first().cloned(),
+                    at: crate::home::now_ms(),
+                };
+                if let Some(s) = self.sessions.get_mut(&req.session) {
+                    s.actions.insert(
+                        action.id.clone(),
+                        PendingAction {
+                            action: action.clone(),
+                            reply: reply_to,
+                        },
+                    );
+                }
+                self.emit(Event::ActionRequested { action });
+            }
+        }
+    }
+
+    /// Every waiting action, oldest first; forgets those whose agent stopped waiting.
+    pub(super) fn actions(&mut self) -> Vec<Action> {
+        let mut gone = Vec::new();
+        let mut out = Vec::new();
+        for s in self.sessions.values_mut() {
+            s.actions.retain(|id, p| {
+                if p.reply.is_closed() {
+                    gone.push(id.clone());
+                    false
+                } else {
+                    true
+                }
+            });
+            out.extend(s.actions.values().map(|p| p.action.clone()));
+        }
+        for id in gone {
+            self.emit(Event::ActionResolved {
+                action: id,
+                outcome: "gone".into(),
+                rule: None,
+            });
+        }
+        out.sort_by_key(|a| a.at);
+        out
+    }
+
+    /// Allows or denies action ids; returns the rules written.
+    pub(super) fn decide_actions(
+        &mut self,
+        ids: &[String],
+        allow: bool,
+        always: bool,
+        reason: Option<&str>,
+    ) -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        for id in ids {
+            let owner = self
+                .sessions
+                .iter()
+                .find(|(_, s)| s.actions.contains_key(id))
+                .map(|(k, _)| k.clone())
+                .ok_or_else(|| EngineError::UnknownId {
+                    what: "action",
+                    id: id.clone(),
+                })?;
+            found.push((owner, id.clone()));
+        }
+        let mut rules = Vec::new();
+        for (session, id) in found {
+            let Some(p) = self
+                .sessions
+                .get_mut(&session)
+                .and_then(|s| s.actions.remove(&id))
+            else {
+                continue;
+            };
+            let mut rule = None;
+            if allow && always {
+                if let Some(r) = &p.action.suggested_rule {
+                    let (file, _) = policy_files(&self.project, &self.home_root);
+                    airlock_policy::Policy::add_allow_rule(&file, r).map_err(|e| {
+                        EngineError::BadRequest(format!("could not write the rule {r}: {e}"))
+                    })?;
+                    rules.push(r.clone());
+                    rule = Some(r.clone());
+                }
+            }
+            let answer = if allow {
+                reply("allow", Some("allowed by the user in Airlock".into()), None)
+            } else {
+                reply(
+                    "deny",
+                    Some(
+                        reason
+                            .map(str::to_string)
+                            .unwrap_or_else(|| "The user denied this in Airlock.".into()),
+                    ),
+                    None,
+                )
+            };
+            let delivered = p.reply.send(answer).is_ok();
+            self.journal.record_decision(
+                &session,
+                &id,
+                &p.action.summary,
+                if allow { "allow" } else { "deny" },
+                reason,
+            )?;
+            self.emit(Event::ActionResolved {
+                action: id.clone(),
+                outcome: if !delivered {
+                    "gone".into()
+                } else if allow {
+                    "allow".into()
+                } else {
+                    "deny".into()
+                },
+                rule,
+            });
+        }
+        Ok(rules)
+    }
+
+    /// Answers a gated edit: allow (with an updated input for a part), or deny.
+    pub(super) fn answer_gated(
+        &mut self,
+        session: &str,
+        rel: &str,
+        take: &HashSet<&str>,
+        approve: bool,
+        reason: Option<&str>,
+        edited: Option<(&str, &[u8])>,
+    ) -> Result<()> {
+        let s = self.session_mut(session)?;
+        let g = s.gated.remove(rel).ok_or_else(|| EngineError::UnknownId {
+            what: "change",
+            id: rel.to_string(),
+        })?;
+        let all = g.proposal.all_ids();
+        let answer = if !approve {
+            reply(
+                "deny",
+                Some(
+                    reason
+                        .map(str::to_string)
+                        .unwrap_or_else(|| "The user rejected this edit in Airlock.".into()),
+                ),
+                None,
+            )
+        } else {
+            let after = match edited {
+                Some((hunk, text)) => g
+                    .proposal
+                    .plan_edit(hunk, text)?
+                    .0
+                    .first()
+                    .map(|w| w.after.clone()),
+                None if all.iter().all(|h| take.contains(h.as_str())) => None,
+                None => g
+                    .proposal
+                    .plan_approve(take)
+                    .first()
+                    .map(|w| w.after.clone()),
+            };
+            match after {
+                None => reply("allow", None, None),
+                Some(state) => {
+                    let text = String::from_utf8(state.bytes().unwrap_or_default().to_vec())
+                        .map_err(|_| {
+                            EngineError::BadRequest("the approved text is not UTF-8".into())
+                        })?;
+                    let file_path = g.input.get("file_path").cloned().unwrap_or(Value::Null);
+                    let current =
+                        String::from_utf8_lossy(g.proposal.base.bytes().unwrap_or_default())
+                            .into_owned();
+                    let updated = match g.tool.as_str() {
+                        "Write" => json!({ "file_path": file_path, "content": text }),
+                        "MultiEdit" => {
+                            json!({ "file_path": file_path, "edits": [{ "old_string": current, "new_string": text }] })
+                        }
+                        _ => {
+                            json!({ "file_path": file_path, "old_string": current, "new_string": text, "replace_all": false })
+                        }
+                    };
+                    reply(
+                        "allow",
+                        Some("the user approved part of this edit in Airlock".into()),
+                        Some(updated),
+                    )
+                }
+            }
+        };
+        let _ = g.proposed;
+        if g.reply.send(answer).is_err() {
+            self.problem(
+                Some(session),
+                format!("the agent stopped waiting for the edit of {rel}"),
+            );
+        }
+        self.publish(session);
+        Ok(())
+    }
+}
