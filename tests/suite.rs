@@ -1,4 +1,5 @@
 pub mod cli;
+pub mod crash;
 pub mod pty;
 pub mod review;
 pub mod scenarios;
