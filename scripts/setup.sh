@@ -23,6 +23,9 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   cp package-lock.json "$stamp"
 fi
 
+# Claude Code's native binary (npm 11 skips the package's postinstall).
+bash tests/agents/install-claude.sh
+
 npm run build --silent
 
 if [ "${AIRLOCK_SKIP_TAURI_DRIVER:-}" != 1 ] && ! command -v tauri-driver >/dev/null 2>&1; then

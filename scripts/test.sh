@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything, then runs every check and test Airlock has:
 # formatting, clippy, the TypeScript type check, generated-bindings drift,
-# Rust unit and integration tests, browser tests (Chromium), and the desktop
-# test (the Tauri window under Xvfb through tauri-driver).
+# Rust unit and integration tests, browser tests (Chromium), the desktop
+# test (the Tauri window under Xvfb through tauri-driver), and the real
+# Claude Code CLI held by Airlock against a mock model API.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -27,6 +28,9 @@ node --test --test-concurrency=1 tests/browser/
 
 step "desktop test (Tauri window under Xvfb via tauri-driver)"
 node --test --test-concurrency=1 tests/desktop/
+
+step "agent tests (the real Claude Code against a mock model API on 127.0.0.1)"
+node --test --test-concurrency=1 tests/agents/
 
 echo
 echo "airlock: every check passed"
