@@ -3,4 +3,5 @@ pub mod crash;
 pub mod pty;
 pub mod review;
 pub mod scenarios;
+pub mod sessions;
 pub mod support;

@@ -5,7 +5,6 @@ use std::path::Path;
 use airlock_engine::Engine;
 use airlock_protocol::{ErrorCode, Event, Request, Response};
 use base64::Engine as _;
-use tokio::sync::broadcast;
 
 use super::support::*;
 
@@ -22,7 +21,7 @@ async fn type_line(engine: &Engine, session: &str, line: &str) {
 
 /// Collects the session's output until it contains `needle`.
 async fn wait_output(
-    events: &mut broadcast::Receiver<Event>,
+    events: &mut airlock_engine::Subscription,
     session: &str,
     needle: &str,
 ) -> String {

@@ -6,9 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use airlock_engine::{Engine, EngineConfig};
+use airlock_engine::{Engine, EngineConfig, Subscription};
 use airlock_protocol::{Change, Event, Request, Response, SessionInfo, StartSessionParams};
-use tokio::sync::broadcast;
 
 /// A temporary home and project, removed at drop.
 pub struct Fixture {
@@ -106,7 +105,7 @@ pub async fn changes(engine: &Engine, session: Option<&str>) -> Vec<Change> {
 
 /// Waits for an event that `pred` accepts, failing with `what` after `secs`.
 pub async fn wait_event(
-    events: &mut broadcast::Receiver<Event>,
+    events: &mut Subscription,
     secs: u64,
     what: &str,
     mut pred: impl FnMut(&Event) -> bool,
@@ -114,10 +113,10 @@ pub async fn wait_event(
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, events.recv()).await {
-            Ok(Ok(e)) if pred(&e) => return e,
-            Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
-            Ok(Err(e)) => panic!("event stream ended while waiting for {what}: {e}"),
+        match tokio::time::timeout(left, events.next()).await {
+            Ok(Some(e)) if pred(&e) => return e,
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("event stream ended while waiting for {what}"),
             Err(_) => panic!("timed out after {secs}s waiting for {what}"),
         }
     }

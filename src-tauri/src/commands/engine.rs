@@ -3,7 +3,6 @@
 use airlock_protocol::{Event, Reply, Request};
 use tauri::ipc::Channel;
 use tauri::State;
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::Desktop;
 
@@ -19,22 +18,11 @@ pub async fn call_engine(desktop: State<'_, Desktop>, request: Request) -> Resul
 pub fn subscribe_events(desktop: State<'_, Desktop>, on_event: Channel<Event>) {
     let mut events = desktop.engine.subscribe();
     tauri::async_runtime::spawn(async move {
-        loop {
-            match events.recv().await {
-                Ok(event) => {
-                    if on_event.send(event).is_err() {
-                        return;
-                    }
-                }
-                Err(RecvError::Lagged(missed)) => {
-                    let _ = on_event.send(Event::Problem {
-                        session: None,
-                        message: format!(
-                            "the window fell behind and missed {missed} events; reload (Ctrl+R) to catch up"
-                        ),
-                    });
-                }
-                Err(RecvError::Closed) => return,
+        // Output is pulled per subscriber, so a slow window merges frames
+        // instead of holding the agent back.
+        while let Some(event) = events.next().await {
+            if on_event.send(event).is_err() {
+                return;
             }
         }
     });

@@ -9,6 +9,18 @@ export type SessionMode = "staged" | "gated";
 
 export type SessionState = "running" | "exited";
 
+export type TurnState = "running" | "waiting" | "idle" | "exited";
+
+export type Orphan = { 
+/**
+ * The folder.
+ */
+path: string, 
+/**
+ * Its disk use in bytes.
+ */
+bytes: number, };
+
 export type SessionInfo = { 
 /**
  * The session's id.
@@ -30,6 +42,10 @@ mode: SessionMode,
  * Running or exited.
  */
 state: SessionState, 
+/**
+ * Running, waiting for you, idle, or exited.
+ */
+turn: TurnState, 
 /**
  * The exit code once exited (`None` while running, or when killed by a signal).
  */
@@ -395,7 +411,19 @@ export type Request = { "op": "status" } | { "op": "startSession" } & StartSessi
 /**
  * Which session.
  */
-session: string, } | { "op": "writeInput", 
+session: string, } | { "op": "restartSession", 
+/**
+ * Which session.
+ */
+session: string, } | { "op": "removeSession", 
+/**
+ * Which session.
+ */
+session: string, 
+/**
+ * Remove even with pending changes (they are discarded).
+ */
+force?: boolean, } | { "op": "listOrphans" } | { "op": "cleanOrphans" } | { "op": "writeInput", 
 /**
  * Which session.
  */
@@ -523,7 +551,11 @@ changes: Array<Change>, } | { "type": "diff" } & ChangeDiff | { "type": "lines",
 /**
  * The lines.
  */
-lines: Array<DiffLine>, } | { "type": "decided" } & DecisionOutcome | { "type": "landings", 
+lines: Array<DiffLine>, } | { "type": "decided" } & DecisionOutcome | { "type": "orphans", 
+/**
+ * The stages.
+ */
+orphans: Array<Orphan>, } | { "type": "landings", 
 /**
  * The landings.
  */
@@ -579,7 +611,11 @@ outcome: string,
 /**
  * The rule written by "Always allow".
  */
-rule?: string, } | { "type": "sessionExited", 
+rule?: string, } | { "type": "sessionRemoved", 
+/**
+ * Which session.
+ */
+session: string, } | { "type": "sessionExited", 
 /**
  * Which session.
  */

@@ -23,8 +23,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures_util::SinkExt;
-use tokio::sync::broadcast::error::RecvError;
 
 struct AppState {
     engine: Engine,
@@ -219,26 +217,17 @@ async fn api_events(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) ->
     ws.on_upgrade(move |socket| stream_events(socket, events))
 }
 
-async fn stream_events(
-    mut socket: WebSocket,
-    mut events: tokio::sync::broadcast::Receiver<airlock_protocol::Event>,
-) {
+async fn stream_events(mut socket: WebSocket, mut events: airlock_engine::Subscription) {
     loop {
         tokio::select! {
-            event = events.recv() => match event {
-                Ok(event) => {
+            event = events.next() => match event {
+                Some(event) => {
                     let Ok(text) = serde_json::to_string(&event) else { continue };
                     if socket.send(Message::Text(text.into())).await.is_err() {
                         return;
                     }
                 }
-                // Fell behind: close so the page reconnects and re-reads the state,
-                // rather than silently missing events.
-                Err(RecvError::Lagged(_)) => {
-                    let _ = socket.close().await;
-                    return;
-                }
-                Err(RecvError::Closed) => return,
+                None => return,
             },
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,

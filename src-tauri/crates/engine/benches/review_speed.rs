@@ -29,8 +29,27 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// Code-like lines: varied, with repeats the way real sources have them.
+/// Code-like lines as real sources have them: mostly distinct, a closing
+/// brace or blank line every few lines.
 fn source(lines: usize) -> Vec<String> {
+    (0..lines)
+        .map(|i| match i % 10 {
+            0 => format!("fn function_{i}(arg: u32) -> u32 {{\n"),
+            1 => format!("    let value_{i} = arg.wrapping_mul({});\n", i % 97),
+            2 => format!("    if value_{} > LIMIT_{} {{\n", i - 1, i % 17),
+            3 => format!("        return compute(value_{}, {});\n", i - 2, i % 13),
+            4 => "    }\n".to_string(),
+            5 => format!("    let total_{i} = value_{} + {};\n", i - 4, i % 31),
+            6 => format!("    log::debug!(\"step {{}}\", total_{});\n", i - 1),
+            7 => format!("    total_{}\n", i - 2),
+            8 => "}\n".to_string(),
+            _ => "\n".to_string(),
+        })
+        .collect()
+}
+
+/// A pathological source: three of every seven lines are the same few lines.
+fn repetitive(lines: usize) -> Vec<String> {
     (0..lines)
         .map(|i| match i % 7 {
             0 => format!("fn function_{i}(arg: u32) -> u32 {{\n"),
@@ -51,9 +70,9 @@ fn file(lines: &[String]) -> FileState {
     }
 }
 
-fn main() {
-    // 100k lines; 1 % of lines edited, scattered; a 5k-line block moved.
-    let base = source(100_000);
+/// 100k lines; 1 % of lines edited, scattered; a 5k-line block moved.
+fn big_change(make: fn(usize) -> Vec<String>) -> (Vec<String>, Vec<String>) {
+    let base = make(100_000);
     let mut new = base.clone();
     for i in (50..new.len()).step_by(100) {
         new[i] = format!("    let edited_{i} = {};\n", i * 3);
@@ -63,6 +82,18 @@ fn main() {
     for (k, l) in block.into_iter().enumerate() {
         new.insert(at + k, l);
     }
+    (base, new)
+}
+
+struct Big {
+    hunks: usize,
+    imara: Duration,
+    ours: Duration,
+    git: Duration,
+}
+
+fn measure_big(make: fn(usize) -> Vec<String>) -> Big {
+    let (base, new) = big_change(make);
     let (b, n) = (base.concat().into_bytes(), new.concat().into_bytes());
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::write(dir.path().join("a.rs"), &b).expect("write");
@@ -97,6 +128,17 @@ fn main() {
             .stdout
             .len()
     });
+    Big {
+        hunks,
+        imara,
+        ours,
+        git,
+    }
+}
+
+fn main() {
+    let typical = measure_big(source);
+    let repeats = measure_big(repetitive);
 
     // A 200-line edit in a 2,000-line file.
     let small = source(2_000);
@@ -132,14 +174,19 @@ fn main() {
     println!("review speed (median; same machine, same run)");
     println!("| what | Airlock | reference | ratio | target |");
     println!("|---|---|---|---|---|");
-    println!(
-        "| 100k lines, 1 % edits + moved 5k block → {hunks} hunks ready | {:.1} ms | imara-diff histogram alone {:.1} ms | {:.2}× | ≤ 20 ms |",
-        ms(ours), ms(imara), ms(ours) / ms(imara)
-    );
-    println!(
-        "| same files | {:.1} ms | `git diff --no-index --histogram` {:.1} ms | {:.2}× (lower is better) | — |",
-        ms(ours), ms(git), ms(ours) / ms(git)
-    );
+    for (name, big) in [
+        ("typical code", &typical),
+        ("pathological: 3 of 7 lines identical", &repeats),
+    ] {
+        println!(
+            "| 100k lines ({name}), 1 % edits + moved 5k block → {} hunks ready | {:.1} ms | imara-diff histogram alone {:.1} ms | {:.2}× | ≤ 20 ms |",
+            big.hunks, ms(big.ours), ms(big.imara), ms(big.ours) / ms(big.imara)
+        );
+        println!(
+            "| same files | {:.1} ms | `git diff --no-index --histogram` {:.1} ms | {:.2}× (lower is better) | — |",
+            ms(big.ours), ms(big.git), ms(big.ours) / ms(big.git)
+        );
+    }
     println!(
         "| 200-line edit in a 2,000-line file | {:.3} ms | — | — | ≤ 1 ms |",
         ms(small_edit)

@@ -5,11 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use airlock_protocol::{
-    Change, DecisionOutcome, Event, IpcError, Request, Response, SessionInfo, SessionMode,
-    SessionState, StartSessionParams, StatusInfo,
+    Change, DecisionOutcome, Event, IpcError, Orphan, Request, Response, SessionInfo, SessionMode,
+    SessionState, StartSessionParams, StatusInfo, TurnState,
 };
 use base64::Engine as _;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -22,6 +23,7 @@ use crate::pty::{self, PtyProcess, SpawnSpec};
 use crate::review::Proposal;
 use crate::scrollback::Scrollback;
 use crate::stage::{self, IgnoreFilter};
+use crate::subscription::{Outputs, Subscription, Wire};
 use crate::watch::{self, TreeWatcher};
 
 mod gate;
@@ -75,6 +77,7 @@ enum Msg {
         change: String,
         enrichment: crate::review::Enrichment,
     },
+    Tick,
     Gate {
         token: String,
         request: airlock_protocol::GateRequest,
@@ -95,7 +98,8 @@ enum Msg {
 #[derive(Clone)]
 pub struct Engine {
     tx: mpsc::UnboundedSender<Msg>,
-    events: broadcast::Sender<Event>,
+    events: broadcast::Sender<Wire>,
+    outputs: Outputs,
     project: PathBuf,
     home: ProjectHome,
     token: String,
@@ -116,7 +120,9 @@ impl Engine {
         ph.create()?;
         let journal = Journal::open(&ph.journal())?;
         let (tx, rx) = mpsc::unbounded_channel();
+        // Small items only: output travels as a notice, the bytes stay in the scrollback.
         let (events, _) = broadcast::channel(4096);
+        let outputs: Outputs = Default::default();
         let token = home::random_token();
         let default_shell = config
             .default_shell
@@ -132,16 +138,29 @@ impl Engine {
             journal,
             sessions: BTreeMap::new(),
             events: events.clone(),
+            outputs: outputs.clone(),
             tx: tx.clone(),
             default_shell,
         };
         actor.recover_landings();
         actor.restore();
         actor.watch_project();
+        // Running turns into idle without an event of its own: look twice a second.
+        let ticker = tx.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_millis(500));
+            loop {
+                every.tick().await;
+                if ticker.send(Msg::Tick).is_err() {
+                    return;
+                }
+            }
+        });
         tokio::spawn(actor.run(rx));
         Ok(Engine {
             tx,
             events,
+            outputs,
             project,
             home: ph,
             token,
@@ -182,9 +201,9 @@ impl Engine {
         })
     }
 
-    /// Every event from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+    /// Every event from now on, terminal output included (see [`Subscription`]).
+    pub fn subscribe(&self) -> Subscription {
+        Subscription::new(self.events.subscribe(), self.outputs.clone())
     }
 
     /// The project's canonical path.
@@ -209,6 +228,28 @@ impl Engine {
             let _ = rx.await;
         }
     }
+}
+
+fn disk_use(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(m) = e.path().symlink_metadata() else {
+                continue;
+            };
+            if m.is_dir() {
+                stack.push(e.path());
+            } else {
+                total += m.blocks() * 512;
+            }
+        }
+    }
+    total
 }
 
 fn decided(r: Response) -> DecisionOutcome {
@@ -238,7 +279,11 @@ struct Session {
     gated: BTreeMap<String, gate::GatedEdit>,
     /// Changes whose labels and badges are being computed (by change id and hunk ids).
     enriching: std::collections::HashSet<(String, Vec<String>)>,
-    scrollback: Scrollback,
+    scrollback: Arc<Mutex<Scrollback>>,
+    /// Where the scrollback is kept across restarts.
+    scrollback_file: Option<std::fs::File>,
+    /// When the process last printed something.
+    last_output: Option<std::time::Instant>,
 }
 
 impl Session {
@@ -261,7 +306,8 @@ struct Actor {
     home: ProjectHome,
     journal: Journal,
     sessions: BTreeMap<String, Session>,
-    events: broadcast::Sender<Event>,
+    events: broadcast::Sender<Wire>,
+    outputs: Outputs,
     tx: mpsc::UnboundedSender<Msg>,
     default_shell: String,
 }
@@ -286,6 +332,12 @@ impl Actor {
                     request,
                     reply,
                 } => self.gate(&token, request, reply),
+                Msg::Tick => {
+                    let ids: Vec<String> = self.sessions.keys().cloned().collect();
+                    for id in ids {
+                        self.update_turn(&id);
+                    }
+                }
                 Msg::Output { session, bytes } => self.output(&session, bytes),
                 Msg::Exited { session, code } => self.exited(&session, code),
                 Msg::Shutdown(done) => {
@@ -303,7 +355,34 @@ impl Actor {
 
     fn emit(&self, event: Event) {
         // No subscriber is fine: the journal and the disk hold the state.
-        let _ = self.events.send(event);
+        let _ = self.events.send(Wire::Event(event));
+    }
+
+    /// A session's scrollback, shared with subscribers, loaded from disk if kept there.
+    fn open_scrollback(&self, session: &str) -> (Arc<Mutex<Scrollback>>, Option<std::fs::File>) {
+        let mut sb = Scrollback::new(SCROLLBACK_BYTES);
+        let path = self
+            .home
+            .dir
+            .join("scrollback")
+            .join(format!("{session}.log"));
+        if let Ok(bytes) = std::fs::read(&path) {
+            sb.push(&bytes[bytes.len().saturating_sub(SCROLLBACK_BYTES)..]);
+        }
+        let file = crate::home::create_private_dir(&self.home.dir.join("scrollback"))
+            .ok()
+            .and_then(|_| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .ok()
+            });
+        let sb = Arc::new(Mutex::new(sb));
+        if let Ok(mut m) = self.outputs.write() {
+            m.insert(session.to_string(), sb.clone());
+        }
+        (sb, file)
     }
 
     fn problem(&self, session: Option<&str>, message: String) {
@@ -333,10 +412,17 @@ impl Actor {
                 None
             };
             let filter = IgnoreFilter::new(&stage, Some(&self.project.join(".git/info/exclude")));
-            let mut scrollback = Scrollback::new(SCROLLBACK_BYTES);
+            let (scrollback, mut scrollback_file) = self.open_scrollback(&id);
             if running_before {
-                scrollback
-                    .push(b"\r\n[Airlock restarted; this session's process ended with it]\r\n");
+                let note: &[u8] =
+                    b"\r\n[Airlock restarted; this session's process ended with it]\r\n";
+                if let Ok(mut sb) = scrollback.lock() {
+                    sb.push(note);
+                }
+                if let Some(f) = scrollback_file.as_mut() {
+                    use std::io::Write as _;
+                    let _ = f.write_all(note);
+                }
             }
             let bases = match self.journal.bases(&id) {
                 Ok(b) => b,
@@ -361,6 +447,8 @@ impl Actor {
                     actions: BTreeMap::new(),
                     gated: BTreeMap::new(),
                     scrollback,
+                    scrollback_file,
+                    last_output: None,
                 },
             );
             if running_before {
@@ -422,6 +510,21 @@ impl Actor {
                 }
                 Ok(Response::Done)
             }
+            Request::RestartSession { session } => self.restart_session(&session),
+            Request::RemoveSession { session, force } => {
+                self.remove_session(&session, force.unwrap_or(false))?;
+                Ok(Response::Done)
+            }
+            Request::ListOrphans => Ok(Response::Orphans {
+                orphans: self.orphans(),
+            }),
+            Request::CleanOrphans => {
+                let orphans = self.orphans();
+                for o in &orphans {
+                    stage::remove(&self.project, Path::new(&o.path))?;
+                }
+                Ok(Response::Orphans { orphans })
+            }
             Request::WriteInput { session, data } => {
                 let s = self.session_mut(&session)?;
                 match &s.process {
@@ -447,7 +550,11 @@ impl Actor {
             }
             Request::ReadScrollback { session } => {
                 let s = self.session_mut(&session)?;
-                let (bytes, end) = s.scrollback.snapshot();
+                let (bytes, end) = s
+                    .scrollback
+                    .lock()
+                    .map(|sb| sb.snapshot())
+                    .unwrap_or_default();
                 Ok(Response::Scrollback {
                     data: base64::engine::general_purpose::STANDARD.encode(bytes),
                     end,
@@ -643,6 +750,7 @@ impl Actor {
             command: command.clone(),
             mode,
             state: SessionState::Running,
+            turn: TurnState::Running,
             exit_code: None,
             cwd: stage.display().to_string(),
             created_at: home::now_ms(),
@@ -661,26 +769,8 @@ impl Actor {
                 }
             }
         };
-        let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(64);
-        let (exit_tx, exit_rx) = oneshot::channel::<Option<i32>>();
-        let spec = SpawnSpec {
-            command,
-            cwd: stage.clone(),
-            env: vec![
-                ("AIRLOCK_SESSION".into(), id.clone()),
-                ("AIRLOCK_PROJECT".into(), self.project.display().to_string()),
-                (
-                    "AIRLOCK_SOCKET".into(),
-                    self.home.socket().display().to_string(),
-                ),
-                ("AIRLOCK_TOKEN".into(), hook_token.clone()),
-            ],
-            cols: params.cols.unwrap_or(80),
-            rows: params.rows.unwrap_or(24),
-        };
-        let process = match pty::spawn(spec, out_tx, move |code| {
-            let _ = exit_tx.send(code);
-        }) {
+        let size = (params.cols.unwrap_or(80), params.rows.unwrap_or(24));
+        let process = match self.spawn_process(&id, command, &stage, &hook_token, size) {
             Ok(p) => p,
             Err(e) => {
                 if !gated {
@@ -689,9 +779,9 @@ impl Actor {
                 return Err(e);
             }
         };
-        self.spawn_coalescer(id.clone(), out_rx, exit_rx);
         let filter = IgnoreFilter::new(&stage, Some(&self.project.join(".git/info/exclude")));
         self.journal.insert_session(&info)?;
+        let (scrollback, scrollback_file) = self.open_scrollback(&id);
         self.sessions.insert(
             id.clone(),
             Session {
@@ -707,13 +797,129 @@ impl Actor {
                 hook_token,
                 actions: BTreeMap::new(),
                 gated: BTreeMap::new(),
-                scrollback: Scrollback::new(SCROLLBACK_BYTES),
+                scrollback,
+                scrollback_file,
+                last_output: Some(std::time::Instant::now()),
             },
         );
         self.emit(Event::SessionStarted {
             session: info.clone(),
         });
         Ok(Response::Session(info))
+    }
+
+    /// Runs a session's command in a new PTY with the environment its hooks need.
+    fn spawn_process(
+        &self,
+        id: &str,
+        command: Vec<String>,
+        cwd: &Path,
+        hook_token: &str,
+        (cols, rows): (u16, u16),
+    ) -> Result<PtyProcess> {
+        let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(64);
+        let (exit_tx, exit_rx) = oneshot::channel::<Option<i32>>();
+        let spec = SpawnSpec {
+            command,
+            cwd: cwd.to_path_buf(),
+            env: vec![
+                ("AIRLOCK_SESSION".into(), id.to_string()),
+                ("AIRLOCK_PROJECT".into(), self.project.display().to_string()),
+                (
+                    "AIRLOCK_SOCKET".into(),
+                    self.home.socket().display().to_string(),
+                ),
+                ("AIRLOCK_TOKEN".into(), hook_token.to_string()),
+            ],
+            cols,
+            rows,
+        };
+        let process = pty::spawn(spec, out_tx, move |code| {
+            let _ = exit_tx.send(code);
+        })?;
+        self.spawn_coalescer(id.to_string(), out_rx, exit_rx);
+        Ok(process)
+    }
+
+    fn restart_session(&mut self, id: &str) -> Result<Response> {
+        let s = self.session_mut(id)?;
+        if s.process.is_some() {
+            return Err(EngineError::BadRequest(format!(
+                "session {id} is still running; stop it first"
+            )));
+        }
+        if !s.stage.is_dir() {
+            return Err(EngineError::StageGone(id.to_string()));
+        }
+        let (command, stage) = (s.info.command.clone(), s.stage.clone());
+        let token = home::random_token();
+        let process = self.spawn_process(id, command, &stage, &token, (80, 24))?;
+        let s = self.session_mut(id)?;
+        s.process = Some(process);
+        s.hook_token = token;
+        s.info.state = SessionState::Running;
+        s.info.exit_code = None;
+        s.last_output = Some(std::time::Instant::now());
+        s.info.turn = TurnState::Running;
+        let info = s.info.clone();
+        self.emit(Event::SessionUpdated {
+            session: info.clone(),
+        });
+        Ok(Response::Session(info))
+    }
+
+    fn remove_session(&mut self, id: &str, force: bool) -> Result<()> {
+        let s = self.session_mut(id)?;
+        if !s.view.is_empty() && !force {
+            return Err(EngineError::Held(format!(
+                "session {id} still has {} pending change(s): decide them first, or remove it with force to discard them",
+                s.view.len()
+            )));
+        }
+        let Some(mut s) = self.sessions.remove(id) else {
+            return Ok(());
+        };
+        if let Some(p) = s.process.as_mut() {
+            p.stop();
+        }
+        if s.info.mode == SessionMode::Staged {
+            stage::remove(&self.project, &s.stage)?;
+        }
+        let _ = std::fs::remove_file(self.home.dir.join("scrollback").join(format!("{id}.log")));
+        let _ = std::fs::remove_file(self.home.dir.join("claude").join(format!("{id}.json")));
+        if let Ok(mut m) = self.outputs.write() {
+            m.remove(id);
+        }
+        self.journal.delete_session(id)?;
+        for p in s.view.values() {
+            self.emit(Event::ChangeRemoved {
+                change: p.change.id.clone(),
+                session: id.to_string(),
+                path: p.change.path.clone(),
+            });
+        }
+        self.emit(Event::SessionRemoved {
+            session: id.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Stage folders that no session owns.
+    fn orphans(&self) -> Vec<Orphan> {
+        let owned: std::collections::HashSet<&Path> =
+            self.sessions.values().map(|s| s.stage.as_path()).collect();
+        let Ok(entries) = std::fs::read_dir(self.home.stages()) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir() && !owned.contains(p.as_path()))
+            .map(|p| Orphan {
+                bytes: disk_use(&p),
+                path: p.display().to_string(),
+            })
+            .collect()
     }
 
     /// Merges a session's output into frames of at most one per [`FRAME`],
@@ -790,12 +996,61 @@ impl Actor {
         let Some(s) = self.sessions.get_mut(session) else {
             return;
         };
-        let offset = s.scrollback.push(&bytes);
-        self.emit(Event::Output {
-            session: session.to_string(),
-            data: base64::engine::general_purpose::STANDARD.encode(&bytes),
-            offset,
-        });
+        let rewrite = match s.scrollback.lock() {
+            Ok(mut sb) => {
+                sb.push(&bytes);
+                // Keep the file near the ring's size: rewrite it when it doubled.
+                s.scrollback_file
+                    .as_ref()
+                    .and_then(|f| f.metadata().ok())
+                    .is_some_and(|m| m.len() > 2 * SCROLLBACK_BYTES as u64)
+                    .then(|| sb.snapshot().0)
+            }
+            Err(_) => None,
+        };
+        if let Some(f) = s.scrollback_file.as_mut() {
+            use std::io::Write as _;
+            let _ = f.write_all(&bytes);
+        }
+        if let Some(tail) = rewrite {
+            let path = self
+                .home
+                .dir
+                .join("scrollback")
+                .join(format!("{session}.log"));
+            if crate::fsx::atomic_write(&path, &tail, 0o600).is_ok() {
+                s.scrollback_file = std::fs::OpenOptions::new().append(true).open(&path).ok();
+            }
+        }
+        s.last_output = Some(std::time::Instant::now());
+        let _ = self.events.send(Wire::Output(session.to_string()));
+        if s.info.turn == TurnState::Idle {
+            self.update_turn(session);
+        }
+    }
+
+    /// Works out whose turn it is and announces a change of it.
+    fn update_turn(&mut self, session: &str) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        let turn = if s.info.state == SessionState::Exited {
+            TurnState::Exited
+        } else if !s.view.is_empty() || !s.actions.is_empty() || !s.gated.is_empty() {
+            TurnState::Waiting
+        } else if s
+            .last_output
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(1500))
+        {
+            TurnState::Running
+        } else {
+            TurnState::Idle
+        };
+        if s.info.turn != turn {
+            s.info.turn = turn;
+            let info = s.info.clone();
+            self.emit(Event::SessionUpdated { session: info });
+        }
     }
 
     fn exited(&mut self, session: &str, code: Option<i32>) {
@@ -809,6 +1064,7 @@ impl Actor {
         let had_gated = !s.gated.is_empty();
         s.gated.clear();
         s.info.state = SessionState::Exited;
+        s.info.turn = TurnState::Exited;
         s.info.exit_code = code;
         let info = s.info.clone();
         if let Err(e) = self.journal.session_exited(session, code) {

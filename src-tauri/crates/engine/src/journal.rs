@@ -133,6 +133,15 @@ impl Journal {
         Ok(())
     }
 
+    /// Forgets a removed session (its decisions and landings stay in the record).
+    pub fn delete_session(&self, id: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM sessions WHERE id = ?1", [id])?;
+        self.conn
+            .execute("DELETE FROM bases WHERE session = ?1", [id])?;
+        Ok(())
+    }
+
     /// Every session, oldest first. Sessions that were running when the engine
     /// stopped come back as exited: their processes died with it.
     pub fn sessions(&self) -> Result<Vec<SessionInfo>> {
@@ -156,6 +165,7 @@ impl Journal {
                 cwd: r.get(4)?,
                 created_at: created.max(0) as u64,
                 state: SessionState::Exited,
+                turn: airlock_protocol::TurnState::Exited,
                 exit_code: r.get(7)?,
                 pending_changes: 0,
                 pending_hunks: 0,

@@ -29,8 +29,10 @@ pub mod review;
 pub mod scrollback;
 pub mod server;
 pub mod stage;
+pub mod subscription;
 pub mod watch;
 pub mod words;
 
 pub use engine::{Engine, EngineConfig};
 pub use error::{EngineError, Result};
+pub use subscription::Subscription;

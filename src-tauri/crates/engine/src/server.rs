@@ -142,16 +142,12 @@ async fn serve_client(engine: Engine, stream: UnixStream) {
             )),
             Ok(req) if req.subscribe => {
                 let mut events = engine.subscribe();
-                loop {
-                    let event = match events.recv().await {
-                        Ok(e) => e,
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(_) => return,
-                    };
+                while let Some(event) = events.next().await {
                     if write_line(&mut write, &event).await.is_err() {
                         return;
                     }
                 }
+                return;
             }
             Ok(SocketRequest {
                 request: Some(request),

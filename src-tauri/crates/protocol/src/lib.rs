@@ -41,6 +41,31 @@ pub enum SessionState {
     Exited,
 }
 
+/// Whose turn it is in a session, for the sidebar and notifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum TurnState {
+    /// The agent is working (output in the last moments).
+    Running,
+    /// Hunks or actions wait for the user.
+    Waiting,
+    /// Running, quiet, nothing waiting.
+    Idle,
+    /// The process has ended.
+    Exited,
+}
+
+/// A stage left behind by a crash: no session owns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Orphan {
+    /// The folder.
+    pub path: String,
+    /// Its disk use in bytes.
+    #[ts(type = "number")]
+    pub bytes: u64,
+}
+
 /// One agent run as the user sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -55,6 +80,8 @@ pub struct SessionInfo {
     pub mode: SessionMode,
     /// Running or exited.
     pub state: SessionState,
+    /// Running, waiting for you, idle, or exited.
+    pub turn: TurnState,
     /// The exit code once exited (`None` while running, or when killed by a signal).
     pub exit_code: Option<i32>,
     /// The folder the command runs in (the stage for a staged session).
@@ -389,6 +416,27 @@ pub enum Request {
         /// Which session.
         session: SessionId,
     },
+    /// Start an exited session's command again, in the same stage (its pending
+    /// changes stay). Answer: [`Response::Session`].
+    RestartSession {
+        /// Which session.
+        session: SessionId,
+    },
+    /// Stop a session and delete its stage and scrollback. Refused while it has
+    /// pending changes unless `force`. Answer: [`Response::Done`].
+    RemoveSession {
+        /// Which session.
+        session: SessionId,
+        /// Remove even with pending changes (they are discarded).
+        #[serde(default)]
+        #[ts(optional)]
+        force: Option<bool>,
+    },
+    /// Stages no session owns (left by a crash), with their disk use.
+    /// Answer: [`Response::Orphans`].
+    ListOrphans,
+    /// Delete every orphaned stage. Answer: [`Response::Orphans`] (what was removed).
+    CleanOrphans,
     /// Type into a session's terminal. Answer: [`Response::Done`].
     WriteInput {
         /// Which session.
@@ -555,6 +603,11 @@ pub enum Response {
     },
     /// What an approve or reject did.
     Decided(DecisionOutcome),
+    /// Orphaned stages.
+    Orphans {
+        /// The stages.
+        orphans: Vec<Orphan>,
+    },
     /// Landings, newest first.
     Landings {
         /// The landings.
@@ -716,6 +769,11 @@ pub enum Event {
         #[ts(optional)]
         rule: Option<String>,
     },
+    /// A session was removed with its stage.
+    SessionRemoved {
+        /// Which session.
+        session: SessionId,
+    },
     /// A session's process ended.
     SessionExited {
         /// Which session.
@@ -773,6 +831,8 @@ pub fn typescript_bindings() -> String {
     let decls = [
         SessionMode::decl(&cfg),
         SessionState::decl(&cfg),
+        TurnState::decl(&cfg),
+        Orphan::decl(&cfg),
         SessionInfo::decl(&cfg),
         ChangeKind::decl(&cfg),
         ChangeState::decl(&cfg),

@@ -320,7 +320,9 @@ impl Actor {
                         },
                     );
                 }
+                let session = action.session.clone();
                 self.emit(Event::ActionRequested { action });
+                self.update_turn(&session);
             }
         }
     }

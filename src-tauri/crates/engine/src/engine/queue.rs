@@ -398,6 +398,7 @@ impl Actor {
         for e in events {
             self.emit(e);
         }
+        self.update_turn(session);
     }
 
     /// Labels and badges arrived for a change.

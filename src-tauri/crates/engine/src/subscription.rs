@@ -1,0 +1,123 @@
+//! Following an engine: every [`Event`] in order, with terminal output pulled
+//! per subscriber.
+//!
+//! Output does not travel through the event channel as data. The actor
+//! appends it to the session's bounded scrollback and announces only that
+//! there is more; each subscriber then reads everything it has not seen yet in
+//! one go. A slow window therefore never blocks the agent, and its pending
+//! frames merge instead of piling up: it loses bytes only when it falls a
+//! whole scrollback behind, and then the [`Event::Output`] offset shows the gap.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, RwLock};
+
+use airlock_protocol::Event;
+use base64::Engine as _;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use crate::scrollback::Scrollback;
+
+/// Largest output frame handed to a subscriber at once.
+const MAX_FRAME: usize = 1 << 20;
+
+/// What goes through the engine's broadcast channel.
+#[derive(Debug, Clone)]
+pub(crate) enum Wire {
+    /// An event as it is.
+    Event(Event),
+    /// A session has new output in its scrollback.
+    Output(String),
+}
+
+/// Every session's scrollback, shared between the actor (which appends) and
+/// subscribers (which read). A lock held only to copy bytes, never across an await.
+pub(crate) type Outputs = Arc<RwLock<HashMap<String, Arc<Mutex<Scrollback>>>>>;
+
+/// A live follow of the engine; see the module docs.
+pub struct Subscription {
+    rx: broadcast::Receiver<Wire>,
+    outputs: Outputs,
+    offsets: HashMap<String, u64>,
+    queue: VecDeque<Event>,
+}
+
+impl Subscription {
+    pub(crate) fn new(rx: broadcast::Receiver<Wire>, outputs: Outputs) -> Self {
+        // Output from before now is for `readScrollback`; follow from here.
+        let offsets = outputs
+            .read()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.lock().map(|s| s.end()).unwrap_or(0)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            rx,
+            outputs,
+            offsets,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// The next event, or `None` when the engine is gone.
+    pub async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(e) = self.queue.pop_front() {
+                return Some(e);
+            }
+            match self.rx.recv().await {
+                Ok(Wire::Event(e)) => return Some(e),
+                Ok(Wire::Output(session)) => self.pull(&session),
+                Err(RecvError::Lagged(missed)) => {
+                    let sessions: Vec<String> = self
+                        .outputs
+                        .read()
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default();
+                    for s in sessions {
+                        self.pull(&s);
+                    }
+                    self.queue.push_back(Event::Problem {
+                        session: None,
+                        message: format!(
+                            "this window fell behind and missed {missed} updates; reload to catch up"
+                        ),
+                    });
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    fn pull(&mut self, session: &str) {
+        let Some(sb) = self
+            .outputs
+            .read()
+            .ok()
+            .and_then(|m| m.get(session).cloned())
+        else {
+            return;
+        };
+        let from = self.offsets.get(session).copied().unwrap_or(0);
+        loop {
+            let (bytes, start) = match sb.lock() {
+                Ok(s) => s.since(
+                    self.offsets.get(session).copied().unwrap_or(from),
+                    MAX_FRAME,
+                ),
+                Err(_) => return,
+            };
+            if bytes.is_empty() {
+                return;
+            }
+            self.offsets
+                .insert(session.to_string(), start + bytes.len() as u64);
+            self.queue.push_back(Event::Output {
+                session: session.to_string(),
+                data: base64::engine::general_purpose::STANDARD.encode(&bytes),
+                offset: start,
+            });
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Session lifecycle: turn state, restart, remove, orphaned stages, and a
+//! scrollback that survives an engine restart.
+
+use std::path::Path;
+
+use airlock_protocol::{ErrorCode, Event, Request, Response, SessionInfo, TurnState};
+
+use super::support::*;
+
+async fn status_of(engine: &airlock_engine::Engine, id: &str) -> SessionInfo {
+    let Response::Status(s) = call(engine, Request::Status).await else {
+        panic!("status")
+    };
+    s.sessions
+        .into_iter()
+        .find(|s| s.id == id)
+        .expect("session")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turn_state_follows_output_pending_changes_and_exit() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let engine = f.engine().await;
+    let mut events = engine.subscribe();
+    let s = start(&engine, &["bash", "--norc", "--noprofile"]).await;
+    assert_eq!(s.turn, TurnState::Running);
+    eventually(10, "idle after quiet", || async {
+        (status_of(&engine, &s.id).await.turn == TurnState::Idle).then_some(())
+    })
+    .await;
+    call(
+        &engine,
+        Request::WriteInput {
+            session: s.id.clone(),
+            data: "printf 'b\\n' >> a.txt\r".into(),
+        },
+    )
+    .await;
+    wait_event(
+        &mut events,
+        10,
+        "waiting for you",
+        |e| matches!(e, Event::SessionUpdated { session } if session.turn == TurnState::Waiting),
+    )
+    .await;
+    call(&engine, Request::ApproveAll { session: None }).await;
+    eventually(10, "no longer waiting", || async {
+        (status_of(&engine, &s.id).await.turn != TurnState::Waiting).then_some(())
+    })
+    .await;
+    call(
+        &engine,
+        Request::WriteInput {
+            session: s.id.clone(),
+            data: "exit 4\r".into(),
+        },
+    )
+    .await;
+    wait_event(&mut events, 10, "exited", |e| {
+        matches!(e, Event::SessionUpdated { session } if session.turn == TurnState::Exited && session.exit_code == Some(4))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_keeps_the_stage_and_remove_cleans_it() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let engine = f.engine().await;
+    let mut events = engine.subscribe();
+    let s = start(&engine, &["bash", "-c", "printf 'run\\n' >> log.txt"]).await;
+    wait_event(&mut events, 10, "exit", |e| {
+        matches!(e, Event::SessionExited { .. })
+    })
+    .await;
+    let Response::Session(again) = call(
+        &engine,
+        Request::RestartSession {
+            session: s.id.clone(),
+        },
+    )
+    .await
+    else {
+        panic!("restart")
+    };
+    assert_eq!(again.id, s.id);
+    wait_event(&mut events, 10, "second exit", |e| {
+        matches!(e, Event::SessionExited { .. })
+    })
+    .await;
+    let stage = Path::new(&s.cwd);
+    eventually(10, "both runs in the stage", || async {
+        (std::fs::read_to_string(stage.join("log.txt")).ok()? == "run\nrun\n").then_some(())
+    })
+    .await;
+    eventually(10, "the pending change", || async {
+        (changes(&engine, None).await.len() == 1).then_some(())
+    })
+    .await;
+    let err = engine
+        .call(Request::RemoveSession {
+            session: s.id.clone(),
+            force: None,
+        })
+        .await
+        .expect_err("pending changes");
+    assert_eq!(err.code, ErrorCode::Conflict);
+    assert!(err.message.contains("pending"), "{}", err.message);
+    assert!(stage.exists());
+    call(
+        &engine,
+        Request::RemoveSession {
+            session: s.id.clone(),
+            force: Some(true),
+        },
+    )
+    .await;
+    assert!(!stage.exists(), "the stage is gone");
+    let Response::Status(st) = call(&engine, Request::Status).await else {
+        panic!()
+    };
+    assert!(st.sessions.is_empty());
+    assert!(
+        !f.project.join("log.txt").exists(),
+        "discarded changes never land"
+    );
+    let out = std::process::Command::new("git")
+        .args(["worktree", "list"])
+        .current_dir(&f.project)
+        .output()
+        .expect("git");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        1,
+        "the worktree is pruned"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orphaned_stages_are_found_with_their_size_and_cleaned() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let engine = f.engine().await;
+    let s = start(&engine, &["sleep", "600"]).await;
+    let stages = Path::new(&s.cwd).parent().expect("stages").to_path_buf();
+    let orphan = stages.join("s-leftover");
+    std::fs::create_dir_all(&orphan).expect("mkdir");
+    std::fs::write(orphan.join("big"), vec![7u8; 100_000]).expect("write");
+    let Response::Orphans { orphans } = call(&engine, Request::ListOrphans).await else {
+        panic!()
+    };
+    assert_eq!(orphans.len(), 1, "{orphans:?}");
+    assert!(orphans[0].path.ends_with("s-leftover") && orphans[0].bytes >= 100_000);
+    call(&engine, Request::CleanOrphans).await;
+    assert!(!orphan.exists());
+    assert!(
+        Path::new(&s.cwd).exists(),
+        "a live session's stage is not an orphan"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scrollback_survives_an_engine_restart() {
+    let f = Fixture::git(&[]);
+    let engine = f.engine().await;
+    let mut events = engine.subscribe();
+    let s = start(&engine, &["bash", "-c", "echo remember-$((6*7))"]).await;
+    wait_event(&mut events, 10, "exit", |e| {
+        matches!(e, Event::SessionExited { .. })
+    })
+    .await;
+    engine.shutdown().await;
+    drop(engine);
+    let engine = f.engine().await;
+    let Response::Scrollback { data, .. } = call(
+        &engine,
+        Request::ReadScrollback {
+            session: s.id.clone(),
+        },
+    )
+    .await
+    else {
+        panic!()
+    };
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .expect("b64");
+    assert!(String::from_utf8_lossy(&bytes).contains("remember-42"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_subscriber_loses_nothing_and_holds_nothing_up() {
+    let f = Fixture::git(&[]);
+    let engine = f.engine().await;
+    let mut slow = engine.subscribe();
+    let mut fast = engine.subscribe();
+    // 3 MB of numbered lines, well under the scrollback.
+    let s = start(&engine, &["bash", "-c", "stty raw -echo; seq 1 400000"]).await;
+    wait_event(&mut fast, 20, "exit", |e| {
+        matches!(e, Event::SessionExited { .. })
+    })
+    .await;
+    // The slow one only starts reading now: its frames were merged, not dropped.
+    let mut got = Vec::new();
+    let mut next_offset = None;
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), slow.next())
+            .await
+            .expect("event")
+        {
+            Some(Event::Output {
+                session,
+                data,
+                offset,
+            }) if session == s.id => {
+                if let Some(n) = next_offset {
+                    assert_eq!(offset, n, "contiguous output");
+                }
+                use base64::Engine as _;
+                let b = base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .expect("b64");
+                next_offset = Some(offset + b.len() as u64);
+                got.extend(b);
+            }
+            Some(Event::SessionExited { .. }) => break,
+            _ => {}
+        }
+    }
+    let text = String::from_utf8_lossy(&got);
+    let expected: String = (1..=400000).map(|i| format!("{i}\n")).collect();
+    assert!(
+        text.ends_with(&expected),
+        "every line, in order ({} bytes)",
+        got.len()
+    );
+}
