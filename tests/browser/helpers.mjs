@@ -20,10 +20,10 @@ export const README = '# Demo project\n\nA small project for Airlock tests.\nIt 
 
 /**
  * A temp folder with `project/` (a git repository with one commit holding
- * README.md) and `home/` (for AIRLOCK_HOME). `cleanup()` removes it unless
+ * README.md and `files`, path → text) and `home/` (for AIRLOCK_HOME). `cleanup()` removes it unless
  * AIRLOCK_KEEP_TMP=1.
  */
-export async function makeProject(prefix) {
+export async function makeProject(prefix, files = {}) {
   const root = await mkdtemp(join(tmpdir(), `airlock-${prefix}-`));
   const project = join(root, 'project');
   const home = join(root, 'home');
@@ -35,7 +35,11 @@ export async function makeProject(prefix) {
   git('config', 'user.name', 'Airlock Test');
   git('config', 'commit.gpgsign', 'false');
   await writeFile(join(project, 'README.md'), README);
-  git('add', 'README.md');
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(dirname(join(project, name)), { recursive: true });
+    await writeFile(join(project, name), text);
+  }
+  git('add', '-A');
   git('commit', '-q', '-m', 'initial');
   return {
     root,
@@ -211,4 +215,95 @@ export async function saveScreenshot(name, png) {
   await writeFile(path, png);
   console.error(`# screenshot: ${path}`);
   return path;
+}
+
+export const AGENT = 'bash --norc --noprofile';
+
+/**
+ * One engine, one project and one page for a test, all closed when the test
+ * ends. `files` are committed into the project first; `init` runs in the page
+ * before the app (to seed localStorage, say).
+ */
+export async function openPage(t, browser, name, { files = {}, viewport, init } = {}) {
+  const tmp = await makeProject(name, files);
+  t.after(() => tmp.cleanup());
+  const engine = await startEngine(tmp);
+  t.after(() => engine.stop());
+  const page = await browser.context.newPage();
+  t.after(() => page.close().catch(() => {}));
+  if (viewport) await page.setViewportSize(viewport);
+  if (init) await page.addInitScript(init);
+  const pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(msg.text());
+  });
+
+  /** Builds the failure message: what was not seen, and what the page and engine said. */
+  const explain = async (what) => {
+    const banners = await page
+      .locator('[data-testid="error-banner"]')
+      .allInnerTexts()
+      .catch(() => []);
+    return [
+      `not seen within ${WAIT_MS / 1000} s: ${what}`,
+      banners.length ? `error banners: ${JSON.stringify(banners)}` : '',
+      pageErrors.length ? `page errors: ${JSON.stringify(pageErrors.slice(-5))}` : '',
+      `engine stderr (tail):\n${engine.stderr().slice(-2000)}`,
+    ]
+      .filter(Boolean)
+      .join('\n');
+  };
+  const see = async (locator, what, state = 'visible') => {
+    try {
+      await locator.waitFor({ state, timeout: WAIT_MS });
+    } catch {
+      throw new Error(await explain(what));
+    }
+    return locator;
+  };
+  /** Waits until `probe` is truthy, failing with what the page and engine said. */
+  const until = async (what, probe) => {
+    try {
+      return await waitUntil(what, probe);
+    } catch (err) {
+      throw new Error(`${err.message}\n${await explain(what)}`);
+    }
+  };
+  const terminalText = () => page.locator('[data-testid="terminal"] .xterm-rows').innerText();
+  const seeInTerminal = async (what, test) => {
+    try {
+      await waitUntil(what, async () => test(await terminalText()));
+    } catch {
+      throw new Error(await explain(`${what} in the terminal; it shows:\n${await terminalText().catch(() => '?')}`));
+    }
+  };
+
+  await page.goto(engine.url);
+  await see(page.locator('[data-testid="project-path"]', { hasText: tmp.project }), `the project path ${tmp.project} in the top bar`);
+
+  /** Starts `bash` in a staged session and waits for its prompt. */
+  const startAgent = async () => {
+    await page.getByTestId('new-session-command').fill(AGENT);
+    await page.getByTestId('new-session-start').click();
+    await see(page.locator('[data-testid="session-item"][data-state="running"]'), 'a running session in the sidebar');
+    await see(page.getByTestId('terminal'), 'the terminal of the new session');
+    await seeInTerminal('the bash prompt', (text) => /[$#]\s*$/m.test(text));
+  };
+
+  /** Types a line into the selected session's terminal. */
+  const typeLine = async (line) => {
+    await page.getByTestId('terminal').click();
+    await page.keyboard.type(line);
+    await page.keyboard.press('Enter');
+  };
+
+  /** Reads a project file as text (null when absent). */
+  const projectText = async (rel) => (await readOrNull(join(tmp.project, rel)))?.toString('utf8') ?? null;
+
+  /** Waits until project file `rel` holds exactly `text` (null: absent). */
+  const seeProjectFile = (rel, text) =>
+    until(`${rel} in the project holding ${JSON.stringify(text)}`, async () => (await projectText(rel)) === text);
+
+  return { tmp, engine, page, see, until, seeInTerminal, startAgent, typeLine, explain, projectText, seeProjectFile, pageErrors };
 }

@@ -4,87 +4,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  README,
-  SCREENSHOTS,
-  WAIT_MS,
-  launchBrowser,
-  makeProject,
-  readOrNull,
-  saveScreenshot,
-  startEngine,
-  waitUntil,
-} from './helpers.mjs';
-
-const AGENT = 'bash --norc --noprofile';
+import { README, SCREENSHOTS, launchBrowser, openPage, readOrNull, saveScreenshot, waitUntil } from './helpers.mjs';
 
 /** One engine, one project and one page per test. */
-async function open(t, browser, name) {
-  const tmp = await makeProject(name);
-  t.after(() => tmp.cleanup());
-  const engine = await startEngine(tmp);
-  t.after(() => engine.stop());
-  const page = await browser.context.newPage();
-  t.after(() => page.close().catch(() => {}));
-  const pageErrors = [];
-  page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') pageErrors.push(msg.text());
-  });
-
-  /** Builds the failure message: what was not seen, and what the page and engine said. */
-  const explain = async (what) => {
-    const banners = await page
-      .locator('[data-testid="error-banner"]')
-      .allInnerTexts()
-      .catch(() => []);
-    return [
-      `not seen within ${WAIT_MS / 1000} s: ${what}`,
-      banners.length ? `error banners: ${JSON.stringify(banners)}` : '',
-      pageErrors.length ? `page errors: ${JSON.stringify(pageErrors.slice(-5))}` : '',
-      `engine stderr (tail):\n${engine.stderr().slice(-2000)}`,
-    ]
-      .filter(Boolean)
-      .join('\n');
-  };
-  const see = async (locator, what, state = 'visible') => {
-    try {
-      await locator.waitFor({ state, timeout: WAIT_MS });
-    } catch {
-      throw new Error(await explain(what));
-    }
-    return locator;
-  };
-  const terminalText = () => page.locator('[data-testid="terminal"] .xterm-rows').innerText();
-  const seeInTerminal = async (what, test) => {
-    try {
-      await waitUntil(what, async () => test(await terminalText()));
-    } catch {
-      throw new Error(await explain(`${what} in the terminal; it shows:\n${await terminalText().catch(() => '?')}`));
-    }
-  };
-
-  await page.goto(engine.url);
-  await see(page.locator('[data-testid="project-path"]', { hasText: tmp.project }), `the project path ${tmp.project} in the top bar`);
-
-  /** Starts `bash` in a staged session and waits for its prompt. */
-  const startAgent = async () => {
-    await page.getByTestId('new-session-command').fill(AGENT);
-    await page.getByTestId('new-session-start').click();
-    await see(page.locator('[data-testid="session-item"][data-state="running"]'), 'a running session in the sidebar');
-    await see(page.getByTestId('terminal'), 'the terminal of the new session');
-    await seeInTerminal('the bash prompt', (text) => /[$#]\s*$/m.test(text));
-  };
-
-  /** Types a line into the selected session's terminal. */
-  const typeLine = async (line) => {
-    await page.getByTestId('terminal').click();
-    await page.keyboard.type(line);
-    await page.keyboard.press('Enter');
-  };
-
-  return { tmp, engine, page, see, seeInTerminal, startAgent, typeLine, explain };
-}
+const open = (t, browser, name) => openPage(t, browser, name);
 
 describe('airlock serve in a browser', () => {
   let browser;

@@ -294,16 +294,27 @@ fn is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
 
-pub async fn decide(
-    project: &Path,
-    approve: bool,
-    ids: Vec<String>,
-    all: bool,
-    session: Option<String>,
-    reason: Option<String>,
-    always: bool,
-    json: bool,
-) -> Result<()> {
+/// What `approve` or `reject` was asked to do.
+pub struct Decide {
+    pub approve: bool,
+    pub ids: Vec<String>,
+    pub all: bool,
+    pub session: Option<String>,
+    pub reason: Option<String>,
+    pub always: bool,
+    pub json: bool,
+}
+
+pub async fn decide(project: &Path, d: Decide) -> Result<()> {
+    let Decide {
+        approve,
+        ids,
+        all,
+        session,
+        reason,
+        always,
+        json,
+    } = d;
     let verb = if approve { "approve" } else { "reject" };
     if all && !ids.is_empty() {
         bail!("give ids or --all, not both");

@@ -169,7 +169,18 @@ fn main() {
                 session,
                 always,
                 json,
-            } => commands::decide(&project, true, ids, all, session, None, always, json).await,
+            } => {
+                let d = commands::Decide {
+                    approve: true,
+                    ids,
+                    all,
+                    session,
+                    reason: None,
+                    always,
+                    json,
+                };
+                commands::decide(&project, d).await
+            }
             Command::Hook { .. } => Ok(()),
             Command::Reject {
                 ids,
@@ -177,7 +188,18 @@ fn main() {
                 session,
                 reason,
                 json,
-            } => commands::decide(&project, false, ids, all, session, reason, false, json).await,
+            } => {
+                let d = commands::Decide {
+                    approve: false,
+                    ids,
+                    all,
+                    session,
+                    reason,
+                    always: false,
+                    json,
+                };
+                commands::decide(&project, d).await
+            }
         }
     });
     if let Err(e) = result {

@@ -355,7 +355,7 @@ impl Actor {
 
     fn emit(&self, event: Event) {
         // No subscriber is fine: the journal and the disk hold the state.
-        let _ = self.events.send(Wire::Event(event));
+        let _ = self.events.send(Wire::Event(Box::new(event)));
     }
 
     /// A session's scrollback, shared with subscribers, loaded from disk if kept there.

@@ -1022,7 +1022,7 @@ mod tests {
     #[test]
     fn conflicts_mark_overlapping_hunks() {
         let ctx = Context {
-            user_changed: Some(vec![1..2]),
+            user_changed: Some(std::iter::once(1..2).collect()),
             ..Default::default()
         };
         let base: String = (0..20).map(|i| format!("{i}\n")).collect();

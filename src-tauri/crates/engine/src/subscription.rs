@@ -23,8 +23,8 @@ const MAX_FRAME: usize = 1 << 20;
 /// What goes through the engine's broadcast channel.
 #[derive(Debug, Clone)]
 pub(crate) enum Wire {
-    /// An event as it is.
-    Event(Event),
+    /// An event as it is (boxed: the channel keeps a ring of these).
+    Event(Box<Event>),
     /// A session has new output in its scrollback.
     Output(String),
 }
@@ -67,7 +67,7 @@ impl Subscription {
                 return Some(e);
             }
             match self.rx.recv().await {
-                Ok(Wire::Event(e)) => return Some(e),
+                Ok(Wire::Event(e)) => return Some(*e),
                 Ok(Wire::Output(session)) => self.pull(&session),
                 Err(RecvError::Lagged(missed)) => {
                     let sessions: Vec<String> = self

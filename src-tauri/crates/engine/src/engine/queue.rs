@@ -236,7 +236,7 @@ impl Actor {
             let user_changed = s.bases.get(rel).filter(|b| **b != base_now).map(|b| {
                 match (review::text_of(b), review::text_of(&base_now)) {
                     (Some(old), Some(new)) => diff::changed_ranges(old, new),
-                    _ => vec![0..u32::MAX],
+                    _ => std::iter::once(0..u32::MAX).collect(),
                 }
             });
             Ok(review::proposal_from(

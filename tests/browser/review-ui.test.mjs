@@ -1,0 +1,343 @@
+// The review pane in a real browser against the real engine: keyboard-only
+// review, side by side, edit before approve, line-level approval, expanding
+// context, and history with undo. An agent (bash in a staged session) writes
+// the files through the terminal; the project's bytes are checked afterwards.
+
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { README, SCREENSHOTS, launchBrowser, openPage, saveScreenshot } from './helpers.mjs';
+
+const numbered = (n, word = 'line') => Array.from({ length: n }, (_, i) => `${word} ${i + 1}\n`).join('');
+const APP = numbered(30);
+/** APP with line `no` (1-based) replaced. */
+const withLine = (no, text, base = APP) => base.replace(new RegExp(`^line ${no}\\n`, 'm'), text === null ? '' : `${text}\n`);
+
+/** A small Rust file, and the agent's version of it: a changed signature, a deleted fn, a new enum. */
+const ENGINE_RS = `//! The review engine, in miniature.
+
+use std::collections::HashMap;
+
+pub struct Engine {
+    pending: HashMap<String, Hunk>,
+    landed: usize,
+}
+
+impl Engine {
+    pub fn new() -> Self {
+        Engine { pending: HashMap::new(), landed: 0 }
+    }
+
+    pub fn land(&mut self, id: &str) -> Option<usize> {
+        let hunk = self.pending.remove(id)?;
+        self.landed += 1;
+        Some(hunk.lines)
+    }
+
+    pub fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
+    pub fn landed(&self) -> usize {
+        self.landed
+    }
+
+    pub fn summary(&self) -> String {
+        format!("{} pending, {} landed", self.pending(), self.landed)
+    }
+
+    fn forget(&mut self, id: &str) {
+        self.pending.remove(id);
+    }
+}
+
+pub struct Hunk {
+    pub lines: usize,
+}
+`;
+const ENGINE_RS_AGENT = ENGINE_RS.replace(
+  `    pub fn land(&mut self, id: &str) -> Option<usize> {
+        let hunk = self.pending.remove(id)?;
+        self.landed += 1;
+        Some(hunk.lines)
+    }`,
+  `    pub fn land(&mut self, id: &str) -> Result<usize, Error> {
+        let hunk = self.pending.remove(id).ok_or(Error::Unknown)?;
+        self.landed += 1;
+        Ok(hunk.lines)
+    }`,
+)
+  .replace(
+    `
+    fn forget(&mut self, id: &str) {
+        self.pending.remove(id);
+    }
+`,
+    '',
+  )
+  .concat(`
+/// Why a hunk could not land.
+#[derive(Debug)]
+pub enum Error {
+    Unknown,
+}
+`);
+
+/** The current hunk (or file header, as `header`) and its file. */
+async function current(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector('.hunk.current, .file-header.current');
+    if (!c) return null;
+    const file = c.closest('[data-testid="change-file"]');
+    const lines = [...c.querySelectorAll(':scope > .lines-scroll .line-added .code, :scope > .lines-scroll .k-added.code')].map((e) => e.textContent);
+    return { path: file?.dataset.path ?? null, header: c.classList.contains('file-header'), added: lines, focused: document.activeElement === c };
+  });
+}
+
+const fileLoc = (page, path) => page.locator(`[data-testid="change-file"][data-path="${path}"]`);
+
+describe('the review pane', () => {
+  let browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  test('a three-file change reviewed with the keyboard only', async (t) => {
+    const s = await openPage(t, browser, 'keys', { files: { 'app.txt': APP } });
+    const { page, see, until, startAgent, typeLine, seeProjectFile, projectText } = s;
+    await startAgent();
+    await typeLine(
+      `sed -i 's/^line 3$/line three/; s/^line 25$/line twenty-five/' app.txt && printf 'one\\ntwo\\n' > notes.txt && printf 'agent line\\n' >> README.md`,
+    );
+    await until('3 files with 4 hunks in the review pane', async () => (await page.getByTestId('change-file').count()) === 3 && (await page.getByTestId('hunk').count()) === 4);
+    assert.deepEqual(await page.getByTestId('change-file').evaluateAll((els) => els.map((e) => e.dataset.path)), ['app.txt', 'notes.txt', 'README.md']);
+
+    // Setup, not review: the terminal keeps its keys, so take the focus off it.
+    await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+    const press = async (key, expect, what) => {
+      await page.keyboard.press(key);
+      await until(`after ${key}: ${what}`, async () => {
+        const c = await current(page);
+        return c && expect(c);
+      });
+    };
+
+    await press('j', (c) => c.path === 'app.txt' && c.added.includes('line three') && c.focused, 'the first hunk of app.txt is current and focused');
+    await press('j', (c) => c.path === 'app.txt' && c.added.includes('line twenty-five'), 'the second hunk of app.txt');
+    await press('n', (c) => c.path === 'notes.txt' && !c.header, 'notes.txt');
+    await press('j', (c) => c.path === 'README.md' && c.added.includes('agent line'), 'README.md');
+    await press('p', (c) => c.path === 'notes.txt', 'back to notes.txt');
+    await press('k', (c) => c.path === 'notes.txt' && c.header, "notes.txt's header");
+    await press('k', (c) => c.path === 'app.txt' && c.added.includes('line twenty-five'), 'the last hunk of app.txt');
+    await press('k', (c) => c.path === 'app.txt' && c.added.includes('line three'), 'the first hunk of app.txt');
+    assert.equal(await page.locator('.hunk.current').count(), 1, 'one current hunk');
+    const ring = await page.locator('.hunk.current').evaluate((el) => getComputedStyle(el, '::after').borderTopWidth);
+    assert.equal(ring, '2px', 'the current hunk has a visible ring');
+
+    // a: the first hunk lands; the cursor stays in place, on the hunk that moves up.
+    await press('a', (c) => c.path === 'app.txt' && c.added.includes('line twenty-five'), 'the second hunk of app.txt becoming current after approving the first');
+    await seeProjectFile('app.txt', withLine(3, 'line three'));
+    await until('app.txt showing one hunk', async () => (await fileLoc(page, 'app.txt').getByTestId('hunk').count()) === 1);
+
+    // r: the reason box takes the focus; Enter rejects.
+    await page.keyboard.press('r');
+    const reason = page.getByTestId('reject-reason');
+    await see(reason, 'the reject reason box');
+    assert.equal(await reason.evaluate((el) => el === document.activeElement), true, 'the reason box has the focus');
+    await page.keyboard.type('not line 25, please');
+    await page.keyboard.press('Enter');
+    await see(fileLoc(page, 'app.txt'), 'app.txt leaving the queue after the rejection', 'detached');
+    await until('the cursor on notes.txt', async () => (await current(page))?.path === 'notes.txt');
+
+    // A: the whole file.
+    await page.keyboard.press('A');
+    await seeProjectFile('notes.txt', 'one\ntwo\n');
+    await see(fileLoc(page, 'notes.txt'), 'notes.txt leaving the queue', 'detached');
+    await until('the cursor on README.md', async () => (await current(page))?.path === 'README.md');
+    await page.keyboard.press('a');
+    await seeProjectFile('README.md', `${README}agent line\n`);
+    await see(page.getByTestId('change-file').first(), 'an empty queue', 'detached');
+
+    assert.equal(await projectText('app.txt'), withLine(3, 'line three'), 'app.txt: line 3 approved, line 25 rejected');
+    assert.equal(await projectText('notes.txt'), 'one\ntwo\n');
+    assert.equal(await projectText('README.md'), `${README}agent line\n`);
+    assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
+  });
+
+  test('side by side: both columns, remembered across a reload; screenshots', async (t) => {
+    const s = await openPage(t, browser, 'split', {
+      files: { 'src/engine.rs': ENGINE_RS },
+      viewport: { width: 1440, height: 900 },
+      init: () => localStorage.setItem('airlock.reviewWidth', '860'),
+    });
+    const { page, tmp, see, until, startAgent, typeLine } = s;
+    const agentCopy = join(tmp.root, 'engine.rs');
+    await writeFile(agentCopy, ENGINE_RS_AGENT);
+    await startAgent();
+    await typeLine(`cp ${agentCopy} src/engine.rs && clear`);
+    const file = fileLoc(page, 'src/engine.rs');
+    await see(file.getByTestId('hunk').filter({ hasText: 'Error::Unknown' }).first(), 'the hunk of src/engine.rs');
+    await see(file.getByTestId('hunk').filter({ hasText: 'fn forget' }), 'the hunk deleting fn forget');
+    const label = file.getByTestId('hunk-label').first();
+    if (await label.count()) assert.match(await label.innerText(), /\S/, 'a hunk label, when the engine gives one, has text');
+
+    const shoot = async (name) => {
+      if (!SCREENSHOTS) return;
+      await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+      await page.mouse.move(0, 0);
+      await page.waitForTimeout(300);
+      await saveScreenshot(name, await page.screenshot());
+    };
+    // The first hunk current, as a reviewer would have it.
+    await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+    await page.keyboard.press('j');
+    await shoot('screenshot-unified.png');
+
+    const toggle = page.getByTestId('view-toggle');
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+    const split = file.locator('table.lines-split').first();
+    await see(split, 'a side-by-side table');
+
+    const checkColumns = async () => {
+      const row = (side, no) => file.locator(`table.lines-split tr:has(td.ln-${side}[data-ln="${no}"])`).first();
+      // A context line: the same number and text in both columns.
+      const ctx = row('old', 12);
+      assert.equal(await ctx.locator('td.ln-new').getAttribute('data-ln'), '12');
+      assert.equal(await ctx.locator('td.code-old').innerText(), '        Engine { pending: HashMap::new(), landed: 0 }');
+      assert.equal(await ctx.locator('td.code-new').innerText(), '        Engine { pending: HashMap::new(), landed: 0 }');
+      // A changed line: old on the left, new on the right, on one row, words marked.
+      const changed = row('old', 16);
+      assert.equal(await changed.locator('td.ln-new').getAttribute('data-ln'), '16');
+      assert.equal(await changed.locator('td.code-old').innerText(), '        let hunk = self.pending.remove(id)?;');
+      assert.equal(await changed.locator('td.code-new').innerText(), '        let hunk = self.pending.remove(id).ok_or(Error::Unknown)?;');
+      assert.match((await changed.locator('td.code-new mark.word').allInnerTexts()).join(''), /ok_or/, 'the changed words are marked');
+      // The deleted fn: removed lines on the left, nothing on the right.
+      const gone = row('old', 34);
+      assert.equal(await gone.locator('td.code-old').innerText(), '    fn forget(&mut self, id: &str) {');
+      assert.equal(await gone.locator('td.ln-new').getAttribute('data-ln'), '');
+      assert.equal(await gone.locator('td.code-new').innerText(), '');
+      // Syntax highlighting survives the word marks.
+      assert.ok((await changed.locator('td.code-new [class^="sy-"]').count()) > 0, 'highlighted tokens');
+    };
+    await checkColumns();
+    await shoot('screenshot-side-by-side.png');
+
+    await page.reload();
+    await see(file.locator('table.lines-split').first(), 'side by side after a reload');
+    assert.equal(await page.getByTestId('view-toggle').getAttribute('aria-pressed'), 'true');
+    await checkColumns();
+
+    await page.getByTestId('view-toggle').click();
+    await see(file.locator('table.lines-unified').first(), 'the unified view again');
+    assert.equal(await file.locator('table.lines-split').count(), 0);
+  });
+
+  test('edit before approve: the edited text lands', async (t) => {
+    const s = await openPage(t, browser, 'edit', { files: { 'app.txt': APP } });
+    const { page, see, startAgent, typeLine, seeProjectFile } = s;
+    await startAgent();
+    await typeLine(`sed -i 's/^line 3$/line three/' app.txt`);
+    const file = fileLoc(page, 'app.txt');
+    await see(file.getByTestId('hunk').filter({ hasText: 'line three' }), 'the hunk of app.txt');
+
+    await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+    await page.keyboard.press('j');
+    await page.keyboard.press('e');
+    const editor = file.locator('.cm-content[data-testid="hunk-editor"]');
+    await see(editor, 'the inline editor');
+    assert.equal(await editor.innerText(), 'line three', 'the editor holds the proposed lines');
+    assert.equal(await editor.evaluate((el) => el === document.activeElement || el.contains(document.activeElement)), true, 'the editor has the focus');
+    // Keys typed in the editor are text, not review keys.
+    await page.keyboard.press('Control+a');
+    await page.keyboard.type('line 3, as the user wants it\nand one more line');
+    assert.equal(await file.getByTestId('hunk').count(), 1, 'typing j/k/a in the editor did not move or approve');
+    await page.keyboard.press('Control+Enter');
+    await seeProjectFile('app.txt', withLine(3, 'line 3, as the user wants it\nand one more line'));
+    await see(file, 'app.txt leaving the queue', 'detached');
+    assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
+  });
+
+  test('line-level approval and expanding context', async (t) => {
+    const s = await openPage(t, browser, 'lines', { files: { 'app.txt': APP } });
+    const { page, see, until, startAgent, typeLine, seeProjectFile } = s;
+    await startAgent();
+    await typeLine(`sed -i 's/^line 10$/ten\\ninserted/' app.txt`);
+    const file = fileLoc(page, 'app.txt');
+    const hunk = file.getByTestId('hunk').filter({ hasText: 'inserted' });
+    await see(hunk, 'the hunk of app.txt');
+
+    // Lines 1–6 are collapsed above the hunk; expand up shows them.
+    assert.equal(await hunk.locator('td.ln-old[data-ln="1"]').count(), 0);
+    await hunk.locator('[data-testid="expand-context"][data-direction="up"]').click();
+    await see(hunk.locator('td.ln-old[data-ln="1"]'), 'line 1 after expanding up');
+    assert.equal(await hunk.locator('tr:has(td.ln-old[data-ln="4"]) td.code').innerText(), 'line 4');
+    assert.equal(await hunk.locator('[data-testid="expand-context"][data-direction="up"]').count(), 0, 'nothing left to expand above');
+
+    // Take the change of line 10 but not the inserted line.
+    await hunk.locator('[data-testid="line-select"][data-side="removed"][data-index="0"]').check();
+    await hunk.locator('[data-testid="line-select"][data-side="added"][data-index="0"]').check();
+    const approveLines = hunk.getByTestId('approve-lines');
+    await see(approveLines, 'the Approve selected lines button');
+    assert.match(await approveLines.innerText(), /2 lines/);
+    await approveLines.click();
+    // The selected lines land; the rest of the hunk is dropped in the stage too, so nothing stays pending.
+    await seeProjectFile('app.txt', withLine(10, 'ten'));
+    await see(file, 'app.txt leaving the queue', 'detached');
+    await typeLine(`echo "stage-says:$(sed -n 10,11p app.txt | tr '\\n' ,)"`);
+    await s.seeInTerminal('the stage holding the approved lines only', (text) => /^stage-says:ten,line 11,\s*$/m.test(text));
+  });
+
+  test('history: undo a landing, from the panel and with u', async (t) => {
+    const s = await openPage(t, browser, 'history');
+    const { page, see, until, startAgent, typeLine, seeProjectFile } = s;
+    await startAgent();
+    await typeLine(`printf 'hello\\n' > hello.txt`);
+    const file = fileLoc(page, 'hello.txt');
+    await see(file.getByTestId('hunk'), 'the hunk of hello.txt');
+    await file.getByTestId('hunk-approve').click();
+    await seeProjectFile('hello.txt', 'hello\n');
+
+    await page.getByTestId('history-toggle').click();
+    const landing = page.getByTestId('landing').first();
+    await see(landing, 'a landing in the history panel');
+    assert.match(await landing.innerText(), /hello\.txt/);
+    const id = await landing.getAttribute('data-landing-id');
+    assert.match(id, /^\d+$/);
+    await landing.getByTestId('landing-undo').click();
+    await seeProjectFile('hello.txt', null);
+    const undone = page.locator(`[data-testid="landing"][data-landing-id="${id}"]`);
+    await until('the landing marked undone', async () => (await undone.getByTestId('landing-undo').isDisabled()) && /Undone by/.test(await undone.innerText()));
+    await see(page.locator('[data-testid="landing"]', { hasText: `Undo of #${id}` }), 'the undo listed as a landing');
+
+    // u undoes the last approval made here.
+    await page.getByTestId('history-toggle').click();
+    await see(page.getByTestId('history-panel'), 'the history panel closing', 'hidden');
+    await typeLine(`printf 'hello again\\n' > hello.txt`);
+    await see(file.getByTestId('hunk').filter({ hasText: 'hello again' }), 'the new hunk of hello.txt');
+    await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+    await page.keyboard.press('j');
+    await page.keyboard.press('a');
+    await seeProjectFile('hello.txt', 'hello again\n');
+    await page.keyboard.press('u');
+    await seeProjectFile('hello.txt', null);
+    assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
+  });
+
+  test('? opens an accessible list of every key', async (t) => {
+    const { page, see } = await openPage(t, browser, 'help');
+    await page.keyboard.press('?');
+    const dialog = page.getByTestId('help-dialog');
+    await see(dialog, 'the help dialog');
+    assert.equal(await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).count(), 1);
+    const text = await dialog.innerText();
+    for (const key of ['j', 'k', 'n', 'p', 'a', 'r', 'e', 'A', 'R', 'u', '?']) assert.match(text, new RegExp(`(^|\\s)${key.replace('?', '\\?')}(\\s|$)`, 'm'), `help lists ${key}`);
+    await page.keyboard.press('Escape');
+    await see(dialog, 'the help dialog closing', 'hidden');
+  });
+});
