@@ -9,7 +9,7 @@ pkgs=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libssl-dev pkg-config build-essential libxdo-dev
   xvfb xauth webkit2gtk-driver imagemagick chromium fonts-dejavu-core
-  git vim-tiny less
+  libdbus-1-dev git vim-tiny less
 )
 
 missing=()

@@ -31,6 +31,37 @@ fn project_from_args() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// Shows a desktop notification when a session starts waiting for the user or
+/// finishes: the engine says so once per change of turn, never per byte.
+fn notify_on_attention(engine: &Engine) {
+    let mut events = engine.subscribe();
+    tauri::async_runtime::spawn(async move {
+        while let Some(event) = events.next().await {
+            let airlock_protocol::Event::Attention { kind, message, .. } = event else {
+                continue;
+            };
+            let summary = if kind == "waiting" {
+                "Airlock: waiting for you"
+            } else {
+                "Airlock: session finished"
+            };
+            let shown = tauri::async_runtime::spawn_blocking(move || {
+                notify_rust::Notification::new()
+                    .appname("Airlock")
+                    .summary(summary)
+                    .body(&message)
+                    .show()
+                    .map(|_| ())
+            })
+            .await;
+            if let Ok(Err(e)) = shown {
+                // No notification service (a bare X server, say): the sidebar still shows it.
+                eprintln!("airlock: desktop notification not shown: {e}");
+            }
+        }
+    });
+}
+
 /// Opens the engine and runs the window until it closes.
 pub fn run() {
     // Software rendering under Xvfb and on machines without a GPU.
@@ -60,6 +91,7 @@ pub fn run() {
         }
     };
     let engine = desktop.engine.clone();
+    notify_on_attention(&engine);
     let result = tauri::Builder::default()
         .manage(desktop)
         .invoke_handler(tauri::generate_handler![

@@ -22,6 +22,7 @@ async fn turn_state_follows_output_pending_changes_and_exit() {
     let f = Fixture::git(&[("a.txt", "a\n")]);
     let engine = f.engine().await;
     let mut events = engine.subscribe();
+    let mut seen: Vec<Event> = Vec::new();
     let s = start(&engine, &["bash", "--norc", "--noprofile"]).await;
     assert_eq!(s.turn, TurnState::Running);
     eventually(10, "idle after quiet", || async {
@@ -36,13 +37,22 @@ async fn turn_state_follows_output_pending_changes_and_exit() {
         },
     )
     .await;
-    wait_event(
-        &mut events,
-        10,
-        "waiting for you",
-        |e| matches!(e, Event::SessionUpdated { session } if session.turn == TurnState::Waiting),
+    let waiting = |e: &Event| matches!(e, Event::SessionUpdated { session } if session.turn == TurnState::Waiting);
+    wait_event(&mut events, 10, "waiting for you", |e| {
+        seen.push(e.clone());
+        waiting(e)
+    })
+    .await;
+    // More output while waiting: no second notification.
+    call(
+        &engine,
+        Request::WriteInput {
+            session: s.id.clone(),
+            data: "echo more; echo more\r".into(),
+        },
     )
     .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     call(&engine, Request::ApproveAll { session: None }).await;
     eventually(10, "no longer waiting", || async {
         (status_of(&engine, &s.id).await.turn != TurnState::Waiting).then_some(())
@@ -56,10 +66,27 @@ async fn turn_state_follows_output_pending_changes_and_exit() {
         },
     )
     .await;
-    wait_event(&mut events, 10, "exited", |e| {
-        matches!(e, Event::SessionUpdated { session } if session.turn == TurnState::Exited && session.exit_code == Some(4))
+    wait_event(&mut events, 10, "finished", |e| {
+        seen.push(e.clone());
+        matches!(e, Event::Attention { kind, .. } if kind == "finished")
     })
     .await;
+    let notes: Vec<(String, String)> = seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::Attention { kind, message, .. } => Some((kind.clone(), message.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        notes.len(),
+        2,
+        "one notification per event, none per byte: {notes:?}"
+    );
+    assert_eq!(notes[0].0, "waiting");
+    assert!(notes[0].1.contains("1 hunk"), "{notes:?}");
+    assert_eq!(notes[1].0, "finished");
+    assert!(notes[1].1.contains("code 4"), "{notes:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -115,7 +115,11 @@ pub async fn wait_event(
         let left = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(left, events.next()).await {
             Ok(Some(e)) if pred(&e) => return e,
-            Ok(Some(_)) => {}
+            Ok(Some(e)) => {
+                if std::env::var_os("DEBUG_EVENTS").is_some() {
+                    eprintln!("skipped while waiting for {what}: {e:?}");
+                }
+            }
             Ok(None) => panic!("event stream ended while waiting for {what}"),
             Err(_) => panic!("timed out after {secs}s waiting for {what}"),
         }

@@ -611,7 +611,19 @@ outcome: string,
 /**
  * The rule written by "Always allow".
  */
-rule?: string, } | { "type": "sessionRemoved", 
+rule?: string, } | { "type": "attention", 
+/**
+ * Which session.
+ */
+session: string, 
+/**
+ * `waiting` or `finished`.
+ */
+kind: string, 
+/**
+ * What to tell the user.
+ */
+message: string, } | { "type": "sessionRemoved", 
 /**
  * Which session.
  */

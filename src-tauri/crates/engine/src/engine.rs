@@ -1049,7 +1049,37 @@ impl Actor {
         if s.info.turn != turn {
             s.info.turn = turn;
             let info = s.info.clone();
+            let attention = match turn {
+                TurnState::Waiting => {
+                    let actions = s.actions.len();
+                    let what = match (info.pending_hunks, actions) {
+                        (h, 0) => format!("{h} hunk(s) to review"),
+                        (0, a) => format!("{a} action(s) to allow or deny"),
+                        (h, a) => format!("{h} hunk(s) and {a} action(s)"),
+                    };
+                    Some((
+                        "waiting",
+                        format!("{} is waiting for you: {what}", info.name),
+                    ))
+                }
+                TurnState::Exited => Some((
+                    "finished",
+                    match info.exit_code {
+                        Some(0) => format!("{} finished", info.name),
+                        Some(c) => format!("{} exited with code {c}", info.name),
+                        None => format!("{} was stopped", info.name),
+                    },
+                )),
+                _ => None,
+            };
             self.emit(Event::SessionUpdated { session: info });
+            if let Some((kind, message)) = attention {
+                self.emit(Event::Attention {
+                    session: session.to_string(),
+                    kind: kind.into(),
+                    message,
+                });
+            }
         }
     }
 
@@ -1064,9 +1094,7 @@ impl Actor {
         let had_gated = !s.gated.is_empty();
         s.gated.clear();
         s.info.state = SessionState::Exited;
-        s.info.turn = TurnState::Exited;
         s.info.exit_code = code;
-        let info = s.info.clone();
         if let Err(e) = self.journal.session_exited(session, code) {
             self.problem(Some(session), format!("journal: {e}"));
         }
@@ -1084,6 +1112,6 @@ impl Actor {
             session: session.to_string(),
             exit_code: code,
         });
-        self.emit(Event::SessionUpdated { session: info });
+        self.update_turn(session);
     }
 }

@@ -771,6 +771,17 @@ pub enum Event {
         #[ts(optional)]
         rule: Option<String>,
     },
+    /// A session needs the user: it started waiting (`waiting`) or finished
+    /// (`finished`). Once per change of turn, never per byte: front ends show
+    /// it as a desktop notification.
+    Attention {
+        /// Which session.
+        session: SessionId,
+        /// `waiting` or `finished`.
+        kind: String,
+        /// What to tell the user.
+        message: String,
+    },
     /// A session was removed with its stage.
     SessionRemoved {
         /// Which session.
