@@ -587,26 +587,14 @@ impl Actor {
         let mut stage_writes: Vec<(String, Vec<Write>)> = Vec::new();
         for (session, p, take) in &plans {
             let take_refs: HashSet<&str> = take.iter().map(String::as_str).collect();
-            if self
+            let gated = self
                 .sessions
                 .get(session)
-                .is_some_and(|s| s.info.mode == SessionMode::Gated)
-            {
+                .is_some_and(|s| s.info.mode == SessionMode::Gated);
+            if gated {
+                // The agent waits on its hook: answer it instead of writing.
                 self.answer_gated(session, &p.change.path, &take_refs, approve, reason, None)?;
-                for h in take {
-                    self.journal.record_decision(
-                        session,
-                        h,
-                        &p.change.path,
-                        if approve { "approve" } else { "reject" },
-                        reason,
-                    )?;
-                }
-                outcome.hunks += take.len() as u32;
-                outcome.paths.push(p.change.path.clone());
-                continue;
-            }
-            if approve {
+            } else if approve {
                 landings
                     .entry(session.clone())
                     .or_default()
