@@ -409,3 +409,39 @@ pub async fn history(project: &Path, json: bool) -> Result<()> {
     }
     Ok(())
 }
+
+pub async fn session(project: &Path, action: &str, id: String, force: bool) -> Result<()> {
+    let request = match action {
+        "stop" => Request::StopSession { session: id.clone() },
+        "restart" => Request::RestartSession { session: id.clone() },
+        "remove" => Request::RemoveSession {
+            session: id.clone(),
+            force: Some(force),
+        },
+        other => bail!("unknown session action `{other}`: use stop, restart or remove"),
+    };
+    let mut client = connect(project).await?;
+    call(&mut client, request).await?;
+    println!("{action}: {id}");
+    Ok(())
+}
+
+pub async fn orphans(project: &Path, clean: bool) -> Result<()> {
+    let mut client = connect(project).await?;
+    let request = if clean { Request::CleanOrphans } else { Request::ListOrphans };
+    let response = call(&mut client, request).await?;
+    let Response::Orphans { orphans } = response else {
+        return Err(unexpected(&response));
+    };
+    if orphans.is_empty() {
+        println!("no orphaned stages");
+    }
+    for o in &orphans {
+        let verb = if clean { "removed" } else { "orphan" };
+        println!("{verb}  {:>8.1} MB  {}", o.bytes as f64 / 1e6, o.path);
+    }
+    if !clean && !orphans.is_empty() {
+        println!("run `airlock orphans --clean` to delete them");
+    }
+    Ok(())
+}

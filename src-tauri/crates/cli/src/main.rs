@@ -89,6 +89,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Stop, restart or remove a session.
+    Session {
+        /// `stop`, `restart` or `remove`.
+        action: String,
+        /// The session's id.
+        id: String,
+        /// With `remove`: discard its pending changes too.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Stages left behind by a crash, with their disk use.
+    Orphans {
+        /// Delete them.
+        #[arg(long)]
+        clean: bool,
+    },
     /// Claude Code's PreToolUse hook: hook JSON on stdin, decision JSON on stdout.
     Hook {
         /// The agent (`claude`).
@@ -182,6 +198,10 @@ fn main() {
                 commands::decide(&project, d).await
             }
             Command::Hook { .. } => Ok(()),
+            Command::Session { action, id, force } => {
+                commands::session(&project, &action, id, force).await
+            }
+            Command::Orphans { clean } => commands::orphans(&project, clean).await,
             Command::Reject {
                 ids,
                 all,
