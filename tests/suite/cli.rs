@@ -307,3 +307,59 @@ fn socket_refuses_wrong_tokens_and_malformed_lines() {
     ));
     assert_eq!(r["ok"]["type"], "status");
 }
+
+#[test]
+fn session_commands_and_orphans() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    let out = airlock(&f, &["run", "--", "sleep", "600"]);
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let ok = |args: &[&str]| {
+        let o = airlock(&f, args);
+        assert!(
+            o.status.success(),
+            "airlock {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    ok(&["session", "stop", &id]);
+    for _ in 0..250 {
+        if ok_json(&f, &["status", "--json"])["sessions"][0]["state"] == "exited" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        ok_json(&f, &["status", "--json"])["sessions"][0]["turn"],
+        "exited"
+    );
+    ok(&["session", "restart", &id]);
+    assert_eq!(
+        ok_json(&f, &["status", "--json"])["sessions"][0]["state"],
+        "running"
+    );
+    fails_with(&f, &["session", "fly", &id], "unknown session action");
+    fails_with(
+        &f,
+        &["session", "stop", "s-nope"],
+        "unknown session `s-nope`",
+    );
+    let stages = std::fs::read_dir(f.home.join("projects"))
+        .expect("projects")
+        .flatten()
+        .map(|e| e.path().join("stages"))
+        .find(|p| p.exists())
+        .expect("stages");
+    std::fs::create_dir_all(stages.join("s-crashed/sub")).expect("orphan");
+    assert!(ok(&["orphans"]).contains("s-crashed"));
+    assert!(ok(&["orphans", "--clean"]).contains("removed"));
+    assert!(!stages.join("s-crashed").exists());
+    ok(&["session", "remove", &id]);
+    assert_eq!(
+        ok_json(&f, &["status", "--json"])["sessions"]
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+}
