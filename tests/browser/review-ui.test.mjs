@@ -90,7 +90,7 @@ async function current(page) {
     const c = document.querySelector('.hunk.current, .file-header.current');
     if (!c) return null;
     const file = c.closest('[data-testid="change-file"]');
-    const lines = [...c.querySelectorAll(':scope > .lines-scroll .line-added .code, :scope > .lines-scroll .k-added.code')].map((e) => e.textContent);
+    const lines = [...c.querySelectorAll(':scope > .hunk-main > .lines-scroll .line-added .code, :scope > .hunk-main > .lines-scroll .k-added.code')].map((e) => e.textContent);
     return { path: file?.dataset.path ?? null, header: c.classList.contains('file-header'), added: lines, focused: document.activeElement === c };
   });
 }
@@ -116,7 +116,12 @@ describe('the review pane', () => {
     await until('3 files with 4 hunks in the review pane', async () => (await page.getByTestId('change-file').count()) === 3 && (await page.getByTestId('hunk').count()) === 4);
     assert.deepEqual(await page.getByTestId('change-file').evaluateAll((els) => els.map((e) => e.dataset.path)), ['app.txt', 'notes.txt', 'README.md']);
 
-    // Setup, not review: the terminal keeps its keys, so take the focus off it.
+    // Keys typed in the terminal belong to the terminal.
+    await page.keyboard.press('j');
+    await page.waitForTimeout(200);
+    assert.equal(await current(page), null, 'j typed in the terminal does not move the review cursor');
+    await page.keyboard.press('Backspace');
+    // Setup, not review: take the focus off the terminal.
     await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
     const press = async (key, expect, what) => {
       await page.keyboard.press(key);
@@ -135,7 +140,7 @@ describe('the review pane', () => {
     await press('k', (c) => c.path === 'app.txt' && c.added.includes('line twenty-five'), 'the last hunk of app.txt');
     await press('k', (c) => c.path === 'app.txt' && c.added.includes('line three'), 'the first hunk of app.txt');
     assert.equal(await page.locator('.hunk.current').count(), 1, 'one current hunk');
-    const ring = await page.locator('.hunk.current').evaluate((el) => getComputedStyle(el, '::after').borderTopWidth);
+    const ring = await page.locator('.hunk.current > .hunk-main').evaluate((el) => getComputedStyle(el, '::after').borderTopWidth);
     assert.equal(ring, '2px', 'the current hunk has a visible ring');
 
     // a: the first hunk lands; the cursor stays in place, on the hunk that moves up.
@@ -171,8 +176,8 @@ describe('the review pane', () => {
   test('side by side: both columns, remembered across a reload; screenshots', async (t) => {
     const s = await openPage(t, browser, 'split', {
       files: { 'src/engine.rs': ENGINE_RS },
-      viewport: { width: 1440, height: 900 },
-      init: () => localStorage.setItem('airlock.reviewWidth', '860'),
+      viewport: { width: 1600, height: 900 },
+      init: () => localStorage.setItem('airlock.reviewWidth', '1020'),
     });
     const { page, tmp, see, until, startAgent, typeLine } = s;
     const agentCopy = join(tmp.root, 'engine.rs');
@@ -218,9 +223,9 @@ describe('the review pane', () => {
       assert.equal(await changed.locator('td.code-new').innerText(), '        let hunk = self.pending.remove(id).ok_or(Error::Unknown)?;');
       assert.match((await changed.locator('td.code-new mark.word').allInnerTexts()).join(''), /ok_or/, 'the changed words are marked');
       // The deleted fn: removed lines on the left, nothing on the right.
-      const gone = row('old', 34);
+      const gone = row('old', 33);
       assert.equal(await gone.locator('td.code-old').innerText(), '    fn forget(&mut self, id: &str) {');
-      assert.equal(await gone.locator('td.ln-new').getAttribute('data-ln'), '');
+      assert.ok(!(await gone.locator('td.ln-new').getAttribute('data-ln')), 'no new line number beside a removed line');
       assert.equal(await gone.locator('td.code-new').innerText(), '');
       // Syntax highlighting survives the word marks.
       assert.ok((await changed.locator('td.code-new [class^="sy-"]').count()) > 0, 'highlighted tokens');
@@ -326,6 +331,79 @@ describe('the review pane', () => {
     await seeProjectFile('hello.txt', 'hello again\n');
     await page.keyboard.press('u');
     await seeProjectFile('hello.txt', null);
+    assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
+  });
+
+  test('conflicts, held changes, renames, badges, collapsed lockfiles and sorting by risk', async (t) => {
+    const s = await openPage(t, browser, 'states', { files: { 'app.txt': APP, 'old-name.txt': 'moving\nalong\n' } });
+    const { page, tmp, see, until, startAgent, typeLine, projectText } = s;
+    await startAgent();
+    await typeLine(
+      [
+        `printf '{}\\n' > package-lock.json`,
+        `mkdir -p .github/workflows && printf 'on: push\\n' > .github/workflows/ci.yml`,
+        'mv old-name.txt new-name.txt',
+        `sed -i 's/^line 3$/agent three/' app.txt`,
+        `printf 'x\\n' > linked.txt && ln linked.txt linked2.txt`,
+      ].join(' && '),
+    );
+    await until('6 changes in the queue', async () => (await page.getByTestId('change-file').count()) === 6);
+    // The user edits the same line in the project meanwhile: the agent's hunk now conflicts.
+    await writeFile(join(tmp.project, 'app.txt'), withLine(3, 'user three'));
+    const app = fileLoc(page, 'app.txt');
+    const conflict = app.locator('[data-testid="hunk"].conflict');
+    await see(conflict, 'the app.txt hunk shown as a conflict');
+    assert.match(await conflict.locator('.conflict-note').innerText(), /overlaps lines you changed.*reject it to keep yours, or edit it/);
+    assert.equal(await conflict.getByTestId('hunk-approve').isDisabled(), true, 'Approve is disabled on a conflict');
+    assert.equal(await conflict.getByTestId('hunk-edit').isDisabled(), false, 'Edit stays possible');
+    assert.equal(await conflict.getByTestId('line-select').count(), 0, 'no line selection on a conflict');
+
+    // Held: only Reject.
+    const held = fileLoc(page, 'linked.txt');
+    assert.match(await held.locator('.held-note').innerText(), /hard-linked/);
+    assert.equal(await held.getByTestId('file-approve').isDisabled(), true);
+    assert.equal(await held.getByTestId('hunk-approve').isDisabled(), true);
+    assert.equal(await held.getByTestId('hunk-edit').isDisabled(), true);
+    assert.equal(await held.getByTestId('hunk-reject').isDisabled(), false);
+
+    // A rename shows both names and its whole-file hunk.
+    const renamed = fileLoc(page, 'new-name.txt');
+    assert.equal((await renamed.locator('.file-path').innerText()).replace(/\s+/g, ' '), 'old-name.txt → new-name.txt');
+    assert.match(await renamed.getByTestId('hunk').innerText(), /Moved without edits/);
+
+    // File badges; the lockfile starts collapsed and opens on demand.
+    const lock = fileLoc(page, 'package-lock.json');
+    await see(lock.locator('[data-testid="badge"][data-kind="lockfile"]'), 'the lockfile badge');
+    assert.match(await lock.getByTestId('badge').getAttribute('title'), /lockfile/);
+    assert.equal(await lock.getAttribute('class').then((c) => c.includes('collapsed')), true, 'the lockfile is collapsed');
+    assert.equal(await lock.getByTestId('hunk').count(), 0);
+    await lock.getByTestId('file-toggle').click();
+    await see(lock.getByTestId('hunk'), 'the lockfile hunk once expanded');
+    await see(fileLoc(page, '.github/workflows/ci.yml').locator('[data-testid="badge"][data-kind="ciConfig"]'), 'the CI config badge');
+
+    // Sorting by risk puts CI config (50) before the lockfile (10) before the rest.
+    const order = () => page.getByTestId('change-file').evaluateAll((els) => els.map((e) => e.dataset.path));
+    assert.equal((await order())[0], '.github/workflows/ci.yml');
+    await page.getByTestId('sort-toggle').click();
+    await until('risk order', async () => {
+      const o = await order();
+      return o[0] === '.github/workflows/ci.yml' && o[1] === 'package-lock.json';
+    });
+    assert.equal(await page.getByTestId('sort-toggle').innerText(), 'Sort: risk');
+    await page.reload();
+    await see(page.getByTestId('change-file').first(), 'the queue after a reload');
+    assert.equal(await page.getByTestId('sort-toggle').innerText(), 'Sort: risk', 'the sort is remembered');
+
+    // a on the conflict says why instead of approving; r rejects it and the user's line stays.
+    await page.locator('[data-testid="change-file"][data-path="app.txt"] [data-testid="hunk"] .hunk-range').click();
+    await until('the app.txt hunk current', async () => (await current(page))?.path === 'app.txt');
+    await page.keyboard.press('a');
+    await see(page.getByTestId('toast').filter({ hasText: 'reject to keep yours' }), 'a notice saying why a conflict cannot be approved');
+    assert.equal(await projectText('app.txt'), withLine(3, 'user three'));
+    await page.keyboard.press('r');
+    await page.keyboard.press('Enter');
+    await see(fileLoc(page, 'app.txt'), 'app.txt leaving the queue after the rejection', 'detached');
+    assert.equal(await projectText('app.txt'), withLine(3, 'user three'), "the user's line is kept");
     assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
   });
 

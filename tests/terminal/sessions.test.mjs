@@ -82,26 +82,36 @@ describe('terminal sessions through airlock serve', () => {
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(watch.dropped(), null, 'the engine closed the event socket (it does when a client lags)');
 
+      // Every session is checked before failing, so one run shows the whole picture.
+      const problems = [];
       for (const s of started) {
         const t = watch.tracks.get(s.id);
         const expected = expectedStream(s.k, s.raw);
-        const label = `session ${s.k} (${s.raw ? 'stty raw' : 'default termios'})`;
-        assert.ok(t, `${label}: no output event at all`);
-        assert.equal(t.first, 0, `${label}: the first output frame starts at offset ${t.first}, not 0`);
-        assert.deepEqual(t.gaps, [], `${label}: output offsets are not contiguous`);
-        assert.equal(t.bytes, expected.length, `${label}: received ${t.bytes} bytes, expected ${expected.length}`);
-        assert.equal(t.hash.digest('hex'), createHash('sha256').update(expected).digest('hex'), `${label}: the bytes differ from the expected stream`);
-        assert.equal(t.afterExit || 0, 0, `${label}: ${t.afterExit} bytes arrived after sessionExited`);
-
+        const label = `session ${s.k} ${s.id} (${s.raw ? 'stty raw' : 'default termios'})`;
+        const bad = [];
+        if (!t) {
+          problems.push(`${label}: no output event at all`);
+          continue;
+        }
+        if (t.first !== 0) bad.push(`the first frame starts at offset ${t.first}, not 0`);
+        if (t.gaps.length) bad.push(`${t.gaps.length} offset gap(s), first ${JSON.stringify(t.gaps.slice(0, 3))}`);
+        if (t.bytes !== expected.length) bad.push(`received ${t.bytes} of ${expected.length} bytes in ${t.frames} frames`);
+        else if (t.hash.digest('hex') !== createHash('sha256').update(expected).digest('hex')) bad.push('the bytes differ from the expected stream');
+        if (t.afterExit) bad.push(`${t.afterExit} bytes arrived after sessionExited`);
         const sb = await call(engine, { op: 'readScrollback', session: s.id });
-        assert.equal(sb.end, expected.length, `${label}: readScrollback end ${sb.end} ≠ ${expected.length} bytes printed`);
         const data = Buffer.from(sb.data, 'base64');
-        assert.ok(data.length > 0 && data.length <= expected.length, `${label}: scrollback holds ${data.length} bytes`);
-        assert.ok(
-          data.equals(expected.subarray(expected.length - data.length)),
-          `${label}: the scrollback (${data.length} bytes) is not the tail of the stream`,
-        );
+        if (sb.end !== expected.length) bad.push(`readScrollback end ${sb.end} ≠ ${expected.length} bytes printed`);
+        if (!(data.length > 0 && data.length <= expected.length && data.equals(expected.subarray(expected.length - data.length)))) {
+          bad.push(`the scrollback (${data.length} bytes) is not the tail of the stream`);
+        }
+        if (bad.length) problems.push(`${label}: ${bad.join('; ')}`);
       }
+      assert.deepEqual(
+        problems,
+        [],
+        `output of ${SESSIONS} concurrent sessions did not arrive whole over one event socket:\n${problems.join('\n')}\n` +
+          '(offset gaps mean the engine dropped output the socket had not sent yet)',
+      );
     } finally {
       await watch.close();
     }

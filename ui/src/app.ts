@@ -5,8 +5,10 @@ import type { Ctx, Decision } from './context';
 import type { ErrorCode, Event, Request, Response } from './ipc/bindings';
 import { EngineError, type Link, type Transport } from './ipc/transport';
 import { h } from './lib/dom';
+import { Prefs } from './prefs';
 import { Store } from './store';
 import { Banners, Toasts } from './views/banners';
+import { HistoryView } from './views/history';
 import { ReviewView } from './views/review';
 import { SessionsView } from './views/sessions';
 import { installKeys } from './views/keys';
@@ -14,12 +16,19 @@ import { installSplitter } from './views/splitter';
 import { TerminalsView } from './views/terminals';
 import { TopBar } from './views/topbar';
 
+/** A decision made in this window, for `u`. */
+type Made = { kind: 'approve'; landing: number; what: string } | { kind: 'reject'; what: string };
+
 export class App implements Ctx {
   readonly store = new Store();
+  readonly prefs = new Prefs();
   private readonly banners = new Banners();
   private readonly toasts = new Toasts();
   private readonly terminals: TerminalsView;
   private readonly review: ReviewView;
+  private readonly history: HistoryView;
+  private readonly made: Made[] = [];
+  private readonly inFlight = new Set<Promise<Response | null>>();
   private themeLoaded = false;
   private wasUp = false;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
@@ -28,10 +37,12 @@ export class App implements Ctx {
     private readonly transport: Transport,
     root: HTMLElement,
   ) {
-    const top = new TopBar(this);
+    this.history = new HistoryView(this);
+    const top = new TopBar(this, this.history.toggle);
     const sessions = new SessionsView(this);
     this.terminals = new TerminalsView(this);
-    this.review = new ReviewView(this);
+    let keys: { toggleHelp(): void } | null = null;
+    this.review = new ReviewView(this, this.prefs, () => keys?.toggleHelp());
     const splitter = h('div', {
       class: 'splitter',
       role: 'separator',
@@ -41,8 +52,8 @@ export class App implements Ctx {
     });
     const main = h('main', { class: 'workspace' }, sessions.el, this.terminals.el, splitter, this.review.el);
     installSplitter(main, splitter);
-    root.replaceChildren(top.el, this.banners.el, main, this.toasts.el);
-    installKeys(this.review.el, root);
+    root.replaceChildren(top.el, this.banners.el, main, this.history.el, this.toasts.el);
+    keys = installKeys(this.review, this, root);
   }
 
   start(): void {
@@ -50,6 +61,9 @@ export class App implements Ctx {
       (e) => this.onEvent(e),
       (link) => this.onLink(link),
     );
+    // Ask for the state now rather than after the event stream is up (it is asked
+    // again then, so nothing that happened in between is missed).
+    void this.refresh();
   }
 
   // ---- Ctx ----
@@ -59,7 +73,7 @@ export class App implements Ctx {
       return await this.transport.call(req);
     } catch (err) {
       const e = err instanceof EngineError ? err : new EngineError('internal', String(err));
-      if (e.code === 'unreachable' && this.store.link === 'down') return null; // the link banner says it already
+      if (e.code === 'unreachable' && this.store.link !== 'up') return null; // the link banner says it (or soon will)
       if (e.code !== 'unreachable' && opts?.quiet?.includes(e.code)) return null;
       this.error(e.message);
       return null;
@@ -70,19 +84,76 @@ export class App implements Ctx {
     if (ids.length === 0) return true;
     const req: Request =
       decision === 'approve' ? { op: 'approve', ids } : reason ? { op: 'reject', ids, reason } : { op: 'reject', ids };
-    const res = await this.call(req);
+    return this.decided(decision, await this.deciding(req));
+  }
+
+  async approveEdited(hunk: string, text: string): Promise<boolean> {
+    return this.decided('approve', await this.deciding({ op: 'approveEdited', hunk, text }));
+  }
+
+  async approveLines(hunk: string, removed: number[], added: number[]): Promise<boolean> {
+    return this.decided('approve', await this.deciding({ op: 'approveLines', hunk, removed, added }));
+  }
+
+  /** A decision request, tracked so `u` pressed right after waits for its answer. */
+  private async deciding(req: Request): Promise<Response | null> {
+    const p = this.call(req);
+    this.inFlight.add(p);
+    try {
+      return await p;
+    } finally {
+      this.inFlight.delete(p);
+    }
+  }
+
+  async undo(landing: number): Promise<boolean> {
+    const res = await this.call({ op: 'undo', landing });
     this.refreshChangesSoon();
-    if (res?.type === 'decided' && decision === 'reject') this.toasts.show(this.describe('Rejected', res.hunks, res.paths));
-    return res !== null;
+    void this.history.refresh();
+    if (res?.type !== 'decided') return false;
+    // Forget it here too, so `u` does not try it again.
+    const i = this.made.findIndex((m) => m.kind === 'approve' && m.landing === landing);
+    if (i >= 0) this.made.splice(i, 1);
+    this.toasts.show(res.paths.length === 0 ? `Landing #${landing} undone (nothing to write back)` : this.describe(`Undid landing #${landing}:`, null, res.paths));
+    return true;
+  }
+
+  async undoLast(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+    const last = this.made.pop();
+    if (!last) {
+      this.toasts.show('Nothing to undo: no approval was made in this window. Older landings are in History.');
+      return;
+    }
+    if (last.kind === 'reject') {
+      this.toasts.show(`A rejection cannot be undone (${last.what}): the agent's edit was reverted in its stage. Ask the agent to write it again.`, 6000);
+      return;
+    }
+    await this.undo(last.landing);
+  }
+
+  notify(message: string): void {
+    this.toasts.show(message, 5000, 'info');
+  }
+
+  /** Records what a decision did, for `u`, and tells the user about a rejection. */
+  private decided(decision: Decision, res: Response | null): boolean {
+    this.refreshChangesSoon();
+    if (res?.type !== 'decided') return false;
+    const what = this.describe(decision === 'approve' ? 'Approved' : 'Rejected', res.hunks, res.paths);
+    if (decision === 'reject') {
+      this.made.push({ kind: 'reject', what });
+      this.toasts.show(what);
+    } else if (res.landing !== null) {
+      this.made.push({ kind: 'approve', landing: res.landing, what });
+    }
+    return true;
   }
 
   async decideAll(decision: Decision, reason?: string): Promise<boolean> {
     const req: Request =
       decision === 'approve' ? { op: 'approveAll' } : reason ? { op: 'rejectAll', reason } : { op: 'rejectAll' };
-    const res = await this.call(req);
-    this.refreshChangesSoon();
-    if (res?.type === 'decided' && decision === 'reject') this.toasts.show(this.describe('Rejected', res.hunks, res.paths));
-    return res !== null;
+    return this.decided(decision, await this.deciding(req));
   }
 
   async startSession(command: string[] | undefined): Promise<void> {
@@ -134,6 +205,7 @@ export class App implements Ctx {
         break;
       case 'landed':
         this.toasts.show(`Landed ${e.paths.length === 1 ? (e.paths[0] ?? '') : `${e.paths.length} files`} in the project`);
+        void this.history.refresh();
         break;
       case 'problem':
         this.error(e.message);
@@ -155,15 +227,17 @@ export class App implements Ctx {
 
   private async refresh(): Promise<void> {
     const [status, changes] = await Promise.all([this.call({ op: 'status' }), this.call({ op: 'listChanges' })]);
+    // Changes first: their diffs are asked for at once, before the terminal takes its time to start.
+    if (changes?.type === 'changes') this.store.setChanges(changes.changes);
     if (status?.type === 'status') {
       this.store.setStatus(status);
       for (const s of status.sessions) if (s.state === 'exited') this.terminals.exited(s.id, s.exitCode);
     }
-    if (changes?.type === 'changes') this.store.setChanges(changes.changes);
     if (!this.themeLoaded) {
+      this.themeLoaded = true;
       const css = await this.call({ op: 'getThemeCss' });
-      if (css?.type === 'themeCss') {
-        this.themeLoaded = true;
+      if (css?.type !== 'themeCss') this.themeLoaded = false;
+      else {
         // Each theme under its own media query: in the combined `auto` sheet, a light rule
         // more specific than any dark one (`.sy-variable.sy-parameter`) still wins in dark mode.
         if (css.light && css.dark) {
@@ -188,8 +262,9 @@ export class App implements Ctx {
     }, 250);
   }
 
-  private describe(verb: string, hunks: number, paths: string[]): string {
+  private describe(verb: string, hunks: number | null, paths: string[]): string {
     const what = paths.length === 1 ? (paths[0] ?? '') : `${paths.length} files`;
+    if (hunks === null) return `${verb} ${what}`;
     return `${verb} ${hunks} ${hunks === 1 ? 'hunk' : 'hunks'}${what ? ` — ${what}` : ''}`;
   }
 }

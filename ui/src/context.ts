@@ -13,10 +13,20 @@ export interface Ctx {
   decide(decision: Decision, ids: string[], reason?: string): Promise<boolean>;
   /** Approves or rejects everything pending. */
   decideAll(decision: Decision, reason?: string): Promise<boolean>;
+  /** Lands an edited version of a hunk (`text`: the replacement lines with their line endings). */
+  approveEdited(hunk: string, text: string): Promise<boolean>;
+  /** Lands some lines of a hunk (0-based indices among its removed and added lines). */
+  approveLines(hunk: string, removed: number[], added: number[]): Promise<boolean>;
+  /** Reverts a landing. */
+  undo(landing: number): Promise<boolean>;
+  /** Undoes the last decision made in this window (an approval; a rejection cannot be undone). */
+  undoLast(): Promise<void>;
   /** Starts a session (the user's shell when `command` is absent) and selects it. */
   startSession(command: string[] | undefined): Promise<void>;
   stopSession(id: string): Promise<void>;
   /** A terminal size that fits the terminal pane, for a session about to start. */
   terminalSize(): { cols: number; rows: number };
   error(message: string): void;
+  /** A short-lived notice. */
+  notify(message: string): void;
 }

@@ -81,6 +81,15 @@ export const ICONS = {
   shield: 'M12 22s8-4 8-10V5l-8-3-8 3v7c0 6 8 10 8 10z',
   plug: 'M9 2v6|M15 2v6|M6 8h12v4a6 6 0 0 1-12 0z|M12 18v4',
   alert: 'M12 9v4|M12 17h.01|M10.3 3.9 1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0z',
+  edit: 'M12 20h9|M16.5 3.5a2.1 2.1 0 0 1 3 3L7 19l-4 1 1-4z',
+  arrowUp: 'M12 19V5|m5 12 7-7 7 7',
+  arrowDown: 'M12 5v14|m19 12-7 7-7-7',
+  unfold: 'm7 15 5 5 5-5|m7 9 5-5 5 5',
+  columns: 'M4 4h16v16H4z|M12 4v16',
+  space: 'M4 10v4h16v-4',
+  sort: 'M3 6h13|M3 12h9|M3 18h5|M18 8v12|m15 17 3 3 3-3',
+  history: 'M3 12a9 9 0 1 0 3-6.7L3 8|M3 3v5h5|M12 7v5l3 2',
+  undo: 'M9 14 4 9l5-5|M4 9h11a5 5 0 0 1 0 10h-3',
 } as const;
 
 /** Calls `fn` once `ms` after the last call. */

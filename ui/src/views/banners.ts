@@ -61,8 +61,8 @@ export class Banners {
 export class Toasts {
   readonly el = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
 
-  show(message: string, ms = 3500): void {
-    const t = h('div', { class: 'toast' }, icon(ICONS.check), h('span', { text: message }));
+  show(message: string, ms = 3500, tone: 'ok' | 'info' = 'ok'): void {
+    const t = h('div', { class: `toast toast-${tone}`, 'data-testid': 'toast' }, icon(tone === 'ok' ? ICONS.check : ICONS.alert), h('span', { text: message }));
     this.el.append(t);
     setTimeout(() => {
       t.classList.add('leaving');

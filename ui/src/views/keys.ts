@@ -1,91 +1,103 @@
-// Keyboard review: j/k hunks, n/p files, a/r approve/reject the current hunk,
-// A/R the current file, ? for help. Keys typed into inputs or the terminal are
-// left alone.
+// Keyboard review: j/k hunks, n/p files, a/r/e the current hunk, A/R the
+// current file, o fold a file, u undo, ? for help. Keys typed into inputs,
+// editors or the terminal are left alone.
 
-import { h } from '../lib/dom';
+import type { Ctx } from '../context';
+import { h, icon, ICONS } from '../lib/dom';
+import type { ReviewView } from './review';
 
 const HELP: [string, string][] = [
   ['j / k', 'next / previous hunk'],
   ['n / p', 'next / previous file'],
-  ['a / r', 'approve / reject the current hunk'],
+  ['a', 'approve the current hunk'],
+  ['r', 'reject the current hunk (type a reason, Enter; Esc cancels)'],
+  ['e', 'edit the hunk before approving (Ctrl+Enter approves, Esc cancels)'],
   ['A / R', 'approve / reject the current file'],
+  ['o', 'fold or unfold the current file'],
+  ['u', 'undo your last approval'],
+  ['Shift+click', 'select a range of line checkboxes; “Approve N lines” lands them and drops the rest of the hunk'],
   ['?', 'show or hide this help'],
 ];
 
-export function installKeys(review: HTMLElement, root: HTMLElement): void {
+/** Where typing goes to text, not to review keys. */
+function typingIn(t: EventTarget | null): boolean {
+  if (!(t instanceof Element)) return false;
+  if (t.closest('textarea, select, [contenteditable=""], [contenteditable="true"], .xterm, .cm-editor')) return true;
+  if (t instanceof HTMLInputElement) return !['checkbox', 'radio', 'button', 'submit', 'reset', 'range', 'color'].includes(t.type);
+  return false;
+}
+
+export function installKeys(review: ReviewView, ctx: Ctx, root: HTMLElement): { toggleHelp(): void } {
+  const close = h(
+    'button',
+    { class: 'icon-button', type: 'button', 'aria-label': 'Close keyboard shortcuts', title: 'Close (Esc)', onclick: () => help.close() },
+    icon(ICONS.x),
+  );
   const help = h(
-    'div',
-    { class: 'help', role: 'dialog', 'aria-label': 'Keyboard shortcuts', hidden: true },
-    h('div', { class: 'help-title', text: 'Keyboard shortcuts' }),
-    h('dl', {}, ...HELP.flatMap(([k, what]) => [h('dt', {}, h('kbd', { text: k })), h('dd', { text: what })])),
+    'dialog',
+    { class: 'help', 'data-testid': 'help-dialog', 'aria-labelledby': 'help-title' },
+    h('div', { class: 'help-head' }, h('h2', { class: 'help-title', id: 'help-title', text: 'Keyboard shortcuts' }), h('span', { class: 'spacer' }), close),
+    h('dl', {}, ...HELP.flatMap(([k, what]) => [h('dt', {}, ...k.split(' / ').flatMap((x, i) => [i ? ' / ' : '', h('kbd', { text: x })])), h('dd', { text: what })])),
+    h('p', { class: 'help-foot', text: 'Keys work anywhere except while typing in a box, an editor or the terminal. Everything is also a button.' }),
   );
   root.append(help);
-
-  const hunks = () => [...review.querySelectorAll<HTMLElement>('[data-testid="hunk"]')];
-  const current = () => review.querySelector<HTMLElement>('.hunk.current');
-  const setCurrent = (el: HTMLElement | undefined) => {
-    if (!el) return;
-    current()?.classList.remove('current');
-    el.classList.add('current');
-    el.scrollIntoView({ block: 'nearest' });
+  const toggleHelp = () => {
+    if (help.open) help.close();
+    else help.showModal();
   };
-  const step = (by: number) => {
-    const all = hunks();
-    const at = all.indexOf(current() as HTMLElement);
-    setCurrent(all[Math.min(Math.max(at + by, 0), all.length - 1)] ?? all[0]);
-  };
-  const stepFile = (by: number) => {
-    const files = [...review.querySelectorAll<HTMLElement>('[data-testid="change-file"]')];
-    const at = files.findIndex((f) => f.contains(current()));
-    const file = files[Math.min(Math.max(at + by, 0), files.length - 1)] ?? files[0];
-    setCurrent(file?.querySelector<HTMLElement>('[data-testid="hunk"]') ?? undefined);
-  };
-  const press = (testid: string, within: HTMLElement | null) => within?.querySelector<HTMLButtonElement>(`[data-testid="${testid}"]`)?.click();
-
-  review.addEventListener('click', (ev) => {
-    const hunk = (ev.target as Element).closest<HTMLElement>('[data-testid="hunk"]');
-    if (hunk) setCurrent(hunk);
-  });
 
   document.addEventListener('keydown', (ev) => {
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    const t = ev.target as HTMLElement | null;
-    if (t && (t.closest('input, textarea, select, [contenteditable], .xterm') !== null)) return;
-    const file = current()?.closest<HTMLElement>('[data-testid="change-file"]') ?? null;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.isComposing) return;
+    if (typingIn(ev.target)) return;
+    if (help.open) {
+      if (ev.key === '?') {
+        ev.preventDefault();
+        help.close();
+      }
+      return;
+    }
+    if (document.querySelector('dialog[open]')) return;
     switch (ev.key) {
       case 'j':
-        step(1);
+        review.move(1);
         break;
       case 'k':
-        step(-1);
+        review.move(-1);
         break;
       case 'n':
-        stepFile(1);
+        review.moveFile(1);
         break;
       case 'p':
-        stepFile(-1);
+        review.moveFile(-1);
         break;
       case 'a':
-        press('hunk-approve', current());
+        review.act('approve');
         break;
       case 'r':
-        press('hunk-reject', current());
+        review.act('reject');
+        break;
+      case 'e':
+        review.act('edit');
         break;
       case 'A':
-        press('file-approve', file);
+        review.actFile('approve');
         break;
       case 'R':
-        press('file-reject', file);
+        review.actFile('reject');
+        break;
+      case 'o':
+        review.toggleFile();
+        break;
+      case 'u':
+        void ctx.undoLast();
         break;
       case '?':
-        help.hidden = !help.hidden;
+        toggleHelp();
         break;
-      case 'Escape':
-        help.hidden = true;
-        return;
       default:
         return;
     }
     ev.preventDefault();
   });
+  return { toggleHelp };
 }

@@ -1,278 +1,27 @@
-// The review pane: one block per pending change with its unified diff, and
-// approve / reject per file and per hunk.
+// The review pane: the queue of pending changes (sorted by path or risk), each
+// a virtualized file view, the view toggles, and the keyboard cursor that
+// j/k/n/p move.
 
-import type { Ctx, Decision } from '../context';
-import type { Change, ChangeDiff, DiffLine, HunkDiff, HunkHeader } from '../ipc/bindings';
-import { h, icon, ICONS, replaceChildren } from '../lib/dom';
-import { askReason } from './reason';
+import type { Ctx } from '../context';
+import type { Change } from '../ipc/bindings';
+import { h, icon, ICONS } from '../lib/dom';
+import type { Prefs } from '../prefs';
+import { FileView, type FileHost } from './diff/file';
+import { HunkView } from './diff/hunk';
 
-const DIFF_DEBOUNCE_MS = 120;
-
-function hunkRange(hh: HunkHeader): string {
-  return `@@ -${hh.oldStart},${hh.oldLines} +${hh.newStart},${hh.newLines} @@`;
+interface Cursor {
+  file: string;
+  /** Item index in the file; -1 is the file's header. */
+  index: number;
+  /** The hunk shown there, so the cursor follows it when hunks above go. */
+  id: string | null;
+  /** The file's place in the queue, for when the file goes. */
+  order: number;
 }
 
-function formatSize(n: number | null): string {
-  if (n === null) return '—';
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-function sameHunks(a: Change, b: Change): boolean {
-  return (
-    a.hunks.length === b.hunks.length &&
-    a.hunks.every((x, i) => {
-      const y = b.hunks[i];
-      return y !== undefined && x.id === y.id && x.oldStart === y.oldStart && x.newStart === y.newStart;
-    }) &&
-    a.additions === b.additions &&
-    a.deletions === b.deletions &&
-    a.binary === b.binary &&
-    a.kind === b.kind
-  );
-}
-
-/** Approve / reject buttons for a file or a hunk; reject opens the reason prompt. */
-function decisionButtons(
-  ctx: Ctx,
-  scope: 'file' | 'hunk',
-  what: string,
-  ids: () => string[],
-  busy: (on: boolean) => void,
-): HTMLElement {
-  const row = h('div', { class: `decide decide-${scope}` });
-  const wrap = h('div', { class: 'decide-wrap' }, row);
-  const run = async (decision: Decision, reason?: string) => {
-    busy(true);
-    const ok = await ctx.decide(decision, ids(), reason);
-    // On success the block goes away with the engine's event; should it stay
-    // (a conflict is held, say), it must not stay frozen.
-    if (ok) setTimeout(() => busy(false), 4000);
-    else busy(false);
-  };
-  row.append(
-    h(
-      'button',
-      {
-        class: 'btn btn-sm btn-reject',
-        type: 'button',
-        'data-testid': `${scope}-reject`,
-        'aria-label': `Reject ${scope} ${what}`,
-        title: scope === 'hunk' ? 'Reject this hunk: it is reverted in the stage' : 'Reject every hunk of this file',
-        onclick: async () => {
-          const reason = await askReason(wrap, row, `${scope} ${what}`);
-          if (reason !== null) await run('reject', reason || undefined);
-        },
-      },
-      icon(ICONS.x),
-      h('span', { class: 'label', text: scope === 'hunk' ? 'Reject' : 'Reject file' }),
-    ),
-    h(
-      'button',
-      {
-        class: 'btn btn-sm btn-approve',
-        type: 'button',
-        'data-testid': `${scope}-approve`,
-        'aria-label': `Approve ${scope} ${what}`,
-        title: scope === 'hunk' ? 'Approve this hunk: it lands in the project' : 'Approve every hunk of this file',
-        onclick: () => void run('approve'),
-      },
-      icon(ICONS.check),
-      h('span', { class: 'label', text: scope === 'hunk' ? 'Approve' : 'Approve file' }),
-    ),
-  );
-  return wrap;
-}
-
-function lineRow(line: DiffLine): HTMLTableRowElement {
-  const code = h('td', { class: 'code' });
-  // Syntect's HTML: the text is escaped and tokens are <span class="sy-…">.
-  code.innerHTML = line.html || '&#8203;';
-  const marker = line.kind === 'added' ? '+' : line.kind === 'removed' ? '−' : ' ';
-  return h(
-    'tr',
-    { class: `line line-${line.kind}` },
-    h('td', { class: 'ln ln-old', 'data-ln': line.oldNo ?? '' }),
-    h('td', { class: 'ln ln-new', 'data-ln': line.newNo ?? '' }),
-    h('td', { class: 'marker', 'aria-hidden': 'true', text: marker }),
-    code,
-  );
-}
-
-class HunkView {
+export class ReviewView implements FileHost {
   readonly el: HTMLElement;
-
-  constructor(ctx: Ctx, change: Change, readonly hunk: HunkDiff) {
-    const hh = hunk.header;
-    const where = `at line ${hh.newStart || hh.oldStart} of ${change.path}`;
-    const table = h('table', { class: 'lines' }, h('tbody', {}, ...hunk.lines.map(lineRow)));
-    this.el = h(
-      'section',
-      { class: 'hunk', 'data-testid': 'hunk', 'data-hunk-id': hh.id, 'aria-label': `Hunk ${where}` },
-      h(
-        'div',
-        { class: 'hunk-header' },
-        h('code', { class: 'hunk-range', text: hunkRange(hh) }),
-        h('span', { class: 'spacer' }),
-        decisionButtons(ctx, 'hunk', where, () => [hh.id], (on) => this.el.classList.toggle('busy', on)),
-      ),
-      h('div', { class: 'lines-scroll' }, table),
-    );
-  }
-}
-
-class FileView {
-  readonly el: HTMLElement;
-  private readonly header: HTMLElement;
-  private readonly body = h('div', { class: 'file-body' });
-  private readonly meta = h('span', { class: 'file-meta' });
-  private hunks = new Map<string, HunkView>();
-  private seq = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private collapsed = false;
-  private loaded = false;
-
-  constructor(
-    private readonly ctx: Ctx,
-    public change: Change,
-  ) {
-    this.header = h('header', { class: 'file-header' });
-    this.el = h('article', { class: 'file', 'data-testid': 'change-file' }, this.header, this.body);
-    this.buildHeader();
-    this.renderHeader();
-    this.body.append(h('div', { class: 'file-loading', text: 'Loading diff…' }));
-    this.fetch();
-  }
-
-  update(change: Change): void {
-    const changed = !sameHunks(this.change, change);
-    this.change = change;
-    this.renderHeader();
-    if (changed || !this.loaded) this.schedule();
-  }
-
-  /** Re-fetches the diff soon; a burst of updates costs one fetch. */
-  schedule(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.fetch();
-    }, DIFF_DEBOUNCE_MS);
-  }
-
-  dispose(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.seq++;
-    this.el.remove();
-  }
-
-  private async fetch(): Promise<void> {
-    const seq = ++this.seq;
-    const res = await this.ctx.call({ op: 'getDiff', change: this.change.id }, { quiet: ['notFound'] });
-    if (seq !== this.seq || !this.el.isConnected || res?.type !== 'diff') return;
-    this.loaded = true;
-    this.renderBody(res);
-  }
-
-  private buildHeader(): void {
-    const toggle = h(
-      'button',
-      {
-        class: 'icon-button chevron',
-        type: 'button',
-        'aria-expanded': 'true',
-        'aria-label': `Collapse ${this.change.path}`,
-        onclick: () => {
-          this.collapsed = !this.collapsed;
-          this.el.classList.toggle('collapsed', this.collapsed);
-          toggle.setAttribute('aria-expanded', String(!this.collapsed));
-          toggle.setAttribute('aria-label', `${this.collapsed ? 'Expand' : 'Collapse'} ${this.change.path}`);
-        },
-      },
-      icon(ICONS.chevron),
-    );
-    const path = this.change.path;
-    const slash = path.lastIndexOf('/');
-    const dir = slash >= 0 ? path.slice(0, slash + 1) : '';
-    this.header.replaceChildren(
-      toggle,
-      h('span', { class: 'file-path', title: path }, dir ? h('span', { class: 'dir', text: dir }) : null, h('span', { class: 'base', text: path.slice(slash + 1) })),
-      this.meta,
-      h('span', { class: 'spacer' }),
-      decisionButtons(this.ctx, 'file', path, () => [this.change.id], (on) => this.el.classList.toggle('busy', on)),
-    );
-  }
-
-  /** Redraws what may change while the block is shown; the buttons stay, so an open prompt survives. */
-  private renderHeader(): void {
-    const c = this.change;
-    this.el.dataset['path'] = c.path;
-    this.el.dataset['changeId'] = c.id;
-    const session = this.ctx.store.sessions.get(c.session);
-    const showSession = this.ctx.store.sessions.size > 1 && session;
-    replaceChildren(
-      this.meta,
-      h('span', { class: `badge kind kind-${c.kind}`, text: c.kind }),
-      c.binary ? h('span', { class: 'badge badge-muted', text: 'binary' }) : null,
-      c.oldMode !== null && c.newMode !== null && c.oldMode !== c.newMode
-        ? h('span', { class: 'badge badge-muted', text: `mode ${(c.oldMode & 0o777).toString(8)} → ${(c.newMode & 0o777).toString(8)}` })
-        : null,
-      c.binary
-        ? null
-        : h(
-            'span',
-            { class: 'stat', 'aria-label': `${c.additions} additions, ${c.deletions} deletions` },
-            h('span', { class: c.additions ? 'add' : 'add zero', text: `+${c.additions}` }),
-            h('span', { class: c.deletions ? 'del' : 'del zero', text: `−${c.deletions}` }),
-          ),
-      showSession ? h('span', { class: 'badge badge-session', title: 'Proposed by this session', text: session.name }) : null,
-    );
-  }
-
-  private renderBody(diff: ChangeDiff): void {
-    const c = diff.change;
-    if (c.binary || diff.hunks.length === 0) {
-      this.hunks.clear();
-      this.body.replaceChildren(
-        h(
-          'div',
-          { class: 'file-notice' },
-          h('p', { text: c.notice ?? (c.binary ? 'Binary file' : 'No textual difference') }),
-          h(
-            'p',
-            { class: 'sizes' },
-            h('span', { text: `Project: ${formatSize(c.oldSize)}` }),
-            h('span', { text: '→' }),
-            h('span', { text: `Proposed: ${formatSize(c.newSize)}` }),
-          ),
-        ),
-      );
-      return;
-    }
-    // Keep the hunks whose id and place did not change, so an open reason prompt survives a re-diff.
-    const next = new Map<string, HunkView>();
-    const nodes: Node[] = [];
-    if (c.notice) nodes.push(h('div', { class: 'file-notice inline', text: c.notice }));
-    for (const hd of diff.hunks) {
-      const old = this.hunks.get(hd.header.id);
-      const keep =
-        old &&
-        old.hunk.header.oldStart === hd.header.oldStart &&
-        old.hunk.header.newStart === hd.header.newStart &&
-        old.hunk.lines.length === hd.lines.length;
-      const view = keep ? old : new HunkView(this.ctx, c, hd);
-      next.set(hd.header.id, view);
-      nodes.push(view.el);
-    }
-    this.hunks = next;
-    this.body.replaceChildren(...nodes);
-  }
-}
-
-export class ReviewView {
-  readonly el: HTMLElement;
-  private readonly list = h('div', { class: 'review-list' });
+  private readonly list = h('div', { class: 'review-list', 'data-testid': 'review-list' });
   private readonly summary = h('span', { class: 'pane-summary' });
   private readonly empty = h(
     'div',
@@ -282,8 +31,54 @@ export class ReviewView {
     h('p', { class: 'hint', text: 'When an agent writes a file, its diff shows up here for you to approve or reject.' }),
   );
   private readonly files = new Map<string, FileView>();
+  private order: FileView[] = [];
+  private readonly collapsedByUser = new Map<string, boolean>();
+  private cursor: Cursor | null = null;
+  private frameId = 0;
+  private readonly viewToggle: HTMLButtonElement;
+  private readonly wsToggle: HTMLButtonElement;
+  private readonly sortToggle: HTMLButtonElement;
 
-  constructor(private readonly ctx: Ctx) {
+  constructor(
+    readonly ctx: Ctx,
+    readonly prefs: Prefs,
+    onHelp: () => void,
+  ) {
+    this.viewToggle = h(
+      'button',
+      {
+        class: 'tool-button',
+        type: 'button',
+        'data-testid': 'view-toggle',
+        title: 'Show the diff side by side or unified',
+        onclick: () => prefs.set('view', prefs.get('view') === 'split' ? 'unified' : 'split'),
+      },
+      icon(ICONS.columns),
+      h('span', { class: 'label' }),
+    );
+    this.wsToggle = h(
+      'button',
+      {
+        class: 'tool-button',
+        type: 'button',
+        'data-testid': 'whitespace-toggle',
+        title: 'Hide hunks that only change white space',
+        onclick: () => prefs.set('ignoreWhitespace', !prefs.get('ignoreWhitespace')),
+      },
+      icon(ICONS.space),
+      h('span', { class: 'label', text: 'Hide white space' }),
+    );
+    this.sortToggle = h(
+      'button',
+      {
+        class: 'tool-button',
+        type: 'button',
+        'data-testid': 'sort-toggle',
+        onclick: () => prefs.set('sort', prefs.get('sort') === 'risk' ? 'path' : 'risk'),
+      },
+      icon(ICONS.sort),
+      h('span', { class: 'label' }),
+    );
     this.el = h(
       'section',
       { class: 'review-pane', 'aria-label': 'Pending changes' },
@@ -292,48 +87,286 @@ export class ReviewView {
         { class: 'pane-header' },
         h('div', { class: 'pane-title' }, icon(ICONS.file), h('span', { text: 'Changes' })),
         this.summary,
-        h('span', { class: 'pane-hint', title: 'Keyboard shortcuts' }, h('kbd', { text: '?' }), ' keys'),
+        h(
+          'button',
+          { class: 'pane-hint', type: 'button', title: 'Keyboard shortcuts (?)', 'aria-label': 'Show keyboard shortcuts', onclick: onHelp },
+          h('kbd', { text: '?' }),
+          ' keys',
+        ),
       ),
+      h('div', { class: 'review-tools', role: 'toolbar', 'aria-label': 'Review options' }, this.sortToggle, this.wsToggle, this.viewToggle),
       this.list,
     );
+    this.list.addEventListener('scroll', () => this.schedule(), { passive: true });
+    window.addEventListener('resize', () => this.schedule());
+    this.list.addEventListener('click', (ev) => this.onClick(ev));
     ctx.store.on('changes', () => this.render());
-    ctx.store.on('sessions', () => {
-      for (const f of this.files.values()) f.update(f.change);
+    // Sessions order the queue and name the proposer.
+    ctx.store.on('sessions', () => this.render());
+    prefs.onChange((key) => {
+      this.renderTools();
+      if (key === 'sort') this.render();
+      else {
+        for (const f of this.files.values()) f.prefsChanged();
+        this.schedule();
+      }
     });
+    this.renderTools();
     this.render();
+  }
+
+  // ---- FileHost ----
+
+  schedule(): void {
+    if (this.frameId === 0) this.frameId = requestAnimationFrame(() => this.frame());
+  }
+
+  toggled(f: FileView): void {
+    this.collapsedByUser.set(f.id, f.collapsed);
+    if (this.cursor?.file === f.id && f.collapsed) this.setCursor(f, -1, false);
   }
 
   /** A `changeProposed` for a change already shown: its diff may have moved. */
   refetch(id: string): void {
-    this.files.get(id)?.schedule();
+    this.files.get(id)?.refetch();
+  }
+
+  // ---- keyboard ----
+
+  /** j / k: the next or previous hunk, across files. */
+  move(by: 1 | -1): void {
+    const cur = this.resolveCursor();
+    if (!cur) return this.first();
+    const { f, index } = cur;
+    const n = f.collapsed ? 0 : f.itemCount();
+    const next = index + by;
+    if (next >= 0 && next < n) return this.setCursor(f, next);
+    if (by < 0 && index >= 0) return this.setCursor(f, -1); // from the first hunk up to the header
+    const at = this.order.indexOf(f) + by;
+    const g = this.order[at];
+    if (!g) return;
+    const m = g.collapsed ? 0 : g.itemCount();
+    this.setCursor(g, by > 0 ? (m > 0 ? 0 : -1) : m - 1);
+  }
+
+  /** n / p: the next or previous file's first hunk. */
+  moveFile(by: 1 | -1): void {
+    const cur = this.resolveCursor();
+    if (!cur) return this.first();
+    const g = this.order[this.order.indexOf(cur.f) + by];
+    if (!g) return;
+    this.setCursor(g, !g.collapsed && g.itemCount() > 0 ? 0 : -1);
+  }
+
+  /** a / r / e on the current hunk. */
+  act(what: 'approve' | 'reject' | 'edit'): void {
+    const cur = this.resolveCursor();
+    if (!cur) return this.first();
+    if (cur.index < 0) {
+      this.ctx.notify(`${cur.f.change.path}: move to a hunk (j) first, or use ${what === 'approve' ? 'A' : 'R'} for the whole file`);
+      return;
+    }
+    const view = cur.f.viewAt(cur.index);
+    if (!view || !view.el.isConnected) return;
+    if (what === 'edit') {
+      if (view instanceof HunkView) void view.openEditor();
+      return;
+    }
+    const btn = view.el.querySelector<HTMLButtonElement>(`.hunk-header [data-testid="hunk-${what}"]`);
+    if (!btn) return;
+    if (btn.disabled) this.ctx.notify(btn.title);
+    else btn.click();
+  }
+
+  /** A / R on the current file. */
+  actFile(what: 'approve' | 'reject'): void {
+    const cur = this.resolveCursor();
+    if (!cur) return;
+    const btn = cur.f.header.querySelector<HTMLButtonElement>(`[data-testid="file-${what}"]`);
+    if (!btn) return;
+    if (btn.disabled) this.ctx.notify(btn.title);
+    else btn.click();
+  }
+
+  /** o: collapse or expand the current file. */
+  toggleFile(): void {
+    const cur = this.resolveCursor();
+    if (!cur) return;
+    cur.f.toggleByUser();
+    if (!cur.f.collapsed) this.setCursor(cur.f, cur.f.itemCount() > 0 ? 0 : -1);
+  }
+
+  // ---- internals ----
+
+  private first(): void {
+    const f = this.order[0];
+    if (f) this.setCursor(f, !f.collapsed && f.itemCount() > 0 ? 0 : -1);
+  }
+
+  private onClick(ev: MouseEvent): void {
+    const target = ev.target as Element;
+    const fileEl = target.closest<HTMLElement>('[data-testid="change-file"]');
+    const f = fileEl ? this.files.get(fileEl.dataset['changeId'] ?? '') : undefined;
+    if (!f) return;
+    const hunk = target.closest<HTMLElement>('[data-testid="hunk"]');
+    if (hunk) {
+      const i = f.indexOfHunk(hunk.dataset['hunkId'] ?? '');
+      if (i >= 0) this.setCursor(f, i, false);
+    } else if (target.closest('.file-header')) {
+      this.setCursor(f, -1, false);
+    }
+  }
+
+  private setCursor(f: FileView, index: number, reveal = true): void {
+    this.cursor = { file: f.id, index, id: index >= 0 ? f.hunkIdAt(index) : null, order: this.order.indexOf(f) };
+    for (const g of this.order) g.setCurrent(g === f ? index : null);
+    if (reveal) this.reveal(f, index);
+  }
+
+  /** The cursor's file and index as things are now (hunks and files come and go). */
+  private resolveCursor(): { f: FileView; index: number } | null {
+    const c = this.cursor;
+    if (!c) return null;
+    let f = this.files.get(c.file);
+    let index = c.index;
+    if (!f) {
+      f = this.order[Math.min(c.order, this.order.length - 1)];
+      if (!f) {
+        this.cursor = null;
+        return null;
+      }
+      index = 0;
+    } else if (c.id !== null) {
+      const at = f.indexOfHunk(c.id);
+      if (at >= 0) index = at;
+    }
+    const n = f.collapsed ? 0 : f.itemCount();
+    index = n === 0 ? -1 : Math.min(Math.max(index, -1), n - 1);
+    const id = index >= 0 ? f.hunkIdAt(index) : null;
+    this.cursor = { file: f.id, index, id: id ?? c.id, order: this.order.indexOf(f) };
+    return { f, index };
+  }
+
+  private frame(): void {
+    if (this.frameId !== 0) cancelAnimationFrame(this.frameId);
+    this.frameId = 0;
+    const list = this.list;
+    if (!list.isConnected) return;
+    const cur = this.resolveCursor();
+    for (const g of this.order) g.setCurrent(cur && g === cur.f ? cur.index : null);
+    const listTop = list.getBoundingClientRect().top;
+    let anchor: HTMLElement | null = null;
+    for (const f of this.order) {
+      anchor = f.anchorBelow(listTop + 1);
+      if (anchor) break;
+    }
+    let anchorTop = anchor?.getBoundingClientRect().top ?? 0;
+    for (let pass = 0; pass < 3; pass++) {
+      let again = false;
+      const height = list.clientHeight;
+      for (const f of this.order) {
+        const top = f.bodyTop(list, listTop);
+        if (f.layout(list.scrollTop - top, list.scrollTop + height - top)) again = true;
+      }
+      if (anchor?.isConnected) {
+        const now = anchor.getBoundingClientRect().top;
+        if (Math.abs(now - anchorTop) >= 0.5) list.scrollTop += now - anchorTop;
+        anchorTop = anchor.getBoundingClientRect().top;
+      }
+      if (!again) break;
+    }
+    // A re-rendered current hunk takes the focus back from the page, never from an input or the terminal.
+    if (cur && (document.activeElement === document.body || document.activeElement === null)) {
+      cur.f.elementAt(cur.index)?.focus({ preventScroll: true });
+    }
+  }
+
+  /** Scrolls item `index` of `f` into view (below the sticky file header) and focuses it. */
+  private reveal(f: FileView, index: number): void {
+    const list = this.list;
+    this.frame();
+    const sticky = index < 0 ? 0 : f.header.offsetHeight;
+    const margin = 8;
+    const fit = (top: number, bottom: number) => {
+      const viewTop = list.scrollTop + sticky;
+      const viewBottom = list.scrollTop + list.clientHeight;
+      if (top < viewTop + margin || bottom - top > list.clientHeight - sticky) list.scrollTop = top - sticky - margin;
+      else if (bottom > viewBottom - margin) list.scrollTop = bottom - list.clientHeight + margin;
+    };
+    const listTop = list.getBoundingClientRect().top;
+    if (index < 0) {
+      const top = f.el.getBoundingClientRect().top - listTop + list.scrollTop;
+      fit(top, top + f.header.offsetHeight);
+    } else {
+      const p = f.place(index);
+      const top = f.bodyTop(list, listTop) + p.top;
+      fit(top, top + p.height);
+    }
+    this.frame();
+    const el = f.elementAt(index);
+    if (!el) return;
+    // Estimates may have been off: settle on the real element.
+    const r = el.getBoundingClientRect();
+    const top = r.top - listTop + list.scrollTop;
+    fit(top, top + r.height);
+    this.frame();
+    f.elementAt(index)?.focus({ preventScroll: true });
+  }
+
+  private sorted(): Change[] {
+    const list = this.ctx.store.changeList();
+    if (this.prefs.get('sort') !== 'risk') return list;
+    return [...list].sort((a, b) => b.risk - a.risk || a.path.localeCompare(b.path));
   }
 
   private render(): void {
-    const changes = this.ctx.store.changeList();
+    const changes = this.sorted();
     for (const [id, f] of this.files) {
       if (!this.ctx.store.changes.has(id)) {
         f.dispose();
         this.files.delete(id);
       }
     }
-    const nodes: Node[] = [];
+    const order: FileView[] = [];
     for (const c of changes) {
       let f = this.files.get(c.id);
       if (f) f.update(c);
-      else this.files.set(c.id, (f = new FileView(this.ctx, c)));
-      nodes.push(f.el);
+      else {
+        this.files.set(c.id, (f = new FileView(this, c, this.collapsedByUser.get(c.id))));
+        // The first few files are likely in view: their first hunks are on the way before the next frame.
+        if (order.length < 6) f.prefetch();
+      }
+      order.push(f);
     }
-    // Reorder without re-creating: appendChild moves an existing node.
-    if (nodes.length === 0) {
+    this.order = order;
+    if (order.length === 0) {
       this.list.replaceChildren(this.empty);
     } else {
       this.empty.remove();
-      nodes.forEach((n, i) => {
-        if (this.list.children[i] !== n) this.list.insertBefore(n, this.list.children[i] ?? null);
+      // Reorder without re-creating: insertBefore moves an existing node.
+      order.forEach((f, i) => {
+        if (this.list.children[i] !== f.el) this.list.insertBefore(f.el, this.list.children[i] ?? null);
       });
     }
     const hunks = this.ctx.store.pendingHunks();
     const files = changes.length;
     this.summary.textContent = files === 0 ? '' : `${files} ${files === 1 ? 'file' : 'files'} · ${hunks} ${hunks === 1 ? 'hunk' : 'hunks'}`;
+    this.schedule();
+  }
+
+  private renderTools(): void {
+    const split = this.prefs.get('view') === 'split';
+    this.el.dataset['view'] = split ? 'split' : 'unified';
+    this.viewToggle.setAttribute('aria-pressed', String(split));
+    this.viewToggle.setAttribute('aria-label', 'Side by side');
+    (this.viewToggle.querySelector('.label') as HTMLElement).textContent = 'Side by side';
+    const ws = this.prefs.get('ignoreWhitespace');
+    this.wsToggle.setAttribute('aria-pressed', String(ws));
+    this.wsToggle.setAttribute('aria-label', 'Hide white-space-only hunks');
+    const risk = this.prefs.get('sort') === 'risk';
+    this.sortToggle.setAttribute('aria-label', `Sort files by ${risk ? 'risk' : 'path'}; press to sort by ${risk ? 'path' : 'risk'}`);
+    this.sortToggle.title = risk ? 'Sorted by risk, riskiest first — click to sort by path' : 'Sorted by path — click to sort by risk';
+    (this.sortToggle.querySelector('.label') as HTMLElement).textContent = risk ? 'Sort: risk' : 'Sort: path';
+    this.sortToggle.dataset['sort'] = risk ? 'risk' : 'path';
   }
 }

@@ -13,7 +13,10 @@ export class TopBar {
   private readonly rejectAll: HTMLButtonElement;
   private readonly actions: HTMLElement;
 
-  constructor(private readonly ctx: Ctx) {
+  constructor(
+    private readonly ctx: Ctx,
+    historyToggle: HTMLElement,
+  ) {
     this.approveAll = h(
       'button',
       {
@@ -48,6 +51,7 @@ export class TopBar {
       h('div', { class: 'project' }, icon(ICONS.file), this.path),
       h('div', { class: 'spacer' }),
       this.counts,
+      historyToggle,
       h('div', { class: 'topbar-decide' }, this.actions),
     );
     ctx.store.on('project', () => this.renderProject());

@@ -31,8 +31,10 @@ mod queue;
 
 /// How often a session's output goes out at most.
 const FRAME: Duration = Duration::from_millis(16);
-/// Scrollback kept per session.
+/// Scrollback kept in memory per session.
 const SCROLLBACK_BYTES: usize = 8 * 1024 * 1024;
+/// Output kept on disk per session, for windows that fell behind.
+const OUTPUT_LOG_BYTES: u64 = 256 * 1024 * 1024;
 
 /// How to open an engine.
 #[derive(Debug, Clone)]
@@ -279,9 +281,8 @@ struct Session {
     gated: BTreeMap<String, gate::GatedEdit>,
     /// Changes whose labels and badges are being computed (by change id and hunk ids).
     enriching: std::collections::HashSet<(String, Vec<String>)>,
+    /// The output: a tail in memory and a log on disk, shared with subscribers.
     scrollback: Arc<Mutex<Scrollback>>,
-    /// Where the scrollback is kept across restarts.
-    scrollback_file: Option<std::fs::File>,
     /// When the process last printed something.
     last_output: Option<std::time::Instant>,
 }
@@ -358,31 +359,19 @@ impl Actor {
         let _ = self.events.send(Wire::Event(Box::new(event)));
     }
 
-    /// A session's scrollback, shared with subscribers, loaded from disk if kept there.
-    fn open_scrollback(&self, session: &str) -> (Arc<Mutex<Scrollback>>, Option<std::fs::File>) {
-        let mut sb = Scrollback::new(SCROLLBACK_BYTES);
-        let path = self
-            .home
-            .dir
-            .join("scrollback")
-            .join(format!("{session}.log"));
-        if let Ok(bytes) = std::fs::read(&path) {
-            sb.push(&bytes[bytes.len().saturating_sub(SCROLLBACK_BYTES)..]);
-        }
-        let file = crate::home::create_private_dir(&self.home.dir.join("scrollback"))
+    /// A session's scrollback, shared with subscribers, backed by its log on disk.
+    fn open_scrollback(&self, session: &str) -> Arc<Mutex<Scrollback>> {
+        let dir = self.home.dir.join("scrollback");
+        let path = dir.join(format!("{session}.log"));
+        let sb = crate::home::create_private_dir(&dir)
             .ok()
-            .and_then(|_| {
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&path)
-                    .ok()
-            });
+            .and_then(|_| Scrollback::with_log(SCROLLBACK_BYTES, &path, OUTPUT_LOG_BYTES).ok())
+            .unwrap_or_else(|| Scrollback::new(SCROLLBACK_BYTES));
         let sb = Arc::new(Mutex::new(sb));
         if let Ok(mut m) = self.outputs.write() {
             m.insert(session.to_string(), sb.clone());
         }
-        (sb, file)
+        sb
     }
 
     fn problem(&self, session: Option<&str>, message: String) {
@@ -412,16 +401,12 @@ impl Actor {
                 None
             };
             let filter = IgnoreFilter::new(&stage, Some(&self.project.join(".git/info/exclude")));
-            let (scrollback, mut scrollback_file) = self.open_scrollback(&id);
+            let scrollback = self.open_scrollback(&id);
             if running_before {
                 let note: &[u8] =
                     b"\r\n[Airlock restarted; this session's process ended with it]\r\n";
                 if let Ok(mut sb) = scrollback.lock() {
                     sb.push(note);
-                }
-                if let Some(f) = scrollback_file.as_mut() {
-                    use std::io::Write as _;
-                    let _ = f.write_all(note);
                 }
             }
             let bases = match self.journal.bases(&id) {
@@ -447,7 +432,6 @@ impl Actor {
                     actions: BTreeMap::new(),
                     gated: BTreeMap::new(),
                     scrollback,
-                    scrollback_file,
                     last_output: None,
                 },
             );
@@ -781,7 +765,7 @@ impl Actor {
         };
         let filter = IgnoreFilter::new(&stage, Some(&self.project.join(".git/info/exclude")));
         self.journal.insert_session(&info)?;
-        let (scrollback, scrollback_file) = self.open_scrollback(&id);
+        let scrollback = self.open_scrollback(&id);
         self.sessions.insert(
             id.clone(),
             Session {
@@ -798,7 +782,6 @@ impl Actor {
                 actions: BTreeMap::new(),
                 gated: BTreeMap::new(),
                 scrollback,
-                scrollback_file,
                 last_output: Some(std::time::Instant::now()),
             },
         );
@@ -996,31 +979,8 @@ impl Actor {
         let Some(s) = self.sessions.get_mut(session) else {
             return;
         };
-        let rewrite = match s.scrollback.lock() {
-            Ok(mut sb) => {
-                sb.push(&bytes);
-                // Keep the file near the ring's size: rewrite it when it doubled.
-                s.scrollback_file
-                    .as_ref()
-                    .and_then(|f| f.metadata().ok())
-                    .is_some_and(|m| m.len() > 2 * SCROLLBACK_BYTES as u64)
-                    .then(|| sb.snapshot().0)
-            }
-            Err(_) => None,
-        };
-        if let Some(f) = s.scrollback_file.as_mut() {
-            use std::io::Write as _;
-            let _ = f.write_all(&bytes);
-        }
-        if let Some(tail) = rewrite {
-            let path = self
-                .home
-                .dir
-                .join("scrollback")
-                .join(format!("{session}.log"));
-            if crate::fsx::atomic_write(&path, &tail, 0o600).is_ok() {
-                s.scrollback_file = std::fs::OpenOptions::new().append(true).open(&path).ok();
-            }
+        if let Ok(mut sb) = s.scrollback.lock() {
+            sb.push(&bytes);
         }
         s.last_output = Some(std::time::Instant::now());
         let _ = self.events.send(Wire::Output(session.to_string()));

@@ -5,8 +5,9 @@
 //! appends it to the session's bounded scrollback and announces only that
 //! there is more; each subscriber then reads everything it has not seen yet in
 //! one go. A slow window therefore never blocks the agent, and its pending
-//! frames merge instead of piling up: it loses bytes only when it falls a
-//! whole scrollback behind, and then the [`Event::Output`] offset shows the gap.
+//! frames merge instead of piling up in memory: a window that fell behind the
+//! in-memory tail catches up from the session's log on disk, and loses bytes
+//! only past the log's size (256 MB), which the [`Event::Output`] offset shows.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
@@ -17,8 +18,9 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::scrollback::Scrollback;
 
-/// Largest output frame handed to a subscriber at once.
-const MAX_FRAME: usize = 1 << 20;
+/// Largest output frame handed to a subscriber at once: small enough that a
+/// terminal renders one within a frame or two.
+const MAX_FRAME: usize = 256 * 1024;
 
 /// What goes through the engine's broadcast channel.
 #[derive(Debug, Clone)]

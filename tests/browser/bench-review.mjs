@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+// Review pane at scale: a 100,000-line file with ~1,000 changed hunks in a
+// stage, reviewed in headless chromium against the real `airlock serve`.
+// Measures (a) time to the first painted hunk, (b) frame times while j and
+// PageDown are held, (c) the page's JS heap and DOM size afterwards. Prints a
+// markdown table. Not a test: run it by hand.
+//
+//   node tests/browser/bench-review.mjs [--lines 100000] [--every 100] [--seconds 4] [--plain]
+//
+// --plain pads the lines so the file is over the engine's 2 MiB highlight
+// limit: the engine then skips syntax highlighting, which shows the cost of
+// the rest.
+
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { launchBrowser, makeProject, startEngine, waitUntil } from './helpers.mjs';
+
+const { values: opt } = parseArgs({
+  options: {
+    lines: { type: 'string', default: '100000' },
+    every: { type: 'string', default: '100' },
+    seconds: { type: 'string', default: '4' },
+    plain: { type: 'boolean', default: false },
+  },
+});
+const LINES = Number(opt.lines);
+const EVERY = Number(opt.every);
+const SECONDS = Number(opt.seconds);
+const PATH = 'src/big.rs';
+
+// Short Rust-looking lines: the file stays under the engine's 2 MiB highlight
+// limit, so the engine highlights all of it (the slow case).
+const pad = opt.plain ? ' // padding the line past the limit' : '';
+const line = (i) => (i % 7 === 0 ? `fn f${i}() {}` : i % 7 === 3 ? `// note ${i}` : `let v${i} = ${i};${pad}`);
+const base = [];
+const proposed = [];
+for (let i = 1; i <= LINES; i++) {
+  base.push(line(i));
+  proposed.push(i % EVERY === 50 ? `let v${i} = ${i} * 2;` : line(i));
+}
+const baseText = `${base.join('\n')}\n`;
+const proposedText = `${proposed.join('\n')}\n`;
+
+const pct = (xs, p) => {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
+};
+const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : '—');
+const mib = (x) => `${(x / 1024 / 1024).toFixed(1)} MiB`;
+
+const tmp = await makeProject('bench', { [PATH]: baseText });
+const engine = await startEngine(tmp);
+const browser = await launchBrowser();
+try {
+  const call = async (req) => {
+    const res = await fetch(`${engine.origin}/api/call`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${engine.token}` },
+      body: JSON.stringify(req),
+    });
+    const body = await res.json();
+    if ('error' in body) throw new Error(`${req.op}: ${body.error.message}`);
+    return body.ok;
+  };
+  const session = await call({ op: 'startSession', command: ['sleep', '600'], cols: 80, rows: 24 });
+  await writeFile(join(session.cwd, PATH), proposedText);
+  const change = await waitUntil(
+    `the engine proposing ${PATH}`,
+    async () => (await call({ op: 'listChanges' })).changes.find((c) => c.path === PATH && c.hunks.length > 0),
+    120_000,
+    250,
+  );
+  const t0 = performance.now();
+  const direct = await call({ op: 'getDiff', change: change.id, from: 0, count: 50 });
+  const engineWindowMs = performance.now() - t0;
+
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1440, height: 900 });
+  // Marks set inside the page: the first hunk in the DOM, then the frame after it is painted.
+  await page.addInitScript(() => {
+    localStorage.setItem('airlock.reviewWidth', '860');
+    const w = window;
+    w.__bench = { firstHunk: null, painted: null, diffCalls: [] };
+    const origFetch = window.fetch.bind(window);
+    window.fetch = async (input, init) => {
+      const body = typeof init?.body === 'string' ? init.body : '';
+      const start = performance.now();
+      const res = await origFetch(input, init);
+      (w.__bench.calls ??= []).push(`${/"op":"(\w+)"/.exec(body)?.[1] ?? '?'} ${start.toFixed(0)}→${performance.now().toFixed(0)}`);
+      if (body.includes('"getDiff"')) {
+        const text = await res.clone().text();
+        w.__bench.diffCalls.push({ ms: performance.now() - start, end: performance.now(), bytes: text.length });
+      }
+      return res;
+    };
+    new MutationObserver((_, obs) => {
+      if (w.__bench.firstHunk === null && document.querySelector('[data-testid="hunk"] table')) {
+        w.__bench.firstHunk = performance.now();
+        requestAnimationFrame(() => requestAnimationFrame(() => (w.__bench.painted = performance.now())));
+        obs.disconnect();
+      }
+    }).observe(document, { childList: true, subtree: true });
+  });
+  const cdp = await page.context().newCDPSession(page);
+  await page.goto(engine.url);
+  await page.waitForFunction(() => window.__bench.painted !== null, null, { timeout: 60_000 });
+  const load = await page.evaluate(() => ({ ...window.__bench, nav: performance.getEntriesByType('navigation')[0]?.duration ?? null }));
+
+  // (a') Expanding the collapsed file: the UI's own cost (its windows are cached).
+  const expand = await page.evaluate(async () => {
+    const toggle = document.querySelector('[data-testid="change-file"] [data-testid="file-toggle"]');
+    toggle.click(); // collapse
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const start = performance.now();
+    toggle.click(); // expand
+    await new Promise((r) => {
+      const tick = () => (document.querySelector('[data-testid="hunk"] table') ? r() : requestAnimationFrame(tick));
+      tick();
+    });
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    return performance.now() - start;
+  });
+
+  /** Presses `key` about 30 times a second (a held key's auto-repeat) for SECONDS, recording rAF frame times. */
+  const hold = async (key) => {
+    await page.evaluate(() => {
+      const w = window;
+      w.__frames = [];
+      w.__recording = true;
+      let last = performance.now();
+      const tick = (now) => {
+        w.__frames.push(now - last);
+        last = now;
+        if (w.__recording) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    const end = Date.now() + SECONDS * 1000;
+    let presses = 0;
+    while (Date.now() < end) {
+      await page.keyboard.press(key);
+      presses++;
+      await new Promise((r) => setTimeout(r, 33));
+    }
+    const frames = await page.evaluate(() => {
+      window.__recording = false;
+      return window.__frames.slice(1);
+    });
+    const where = await page.evaluate(() => {
+      const list = document.querySelector('[data-testid="review-list"]');
+      return { scrollTop: list.scrollTop, scrollHeight: list.scrollHeight };
+    });
+    return { frames, presses, ...where };
+  };
+
+  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+  const j = await hold('j');
+  const afterJ = await page.evaluate(() => ({
+    hunks: document.querySelectorAll('[data-testid="hunk"]').length,
+    waiting: document.querySelectorAll('.hunk-placeholder').length,
+  }));
+  // PageDown scrolls the review list once a hunk in it has the focus (j gave it).
+  const pd = await hold('PageDown');
+
+  await cdp.send('HeapProfiler.collectGarbage');
+  const heap = await cdp.send('Runtime.getHeapUsage');
+  const dom = await page.evaluate(() => ({
+    nodes: document.getElementsByTagName('*').length,
+    waiting: document.querySelectorAll('.hunk-placeholder').length,
+    hunks: document.querySelectorAll('[data-testid="hunk"]').length,
+    rows: document.querySelectorAll('tr').length,
+  }));
+  const errors = await page.locator('[data-testid="error-banner"]').allInnerTexts();
+
+  const rows = [
+    ['file', `${LINES.toLocaleString('en')} lines (${mib(baseText.length)}), ${change.hunks.length.toLocaleString('en')} changed hunks, ${PATH}`],
+    ['engine: getDiff of the first 50 hunks (node fetch)', `${ms(engineWindowMs)} (${(JSON.stringify(direct).length / 1024).toFixed(0)} KiB)`],
+    ['engine: first getDiff call from the page', ms(load.diffCalls[0]?.ms)],
+    ['(a) page open → first hunk in the DOM', ms(load.firstHunk)],
+    ['(a) UI share: first getDiff reply → first hunk painted', ms(load.painted - (load.diffCalls[0]?.end ?? NaN))],
+    ['(a) page open → first hunk painted (target ≤ 300 ms)', ms(load.painted)],
+    ["(a) expand the file → first hunk painted (UI only, windows cached)", ms(expand)],
+    [`(b) hold j ${SECONDS} s: ${j.presses} presses, frames p50 / p95 / max (target p95 ≤ 50 ms)`, `${ms(pct(j.frames, 50))} / ${ms(pct(j.frames, 95))} / ${ms(Math.max(...j.frames))}`],
+    [`(b) hold PageDown ${SECONDS} s: ${pd.presses} presses, frames p50 / p95 / max`, `${ms(pct(pd.frames, 50))} / ${ms(pct(pd.frames, 95))} / ${ms(Math.max(...pd.frames))}`],
+    ['(b) after j: hunks drawn / placeholders waiting for the engine', `${afterJ.hunks} / ${afterJ.waiting}`],
+    ['(b) PageDown scrolled to', `${Math.round(pd.scrollTop).toLocaleString('en')} of ${Math.round(pd.scrollHeight).toLocaleString('en')} px`],
+    ['(c) JS heap after scrolling (after GC), used / total', `${mib(heap.usedSize)} / ${mib(heap.totalSize)}`],
+    ['(c) DOM after scrolling: elements / hunks / placeholders / table rows', `${dom.nodes} / ${dom.hunks} / ${dom.waiting} / ${dom.rows}`],
+  ];
+  const args = process.argv.slice(2).join(' ');
+  console.log(`\n\`node tests/browser/bench-review.mjs${args ? ` ${args}` : ''}\` (headless chromium ${browser.context.browser()?.version() ?? ''}, ${new Date().toISOString().slice(0, 10)})\n`);
+  console.log('| measure | value |');
+  console.log('| --- | --- |');
+  for (const [k, v] of rows) console.log(`| ${k} | ${v} |`);
+  console.log(`\npage calls (op start→end, ms since navigation): ${(load.calls ?? []).slice(0, 8).join(', ')}`);
+  if (errors.length) console.log(`\nerror banners: ${JSON.stringify(errors)}`);
+} finally {
+  await browser.close();
+  await engine.stop();
+  await tmp.cleanup();
+}

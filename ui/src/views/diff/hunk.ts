@@ -1,0 +1,517 @@
+// One hunk: its header (range, enclosing symbols, risk badges, decisions),
+// the collapsed context above it with expand controls, its lines, line
+// selection and the inline editor.
+
+import type { Ctx } from '../../context';
+import type { Change, DiffLine, HunkDiff, HunkHeader } from '../../ipc/bindings';
+import { h, icon, ICONS } from '../../lib/dom';
+import type { ViewMode } from '../../prefs';
+import { badgeList } from './badges';
+import { decisionButtons, type DecideButtons } from './decide';
+import { linesTable, refsOf, type LineRef } from './lines';
+
+/** Unchanged project lines between two shown hunks (or before the first, after the last). */
+export interface GapState {
+  /** First project line of the gap, 1-based. */
+  start: number;
+  /** Last project line, or null when the gap runs to the end of a file of unknown length. */
+  end: number | null;
+  /** Lines shown at the top of the gap (expanded down from the hunk above). */
+  top: DiffLine[];
+  /** Lines shown at the bottom of the gap (expanded up from the hunk below). */
+  bottom: DiffLine[];
+  /** The end of the file was reached. */
+  ended: boolean;
+  loading: boolean;
+}
+
+export type ExpandDirection = 'up' | 'down' | 'all';
+
+/** Lines one click on "expand up/down" reveals. */
+export const EXPAND_STEP = 20;
+/** The most lines "expand all" reveals at once. */
+export const EXPAND_MAX = 1000;
+
+export function gapRemaining(g: GapState): number {
+  if (g.ended) return 0;
+  if (g.end === null) return Number.POSITIVE_INFINITY;
+  return Math.max(0, g.end - g.bottom.length - (g.start + g.top.length) + 1);
+}
+
+export interface Selection {
+  removed: Set<number>;
+  added: Set<number>;
+  /** The last checkbox clicked, for shift-click ranges. */
+  last: LineRef | null;
+}
+
+/** What a hunk needs from the file that shows it. */
+export interface HunkHost {
+  readonly ctx: Ctx;
+  readonly change: Change;
+  readonly view: ViewMode;
+  selection(id: string): Selection;
+  expand(gap: GapState, dir: ExpandDirection): Promise<void>;
+  /** Keeps the hunk rendered while it holds an editor, a prompt or a decision in flight. */
+  pin(id: string, on: boolean): void;
+}
+
+export interface ItemView {
+  readonly el: HTMLElement;
+  /** What it shows: a hunk id, or a placeholder's index. */
+  readonly key: string;
+  /** Whether the view must not be dropped. */
+  readonly pinned: boolean;
+  dispose?(): void;
+}
+
+export function hunkRange(hh: HunkHeader): string {
+  return `@@ -${hh.oldStart},${hh.oldLines} +${hh.newStart},${hh.newLines} @@`;
+}
+
+function whereOf(change: Change, hh: HunkHeader): string {
+  return `at line ${hh.newStart || hh.oldStart} of ${change.path}`;
+}
+
+export const CONFLICT_TEXT =
+  'This hunk overlaps lines you changed in the project since the agent’s edit — reject it to keep yours, or edit it before approving.';
+const CONFLICT_SHORT = 'Overlaps lines you changed — reject to keep yours, or edit it';
+
+export function heldReason(change: Change): string | null {
+  if (change.state !== 'held') return null;
+  return `Held: ${change.held ?? 'this change cannot be landed'} — only Reject is possible`;
+}
+
+export class HunkView implements ItemView {
+  readonly el: HTMLElement;
+  readonly key: string;
+  /** The change's state when drawn: a view of a change that became held is redrawn. */
+  readonly state: Change['state'];
+  private readonly buttons: DecideButtons;
+  private readonly editButton: HTMLButtonElement;
+  private readonly linesButton: HTMLButtonElement;
+  private readonly above = h('div', { class: 'gap-host' });
+  private readonly below = h('div', { class: 'gap-host' });
+  private readonly scroll = h('div', { class: 'lines-scroll' });
+  private readonly editorHost = h('div', { class: 'hunk-editor-host' });
+  private editor: { destroy(): void; focus(): void } | null = null;
+  private editing = false;
+  private prompting = false;
+  private busy = false;
+  private readonly sel: Selection;
+  private readonly selectable: boolean;
+
+  constructor(
+    private readonly host: HunkHost,
+    readonly hunk: HunkDiff,
+    readonly view: ViewMode,
+    private readonly gapAbove: GapState | null,
+    private readonly gapBelow: GapState | null,
+  ) {
+    const hh = hunk.header;
+    const change = host.change;
+    const ctx = host.ctx;
+    this.key = hh.id;
+    this.state = change.state;
+    const where = whereOf(change, hh);
+    const held = heldReason(change);
+    this.sel = host.selection(hh.id);
+    this.selectable = held === null && !hh.conflict;
+    this.buttons = decisionButtons(ctx, {
+      scope: 'hunk',
+      what: where,
+      ids: () => [hh.id],
+      busy: (on) => this.setBusy(on),
+      prompting: (on) => {
+        this.prompting = on;
+        this.host.pin(hh.id, this.pinned);
+      },
+    });
+    if (held) this.buttons.block(held);
+    else if (hh.conflict) this.buttons.block(CONFLICT_SHORT);
+    this.editButton = h(
+      'button',
+      {
+        class: 'btn btn-sm btn-edit',
+        type: 'button',
+        'data-testid': 'hunk-edit',
+        'aria-label': `Edit hunk ${where} before approving`,
+        title: held ?? 'Edit the proposed lines, then approve them (e)',
+        disabled: held !== null,
+        onclick: () => void this.toggleEditor(),
+      },
+      icon(ICONS.edit),
+      h('span', { class: 'label', text: 'Edit' }),
+    );
+    this.linesButton = h(
+      'button',
+      {
+        class: 'btn btn-sm btn-approve-lines',
+        type: 'button',
+        'data-testid': 'approve-lines',
+        hidden: true,
+        onclick: () => void this.approveSelected(),
+      },
+      icon(ICONS.check),
+      h('span', { class: 'label' }),
+    );
+    const header = h(
+      'div',
+      { class: 'hunk-header' },
+      h('code', { class: 'hunk-range', text: hunkRange(hh) }),
+      hh.label ? h('span', { class: 'hunk-label', 'data-testid': 'hunk-label', title: hh.label, text: hh.label }) : null,
+      badgeList(hh.badges),
+      h('span', { class: 'spacer' }),
+      this.linesButton,
+      this.editButton,
+      this.buttons.el,
+    );
+    this.el = h(
+      'section',
+      {
+        class: `hunk${hh.conflict ? ' conflict' : ''}`,
+        'data-testid': 'hunk',
+        'data-hunk-id': hh.id,
+        'aria-label': `Hunk ${where}${hh.label ? ` in ${hh.label}` : ''}${hh.conflict ? ', conflicts with your edits' : ''}`,
+        tabindex: -1,
+      },
+      this.above,
+      h(
+        'div',
+        { class: 'hunk-main' },
+        header,
+        hh.conflict ? h('p', { class: 'conflict-note', role: 'note' }, icon(ICONS.alert), h('span', { text: CONFLICT_TEXT })) : null,
+        this.scroll,
+        this.editorHost,
+      ),
+      this.below,
+    );
+    this.scroll.addEventListener('click', (ev) => this.onCheck(ev));
+    this.renderLines();
+    this.renderGaps();
+    this.renderSelection();
+  }
+
+  get pinned(): boolean {
+    return this.editing || this.prompting || this.busy;
+  }
+
+  dispose(): void {
+    this.editor?.destroy();
+    this.editor = null;
+  }
+
+  holds(g: GapState): boolean {
+    return g === this.gapAbove || g === this.gapBelow;
+  }
+
+  /** Re-draws the collapsed context around the hunk after an expansion. */
+  renderGaps(): void {
+    this.above.replaceChildren(...(this.gapAbove ? this.gapEls(this.gapAbove, 'above') : []));
+    this.below.replaceChildren(...(this.gapBelow ? this.gapEls(this.gapBelow, 'below') : []));
+  }
+
+  /** Opens the editor (or focuses it). */
+  async openEditor(): Promise<void> {
+    if (!this.editing) await this.toggleEditor();
+    else this.editor?.focus();
+  }
+
+  private setBusy(on: boolean): void {
+    this.busy = on;
+    this.el.classList.toggle('busy', on);
+    this.host.pin(this.key, this.pinned);
+  }
+
+  private renderLines(): void {
+    const where = whereOf(this.host.change, this.hunk.header);
+    this.scroll.replaceChildren(
+      linesTable(this.hunk.lines, this.view, {
+        selectable: this.selectable,
+        isSelected: (r) => (r.side === 'removed' ? this.sel.removed : this.sel.added).has(r.index),
+        where,
+      }),
+    );
+  }
+
+  private gapEls(g: GapState, place: 'above' | 'below'): Node[] {
+    const out: Node[] = [];
+    const opts = { selectable: false, isSelected: () => false, where: '' };
+    if (g.top.length > 0) out.push(h('div', { class: 'lines-scroll' }, linesTable(g.top, this.view, opts, 'context-lines')));
+    const left = gapRemaining(g);
+    if (left > 0) out.push(this.expander(g, left, place));
+    if (g.bottom.length > 0) out.push(h('div', { class: 'lines-scroll' }, linesTable(g.bottom, this.view, opts, 'context-lines')));
+    return out;
+  }
+
+  private expander(g: GapState, left: number, place: 'above' | 'below'): HTMLElement {
+    const from = g.start + g.top.length;
+    const to = g.end === null ? null : g.end - g.bottom.length;
+    const range = to === null ? `from line ${from}` : from === to ? `line ${from}` : `lines ${from}–${to}`;
+    const btn = (dir: ExpandDirection, paths: string, label: string, text: string) =>
+      h(
+        'button',
+        {
+          class: 'gap-btn',
+          type: 'button',
+          'data-testid': 'expand-context',
+          'data-direction': dir,
+          'aria-label': label,
+          title: label,
+          disabled: g.loading,
+          onclick: () => void this.host.expand(g, dir),
+        },
+        icon(paths),
+        h('span', { text }),
+      );
+    const step = Math.min(EXPAND_STEP, left);
+    const buttons: HTMLElement[] = [];
+    // "Down" continues below the hunk above; "up" climbs from the hunk below.
+    if (place === 'above' && g.start > 1) buttons.push(btn('down', ICONS.arrowDown, `Show ${step} more unchanged lines below the hunk above`, 'Expand down'));
+    if (place === 'above') buttons.push(btn('up', ICONS.arrowUp, `Show ${step} more unchanged lines above this hunk`, 'Expand up'));
+    if (place === 'below') buttons.push(btn('down', ICONS.arrowDown, `Show ${step} more unchanged lines below this hunk`, 'Expand down'));
+    if (Number.isFinite(left) && left > step) {
+      const all = Math.min(left, EXPAND_MAX);
+      buttons.push(
+        btn('all', ICONS.unfold, left > EXPAND_MAX ? `Show ${EXPAND_MAX} of ${left} unchanged lines` : `Show all ${left} unchanged lines`, left > EXPAND_MAX ? `Expand ${all}` : 'Expand all'),
+      );
+    }
+    const count = Number.isFinite(left) ? `${left} unchanged ${left === 1 ? 'line' : 'lines'}` : 'More unchanged lines';
+    return h(
+      'div',
+      { class: `gap gap-${place}`, role: 'group', 'aria-label': `${count}, ${range}` },
+      h('span', { class: 'gap-buttons' }, ...buttons),
+      h('span', { class: 'gap-text', text: Number.isFinite(left) ? `${count} · ${range}` : `${count} ${range}` }),
+    );
+  }
+
+  // ---- line selection ----
+
+  private onCheck(ev: MouseEvent): void {
+    const box = (ev.target as Element).closest<HTMLInputElement>('input[data-testid="line-select"]');
+    if (!box) return;
+    const ref: LineRef = { side: box.dataset['side'] === 'removed' ? 'removed' : 'added', index: Number(box.dataset['index']) };
+    const on = box.checked;
+    const order = refsOf(this.hunk.lines).filter((r): r is LineRef => r !== null);
+    const pos = (r: LineRef) => order.findIndex((x) => x.side === r.side && x.index === r.index);
+    const last = this.sel.last;
+    const targets = ev.shiftKey && last ? order.slice(Math.min(pos(last), pos(ref)), Math.max(pos(last), pos(ref)) + 1) : [ref];
+    for (const r of targets) {
+      const set = r.side === 'removed' ? this.sel.removed : this.sel.added;
+      if (on) set.add(r.index);
+      else set.delete(r.index);
+    }
+    this.sel.last = ref;
+    if (targets.length > 1) {
+      for (const b of this.scroll.querySelectorAll<HTMLInputElement>('input[data-testid="line-select"]')) {
+        const set = b.dataset['side'] === 'removed' ? this.sel.removed : this.sel.added;
+        b.checked = set.has(Number(b.dataset['index']));
+      }
+    }
+    this.renderSelection();
+  }
+
+  private renderSelection(): void {
+    const n = this.sel.removed.size + this.sel.added.size;
+    this.linesButton.hidden = n === 0;
+    this.el.classList.toggle('selecting', n > 0);
+    const label = `Approve ${n} selected ${n === 1 ? 'line' : 'lines'}`;
+    const span = this.linesButton.querySelector('.label');
+    if (span) span.textContent = `Approve ${n} ${n === 1 ? 'line' : 'lines'}`;
+    this.linesButton.setAttribute('aria-label', `${label} of hunk ${whereOf(this.host.change, this.hunk.header)}`);
+    this.linesButton.title = `${label}: they land in the project, and the hunk's other lines are dropped (reverted in the stage)`;
+  }
+
+  private async approveSelected(): Promise<void> {
+    const removed = [...this.sel.removed].sort((a, b) => a - b);
+    const added = [...this.sel.added].sort((a, b) => a - b);
+    if (removed.length + added.length === 0) return;
+    this.setBusy(true);
+    const ok = await this.host.ctx.approveLines(this.key, removed, added);
+    if (ok) {
+      this.sel.removed.clear();
+      this.sel.added.clear();
+      this.sel.last = null;
+    }
+    this.setBusy(false);
+  }
+
+  // ---- editor ----
+
+  private async toggleEditor(): Promise<void> {
+    if (this.editing) {
+      this.closeEditor();
+      return;
+    }
+    this.editing = true;
+    this.host.pin(this.key, true);
+    this.el.classList.add('editing');
+    this.editButton.setAttribute('aria-expanded', 'true');
+    const added = this.hunk.lines.filter((l) => l.kind === 'added').map((l) => l.text);
+    const hh = this.hunk.header;
+    const submit = h(
+      'button',
+      {
+        class: 'btn btn-sm btn-approve',
+        type: 'button',
+        'data-testid': 'edit-approve',
+        'aria-label': `Approve the edited hunk ${whereOf(this.host.change, hh)}`,
+        title: 'Land the edited lines in the project (Ctrl+Enter)',
+      },
+      icon(ICONS.check),
+      h('span', { class: 'label', text: 'Approve edited' }),
+    );
+    const cancel = h(
+      'button',
+      { class: 'btn btn-sm', type: 'button', title: 'Close the editor (Esc)', onclick: () => this.closeEditor(true) },
+      'Cancel',
+    );
+    const cmHost = h('div', { class: 'cm-host' });
+    const panel = h(
+      'div',
+      { class: `hunk-editor hunk-editor-${this.view}`, role: 'group', 'aria-label': 'Edit the proposed lines' },
+      h('div', { class: 'hunk-editor-bar' }, h('span', { class: 'hunk-editor-title', text: 'Edit the proposed lines' }), h('span', { class: 'spacer' }), cancel, submit),
+      cmHost,
+      h(
+        'div',
+        { class: 'hunk-editor-hint' },
+        h('kbd', { text: 'Ctrl' }),
+        '+',
+        h('kbd', { text: 'Enter' }),
+        ' approves the edited lines · ',
+        h('kbd', { text: 'Esc' }),
+        ' cancels',
+      ),
+    );
+    this.editorHost.replaceChildren(panel);
+    let text = () => added.join('\n');
+    const approve = async () => {
+      const doc = text();
+      this.setBusy(true);
+      const ok = await this.host.ctx.approveEdited(this.key, doc === '' ? '' : `${doc}\n`);
+      this.setBusy(false);
+      if (ok) this.closeEditor();
+    };
+    submit.addEventListener('click', () => void approve());
+    try {
+      const { createEditor } = await import('./editor');
+      if (!this.editing) return;
+      const ed = createEditor(cmHost, added.join('\n'), {
+        firstLine: hh.newStart || 1,
+        label: `Proposed lines of the hunk ${whereOf(this.host.change, hh)}`,
+        onSubmit: () => void approve(),
+        onCancel: () => this.closeEditor(true),
+      });
+      this.editor = ed;
+      text = () => ed.text();
+      ed.focus();
+    } catch (err) {
+      this.host.ctx.error(`The editor could not load: ${String(err)}`);
+      this.closeEditor();
+    }
+  }
+
+  private closeEditor(refocus = false): void {
+    this.editor?.destroy();
+    this.editor = null;
+    this.editing = false;
+    this.editorHost.replaceChildren();
+    this.el.classList.remove('editing');
+    this.editButton.setAttribute('aria-expanded', 'false');
+    this.host.pin(this.key, this.pinned);
+    if (refocus) this.el.focus({ preventScroll: true });
+  }
+}
+
+/** A hunk that is not lines: the file's mode, or the whole file (binary, symlink, too large, empty, moved). */
+export class SpecialHunkView implements ItemView {
+  readonly el: HTMLElement;
+  readonly key: string;
+  readonly state: Change['state'];
+  private busy = false;
+  private prompting = false;
+
+  constructor(host: HunkHost, readonly header: HunkHeader) {
+    const c = host.change;
+    this.key = header.id;
+    this.state = c.state;
+    const mode = (m: number | null) => (m === null ? '—' : (m & 0o777).toString(8));
+    const title =
+      header.kind === 'mode'
+        ? `mode ${mode(c.oldMode)} → ${mode(c.newMode)}`
+        : c.kind === 'renamed'
+          ? 'Rename'
+          : c.binary
+            ? 'Binary file'
+            : 'Whole file';
+    const what = `${header.kind === 'mode' ? 'mode change' : 'whole file'} of ${c.path}`;
+    const held = heldReason(c);
+    const buttons = decisionButtons(host.ctx, {
+      scope: 'hunk',
+      what,
+      ids: () => [header.id],
+      busy: (on) => {
+        this.busy = on;
+        this.el.classList.toggle('busy', on);
+        host.pin(header.id, this.pinned);
+      },
+      prompting: (on) => {
+        this.prompting = on;
+        host.pin(header.id, this.pinned);
+      },
+    });
+    if (held) buttons.block(held);
+    else if (header.conflict) buttons.block(CONFLICT_SHORT);
+    const body =
+      header.kind === 'whole'
+        ? h(
+            'div',
+            { class: 'file-notice' },
+            h('p', { text: c.notice ?? (c.binary ? 'Binary file' : 'No textual difference') }),
+            h(
+              'p',
+              { class: 'sizes' },
+              h('span', { text: `Project: ${formatSize(c.oldSize)}` }),
+              h('span', { text: '→' }),
+              h('span', { text: `Proposed: ${formatSize(c.newSize)}` }),
+            ),
+          )
+        : null;
+    this.el = h(
+      'section',
+      {
+        class: `hunk hunk-${header.kind}${header.conflict ? ' conflict' : ''}`,
+        'data-testid': 'hunk',
+        'data-hunk-id': header.id,
+        'data-kind': header.kind,
+        'aria-label': `Hunk: ${what}`,
+        tabindex: -1,
+      },
+      h(
+        'div',
+        { class: 'hunk-main' },
+        h(
+          'div',
+          { class: 'hunk-header' },
+          h('code', { class: 'hunk-range', text: title }),
+          badgeList(header.badges),
+          h('span', { class: 'spacer' }),
+          buttons.el,
+        ),
+        header.conflict ? h('p', { class: 'conflict-note', role: 'note' }, icon(ICONS.alert), h('span', { text: CONFLICT_TEXT })) : null,
+        body,
+      ),
+    );
+  }
+
+  get pinned(): boolean {
+    return this.busy || this.prompting;
+  }
+}
+
+export function formatSize(n: number | null): string {
+  if (n === null) return '—';
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
