@@ -213,6 +213,12 @@ async fn edit_before_approve_and_line_level_approval() {
     )
     .await;
     assert_eq!(read(&f.project.join("b.txt")), "x\nY2\n");
+    // The lines left out stay pending: the stage still has them.
+    assert_eq!(read(&stage.join("b.txt")), "x\nY1\nY2\n");
+    wait_for(&engine, "Y1 still pending", |c| {
+        c.iter().any(|c| c.path == "b.txt" && c.additions == 1)
+    })
+    .await;
     let err = engine
         .call(Request::ApproveEdited {
             hunk: "h-0000000000000000".into(),

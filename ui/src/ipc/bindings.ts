@@ -287,6 +287,14 @@ first: number,
  */
 total: number, 
 /**
+ * How many lines the project's file has (for "expand down").
+ */
+oldLineCount: number, 
+/**
+ * How many lines the proposed file has.
+ */
+newLineCount: number, 
+/**
  * The hunks asked for, with lines (empty for a binary change).
  */
 hunks: Array<HunkDiff>, };

@@ -254,6 +254,19 @@ fn disk_use(dir: &Path) -> u64 {
     total
 }
 
+/// Runs a CPU-heavy answer on the blocking pool and replies from there.
+fn render_beside(
+    reply: oneshot::Sender<std::result::Result<Response, IpcError>>,
+    work: impl FnOnce() -> Response + Send + 'static,
+) {
+    tokio::spawn(async move {
+        let result = tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| IpcError::from(EngineError::BadRequest(format!("rendering failed: {e}"))));
+        let _ = reply.send(result);
+    });
+}
+
 fn decided(r: Response) -> DecisionOutcome {
     match r {
         Response::Decided(d) => d,
@@ -317,10 +330,43 @@ impl Actor {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
         while let Some(msg) = rx.recv().await {
             match msg {
-                Msg::Call(request, reply) => {
-                    let result = self.handle(request).await.map_err(IpcError::from);
-                    let _ = reply.send(result);
-                }
+                Msg::Call(request, reply) => match request {
+                    // Rendering a diff can take a while on a huge file: it runs
+                    // beside the actor, so typing and other requests never wait on it.
+                    Request::GetDiff {
+                        change,
+                        from,
+                        count,
+                        ignore_whitespace,
+                    } => match self.fresh_change(&change) {
+                        Ok(p) => render_beside(reply, move || {
+                            Response::Diff(p.render(
+                                from.unwrap_or(0),
+                                count,
+                                ignore_whitespace.unwrap_or(false),
+                            ))
+                        }),
+                        Err(e) => {
+                            let _ = reply.send(Err(e.into()));
+                        }
+                    },
+                    Request::GetLines {
+                        change,
+                        from,
+                        count,
+                    } => match self.fresh_change(&change) {
+                        Ok(p) => render_beside(reply, move || Response::Lines {
+                            lines: p.context_lines(from, count),
+                        }),
+                        Err(e) => {
+                            let _ = reply.send(Err(e.into()));
+                        }
+                    },
+                    request => {
+                        let result = self.handle(request).await.map_err(IpcError::from);
+                        let _ = reply.send(result);
+                    }
+                },
                 Msg::StageBatch { session, paths } => self.stage_batch(&session, paths),
                 Msg::ProjectBatch { paths } => self.project_batch(paths),
                 Msg::Enriched {
@@ -556,32 +602,9 @@ impl Actor {
                     .collect();
                 Ok(Response::Changes { changes })
             }
-            Request::GetDiff {
-                change,
-                from,
-                count,
-                ignore_whitespace,
-            } => {
-                let proposal = self.fresh_change(&change)?;
-                let diff = tokio::task::spawn_blocking(move || {
-                    proposal.render(from.unwrap_or(0), count, ignore_whitespace.unwrap_or(false))
-                })
-                .await
-                .map_err(|e| EngineError::BadRequest(format!("diff failed: {e}")))?;
-                Ok(Response::Diff(diff))
-            }
-            Request::GetLines {
-                change,
-                from,
-                count,
-            } => {
-                let proposal = self.fresh_change(&change)?;
-                let lines =
-                    tokio::task::spawn_blocking(move || proposal.context_lines(from, count))
-                        .await
-                        .map_err(|e| EngineError::BadRequest(format!("lines failed: {e}")))?;
-                Ok(Response::Lines { lines })
-            }
+            Request::GetDiff { .. } | Request::GetLines { .. } => Err(EngineError::BadRequest(
+                "diffs are rendered beside the actor".into(),
+            )),
             Request::Approve { ids, always } => {
                 let (actions, rest): (Vec<String>, Vec<String>) =
                     ids.into_iter().partition(|id| id.starts_with("a-"));
@@ -607,7 +630,9 @@ impl Actor {
                 let ids = self.all_change_ids(session.as_deref())?;
                 self.decide(&ids, false, reason.as_deref(), true)
             }
-            Request::ApproveEdited { hunk, text } => self.approve_edited(&hunk, text.into_bytes()),
+            Request::ApproveEdited { hunk, text } => {
+                self.approve_edited(&hunk, text.into_bytes(), true)
+            }
             Request::ApproveLines {
                 hunk,
                 removed,
@@ -617,7 +642,7 @@ impl Actor {
                 let text = self
                     .fresh(&session, &rel)?
                     .lines_text(&hunk, &removed, &added)?;
-                self.approve_edited(&hunk, text)
+                self.approve_edited(&hunk, text, false)
             }
             Request::ListLandings => Ok(Response::Landings {
                 landings: self.journal.landings()?,

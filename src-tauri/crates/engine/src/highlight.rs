@@ -5,8 +5,11 @@
 //! from a stylesheet ([`theme_css`]) rather than inline styles, so the page can
 //! follow the OS light/dark setting without asking the engine again.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
+
+use sha2::{Digest, Sha256};
 
 use syntect::highlighting::ThemeSet;
 use syntect::html::{css_for_theme_with_class_style, ClassStyle};
@@ -43,6 +46,144 @@ fn syntax_for<'a>(set: &'a SyntaxSet, path: &str, first_line: &str) -> &'a Synta
         .unwrap_or_else(|| set.find_syntax_plain_text())
 }
 
+/// How many texts keep their highlighting between requests.
+const CACHED_TEXTS: usize = 16;
+
+/// One text highlighted as far as anyone asked: the lines so far, and the
+/// parser's state to go on from.
+struct Progress {
+    key: [u8; 32],
+    lines: Vec<String>,
+    html: Vec<String>,
+    state: ParseState,
+    stack: ScopeStack,
+    failed: bool,
+}
+
+struct Job {
+    path: String,
+    text: String,
+    wanted: Vec<u32>,
+    reply: std::sync::mpsc::Sender<HashMap<u32, String>>,
+}
+
+/// The highlighter thread: syntect's parser state cannot move between
+/// threads, so one thread owns every text's progress and answers requests.
+fn worker() -> &'static Mutex<std::sync::mpsc::Sender<Job>> {
+    static WORKER: OnceLock<Mutex<std::sync::mpsc::Sender<Job>>> = OnceLock::new();
+    WORKER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let spawned = std::thread::Builder::new()
+            .name("highlight".into())
+            .spawn(move || {
+                let mut cache: Vec<Progress> = Vec::new();
+                while let Ok(job) = rx.recv() {
+                    let out = serve(&mut cache, &job.path, &job.text, &job.wanted);
+                    let _ = job.reply.send(out);
+                }
+            });
+        if spawned.is_err() {
+            // Without the thread every request falls back to plain text (see `lines`).
+        }
+        Mutex::new(tx)
+    })
+}
+
+/// The HTML of the lines at `wanted` (0-based) of `text`, the file at `path`.
+///
+/// Highlighting must run from the top of a file, but only as far as the
+/// lowest line asked for, and what was done is kept (for the last few texts),
+/// so the first window of a 100,000-line change costs its first few thousand
+/// lines and the next window only the lines between.
+pub fn lines(path: &str, text: &str, wanted: &[u32]) -> HashMap<u32, String> {
+    if wanted.is_empty() {
+        return HashMap::new();
+    }
+    let plain_all = || {
+        let all: Vec<&str> = text.split_inclusive('\n').collect();
+        wanted
+            .iter()
+            .filter_map(|&i| all.get(i as usize).map(|l| (i, plain(l))))
+            .collect()
+    };
+    if text.len() > MAX_HIGHLIGHT_BYTES {
+        return plain_all();
+    }
+    let (reply, answer) = std::sync::mpsc::channel();
+    let job = Job {
+        path: path.to_string(),
+        text: text.to_string(),
+        wanted: wanted.to_vec(),
+        reply,
+    };
+    let sent = worker()
+        .lock()
+        .map(|tx| tx.send(job).is_ok())
+        .unwrap_or(false);
+    if !sent {
+        return plain_all();
+    }
+    answer.recv().unwrap_or_else(|_| plain_all())
+}
+
+fn serve(
+    cache: &mut Vec<Progress>,
+    path: &str,
+    text: &str,
+    wanted: &[u32],
+) -> HashMap<u32, String> {
+    let key: [u8; 32] = Sha256::new()
+        .chain_update(path.as_bytes())
+        .chain_update([0])
+        .chain_update(text.as_bytes())
+        .finalize()
+        .into();
+    let set = syntaxes();
+    let idx = match cache.iter().position(|p| p.key == key) {
+        Some(i) => i,
+        None => {
+            let lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+            let syntax = syntax_for(set, path, lines.first().map(String::as_str).unwrap_or(""));
+            if cache.len() >= CACHED_TEXTS {
+                cache.remove(0);
+            }
+            cache.push(Progress {
+                key,
+                html: Vec::with_capacity(lines.len()),
+                lines,
+                state: ParseState::new(syntax),
+                stack: ScopeStack::new(),
+                failed: false,
+            });
+            cache.len() - 1
+        }
+    };
+    let p = &mut cache[idx];
+    let max = wanted.iter().copied().max().unwrap_or(0) as usize;
+    let upto = (max + 1).min(p.lines.len());
+    while p.html.len() < upto {
+        let line = &p.lines[p.html.len()];
+        let out = if p.failed {
+            None
+        } else {
+            highlight_line(set, &mut p.state, &mut p.stack, line)
+        };
+        match out {
+            Some(h) => p.html.push(h),
+            None => {
+                // A grammar that trips on this text: the rest stays plain.
+                p.failed = true;
+                let h = plain(line);
+                p.html.push(h);
+            }
+        }
+    }
+    wanted
+        .iter()
+        .filter_map(|&i| p.html.get(i as usize).map(|h| (i, h.clone())))
+        .collect()
+}
+
 /// Escapes text for HTML.
 pub fn escape(out: &mut String, text: &str) {
     for c in text.chars() {
@@ -74,31 +215,12 @@ fn open_span(out: &mut String, scope: Scope) {
 /// Highlights `text` (the file at `path`) and returns one HTML string per line,
 /// in the same line split as [`crate::diff::lines`] (lines keep their `\n`).
 pub fn highlight_lines(path: &str, text: &str) -> Vec<String> {
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    if text.len() > MAX_HIGHLIGHT_BYTES {
-        return lines.iter().map(|l| plain(l)).collect();
-    }
-    let set = syntaxes();
-    let syntax = syntax_for(set, path, lines.first().copied().unwrap_or(""));
-    let mut state = ParseState::new(syntax);
-    let mut stack = ScopeStack::new();
-    let mut out = Vec::with_capacity(lines.len());
-    let mut failed = false;
-    for line in lines {
-        if failed {
-            out.push(plain(line));
-            continue;
-        }
-        match highlight_line(set, &mut state, &mut stack, line) {
-            Some(html) => out.push(html),
-            None => {
-                // A grammar that trips on this text: the rest stays plain, the diff still shows.
-                failed = true;
-                out.push(plain(line));
-            }
-        }
-    }
-    out
+    let count = text.split_inclusive('\n').count() as u32;
+    let wanted: Vec<u32> = (0..count).collect();
+    let mut html = lines(path, text, &wanted);
+    (0..count)
+        .map(|i| html.remove(&i).unwrap_or_default())
+        .collect()
 }
 
 fn highlight_line(

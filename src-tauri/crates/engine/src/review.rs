@@ -576,6 +576,43 @@ impl Proposal {
         }]
     }
 
+    /// `text` (typed in a browser, so `\n` line ends) with the file's own line
+    /// ends: CRLF where the hunk's lines have CRLF, and no final line end
+    /// where the hunk ends a file that has none.
+    fn match_line_endings(&self, h: &LineHunk, text: &[u8]) -> Vec<u8> {
+        let new_text = text_of(&self.proposed).unwrap_or(b"");
+        let base_text = text_of(&self.base).unwrap_or(b"");
+        let (new_lines, base_lines) = (diff::lines(new_text), diff::lines(base_text));
+
+        // The hunk's own lines decide; a hunk of one unterminated line asks the file.
+        let around = new_lines[h.after.start as usize..h.after.end as usize]
+            .iter()
+            .chain(&base_lines[h.before.start as usize..h.before.end as usize]);
+        let crlf = match around.clone().find(|l| l.ends_with(b"\n")) {
+            Some(l) => l.ends_with(b"\r\n"),
+            None => new_lines
+                .iter()
+                .chain(&base_lines)
+                .any(|l| l.ends_with(b"\r\n")),
+        };
+        let mut out = Vec::with_capacity(text.len() + text.len() / 16);
+        for (i, &b) in text.iter().enumerate() {
+            if crlf && b == b'\n' && (i == 0 || text[i - 1] != b'\r') {
+                out.push(b'\r');
+            }
+            out.push(b);
+        }
+        let ends_file = h.after.end as usize == new_lines.len();
+        let last_unterminated = new_lines.last().is_some_and(|l| !l.ends_with(b"\n"));
+        if ends_file && last_unterminated && out.last() == Some(&b'\n') {
+            out.pop();
+            if out.last() == Some(&b'\r') {
+                out.pop();
+            }
+        }
+        out
+    }
+
     /// Project and stage writes that land `text` in place of one line hunk.
     pub fn plan_edit(&self, hunk: &str, text: &[u8]) -> Result<(Vec<Write>, Vec<Write>)> {
         let h = self.hunks.iter().find(|h| h.id == hunk).ok_or_else(|| {
@@ -583,6 +620,7 @@ impl Proposal {
                 "{hunk} is not a run of lines; approve or reject it as it is"
             ))
         })?;
+        let text = &self.match_line_endings(h, text);
         let splice = |side: &[u8], range: &Range<u32>| {
             let lines = diff::lines(side);
             let mut out = Vec::with_capacity(side.len() + text.len());
@@ -671,6 +709,7 @@ impl Proposal {
         let proposed = text_of(&self.proposed).unwrap_or(b"");
         let base_lines = diff::lines(base);
         let new_lines = diff::lines(proposed);
+        let (base_count, new_count) = (base_lines.len() as u32, new_lines.len() as u32);
         let shown: Vec<(usize, &LineHunk)> = self
             .hunks
             .iter()
@@ -689,32 +728,44 @@ impl Proposal {
             .skip(from as usize)
             .take(count.map_or(usize::MAX, |c| c as usize))
             .collect();
-        if window.is_empty() {
-            return ChangeDiff {
-                change: self.change.clone(),
-                first: from,
-                total,
-                hunks: Vec::new(),
-            };
+        // Each hunk's context: up to CONTEXT lines either side, never shown twice.
+        let spans: Vec<(Range<u32>, Range<u32>)> = window
+            .iter()
+            .map(|(i, h)| {
+                let prev_end = i
+                    .checked_sub(1)
+                    .map(|p| self.hunks[p].before.end + CONTEXT)
+                    .unwrap_or(0);
+                let before_from = h
+                    .before
+                    .start
+                    .saturating_sub(CONTEXT)
+                    .max(prev_end.min(h.before.start));
+                let next = self
+                    .hunks
+                    .get(i + 1)
+                    .map(|n| n.before.start)
+                    .unwrap_or(base_count);
+                let after_to = (h.before.end + CONTEXT).min(next).min(base_count);
+                (before_from..h.before.start, h.before.end..after_to)
+            })
+            .collect();
+        // Highlight only what this window shows (and, for its state, what is above it).
+        let mut want_base: Vec<u32> = Vec::new();
+        let mut want_new: Vec<u32> = Vec::new();
+        for ((_, h), (above, below)) in window.iter().zip(&spans) {
+            want_base.extend(above.clone());
+            want_base.extend(h.before.clone());
+            want_base.extend(below.clone());
+            want_new.extend(h.after.clone());
         }
-        let base_html =
-            highlight::highlight_lines(&self.change.path, &String::from_utf8_lossy(base));
-        let new_html =
-            highlight::highlight_lines(&self.change.path, &String::from_utf8_lossy(proposed));
+        let base_html = highlight_map(&self.change.path, base, &want_base);
+        let new_html = highlight_map(&self.change.path, proposed, &want_new);
         let mut out = Vec::with_capacity(window.len());
-        for (i, h) in window {
+        for ((_, h), (above, below)) in window.iter().zip(spans) {
             let mut lines = Vec::new();
-            let prev_end = i
-                .checked_sub(1)
-                .map(|p| self.hunks[p].before.end + CONTEXT)
-                .unwrap_or(0);
-            let before_from = h
-                .before
-                .start
-                .saturating_sub(CONTEXT)
-                .max(prev_end.min(h.before.start));
             let offset = h.after.start as i64 - h.before.start as i64;
-            for b in before_from..h.before.start {
+            for b in above {
                 lines.push(context_line(
                     &base_lines,
                     &base_html,
@@ -737,37 +788,31 @@ impl Proposal {
                 }
             }
             for (k, b) in removed.iter().enumerate() {
+                let raw = base_lines[*b as usize];
                 let mut l = numbered(
                     LineKind::Removed,
                     Some(*b),
                     None,
-                    base_lines[*b as usize],
-                    pick(&base_html, *b, base_lines[*b as usize]),
+                    raw,
+                    pick(&base_html, *b, raw),
                 );
                 l.words = std::mem::take(&mut removed_words[k]);
                 lines.push(l);
             }
             for (k, a) in added.iter().enumerate() {
+                let raw = new_lines[*a as usize];
                 let mut l = numbered(
                     LineKind::Added,
                     None,
                     Some(*a),
-                    new_lines[*a as usize],
-                    pick(&new_html, *a, new_lines[*a as usize]),
+                    raw,
+                    pick(&new_html, *a, raw),
                 );
                 l.words = std::mem::take(&mut added_words[k]);
                 lines.push(l);
             }
-            let next_start = self
-                .hunks
-                .get(i + 1)
-                .map(|n| n.before.start)
-                .unwrap_or(base_lines.len() as u32);
-            let after_to = (h.before.end + CONTEXT)
-                .min(next_start)
-                .min(base_lines.len() as u32);
             let offset_after = h.after.end as i64 - h.before.end as i64;
-            for b in h.before.end..after_to {
+            for b in below {
                 lines.push(context_line(
                     &base_lines,
                     &base_html,
@@ -789,6 +834,8 @@ impl Proposal {
             first: from,
             total,
             hunks: out,
+            old_line_count: base_count,
+            new_line_count: new_count,
         }
     }
 
@@ -801,7 +848,8 @@ impl Proposal {
         if start >= end {
             return Vec::new();
         }
-        let html = highlight::highlight_lines(&self.change.path, &String::from_utf8_lossy(base));
+        let wanted: Vec<u32> = (start..end).collect();
+        let html = highlight_map(&self.change.path, base, &wanted);
         (start..end)
             .map(|b| {
                 let shift: i64 = self
@@ -816,14 +864,20 @@ impl Proposal {
     }
 }
 
+type HtmlLines = std::collections::HashMap<u32, String>;
+
 fn lossy_line(raw: &[u8]) -> String {
     String::from_utf8_lossy(raw)
         .trim_end_matches(['\n', '\r'])
         .to_string()
 }
 
-fn pick(html: &[String], i: u32, raw: &[u8]) -> String {
-    html.get(i as usize)
+fn highlight_map(path: &str, text: &[u8], wanted: &[u32]) -> HtmlLines {
+    highlight::lines(path, &String::from_utf8_lossy(text), wanted)
+}
+
+fn pick(html: &HtmlLines, i: u32, raw: &[u8]) -> String {
+    html.get(&i)
         .cloned()
         .unwrap_or_else(|| highlight::plain(&String::from_utf8_lossy(raw)))
 }
@@ -845,7 +899,7 @@ fn numbered(
     }
 }
 
-fn context_line(lines: &[&[u8]], html: &[String], b: u32, new_no: u32) -> DiffLine {
+fn context_line(lines: &[&[u8]], html: &HtmlLines, b: u32, new_no: u32) -> DiffLine {
     let raw = lines[b as usize];
     numbered(
         LineKind::Context,
@@ -1017,6 +1071,11 @@ mod tests {
         assert_eq!(project[0].after, file("a\nmine\nc\n"));
         assert_eq!(stage[0].after, file("a\nmine\nc\n"));
         assert!(p.lines_text(&id, &[5], &[]).is_err());
+        // Typed with \n into a CRLF file without a final newline: the file's endings win.
+        let p = prop(file("a\r\nb\r\nc"), file("a\r\nb\r\nC"));
+        let id = p.hunks[0].id.clone();
+        let (project, _) = p.plan_edit(&id, b"mine\nmore\n").expect("edit");
+        assert_eq!(project[0].after, file("a\r\nb\r\nmine\r\nmore"));
     }
 
     #[test]

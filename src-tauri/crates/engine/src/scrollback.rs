@@ -164,7 +164,11 @@ mod tests {
         s.push(b"0123456789");
         assert_eq!(s.snapshot(), (b"6789".to_vec(), 16));
         assert_eq!(s.since(14, 10), (b"89".to_vec(), 14));
-        assert_eq!(s.since(0, 10), (b"6789".to_vec(), 12), "a gap starts at the tail");
+        assert_eq!(
+            s.since(0, 10),
+            (b"6789".to_vec(), 12),
+            "a gap starts at the tail"
+        );
         assert_eq!(s.since(12, 3), (b"678".to_vec(), 12));
         assert_eq!(s.since(16, 3), (Vec::new(), 16));
         let mut w = Scrollback::new(6);
@@ -181,14 +185,26 @@ mod tests {
         let mut s = Scrollback::with_log(4, &path, 20).expect("log");
         s.push(b"0123456789");
         s.push(b"abcdef");
-        assert_eq!(s.since(2, 5), (b"23456".to_vec(), 2), "older than the tail: from disk");
+        assert_eq!(
+            s.since(2, 5),
+            (b"23456".to_vec(), 2),
+            "older than the tail: from disk"
+        );
         assert_eq!(s.since(12, 10), (b"cdef".to_vec(), 12));
-        assert_eq!(s.since(9, 3), (b"9ab".to_vec(), 9), "across the disk and the tail");
+        assert_eq!(
+            s.since(9, 3),
+            (b"9ab".to_vec(), 9),
+            "across the disk and the tail"
+        );
         // Past the log's cap it starts again from the tail.
         s.push(b"ghijklmnop");
         assert_eq!(s.since(0, 4), (b"mnop".to_vec(), 22));
         drop(s);
         let again = Scrollback::with_log(4, &path, 20).expect("reopen");
-        assert_eq!(again.snapshot().0, b"mnop".to_vec(), "the log survives a restart");
+        assert_eq!(
+            again.snapshot().0,
+            b"mnop".to_vec(),
+            "the log survives a restart"
+        );
     }
 }

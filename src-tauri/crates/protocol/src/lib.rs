@@ -281,6 +281,10 @@ pub struct ChangeDiff {
     pub first: u32,
     /// How many line hunks the change has in all.
     pub total: u32,
+    /// How many lines the project's file has (for "expand down").
+    pub old_line_count: u32,
+    /// How many lines the proposed file has.
+    pub new_line_count: u32,
     /// The hunks asked for, with lines (empty for a binary change).
     pub hunks: Vec<HunkDiff>,
 }

@@ -97,6 +97,12 @@ impl Actor {
     /// user's edit where the agent has none pending, merges three-way where it
     /// has, and refreshes the queue.
     pub(super) fn project_changed(&mut self, rels: &[String]) {
+        self.project_changed_except(rels, None);
+    }
+
+    /// [`Self::project_changed`], leaving `keep`'s stage as it is (its files
+    /// then show as pending again): how an undone landing returns to review.
+    pub(super) fn project_changed_except(&mut self, rels: &[String], keep: Option<&str>) {
         if rels.is_empty() {
             return;
         }
@@ -105,6 +111,14 @@ impl Actor {
             let Some(s) = self.sessions.get(&id) else {
                 continue;
             };
+            if s.info.mode == SessionMode::Gated || keep == Some(id.as_str()) {
+                // A gated session works in the project itself; the kept one keeps its text.
+                for rel in rels {
+                    self.refresh(&id, rel);
+                }
+                self.publish(&id);
+                continue;
+            }
             if !s.stage.is_dir() {
                 continue;
             }
@@ -638,7 +652,12 @@ impl Actor {
     }
 
     /// Lands an edited version of one hunk in the project and the stage.
-    pub(super) fn approve_edited(&mut self, hunk: &str, text: Vec<u8>) -> Result<Response> {
+    pub(super) fn approve_edited(
+        &mut self,
+        hunk: &str,
+        text: Vec<u8>,
+        into_stage: bool,
+    ) -> Result<Response> {
         let (session, rel) = self.find_hunk(hunk)?;
         let p = self.fresh(&session, &rel)?;
         if let Some(why) = &p.change.held {
@@ -646,13 +665,42 @@ impl Actor {
                 "{rel} is held: {why}; reject it instead"
             )));
         }
-        let (project_writes, stage_writes) = p.plan_edit(hunk, &text)?;
-        let stage = self.session_mut(&session)?.stage.clone();
-        for w in &stage_writes {
-            fsx::mirror(&w.after, &stage, &fsx::safe_join(&stage, &w.path)?)?;
-        }
+        let verb = if into_stage {
+            "approve-edited"
+        } else {
+            "approve-lines"
+        };
         self.journal
-            .record_decision(&session, hunk, &rel, "approve-edited", None)?;
+            .record_decision(&session, hunk, &rel, verb, None)?;
+        let gated = self
+            .sessions
+            .get(&session)
+            .is_some_and(|s| s.info.mode == SessionMode::Gated);
+        if gated {
+            // The agent writes it: answer its hook with the edited text.
+            self.answer_gated(
+                &session,
+                &rel,
+                &HashSet::new(),
+                true,
+                None,
+                Some((hunk, &text)),
+            )?;
+            return Ok(Response::Decided(DecisionOutcome {
+                paths: vec![rel],
+                hunks: 1,
+                ..Default::default()
+            }));
+        }
+        let (project_writes, stage_writes) = p.plan_edit(hunk, &text)?;
+        // An edited version goes into the stage too, so the agent sees it; a
+        // choice of lines does not, so the lines left out stay pending.
+        if into_stage {
+            let stage = self.session_mut(&session)?.stage.clone();
+            for w in &stage_writes {
+                fsx::mirror(&w.after, &stage, &fsx::safe_join(&stage, &w.path)?)?;
+            }
+        }
         let paths: Vec<String> = project_writes.iter().map(|w| w.path.clone()).collect();
         let landing = self.land(&session, project_writes, None)?;
         self.project_changed(&paths);
@@ -807,8 +855,10 @@ impl Actor {
             }
         }
         let paths: Vec<String> = plan.iter().map(|w| w.path.clone()).collect();
+        let origin = target.session.clone();
         let landing = self.land("undo", plan, Some(id))?;
-        self.project_changed(&paths);
+        // The agent's version stays in its stage and comes back for review.
+        self.project_changed_except(&paths, Some(&origin));
         Ok(Response::Decided(DecisionOutcome {
             hunks: 0,
             paths,
