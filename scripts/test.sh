@@ -29,6 +29,9 @@ node --test --test-concurrency=1 tests/browser/
 step "desktop test (Tauri window under Xvfb via tauri-driver)"
 node --test --test-concurrency=1 tests/desktop/
 
+step "terminal tests (8 sessions x 20 MB, full-screen programs)"
+node --test --test-concurrency=1 tests/terminal/
+
 step "agent tests (the real Claude Code against a mock model API on 127.0.0.1)"
 node --test --test-concurrency=1 tests/agents/
 
