@@ -144,6 +144,7 @@ impl Engine {
             tx: tx.clone(),
             default_shell,
         };
+        crate::highlight::warm();
         actor.recover_landings();
         actor.restore();
         actor.watch_project();

@@ -46,6 +46,9 @@ fn syntax_for<'a>(set: &'a SyntaxSet, path: &str, first_line: &str) -> &'a Synta
         .unwrap_or_else(|| set.find_syntax_plain_text())
 }
 
+/// Highlighter threads: a diff's two sides are highlighted side by side.
+pub const LANES: usize = 2;
+
 /// How many texts keep their highlighting between requests.
 const CACHED_TEXTS: usize = 16;
 
@@ -69,9 +72,10 @@ struct Job {
 
 /// The highlighter thread: syntect's parser state cannot move between
 /// threads, so one thread owns every text's progress and answers requests.
-fn worker() -> &'static Mutex<std::sync::mpsc::Sender<Job>> {
-    static WORKER: OnceLock<Mutex<std::sync::mpsc::Sender<Job>>> = OnceLock::new();
-    WORKER.get_or_init(|| {
+fn worker(lane: usize) -> &'static Mutex<std::sync::mpsc::Sender<Job>> {
+    static WORKERS: [OnceLock<Mutex<std::sync::mpsc::Sender<Job>>>; LANES] =
+        [OnceLock::new(), OnceLock::new()];
+    WORKERS[lane % LANES].get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         let spawned = std::thread::Builder::new()
             .name("highlight".into())
@@ -89,6 +93,16 @@ fn worker() -> &'static Mutex<std::sync::mpsc::Sender<Job>> {
     })
 }
 
+/// Loads the syntax definitions and starts the highlighter thread ahead of
+/// the first diff, which would otherwise pay for both.
+pub fn warm() {
+    for lane in 0..LANES {
+        std::thread::spawn(move || {
+            let _ = lines_on(lane, "warm.rs", "fn main() {}\n", &[0]);
+        });
+    }
+}
+
 /// The HTML of the lines at `wanted` (0-based) of `text`, the file at `path`.
 ///
 /// Highlighting must run from the top of a file, but only as far as the
@@ -96,6 +110,12 @@ fn worker() -> &'static Mutex<std::sync::mpsc::Sender<Job>> {
 /// so the first window of a 100,000-line change costs its first few thousand
 /// lines and the next window only the lines between.
 pub fn lines(path: &str, text: &str, wanted: &[u32]) -> HashMap<u32, String> {
+    lines_on(0, path, text, wanted)
+}
+
+/// [`lines`] on a given highlighter thread (`lane`), so two texts can be
+/// highlighted at once.
+pub fn lines_on(lane: usize, path: &str, text: &str, wanted: &[u32]) -> HashMap<u32, String> {
     if wanted.is_empty() {
         return HashMap::new();
     }
@@ -116,7 +136,7 @@ pub fn lines(path: &str, text: &str, wanted: &[u32]) -> HashMap<u32, String> {
         wanted: wanted.to_vec(),
         reply,
     };
-    let sent = worker()
+    let sent = worker(lane)
         .lock()
         .map(|tx| tx.send(job).is_ok())
         .unwrap_or(false);

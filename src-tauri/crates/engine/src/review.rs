@@ -759,8 +759,15 @@ impl Proposal {
             want_base.extend(below.clone());
             want_new.extend(h.after.clone());
         }
-        let base_html = highlight_map(&self.change.path, base, &want_base);
-        let new_html = highlight_map(&self.change.path, proposed, &want_new);
+        // Both sides at once, on the two highlighter threads.
+        let path = self.change.path.as_str();
+        let (base_html, new_html) = std::thread::scope(|scope| {
+            let other = scope.spawn(|| {
+                highlight::lines_on(1, path, &String::from_utf8_lossy(proposed), &want_new)
+            });
+            let base_html = highlight_map(path, base, &want_base);
+            (base_html, other.join().unwrap_or_default())
+        });
         let mut out = Vec::with_capacity(window.len());
         for ((_, h), (above, below)) in window.iter().zip(spans) {
             let mut lines = Vec::new();
