@@ -171,6 +171,27 @@ fn main() {
     });
     assert!(diffy::merge_bytes(b10.as_bytes(), u10.as_bytes(), a10.as_bytes()).is_ok());
 
+    // Highlight + labels for 200 visible lines of a 10k-line file, cold each time
+    // (a new text, so nothing is cached), against the labels' built outline.
+    let visible: Vec<u32> = (4_000..4_200).collect();
+    let mut cold = Vec::new();
+    let mut next = Vec::new();
+    for n in 0..21 {
+        let text = format!("// variant {n}\n{}", source(4_200).concat());
+        let t = Instant::now();
+        std::hint::black_box(airlock_engine::highlight::lines("v.rs", &text, &[3_999]));
+        cold.push(t.elapsed());
+        // Scrolling on: the next 200 lines, the parser's state kept from above.
+        let t = Instant::now();
+        std::hint::black_box(airlock_engine::highlight::lines("v.rs", &text, &visible));
+        next.push(t.elapsed());
+    }
+    let (highlight_cold, highlight_200) = (median(cold), median(next));
+    let outline = airlock_structure::Outline::new("v.rs", &source(10_000).concat());
+    let labels_200 = time(201, || {
+        visible.iter().filter_map(|l| outline.label(*l)).count()
+    });
+
     println!("review speed (median; same machine, same run)");
     println!("| what | Airlock | reference | ratio | target |");
     println!("|---|---|---|---|---|");
@@ -194,5 +215,17 @@ fn main() {
     println!(
         "| three-way rebase, 10k lines, 50 + 50 edits | {:.2} ms | — | — | ≤ 10 ms |",
         ms(rebase)
+    );
+    println!(
+        "| highlight the first 4,000 lines of a new text (cold, from the top) | {:.2} ms | — | — | — |",
+        ms(highlight_cold)
+    );
+    println!(
+        "| highlight the next 200 visible lines (state kept) | {:.2} ms | — | — | with labels ≤ 5 ms |",
+        ms(highlight_200)
+    );
+    println!(
+        "| labels for 200 visible lines (outline built) | {:.3} ms | — | — | — |",
+        ms(labels_200)
     );
 }
