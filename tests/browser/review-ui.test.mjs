@@ -291,11 +291,15 @@ describe('the review pane', () => {
     await see(approveLines, 'the Approve selected lines button');
     assert.match(await approveLines.innerText(), /2 lines/);
     await approveLines.click();
-    // The selected lines land; the rest of the hunk is dropped in the stage too, so nothing stays pending.
+    // The selected lines land; the line left out stays pending, and the stage keeps it.
     await seeProjectFile('app.txt', withLine(10, 'ten'));
-    await see(file, 'app.txt leaving the queue', 'detached');
+    const rest = file.getByTestId('hunk').filter({ hasText: 'inserted' });
+    await see(rest, 'the inserted line still pending');
+    await until('only the inserted line left in the hunk', async () =>
+      (await rest.locator('[data-testid="line-select"][data-side="added"]').count()) === 1 &&
+      (await rest.locator('[data-testid="line-select"][data-side="removed"]').count()) === 0);
     await typeLine(`echo "stage-says:$(sed -n 10,11p app.txt | tr '\\n' ,)"`);
-    await s.seeInTerminal('the stage holding the approved lines only', (text) => /^stage-says:ten,line 11,\s*$/m.test(text));
+    await s.seeInTerminal('the stage still holding the inserted line', (text) => /^stage-says:ten,inserted,\s*$/m.test(text));
   });
 
   test('history: undo a landing, from the panel and with u', async (t) => {

@@ -1,12 +1,14 @@
 // Wires the transport, the store and the views, and turns engine events into
 // store updates.
 
-import type { Ctx, Decision } from './context';
-import type { ErrorCode, Event, Request, Response } from './ipc/bindings';
+import type { ActionAnswer, Ctx, Decision, Removal } from './context';
+import type { ErrorCode, Event, Request, Response, SessionInfo, SessionMode, StartSessionParams } from './ipc/bindings';
 import { EngineError, type Link, type Transport } from './ipc/transport';
 import { h } from './lib/dom';
 import { Prefs } from './prefs';
 import { Store } from './store';
+import { ActionsView } from './views/actions';
+import { Attention } from './views/attention';
 import { Banners, Toasts } from './views/banners';
 import { HistoryView } from './views/history';
 import { ReviewView } from './views/review';
@@ -22,11 +24,17 @@ type Made = { kind: 'approve'; landing: number; what: string } | { kind: 'reject
 export class App implements Ctx {
   readonly store = new Store();
   readonly prefs = new Prefs();
+  readonly desktop: boolean;
   private readonly banners = new Banners();
   private readonly toasts = new Toasts();
   private readonly terminals: TerminalsView;
   private readonly review: ReviewView;
   private readonly history: HistoryView;
+  private readonly actions: ActionsView;
+  private readonly attention: Attention;
+  /** Actions whose "Always allow" rule was already announced (by the reply or the event). */
+  private readonly rulesShown = new Set<string>();
+  private orphansChecked = false;
   private readonly made: Made[] = [];
   private readonly inFlight = new Set<Promise<Response | null>>();
   private themeLoaded = false;
@@ -37,12 +45,15 @@ export class App implements Ctx {
     private readonly transport: Transport,
     root: HTMLElement,
   ) {
+    this.desktop = transport.kind === 'tauri';
     this.history = new HistoryView(this);
-    const top = new TopBar(this, this.history.toggle);
+    this.actions = new ActionsView(this);
+    this.attention = new Attention(this.store, this.toasts, this.desktop);
+    const top = new TopBar(this, this.history.toggle, this.attention.control, () => this.actions.focusFirst());
     const sessions = new SessionsView(this);
     this.terminals = new TerminalsView(this);
     let keys: { toggleHelp(): void } | null = null;
-    this.review = new ReviewView(this, this.prefs, () => keys?.toggleHelp());
+    this.review = new ReviewView(this, this.prefs, () => keys?.toggleHelp(), this.actions.el);
     const splitter = h('div', {
       class: 'splitter',
       role: 'separator',
@@ -156,17 +167,97 @@ export class App implements Ctx {
     return this.decided(decision, await this.deciding(req));
   }
 
-  async startSession(command: string[] | undefined): Promise<void> {
+  async startSession(command: string[] | undefined, opts: { name?: string; mode?: SessionMode } = {}): Promise<string | null> {
     const { cols, rows } = this.terminals.size();
-    const req: Request = command ? { op: 'startSession', command, cols, rows } : { op: 'startSession', cols, rows };
-    const res = await this.call(req);
-    if (res?.type !== 'session') return;
-    this.store.upsertSession(res);
+    const params: StartSessionParams = { cols, rows, ...opts };
+    if (command) params.command = command;
+    let res: Response;
+    try {
+      res = await this.transport.call({ op: 'startSession', ...params });
+    } catch (err) {
+      const e = err instanceof EngineError ? err : new EngineError('internal', String(err));
+      // Unreachable is the link banner's to say; anything else is about this form.
+      if (e.code === 'unreachable') return this.store.link === 'up' ? e.message : null;
+      return e.message;
+    }
+    if (res.type !== 'session') return null;
+    this.sessionChanged(res);
     this.store.select(res.id);
+    return null;
   }
 
   async stopSession(id: string): Promise<void> {
     await this.call({ op: 'stopSession', session: id });
+  }
+
+  async restartSession(id: string): Promise<void> {
+    const res = await this.call({ op: 'restartSession', session: id });
+    if (res?.type === 'session') this.sessionChanged(res);
+  }
+
+  async removeSession(id: string, force = false): Promise<Removal> {
+    try {
+      await this.transport.call(force ? { op: 'removeSession', session: id, force: true } : { op: 'removeSession', session: id });
+    } catch (err) {
+      const e = err instanceof EngineError ? err : new EngineError('internal', String(err));
+      if (e.code === 'conflict' && !force) {
+        // The engine counts pending changes per file, as the store does.
+        const changes = this.store.pendingFiles(id) || this.store.sessions.get(id)?.pendingChanges || 1;
+        return { kind: 'pending', changes };
+      }
+      if (e.code === 'notFound') {
+        this.store.removeSession(id);
+        return { kind: 'removed' };
+      }
+      if (e.code !== 'unreachable' || this.store.link === 'up') this.error(e.message);
+      return { kind: 'failed' };
+    }
+    this.store.removeSession(id);
+    return { kind: 'removed' };
+  }
+
+  async decideAction(id: string, answer: ActionAnswer, reason?: string): Promise<boolean> {
+    const req: Request =
+      answer === 'deny'
+        ? reason
+          ? { op: 'reject', ids: [id], reason }
+          : { op: 'reject', ids: [id] }
+        : answer === 'always'
+          ? { op: 'approve', ids: [id], always: true }
+          : { op: 'approve', ids: [id] };
+    const res = await this.call(req, { quiet: ['notFound'] });
+    if (res === null) {
+      // Unknown: the agent stopped waiting, or someone else decided. Take the list again.
+      const status = await this.call({ op: 'status' });
+      if (status?.type === 'status') this.store.setStatus(status);
+      if (this.store.actions.has(id)) return false;
+      this.notify('That action no longer waits: the agent stopped asking, or it was decided elsewhere');
+      return true;
+    }
+    if (res.type !== 'decided') return false;
+    const action = this.store.actions.get(id);
+    this.store.removeAction(id);
+    for (const rule of res.rules) this.ruleWritten(id, rule);
+    if (answer === 'deny' && action) this.toasts.show(`Denied ${action.tool}: ${action.summary}`);
+    return true;
+  }
+
+  /** Says which rule "Always allow" wrote, once per action (the reply and the event both carry it). */
+  private ruleWritten(action: string, rule: string): void {
+    if (this.rulesShown.has(action)) return;
+    this.rulesShown.add(action);
+    this.toasts.toast(['Added ', h('code', { class: 'toast-rule', 'data-testid': 'action-rule', text: rule }), ' to ', h('code', { text: '.airlock/policy.toml' })], {
+      ms: 7000,
+      testid: 'rule-toast',
+    });
+  }
+
+  /** A session as the engine sent it; a restart reopens its terminal for input. */
+  private sessionChanged(s: SessionInfo): void {
+    const before = this.store.sessions.get(s.id);
+    this.store.upsertSession(s);
+    if (s.state === 'exited') this.terminals.exited(s.id, s.exitCode);
+    else if (before?.state === 'exited') this.terminals.restarted(s.id);
   }
 
   terminalSize(): { cols: number; rows: number } {
@@ -187,8 +278,23 @@ export class App implements Ctx {
         break;
       case 'sessionStarted':
       case 'sessionUpdated':
-        store.upsertSession(e.session);
-        if (e.session.state === 'exited') this.terminals.exited(e.session.id, e.session.exitCode);
+        this.sessionChanged(e.session);
+        break;
+      case 'sessionRemoved':
+        store.removeSession(e.session);
+        break;
+      case 'actionRequested':
+        store.upsertAction(e.action);
+        break;
+      case 'actionResolved': {
+        const action = store.actions.get(e.action);
+        store.removeAction(e.action);
+        if (e.rule) this.ruleWritten(e.action, e.rule);
+        else if (e.outcome === 'gone' && action) this.notify(`${action.tool}: ${action.summary} — the agent stopped waiting for an answer`);
+        break;
+      }
+      case 'attention':
+        this.attention.show(e.session, e.kind, e.message);
         break;
       case 'sessionExited':
         store.sessionExited(e.session, e.exitCode);
@@ -231,7 +337,14 @@ export class App implements Ctx {
     if (changes?.type === 'changes') this.store.setChanges(changes.changes);
     if (status?.type === 'status') {
       this.store.setStatus(status);
-      for (const s of status.sessions) if (s.state === 'exited') this.terminals.exited(s.id, s.exitCode);
+      for (const s of status.sessions) {
+        if (s.state === 'exited') this.terminals.exited(s.id, s.exitCode);
+        else this.terminals.restarted(s.id);
+      }
+      if (!this.orphansChecked) {
+        this.orphansChecked = true;
+        void this.checkOrphans();
+      }
     }
     if (!this.themeLoaded) {
       this.themeLoaded = true;
@@ -250,6 +363,19 @@ export class App implements Ctx {
         }
       }
     }
+  }
+
+  /** Stages no session owns, left by a crash: offered for cleaning once per page. */
+  private async checkOrphans(): Promise<void> {
+    const res = await this.call({ op: 'listOrphans' });
+    if (res?.type !== 'orphans') return;
+    this.banners.orphans(res.orphans, async () => {
+      const done = await this.call({ op: 'cleanOrphans' });
+      if (done?.type !== 'orphans') return false;
+      const n = done.orphans.length;
+      this.toasts.show(`Removed ${n} leftover ${n === 1 ? 'stage' : 'stages'}`);
+      return true;
+    });
   }
 
   /** After a decision, take the queue again so the view holds even if an event is late. */

@@ -1,9 +1,15 @@
 // What views may ask of the app. Kept apart from app.ts so views do not import it.
 
-import type { ErrorCode, Request, Response } from './ipc/bindings';
+import type { ErrorCode, Request, Response, SessionMode } from './ipc/bindings';
 import type { Store } from './store';
 
 export type Decision = 'approve' | 'reject';
+
+/** What the user answers an action card with. */
+export type ActionAnswer = 'allow' | 'always' | 'deny';
+
+/** The outcome of removing a session: gone, refused for pending changes, or failed (already reported). */
+export type Removal = { kind: 'removed' } | { kind: 'pending'; changes: number } | { kind: 'failed' };
 
 export interface Ctx {
   readonly store: Store;
@@ -21,9 +27,19 @@ export interface Ctx {
   undo(landing: number): Promise<boolean>;
   /** Undoes the last decision made in this window (an approval; a rejection cannot be undone). */
   undoLast(): Promise<void>;
-  /** Starts a session (the user's shell when `command` is absent) and selects it. */
-  startSession(command: string[] | undefined): Promise<void>;
+  /**
+   * Starts a session (the user's shell when `command` is absent) and selects it.
+   * Resolves with the engine's error message when it refused, else null.
+   */
+  startSession(command: string[] | undefined, opts?: { name?: string; mode?: SessionMode }): Promise<string | null>;
   stopSession(id: string): Promise<void>;
+  restartSession(id: string): Promise<void>;
+  /** Removes a session; without `force`, one with pending changes is refused (`pending`). */
+  removeSession(id: string, force?: boolean): Promise<Removal>;
+  /** Allows (once or always) or denies a waiting action; true when the engine took it. */
+  decideAction(id: string, answer: ActionAnswer, reason?: string): Promise<boolean>;
+  /** True inside the desktop window (Tauri), false in a browser. */
+  readonly desktop: boolean;
   /** A terminal size that fits the terminal pane, for a session about to start. */
   terminalSize(): { cols: number; rows: number };
   error(message: string): void;

@@ -1,10 +1,10 @@
 // The UI's copy of the engine's state, fed by replies and events. Views subscribe
 // to the topics they draw and re-read what they need.
 
-import type { Change, SessionInfo, StatusInfo } from './ipc/bindings';
+import type { Action, Change, SessionInfo, StatusInfo } from './ipc/bindings';
 import type { Link } from './ipc/transport';
 
-export type Topic = 'project' | 'sessions' | 'changes' | 'selection' | 'link';
+export type Topic = 'project' | 'sessions' | 'changes' | 'actions' | 'selection' | 'link';
 
 export class Store {
   project = '';
@@ -12,6 +12,8 @@ export class Store {
   selected: string | null = null;
   readonly sessions = new Map<string, SessionInfo>();
   readonly changes = new Map<string, Change>();
+  /** Actions waiting for a decision, by id. */
+  readonly actions = new Map<string, Action>();
   private readonly listeners = new Map<Topic, Set<() => void>>();
 
   on(topic: Topic, fn: () => void): void {
@@ -36,12 +38,10 @@ export class Store {
     }
     for (const id of [...this.sessions.keys()]) if (!seen.has(id)) this.sessions.delete(id);
     this.emit('sessions');
-    if (this.selected === null || !this.sessions.has(this.selected)) {
-      // Prefer the newest running session; else the newest one.
-      const list = this.sessionList();
-      const pick = [...list].reverse().find((s) => s.state === 'running') ?? list[list.length - 1];
-      this.select(pick?.id ?? null);
-    }
+    this.actions.clear();
+    for (const a of status.actions) this.actions.set(a.id, a);
+    this.emit('actions');
+    if (this.selected === null || !this.sessions.has(this.selected)) this.selectDefault();
   }
 
   upsertSession(s: SessionInfo): void {
@@ -52,8 +52,33 @@ export class Store {
   sessionExited(id: string, exitCode: number | null): void {
     const s = this.sessions.get(id);
     if (!s) return;
-    this.sessions.set(id, { ...s, state: 'exited', exitCode });
+    this.sessions.set(id, { ...s, state: 'exited', turn: 'exited', exitCode });
     this.emit('sessions');
+    // An exited agent waits for nothing: its hooks were answered with a denial.
+    this.dropActions((a) => a.session === id);
+  }
+
+  /** Forgets a removed session, its changes and its actions. */
+  removeSession(id: string): void {
+    if (!this.sessions.delete(id)) return;
+    let changed = false;
+    for (const [cid, c] of this.changes) {
+      if (c.session === id) {
+        this.changes.delete(cid);
+        changed = true;
+      }
+    }
+    this.emit('sessions');
+    if (changed) this.emit('changes');
+    this.dropActions((a) => a.session === id);
+    if (this.selected === id) this.selectDefault();
+  }
+
+  /** Selects the newest running session; else the newest one. */
+  private selectDefault(): void {
+    const list = this.sessionList();
+    const pick = [...list].reverse().find((s) => s.state === 'running') ?? list[list.length - 1];
+    this.select(pick?.id ?? null);
   }
 
   select(id: string | null): void {
@@ -80,6 +105,39 @@ export class Store {
 
   removeChange(id: string): void {
     if (this.changes.delete(id)) this.emit('changes');
+  }
+
+  upsertAction(a: Action): void {
+    this.actions.set(a.id, a);
+    this.emit('actions');
+  }
+
+  removeAction(id: string): boolean {
+    const had = this.actions.delete(id);
+    if (had) this.emit('actions');
+    return had;
+  }
+
+  private dropActions(which: (a: Action) => boolean): void {
+    let changed = false;
+    for (const [id, a] of this.actions) {
+      if (which(a)) {
+        this.actions.delete(id);
+        changed = true;
+      }
+    }
+    if (changed) this.emit('actions');
+  }
+
+  /** Waiting actions, oldest first. */
+  actionList(): Action[] {
+    return [...this.actions.values()].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
+  }
+
+  pendingActions(session?: string): number {
+    let n = 0;
+    for (const a of this.actions.values()) if (session === undefined || a.session === session) n++;
+    return n;
   }
 
   /** Pending changes ordered by session (oldest first), then path. */

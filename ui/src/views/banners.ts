@@ -1,7 +1,9 @@
 // Error banners (dismissible, one per distinct message), the "engine not
 // reachable" banner, and short-lived notices such as "Landed 2 files".
 
-import { h, icon, ICONS } from '../lib/dom';
+import type { Orphan } from '../ipc/bindings';
+import { formatSize } from '../lib/bytes';
+import { h, icon, ICONS, type Child } from '../lib/dom';
 import type { Link } from '../ipc/transport';
 
 export class Banners {
@@ -56,17 +58,99 @@ export class Banners {
     this.errors.set(message, { el, count, n: 1 });
     this.el.append(el);
   }
+
+  private orphanBanner: HTMLElement | null = null;
+
+  /**
+   * Offers to delete stages that no session owns (left by a crash), or takes
+   * the offer down when `orphans` is empty. `clean` resolves true once done.
+   */
+  orphans(orphans: Orphan[], clean: () => Promise<boolean>): void {
+    this.orphanBanner?.remove();
+    this.orphanBanner = null;
+    if (orphans.length === 0) return;
+    const n = orphans.length;
+    const bytes = orphans.reduce((sum, o) => sum + o.bytes, 0);
+    const button = h(
+      'button',
+      {
+        class: 'btn btn-sm',
+        type: 'button',
+        'data-testid': 'orphans-clean',
+        title: `Delete ${orphans.map((o) => o.path).join(', ')}`,
+        onclick: async () => {
+          button.disabled = true;
+          if (await clean()) {
+            el.remove();
+            if (this.orphanBanner === el) this.orphanBanner = null;
+          } else {
+            button.disabled = false;
+          }
+        },
+      },
+      icon(ICONS.trash),
+      'Clean up',
+    );
+    const el = h(
+      'div',
+      { class: 'banner banner-orphans', role: 'status', 'data-testid': 'orphans-banner' },
+      icon(ICONS.folder),
+      h(
+        'span',
+        { class: 'banner-text' },
+        `${n} ${n === 1 ? 'stage' : 'stages'} left by a crash ${n === 1 ? 'uses' : 'use'} ${formatSize(bytes)} — no session owns ${n === 1 ? 'it' : 'them'}.`,
+      ),
+      button,
+      h(
+        'button',
+        {
+          class: 'icon-button',
+          type: 'button',
+          'data-testid': 'orphans-dismiss',
+          'aria-label': 'Dismiss (keep the stages)',
+          title: 'Dismiss (keep the stages)',
+          onclick: () => {
+            el.remove();
+            if (this.orphanBanner === el) this.orphanBanner = null;
+          },
+        },
+        icon(ICONS.x),
+      ),
+    );
+    this.orphanBanner = el;
+    this.el.append(el);
+  }
+}
+
+export interface ToastOptions {
+  ms?: number;
+  tone?: 'ok' | 'info' | 'attention' | 'notice';
+  testid?: string;
+  /** Makes the toast a button (it closes when clicked). */
+  onclick?: () => void;
 }
 
 export class Toasts {
   readonly el = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
 
-  show(message: string, ms = 3500, tone: 'ok' | 'info' = 'ok'): void {
-    const t = h('div', { class: `toast toast-${tone}`, 'data-testid': 'toast' }, icon(tone === 'ok' ? ICONS.check : ICONS.alert), h('span', { text: message }));
-    this.el.append(t);
-    setTimeout(() => {
+  show(message: string | Child[], ms = 3500, tone: 'ok' | 'info' = 'ok'): void {
+    this.toast(message, { ms, tone });
+  }
+
+  toast(message: string | Child[], opts: ToastOptions = {}): HTMLElement {
+    const { ms = 3500, tone = 'ok', testid = 'toast', onclick } = opts;
+    const body = h('span', { class: 'toast-text' }, ...(typeof message === 'string' ? [message] : message));
+    const ico = icon(tone === 'ok' ? ICONS.check : tone === 'info' ? ICONS.alert : ICONS.bell);
+    const leave = () => {
+      if (t.classList.contains('leaving')) return;
       t.classList.add('leaving');
       setTimeout(() => t.remove(), 300);
-    }, ms);
+    };
+    const t = onclick
+      ? h('button', { class: `toast toast-${tone} toast-button`, type: 'button', 'data-testid': testid, onclick: () => (onclick(), leave()) }, ico, body)
+      : h('div', { class: `toast toast-${tone}`, 'data-testid': testid }, ico, body);
+    this.el.append(t);
+    setTimeout(leave, ms);
+    return t;
   }
 }

@@ -15,6 +15,8 @@ const HELP: [string, string][] = [
   ['A / R', 'approve / reject the current file'],
   ['o', 'fold or unfold the current file'],
   ['u', 'undo your last approval'],
+  ['Tab', 'to an action card, then a: allow once, A: always allow, r: deny with a reason'],
+  ['Ctrl+F', 'find in the terminal (⌘F on a Mac); Enter / Shift+Enter next / previous'],
   ['Shift+click', 'select a range of line checkboxes; “Approve N lines” lands them and drops the rest of the hunk'],
   ['?', 'show or hide this help'],
 ];

@@ -43,6 +43,8 @@ export class ReviewView implements FileHost {
     readonly ctx: Ctx,
     readonly prefs: Prefs,
     onHelp: () => void,
+    /** Shown above the review tools: the action cards. */
+    top: HTMLElement,
   ) {
     this.viewToggle = h(
       'button',
@@ -94,6 +96,7 @@ export class ReviewView implements FileHost {
           ' keys',
         ),
       ),
+      top,
       h('div', { class: 'review-tools', role: 'toolbar', 'aria-label': 'Review options' }, this.sortToggle, this.wsToggle, this.viewToggle),
       this.list,
     );

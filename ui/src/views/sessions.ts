@@ -1,26 +1,84 @@
-// The left sidebar: the "new session" form and the list of sessions.
+// The left sidebar: the "new session" form (command, name, staged or gated)
+// and the list of sessions with whose turn it is, what waits, and Stop /
+// Restart / Remove.
 
 import type { Ctx } from '../context';
-import type { SessionInfo } from '../ipc/bindings';
+import type { SessionInfo, SessionMode, TurnState } from '../ipc/bindings';
 import { splitCommand } from '../lib/argv';
 import { h, icon, ICONS } from '../lib/dom';
+
+const MODE_HINT: Record<SessionMode, string> = {
+  staged: 'Staged: the agent works in a private copy of the project; its edits wait here for review.',
+  gated:
+    'Gated: the agent runs in your project and asks Airlock before every edit and command — Claude Code only. Other agents run staged.',
+};
+
+/** What the sidebar says for a turn. */
+function turnWord(s: SessionInfo): string {
+  switch (s.turn) {
+    case 'running':
+      return 'running';
+    case 'waiting':
+      return 'waiting for you';
+    case 'idle':
+      return 'idle';
+    case 'exited':
+      return s.exitCode === null ? 'exited' : `exited (${s.exitCode})`;
+  }
+}
+
+/** The turn, trusting `state` when the two disagree for a moment (an exit announced before the turn). */
+function turnOf(s: SessionInfo): TurnState {
+  return s.state === 'exited' ? 'exited' : s.turn === 'exited' ? 'idle' : s.turn;
+}
 
 export class SessionsView {
   readonly el: HTMLElement;
   private readonly list = h('ul', { class: 'session-list', 'aria-label': 'Sessions' });
   private readonly input: HTMLInputElement;
+  private readonly name: HTMLInputElement;
+  private readonly mode: HTMLSelectElement;
+  private readonly hint = h('p', { class: 'hint new-session-hint', id: 'new-session-hint', 'data-testid': 'new-session-hint' });
+  private readonly error = h('p', { class: 'new-session-error', role: 'alert', 'data-testid': 'new-session-error', hidden: true });
   private readonly start: HTMLButtonElement;
+  /** Sessions whose removal waits for "discard N pending changes?", with N. */
+  private readonly confirming = new Map<string, number>();
+  private readonly busy = new Set<string>();
 
   constructor(private readonly ctx: Ctx) {
     this.input = h('input', {
       type: 'text',
       class: 'command-input',
+      id: 'new-session-command',
       'data-testid': 'new-session-command',
       'aria-label': 'Command for the new session',
       placeholder: 'command (default: $SHELL)',
       autocomplete: 'off',
       spellcheck: false,
     });
+    this.name = h('input', {
+      type: 'text',
+      class: 'command-input name-input',
+      'data-testid': 'new-session-name',
+      'aria-label': 'Name for the new session (optional)',
+      placeholder: 'name (optional)',
+      autocomplete: 'off',
+      spellcheck: false,
+      maxlength: 80,
+    });
+    this.mode = h(
+      'select',
+      {
+        class: 'mode-select',
+        'data-testid': 'new-session-mode',
+        'aria-label': 'Mode',
+        'aria-describedby': 'new-session-hint',
+        title: 'How the agent is held',
+        onchange: () => this.renderHint(),
+      },
+      h('option', { value: 'staged', text: 'staged' }),
+      h('option', { value: 'gated', text: 'gated' }),
+    );
     this.start = h(
       'button',
       { class: 'btn btn-primary', type: 'submit', 'data-testid': 'new-session-start', 'aria-label': 'Start session' },
@@ -35,10 +93,14 @@ export class SessionsView {
         'div',
         { class: 'new-session-row' },
         this.input,
-        h('div', { class: 'new-session-foot' }, h('span', { class: 'hint', text: 'Runs in a private stage of this project' }), this.start),
+        h('div', { class: 'new-session-options' }, this.name, this.mode),
+        this.hint,
+        this.error,
+        h('div', { class: 'new-session-foot' }, this.start),
       ),
     );
-    this.input.id = 'new-session-command';
+    // A refusal is about what was typed: typing again clears it.
+    for (const el of [this.input, this.name, this.mode]) el.addEventListener('input', () => this.showError(null));
     this.el = h(
       'aside',
       { class: 'sidebar', 'aria-label': 'Sessions' },
@@ -49,17 +111,41 @@ export class SessionsView {
     ctx.store.on('sessions', () => this.render());
     ctx.store.on('selection', () => this.render());
     ctx.store.on('changes', () => this.render());
+    ctx.store.on('actions', () => this.render());
+    this.renderHint();
     this.render();
+  }
+
+  private renderHint(): void {
+    const mode = this.mode.value === 'gated' ? 'gated' : 'staged';
+    this.hint.textContent = MODE_HINT[mode];
+    this.hint.classList.toggle('gated', mode === 'gated');
+  }
+
+  private showError(message: string | null): void {
+    this.error.hidden = message === null;
+    this.error.textContent = message ?? '';
   }
 
   private async submit(ev: SubmitEvent): Promise<void> {
     ev.preventDefault();
     if (this.start.disabled) return;
     const words = splitCommand(this.input.value);
+    const name = this.name.value.trim();
+    const mode: SessionMode = this.mode.value === 'gated' ? 'gated' : 'staged';
     this.start.disabled = true;
+    this.showError(null);
     try {
-      await this.ctx.startSession(words.length > 0 ? words : undefined);
+      const refused = await this.ctx.startSession(words.length > 0 ? words : undefined, {
+        ...(name ? { name } : {}),
+        mode,
+      });
+      if (refused !== null) {
+        this.showError(refused);
+        return;
+      }
       this.input.value = '';
+      this.name.value = '';
     } finally {
       this.start.disabled = false;
     }
@@ -68,62 +154,173 @@ export class SessionsView {
   private render(): void {
     const { store } = this.ctx;
     const sessions = store.sessionList();
+    for (const id of [...this.confirming.keys()]) if (!store.sessions.has(id)) this.confirming.delete(id);
     if (sessions.length === 0) {
       this.list.replaceChildren(
         h('li', { class: 'empty empty-sessions' }, h('p', { text: 'No sessions yet — start one with a command, or your shell' })),
       );
       return;
     }
+    // Rebuilt whole: keep the focus on the same control of the same session.
+    const active = document.activeElement as HTMLElement | null;
+    const focusItem = active?.closest<HTMLElement>('[data-testid="session-item"]');
+    const focus = focusItem && this.list.contains(focusItem) ? { id: focusItem.dataset['sessionId'] ?? '', testid: active?.dataset['testid'] ?? null } : null;
     this.list.replaceChildren(...sessions.reverse().map((s) => this.item(s, s.id === store.selected)));
+    if (focus) {
+      const item = this.list.querySelector<HTMLElement>(`[data-session-id="${CSS.escape(focus.id)}"]`);
+      const again = (focus.testid ? item?.querySelector<HTMLElement>(`[data-testid="${focus.testid}"]`) : null) ?? item?.querySelector<HTMLElement>('.session-select');
+      again?.focus();
+    }
   }
 
   private item(s: SessionInfo, selected: boolean): HTMLElement {
-    const pending = this.ctx.store.pendingHunks(s.id);
-    const state = s.state === 'running' ? 'running' : s.exitCode === null ? 'exited' : `exited ${s.exitCode}`;
+    const { store } = this.ctx;
+    const pending = store.pendingHunks(s.id);
+    const actions = store.pendingActions(s.id);
+    const turn = turnOf(s);
+    const word = turnWord({ ...s, turn });
     const select = () => this.ctx.store.select(s.id);
+    const confirm = this.confirming.get(s.id);
+    const busy = this.busy.has(s.id);
+    const button = (testid: string, label: string, title: string, ico: string, run: () => Promise<void>) =>
+      h(
+        'button',
+        {
+          class: `icon-button session-action ${testid}`,
+          type: 'button',
+          'data-testid': testid,
+          'aria-label': `${label} session ${s.name}`,
+          title,
+          'aria-busy': busy ? 'true' : null,
+          onclick: () => void this.run(s.id, run),
+        },
+        icon(ico),
+      );
+    const counts = h(
+      'span',
+      { class: 'session-counts' },
+      actions > 0
+        ? h('span', {
+            class: 'pending-count pending-actions',
+            'data-testid': 'session-actions',
+            title: `${actions} ${actions === 1 ? 'action waits' : 'actions wait'} for you to allow or deny`,
+            text: String(actions),
+          })
+        : null,
+      pending > 0 ? h('span', { class: 'pending-count', title: `${pending} hunks wait for you`, text: String(pending) }) : null,
+    );
+    const controls = h(
+      'div',
+      { class: 'session-controls' },
+      s.state === 'running'
+        ? button('session-stop', 'Stop', 'Stop this session (its stage and changes stay)', ICONS.stop, () => this.ctx.stopSession(s.id))
+        : button('session-restart', 'Restart', 'Run the same command again in the same stage', ICONS.restart, () => this.ctx.restartSession(s.id)),
+      button('session-remove', 'Remove', 'Remove this session and its stage', ICONS.trash, () => this.remove(s, false)),
+    );
     const li = h(
       'li',
       {
-        class: `session-item${selected ? ' selected' : ''} state-${s.state}`,
+        class: `session-item${selected ? ' selected' : ''}${busy ? ' busy' : ''} state-${s.state} turn-${turn}`,
         'data-testid': 'session-item',
         'data-session-id': s.id,
         'data-state': s.state,
+        'data-turn': turn,
         'aria-current': selected ? 'true' : null,
       },
       h(
-        'button',
-        { class: 'session-select', type: 'button', title: s.command.join(' '), 'aria-label': `Session ${s.name}, ${s.mode}, ${state}`, onclick: select },
-        h('span', { class: `state-dot state-${s.state}`, 'aria-hidden': 'true' }),
+        'div',
+        { class: 'session-row' },
         h(
-          'span',
-          { class: 'session-main' },
-          h('span', { class: 'session-name', text: s.name }),
+          'button',
+          {
+            class: 'session-select',
+            type: 'button',
+            title: s.command.join(' '),
+            'aria-label': `Session ${s.name}, ${s.mode}, ${word}${actions ? `, ${actions} ${actions === 1 ? 'action' : 'actions'} to decide` : ''}${pending ? `, ${pending} ${pending === 1 ? 'hunk' : 'hunks'} to review` : ''}`,
+            onclick: select,
+          },
+          h('span', { class: `state-dot turn-${turn}`, 'aria-hidden': 'true' }),
           h(
             'span',
-            { class: 'session-meta' },
-            h('span', { class: `badge badge-mode mode-${s.mode}`, text: s.mode }),
-            h('span', {
-              class: `session-state${s.state === 'exited' && s.exitCode !== 0 ? ' failed' : ''}`,
-              text: s.state === 'running' ? 'running' : s.exitCode === null ? 'exited' : `exited (${s.exitCode})`,
-            }),
+            { class: 'session-main' },
+            h('span', { class: 'session-line' }, h('span', { class: 'session-name', text: s.name }), counts),
+            h(
+              'span',
+              { class: 'session-meta' },
+              h('span', { class: `badge badge-mode mode-${s.mode}`, text: s.mode }),
+              h('span', {
+                class: `session-turn turn-${turn}${turn === 'exited' && s.exitCode !== null && s.exitCode !== 0 ? ' failed' : ''}`,
+                'data-testid': 'session-turn',
+                text: word,
+              }),
+            ),
           ),
         ),
-        pending > 0 ? h('span', { class: 'pending-count', title: `${pending} hunks wait for you`, text: String(pending) }) : null,
+        controls,
       ),
-      s.state === 'running'
-        ? h(
-            'button',
-            {
-              class: 'icon-button session-stop',
-              type: 'button',
-              'aria-label': `Stop session ${s.name}`,
-              title: 'Stop this session',
-              onclick: () => void this.ctx.stopSession(s.id),
-            },
-            icon(ICONS.stop),
-          )
-        : h('span', { class: 'session-stop-slot', 'aria-hidden': 'true' }),
+      confirm !== undefined ? this.confirmRow(s, confirm) : null,
     );
     return li;
+  }
+
+  private confirmRow(s: SessionInfo, n: number): HTMLElement {
+    const cancel = () => {
+      this.confirming.delete(s.id);
+      this.render();
+      this.list.querySelector<HTMLElement>(`[data-session-id="${CSS.escape(s.id)}"] [data-testid="session-remove"]`)?.focus();
+    };
+    const row = h(
+      'div',
+      { class: 'session-confirm', role: 'alertdialog', 'aria-label': `Remove session ${s.name}` },
+      h('span', { class: 'session-confirm-text', text: `Discard ${n} pending ${n === 1 ? 'change' : 'changes'} and remove?` }),
+      h(
+        'div',
+        { class: 'session-confirm-buttons' },
+        h('button', { class: 'btn btn-sm', type: 'button', 'data-testid': 'session-remove-cancel', onclick: cancel }, 'Cancel'),
+        h(
+          'button',
+          {
+            class: 'btn btn-sm btn-danger',
+            type: 'button',
+            'data-testid': 'session-remove-confirm',
+            onclick: () => void this.run(s.id, () => this.remove(s, true)),
+          },
+          icon(ICONS.trash),
+          'Remove',
+        ),
+      ),
+    );
+    row.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Escape') return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      cancel();
+    });
+    return row;
+  }
+
+  private async remove(s: SessionInfo, force: boolean): Promise<void> {
+    const out = await this.ctx.removeSession(s.id, force);
+    if (out.kind === 'pending') {
+      this.confirming.set(s.id, out.changes);
+      this.render();
+      this.list.querySelector<HTMLElement>(`[data-session-id="${CSS.escape(s.id)}"] [data-testid="session-remove-cancel"]`)?.focus();
+    } else {
+      this.confirming.delete(s.id);
+      if (out.kind === 'removed') this.ctx.notify(`Removed session ${s.name}`);
+    }
+  }
+
+  /** One request per session at a time; its buttons are disabled meanwhile. */
+  private async run(id: string, what: () => Promise<void>): Promise<void> {
+    if (this.busy.has(id)) return;
+    this.busy.add(id);
+    this.render();
+    try {
+      await what();
+    } finally {
+      this.busy.delete(id);
+      this.render();
+    }
   }
 }

@@ -1,14 +1,22 @@
 // The terminal pane: one xterm.js Terminal per session, created the first time
 // the session is shown, filled from the engine's scrollback and then from live
-// `output` events.
+// `output` events. Output reaches xterm in pieces of at most 64 KiB, each after
+// the previous one was parsed, so a megabyte of output or a long scrollback is
+// drawn over several frames instead of freezing one. Ctrl+F (Cmd+F) finds;
+// links open in a new tab (in the desktop window they are copied instead);
+// WebGL draws when a real GPU is there, else xterm's DOM renderer does.
 
 import { FitAddon } from '@xterm/addon-fit';
+import { SearchAddon } from '@xterm/addon-search';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import type { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal, type ITheme } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import type { Ctx } from '../context';
 import type { SessionInfo } from '../ipc/bindings';
-import { base64ToBinary, binaryToBytes } from '../lib/bytes';
+import { base64ToBinary, base64ToBytes, binaryToBytes, bytesToBinary } from '../lib/bytes';
 import { debounce, h, icon, ICONS, replaceChildren } from '../lib/dom';
+import { FindBar } from './find';
 
 const DARK: ITheme = {
   background: '#15171c',
@@ -68,6 +76,61 @@ const LINE_HEIGHT = 1.2;
 /** How long after the scrollback arrives live output may still repeat its tail. */
 const OVERLAP_WINDOW_MS = 500;
 
+/** The most handed to xterm at once: it parses one write in one go, without drawing. */
+const WRITE_CHUNK = 64 * 1024;
+
+/**
+ * Output queued beyond this (a hidden tab, where timers crawl, fed a flood) is
+ * dropped and the terminal redrawn from the engine's scrollback instead.
+ */
+const MAX_QUEUED = 32 * 1024 * 1024;
+
+const RENDERER_KEY = 'airlock.terminalRenderer';
+let hardwareGl: boolean | null = null;
+
+/**
+ * Whether to draw with WebGL: only on a real GPU. With software GL (SwiftShader,
+ * llvmpipe: a VM, CI, headless browsers) xterm's DOM renderer costs less CPU.
+ * `localStorage['airlock.terminalRenderer']` = `webgl` or `dom` overrides.
+ */
+function webglWanted(): boolean {
+  let pref: string | null = null;
+  try {
+    pref = localStorage.getItem(RENDERER_KEY);
+  } catch {
+    // No storage: decide by the GPU.
+  }
+  if (pref === 'dom') return false;
+  if (pref === 'webgl') return true;
+  if (hardwareGl === null) {
+    hardwareGl = false;
+    try {
+      const gl = document.createElement('canvas').getContext('webgl2', { failIfMajorPerformanceCaveat: true });
+      if (gl) {
+        const info = gl.getExtension('WEBGL_debug_renderer_info');
+        const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+        hardwareGl = !/swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);
+        gl.getExtension('WEBGL_lose_context')?.loseContext();
+      }
+    } catch {
+      hardwareGl = false;
+    }
+  }
+  return hardwareGl;
+}
+
+type Chunk = Uint8Array | string | (() => void);
+
+/** What a terminal asks of the pane around it. */
+interface TerminalHost {
+  /** Ctrl+F / Cmd+F in the terminal. */
+  find(t: SessionTerminal): void;
+  /** A link in the output was clicked. */
+  link(uri: string): void;
+}
+
+const isMac = /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
+
 /**
  * One session's terminal. Phases: `cold` (never shown; live output is dropped
  * because the scrollback will hold it), `loading` (scrollback requested; live
@@ -78,6 +141,7 @@ class SessionTerminal {
   readonly el: HTMLDivElement;
   readonly term: Terminal;
   readonly fit = new FitAddon();
+  readonly search = new SearchAddon({ highlightLimit: 1000 });
   private phase: 'cold' | 'loading' | 'matching' | 'live' = 'cold';
   private held: string[] = [];
   private tail = '';
@@ -88,22 +152,45 @@ class SessionTerminal {
   private typed = '';
   private loads = 0;
   private sending = false;
+  /** Output waiting for xterm, in pieces of at most WRITE_CHUNK; functions run in turn. */
+  private queue: Chunk[] = [];
+  private queued = 0;
+  private writing = false;
+  private webgl: WebglAddon | null = null;
+  private disposed = false;
 
   constructor(
     private readonly ctx: Ctx,
     readonly id: string,
+    private readonly host: TerminalHost,
   ) {
-    this.el = h('div', { class: 'terminal-view', hidden: true, 'data-session-id': id });
+    this.el = h('div', { class: 'terminal-view', hidden: true, 'data-session-id': id, 'data-renderer': 'dom' });
     this.term = new Terminal({
       fontFamily: FONT_FAMILY,
       fontSize: FONT_SIZE,
       lineHeight: LINE_HEIGHT,
       cursorBlink: true,
       scrollback: 10000,
-      allowProposedApi: false,
+      // The search addon highlights matches with decorations, still a proposed API (versions are pinned).
+      allowProposedApi: true,
       theme: theme(),
     });
     this.term.loadAddon(this.fit);
+    this.term.loadAddon(this.search);
+    this.term.loadAddon(new WebLinksAddon((ev, uri) => {
+      ev.preventDefault();
+      this.host.link(uri);
+    }));
+    this.term.attachCustomKeyEventHandler((ev) => {
+      const mod = isMac ? ev.metaKey && !ev.ctrlKey : ev.ctrlKey && !ev.metaKey;
+      if (mod && !ev.altKey && !ev.shiftKey && ev.key.toLowerCase() === 'f') {
+        // Not to the shell, and not the browser's own find.
+        ev.preventDefault();
+        if (ev.type === 'keydown') this.host.find(this);
+        return false;
+      }
+      return true;
+    });
     this.term.onData((data) => this.input(data));
   }
 
@@ -136,6 +223,7 @@ class SessionTerminal {
       return;
     }
     this.term.open(this.el);
+    this.useWebgl();
     this.resize();
     // xterm measures its cell after the first frame; fit again once it has, and once fonts settle.
     requestAnimationFrame(() => this.resize());
@@ -144,10 +232,41 @@ class SessionTerminal {
     this.load();
   }
 
+  /** WebGL when it is worth it; any failure, now or a lost context later, leaves xterm's DOM renderer. */
+  private useWebgl(): void {
+    if (!webglWanted()) return;
+    // Loaded only where it is used: most of its weight is for GPUs.
+    import('@xterm/addon-webgl').then(
+      ({ WebglAddon }) => {
+        if (this.disposed) return;
+        try {
+          const webgl = new WebglAddon();
+          webgl.onContextLoss(() => {
+            // The GPU went away (driver reset, too many contexts): back to the DOM renderer.
+            if (this.webgl === webgl) this.webgl = null;
+            webgl.dispose();
+            this.el.dataset['renderer'] = 'dom';
+          });
+          this.term.loadAddon(webgl);
+          this.webgl = webgl;
+          this.el.dataset['renderer'] = 'webgl';
+        } catch (err) {
+          console.info('xterm: WebGL unavailable, using the DOM renderer', err);
+          this.webgl = null;
+          this.el.dataset['renderer'] = 'dom';
+        }
+      },
+      (err: unknown) => console.info('xterm: the WebGL renderer did not load, using the DOM renderer', err),
+    );
+  }
+
   /** After the event stream was down, output may be missing: redraw from the scrollback. */
   reload(): void {
     if (this.phase === 'cold') return;
-    this.term.reset();
+    // What xterm already has is parsed first; the reset waits its turn in the queue.
+    this.queue = [];
+    this.queued = 0;
+    this.write(() => this.term.reset());
     this.held = [];
     this.exitWritten = false;
     this.load();
@@ -159,14 +278,53 @@ class SessionTerminal {
     void this.ctx.call({ op: 'readScrollback', session: this.id }).then((res) => {
       if (gen !== this.loads) return; // a newer load replaced this one
       if (res?.type === 'scrollback') {
-        const bin = base64ToBinary(res.data);
-        if (bin.length > 0) this.term.write(binaryToBytes(bin));
-        this.tail = bin.slice(-65536);
+        const bytes = base64ToBytes(res.data);
+        if (bytes.length > 0) this.write(bytes);
+        this.tail = bytesToBinary(bytes.subarray(-65536));
       }
       this.phase = 'matching';
       this.match();
       setTimeout(() => gen === this.loads && this.goLive(), OVERLAP_WINDOW_MS);
     });
+  }
+
+  /**
+   * Hands output to xterm a piece at a time: the next piece goes once xterm has
+   * parsed the previous one, so it draws between pieces and the page never
+   * stalls on one huge write.
+   */
+  private write(data: Chunk): void {
+    if (typeof data === 'function' || data.length <= WRITE_CHUNK) {
+      this.queue.push(data);
+    } else if (typeof data === 'string') {
+      for (let i = 0; i < data.length; i += WRITE_CHUNK) this.queue.push(data.slice(i, i + WRITE_CHUNK));
+    } else {
+      for (let i = 0; i < data.length; i += WRITE_CHUNK) this.queue.push(data.subarray(i, i + WRITE_CHUNK));
+    }
+    if (typeof data !== 'function') this.queued += data.length;
+    if (this.queued > MAX_QUEUED && this.phase === 'live') {
+      this.reload();
+      return;
+    }
+    if (!this.writing) this.pump();
+  }
+
+  private pump(): void {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next === undefined) {
+        this.writing = false;
+        return;
+      }
+      if (typeof next === 'function') {
+        next();
+        continue;
+      }
+      this.writing = true;
+      this.queued -= next.length;
+      this.term.write(next, () => this.pump());
+      return;
+    }
   }
 
   hide(): void {
@@ -181,9 +339,11 @@ class SessionTerminal {
     switch (this.phase) {
       case 'cold':
         return;
-      case 'live':
-        this.term.write(binaryToBytes(base64ToBinary(b64)));
+      case 'live': {
+        const bytes = base64ToBytes(b64);
+        if (bytes.length > 0) this.write(bytes);
         return;
+      }
       case 'loading':
         this.held.push(base64ToBinary(b64));
         return;
@@ -218,7 +378,7 @@ class SessionTerminal {
   private goLive(): void {
     if (this.phase === 'live' || this.phase === 'cold') return;
     this.phase = 'live';
-    for (const chunk of this.held) this.term.write(binaryToBytes(chunk));
+    for (const chunk of this.held) this.write(binaryToBytes(chunk));
     this.held = [];
     this.tail = '';
     this.writeExit();
@@ -229,12 +389,25 @@ class SessionTerminal {
     if (this.phase === 'live') this.writeExit();
   }
 
+  /** The session runs again (same stage, same scrollback): take input, show the cursor, send the size. */
+  restarted(): void {
+    if (!this.exit) return;
+    const noticed = this.exitWritten;
+    this.exit = null;
+    this.exitWritten = false;
+    if (noticed && this.phase !== 'cold') this.write('\x1b[2m[restarted]\x1b[0m\r\n\x1b[?25h');
+    // The engine starts it at 80×24: tell it the real size.
+    this.cols = 0;
+    this.rows = 0;
+    this.resize();
+  }
+
   private writeExit(): void {
     if (!this.exit || this.exitWritten) return;
     this.exitWritten = true;
     const what = this.exit.code === null ? 'process exited' : `process exited with code ${this.exit.code}`;
     // Dim notice, then hide the cursor: nothing more will be typed here.
-    this.term.write(`\r\n\x1b[2m[${what}]\x1b[0m\r\n\x1b[?25l`);
+    this.write(`\r\n\x1b[2m[${what}]\x1b[0m\r\n\x1b[?25l`);
   }
 
   /** Fits the terminal to its container and tells the engine when the size changed. */
@@ -255,13 +428,17 @@ class SessionTerminal {
   }
 
   dispose(): void {
+    this.disposed = true;
+    this.queue = [];
+    this.webgl = null;
     this.term.dispose();
     this.el.remove();
   }
 }
 
-export class TerminalsView {
+export class TerminalsView implements TerminalHost {
   readonly el: HTMLElement;
+  private readonly findBar: FindBar;
   private readonly host = h('div', { class: 'terminal-host' });
   private readonly title = h('div', { class: 'pane-title' });
   private readonly empty = h(
@@ -275,8 +452,34 @@ export class TerminalsView {
   private shown: SessionTerminal | null = null;
 
   constructor(private readonly ctx: Ctx) {
-    this.el = h('section', { class: 'terminal-pane', 'aria-label': 'Terminal' }, h('div', { class: 'pane-header' }, this.title), this.host);
+    this.findBar = new FindBar(() => this.shown?.focus());
+    const findButton = h(
+      'button',
+      {
+        class: 'icon-button find-open',
+        type: 'button',
+        'data-testid': 'terminal-find-open',
+        'aria-label': 'Find in the terminal',
+        title: `Find in the terminal (${isMac ? '⌘F' : 'Ctrl+F'})`,
+        onclick: () => this.shown && this.find(this.shown),
+      },
+      icon(ICONS.search),
+    );
+    // The find bar takes the header's place on the right, so it never covers the output.
+    this.el = h(
+      'section',
+      { class: 'terminal-pane', 'aria-label': 'Terminal' },
+      h('div', { class: 'pane-header terminal-header' }, this.title, h('span', { class: 'spacer' }), findButton, this.findBar.el),
+      this.host,
+    );
     this.host.append(this.empty);
+    // Ctrl+F anywhere in the pane (the header, the find bar) opens the find bar, not the browser's.
+    this.el.addEventListener('keydown', (ev) => {
+      const mod = isMac ? ev.metaKey && !ev.ctrlKey : ev.ctrlKey && !ev.metaKey;
+      if (!mod || ev.altKey || ev.shiftKey || ev.key.toLowerCase() !== 'f' || !this.shown || ev.defaultPrevented) return;
+      ev.preventDefault();
+      this.find(this.shown);
+    });
     const refit = debounce(() => this.shown?.resize(), 60);
     new ResizeObserver(refit).observe(this.host);
     darkQuery.addEventListener('change', () => {
@@ -285,6 +488,34 @@ export class TerminalsView {
     ctx.store.on('selection', () => this.render());
     ctx.store.on('sessions', () => this.render());
     this.render();
+  }
+
+  find(t: SessionTerminal): void {
+    if (t !== this.shown) return;
+    this.findBar.open(t.search, t.term.getSelection());
+  }
+
+  link(uri: string): void {
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      return;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return;
+    if (this.ctx.desktop) {
+      // The desktop window must stay on Airlock: a link is copied, never followed in it.
+      const say = () => this.ctx.notify(`Link: ${url.href} (open it in your browser)`);
+      if (!navigator.clipboard) say();
+      else void navigator.clipboard.writeText(url.href).then(() => this.ctx.notify(`Link copied: ${url.href}`), say);
+      return;
+    }
+    window.open(url.href, '_blank', 'noopener,noreferrer');
+  }
+
+  /** The session runs again after it exited. */
+  restarted(session: string): void {
+    this.terms.get(session)?.restarted();
   }
 
   /** Routes a live `output` event to its session's terminal. */
@@ -315,9 +546,11 @@ export class TerminalsView {
   private get(id: string): SessionTerminal {
     let t = this.terms.get(id);
     if (!t) {
-      t = new SessionTerminal(this.ctx, id);
+      t = new SessionTerminal(this.ctx, id, this);
       this.terms.set(id, t);
       this.host.append(t.el);
+      const term = t;
+      t.search.onDidChangeResults((r) => this.findBar.results(term.search, r));
       const s = this.ctx.store.sessions.get(id);
       if (s?.state === 'exited') t.exited(s.exitCode);
     }
@@ -340,6 +573,7 @@ export class TerminalsView {
       this.shown?.el.removeAttribute('data-testid');
       this.shown = null;
       this.empty.hidden = false;
+      this.findBar.retarget(null);
       return;
     }
     this.empty.hidden = true;
@@ -352,7 +586,8 @@ export class TerminalsView {
       this.shown = t;
       t.el.setAttribute('data-testid', 'terminal');
       t.show();
-      t.focus();
+      this.findBar.retarget(t.search);
+      if (!this.findBar.isOpen) t.focus();
     }
   }
 

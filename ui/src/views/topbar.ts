@@ -9,6 +9,7 @@ export class TopBar {
   readonly el: HTMLElement;
   private readonly path = h('span', { class: 'project-path', 'data-testid': 'project-path', title: '' });
   private readonly counts = h('span', { class: 'counts', 'aria-live': 'polite' });
+  private readonly actionCount: HTMLButtonElement;
   private readonly approveAll: HTMLButtonElement;
   private readonly rejectAll: HTMLButtonElement;
   private readonly actions: HTMLElement;
@@ -16,7 +17,17 @@ export class TopBar {
   constructor(
     private readonly ctx: Ctx,
     historyToggle: HTMLElement,
+    notifyToggle: HTMLElement,
+    focusActions: () => void,
   ) {
+    this.actionCount = h('button', {
+      class: 'count-pill count-actions',
+      type: 'button',
+      'data-testid': 'actions-count',
+      title: 'Actions wait for you to allow or deny them — go to the first',
+      onclick: focusActions,
+      hidden: true,
+    });
     this.approveAll = h(
       'button',
       {
@@ -50,14 +61,24 @@ export class TopBar {
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, icon(ICONS.shield)), h('span', { class: 'brand-name', text: 'Airlock' })),
       h('div', { class: 'project' }, icon(ICONS.file), this.path),
       h('div', { class: 'spacer' }),
+      this.actionCount,
       this.counts,
+      notifyToggle,
       historyToggle,
       h('div', { class: 'topbar-decide' }, this.actions),
     );
     ctx.store.on('project', () => this.renderProject());
     ctx.store.on('changes', () => this.renderCounts());
+    ctx.store.on('actions', () => this.renderActions());
     this.renderProject();
     this.renderCounts();
+    this.renderActions();
+  }
+
+  private renderActions(): void {
+    const n = this.ctx.store.pendingActions();
+    this.actionCount.hidden = n === 0;
+    this.actionCount.replaceChildren(icon(ICONS.hand), h('b', { text: String(n) }), n === 1 ? ' action waiting' : ' actions waiting');
   }
 
   private renderProject(): void {

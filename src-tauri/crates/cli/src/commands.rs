@@ -412,8 +412,12 @@ pub async fn history(project: &Path, json: bool) -> Result<()> {
 
 pub async fn session(project: &Path, action: &str, id: String, force: bool) -> Result<()> {
     let request = match action {
-        "stop" => Request::StopSession { session: id.clone() },
-        "restart" => Request::RestartSession { session: id.clone() },
+        "stop" => Request::StopSession {
+            session: id.clone(),
+        },
+        "restart" => Request::RestartSession {
+            session: id.clone(),
+        },
         "remove" => Request::RemoveSession {
             session: id.clone(),
             force: Some(force),
@@ -428,7 +432,11 @@ pub async fn session(project: &Path, action: &str, id: String, force: bool) -> R
 
 pub async fn orphans(project: &Path, clean: bool) -> Result<()> {
     let mut client = connect(project).await?;
-    let request = if clean { Request::CleanOrphans } else { Request::ListOrphans };
+    let request = if clean {
+        Request::CleanOrphans
+    } else {
+        Request::ListOrphans
+    };
     let response = call(&mut client, request).await?;
     let Response::Orphans { orphans } = response else {
         return Err(unexpected(&response));

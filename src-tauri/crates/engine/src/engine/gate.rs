@@ -241,12 +241,17 @@ impl Actor {
                 Policy::default()
             }
         };
+        // A staged agent's project is its stage: paths there are inside.
+        let root = match self.sessions.get(&req.session) {
+            Some(s) if s.info.mode == SessionMode::Staged => s.stage.clone(),
+            _ => self.project.clone(),
+        };
         let verdict = airlock_policy::decide(
             &airlock_policy::Action {
                 tool: req.tool.clone(),
                 input: req.input.clone(),
                 cwd: cwd.clone(),
-                project: self.project.clone(),
+                project: root,
             },
             &policy,
         );
