@@ -216,7 +216,8 @@ async fn edit_before_approve_and_line_level_approval() {
     // The lines left out stay pending: the stage still has them.
     assert_eq!(read(&stage.join("b.txt")), "x\nY1\nY2\n");
     wait_for(&engine, "Y1 still pending", |c| {
-        c.iter().any(|c| c.path == "b.txt" && c.additions == 1)
+        c.iter()
+            .any(|c| c.path == "b.txt" && c.additions == 1 && c.state == ChangeState::Pending)
     })
     .await;
     let err = engine

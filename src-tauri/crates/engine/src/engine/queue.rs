@@ -748,6 +748,38 @@ impl Actor {
             }
         }
         self.journal.finish_landing(id)?;
+        // What landed came from this session's proposal, so it moves the base its
+        // remaining hunks stand on (it is not an edit of the user's to merge):
+        // the landed change is applied to the old base, which keeps any edit of
+        // the user's out of the base, so it still counts as the user's.
+        for w in &writes {
+            let Some(base) = self
+                .sessions
+                .get(session)
+                .and_then(|s| s.bases.get(&w.path))
+                .cloned()
+            else {
+                continue;
+            };
+            let moved = match (
+                review::text_of(&w.before),
+                review::text_of(&base),
+                review::text_of(&w.after),
+            ) {
+                (Some(before), Some(old_base), Some(after)) if w.after.bytes().is_some() => {
+                    diffy::merge_bytes(before, old_base, after)
+                        .ok()
+                        .map(|bytes| FileState::File {
+                            bytes,
+                            mode: w.after.mode().unwrap_or(0o644),
+                        })
+                }
+                _ => None,
+            };
+            if let Some(next) = moved {
+                self.set_base(session, &w.path, next);
+            }
+        }
         self.emit(Event::Landed {
             landing: id,
             session: session.to_string(),
