@@ -166,6 +166,29 @@ describe('Airlock holds the real Claude Code (gated)', () => {
     assert.ok(result?.is_error, `the Write did not come back as refused: ${JSON.stringify(result)}\n${describeRequests(mock)}`);
   });
 
+  gatedTest('staged: Claude writes into its stage, the edit is reviewed there, and approving lands it', async (t) => {
+    const content = 'Written in the stage.\n';
+    let stage = null;
+    let ctx;
+    const script = [
+      () => ({ tool: 'Write', input: { file_path: join(stage ?? ctx.project, 'staged.txt'), content } }),
+      echoResult,
+    ];
+    ctx = await startAirlock('staged', { script });
+    t.after(() => ctx.close());
+    const session = await ctx.runClaude('Write staged.txt', { mode: 'staged' });
+    stage = (await ctx.status()).sessions.find((s) => s.id === session)?.cwd;
+    assert.ok(stage && !stage.startsWith(ctx.project), `the session runs in a stage outside the project: ${stage}`);
+    const change = await ctx.waitChange('staged.txt', 'the staged Write as a pending change');
+    assert.equal(change.kind, 'created');
+    const target = join(ctx.project, 'staged.txt');
+    assert.equal(existsSync(target), false, 'a staged write reached the project before it was approved');
+    assert.equal(await readOrNull(join(stage, 'staged.txt')), content, 'the stage holds what Claude wrote');
+    await ctx.ok(['approve', change.id]);
+    assert.equal(await readOrNull(target), content, 'the approved file does not hold the staged text');
+    await ctx.waitNoChange('staged.txt', 'the approved change leaves the queue');
+  });
+
   gatedTest('an edit waits as a pending change until approved, then lands', async (t) => {
     const content = 'Notes from the agent.\nSecond line.\n';
     let ctx;
