@@ -20,6 +20,7 @@ import {
   writeClaudeHome,
 } from './helpers.mjs';
 import { startMock } from './mock-anthropic.mjs';
+import { firstLine } from '../browser/helpers.mjs';
 
 /** process.env without anything that would steer Claude Code or Airlock elsewhere. */
 export function cleanEnv() {
@@ -62,29 +63,6 @@ export function requireAirlockHook() {
   }
 }
 
-/** Reads the first line of a stream, or rejects after `ms`. */
-function firstLine(stream, ms, what) {
-  return new Promise((resolveLine, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => done(new Error(`not seen within ${ms / 1000} s: ${what}`)), ms);
-    const onData = (chunk) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) done(null, buf.slice(0, nl).trim());
-    };
-    const onEnd = () => done(new Error(`stream ended before ${what}; got ${JSON.stringify(buf)}`));
-    const done = (err, line) => {
-      clearTimeout(timer);
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      if (err) reject(err);
-      else resolveLine(line);
-    };
-    stream.setEncoding('utf8');
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-  });
-}
 
 /**
  * A git project with `files` (path → text) committed, Claude Code's temp HOME

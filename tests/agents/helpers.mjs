@@ -157,29 +157,7 @@ export function decision(permissionDecision, reason, updatedInput) {
   return { hookSpecificOutput: out };
 }
 
-/** Sends SIGTERM, then SIGKILL after `graceMs`; resolves once the child is gone. */
-export function terminate(child, graceMs = 3000) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolveExit) => {
-    const timer = setTimeout(() => {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, graceMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolveExit();
-    });
-    try {
-      child.kill('SIGTERM');
-    } catch {
-      clearTimeout(timer);
-      resolveExit();
-    }
-  });
-}
+export { terminate } from '../browser/helpers.mjs';
 
 /**
  * Runs `claude -p PROMPT --settings SETTINGS --output-format stream-json

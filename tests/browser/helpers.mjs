@@ -56,7 +56,7 @@ export async function makeProject(prefix, files = {}) {
 }
 
 /** Reads one line from a stream, or rejects after `ms`. */
-function firstLine(stream, ms, what) {
+export function firstLine(stream, ms, what) {
   return new Promise((resolveLine, reject) => {
     let buf = '';
     const timer = setTimeout(() => done(new Error(`not seen within ${ms / 1000} s: ${what}`)), ms);
