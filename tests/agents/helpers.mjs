@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { terminate } from '../browser/helpers.mjs';
 
 export const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(HERE, '..', '..');
@@ -157,7 +158,6 @@ export function decision(permissionDecision, reason, updatedInput) {
   return { hookSpecificOutput: out };
 }
 
-export { terminate } from '../browser/helpers.mjs';
 
 /**
  * Runs `claude -p PROMPT --settings SETTINGS --output-format stream-json
@@ -275,3 +275,5 @@ export function describeRequests(mock) {
     })
     .join('\n');
 }
+
+export { terminate };
