@@ -303,7 +303,12 @@ describe('the desktop window through WebDriver (tauri-driver)', () => {
       await wd.type(input, AGENT);
       await wd.click(await wd.see('[data-testid="new-session-start"]', 'the Start button'));
       await wd.see('[data-testid="session-item"][data-state="running"]', 'a running session in the sidebar');
-      await wd.see('[data-testid="terminal"] .xterm-rows', 'the terminal of the new session');
+      await wd.see('[data-testid="terminal"] .xterm-rows', 'the terminal of the new session').catch(async (err) => {
+        const dom = await wd
+          .exec(`const t = document.querySelector('[data-testid="terminal"]'); return t ? t.outerHTML.slice(0, 1500) : 'no terminal element; banners: ' + [...document.querySelectorAll('[role="alert"]')].map((e) => e.textContent).join(' | ');`)
+          .catch((e) => `? ${e.message}`);
+        throw new Error(`${err.message}\nthe terminal pane holds: ${dom}`, { cause: err });
+      });
       const terminalText = () => wd.exec(`return document.querySelector('[data-testid="terminal"] .xterm-rows')?.innerText ?? '';`);
       await waitUntil('the bash prompt in the terminal', async () => /[$#]\s*$/m.test(await terminalText()));
 

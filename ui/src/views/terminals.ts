@@ -89,8 +89,9 @@ const RENDERER_KEY = 'airlock.terminalRenderer';
 let hardwareGl: boolean | null = null;
 
 /**
- * Whether to draw with WebGL: only on a real GPU. With software GL (SwiftShader,
- * llvmpipe: a VM, CI, headless browsers) xterm's DOM renderer costs less CPU.
+ * Whether to draw with WebGL: only on a GPU that names itself as real hardware.
+ * With software GL (SwiftShader, llvmpipe: a VM, CI, headless browsers) or a
+ * renderer that gives no name (WebKitGTK), xterm's DOM renderer costs less CPU.
  * `localStorage['airlock.terminalRenderer']` = `webgl` or `dom` overrides.
  */
 function webglWanted(): boolean {
@@ -102,6 +103,9 @@ function webglWanted(): boolean {
   }
   if (pref === 'dom') return false;
   if (pref === 'webgl') return true;
+  // WebKitGTK (the desktop window on Linux) masks its renderer's name and often
+  // draws WebGL in software: the DOM renderer is the safe default there.
+  if ('__TAURI_INTERNALS__' in window) return false;
   if (hardwareGl === null) {
     hardwareGl = false;
     try {
@@ -109,7 +113,8 @@ function webglWanted(): boolean {
       if (gl) {
         const info = gl.getExtension('WEBGL_debug_renderer_info');
         const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
-        hardwareGl = !/swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);
+        // WebKitGTK does not name its renderer: an unnamed one counts as software.
+        hardwareGl = name !== '' && !/swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);
         gl.getExtension('WEBGL_lose_context')?.loseContext();
       }
     } catch {
