@@ -22,11 +22,17 @@ import {
 import { startMock } from './mock-anthropic.mjs';
 import { firstLine } from '../browser/helpers.mjs';
 
-/** process.env without anything that would steer Claude Code or Airlock elsewhere. */
+/**
+ * process.env without anything that would steer Claude Code or Airlock
+ * elsewhere, nor the CI markers a user's desktop does not have: Claude Code's
+ * TUI (Ink) draws only its last frame when it sees `CI`, and the sessions
+ * here stand for a user's terminal.
+ */
 export function cleanEnv() {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(ANTHROPIC_|CLAUDE|AIRLOCK_|DISABLE_|OTEL_)/.test(k)) continue;
+    if (/^(ANTHROPIC_|CLAUDE|AIRLOCK_|DISABLE_|OTEL_|GITHUB_)/.test(k)) continue;
+    if (/^(CI|CONTINUOUS_INTEGRATION|BUILD_NUMBER|RUN_ID)$/.test(k)) continue;
     env[k] = v;
   }
   return env;
