@@ -339,7 +339,7 @@ impl Actor {
                         from,
                         count,
                         ignore_whitespace,
-                    } => match self.fresh_change(&change) {
+                    } => match self.queued_change(&change) {
                         Ok(p) => render_beside(reply, move || {
                             Response::Diff(p.render(
                                 from.unwrap_or(0),
@@ -355,7 +355,7 @@ impl Actor {
                         change,
                         from,
                         count,
-                    } => match self.fresh_change(&change) {
+                    } => match self.queued_change(&change) {
                         Ok(p) => render_beside(reply, move || Response::Lines {
                             lines: p.context_lines(from, count),
                         }),

@@ -500,9 +500,19 @@ impl Actor {
             })
     }
 
-    pub(super) fn fresh_change(&mut self, id: &str) -> Result<Proposal> {
-        let (session, rel) = self.locate(|p| p.change.id == id, "change", id)?;
-        self.fresh(&session, &rel)
+    /// A queued change as the queue holds it, for showing: the watchers keep
+    /// it current, and a decision re-reads the disk anyway ([`Self::fresh`]),
+    /// so a diff opened on a huge file costs no re-read and no re-diff.
+    pub(super) fn queued_change(&self, id: &str) -> Result<Proposal> {
+        self.sessions
+            .values()
+            .flat_map(|s| s.view.values())
+            .find(|p| p.change.id == id)
+            .cloned()
+            .ok_or_else(|| EngineError::UnknownId {
+                what: "change",
+                id: id.to_string(),
+            })
     }
 
     pub(super) fn all_change_ids(&mut self, session: Option<&str>) -> Result<Vec<String>> {
