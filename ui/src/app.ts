@@ -18,6 +18,15 @@ import { installSplitter } from './views/splitter';
 import { TerminalsView } from './views/terminals';
 import { TopBar } from './views/topbar';
 
+/** The first `status` and `listChanges` replies, asked for before the app is built. */
+export interface Initial {
+  status: Promise<Response>;
+  changes: Promise<Response>;
+}
+
+/** How long, at most, the terminal waits at start for the review pane's first paint. */
+const TERMINAL_WAIT_MS = 400;
+
 /** A decision made in this window, for `u`. */
 type Made = { kind: 'approve'; landing: number; what: string } | { kind: 'reject'; what: string };
 
@@ -67,21 +76,35 @@ export class App implements Ctx {
     keys = installKeys(this.review, this, root);
   }
 
-  start(): void {
+  /**
+   * Starts the event stream and takes the state. `early` holds the replies to
+   * `status` and `listChanges` when they were asked for before the app was
+   * built (see main.ts).
+   */
+  start(early?: Initial): void {
     this.transport.subscribe(
       (e) => this.onEvent(e),
       (link) => this.onLink(link),
     );
+    // The review pane draws the first diff before the terminal opens; at most
+    // this long after start does the terminal wait.
+    const wait = new Promise<void>((resolve) => setTimeout(resolve, TERMINAL_WAIT_MS));
+    this.terminals.openAfter(Promise.race([this.review.firstPaint, wait]));
     // Ask for the state now rather than after the event stream is up (it is asked
     // again then, so nothing that happened in between is missed).
-    void this.refresh();
+    void this.refresh(early);
   }
 
   // ---- Ctx ----
 
-  async call(req: Request, opts?: { quiet?: ErrorCode[] }): Promise<Response | null> {
+  call(req: Request, opts?: { quiet?: ErrorCode[] }): Promise<Response | null> {
+    return this.settle(this.transport.call(req), opts);
+  }
+
+  /** A request's reply, or null after the error was shown (unless its code is `quiet`). */
+  private async settle(reply: Promise<Response>, opts?: { quiet?: ErrorCode[] }): Promise<Response | null> {
     try {
-      return await this.transport.call(req);
+      return await reply;
     } catch (err) {
       const e = err instanceof EngineError ? err : new EngineError('internal', String(err));
       if (e.code === 'unreachable' && this.store.link !== 'up') return null; // the link banner says it (or soon will)
@@ -331,8 +354,11 @@ export class App implements Ctx {
     }
   }
 
-  private async refresh(): Promise<void> {
-    const [status, changes] = await Promise.all([this.call({ op: 'status' }), this.call({ op: 'listChanges' })]);
+  private async refresh(early?: Initial): Promise<void> {
+    const [status, changes] = await Promise.all([
+      this.settle(early?.status ?? this.transport.call({ op: 'status' })),
+      this.settle(early?.changes ?? this.transport.call({ op: 'listChanges' })),
+    ]);
     // Changes first: their diffs are asked for at once, before the terminal takes its time to start.
     if (changes?.type === 'changes') this.store.setChanges(changes.changes);
     if (status?.type === 'status') {

@@ -26,6 +26,9 @@ export class Store {
     for (const fn of this.listeners.get(topic) ?? []) fn();
   }
 
+  /** True once the queue came from the engine (until then, no changes means "not known yet"). */
+  changesLoaded = false;
+
   setStatus(status: StatusInfo): void {
     if (this.project !== status.project) {
       this.project = status.project;
@@ -93,6 +96,7 @@ export class Store {
   }
 
   setChanges(changes: Change[]): void {
+    this.changesLoaded = true;
     this.changes.clear();
     for (const c of changes) this.changes.set(c.id, c);
     this.emit('changes');

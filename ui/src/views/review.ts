@@ -35,6 +35,13 @@ export class ReviewView implements FileHost {
   private readonly collapsedByUser = new Map<string, boolean>();
   private cursor: Cursor | null = null;
   private frameId = 0;
+  private paintedFirst: (() => void) | null = null;
+  /**
+   * Resolves after the frame that first drew the queue as loaded: the hunks in
+   * view are in the DOM (no placeholder waits for the engine), or there is
+   * nothing to show.
+   */
+  readonly firstPaint = new Promise<void>((resolve) => (this.paintedFirst = resolve));
   private readonly viewToggle: HTMLButtonElement;
   private readonly wsToggle: HTMLButtonElement;
   private readonly sortToggle: HTMLButtonElement;
@@ -281,6 +288,12 @@ export class ReviewView implements FileHost {
     // A re-rendered current hunk takes the focus back from the page, never from an input or the terminal.
     if (cur && (document.activeElement === document.body || document.activeElement === null)) {
       cur.f.elementAt(cur.index)?.focus({ preventScroll: true });
+    }
+    const painted = this.paintedFirst;
+    if (painted && this.ctx.store.changesLoaded && !list.querySelector('.hunk-placeholder')) {
+      this.paintedFirst = null;
+      // This runs in a frame callback: the frame paints before the timer fires.
+      setTimeout(painted, 0);
     }
   }
 

@@ -88,6 +88,12 @@ const MAX_QUEUED = 32 * 1024 * 1024;
 const RENDERER_KEY = 'airlock.terminalRenderer';
 let hardwareGl: boolean | null = null;
 
+/** Runs `fn` when the page is idle (at most `ms` later). */
+function idle(fn: () => void, ms = 500): void {
+  if ('requestIdleCallback' in window) requestIdleCallback(() => fn(), { timeout: ms });
+  else setTimeout(fn, 50);
+}
+
 /**
  * Whether to draw with WebGL: only on a GPU that names itself as real hardware.
  * With software GL (SwiftShader, llvmpipe: a VM, CI, headless browsers) or a
@@ -228,7 +234,8 @@ class SessionTerminal {
       return;
     }
     this.term.open(this.el);
-    this.useWebgl();
+    // Asking the GPU what it is costs ~20 ms of the main thread: not before the window has drawn.
+    idle(() => this.useWebgl());
     this.resize();
     // xterm measures its cell after the first frame; fit again once it has, and once fonts settle.
     requestAnimationFrame(() => this.resize());
@@ -338,6 +345,11 @@ class SessionTerminal {
 
   focus(): void {
     this.term.focus();
+  }
+
+  /** True once the terminal was opened (it sized itself to its pane). */
+  get opened(): boolean {
+    return this.phase !== 'cold';
   }
 
   output(b64: string): void {
@@ -455,6 +467,8 @@ export class TerminalsView implements TerminalHost {
   );
   private readonly terms = new Map<string, SessionTerminal>();
   private shown: SessionTerminal | null = null;
+  /** Until this settles, a terminal is chosen but not opened (see `openAfter`). */
+  private gate: Promise<void> | null = null;
 
   constructor(private readonly ctx: Ctx) {
     this.findBar = new FindBar(() => this.shown?.focus());
@@ -493,6 +507,25 @@ export class TerminalsView implements TerminalHost {
     ctx.store.on('selection', () => this.render());
     ctx.store.on('sessions', () => this.render());
     this.render();
+  }
+
+  /**
+   * Opens terminals only once `p` settles. Opening xterm (measuring its cell,
+   * laying out its rows, drawing the scrollback) takes the page's main thread
+   * for ~100 ms; at start the app lets the review pane draw the first diff
+   * before that.
+   */
+  openAfter(p: Promise<void>): void {
+    const gate = p.then(() => {
+      if (this.gate !== gate) return;
+      this.gate = null;
+      const t = this.shown;
+      if (t && !t.opened) {
+        t.show();
+        if (!this.findBar.isOpen) t.focus();
+      }
+    });
+    this.gate = gate;
   }
 
   find(t: SessionTerminal): void {
@@ -540,7 +573,7 @@ export class TerminalsView implements TerminalHost {
   /** Size for a session about to start: what the pane fits now. */
   size(): { cols: number; rows: number } {
     const t = this.shown;
-    if (t && t.term.cols > 1) return { cols: t.term.cols, rows: t.term.rows };
+    if (t?.opened && t.term.cols > 1) return { cols: t.term.cols, rows: t.term.rows };
     const rect = this.host.getBoundingClientRect();
     // xterm's cell is about 0.6em wide and lineHeight × fontSize tall.
     const cols = Math.floor((rect.width - 16) / (FONT_SIZE * 0.6));
@@ -590,8 +623,9 @@ export class TerminalsView implements TerminalHost {
       }
       this.shown = t;
       t.el.setAttribute('data-testid', 'terminal');
-      t.show();
       this.findBar.retarget(t.search);
+      if (this.gate && !t.opened) return; // opened when the gate settles
+      t.show();
       if (!this.findBar.isOpen) t.focus();
     }
   }
