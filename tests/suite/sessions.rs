@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use airlock_engine::{Engine, EngineConfig};
 use airlock_protocol::{ErrorCode, Event, Request, Response, SessionInfo, TurnState};
 
 use super::support::*;
@@ -212,6 +213,55 @@ async fn scrollback_survives_an_engine_restart() {
         .decode(data)
         .expect("b64");
     assert!(String::from_utf8_lossy(&bytes).contains("remember-42"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scrollback_keeps_the_configured_size_and_the_newest_bytes() {
+    let f = Fixture::git(&[]);
+    assert_eq!(
+        EngineConfig::new(&f.project).scrollback_bytes,
+        airlock_engine::DEFAULT_SCROLLBACK_BYTES,
+        "10 MiB unless AIRLOCK_SCROLLBACK_MB says otherwise"
+    );
+    assert_eq!(airlock_engine::DEFAULT_SCROLLBACK_BYTES, 10 * 1024 * 1024);
+    let cap = 256 * 1024;
+    let engine = Engine::open(EngineConfig {
+        home: Some(f.home.clone()),
+        scrollback_bytes: cap,
+        ..EngineConfig::new(&f.project)
+    })
+    .await
+    .expect("open engine");
+    let mut events = engine.subscribe();
+    // About 1.3 MB of numbered lines: five times the cap.
+    let s = start(&engine, &["bash", "-c", "stty raw -echo; seq 1 200000"]).await;
+    wait_event(&mut events, 20, "exit", |e| {
+        matches!(e, Event::SessionExited { .. })
+    })
+    .await;
+    let Response::Scrollback { data, .. } = call(
+        &engine,
+        Request::ReadScrollback {
+            session: s.id.clone(),
+        },
+    )
+    .await
+    else {
+        panic!("not a scrollback")
+    };
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .expect("b64");
+    assert!(
+        bytes.len() <= cap && bytes.len() > cap / 2,
+        "the scrollback holds at most its cap, and close to it: {} bytes",
+        bytes.len()
+    );
+    assert!(
+        String::from_utf8_lossy(&bytes).ends_with("199999\n200000\n"),
+        "the newest bytes are the ones kept"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

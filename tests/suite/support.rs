@@ -63,7 +63,7 @@ impl Fixture {
             project: self.project.clone(),
             home: Some(self.home.clone()),
             default_shell: Some("/bin/bash".into()),
-            hook_program: None,
+            ..EngineConfig::new(self.project.clone())
         })
         .await
         .expect("open engine")

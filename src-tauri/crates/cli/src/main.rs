@@ -36,6 +36,9 @@ enum Command {
         /// The built UI to serve (default: the ui/dist beside the sources, or $AIRLOCK_UI_DIR).
         #[arg(long, value_name = "DIR")]
         ui: Option<PathBuf>,
+        /// Scrollback kept per session, in MiB (default 10, or $AIRLOCK_SCROLLBACK_MB).
+        #[arg(long, value_name = "MB", value_parser = clap::value_parser!(u16).range(1..=1024))]
+        scrollback_mb: Option<u16>,
     },
     /// Start a session in the running engine and print its id.
     Run {
@@ -167,7 +170,11 @@ fn main() {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            Command::Serve { listen, ui } => serve::run(project, listen, ui).await,
+            Command::Serve {
+                listen,
+                ui,
+                scrollback_mb,
+            } => serve::run(project, listen, ui, scrollback_mb).await,
             Command::Run {
                 mode,
                 name,

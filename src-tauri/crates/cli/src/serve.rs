@@ -47,7 +47,12 @@ fn default_ui_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../ui/dist")
 }
 
-pub async fn run(project: PathBuf, listen: String, ui: Option<PathBuf>) -> Result<()> {
+pub async fn run(
+    project: PathBuf,
+    listen: String,
+    ui: Option<PathBuf>,
+    scrollback_mb: Option<u16>,
+) -> Result<()> {
     let addr: SocketAddr = listen
         .parse()
         .map_err(|_| anyhow!("--listen wants an address like 127.0.0.1:8080, not `{listen}`"))?;
@@ -63,6 +68,9 @@ pub async fn run(project: PathBuf, listen: String, ui: Option<PathBuf>) -> Resul
     }
     let mut config = EngineConfig::new(&project);
     config.hook_program = std::env::current_exe().ok();
+    if let Some(mb) = scrollback_mb {
+        config.scrollback_bytes = usize::from(mb) * 1024 * 1024;
+    }
     let engine = Engine::open(config)
         .await
         .map_err(|e| anyhow!(e.to_string()))?;

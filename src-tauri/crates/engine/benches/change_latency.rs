@@ -77,8 +77,7 @@ fn main() {
         let engine = Engine::open(EngineConfig {
             project: project.clone(),
             home: Some(tmp.path().join("home")),
-            default_shell: None,
-            hook_program: None,
+            ..EngineConfig::new(project.clone())
         })
         .await
         .expect("engine");

@@ -31,8 +31,8 @@ mod queue;
 
 /// How often a session's output goes out at most.
 const FRAME: Duration = Duration::from_millis(16);
-/// Scrollback kept in memory per session.
-const SCROLLBACK_BYTES: usize = 8 * 1024 * 1024;
+/// Scrollback kept in memory per session unless configured (see [`EngineConfig::scrollback_bytes`]).
+pub const DEFAULT_SCROLLBACK_BYTES: usize = 10 * 1024 * 1024;
 /// Output kept on disk per session, for windows that fell behind.
 const OUTPUT_LOG_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -48,6 +48,9 @@ pub struct EngineConfig {
     /// The `airlock` binary that agents' hooks run (`airlock hook claude`);
     /// without it Claude Code can only run staged and ungated.
     pub hook_program: Option<PathBuf>,
+    /// Scrollback each session keeps in memory (and shows again after a
+    /// reload or a restart); its disk log holds more for windows that fell behind.
+    pub scrollback_bytes: usize,
 }
 
 impl EngineConfig {
@@ -58,8 +61,20 @@ impl EngineConfig {
             home: None,
             default_shell: None,
             hook_program: None,
+            scrollback_bytes: scrollback_from_env().unwrap_or(DEFAULT_SCROLLBACK_BYTES),
         }
     }
+}
+
+/// `AIRLOCK_SCROLLBACK_MB`, the user's setting for every front end; `None`
+/// when unset or not a whole number of MiB from 1 to 1024.
+pub fn scrollback_from_env() -> Option<usize> {
+    let mb: usize = std::env::var("AIRLOCK_SCROLLBACK_MB")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (1..=1024).contains(&mb).then_some(mb * 1024 * 1024)
 }
 
 enum Msg {
@@ -133,6 +148,7 @@ impl Engine {
         let mut actor = Actor {
             home_root: root.clone(),
             hook_program: config.hook_program.clone(),
+            scrollback_bytes: config.scrollback_bytes.max(64 * 1024),
             project_filter: IgnoreFilter::new(&project, Some(&project.join(".git/info/exclude"))),
             _project_watcher: None,
             project: project.clone(),
@@ -315,6 +331,7 @@ impl Session {
 struct Actor {
     project: PathBuf,
     home_root: PathBuf,
+    scrollback_bytes: usize,
     hook_program: Option<PathBuf>,
     project_filter: IgnoreFilter,
     _project_watcher: Option<TreeWatcher>,
@@ -412,8 +429,8 @@ impl Actor {
         let path = dir.join(format!("{session}.log"));
         let sb = crate::home::create_private_dir(&dir)
             .ok()
-            .and_then(|_| Scrollback::with_log(SCROLLBACK_BYTES, &path, OUTPUT_LOG_BYTES).ok())
-            .unwrap_or_else(|| Scrollback::new(SCROLLBACK_BYTES));
+            .and_then(|_| Scrollback::with_log(self.scrollback_bytes, &path, OUTPUT_LOG_BYTES).ok())
+            .unwrap_or_else(|| Scrollback::new(self.scrollback_bytes));
         let sb = Arc::new(Mutex::new(sb));
         if let Ok(mut m) = self.outputs.write() {
             m.insert(session.to_string(), sb.clone());

@@ -33,6 +33,6 @@ pub mod subscription;
 pub mod watch;
 pub mod words;
 
-pub use engine::{Engine, EngineConfig};
+pub use engine::{scrollback_from_env, Engine, EngineConfig, DEFAULT_SCROLLBACK_BYTES};
 pub use error::{EngineError, Result};
 pub use subscription::Subscription;
