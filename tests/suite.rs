@@ -1,5 +1,6 @@
 pub mod cli;
 pub mod crash;
+pub mod gate;
 pub mod pty;
 pub mod review;
 pub mod scenarios;

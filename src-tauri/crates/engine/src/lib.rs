@@ -15,6 +15,7 @@
 //!   writes), rejecting reverts them in the stage.
 //! - [`highlight`] colours the lines for the UI.
 //! - [`journal`] records sessions, decisions and landings in SQLite.
+//! - [`notebook`] works out what a gated notebook edit will write, for review.
 #![deny(missing_docs)]
 
 pub mod diff;
@@ -24,6 +25,7 @@ pub mod fsx;
 pub mod highlight;
 pub mod home;
 pub mod journal;
+pub mod notebook;
 pub mod pty;
 pub mod review;
 pub mod scrollback;

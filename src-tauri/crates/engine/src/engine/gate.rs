@@ -39,6 +39,12 @@ pub(super) struct GatedEdit {
     pub(super) proposal: Proposal,
     /// What the file will hold if all of it is approved.
     pub(super) proposed: FileState,
+    /// The project's file as `proposed` was worked out against: as the agent
+    /// saw it, or as the user last left it when their edit was merged in.
+    pub(super) seen: FileState,
+    /// True once the user's edit was merged into `proposed`: the tool's own
+    /// input would then write over it, so an approval sends the merged text.
+    pub(super) rebased: bool,
     pub(super) tool: String,
     pub(super) input: Value,
     pub(super) reply: oneshot::Sender<GateReply>,
@@ -56,11 +62,49 @@ pub(super) fn reply(
     }
 }
 
+/// The policy's answer to one tool call, as the gate uses it.
+struct Verdict {
+    decision: Decision,
+    /// The deny rule that matched, if one did.
+    deny_rule: Option<String>,
+    risks: Vec<Risk>,
+    suggested_rule: Option<String>,
+}
+
+fn denied_why(v: &Verdict) -> String {
+    match &v.deny_rule {
+        Some(r) => format!("denied by the rule {r} in Airlock's policy"),
+        None => "denied by Airlock's policy".to_string(),
+    }
+}
+
 fn policy_files(project: &Path, home: &Path) -> (PathBuf, PathBuf) {
     (
         project.join(airlock_policy::PROJECT_POLICY_FILE),
         home.join("policy.toml"),
     )
+}
+
+/// The tools whose writes a gated session reviews as pending changes.
+const EDIT_TOOLS: [&str; 4] = ["Write", "Edit", "MultiEdit", "NotebookEdit"];
+
+/// What the file holds once `tool` has run with `input` on `current`;
+/// `Err` says why the tool would fail (writing nothing).
+pub(super) fn tool_result(
+    tool: &str,
+    current: &str,
+    input: &Value,
+) -> std::result::Result<String, String> {
+    match tool {
+        "Write" => input
+            .get("content")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| "the Write has no content".to_string()),
+        "NotebookEdit" => crate::notebook::apply(current, input),
+        _ => apply_edits(current, tool, input)
+            .ok_or_else(|| "its old_string is not in the file as it is on disk".to_string()),
+    }
 }
 
 /// Applies Claude Code's Edit / MultiEdit input to `text`; `None` when an
@@ -138,7 +182,7 @@ impl Actor {
                 cwd.join(p)
             })
         };
-        let is_edit = matches!(req.tool.as_str(), "Write" | "Edit" | "MultiEdit");
+        let is_edit = EDIT_TOOLS.contains(&req.tool.as_str());
         if is_edit {
             if let Some(path) = path_of(&req.input) {
                 let staged = s.info.mode == SessionMode::Staged;
@@ -152,6 +196,12 @@ impl Actor {
                 }
                 if !staged {
                     if let Some(rel) = fsx::rel_path(&self.project, &path) {
+                        // The user's deny rules hold for edits too (`Edit(secrets/**)`).
+                        let verdict = self.verdict(&req, &cwd, self.project.clone());
+                        if verdict.decision == Decision::Deny {
+                            let _ = reply_to.send(reply("deny", Some(denied_why(&verdict)), None));
+                            return;
+                        }
                         match self.gated_edit(&req, &rel, reply_to) {
                             Ok(()) => {}
                             Err(e) => self.problem(
@@ -176,18 +226,20 @@ impl Actor {
         let target = fsx::safe_join(&self.project, rel)?;
         let base = FileState::read(&target)?;
         let current = String::from_utf8_lossy(base.bytes().unwrap_or_default()).into_owned();
-        let proposed_text = match req.tool.as_str() {
-            "Write" => req
-                .input
-                .get("content")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            tool => apply_edits(&current, tool, &req.input),
-        };
-        let Some(text) = proposed_text else {
-            // The agent's edit does not apply; its own tool reports that, writing nothing.
-            let _ = reply_to.send(reply("allow", None, None));
-            return Ok(());
+        let text = match tool_result(&req.tool, &current, &req.input) {
+            Ok(text) => text,
+            Err(why) => {
+                // Nothing to review means nothing to allow: the agent reads why and tries again.
+                let _ = reply_to.send(reply(
+                    "deny",
+                    Some(format!(
+                        "Airlock cannot show this {} of {rel} for review: {why}. Read the file again and retry.",
+                        req.tool
+                    )),
+                    None,
+                ));
+                return Ok(());
+            }
         };
         let proposed = FileState::File {
             bytes: text.into_bytes(),
@@ -196,7 +248,7 @@ impl Actor {
         let Some(proposal) = review::proposal_from(
             &req.session,
             rel,
-            base,
+            base.clone(),
             proposed.clone(),
             Context::default(),
         ) else {
@@ -216,6 +268,8 @@ impl Actor {
             GatedEdit {
                 proposal,
                 proposed,
+                seen: base,
+                rebased: false,
                 tool: req.tool.clone(),
                 input: req.input.clone(),
                 reply: reply_to,
@@ -226,35 +280,74 @@ impl Actor {
         Ok(())
     }
 
+    /// The policy's verdict on a tool call. A policy file that does not load
+    /// allows nothing: every call then waits for the user, saying why.
+    fn verdict(&mut self, req: &GateRequest, cwd: &Path, root: PathBuf) -> Verdict {
+        let (project_file, global_file) = policy_files(&self.project, &self.home_root);
+        let (policy, broken) = match Policy::load(Some(&project_file), Some(&global_file)) {
+            Ok(p) => (p, None),
+            Err(e) => {
+                self.problem(None, format!("policy: {e}"));
+                (Policy::default(), Some(e.to_string()))
+            }
+        };
+        let v = airlock_policy::decide(
+            &airlock_policy::Action {
+                tool: req.tool.clone(),
+                input: req.input.clone(),
+                cwd: cwd.to_path_buf(),
+                project: root,
+            },
+            &policy,
+        );
+        let mut risks: Vec<Risk> = v
+            .risks
+            .iter()
+            .map(|r| Risk {
+                kind: serde_json::to_value(r.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                why: r.why.clone(),
+            })
+            .collect();
+        let mut decision = v.decision;
+        if let Some(e) = broken {
+            risks.insert(
+                0,
+                Risk {
+                    kind: "policy".into(),
+                    why: format!(
+                        "Airlock's policy does not load ({e}): every action waits for you until it is fixed"
+                    ),
+                },
+            );
+            decision = decision.max(Decision::Ask);
+        }
+        Verdict {
+            decision,
+            deny_rule: v
+                .matched
+                .iter()
+                .find(|m| m.list == Decision::Deny)
+                .map(|m| m.rule.clone()),
+            risks,
+            suggested_rule: v.suggested_rules.first().cloned(),
+        }
+    }
+
     fn gate_action(
         &mut self,
         req: GateRequest,
         cwd: PathBuf,
         reply_to: oneshot::Sender<GateReply>,
     ) {
-        let (project_file, global_file) = policy_files(&self.project, &self.home_root);
-        let policy = match Policy::load(Some(&project_file), Some(&global_file)) {
-            Ok(p) => p,
-            Err(e) => {
-                // A broken policy file must not allow anything by accident.
-                self.problem(None, format!("policy: {e}"));
-                Policy::default()
-            }
-        };
         // A staged agent's project is its stage: paths there are inside.
         let root = match self.sessions.get(&req.session) {
             Some(s) if s.info.mode == SessionMode::Staged => s.stage.clone(),
             _ => self.project.clone(),
         };
-        let verdict = airlock_policy::decide(
-            &airlock_policy::Action {
-                tool: req.tool.clone(),
-                input: req.input.clone(),
-                cwd: cwd.clone(),
-                project: root,
-            },
-            &policy,
-        );
+        let verdict = self.verdict(&req, &cwd, root);
         match verdict.decision {
             Decision::Allow => {
                 let _ = reply_to.send(reply(
@@ -264,16 +357,7 @@ impl Actor {
                 ));
             }
             Decision::Deny => {
-                let rule = verdict
-                    .matched
-                    .iter()
-                    .find(|m| m.list == Decision::Deny)
-                    .map(|m| m.rule.clone());
-                let why = match rule {
-                    Some(r) => format!("denied by the rule {r} in Airlock's policy"),
-                    None => "denied by Airlock's policy".to_string(),
-                };
-                let _ = reply_to.send(reply("deny", Some(why), None));
+                let _ = reply_to.send(reply("deny", Some(denied_why(&verdict)), None));
             }
             Decision::Ask => {
                 let summary = match req.tool.as_str() {
@@ -302,18 +386,8 @@ impl Actor {
                     tool: req.tool.clone(),
                     summary,
                     cwd: cwd.display().to_string(),
-                    risks: verdict
-                        .risks
-                        .iter()
-                        .map(|r| Risk {
-                            kind: serde_json::to_value(r.kind)
-                                .ok()
-                                .and_then(|v| v.as_str().map(str::to_string))
-                                .unwrap_or_default(),
-                            why: r.why.clone(),
-                        })
-                        .collect(),
-                    suggested_rule: verdict.suggested_rules.first().cloned(),
+                    risks: verdict.risks,
+                    suggested_rule: verdict.suggested_rule,
                     at: crate::home::now_ms(),
                 };
                 if let Some(s) = self.sessions.get_mut(&req.session) {
@@ -446,11 +520,21 @@ impl Actor {
         edited: Option<(&str, &[u8])>,
     ) -> Result<()> {
         let s = self.session_mut(session)?;
-        let g = s.gated.remove(rel).ok_or_else(|| EngineError::UnknownId {
+        let g = s.gated.get(rel).ok_or_else(|| EngineError::UnknownId {
             what: "change",
             id: rel.to_string(),
         })?;
         let all = g.proposal.all_ids();
+        let whole = all.iter().all(|h| take.contains(h.as_str()));
+        if approve && g.tool == "NotebookEdit" && (edited.is_some() || !whole) {
+            // The tool takes a cell and its source, not a file's text: it cannot write a part.
+            return Err(EngineError::BadRequest(format!(
+                "{rel}: a notebook edit is approved or rejected whole; approve all of it, or reject it with a reason"
+            )));
+        }
+        let Some(g) = s.gated.remove(rel) else {
+            return Ok(());
+        };
         let answer = if !approve {
             reply(
                 "deny",
@@ -469,7 +553,7 @@ impl Actor {
                     .0
                     .first()
                     .map(|w| w.after.clone()),
-                None if all.iter().all(|h| take.contains(h.as_str())) => None,
+                None if whole && !g.rebased => None,
                 None => g
                     .proposal
                     .plan_approve(take)
@@ -496,11 +580,12 @@ impl Actor {
                             json!({ "file_path": file_path, "old_string": current, "new_string": text, "replace_all": false })
                         }
                     };
-                    reply(
-                        "allow",
-                        Some("the user approved part of this edit in Airlock".into()),
-                        Some(updated),
-                    )
+                    let why = if g.rebased && whole && edited.is_none() {
+                        "the user approved this edit in Airlock, merged with their own edit of the file"
+                    } else {
+                        "the user approved part of this edit in Airlock"
+                    };
+                    reply("allow", Some(why.into()), Some(updated))
                 }
             }
         };

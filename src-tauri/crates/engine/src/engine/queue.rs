@@ -301,14 +301,53 @@ impl Actor {
         let Some(g) = s.gated.get_mut(rel) else {
             return;
         };
-        let base = fsx::safe_join(&project, rel).and_then(|p| FileState::read(&p));
-        if let Ok(base) = base {
-            if let Some(mut p) =
-                review::proposal_from(session, rel, base, g.proposed.clone(), Context::default())
-            {
-                p.inherit(&g.proposal);
-                g.proposal = p;
+        let Ok(now) = fsx::safe_join(&project, rel).and_then(|p| FileState::read(&p)) else {
+            return;
+        };
+        let mut context = Context::default();
+        if now != g.seen {
+            // The user edited the file while the agent waited: take their edit
+            // in, so approving never writes over it.
+            let rebased = if g.tool == "NotebookEdit" {
+                // The tool edits the notebook as it is when it runs: apply it to that.
+                review::text_of(&now)
+                    .and_then(|t| {
+                        super::gate::tool_result(&g.tool, &String::from_utf8_lossy(t), &g.input)
+                            .ok()
+                    })
+                    .map(String::into_bytes)
+            } else {
+                match (
+                    review::text_of(&g.seen),
+                    review::text_of(&now),
+                    review::text_of(&g.proposed),
+                ) {
+                    (Some(b), Some(o), Some(t)) => diffy::merge_bytes(b, o, t).ok(),
+                    _ => None,
+                }
+            };
+            match rebased {
+                Some(bytes) => {
+                    let mode = g.proposed.mode().or(now.mode()).unwrap_or(0o644);
+                    g.proposed = FileState::File { bytes, mode };
+                    g.seen = now.clone();
+                    g.rebased = g.tool != "NotebookEdit";
+                }
+                None => {
+                    // Overlapping edits: the hunks over the user's lines are conflicts.
+                    context.user_changed =
+                        Some(match (review::text_of(&g.seen), review::text_of(&now)) {
+                            (Some(old), Some(new)) if g.tool != "NotebookEdit" => {
+                                diff::changed_ranges(old, new)
+                            }
+                            _ => std::iter::once(0..u32::MAX).collect(),
+                        });
+                }
             }
+        }
+        if let Some(mut p) = review::proposal_from(session, rel, now, g.proposed.clone(), context) {
+            p.inherit(&g.proposal);
+            g.proposal = p;
         }
     }
 
@@ -818,8 +857,25 @@ impl Actor {
             }
             let mut ok = true;
             for w in &writes {
-                let result = fsx::safe_join(&self.project, &w.path)
-                    .and_then(|target| fsx::mirror(&w.after, &self.project, &target));
+                let result = fsx::safe_join(&self.project, &w.path).and_then(|target| {
+                    let now = FileState::read(&target)?;
+                    if now == w.after {
+                        return Ok(());
+                    }
+                    if now != w.before {
+                        // Someone wrote the file since (the user, while Airlock was
+                        // down): theirs stays; the journal keeps what was to land.
+                        self.problem(
+                            None,
+                            format!(
+                                "landing {id} was cut short and {} changed since: left as you have it (its approved text stays in the journal)",
+                                w.path
+                            ),
+                        );
+                        return Ok(());
+                    }
+                    fsx::mirror(&w.after, &self.project, &target)
+                });
                 if let Err(e) = result {
                     ok = false;
                     self.problem(
