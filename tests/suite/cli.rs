@@ -308,6 +308,61 @@ fn socket_refuses_wrong_tokens_and_malformed_lines() {
     assert_eq!(r["ok"]["type"], "status");
 }
 
+/// `airlock hook claude` with a token the engine refuses: Claude's own
+/// prompt decides ("ask"), and the terminal says why. Never an allow.
+#[test]
+fn the_hook_with_a_wrong_token_asks_and_says_why() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    let out = airlock(&f, &["run", "--", "sleep", "600"]);
+    let session = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let info_path = std::fs::read_dir(f.home.join("projects"))
+        .expect("projects")
+        .flatten()
+        .map(|e| e.path().join("engine.json"))
+        .find(|p| p.exists())
+        .expect("engine.json");
+    let info: Value =
+        serde_json::from_slice(&std::fs::read(&info_path).expect("read")).expect("json");
+    let input = serde_json::json!({
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": "ls"},
+        "cwd": f.project,
+    });
+    let mut child = Command::new(airlock_bin())
+        .args(["hook", "claude"])
+        .env("AIRLOCK_SOCKET", info["socket"].as_str().expect("socket"))
+        .env("AIRLOCK_TOKEN", "0123456789abcdef-not-the-token")
+        .env("AIRLOCK_SESSION", &session)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hook");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.to_string().as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("hook");
+    assert!(
+        out.status.success(),
+        "Claude reads a decision only on exit 0"
+    );
+    let reply: Value = serde_json::from_slice(&out.stdout).expect("decision json");
+    assert_eq!(
+        reply["hookSpecificOutput"]["permissionDecision"], "ask",
+        "{reply}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refused the hook's token"),
+        "stderr: {stderr}"
+    );
+}
+
 #[test]
 fn session_commands_and_orphans() {
     let f = Fixture::git(&[("a.txt", "a\n")]);

@@ -117,6 +117,14 @@ fn decide(input: &str) -> Value {
         Some(d @ ("allow" | "deny" | "ask")) => d,
         _ => return ask_with(&event, "the engine gave no decision"),
     };
+    if decision == "ask" {
+        // The engine could not decide either (a refused token, an unknown
+        // session): Claude's prompt decides, and the terminal says why.
+        return ask_with(
+            &event,
+            reply["reason"].as_str().unwrap_or("no reason given"),
+        );
+    }
     let updated = reply.get("updatedInput").filter(|v| !v.is_null());
     output(&event, decision, reply["reason"].as_str(), updated)
 }
