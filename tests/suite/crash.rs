@@ -186,3 +186,58 @@ fn landings_are_all_or_nothing_across_sigkill() {
     }
     eprintln!("crash runs: {runs} (killed before any file landed: {before_any}, mid-landing: {partial}, after all: {after_all})");
 }
+
+/// A landing cut short is rolled forward at the next start, except over a
+/// file the user changed while Airlock was down: theirs stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roll_forward_finishes_a_landing_but_never_over_the_users_edit() {
+    use airlock_engine::fsx::FileState;
+    use airlock_engine::review::Write;
+    let f = Fixture::git(&[
+        ("a.txt", "old a\n"),
+        ("b.txt", "old b\n"),
+        ("c.txt", "old c\n"),
+    ]);
+    let file = |s: &str| FileState::File {
+        bytes: s.as_bytes().to_vec(),
+        mode: 0o644,
+    };
+    let writes: Vec<Write> = ["a", "b", "c"]
+        .iter()
+        .map(|n| Write {
+            path: format!("{n}.txt"),
+            before: file(&format!("old {n}\n")),
+            after: file(&format!("new {n}\n")),
+        })
+        .collect();
+    {
+        // What a killed engine leaves: the landing journalled, a.txt already written.
+        std::fs::create_dir_all(&f.home).expect("home");
+        let home = std::fs::canonicalize(&f.home).expect("home");
+        let ph = airlock_engine::home::ProjectHome::new(&home, &f.project);
+        ph.create().expect("project home");
+        let mut journal = airlock_engine::journal::Journal::open(&ph.journal()).expect("journal");
+        journal
+            .begin_landing("s-0000000000", &writes, None)
+            .expect("begin");
+    }
+    std::fs::write(f.project.join("a.txt"), "new a\n").expect("a");
+    std::fs::write(f.project.join("b.txt"), "mine b\n").expect("user edit of b");
+    let engine = f.engine().await;
+    let read = |n: &str| std::fs::read_to_string(f.project.join(n)).expect("read");
+    assert_eq!(read("a.txt"), "new a\n");
+    assert_eq!(
+        read("b.txt"),
+        "mine b\n",
+        "the user's edit is never written over"
+    );
+    assert_eq!(
+        read("c.txt"),
+        "new c\n",
+        "the rest of the landing is rolled forward"
+    );
+    let Response::Landings { landings } = call(&engine, Request::ListLandings).await else {
+        panic!("landings")
+    };
+    assert_eq!(landings.len(), 1, "the landing is on record: {landings:?}");
+}
