@@ -287,6 +287,68 @@ describe('Airlock holds the real Claude Code (gated)', () => {
     );
   });
 
+  gatedTest('a NotebookEdit waits as a pending change of the notebook, then Claude writes the cell', async (t) => {
+    const notebook = `${JSON.stringify(
+      {
+        cells: [
+          { cell_type: 'code', execution_count: 1, id: 'c1', metadata: {}, outputs: [], source: 'print(1)' },
+          { cell_type: 'markdown', id: 'm1', metadata: {}, source: '# Notes' },
+        ],
+        metadata: {},
+        nbformat: 4,
+        nbformat_minor: 5,
+      },
+      null,
+      1,
+    )}\n`;
+    let ctx;
+    const nb = () => join(ctx.project, 'analysis.ipynb');
+    const script = [
+      () => ({ tool: 'Read', input: { file_path: nb() } }),
+      () => ({ tool: 'NotebookEdit', input: { notebook_path: nb(), cell_id: 'c1', new_source: 'print(40 + 2)', edit_mode: 'replace' } }),
+      echoResult,
+    ];
+    ctx = await startAirlock('notebook', { files: { 'analysis.ipynb': notebook }, script });
+    t.after(() => ctx.close());
+
+    const session = await ctx.runClaude('Edit the notebook');
+    const change = await ctx.waitChange('analysis.ipynb', 'the NotebookEdit held as a pending change');
+    assert.equal(change.kind, 'modified');
+    const diff = await ctx.ok(['diff', change.id]);
+    assert.ok(diff.includes('print(40 + 2)'), `the diff shows the new cell source:\n${diff}`);
+    await staysHeld(ctx, 2, 500, async () => {
+      assert.equal(await readFile(nb(), 'utf8'), notebook, 'the notebook changed before any approval');
+    }, 'waiting for approval');
+
+    await ctx.ok(['approve', change.id]);
+    const next = await ctx.waitMain(3, 'Claude goes on once the notebook edit is approved');
+    const result = lastToolResult(next.body);
+    assert.equal(result?.is_error, false, `the approved NotebookEdit came back as an error: ${JSON.stringify(result)}`);
+    await ctx.waitExited(session);
+    const cells = JSON.parse(await readFile(nb(), 'utf8')).cells;
+    assert.equal(cells[0].source, 'print(40 + 2)', 'Claude wrote the approved cell');
+    assert.equal(cells[1].source, '# Notes', 'the other cell is as it was');
+  });
+
+  gatedTest('a compound command waits when one part is risky, though the other part is allowed', async (t) => {
+    const ctx = await startAirlock('compound', {
+      files: { 'build/out.txt': 'artifact\n' },
+      script: [{ tool: 'Bash', input: { command: 'ls && rm -rf build', description: 'List, then clean' } }, echoResult],
+    });
+    t.after(() => ctx.close());
+    const artifact = join(ctx.project, 'build', 'out.txt');
+    const session = await ctx.runClaude('Clean up');
+    const action = await ctx.waitAction('the compound command waits', (a) => a.tool === 'Bash' && a.summary === 'ls && rm -rf build');
+    assert.ok(action.risks.some((r) => r.kind === 'delete'), `the rm part is why it waits: ${JSON.stringify(action.risks)}`);
+    await staysHeld(ctx, 1, 500, async () => {
+      assert.equal(await readOrNull(artifact), 'artifact\n', 'build/ was removed before any decision');
+    }, 'waiting on the compound command');
+    await ctx.ok(['reject', action.id, '--reason', 'not now']);
+    await ctx.waitMain(2, 'the model hears about the denied command');
+    await ctx.waitExited(session);
+    assert.equal(await readOrNull(artifact), 'artifact\n', 'build/ was removed although the command was denied');
+  });
+
   gatedTest('a risky command waits as an action and never runs when denied', async (t) => {
     const reason = 'keep the build folder, it holds the release';
     const ctx = await startAirlock('deny-rm', {
