@@ -150,6 +150,31 @@ fn run_changes_approve_reject_through_the_cli() {
     );
     assert!(reject.status.success());
     assert!(!f.project.join("new.txt").exists());
+    // Decided changes leave the queue and stay listed with --all, with their state.
+    assert_eq!(
+        ok_json(&f, &["changes", "--json"])["changes"],
+        serde_json::json!([])
+    );
+    let all = ok_json(&f, &["changes", "--all", "--json"]);
+    let decided: Vec<(String, String, usize)> = all["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().unwrap_or("").to_string(),
+                c["state"].as_str().unwrap_or("").to_string(),
+                c["hunks"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    assert_eq!(
+        decided,
+        vec![
+            ("notes.txt".to_string(), "landed".to_string(), 1),
+            ("new.txt".to_string(), "rejected".to_string(), 1)
+        ]
+    );
     let stage = Path::new(status["project"].as_str().expect("p")).to_path_buf();
     assert!(stage.exists());
 

@@ -227,6 +227,23 @@ async fn a_notebook_edit_waits_for_review_and_is_approved_whole() {
     let reply = answer(h).await;
     assert_eq!(reply.decision, "allow", "{reply:?}");
     assert_eq!(reply.updated_input, None, "the tool runs as it asked");
+    let Response::Changes { changes } = call(
+        &g.engine,
+        Request::ListChanges {
+            session: None,
+            decided: Some(true),
+        },
+    )
+    .await
+    else {
+        panic!("changes")
+    };
+    let states: Vec<_> = changes.iter().map(|c| (c.path.as_str(), c.state)).collect();
+    assert_eq!(
+        states,
+        vec![("nb.ipynb", airlock_protocol::ChangeState::Approved)],
+        "approved for the agent to write, and no longer pending"
+    );
     assert_eq!(
         std::fs::read_to_string(f.project.join("nb.ipynb")).expect("read"),
         NOTEBOOK,

@@ -94,6 +94,7 @@ pub async fn changes(engine: &Engine, session: Option<&str>) -> Vec<Change> {
         engine,
         Request::ListChanges {
             session: session.map(str::to_string),
+            decided: None,
         },
     )
     .await

@@ -69,7 +69,7 @@ pendingHunks: number, };
 
 export type ChangeKind = "created" | "modified" | "deleted" | "renamed";
 
-export type ChangeState = "pending" | "conflict" | "held" | "landed" | "rejected";
+export type ChangeState = "pending" | "conflict" | "held" | "landed" | "approved" | "rejected";
 
 export type HunkKind = "lines" | "mode" | "whole";
 
@@ -459,7 +459,12 @@ session: string, } | { "op": "listChanges",
 /**
  * Only this session's.
  */
-session?: string, } | { "op": "getDiff", 
+session?: string, 
+/**
+ * Also what was decided since the engine started, newest last, with
+ * the hunks decided and a state of `landed`, `approved` or `rejected`.
+ */
+decided?: boolean, } | { "op": "getDiff", 
 /**
  * Which change.
  */

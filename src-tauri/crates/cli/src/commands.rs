@@ -167,17 +167,27 @@ fn shown_path(c: &Change) -> String {
     }
 }
 
-async fn list_changes(client: &mut Client, session: Option<String>) -> Result<Vec<Change>> {
-    let response = call(client, Request::ListChanges { session }).await?;
+async fn list_changes(
+    client: &mut Client,
+    session: Option<String>,
+    decided: bool,
+) -> Result<Vec<Change>> {
+    let decided = decided.then_some(true);
+    let response = call(client, Request::ListChanges { session, decided }).await?;
     match response {
         Response::Changes { changes } => Ok(changes),
         other => Err(unexpected(&other)),
     }
 }
 
-pub async fn changes(project: &Path, session: Option<String>, json: bool) -> Result<()> {
+pub async fn changes(
+    project: &Path,
+    session: Option<String>,
+    decided: bool,
+    json: bool,
+) -> Result<()> {
     let mut client = connect(project).await?;
-    let changes = list_changes(&mut client, session).await?;
+    let changes = list_changes(&mut client, session, decided).await?;
     if json {
         return print_json(&serde_json::json!({ "changes": changes }));
     }
@@ -191,6 +201,9 @@ pub async fn changes(project: &Path, session: Option<String>, json: bool) -> Res
         }
         match c.state {
             ChangeState::Conflict => extra.push_str("  CONFLICT"),
+            ChangeState::Landed => extra.push_str("  landed"),
+            ChangeState::Approved => extra.push_str("  approved (the agent writes it)"),
+            ChangeState::Rejected => extra.push_str("  rejected"),
             ChangeState::Held => {
                 extra.push_str(&format!("  HELD: {}", c.held.as_deref().unwrap_or("")))
             }
@@ -228,7 +241,7 @@ pub async fn changes(project: &Path, session: Option<String>, json: bool) -> Res
 
 pub async fn diff(project: &Path, target: Option<String>) -> Result<()> {
     let mut client = connect(project).await?;
-    let changes = list_changes(&mut client, None).await?;
+    let changes = list_changes(&mut client, None, false).await?;
     let chosen: Vec<&Change> = match &target {
         None => changes.iter().collect(),
         Some(t) => changes

@@ -66,6 +66,9 @@ enum Command {
         /// Only this session's.
         #[arg(long)]
         session: Option<String>,
+        /// Also what was decided since the engine started (landed, approved, rejected).
+        #[arg(long)]
+        all: bool,
         /// One JSON document instead of text.
         #[arg(long)]
         json: bool,
@@ -182,7 +185,9 @@ fn main() {
                 command,
             } => commands::run(&project, &mode, name, attach, command).await,
             Command::Status { json } => commands::status(&project, json).await,
-            Command::Changes { session, json } => commands::changes(&project, session, json).await,
+            Command::Changes { session, all, json } => {
+                commands::changes(&project, session, all, json).await
+            }
             Command::Diff { target } => commands::diff(&project, target).await,
             Command::Undo { landing, json } => commands::undo(&project, landing, json).await,
             Command::History { json } => commands::history(&project, json).await,

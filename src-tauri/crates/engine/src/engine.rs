@@ -33,6 +33,8 @@ mod queue;
 const FRAME: Duration = Duration::from_millis(16);
 /// Scrollback kept in memory per session unless configured (see [`EngineConfig::scrollback_bytes`]).
 pub const DEFAULT_SCROLLBACK_BYTES: usize = 10 * 1024 * 1024;
+/// Decided changes each session remembers for `listChanges` with `decided`.
+const DECIDED_KEPT: usize = 200;
 /// Output kept on disk per session, for windows that fell behind.
 const OUTPUT_LOG_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -307,6 +309,8 @@ struct Session {
     hook_token: String,
     /// Actions waiting for the user, by id.
     actions: BTreeMap<String, gate::PendingAction>,
+    /// What was decided, newest last (at most [`DECIDED_KEPT`]), with when.
+    decided: std::collections::VecDeque<(u64, Change)>,
     /// Gated edits waiting for the user, by path.
     gated: BTreeMap<String, gate::GatedEdit>,
     /// Changes whose labels and badges are being computed (by change id and hunk ids).
@@ -494,6 +498,7 @@ impl Actor {
                     enriching: Default::default(),
                     hook_token: home::random_token(),
                     actions: BTreeMap::new(),
+                    decided: Default::default(),
                     gated: BTreeMap::new(),
                     scrollback,
                     last_output: None,
@@ -608,16 +613,27 @@ impl Actor {
                     end,
                 })
             }
-            Request::ListChanges { session } => {
+            Request::ListChanges { session, decided } => {
                 if let Some(id) = &session {
                     self.session_mut(id)?;
                 }
-                let changes: Vec<Change> = self
+                let mine = |s: &&Session| session.as_ref().is_none_or(|id| *id == s.info.id);
+                let mut changes: Vec<Change> = self
                     .sessions
                     .values()
-                    .filter(|s| session.as_ref().is_none_or(|id| *id == s.info.id))
+                    .filter(mine)
                     .flat_map(|s| s.view.values().map(|p| p.change.clone()))
                     .collect();
+                if decided.unwrap_or(false) {
+                    let mut done: Vec<&(u64, Change)> = self
+                        .sessions
+                        .values()
+                        .filter(mine)
+                        .flat_map(|s| s.decided.iter())
+                        .collect();
+                    done.sort_by_key(|(at, _)| *at);
+                    changes.extend(done.into_iter().map(|(_, c)| c.clone()));
+                }
                 Ok(Response::Changes { changes })
             }
             Request::GetDiff { .. } | Request::GetLines { .. } => Err(EngineError::BadRequest(
@@ -823,6 +839,7 @@ impl Actor {
                 enriching: Default::default(),
                 hook_token,
                 actions: BTreeMap::new(),
+                decided: Default::default(),
                 gated: BTreeMap::new(),
                 scrollback,
                 last_output: Some(std::time::Instant::now()),

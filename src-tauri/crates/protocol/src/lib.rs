@@ -121,9 +121,13 @@ pub enum ChangeState {
     /// Refused by path safety (a symlink or hardlink that leads outside the
     /// project); approve-all never lands it and approving it is refused.
     Held,
-    /// Approved and written into the project (in a landing's record).
+    /// Approved and written into the project (listed with `decided`).
     Landed,
-    /// Rejected and reverted in the stage (in a decision's record).
+    /// Approved in a gated session: the agent was allowed to write it
+    /// (listed with `decided`).
+    Approved,
+    /// Rejected: reverted in the stage, or denied to a gated agent with the
+    /// reason (listed with `decided`).
     Rejected,
 }
 
@@ -469,6 +473,11 @@ pub enum Request {
         #[serde(default)]
         #[ts(optional)]
         session: Option<SessionId>,
+        /// Also what was decided since the engine started, newest last, with
+        /// the hunks decided and a state of `landed`, `approved` or `rejected`.
+        #[serde(default)]
+        #[ts(optional)]
+        decided: Option<bool>,
     },
     /// One change with its highlighted hunks, all or a window of them (for a
     /// virtualized view of a huge change). Answer: [`Response::Diff`].

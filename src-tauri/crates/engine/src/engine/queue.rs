@@ -14,7 +14,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
-use airlock_protocol::{ChangeKind, ChangeState, DecisionOutcome, Event, Response, SessionMode};
+use airlock_protocol::{
+    Change, ChangeKind, ChangeState, DecisionOutcome, Event, Response, SessionMode,
+};
 
 use super::Actor;
 use crate::diff;
@@ -646,6 +648,7 @@ impl Actor {
             }
         }
         let mut outcome = DecisionOutcome::default();
+        let mut records: Vec<(String, Change)> = Vec::new();
         let mut landings: BTreeMap<String, Vec<Write>> = BTreeMap::new();
         let mut stage_writes: Vec<(String, Vec<Write>)> = Vec::new();
         for (session, p, take) in &plans {
@@ -676,6 +679,12 @@ impl Actor {
             }
             outcome.hunks += take.len() as u32;
             outcome.paths.push(p.change.path.clone());
+            let state = match (approve, gated) {
+                (false, _) => ChangeState::Rejected,
+                (true, true) => ChangeState::Approved,
+                (true, false) => ChangeState::Landed,
+            };
+            records.push((session.clone(), decided_record(p, take, state)));
         }
         for (session, writes) in &stage_writes {
             let stage = self.session_mut(session)?.stage.clone();
@@ -697,7 +706,20 @@ impl Actor {
             self.publish(session);
         }
         self.project_changed(&touched);
+        for (session, record) in records {
+            self.record_decided(&session, record);
+        }
         Ok(Response::Decided(outcome))
+    }
+
+    /// Remembers a decision for `listChanges` with `decided`.
+    fn record_decided(&mut self, session: &str, change: Change) {
+        if let Some(s) = self.sessions.get_mut(session) {
+            if s.decided.len() >= super::DECIDED_KEPT {
+                s.decided.pop_front();
+            }
+            s.decided.push_back((crate::home::now_ms(), change));
+        }
     }
 
     /// Lands an edited version of one hunk in the project and the stage.
@@ -735,6 +757,8 @@ impl Actor {
                 None,
                 Some((hunk, &text)),
             )?;
+            let take = HashSet::from([hunk.to_string()]);
+            self.record_decided(&session, decided_record(&p, &take, ChangeState::Approved));
             return Ok(Response::Decided(DecisionOutcome {
                 paths: vec![rel],
                 hunks: 1,
@@ -753,6 +777,8 @@ impl Actor {
         let paths: Vec<String> = project_writes.iter().map(|w| w.path.clone()).collect();
         let landing = self.land(&session, project_writes, None)?;
         self.project_changed(&paths);
+        let take = HashSet::from([hunk.to_string()]);
+        self.record_decided(&session, decided_record(&p, &take, ChangeState::Landed));
         Ok(Response::Decided(DecisionOutcome {
             paths,
             hunks: 1,
@@ -1003,4 +1029,12 @@ fn expand<'a>(
         rels.insert(rel);
     }
     rels
+}
+
+/// A change as it was decided: the hunks `take` chose, in `state`.
+fn decided_record(p: &Proposal, take: &HashSet<String>, state: ChangeState) -> Change {
+    let mut c = p.change.clone();
+    c.hunks.retain(|h| take.contains(&h.id));
+    c.state = state;
+    c
 }
