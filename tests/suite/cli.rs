@@ -74,6 +74,18 @@ fn fails_with(f: &Fixture, args: &[&str], needle: &str) {
     );
 }
 
+/// The running engine's `engine.json`: its path and contents (socket, token).
+fn engine_info(f: &Fixture) -> (std::path::PathBuf, Value) {
+    let path = std::fs::read_dir(f.home.join("projects"))
+        .expect("projects")
+        .flatten()
+        .map(|e| e.path().join("engine.json"))
+        .find(|p| p.exists())
+        .expect("engine.json");
+    let info = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    (path, info)
+}
+
 fn wait_changes(f: &Fixture, n: usize) -> Vec<Value> {
     for _ in 0..250 {
         let v = ok_json(f, &["changes", "--json"]);
@@ -285,12 +297,7 @@ fn http_api_needs_token_host_and_origin() {
 fn socket_refuses_wrong_tokens_and_malformed_lines() {
     let f = Fixture::git(&[]);
     let _served = serve(&f);
-    let info_path = std::fs::read_dir(f.home.join("projects"))
-        .expect("projects")
-        .flatten()
-        .map(|e| e.path().join("engine.json"))
-        .find(|p| p.exists())
-        .expect("engine.json");
+    let (info_path, info) = engine_info(&f);
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&info_path)
         .expect("meta")
@@ -298,8 +305,6 @@ fn socket_refuses_wrong_tokens_and_malformed_lines() {
         .mode()
         & 0o777;
     assert_eq!(mode, 0o600, "engine.json is private");
-    let info: Value =
-        serde_json::from_slice(&std::fs::read(&info_path).expect("read")).expect("json");
     let socket = info["socket"].as_str().expect("socket");
     let mode = std::fs::metadata(socket)
         .expect("meta")
@@ -341,14 +346,7 @@ fn the_hook_with_a_wrong_token_asks_and_says_why() {
     let _served = serve(&f);
     let out = airlock(&f, &["run", "--", "sleep", "600"]);
     let session = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let info_path = std::fs::read_dir(f.home.join("projects"))
-        .expect("projects")
-        .flatten()
-        .map(|e| e.path().join("engine.json"))
-        .find(|p| p.exists())
-        .expect("engine.json");
-    let info: Value =
-        serde_json::from_slice(&std::fs::read(&info_path).expect("read")).expect("json");
+    let (_, info) = engine_info(&f);
     let input = serde_json::json!({
         "hook_event_name": "PreToolUse",
         "tool_name": "Bash",

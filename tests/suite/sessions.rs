@@ -185,6 +185,24 @@ async fn orphaned_stages_are_found_with_their_size_and_cleaned() {
     );
 }
 
+/// A session's scrollback as the engine holds it.
+async fn scrollback(engine: &Engine, session: &str) -> Vec<u8> {
+    let Response::Scrollback { data, .. } = call(
+        engine,
+        Request::ReadScrollback {
+            session: session.to_string(),
+        },
+    )
+    .await
+    else {
+        panic!("not a scrollback")
+    };
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .expect("b64")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scrollback_survives_an_engine_restart() {
     let f = Fixture::git(&[]);
@@ -198,20 +216,7 @@ async fn scrollback_survives_an_engine_restart() {
     engine.shutdown().await;
     drop(engine);
     let engine = f.engine().await;
-    let Response::Scrollback { data, .. } = call(
-        &engine,
-        Request::ReadScrollback {
-            session: s.id.clone(),
-        },
-    )
-    .await
-    else {
-        panic!()
-    };
-    use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(data)
-        .expect("b64");
+    let bytes = scrollback(&engine, &s.id).await;
     assert!(String::from_utf8_lossy(&bytes).contains("remember-42"));
 }
 
@@ -239,20 +244,7 @@ async fn scrollback_keeps_the_configured_size_and_the_newest_bytes() {
         matches!(e, Event::SessionExited { .. })
     })
     .await;
-    let Response::Scrollback { data, .. } = call(
-        &engine,
-        Request::ReadScrollback {
-            session: s.id.clone(),
-        },
-    )
-    .await
-    else {
-        panic!("not a scrollback")
-    };
-    use base64::Engine as _;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(data)
-        .expect("b64");
+    let bytes = scrollback(&engine, &s.id).await;
     assert!(
         bytes.len() <= cap && bytes.len() > cap / 2,
         "the scrollback holds at most its cap, and close to it: {} bytes",
