@@ -386,6 +386,50 @@ fn the_hook_with_a_wrong_token_asks_and_says_why() {
     );
 }
 
+/// The stage deleted under a running engine: approving says what happened
+/// and what to do, in one line; nothing reaches the project and the engine
+/// goes on answering.
+#[test]
+fn a_stage_deleted_under_the_engine_is_a_clear_error() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    let out = airlock(
+        &f,
+        &[
+            "run",
+            "--",
+            "bash",
+            "-c",
+            "printf 'agent\\n' > a.txt; sleep 600",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let changes = wait_changes(&f, 1);
+    let id = changes[0]["id"].as_str().expect("id").to_string();
+    let status = ok_json(&f, &["status", "--json"]);
+    let stage = status["sessions"][0]["cwd"]
+        .as_str()
+        .expect("cwd")
+        .to_string();
+    std::fs::remove_dir_all(&stage).expect("delete the stage");
+    fails_with(&f, &["approve", &id], "is gone from disk; remove the session");
+    assert_eq!(
+        std::fs::read_to_string(f.project.join("a.txt")).expect("read"),
+        "a\n",
+        "nothing reached the project"
+    );
+    let status = ok_json(&f, &["status", "--json"]);
+    assert_eq!(
+        status["sessions"].as_array().map(Vec::len),
+        Some(1),
+        "the engine still answers"
+    );
+}
+
 #[test]
 fn session_commands_and_orphans() {
     let f = Fixture::git(&[("a.txt", "a\n")]);
