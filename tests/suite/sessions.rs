@@ -185,6 +185,48 @@ async fn orphaned_stages_are_found_with_their_size_and_cleaned() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_keeps_the_terminals_size() {
+    let f = Fixture::git(&[]);
+    let engine = f.engine().await;
+    let mut events = engine.subscribe();
+    let s = start(&engine, &["bash", "-c", "echo size=$(stty size)"]).await;
+    wait_event(&mut events, 10, "exit", |e| {
+        matches!(e, Event::SessionExited { .. })
+    })
+    .await;
+    // The pane was resized meanwhile (the window keeps its size while a session is down).
+    call(
+        &engine,
+        Request::ResizeSession {
+            session: s.id.clone(),
+            cols: 101,
+            rows: 31,
+        },
+    )
+    .await;
+    call(
+        &engine,
+        Request::RestartSession {
+            session: s.id.clone(),
+        },
+    )
+    .await;
+    wait_event(&mut events, 10, "second exit", |e| {
+        matches!(e, Event::SessionExited { .. })
+    })
+    .await;
+    let text = String::from_utf8_lossy(&scrollback(&engine, &s.id).await).into_owned();
+    assert!(
+        text.contains("size=24 80"),
+        "the first run at the default: {text}"
+    );
+    assert!(
+        text.contains("size=31 101"),
+        "the restart at the pane's size: {text}"
+    );
+}
+
 /// A session's scrollback as the engine holds it.
 async fn scrollback(engine: &Engine, session: &str) -> Vec<u8> {
     let Response::Scrollback { data, .. } = call(

@@ -311,6 +311,8 @@ struct Session {
     actions: BTreeMap<String, gate::PendingAction>,
     /// What was decided, newest last (at most [`DECIDED_KEPT`]), with when.
     decided: std::collections::VecDeque<(u64, Change)>,
+    /// The terminal's size as last set (columns, rows): a restart starts at it.
+    size: (u16, u16),
     /// Gated edits waiting for the user, by path.
     gated: BTreeMap<String, gate::GatedEdit>,
     /// Changes whose labels and badges are being computed (by change id and hunk ids).
@@ -499,6 +501,7 @@ impl Actor {
                     hook_token: home::random_token(),
                     actions: BTreeMap::new(),
                     decided: Default::default(),
+                    size: (80, 24),
                     gated: BTreeMap::new(),
                     scrollback,
                     last_output: None,
@@ -599,6 +602,7 @@ impl Actor {
                 if let Some(p) = &s.process {
                     p.resize(cols, rows)?;
                 }
+                s.size = (cols, rows);
                 Ok(Response::Done)
             }
             Request::ReadScrollback { session } => {
@@ -840,6 +844,7 @@ impl Actor {
                 hook_token,
                 actions: BTreeMap::new(),
                 decided: Default::default(),
+                size,
                 gated: BTreeMap::new(),
                 scrollback,
                 last_output: Some(std::time::Instant::now()),
@@ -894,9 +899,9 @@ impl Actor {
         if !s.stage.is_dir() {
             return Err(EngineError::StageGone(id.to_string()));
         }
-        let (command, stage) = (s.info.command.clone(), s.stage.clone());
+        let (command, stage, size) = (s.info.command.clone(), s.stage.clone(), s.size);
         let token = home::random_token();
-        let process = self.spawn_process(id, command, &stage, &token, (80, 24))?;
+        let process = self.spawn_process(id, command, &stage, &token, size)?;
         let s = self.session_mut(id)?;
         s.process = Some(process);
         s.hook_token = token;

@@ -64,6 +64,11 @@ pub fn remove(project: &Path, stage: &Path) -> Result<()> {
     if stage.exists() {
         std::fs::remove_dir_all(stage).context(|| format!("remove {}", stage.display()))?;
     }
+    // A stage whose folder was already gone leaves git's record of the
+    // worktree behind; forget it (a plain folder's project has none).
+    if project.join(".git").exists() {
+        let _ = git(project, &["worktree", "prune"]);
+    }
     Ok(())
 }
 
