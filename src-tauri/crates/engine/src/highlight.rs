@@ -52,22 +52,40 @@ pub const LANES: usize = 2;
 /// How many texts keep their highlighting between requests.
 const CACHED_TEXTS: usize = 16;
 
-/// One text highlighted as far as anyone asked: the lines so far, and the
-/// parser's state to go on from.
+/// One text highlighted as far as anyone asked: the text, where its lines
+/// start, the lines done so far, and the parser's state to go on from.
 struct Progress {
-    key: [u8; 32],
-    lines: Vec<String>,
+    key: Key,
+    text: String,
+    /// Byte offset of each line's start, then the text's length.
+    starts: Vec<usize>,
     html: Vec<String>,
     state: ParseState,
     stack: ScopeStack,
     failed: bool,
 }
 
+/// SHA-256 of a path and a text: which text a [`Progress`] belongs to. A
+/// cryptographic hash, so an agent cannot make one file show as another.
+type Key = [u8; 32];
+
 struct Job {
+    key: Key,
     path: String,
-    text: String,
+    /// The text, sent only when the thread does not know `key` yet: a window
+    /// of a known text costs no copy of it.
+    text: Option<String>,
     wanted: Vec<u32>,
-    reply: std::sync::mpsc::Sender<HashMap<u32, String>>,
+    /// `None`: `key` is unknown and no text was sent; ask again with it.
+    reply: std::sync::mpsc::Sender<Option<HashMap<u32, String>>>,
+}
+
+/// What one highlighter thread keeps: every text's progress, and the class
+/// attribute of each scope seen (building a scope's name takes a global lock).
+#[derive(Default)]
+struct Lane {
+    cache: Vec<Progress>,
+    classes: HashMap<Scope, String>,
 }
 
 /// The highlighter thread: syntect's parser state cannot move between
@@ -80,9 +98,9 @@ fn worker(lane: usize) -> &'static Mutex<std::sync::mpsc::Sender<Job>> {
         let spawned = std::thread::Builder::new()
             .name("highlight".into())
             .spawn(move || {
-                let mut cache: Vec<Progress> = Vec::new();
+                let mut lane = Lane::default();
                 while let Ok(job) = rx.recv() {
-                    let out = serve(&mut cache, &job.path, &job.text, &job.wanted);
+                    let out = lane.serve(job.key, &job.path, job.text, &job.wanted);
                     let _ = job.reply.send(out);
                 }
             });
@@ -93,12 +111,16 @@ fn worker(lane: usize) -> &'static Mutex<std::sync::mpsc::Sender<Job>> {
     })
 }
 
-/// Loads the syntax definitions and starts the highlighter thread ahead of
-/// the first diff, which would otherwise pay for both.
+/// Loads the syntax definitions and the theme stylesheets and starts the
+/// highlighter threads ahead of the first diff, which would otherwise pay for
+/// all three.
 pub fn warm() {
     for lane in 0..LANES {
         std::thread::spawn(move || {
             let _ = lines_on(lane, "warm.rs", "fn main() {}\n", &[0]);
+            if lane == 0 {
+                let _ = theme_css();
+            }
         });
     }
 }
@@ -129,79 +151,101 @@ pub fn lines_on(lane: usize, path: &str, text: &str, wanted: &[u32]) -> HashMap<
     if text.len() > MAX_HIGHLIGHT_BYTES {
         return plain_all();
     }
-    let (reply, answer) = std::sync::mpsc::channel();
-    let job = Job {
-        path: path.to_string(),
-        text: text.to_string(),
-        wanted: wanted.to_vec(),
-        reply,
-    };
-    let sent = worker(lane)
-        .lock()
-        .map(|tx| tx.send(job).is_ok())
-        .unwrap_or(false);
-    if !sent {
-        return plain_all();
-    }
-    answer.recv().unwrap_or_else(|_| plain_all())
-}
-
-fn serve(
-    cache: &mut Vec<Progress>,
-    path: &str,
-    text: &str,
-    wanted: &[u32],
-) -> HashMap<u32, String> {
-    let key: [u8; 32] = Sha256::new()
+    let key: Key = Sha256::new()
         .chain_update(path.as_bytes())
         .chain_update([0])
         .chain_update(text.as_bytes())
         .finalize()
         .into();
-    let set = syntaxes();
-    let idx = match cache.iter().position(|p| p.key == key) {
-        Some(i) => i,
-        None => {
-            let lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
-            let syntax = syntax_for(set, path, lines.first().map(String::as_str).unwrap_or(""));
-            if cache.len() >= CACHED_TEXTS {
-                cache.remove(0);
-            }
-            cache.push(Progress {
-                key,
-                html: Vec::with_capacity(lines.len()),
-                lines,
-                state: ParseState::new(syntax),
-                stack: ScopeStack::new(),
-                failed: false,
-            });
-            cache.len() - 1
-        }
-    };
-    let p = &mut cache[idx];
-    let max = wanted.iter().copied().max().unwrap_or(0) as usize;
-    let upto = (max + 1).min(p.lines.len());
-    while p.html.len() < upto {
-        let line = &p.lines[p.html.len()];
-        let out = if p.failed {
-            None
-        } else {
-            highlight_line(set, &mut p.state, &mut p.stack, line)
+    // First by key alone; the text goes along only if the thread asks for it.
+    for with_text in [false, true] {
+        let (reply, answer) = std::sync::mpsc::channel();
+        let job = Job {
+            key,
+            path: path.to_string(),
+            text: with_text.then(|| text.to_string()),
+            wanted: wanted.to_vec(),
+            reply,
         };
-        match out {
-            Some(h) => p.html.push(h),
-            None => {
-                // A grammar that trips on this text: the rest stays plain.
-                p.failed = true;
-                let h = plain(line);
-                p.html.push(h);
-            }
+        let sent = worker(lane)
+            .lock()
+            .map(|tx| tx.send(job).is_ok())
+            .unwrap_or(false);
+        if !sent {
+            return plain_all();
+        }
+        match answer.recv() {
+            Ok(Some(out)) => return out,
+            Ok(None) => continue,
+            Err(_) => return plain_all(),
         }
     }
-    wanted
-        .iter()
-        .filter_map(|&i| p.html.get(i as usize).map(|h| (i, h.clone())))
-        .collect()
+    plain_all()
+}
+
+impl Lane {
+    fn serve(
+        &mut self,
+        key: Key,
+        path: &str,
+        text: Option<String>,
+        wanted: &[u32],
+    ) -> Option<HashMap<u32, String>> {
+        let set = syntaxes();
+        let idx = match (self.cache.iter().position(|p| p.key == key), text) {
+            (Some(i), _) => i,
+            (None, None) => return None,
+            (None, Some(text)) => {
+                let mut starts: Vec<usize> = std::iter::once(0)
+                    .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                    .filter(|&i| i < text.len())
+                    .collect();
+                starts.push(text.len());
+                let first = &text[..starts.get(1).copied().unwrap_or(text.len())];
+                let syntax = syntax_for(set, path, first);
+                if self.cache.len() >= CACHED_TEXTS {
+                    self.cache.remove(0);
+                }
+                self.cache.push(Progress {
+                    key,
+                    html: Vec::with_capacity(starts.len() - 1),
+                    text,
+                    starts,
+                    state: ParseState::new(syntax),
+                    stack: ScopeStack::new(),
+                    failed: false,
+                });
+                self.cache.len() - 1
+            }
+        };
+        let p = &mut self.cache[idx];
+        let count = p.starts.len() - 1;
+        let max = wanted.iter().copied().max().unwrap_or(0) as usize;
+        let upto = (max + 1).min(count);
+        while p.html.len() < upto {
+            let n = p.html.len();
+            let line = &p.text[p.starts[n]..p.starts[n + 1]];
+            let out = if p.failed {
+                None
+            } else {
+                highlight_line(set, &mut p.state, &mut p.stack, &mut self.classes, line)
+            };
+            match out {
+                Some(h) => p.html.push(h),
+                None => {
+                    // A grammar that trips on this text: the rest stays plain.
+                    p.failed = true;
+                    p.html.push(plain(line));
+                }
+            }
+        }
+        Some(
+            wanted
+                .iter()
+                .filter_map(|&i| p.html.get(i as usize).map(|h| (i, h.clone())))
+                .collect(),
+        )
+    }
 }
 
 /// Escapes text for HTML.
@@ -219,16 +263,20 @@ pub fn escape(out: &mut String, text: &str) {
     }
 }
 
-fn open_span(out: &mut String, scope: Scope) {
-    out.push_str("<span class=\"");
-    let s = scope.build_string();
-    for (i, atom) in s.split('.').enumerate() {
-        if i > 0 {
-            out.push(' ');
+fn open_span(out: &mut String, classes: &mut HashMap<Scope, String>, scope: Scope) {
+    let class = classes.entry(scope).or_insert_with(|| {
+        let mut class = String::new();
+        for (i, atom) in scope.build_string().split('.').enumerate() {
+            if i > 0 {
+                class.push(' ');
+            }
+            class.push_str(CLASS_PREFIX);
+            escape(&mut class, atom);
         }
-        out.push_str(CLASS_PREFIX);
-        escape(out, atom);
-    }
+        class
+    });
+    out.push_str("<span class=\"");
+    out.push_str(class);
     out.push_str("\">");
 }
 
@@ -247,12 +295,13 @@ fn highlight_line(
     set: &SyntaxSet,
     state: &mut ParseState,
     stack: &mut ScopeStack,
+    classes: &mut HashMap<Scope, String>,
     line: &str,
 ) -> Option<String> {
     let ops = state.parse_line(line, set).ok()?;
     let mut html = String::with_capacity(line.len() * 2);
     for scope in stack.as_slice() {
-        open_span(&mut html, *scope);
+        open_span(&mut html, classes, *scope);
     }
     let mut depth = stack.len();
     let mut pos = 0;
@@ -265,7 +314,7 @@ fn highlight_line(
         stack
             .apply_with_hook(op, |basic, _| match basic {
                 BasicScopeStackOp::Push(scope) => {
-                    open_span(&mut html, scope);
+                    open_span(&mut html, classes, scope);
                     depth += 1;
                 }
                 BasicScopeStackOp::Pop => {
@@ -294,24 +343,29 @@ pub fn plain(line: &str) -> String {
 }
 
 /// The stylesheets for the `sy-` classes: light, dark, and light with dark under
-/// a `prefers-color-scheme: dark` media query.
+/// a `prefers-color-scheme: dark` media query. Built once: loading the themes
+/// takes milliseconds, and every page asks at start.
 pub fn theme_css() -> (String, String, String) {
-    let themes = ThemeSet::load_defaults();
-    let css = |name: &str| {
-        themes
-            .themes
-            .get(name)
-            .and_then(|t| css_for_theme_with_class_style(t, STYLE).ok())
-            .unwrap_or_default()
-    };
-    let light = css("InspiredGitHub");
-    let dark = css("base16-ocean.dark");
-    // Each theme under its own media query: a specific light rule must never
-    // win over a general dark one.
-    let auto = format!(
-        "@media (prefers-color-scheme: light), (prefers-color-scheme: no-preference) {{\n{light}\n}}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
-    );
-    (light, dark, auto)
+    static CSS: OnceLock<(String, String, String)> = OnceLock::new();
+    CSS.get_or_init(|| {
+        let themes = ThemeSet::load_defaults();
+        let css = |name: &str| {
+            themes
+                .themes
+                .get(name)
+                .and_then(|t| css_for_theme_with_class_style(t, STYLE).ok())
+                .unwrap_or_default()
+        };
+        let light = css("InspiredGitHub");
+        let dark = css("base16-ocean.dark");
+        // Each theme under its own media query: a specific light rule must never
+        // win over a general dark one.
+        let auto = format!(
+            "@media (prefers-color-scheme: light), (prefers-color-scheme: no-preference) {{\n{light}\n}}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"
+        );
+        (light, dark, auto)
+    })
+    .clone()
 }
 
 #[cfg(test)]
