@@ -18,7 +18,7 @@ use std::path::Path;
 
 use airlock_protocol::{
     Badge, Change, ChangeDiff, ChangeKind, ChangeState, DiffLine, HunkDiff, HunkHeader, HunkKind,
-    LineKind,
+    LineKind, WordRange,
 };
 use sha2::{Digest, Sha256};
 
@@ -313,7 +313,15 @@ pub fn proposal_from(
                 };
                 format!("{} becomes {}.", show(&base), show(&proposed))
             } else if binary {
-                "Binary file: approve or reject it whole.".to_string()
+                let size = |s: &FileState| {
+                    s.bytes()
+                        .map_or_else(|| "nothing".to_string(), |b| human_size(b.len() as u64))
+                };
+                format!(
+                    "Binary file: {} → {}, approve or reject it whole.",
+                    size(&base),
+                    size(&proposed)
+                )
             } else {
                 format!(
                     "Larger than {} MB: shown without a diff; approve or reject it whole.",
@@ -388,6 +396,18 @@ pub fn proposal_from(
         whole_hunk,
         enriched: false,
     })
+}
+
+/// A size as the review pane shows it: bytes, then KiB and MiB to one decimal.
+fn human_size(n: u64) -> String {
+    const KIB: u64 = 1024;
+    if n < KIB {
+        format!("{n} B")
+    } else if n < KIB * KIB {
+        format!("{:.1} KiB", n as f64 / KIB as f64)
+    } else {
+        format!("{:.1} MiB", n as f64 / (KIB * KIB) as f64)
+    }
 }
 
 fn side_hash(key: &str, what: &str, base: &FileState, proposed: &FileState) -> String {
@@ -784,14 +804,18 @@ impl Proposal {
             let added: Vec<u32> = h.after.clone().collect();
             let mut removed_words = vec![Vec::new(); removed.len()];
             let mut added_words = vec![Vec::new(); added.len()];
-            if removed.len() == added.len() {
-                for k in 0..removed.len() {
-                    let old = lossy_line(base_lines[removed[k] as usize]);
-                    let new = lossy_line(new_lines[added[k] as usize]);
-                    if let Some((a, b)) = crate::words::word_ranges(&old, &new) {
-                        removed_words[k] = a;
-                        added_words[k] = b;
-                    }
+            if !removed.is_empty() && !added.is_empty() {
+                let old: Vec<String> = removed
+                    .iter()
+                    .map(|&b| lossy_line(base_lines[b as usize]))
+                    .collect();
+                let new: Vec<String> = added
+                    .iter()
+                    .map(|&a| lossy_line(new_lines[a as usize]))
+                    .collect();
+                for (k, j, a, b) in word_pairs(&old, &new) {
+                    removed_words[k] = a;
+                    added_words[j] = b;
                 }
             }
             for (k, b) in removed.iter().enumerate() {
@@ -869,6 +893,48 @@ impl Proposal {
             })
             .collect()
     }
+}
+
+/// How far past the last paired added line a removed line looks for its pair.
+const PAIR_LOOKAHEAD: usize = 8;
+
+/// Word marks for a hunk's removed lines (`old`) and added lines (`new`),
+/// whatever their counts. In order, each removed line is paired with the
+/// added line, among the next few not yet passed ([`PAIR_LOOKAHEAD`]), that
+/// it shares most with, if it shares enough; pairs never cross. So a 2 → 3-line
+/// edit, or one with a line inserted between the edited ones, still gets its
+/// words marked. Returns (removed index, added index, removed ranges, added ranges).
+fn word_pairs(
+    old: &[String],
+    new: &[String],
+) -> Vec<(usize, usize, Vec<WordRange>, Vec<WordRange>)> {
+    // The share of a line its marks cover: 0 is the same line, 2 all changed on both sides.
+    let share = |ranges: &[WordRange], line: &str| {
+        let marked: u32 = ranges.iter().map(|r| r.end - r.start).sum();
+        f64::from(marked) / line.encode_utf16().count().max(1) as f64
+    };
+    let mut out = Vec::new();
+    let mut next = 0;
+    for (k, o) in old.iter().enumerate() {
+        let end = new.len().min(next + PAIR_LOOKAHEAD);
+        let mut best: Option<(f64, usize, Vec<WordRange>, Vec<WordRange>)> = None;
+        for (j, n) in new.iter().enumerate().take(end).skip(next) {
+            if let Some((a, b)) = crate::words::word_ranges(o, n) {
+                let score = share(&a, o) + share(&b, n);
+                if best.as_ref().is_none_or(|(s, ..)| score < *s) {
+                    best = Some((score, j, a, b));
+                }
+            }
+        }
+        if let Some((_, j, a, b)) = best {
+            out.push((k, j, a, b));
+            next = j + 1;
+            if next >= new.len() {
+                break;
+            }
+        }
+    }
+    out
 }
 
 type HtmlLines = std::collections::HashMap<u32, String>;
@@ -1224,5 +1290,83 @@ mod tests {
             .collect();
         let unique: HashSet<&&str> = shown.iter().collect();
         assert_eq!(unique.len(), shown.len());
+    }
+
+    /// The word marks of each removed and added line of a one-hunk change, as text.
+    fn marks(base: &str, new: &str) -> (Vec<String>, Vec<String>) {
+        let d = prop(file(base), file(new)).render(0, None, false);
+        assert_eq!(d.hunks.len(), 1, "one hunk");
+        let show = |kind: LineKind| -> Vec<String> {
+            d.hunks[0]
+                .lines
+                .iter()
+                .filter(|l| l.kind == kind)
+                .map(|l| {
+                    let units: Vec<u16> = l.text.encode_utf16().collect();
+                    l.words
+                        .iter()
+                        .map(|w| String::from_utf16_lossy(&units[w.start as usize..w.end as usize]))
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .collect()
+        };
+        (show(LineKind::Removed), show(LineKind::Added))
+    }
+
+    #[test]
+    fn word_marks_pair_lines_when_counts_differ() {
+        let ctx = "a\nb\nc\n";
+        let both = |base: &str, new: &str| {
+            marks(&format!("{ctx}{base}{ctx}"), &format!("{ctx}{new}{ctx}"))
+        };
+        // Two lines become three; the second pairs with the line it is most like,
+        // not with the inserted one.
+        let (removed, added) = both(
+            "let total = count + 1;\nreturn total;\n",
+            "let total = count + 2;\nlog(total);\nreturn total * 2;\n",
+        );
+        assert_eq!(removed, ["1", ""]);
+        assert_eq!(added, ["2", "", " * 2"]);
+        // One becomes two, a comment inserted above it.
+        let (removed, added) = both("a = compute(1);\n", "// note\na = compute(2);\n");
+        assert_eq!(removed, ["1"]);
+        assert_eq!(added, ["", "2"]);
+        // Three become two: the removed line left over has no marks.
+        let (removed, added) = both(
+            "fn one(x: u32) {\n    unrelated();\n    gone();\n",
+            "fn one(x: u64) {\n    related();\n",
+        );
+        assert_eq!(removed, ["u32", "unrelated", ""]);
+        assert_eq!(added, ["u64", "related"]);
+        // Equal counts still pair line by line.
+        let (removed, added) = both("x = 1\ny = 2\n", "x = 10\ny = 20\n");
+        assert_eq!(
+            (removed, added),
+            (
+                vec!["1".to_string(), "2".into()],
+                vec!["10".to_string(), "20".into()]
+            )
+        );
+    }
+
+    #[test]
+    fn binary_notice_gives_both_sizes() {
+        let bin = |n: usize| FileState::File {
+            bytes: (0..n).map(|i| if i % 2 == 0 { 0 } else { 7 }).collect(),
+            mode: 0o644,
+        };
+        let p = prop(bin(1229), bin(3482));
+        assert!(p.change.binary);
+        assert_eq!(
+            p.change.notice.as_deref(),
+            Some("Binary file: 1.2 KiB → 3.4 KiB, approve or reject it whole.")
+        );
+        let p = prop(FileState::Missing, bin(100));
+        assert_eq!(
+            p.change.notice.as_deref(),
+            Some("Binary file: nothing → 100 B, approve or reject it whole.")
+        );
+        assert_eq!(human_size(3 * 1024 * 1024 + 512 * 1024), "3.5 MiB");
     }
 }
