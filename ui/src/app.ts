@@ -24,8 +24,13 @@ export interface Initial {
   changes: Promise<Response>;
 }
 
-/** How long, at most, the terminal waits at start for the review pane's first paint. */
-const TERMINAL_WAIT_MS = 400;
+/**
+ * How long, at most, the terminal waits at start for the review pane's first
+ * paint. Loading and opening xterm takes the main thread for ~100 ms (more on a
+ * busy machine); landing in the middle of a large change's first paint, it
+ * delayed the paint by as much.
+ */
+const TERMINAL_WAIT_MS = 1500;
 
 /** A decision made in this window, for `u`. */
 type Made = { kind: 'approve'; landing: number; what: string } | { kind: 'reject'; what: string };
@@ -48,6 +53,13 @@ export class App implements Ctx {
   private readonly inFlight = new Set<Promise<Response | null>>();
   private themeLoaded = false;
   private wasUp = false;
+  /** The refresh on its way, if any (see `onLink`). */
+  private refreshing: Promise<void> | null = null;
+  private resyncQueued = false;
+  /** Refreshes are numbered so a late reply never overwrites a newer one. */
+  private refreshes = 0;
+  private changesFrom = 0;
+  private statusFrom = 0;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -350,20 +362,43 @@ export class App implements Ctx {
     if (link === 'up') {
       if (this.wasUp) this.terminals.reload();
       this.wasUp = true;
-      void this.refresh();
+      if (this.refreshing) this.resync();
+      else void this.refresh();
     }
   }
 
-  private async refresh(early?: Initial): Promise<void> {
-    const [status, changes] = await Promise.all([
-      this.settle(early?.status ?? this.transport.call({ op: 'status' })),
-      this.settle(early?.changes ?? this.transport.call({ op: 'listChanges' })),
-    ]);
-    // Changes first: their diffs are asked for at once, before the terminal takes its time to start.
-    if (changes?.type === 'changes') this.store.setChanges(changes.changes);
-    if (status?.type === 'status') {
-      this.store.setStatus(status);
-      for (const s of status.sessions) {
+  /**
+   * The stream came up while a refresh (at start, the early one) was on its
+   * way. Asking again at once would only race it to the first paint; but its
+   * reply may predate the stream, so the state is taken once more after it
+   * and after the first paint.
+   */
+  private resync(): void {
+    if (this.resyncQueued) return;
+    this.resyncQueued = true;
+    const painted = Promise.race([this.review.firstPaint, new Promise<void>((resolve) => setTimeout(resolve, TERMINAL_WAIT_MS))]);
+    void Promise.all([this.refreshing, painted]).then(() => {
+      this.resyncQueued = false;
+      return this.refresh();
+    });
+  }
+
+  /** Takes the queue and the status; each is used as soon as it comes. */
+  private refresh(early?: Initial): Promise<void> {
+    const n = ++this.refreshes;
+    if (!this.themeLoaded) void this.loadTheme();
+    // Changes first and on their own: their diffs are asked for at once, before
+    // the status (and the terminal after it) takes its time.
+    const changes = this.settle(early?.changes ?? this.transport.call({ op: 'listChanges' })).then((res) => {
+      if (res?.type !== 'changes' || n < this.changesFrom) return;
+      this.changesFrom = n;
+      this.store.setChanges(res.changes);
+    });
+    const status = this.settle(early?.status ?? this.transport.call({ op: 'status' })).then((res) => {
+      if (res?.type !== 'status' || n < this.statusFrom) return;
+      this.statusFrom = n;
+      this.store.setStatus(res);
+      for (const s of res.sessions) {
         if (s.state === 'exited') this.terminals.exited(s.id, s.exitCode);
         else this.terminals.restarted(s.id);
       }
@@ -371,23 +406,31 @@ export class App implements Ctx {
         this.orphansChecked = true;
         void this.checkOrphans();
       }
+    });
+    const done = Promise.all([changes, status]).then(() => {
+      if (this.refreshing === done) this.refreshing = null;
+    });
+    this.refreshing = done;
+    return done;
+  }
+
+  /** The syntax colours, asked for alongside the first state so the first hunks paint in colour. */
+  private async loadTheme(): Promise<void> {
+    this.themeLoaded = true;
+    const css = await this.call({ op: 'getThemeCss' });
+    if (css?.type !== 'themeCss') {
+      this.themeLoaded = false;
+      return;
     }
-    if (!this.themeLoaded) {
-      this.themeLoaded = true;
-      const css = await this.call({ op: 'getThemeCss' });
-      if (css?.type !== 'themeCss') this.themeLoaded = false;
-      else {
-        // Each theme under its own media query: in the combined `auto` sheet, a light rule
-        // more specific than any dark one (`.sy-variable.sy-parameter`) still wins in dark mode.
-        if (css.light && css.dark) {
-          document.head.append(
-            h('style', { id: 'syntax-theme-light', media: '(prefers-color-scheme: light)', text: css.light }),
-            h('style', { id: 'syntax-theme-dark', media: '(prefers-color-scheme: dark)', text: css.dark }),
-          );
-        } else {
-          document.head.append(h('style', { id: 'syntax-theme', text: css.auto }));
-        }
-      }
+    // Each theme under its own media query: in the combined `auto` sheet, a light rule
+    // more specific than any dark one (`.sy-variable.sy-parameter`) still wins in dark mode.
+    if (css.light && css.dark) {
+      document.head.append(
+        h('style', { id: 'syntax-theme-light', media: '(prefers-color-scheme: light)', text: css.light }),
+        h('style', { id: 'syntax-theme-dark', media: '(prefers-color-scheme: dark)', text: css.dark }),
+      );
+    } else {
+      document.head.append(h('style', { id: 'syntax-theme', text: css.auto }));
     }
   }
 

@@ -24,10 +24,14 @@ import {
 } from './hunk';
 import { rowCount } from './lines';
 
-/** Line hunks per `getDiff` request. */
-export const WINDOW = 50;
-/** Windows kept in memory; the rest are asked for again when needed. */
-const MAX_WINDOWS = 8;
+/**
+ * Line hunks per `getDiff` request: about a viewport's worth. The engine
+ * highlights from the top of the file down to the last line asked for, so the
+ * first window's size is what a large change costs before its first paint.
+ */
+export const WINDOW = 12;
+/** Windows kept in memory (~400 hunks); the rest are asked for again when needed. */
+const MAX_WINDOWS = 32;
 /** Pixels rendered beyond the viewport on each side. */
 const OVERSCAN = 900;
 /** A pinned hunk (editor open, decision in flight) stays rendered within this many items of the viewport. */
@@ -405,9 +409,14 @@ export class FileView implements HunkHost {
       if (p < i0 && i0 - p <= PIN_REACH) i0 = p;
       if (p >= i1 && p - i1 < PIN_REACH) i1 = p + 1;
     }
-    // The windows these items need, and the next one when near its edge.
+    // The windows these items need, and the next one when near its edge; that
+    // one only while no other is on its way, so it never slows the one in view
+    // (the engine highlights on the same two threads).
     const s = this.special.length;
-    if (i1 > s) this.ensure(Math.max(0, i0 - s), Math.min(this.total, i1 - s + 10));
+    if (i1 > s) {
+      this.ensure(Math.max(0, i0 - s), i1 - s);
+      if (![...this.inflight.values()].includes(this.gen)) this.ensure(i1 - s, Math.min(this.total, i1 - s + 10));
+    }
     this.range = [i0, i1];
     this.renderRange(i0, i1);
     this.topSpacer.style.height = `${off[i0] ?? 0}px`;
