@@ -1,6 +1,7 @@
 // The review pane in a real browser against the real engine: keyboard-only
 // review, side by side, edit before approve, line-level approval, expanding
-// context, and history with undo. An agent (bash in a staged session) writes
+// context, history with undo, the white-space filter, syntax colours in dark
+// and light mode, and binary changes. An agent (bash in a staged session) writes
 // the files through the terminal; the project's bytes are checked afterwards.
 
 import assert from 'node:assert/strict';
@@ -409,6 +410,61 @@ describe('the review pane', () => {
     await see(fileLoc(page, 'app.txt'), 'app.txt leaving the queue after the rejection', 'detached');
     assert.equal(await projectText('app.txt'), withLine(3, 'user three'), "the user's line is kept");
     assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
+  });
+
+  test('hide white space: a white-space-only hunk goes, and comes back', async (t) => {
+    const { page, see, until, startAgent, typeLine } = await openPage(t, browser, 'ws', { files: { 'app.txt': APP } });
+    await page.evaluate(() => localStorage.removeItem('airlock.ignoreWhitespace'));
+    await startAgent();
+    // Line 3 really changes; line 25 only gains an indent.
+    await typeLine(`sed -i 's/^line 3$/line three/; s/^line 25$/    line 25/' app.txt && clear`);
+    const file = fileLoc(page, 'app.txt');
+    const hunks = file.getByTestId('hunk');
+    await until('2 hunks of app.txt', async () => (await hunks.count()) === 2);
+    await see(hunks.filter({ hasText: '    line 25' }), 'the indent-only hunk');
+    const toggle = page.getByTestId('whitespace-toggle');
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'false');
+    await toggle.click();
+    await until('1 hunk of app.txt with the filter on', async () => (await hunks.count()) === 1);
+    assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+    assert.match(await hunks.first().innerText(), /line three/, 'the real change stays');
+    assert.equal(await hunks.filter({ hasText: '    line 25' }).count(), 0, 'the indent-only hunk is hidden');
+    await toggle.click();
+    await until('both hunks again with the filter off', async () => (await hunks.count()) === 2);
+    await see(hunks.filter({ hasText: '    line 25' }), 'the indent-only hunk again');
+  });
+
+  test('syntax colours follow the OS: a token has another colour in dark mode than in light', async (t) => {
+    const { page, see, startAgent, typeLine, tmp } = await openPage(t, browser, 'theme', { files: { 'src/engine.rs': ENGINE_RS } });
+    const agentCopy = join(tmp.root, 'engine.rs');
+    await writeFile(agentCopy, ENGINE_RS_AGENT);
+    await startAgent();
+    await typeLine(`cp ${agentCopy} src/engine.rs && clear`);
+    const file = fileLoc(page, 'src/engine.rs');
+    const keyword = file.locator('[data-testid="hunk"] .code .sy-storage.sy-type').first();
+    await see(keyword, 'a highlighted `fn` or `let` in a hunk of src/engine.rs');
+    const colours = () =>
+      keyword.evaluate((el) => ({ token: getComputedStyle(el).color, text: getComputedStyle(el.closest('.code') ?? document.body).color, word: el.textContent }));
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const dark = await colours();
+    await page.emulateMedia({ colorScheme: 'light' });
+    const light = await colours();
+    assert.notEqual(dark.token, light.token, `"${dark.word}" is ${dark.token} in dark mode and ${light.token} in light mode`);
+    assert.notEqual(dark.token, dark.text, 'in dark mode the token is coloured, not the plain text colour');
+    assert.notEqual(light.token, light.text, 'in light mode the token is coloured, not the plain text colour');
+    await page.emulateMedia({ colorScheme: null });
+  });
+
+  test('a binary change says both sizes and is decided whole', async (t) => {
+    // 1,229 bytes of text with NULs in it: binary to the engine.
+    const bin = 'ab\0'.repeat(409) + 'ab';
+    const { page, see, startAgent, typeLine } = await openPage(t, browser, 'binary', { files: { 'logo.bin': bin } });
+    await startAgent();
+    await typeLine('head -c 3482 /dev/zero > logo.bin && clear');
+    const file = fileLoc(page, 'logo.bin');
+    await see(file.locator('.file-notice', { hasText: 'Binary file: 1.2 KiB → 3.4 KiB, approve or reject it whole.' }), 'the binary notice with both sizes');
+    await see(file.locator('.badge', { hasText: 'binary' }), 'the binary badge');
+    assert.equal(await file.locator('[data-testid="hunk"] table').count(), 0, 'no line diff for a binary file');
   });
 
   test('? opens an accessible list of every key', async (t) => {
