@@ -416,7 +416,11 @@ fn a_stage_deleted_under_the_engine_is_a_clear_error() {
         .expect("cwd")
         .to_string();
     std::fs::remove_dir_all(&stage).expect("delete the stage");
-    fails_with(&f, &["approve", &id], "is gone from disk; remove the session");
+    fails_with(
+        &f,
+        &["approve", &id],
+        "is gone from disk; remove the session",
+    );
     assert_eq!(
         std::fs::read_to_string(f.project.join("a.txt")).expect("read"),
         "a\n",
