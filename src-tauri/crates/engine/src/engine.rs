@@ -273,6 +273,44 @@ fn disk_use(dir: &Path) -> u64 {
     total
 }
 
+/// Runs `job` on the engine's background thread: one thread at a low CPU
+/// priority, so work nobody waits for (labels and badges of a new change)
+/// never slows what somebody does (a diff being opened, a terminal streaming)
+/// on a machine with few cores. Jobs run one after another, in order.
+#[allow(unsafe_code)]
+pub(crate) fn in_background(job: impl FnOnce() + Send + 'static) {
+    type Job = Box<dyn FnOnce() + Send>;
+    static QUEUE: std::sync::OnceLock<Mutex<std::sync::mpsc::Sender<Job>>> =
+        std::sync::OnceLock::new();
+    let queue = QUEUE.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let spawned = std::thread::Builder::new()
+            .name("background".into())
+            .spawn(move || {
+                // SAFETY: setpriority with PRIO_PROCESS and who = 0 changes only
+                // the calling thread's nice value on Linux; it touches no memory.
+                unsafe {
+                    libc::setpriority(libc::PRIO_PROCESS, 0, 10);
+                }
+                while let Ok(job) = rx.recv() {
+                    job();
+                }
+            });
+        if spawned.is_err() {
+            // No thread: the receiver is gone and jobs run where they are sent (below).
+        }
+        Mutex::new(tx)
+    });
+    let job: Job = Box::new(job);
+    let unsent = match queue.lock() {
+        Ok(tx) => tx.send(job).err().map(|e| e.0),
+        Err(_) => Some(job),
+    };
+    if let Some(job) = unsent {
+        tokio::task::spawn_blocking(job);
+    }
+}
+
 /// Runs a CPU-heavy answer on the blocking pool and replies from there.
 fn render_beside(
     reply: oneshot::Sender<std::result::Result<Response, IpcError>>,

@@ -405,9 +405,9 @@ impl Actor {
         }
         let old_view = std::mem::replace(&mut s.view, view);
         // Labels and badges come from tree-sitter, which can take tens of
-        // milliseconds on a large file: compute them off the actor and announce
-        // the change again when they are ready; a result for hunks that moved on
-        // meanwhile is dropped.
+        // milliseconds on a large file: compute them off the actor, behind what
+        // a user waits for, and announce the change again when they are ready;
+        // a result for hunks that moved on meanwhile is dropped.
         for p in s.view.values().filter(|p| !p.enriched) {
             let key = (p.change.id.clone(), p.line_ids());
             if !s.enriching.insert(key) {
@@ -416,7 +416,7 @@ impl Actor {
             let p = p.clone();
             let tx = self.tx.clone();
             let session_id = session.to_string();
-            tokio::task::spawn_blocking(move || {
+            super::in_background(move || {
                 let enrichment = review::enrich(&p);
                 let _ = tx.send(super::Msg::Enriched {
                     session: session_id,
