@@ -137,7 +137,7 @@ describe('the engine going away under an open page', () => {
     await browser?.close();
   });
 
-  test('stopping airlock serve shows the connection banner and keeps the page; serve on the same port again, its URL shows the session', async (t) => {
+  test('stopping airlock serve shows the connection banner and keeps the page; serve again, the page says its token is dead, the new URL shows the session', async (t) => {
     const tmp = await makeProject('serve-restart');
     t.after(() => tmp.cleanup());
     let engine = await serveOn(tmp, '127.0.0.1:0');
@@ -169,7 +169,14 @@ describe('the engine going away under an open page', () => {
     const port = new URL(engine.origin).port;
     engine = await serveOn(tmp, `127.0.0.1:${port}`);
     assert.equal(String(engine.port), port, 'the same port');
+    // Left as it is, the page finds the engine but its token refused: it says so,
+    // and what to do, instead of promising a reconnect that cannot happen.
+    const refused = page.getByTestId('token-banner');
+    await refused.waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.match(await refused.innerText(), /access token no longer works: open the new URL that airlock serve printed/);
+    assert.equal(await banner.isVisible(), false, 'no "Reconnecting…" once the token is known to be dead');
     await page.goto(engine.url);
+    assert.equal(await refused.isVisible(), false, 'the new URL works');
     await banner.waitFor({ state: 'hidden', timeout: WAIT_MS });
     const again = page.locator('[data-testid="session-item"]').first();
     await again.waitFor({ timeout: WAIT_MS });

@@ -6,7 +6,8 @@ import { Channel, invoke } from '@tauri-apps/api/core';
 import type { ErrorCode, Event, IpcError, Reply, Request, Response } from './bindings';
 
 /** Whether events are flowing. The app re-fetches its state on every `up`. */
-export type Link = 'up' | 'down';
+/** The event stream: `refused` when the engine no longer takes this page's token (it restarted). */
+export type Link = 'up' | 'down' | 'refused';
 
 export interface Transport {
   /** Which implementation, for diagnostics. */
@@ -143,6 +144,20 @@ class BrowserTransport implements Transport {
     return unwrap(body);
   }
 
+  /** True when an engine answers here and refuses this page's token. */
+  private async tokenRefused(): Promise<boolean> {
+    try {
+      const res = await fetch(this.callUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${this.token}` },
+        body: JSON.stringify({ op: 'status' }),
+      });
+      return res.status === 401;
+    } catch {
+      return false;
+    }
+  }
+
   subscribe(onEvent: (e: Event) => void, onLink?: (link: Link) => void): void {
     const url = new URL('api/events', document.baseURI);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -179,9 +194,17 @@ class BrowserTransport implements Transport {
         onEvent(event);
       };
       ws.onclose = () => {
-        report('down');
-        setTimeout(connect, delay);
-        delay = Math.min(delay * 2, 5000);
+        // A browser never says why a WebSocket was refused: ask over HTTP. An
+        // engine that started again has a new token, so this page's is dead.
+        void this.tokenRefused().then((refused) => {
+          if (refused) {
+            report('refused');
+            return;
+          }
+          report('down');
+          setTimeout(connect, delay);
+          delay = Math.min(delay * 2, 5000);
+        });
       };
     };
     connect();

@@ -14,14 +14,27 @@ export class Banners {
     icon(ICONS.plug),
     h('span', {}, 'Engine not reachable — is ', h('code', { text: 'airlock serve' }), ' still running? Reconnecting…'),
   );
+  private readonly refused = h(
+    'div',
+    { class: 'banner banner-link', role: 'alert', 'data-testid': 'token-banner', hidden: true },
+    icon(ICONS.plug),
+    h(
+      'span',
+      {},
+      'Airlock started again, so this page’s access token no longer works: open the new URL that ',
+      h('code', { text: 'airlock serve' }),
+      ' printed (it ends in ?token=…).',
+    ),
+  );
   private readonly errors = new Map<string, { el: HTMLElement; count: HTMLElement; n: number }>();
 
   constructor() {
-    this.el.append(this.link);
+    this.el.append(this.link, this.refused);
   }
 
   setLink(link: Link): void {
-    this.link.hidden = link === 'up';
+    this.link.hidden = link !== 'down';
+    this.refused.hidden = link !== 'refused';
   }
 
   /** Shows `message` in an alert until dismissed; a repeat bumps a counter instead. */
