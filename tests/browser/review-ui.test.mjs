@@ -159,6 +159,24 @@ describe('the review pane', () => {
     await see(fileLoc(page, 'app.txt'), 'app.txt leaving the queue after the rejection', 'detached');
     await until('the cursor on notes.txt', async () => (await current(page))?.path === 'notes.txt');
 
+    // u: the rejection undone, the agent's hunk pending again; then rejected for good.
+    await page.keyboard.press('u');
+    await until('the rejected hunk back in the queue', async () => (await fileLoc(page, 'app.txt').getByTestId('hunk').count()) === 1);
+    // Up to the restored hunk (from notes.txt, through its header).
+    for (let i = 0; i < 3 && !(await current(page))?.added?.includes('line twenty-five'); i++) {
+      await page.keyboard.press('k');
+      await page.waitForTimeout(100);
+    }
+    await until('the cursor on the restored hunk', async () => {
+      const c = await current(page);
+      return c?.path === 'app.txt' && c.added.includes('line twenty-five');
+    });
+    await page.keyboard.press('r');
+    await see(reason, 'the reject reason box again');
+    await page.keyboard.press('Enter');
+    await see(fileLoc(page, 'app.txt'), 'app.txt leaving the queue after the second rejection', 'detached');
+    await until('the cursor on notes.txt again', async () => (await current(page))?.path === 'notes.txt');
+
     // A: the whole file.
     await page.keyboard.press('A');
     await seeProjectFile('notes.txt', 'one\ntwo\n');

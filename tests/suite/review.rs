@@ -467,3 +467,78 @@ async fn hunks_get_symbol_labels_and_risk_badges() {
     );
     assert!(env.risk > 0 && lib.risk > 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reject_can_be_undone_until_the_agent_writes_the_file_again() {
+    let f = Fixture::git(&[("a.txt", &numbered(10))]);
+    let engine = f.engine().await;
+    let (_, stage) = session(&engine).await;
+    let agent = numbered(10).replace("line 4\n", "agent 4\n");
+    std::fs::write(stage.join("a.txt"), &agent).expect("agent");
+    let first = wait_for(&engine, "the agent's hunk", |c| c.len() == 1).await;
+    let hunk = first[0].hunks[0].id.clone();
+    let reject = |ids: Vec<String>| Request::Reject { ids, reason: None };
+    let Response::Decided(out) = call(&engine, reject(vec![hunk.clone()])).await else {
+        panic!("decided")
+    };
+    let rejection = out
+        .rejection
+        .expect("a reject that reverted the stage can be undone");
+    assert_eq!(
+        read(&stage.join("a.txt")),
+        numbered(10),
+        "reverted in the stage"
+    );
+    wait_for(&engine, "nothing pending", |c| c.is_empty()).await;
+
+    let Response::Decided(back) = call(
+        &engine,
+        Request::UndoReject {
+            rejection: rejection.clone(),
+        },
+    )
+    .await
+    else {
+        panic!("decided")
+    };
+    assert_eq!(back.paths, vec!["a.txt".to_string()]);
+    assert_eq!(
+        read(&stage.join("a.txt")),
+        agent,
+        "the agent's text is back"
+    );
+    let again = wait_for(&engine, "the hunk pending again", |c| c.len() == 1).await;
+    assert_eq!(
+        again[0].hunks[0].id, hunk,
+        "the same hunk, with the same id"
+    );
+    assert_eq!(
+        read(&f.project.join("a.txt")),
+        numbered(10),
+        "the project untouched"
+    );
+    let err = engine
+        .call(Request::UndoReject { rejection })
+        .await
+        .expect_err("an undone reject is not undone twice");
+    assert_eq!(err.code, ErrorCode::NotFound);
+
+    // Rejected again, then the agent writes the file anew: undo would overwrite that.
+    let Response::Decided(out) = call(&engine, reject(vec![hunk])).await else {
+        panic!("decided")
+    };
+    let newer = numbered(10).replace("line 9\n", "agent 9\n");
+    std::fs::write(stage.join("a.txt"), &newer).expect("agent again");
+    let err = engine
+        .call(Request::UndoReject {
+            rejection: out.rejection.expect("rejection"),
+        })
+        .await
+        .expect_err("refused");
+    assert!(
+        err.message.contains("has written a.txt since"),
+        "{}",
+        err.message
+    );
+    assert_eq!(read(&stage.join("a.txt")), newer, "nothing was changed");
+}

@@ -33,7 +33,9 @@ export interface Initial {
 const TERMINAL_WAIT_MS = 1500;
 
 /** A decision made in this window, for `u`. */
-type Made = { kind: 'approve'; landing: number; what: string } | { kind: 'reject'; what: string };
+type Made =
+  | { kind: 'approve'; landing: number; what: string }
+  | { kind: 'reject'; rejection: string | null; what: string };
 
 export class App implements Ctx {
   readonly store = new Store();
@@ -168,11 +170,18 @@ export class App implements Ctx {
     await Promise.allSettled([...this.inFlight]);
     const last = this.made.pop();
     if (!last) {
-      this.toasts.show('Nothing to undo: no approval was made in this window. Older landings are in History.');
+      this.toasts.show('Nothing to undo: no decision was made in this window. Older landings are in History.');
       return;
     }
     if (last.kind === 'reject') {
-      this.toasts.show(`A rejection cannot be undone (${last.what}): the agent's edit was reverted in its stage. Ask the agent to write it again.`, 6000);
+      if (last.rejection === null) {
+        // A gated agent was told no and has moved on: there is nothing to put back.
+        this.toasts.show(`This rejection cannot be undone (${last.what}): the agent was told no. Ask it to write the edit again.`, 6000);
+        return;
+      }
+      const res = await this.call({ op: 'undoReject', rejection: last.rejection });
+      this.refreshChangesSoon();
+      if (res?.type === 'decided') this.toasts.show(`Undone: the agent's edit of ${res.paths.join(', ')} is pending again`);
       return;
     }
     await this.undo(last.landing);
@@ -188,7 +197,7 @@ export class App implements Ctx {
     if (res?.type !== 'decided') return false;
     const what = this.describe(decision === 'approve' ? 'Approved' : 'Rejected', res.hunks, res.paths);
     if (decision === 'reject') {
-      this.made.push({ kind: 'reject', what });
+      this.made.push({ kind: 'reject', rejection: res.rejection, what });
       this.toasts.show(what);
     } else if (res.landing !== null) {
       this.made.push({ kind: 'approve', landing: res.landing, what });

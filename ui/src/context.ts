@@ -25,7 +25,7 @@ export interface Ctx {
   approveLines(hunk: string, removed: number[], added: number[]): Promise<boolean>;
   /** Reverts a landing. */
   undo(landing: number): Promise<boolean>;
-  /** Undoes the last decision made in this window (an approval; a rejection cannot be undone). */
+  /** Undoes the last decision made in this window: an approval's landing, or a staged rejection. */
   undoLast(): Promise<void>;
   /**
    * Starts a session (the user's shell when `command` is absent) and selects it.

@@ -319,7 +319,12 @@ hunks: number,
 /**
  * The landing's id in the journal, when something landed.
  */
-landing: number | null, };
+landing: number | null, 
+/**
+ * For a reject that reverted a stage: what [`Request::UndoReject`] takes
+ * to put the agent's text back.
+ */
+rejection: string | null, };
 
 export type Risk = { 
 /**
@@ -533,7 +538,11 @@ added: Array<number>, } | { "op": "listLandings" } | { "op": "undo",
 /**
  * Which landing.
  */
-landing?: number, } | { "op": "approveAll", 
+landing?: number, } | { "op": "undoReject", 
+/**
+ * The `rejection` of the reject's outcome.
+ */
+rejection: string, } | { "op": "approveAll", 
 /**
  * Only this session's.
  */

@@ -14,7 +14,7 @@ const HELP: [string, string][] = [
   ['e', 'edit the hunk before approving (Ctrl+Enter approves, Esc cancels)'],
   ['A / R', 'approve / reject the current file'],
   ['o', 'fold or unfold the current file'],
-  ['u', 'undo your last approval'],
+  ['u', 'undo your last decision (an approval, or a rejection the agent has not overwritten)'],
   ['Tab', 'to an action card, then a: allow once, A: always allow, r: deny with a reason'],
   ['Ctrl+F', 'find in the terminal (⌘F on a Mac); Enter / Shift+Enter next / previous'],
   ['Shift+click', 'select a range of line checkboxes; “Approve N lines” lands them and drops the rest of the hunk'],

@@ -156,6 +156,7 @@ impl Engine {
             project: project.clone(),
             home: ph.clone(),
             journal,
+            rejections: Default::default(),
             sessions: BTreeMap::new(),
             events: events.clone(),
             outputs: outputs.clone(),
@@ -373,6 +374,8 @@ impl Session {
 }
 
 struct Actor {
+    /// Stage writes of recent rejects, for [`Request::UndoReject`] (at most [`DECIDED_KEPT`]).
+    rejections: std::collections::VecDeque<(String, String, Vec<crate::review::Write>)>,
     project: PathBuf,
     home_root: PathBuf,
     scrollback_bytes: usize,
@@ -724,6 +727,7 @@ impl Actor {
                 landings: self.journal.landings()?,
             }),
             Request::Undo { landing } => self.undo(landing),
+            Request::UndoReject { rejection } => self.undo_reject(&rejection),
             Request::GetThemeCss => {
                 let (light, dark, auto) = crate::highlight::theme_css();
                 Ok(Response::ThemeCss { light, dark, auto })

@@ -308,6 +308,11 @@ pub struct DecisionOutcome {
     /// The landing's id in the journal, when something landed.
     #[ts(type = "number | null")]
     pub landing: Option<i64>,
+    /// For a reject that reverted a stage: what [`Request::UndoReject`] takes
+    /// to put the agent's text back.
+    #[serde(default)]
+    #[ts(type = "string | null")]
+    pub rejection: Option<String>,
 }
 
 /// One landing in the journal.
@@ -556,6 +561,13 @@ pub enum Request {
         #[serde(default)]
         #[ts(optional, type = "number")]
         landing: Option<i64>,
+    },
+    /// Put back in its stage the agent's text that a reject reverted, so it is
+    /// pending again; refused, with nothing written, where the agent has
+    /// written the file since. Answer: [`Response::Decided`].
+    UndoReject {
+        /// The `rejection` of the reject's outcome.
+        rejection: String,
     },
     /// Approve every pending change, of one session or all. Answer: [`Response::Decided`].
     ApproveAll {

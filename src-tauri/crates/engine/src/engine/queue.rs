@@ -705,10 +705,77 @@ impl Actor {
             }
             self.publish(session);
         }
+        let reverted: Vec<(String, Vec<Write>)> = stage_writes
+            .into_iter()
+            .filter(|(_, w)| !w.is_empty())
+            .collect();
+        if !reverted.is_empty() {
+            let id = format!("r-{}", &crate::home::random_token()[..12]);
+            for (session, writes) in reverted {
+                if self.rejections.len() >= super::DECIDED_KEPT {
+                    self.rejections.pop_front();
+                }
+                self.rejections.push_back((id.clone(), session, writes));
+            }
+            outcome.rejection = Some(id);
+        }
         self.project_changed(&touched);
         for (session, record) in records {
             self.record_decided(&session, record);
         }
+        Ok(Response::Decided(outcome))
+    }
+
+    /// Puts back what a reject reverted in a stage: the agent's text, pending again.
+    pub(super) fn undo_reject(&mut self, id: &str) -> Result<Response> {
+        let parts: Vec<(String, Vec<Write>)> = self
+            .rejections
+            .iter()
+            .filter(|(r, _, _)| r == id)
+            .map(|(_, s, w)| (s.clone(), w.clone()))
+            .collect();
+        if parts.is_empty() {
+            return Err(EngineError::UnknownId {
+                what: "rejection",
+                id: id.to_string(),
+            });
+        }
+        // Check every file first: all of it comes back, or nothing does.
+        let mut stages = Vec::new();
+        for (session, writes) in &parts {
+            let stage = self.session_mut(session)?.stage.clone();
+            if !stage.is_dir() {
+                return Err(EngineError::StageGone(session.clone()));
+            }
+            for w in writes {
+                if FileState::read(&fsx::safe_join(&stage, &w.path)?)? != w.after {
+                    return Err(EngineError::Held(format!(
+                        "the agent has written {} since it was rejected: undoing would overwrite that; nothing was changed",
+                        w.path
+                    )));
+                }
+            }
+            stages.push(stage);
+        }
+        let mut outcome = DecisionOutcome::default();
+        for ((session, writes), stage) in parts.iter().zip(&stages) {
+            for w in writes {
+                fsx::mirror(&w.before, stage, &fsx::safe_join(stage, &w.path)?)?;
+                outcome.paths.push(w.path.clone());
+            }
+            self.journal.record_decision(
+                session,
+                id,
+                &outcome.paths.join(" "),
+                "undo-reject",
+                None,
+            )?;
+            for w in writes {
+                self.refresh(session, &w.path);
+            }
+            self.publish(session);
+        }
+        self.rejections.retain(|(r, _, _)| r != id);
         Ok(Response::Decided(outcome))
     }
 
