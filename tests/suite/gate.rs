@@ -176,19 +176,7 @@ async fn a_notebook_edit_waits_for_review_and_is_approved_whole() {
     let change = g.pending("nb.ipynb").await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!h.is_finished(), "the notebook edit waits for the user");
-    let Response::Diff(d) = call(
-        &g.engine,
-        Request::GetDiff {
-            change: change.id.clone(),
-            from: None,
-            count: None,
-            ignore_whitespace: None,
-        },
-    )
-    .await
-    else {
-        panic!("not a diff")
-    };
+    let d = whole_diff(&g.engine, &change.id).await;
     let added: String = d
         .hunks
         .iter()

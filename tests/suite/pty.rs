@@ -77,20 +77,7 @@ async fn shell_writes_a_file_approve_lands_it_reject_reverts_the_stage() {
         !f.project.join("hello.txt").exists(),
         "nothing lands before approval"
     );
-    let diff = match call(
-        &engine,
-        Request::GetDiff {
-            change: change.id.clone(),
-            from: None,
-            count: None,
-            ignore_whitespace: None,
-        },
-    )
-    .await
-    {
-        Response::Diff(d) => d,
-        other => panic!("{other:?}"),
-    };
+    let diff = whole_diff(&engine, &change.id).await;
     assert_eq!(diff.hunks[0].lines[0].text, "hello from the shell");
     call(
         &engine,

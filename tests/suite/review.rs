@@ -392,19 +392,7 @@ async fn a_huge_file_is_held_whole_with_a_notice() {
         "{:?}",
         c[0].notice
     );
-    let Response::Diff(d) = call(
-        &engine,
-        Request::GetDiff {
-            change: c[0].id.clone(),
-            from: None,
-            count: None,
-            ignore_whitespace: None,
-        },
-    )
-    .await
-    else {
-        panic!()
-    };
+    let d = whole_diff(&engine, &c[0].id).await;
     assert!(d.hunks.is_empty());
     call(
         &engine,

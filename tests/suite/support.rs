@@ -104,6 +104,24 @@ pub async fn changes(engine: &Engine, session: Option<&str>) -> Vec<Change> {
     }
 }
 
+/// A change's whole diff, as the review pane asks for it.
+pub async fn whole_diff(engine: &Engine, change: &str) -> airlock_protocol::ChangeDiff {
+    match call(
+        engine,
+        Request::GetDiff {
+            change: change.to_string(),
+            from: None,
+            count: None,
+            ignore_whitespace: None,
+        },
+    )
+    .await
+    {
+        Response::Diff(d) => d,
+        other => panic!("expected a diff, got {other:?}"),
+    }
+}
+
 /// Waits for an event that `pred` accepts, failing with `what` after `secs`.
 pub async fn wait_event(
     events: &mut Subscription,
