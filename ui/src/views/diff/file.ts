@@ -29,6 +29,7 @@ import { rowCount } from './lines';
  * highlights from the top of the file down to the last line asked for, so the
  * first window's size is what a large change costs before its first paint.
  */
+// The engine highlights this many ahead of the first ask (FIRST_WINDOW_HUNKS in engine/queue.rs).
 export const WINDOW = 12;
 /** Windows kept in memory (~400 hunks); the rest are asked for again when needed. */
 const MAX_WINDOWS = 32;

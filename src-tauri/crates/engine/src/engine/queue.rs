@@ -407,7 +407,8 @@ impl Actor {
         // Labels and badges come from tree-sitter, which can take tens of
         // milliseconds on a large file: compute them off the actor, behind what
         // a user waits for, and announce the change again when they are ready;
-        // a result for hunks that moved on meanwhile is dropped.
+        // a result for hunks that moved on meanwhile is dropped. The first
+        // window's highlighting is worked out there too, ahead of the pane.
         for p in s.view.values().filter(|p| !p.enriched) {
             let key = (p.change.id.clone(), p.line_ids());
             if !s.enriching.insert(key) {
@@ -417,6 +418,9 @@ impl Actor {
             let tx = self.tx.clone();
             let session_id = session.to_string();
             super::in_background(move || {
+                // The review pane opens on the first hunks: have their lines
+                // highlighted before it asks (the highlighter keeps its work).
+                let _ = p.render(0, Some(FIRST_WINDOW_HUNKS), false);
                 let enrichment = review::enrich(&p);
                 let _ = tx.send(super::Msg::Enriched {
                     session: session_id,
@@ -1097,6 +1101,9 @@ fn expand<'a>(
     }
     rels
 }
+
+/// How many hunks the review pane asks for first (`WINDOW` in ui/src/views/diff/file.ts).
+const FIRST_WINDOW_HUNKS: u32 = 12;
 
 /// A change as it was decided: the hunks `take` chose, in `state`.
 fn decided_record(p: &Proposal, take: &HashSet<String>, state: ChangeState) -> Change {
