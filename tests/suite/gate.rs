@@ -398,3 +398,47 @@ fn write_policy(project: &Path, body: &str) {
     std::fs::create_dir_all(project.join(".airlock")).expect("mkdir");
     std::fs::write(project.join(".airlock/policy.toml"), body).expect("policy");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gated_write_that_leaves_the_project_is_never_allowed_unseen() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let outside = f.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("outside");
+    std::os::unix::fs::symlink(&outside, f.project.join("link")).expect("symlink");
+    let g = gated(&f).await;
+    // Through `..`: not a project edit, so the policy holds it as an action.
+    let escaping = format!("{}/../outside/x.txt", f.project.display());
+    let h = g.ask("Write", json!({"file_path": escaping, "content": "x\n"}));
+    let action = eventually(10, "an action card for the write outside", || {
+        let engine = g.engine.clone();
+        async move {
+            match call(&engine, Request::Status).await {
+                Response::Status(s) => s.actions.into_iter().next(),
+                _ => None,
+            }
+        }
+    })
+    .await;
+    assert_eq!(action.tool, "Write");
+    assert!(
+        !h.is_finished(),
+        "a write outside the project waits for the user"
+    );
+    g.engine
+        .call(Request::Reject {
+            ids: vec![action.id],
+            reason: None,
+        })
+        .await
+        .expect("deny");
+    assert_eq!(answer(h).await.decision, "deny");
+    // Through a symlinked folder inside the project: refused outright.
+    let reply = answer(g.ask(
+        "Write",
+        json!({"file_path": abs(&f, "link/x.txt"), "content": "x\n"}),
+    ))
+    .await;
+    assert_eq!(reply.decision, "deny", "{reply:?}");
+    assert!(!outside.join("x.txt").exists());
+    assert!(changes(&g.engine, None).await.is_empty());
+}
