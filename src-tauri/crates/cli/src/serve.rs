@@ -230,7 +230,7 @@ async fn stream_events(mut socket: WebSocket, mut events: airlock_engine::Subscr
         tokio::select! {
             event = events.next() => match event {
                 Some(event) => {
-                    let Ok(text) = serde_json::to_string(&event) else { continue };
+                    let Ok(text) = event.to_json() else { continue };
                     if socket.send(Message::Text(text.into())).await.is_err() {
                         return;
                     }

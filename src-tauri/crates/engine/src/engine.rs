@@ -29,6 +29,9 @@ use crate::watch::{self, TreeWatcher};
 mod gate;
 mod queue;
 
+/// Reads (of up to 4 KiB from a PTY) queued for a session's coalescer: more
+/// than a frame's worth at full speed, so the reader never waits on it.
+const PTY_QUEUE: usize = 1024;
 /// How often a session's output goes out at most.
 const FRAME: Duration = Duration::from_millis(16);
 /// Scrollback kept in memory per session unless configured (see [`EngineConfig::scrollback_bytes`]).
@@ -907,7 +910,7 @@ impl Actor {
         hook_token: &str,
         (cols, rows): (u16, u16),
     ) -> Result<PtyProcess> {
-        let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(64);
+        let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(PTY_QUEUE);
         let (exit_tx, exit_rx) = oneshot::channel::<Option<i32>>();
         let spec = SpawnSpec {
             command,
@@ -1047,15 +1050,11 @@ impl Actor {
                     }
                 };
                 let mut buf = first;
+                // Output keeps coming: let it queue (the channel holds more than a
+                // frame) until the frame is due, rather than waking for every read.
                 let due = last + FRAME;
-                while tokio::time::Instant::now() < due && buf.len() < (1 << 20) {
-                    tokio::select! {
-                        b = rx.recv() => match b {
-                            Some(b) => buf.extend_from_slice(&b),
-                            None => break,
-                        },
-                        _ = tokio::time::sleep_until(due) => break,
-                    }
+                if tokio::time::Instant::now() < due {
+                    tokio::time::sleep_until(due).await;
                 }
                 while buf.len() < (1 << 20) {
                     match rx.try_recv() {
@@ -1063,7 +1062,11 @@ impl Actor {
                         Err(_) => break,
                     }
                 }
+                // A full frame means more is waiting: the next one goes at once.
                 last = tokio::time::Instant::now();
+                if buf.len() >= 1 << 20 {
+                    last -= FRAME;
+                }
                 if tx
                     .send(Msg::Output {
                         session: session.clone(),
