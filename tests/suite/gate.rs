@@ -116,6 +116,21 @@ impl Gated {
         .await
     }
 
+    /// The first action card, once there is one.
+    async fn action(&self) -> airlock_protocol::Action {
+        let engine = self.engine.clone();
+        eventually(10, "an action card", move || {
+            let engine = engine.clone();
+            async move {
+                match call(&engine, Request::Status).await {
+                    Response::Status(s) => s.actions.into_iter().next(),
+                    _ => None,
+                }
+            }
+        })
+        .await
+    }
+
     async fn approve(&self, ids: Vec<String>) -> Result<Response, airlock_protocol::IpcError> {
         self.engine
             .call(Request::Approve { ids, always: None })
@@ -362,16 +377,7 @@ async fn deny_rules_hold_for_edits_and_a_broken_policy_allows_nothing() {
     // `ls` is allowed by the default policy; with a broken file it waits as a card.
     write_policy(&f.project, "[permissions\nallow = oops");
     let h = g.ask("Bash", json!({"command": "ls"}));
-    let action = eventually(10, "an action card", || {
-        let engine = g.engine.clone();
-        async move {
-            match call(&engine, Request::Status).await {
-                Response::Status(s) => s.actions.into_iter().next(),
-                _ => None,
-            }
-        }
-    })
-    .await;
+    let action = g.action().await;
     assert_eq!(action.summary, "ls");
     assert!(
         action
@@ -409,16 +415,7 @@ async fn a_gated_write_that_leaves_the_project_is_never_allowed_unseen() {
     // Through `..`: not a project edit, so the policy holds it as an action.
     let escaping = format!("{}/../outside/x.txt", f.project.display());
     let h = g.ask("Write", json!({"file_path": escaping, "content": "x\n"}));
-    let action = eventually(10, "an action card for the write outside", || {
-        let engine = g.engine.clone();
-        async move {
-            match call(&engine, Request::Status).await {
-                Response::Status(s) => s.actions.into_iter().next(),
-                _ => None,
-            }
-        }
-    })
-    .await;
+    let action = g.action().await;
     assert_eq!(action.tool, "Write");
     assert!(
         !h.is_finished(),
