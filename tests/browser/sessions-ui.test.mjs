@@ -96,6 +96,25 @@ describe('sessions', () => {
     assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
   });
 
+  test('a session started from the CLI is listed, and the terminal pane says to choose it', async (t) => {
+    const { engine, page, see, until } = await openPage(t, browser, 'cli-session');
+    const empty = page.locator('.empty-terminal');
+    await see(empty, 'the empty terminal pane');
+    assert.match(await empty.innerText(), /No sessions yet/);
+    // As `airlock run` does: the API, not this window.
+    const res = await fetch(`${engine.origin}/api/call`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${engine.token}` },
+      body: JSON.stringify({ op: 'startSession', command: ['sleep', '600'], name: 'from-cli' }),
+    });
+    assert.ok('ok' in (await res.json()), 'the session started');
+    await see(page.locator('[data-testid="session-item"]'), 'the session in the sidebar');
+    await until('the pane saying to choose it', async () => /Choose a session on the left/.test(await empty.innerText()));
+    await page.locator('[data-testid="session-item"] .session-select').first().click();
+    await see(page.getByTestId('terminal'), 'its terminal once chosen');
+    assert.equal(await empty.isVisible(), false, 'no empty-state text beside a terminal');
+  });
+
   test('stages left by a crash: the banner offers to clean them up', async (t) => {
     const { tmp, page, see, until } = await openPage(t, browser, 'orphans');
     // The engine made its folder for this project when it started.

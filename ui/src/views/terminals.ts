@@ -18,11 +18,12 @@ export class TerminalsView implements TerminalHost {
   private readonly findBar: FindBar;
   private readonly host = h('div', { class: 'terminal-host' });
   private readonly title = h('div', { class: 'pane-title' });
+  private readonly emptyText = h('p', { text: 'No sessions yet — start one with a command, or your shell' });
   private readonly empty = h(
     'div',
     { class: 'empty empty-terminal' },
     icon(ICONS.terminal),
-    h('p', { text: 'No sessions yet — start one with a command, or your shell' }),
+    this.emptyText,
     h('p', { class: 'hint', text: 'The agent runs in a private stage; nothing it writes reaches your project until you approve it.' }),
   );
   private readonly terms = new Map<string, SessionTerminal>();
@@ -187,6 +188,11 @@ export class TerminalsView implements TerminalHost {
       this.shown?.hide();
       this.shown?.el.removeAttribute('data-testid');
       this.shown = null;
+      // Sessions started elsewhere (the CLI, another window) are listed but not chosen.
+      this.emptyText.textContent =
+        store.sessions.size > 0
+          ? 'Choose a session on the left to see its terminal'
+          : 'No sessions yet — start one with a command, or your shell';
       this.empty.hidden = false;
       this.findBar.retarget(null);
       return;
