@@ -131,6 +131,18 @@ impl Gated {
         .await
     }
 
+    /// Denies an action card and checks the waiting agent is told no.
+    async fn deny(&self, action: airlock_protocol::Action, h: tokio::task::JoinHandle<GateReply>) {
+        self.engine
+            .call(Request::Reject {
+                ids: vec![action.id],
+                reason: None,
+            })
+            .await
+            .expect("deny");
+        assert_eq!(answer(h).await.decision, "deny");
+    }
+
     async fn approve(&self, ids: Vec<String>) -> Result<Response, airlock_protocol::IpcError> {
         self.engine
             .call(Request::Approve { ids, always: None })
@@ -390,14 +402,7 @@ async fn deny_rules_hold_for_edits_and_a_broken_policy_allows_nothing() {
         !h.is_finished(),
         "nothing is allowed while the policy is broken"
     );
-    g.engine
-        .call(Request::Reject {
-            ids: vec![action.id],
-            reason: None,
-        })
-        .await
-        .expect("deny");
-    assert_eq!(answer(h).await.decision, "deny");
+    g.deny(action, h).await;
 }
 
 fn write_policy(project: &Path, body: &str) {
@@ -421,14 +426,7 @@ async fn a_gated_write_that_leaves_the_project_is_never_allowed_unseen() {
         !h.is_finished(),
         "a write outside the project waits for the user"
     );
-    g.engine
-        .call(Request::Reject {
-            ids: vec![action.id],
-            reason: None,
-        })
-        .await
-        .expect("deny");
-    assert_eq!(answer(h).await.decision, "deny");
+    g.deny(action, h).await;
     // Through a symlinked folder inside the project: refused outright.
     let reply = answer(g.ask(
         "Write",
