@@ -589,7 +589,6 @@ impl Actor {
                 }
             }
         };
-        let _ = g.proposed;
         if g.reply.send(answer).is_err() {
             self.problem(
                 Some(session),
