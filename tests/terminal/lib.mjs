@@ -57,9 +57,10 @@ export function call(engine, request, ms = 15_000) {
 }
 
 /**
- * Opens `ws://…/api/events?token=…`. `onEvent(event)` gets every parsed Event;
- * `onRaw(text)`, when given instead, gets the JSON text unparsed (the
- * benchmarks parse only what they need). Resolves once the upgrade is done with
+ * Opens `ws://…/api/events?token=…`. `onEvent(event)` gets every Event: JSON
+ * text parsed, and terminal output's binary frames (see `output_frame` in the
+ * protocol crate) as `{ type: 'output', session, offset, bytes: Buffer }`.
+ * `onRaw(text)`, when given, gets each JSON text unparsed. Resolves once the upgrade is done with
  * `{ close(), closed: Promise<{code, reason, byUs}> , bytes() }`.
  */
 export function openEvents(engine, { onEvent, onRaw } = {}) {
@@ -114,6 +115,10 @@ export function openEvents(engine, { onEvent, onRaw } = {}) {
           const text = payload.toString('utf8');
           if (onRaw) onRaw(text);
           if (onEvent) onEvent(JSON.parse(text));
+        } else if (opcode === 2 && onEvent) {
+          const output = parseOutputFrame(payload);
+          if (!output) throw new Error(`a binary frame that is not output (${payload.length} bytes, kind ${payload[0]})`);
+          onEvent({ type: 'output', ...output });
         }
       };
 
@@ -224,14 +229,25 @@ export function openEvents(engine, { onEvent, onRaw } = {}) {
   });
 }
 
+/** A binary output frame's parts, or null: kind 1, u64 LE offset, id length, id, data. */
+export function parseOutputFrame(frame) {
+  if (frame.length < 10 || frame[0] !== 1) return null;
+  const n = frame[9];
+  if (frame.length < 10 + n) return null;
+  return {
+    session: frame.subarray(10, 10 + n).toString('latin1'),
+    offset: Number(frame.readBigUInt64LE(1)),
+    bytes: frame.subarray(10 + n),
+  };
+}
+
 /**
- * Per-session bookkeeping of Output events: counts bytes, checks that each
- * frame starts where the previous one ended, and optionally hashes or keeps
- * the bytes. `feed(event)` takes a parsed Output event.
+ * Per-session bookkeeping of output: counts bytes, checks that each frame
+ * starts where the previous one ended, and optionally hashes or keeps the
+ * bytes. `feed(offset, bytes)` takes an output event's offset and bytes.
  */
 export class OutputTrack {
-  constructor({ hash = null, keep = false, decode = true } = {}) {
-    this.decode = decode || keep || !!hash;
+  constructor({ hash = null, keep = false } = {}) {
     this.bytes = 0;
     this.frames = 0;
     this.next = null; // offset the next frame should start at
@@ -243,9 +259,7 @@ export class OutputTrack {
     this.lastAt = null;
   }
 
-  feed(offset, b64) {
-    // Without decoding, the length follows from the base64 text alone.
-    const data = this.decode ? Buffer.from(b64, 'base64') : { length: base64Length(b64) };
+  feed(offset, data) {
     const now = performance.now();
     if (this.firstAt === null) this.firstAt = now;
     this.lastAt = now;
@@ -257,18 +271,13 @@ export class OutputTrack {
     this.bytes += data.length;
     this.frames++;
     if (this.hash) this.hash.update(data);
-    if (this.kept) this.kept.push(data);
+    // The frame's buffer is the socket's: keep a copy.
+    if (this.kept) this.kept.push(Buffer.from(data));
   }
 
   text() {
     return this.kept ? Buffer.concat(this.kept).toString('utf8') : '';
   }
-}
-
-/** Decoded length of padded base64 text. */
-export function base64Length(b64) {
-  const pad = b64.endsWith('==') ? 2 : b64.endsWith('=') ? 1 : 0;
-  return (b64.length / 4) * 3 - pad;
 }
 
 /** Resident set size of a process in KiB (VmRSS), or null when it is gone. */
@@ -348,8 +357,8 @@ export async function watchSessions(engine, makeTrack = () => new OutputTrack({ 
     onEvent(ev) {
       if (ev.type === 'output') {
         const t = track(ev.session);
-        if (exits.has(ev.session)) t.afterExit = (t.afterExit || 0) + base64Length(ev.data);
-        t.feed(ev.offset, ev.data);
+        if (exits.has(ev.session)) t.afterExit = (t.afterExit || 0) + ev.bytes.length;
+        t.feed(ev.offset, ev.bytes);
       } else if (ev.type === 'sessionExited') {
         exits.set(ev.session, { exitCode: ev.exitCode, at: performance.now() });
         for (const w of exitWaiters.splice(0)) w();

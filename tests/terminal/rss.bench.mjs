@@ -58,7 +58,7 @@ let watch;
 try {
   engine = await startEngine(tmp);
   const { pid } = await call(engine, { op: 'status' });
-  watch = await watchSessions(engine, () => new OutputTrack({ decode: false }));
+  watch = await watchSessions(engine, () => new OutputTrack());
   const idle = rssKiB(pid);
   const ids = [];
   for (let k = 0; k < SESSIONS; k++) {

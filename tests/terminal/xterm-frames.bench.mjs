@@ -53,17 +53,22 @@ try {
       constructor(...a) {
         super(...a);
         this.addEventListener('message', (e) => {
-          const n = typeof e.data === 'string' ? e.data.length : 0;
+          // Output comes as binary frames: kind, u64 LE offset, id length, id, data.
+          const n = typeof e.data === 'string' ? e.data.length : e.data.byteLength;
           if (n > 4096) window.__msgs.push([performance.now(), 'event', n]);
-          if (!split || n <= (split / 3) * 4 + 200) return;
-          const ev = JSON.parse(e.data);
-          if (ev.type !== 'output') return;
+          if (!split || typeof e.data === 'string' || n <= split + 300) return;
+          const frame = new Uint8Array(e.data);
+          const head = 10 + frame[9];
+          const offset = Number(new DataView(e.data).getBigUint64(1, true));
           // Registered first, so this stops the app's listeners and onmessage.
           e.stopImmediatePropagation();
-          const step = (split / 3) * 4; // base64 characters per piece
-          for (let i = 0; i < ev.data.length; i += step) {
-            const piece = { ...ev, data: ev.data.slice(i, i + step), offset: ev.offset + (i / 4) * 3 };
-            this.dispatchEvent(new MessageEvent('message', { data: JSON.stringify(piece) }));
+          for (let i = head; i < frame.length; i += split) {
+            const data = frame.subarray(i, Math.min(frame.length, i + split));
+            const piece = new Uint8Array(head + data.length);
+            piece.set(frame.subarray(0, head));
+            new DataView(piece.buffer).setBigUint64(1, BigInt(offset + i - head), true);
+            piece.set(data, head);
+            this.dispatchEvent(new MessageEvent('message', { data: piece.buffer }));
           }
         });
       }

@@ -2,8 +2,8 @@
 // store updates.
 
 import type { ActionAnswer, Ctx, Decision, Removal } from './context';
-import type { ErrorCode, Event, Request, Response, SessionInfo, SessionMode, StartSessionParams } from './ipc/bindings';
-import { EngineError, type Link, type Transport } from './ipc/transport';
+import type { ErrorCode, Request, Response, SessionInfo, SessionMode, StartSessionParams } from './ipc/bindings';
+import { EngineError, type Incoming, type Link, type Transport } from './ipc/transport';
 import { h } from './lib/dom';
 import { Prefs } from './prefs';
 import { Store } from './store';
@@ -314,11 +314,11 @@ export class App implements Ctx {
 
   // ---- events ----
 
-  private onEvent(e: Event): void {
+  private onEvent(e: Incoming): void {
     const { store } = this;
     switch (e.type) {
       case 'output':
-        this.terminals.output(e.session, e.data);
+        this.terminals.output(e.session, e.bytes);
         break;
       case 'sessionStarted':
       case 'sessionUpdated':

@@ -3,7 +3,25 @@
 // WebSocket at /api/events, both authorised by the token from the page's URL.
 
 import { Channel, invoke } from '@tauri-apps/api/core';
+import { base64ToBytes, parseOutputFrame } from '../lib/bytes';
 import type { ErrorCode, Event, IpcError, Reply, Request, Response } from './bindings';
+
+/** Terminal output with its raw bytes, however the wire carried them. */
+export interface OutputBytes {
+  type: 'output';
+  session: string;
+  /** Offset of the first byte in the session's whole output. */
+  offset: number;
+  bytes: Uint8Array;
+}
+
+/** What a transport hands the app: every engine `Event`, with output as bytes. */
+export type Incoming = Exclude<Event, { type: 'output' }> | OutputBytes;
+
+/** An `Event` as JSON has it, with output's base64 decoded. */
+function incoming(e: Event): Incoming {
+  return e.type === 'output' ? { type: 'output', session: e.session, offset: e.offset, bytes: base64ToBytes(e.data) } : e;
+}
 
 /** Whether events are flowing. The app re-fetches its state on every `up`. */
 /** The event stream: `refused` when the engine no longer takes this page's token (it restarted). */
@@ -18,7 +36,7 @@ export interface Transport {
    * Starts delivering engine events. `onLink` reports the event stream going
    * up (first connect and every reconnect) and down.
    */
-  subscribe(onEvent: (e: Event) => void, onLink?: (link: Link) => void): void;
+  subscribe(onEvent: (e: Incoming) => void, onLink?: (link: Link) => void): void;
 }
 
 /** A failed call: the engine's `IpcError`, or `unreachable` when no answer came. */
@@ -78,9 +96,9 @@ class TauriTransport implements Transport {
     return unwrap(reply);
   }
 
-  subscribe(onEvent: (e: Event) => void, onLink?: (link: Link) => void): void {
+  subscribe(onEvent: (e: Incoming) => void, onLink?: (link: Link) => void): void {
     const channel = new Channel<Event>();
-    channel.onmessage = onEvent;
+    channel.onmessage = (e) => onEvent(incoming(e));
     invoke('subscribe_events', { onEvent: channel }).then(
       () => onLink?.('up'),
       (err: unknown) => {
@@ -158,7 +176,7 @@ class BrowserTransport implements Transport {
     }
   }
 
-  subscribe(onEvent: (e: Event) => void, onLink?: (link: Link) => void): void {
+  subscribe(onEvent: (e: Incoming) => void, onLink?: (link: Link) => void): void {
     const url = new URL('api/events', document.baseURI);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.searchParams.set('token', this.token);
@@ -182,7 +200,15 @@ class BrowserTransport implements Transport {
         delay = 250;
         report('up');
       };
+      // Output comes as binary frames (see `output_frame` in the protocol crate), the rest as JSON.
+      ws.binaryType = 'arraybuffer';
       ws.onmessage = (msg: MessageEvent<unknown>) => {
+        if (msg.data instanceof ArrayBuffer) {
+          const output = parseOutputFrame(new Uint8Array(msg.data));
+          if (output) onEvent({ type: 'output', ...output });
+          else console.warn('ignoring a malformed binary frame', msg.data.byteLength);
+          return;
+        }
         if (typeof msg.data !== 'string') return;
         let event: Event;
         try {
@@ -191,7 +217,7 @@ class BrowserTransport implements Transport {
           console.warn('ignoring a malformed event', msg.data);
           return;
         }
-        onEvent(event);
+        onEvent(incoming(event));
       };
       ws.onclose = () => {
         // A browser never says why a WebSocket was refused: ask over HTTP. An

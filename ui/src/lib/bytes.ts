@@ -1,9 +1,6 @@
-// PTY bytes travel as base64. `atob` yields a "binary string" (one char per byte),
-// which is also what the terminal de-duplication compares, so keep both forms handy.
-
-export function base64ToBinary(b64: string): string {
-  return atob(b64);
-}
+// PTY bytes travel as binary WebSocket frames, or as base64 in JSON (the
+// desktop channel, `readScrollback`). The terminal's de-duplication compares
+// "binary strings" (one char per byte), so both forms are kept handy.
 
 export function binaryToBytes(bin: string): Uint8Array {
   const out = new Uint8Array(bin.length);
@@ -24,6 +21,23 @@ export function bytesToBinary(bytes: Uint8Array): string {
   let out = '';
   for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
   return out;
+}
+
+/** The first byte of a binary output frame (`OUTPUT_FRAME` in the protocol crate). */
+const OUTPUT_FRAME = 1;
+
+/**
+ * Reads a binary output frame: kind (1 byte), offset (u64 little-endian), id
+ * length (1 byte), session id, then the data. Null for anything else.
+ */
+export function parseOutputFrame(frame: Uint8Array): { session: string; offset: number; bytes: Uint8Array } | null {
+  if (frame.length < 10 || frame[0] !== OUTPUT_FRAME) return null;
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const offset = Number(view.getBigUint64(1, true));
+  const n = view.getUint8(9);
+  if (frame.length < 10 + n) return null;
+  const session = String.fromCharCode(...frame.subarray(10, 10 + n));
+  return { session, offset, bytes: frame.subarray(10 + n) };
 }
 
 /** A disk size for people: `512 B`, `12 KB`, `3.4 MB`, `1.2 GB` (powers of 1024). */

@@ -15,7 +15,7 @@ import type { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal, type ITheme } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import type { Ctx } from '../context';
-import { base64ToBinary, base64ToBytes, binaryToBytes, bytesToBinary } from '../lib/bytes';
+import { base64ToBytes, binaryToBytes, bytesToBinary } from '../lib/bytes';
 import { h } from '../lib/dom';
 import { darkQuery, FONT_FAMILY, FONT_SIZE, isMac, LINE_HEIGHT } from './terminal-metrics';
 
@@ -349,20 +349,18 @@ export class SessionTerminal {
     return this.phase !== 'cold';
   }
 
-  output(b64: string): void {
+  output(bytes: Uint8Array): void {
     switch (this.phase) {
       case 'cold':
         return;
-      case 'live': {
-        const bytes = base64ToBytes(b64);
+      case 'live':
         if (bytes.length > 0) this.write(bytes);
         return;
-      }
       case 'loading':
-        this.held.push(base64ToBinary(b64));
+        this.held.push(bytesToBinary(bytes));
         return;
       case 'matching':
-        this.held.push(base64ToBinary(b64));
+        this.held.push(bytesToBinary(bytes));
         this.match();
     }
   }

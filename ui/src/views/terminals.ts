@@ -122,8 +122,8 @@ export class TerminalsView implements TerminalHost {
   }
 
   /** Routes a live `output` event to its session's terminal. */
-  output(session: string, data: string): void {
-    this.terms.get(session)?.output(data);
+  output(session: string, bytes: Uint8Array): void {
+    this.terms.get(session)?.output(bytes);
   }
 
   exited(session: string, code: number | null): void {

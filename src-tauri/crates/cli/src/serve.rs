@@ -12,8 +12,8 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use airlock_engine::server::{token_matches, write_info, EngineInfo, SocketServer};
-use airlock_engine::{Engine, EngineConfig};
-use airlock_protocol::{ErrorCode, IpcError, Reply, Request};
+use airlock_engine::{Engine, EngineConfig, Frame};
+use airlock_protocol::{output_frame, ErrorCode, IpcError, Reply, Request};
 use anyhow::{anyhow, bail, Context, Result};
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -228,10 +228,19 @@ async fn api_events(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) ->
 async fn stream_events(mut socket: WebSocket, mut events: airlock_engine::Subscription) {
     loop {
         tokio::select! {
-            event = events.next() => match event {
-                Some(event) => {
-                    let Ok(text) = event.to_json() else { continue };
-                    if socket.send(Message::Text(text.into())).await.is_err() {
+            frame = events.next_frame() => match frame {
+                Some(frame) => {
+                    // Output goes as bytes (see `output_frame`), the rest as JSON text.
+                    let message = match frame {
+                        Frame::Output { session, offset, bytes } => {
+                            Message::Binary(output_frame(&session, offset, &bytes).into())
+                        }
+                        Frame::Event(event) => match event.to_json() {
+                            Ok(text) => Message::Text(text.into()),
+                            Err(_) => continue,
+                        },
+                    };
+                    if socket.send(message).await.is_err() {
                         return;
                     }
                 }

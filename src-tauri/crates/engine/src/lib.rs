@@ -37,4 +37,4 @@ pub mod words;
 
 pub use engine::{scrollback_from_env, Engine, EngineConfig, DEFAULT_SCROLLBACK_BYTES};
 pub use error::{EngineError, Result};
-pub use subscription::Subscription;
+pub use subscription::{Frame, Subscription};

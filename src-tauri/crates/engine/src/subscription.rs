@@ -35,12 +35,47 @@ pub(crate) enum Wire {
 /// subscribers (which read). A lock held only to copy bytes, never across an await.
 pub(crate) type Outputs = Arc<RwLock<HashMap<String, Arc<Mutex<Scrollback>>>>>;
 
+/// One thing a [`Subscription`] yields: an event, or terminal output as raw
+/// bytes (for a transport that carries bytes, such as a binary WebSocket frame).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    /// Any event but output.
+    Event(Event),
+    /// Terminal output: `bytes` start at `offset` in the session's whole output.
+    Output {
+        /// Which session.
+        session: String,
+        /// Offset of the first byte.
+        offset: u64,
+        /// The raw bytes (a frame may split a UTF-8 character).
+        bytes: Vec<u8>,
+    },
+}
+
+impl Frame {
+    /// As an [`Event`]: output becomes [`Event::Output`] with its bytes in base64.
+    pub fn into_event(self) -> Event {
+        match self {
+            Frame::Event(e) => e,
+            Frame::Output {
+                session,
+                offset,
+                bytes,
+            } => Event::Output {
+                session,
+                data: base64::engine::general_purpose::STANDARD.encode(&bytes),
+                offset,
+            },
+        }
+    }
+}
+
 /// A live follow of the engine; see the module docs.
 pub struct Subscription {
     rx: broadcast::Receiver<Wire>,
     outputs: Outputs,
     offsets: HashMap<String, u64>,
-    queue: VecDeque<Event>,
+    queue: VecDeque<Frame>,
 }
 
 impl Subscription {
@@ -64,12 +99,18 @@ impl Subscription {
 
     /// The next event, or `None` when the engine is gone.
     pub async fn next(&mut self) -> Option<Event> {
+        self.next_frame().await.map(Frame::into_event)
+    }
+
+    /// The next event or output, or `None` when the engine is gone: as
+    /// [`Subscription::next`], with output left as bytes.
+    pub async fn next_frame(&mut self) -> Option<Frame> {
         loop {
             if let Some(e) = self.queue.pop_front() {
                 return Some(e);
             }
             match self.rx.recv().await {
-                Ok(Wire::Event(e)) => return Some(*e),
+                Ok(Wire::Event(e)) => return Some(Frame::Event(*e)),
                 Ok(Wire::Output(session)) => self.pull(&session),
                 Err(RecvError::Lagged(missed)) => {
                     let sessions: Vec<String> = self
@@ -80,12 +121,12 @@ impl Subscription {
                     for s in sessions {
                         self.pull(&s);
                     }
-                    self.queue.push_back(Event::Problem {
+                    self.queue.push_back(Frame::Event(Event::Problem {
                         session: None,
                         message: format!(
                             "this window fell behind and missed {missed} updates; reload to catch up"
                         ),
-                    });
+                    }));
                 }
                 Err(RecvError::Closed) => return None,
             }
@@ -115,10 +156,10 @@ impl Subscription {
             }
             self.offsets
                 .insert(session.to_string(), start + bytes.len() as u64);
-            self.queue.push_back(Event::Output {
+            self.queue.push_back(Frame::Output {
                 session: session.to_string(),
-                data: base64::engine::general_purpose::STANDARD.encode(&bytes),
                 offset: start,
+                bytes,
             });
         }
     }

@@ -684,6 +684,46 @@ pub struct IpcError {
     pub message: String,
 }
 
+/// The first byte of a binary output frame (and its layout's version).
+pub const OUTPUT_FRAME: u8 = 1;
+
+/// Terminal output as one binary message, for transports that carry bytes
+/// (the browser's WebSocket): the raw bytes, without the base64 and JSON that
+/// [`Event::Output`] costs both ends. Layout, every number little-endian:
+///
+/// | bytes | what |
+/// |---|---|
+/// | 1 | [`OUTPUT_FRAME`] |
+/// | 8 | offset of the first data byte in the session's whole output (u64) |
+/// | 1 | length `n` of the session id |
+/// | n | the session id (ASCII) |
+/// | rest | the data |
+///
+/// A session id longer than 255 bytes (the engine makes none) is cut there.
+pub fn output_frame(session: &str, offset: u64, data: &[u8]) -> Vec<u8> {
+    let id = &session.as_bytes()[..session.len().min(255)];
+    let mut out = Vec::with_capacity(10 + id.len() + data.len());
+    out.push(OUTPUT_FRAME);
+    out.extend_from_slice(&offset.to_le_bytes());
+    out.push(id.len() as u8);
+    out.extend_from_slice(id);
+    out.extend_from_slice(data);
+    out
+}
+
+/// Reads a frame [`output_frame`] wrote: `(session, offset, data)`, or `None`
+/// for anything else.
+pub fn parse_output_frame(frame: &[u8]) -> Option<(&str, u64, &[u8])> {
+    let (&kind, rest) = frame.split_first()?;
+    if kind != OUTPUT_FRAME || rest.len() < 9 {
+        return None;
+    }
+    let offset = u64::from_le_bytes(rest[..8].try_into().ok()?);
+    let n = rest[8] as usize;
+    let id = rest.get(9..9 + n)?;
+    Some((std::str::from_utf8(id).ok()?, offset, &rest[9 + n..]))
+}
+
 impl Event {
     /// The event as one JSON text, as `serde_json::to_string` writes it.
     ///
@@ -966,6 +1006,31 @@ mod tests {
             serde_json::to_string(&odd).expect("serde"),
             "anything that needs escaping goes through serde"
         );
+    }
+
+    #[test]
+    fn output_frames_round_trip() {
+        let data = [0u8, 0xff, b'\n', 0xe2, 0x82];
+        let frame = output_frame("s-0123", 1 << 40, &data);
+        assert_eq!(frame[0], OUTPUT_FRAME);
+        assert_eq!(frame.len(), 1 + 8 + 1 + 6 + data.len());
+        assert_eq!(
+            parse_output_frame(&frame),
+            Some(("s-0123", 1 << 40, &data[..]))
+        );
+        assert_eq!(
+            parse_output_frame(&frame[..9]),
+            None,
+            "cut inside the offset"
+        );
+        assert_eq!(parse_output_frame(&frame[..12]), None, "cut inside the id");
+        assert_eq!(
+            parse_output_frame(b"{\"type\":1}"),
+            None,
+            "not an output frame"
+        );
+        let empty = output_frame("s", 7, &[]);
+        assert_eq!(parse_output_frame(&empty), Some(("s", 7, &[][..])));
     }
 
     use super::*;
