@@ -228,7 +228,13 @@ impl Engine {
 
     /// Every event from now on, terminal output included (see [`Subscription`]).
     pub fn subscribe(&self) -> Subscription {
-        Subscription::new(self.events.subscribe(), self.outputs.clone())
+        Subscription::new(self.events.subscribe(), self.outputs.clone(), true)
+    }
+
+    /// Every event from now on but terminal output: for a follower that has
+    /// no terminal to draw, so that no output is read, or kept, for it.
+    pub fn subscribe_without_output(&self) -> Subscription {
+        Subscription::new(self.events.subscribe(), self.outputs.clone(), false)
     }
 
     /// The project's canonical path.
@@ -452,6 +458,7 @@ impl Actor {
                     for id in ids {
                         self.update_turn(&id);
                     }
+                    self.persist_output(false);
                 }
                 Msg::Output { session, bytes } => self.output(&session, bytes),
                 Msg::Exited { session, code } => self.exited(&session, code),
@@ -461,6 +468,7 @@ impl Actor {
                             p.stop();
                         }
                     }
+                    self.persist_output(true);
                     let _ = done.send(());
                     return;
                 }
@@ -473,6 +481,15 @@ impl Actor {
         let _ = self.events.send(Wire::Event(Box::new(event)));
     }
 
+    /// Brings every session's output log up to date (see [`Scrollback::persist`]).
+    fn persist_output(&self, force: bool) {
+        for s in self.sessions.values() {
+            if let Ok(mut sb) = s.scrollback.lock() {
+                sb.persist(force);
+            }
+        }
+    }
+
     /// A session's scrollback, shared with subscribers, backed by its log on disk.
     fn open_scrollback(&self, session: &str) -> Arc<Mutex<Scrollback>> {
         let dir = self.home.dir.join("scrollback");
@@ -482,9 +499,7 @@ impl Actor {
             .and_then(|_| Scrollback::with_log(self.scrollback_bytes, &path, OUTPUT_LOG_BYTES).ok())
             .unwrap_or_else(|| Scrollback::new(self.scrollback_bytes));
         let sb = Arc::new(Mutex::new(sb));
-        if let Ok(mut m) = self.outputs.write() {
-            m.insert(session.to_string(), sb.clone());
-        }
+        self.outputs.insert(session, sb.clone());
         sb
     }
 
@@ -980,9 +995,7 @@ impl Actor {
         }
         let _ = std::fs::remove_file(self.home.dir.join("scrollback").join(format!("{id}.log")));
         let _ = std::fs::remove_file(self.home.dir.join("claude").join(format!("{id}.json")));
-        if let Ok(mut m) = self.outputs.write() {
-            m.remove(id);
-        }
+        self.outputs.remove(id);
         self.journal.delete_session(id)?;
         for p in s.view.values() {
             self.emit(Event::ChangeRemoved {
@@ -1158,6 +1171,9 @@ impl Actor {
             return;
         };
         s.process = None;
+        if let Ok(mut sb) = s.scrollback.lock() {
+            sb.persist(true);
+        }
         // Dropping the reply channels answers every waiting hook with a denial.
         let dropped: Vec<String> = s.actions.keys().cloned().collect();
         s.actions.clear();

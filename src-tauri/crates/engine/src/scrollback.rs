@@ -1,32 +1,55 @@
 //! A session's terminal output: a bounded tail in memory (what a new window
-//! draws again) backed by an append-only log on disk (what a slow window
-//! catches up from, and what survives a restart).
+//! draws again) and a log on disk (what a window that fell behind catches up
+//! from, and what survives a restart).
+//!
+//! Output is not written to disk as it comes: at full speed that doubled the
+//! work of every byte. The log is written only
+//!
+//! - when bytes leave the tail while a reader ([`Scrollback::follow`]) has not
+//!   read them yet: they spill to the log first, so a slow window loses
+//!   nothing; and
+//! - when [`Scrollback::persist`] runs (twice a second, at a session's exit
+//!   and at shutdown): what is new is appended, or, when more than the tail
+//!   came since, the log starts again from the tail (at most once per
+//!   [`REWRITE_EVERY`] unless forced). A restart shows the tail again; a
+//!   killed engine loses at most what came since the last persist.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-/// The on-disk log of a session's output.
+/// How often, at most, a persist that finds the log behind the tail writes
+/// the whole tail again (a session printing faster than its tail is long).
+pub const REWRITE_EVERY: Duration = Duration::from_secs(2);
+
+/// The on-disk log of a session's output: the bytes from `start` to `end`.
 #[derive(Debug)]
 struct Log {
     path: PathBuf,
     file: File,
     /// The output offset of the file's first byte.
     start: u64,
-    /// Rotate past this many bytes (keeping the in-memory tail).
+    /// The output offset just past the file's last byte.
+    end: u64,
+    /// Start again from the tail past this many bytes.
     cap: u64,
+    /// When the log last started again from the tail.
+    rewritten: Option<Instant>,
 }
 
-/// The last `cap` bytes of a session's output in memory, every byte since the
-/// log's start on disk, and the total count so far.
+/// The last `cap` bytes of a session's output in memory, the log on disk,
+/// and the total count so far.
 #[derive(Debug)]
 pub struct Scrollback {
     buf: VecDeque<u8>,
     cap: usize,
     total: u64,
     log: Option<Log>,
+    /// Readers following the output: each one's next offset.
+    readers: HashMap<u64, u64>,
 }
 
 impl Scrollback {
@@ -37,6 +60,7 @@ impl Scrollback {
             cap,
             total: 0,
             log: None,
+            readers: HashMap::new(),
         }
     }
 
@@ -61,7 +85,9 @@ impl Scrollback {
             path: path.to_path_buf(),
             file,
             start: 0,
+            end: len,
             cap: log_cap.max(cap as u64),
+            rewritten: None,
         });
         Ok(sb)
     }
@@ -70,34 +96,85 @@ impl Scrollback {
     pub fn push(&mut self, bytes: &[u8]) -> u64 {
         let offset = self.total;
         self.total += bytes.len() as u64;
-        let tail = if bytes.len() > self.cap {
-            &bytes[bytes.len() - self.cap..]
-        } else {
-            bytes
-        };
-        let overflow = (self.buf.len() + tail.len()).saturating_sub(self.cap);
-        self.buf.drain(..overflow);
-        self.buf.extend(tail);
-        let rotate = match self.log.as_mut() {
-            Some(log) => {
-                // A log that cannot be written only costs the catch-up; the tail stays.
-                let _ = log.file.write_all(bytes);
-                self.total - log.start > log.cap
+        self.buf.extend(bytes);
+        let excess = self.buf.len().saturating_sub(self.cap);
+        if excess > 0 {
+            let leaving_end = self.first() + excess as u64;
+            if self.readers.values().any(|&r| r < leaving_end) {
+                self.spill(leaving_end);
             }
-            None => false,
-        };
-        if rotate {
-            self.rotate();
+            self.buf.drain(..excess);
         }
         offset
     }
 
+    /// The offset of the first byte in memory.
+    fn first(&self) -> u64 {
+        self.total - self.buf.len() as u64
+    }
+
+    /// Writes the bytes in memory up to offset `upto` to the log, so that a
+    /// reader can still have them once they leave the tail. A log that cannot
+    /// be written only costs that reader the bytes (its next offset shows the gap).
+    fn spill(&mut self, upto: u64) {
+        let first = self.first();
+        let Some(log) = self.log.as_mut() else {
+            return;
+        };
+        if log.end < first {
+            // What the log holds ends before the tail: start it again here.
+            if log.file.set_len(0).is_err() {
+                return;
+            }
+            log.start = first;
+            log.end = first;
+        }
+        if upto <= log.end {
+            return;
+        }
+        let from = (log.end - first) as usize;
+        let to = (upto - first) as usize;
+        let (a, b) = self.buf.as_slices();
+        let written = write_range(&mut log.file, a, b, from, to);
+        if written.is_ok() {
+            log.end = upto;
+        }
+        if log.end - log.start > log.cap {
+            self.rewrite();
+        }
+    }
+
+    /// Brings the log up to date (see the module docs). `force` rewrites even
+    /// if the last rewrite was less than [`REWRITE_EVERY`] ago.
+    pub fn persist(&mut self, force: bool) {
+        let first = self.first();
+        let total = self.total;
+        let Some(log) = self.log.as_mut() else {
+            return;
+        };
+        if log.end >= total {
+            return;
+        }
+        if log.end >= first && log.end - log.start <= log.cap {
+            let (a, b) = self.buf.as_slices();
+            let from = (log.end - first) as usize;
+            if write_range(&mut log.file, a, b, from, self.buf.len()).is_ok() {
+                log.end = total;
+            }
+            return;
+        }
+        if force || log.rewritten.is_none_or(|t| t.elapsed() >= REWRITE_EVERY) {
+            self.rewrite();
+        }
+    }
+
     /// Starts the log again from the in-memory tail.
-    fn rotate(&mut self) {
+    fn rewrite(&mut self) {
         let (tail, end) = self.snapshot();
         let Some(log) = self.log.as_mut() else {
             return;
         };
+        log.rewritten = Some(Instant::now());
         let tmp = log.path.with_extension("log.new");
         let written = std::fs::write(&tmp, &tail).and_then(|_| std::fs::rename(&tmp, &log.path));
         let reopened = written.and_then(|_| {
@@ -109,7 +186,19 @@ impl Scrollback {
         if let Ok(file) = reopened {
             log.file = file;
             log.start = end - tail.len() as u64;
+            log.end = end;
         }
+    }
+
+    /// Reader `id` will next read from `offset`: bytes from there on are kept
+    /// for it (in memory or in the log) until it reads them.
+    pub fn follow(&mut self, id: u64, offset: u64) {
+        self.readers.insert(id, offset);
+    }
+
+    /// Reader `id` is gone.
+    pub fn unfollow(&mut self, id: u64) {
+        self.readers.remove(&id);
     }
 
     /// The kept bytes and the offset of their end.
@@ -124,12 +213,16 @@ impl Scrollback {
 
     /// Up to `max` bytes from offset `from` on, and the offset they start at:
     /// from memory, or from the log for a reader that fell behind the tail;
-    /// later than `from` only when those bytes are older than the log too.
+    /// later than `from` only when those bytes are in neither.
     pub fn since(&self, from: u64, max: usize) -> (Vec<u8>, u64) {
-        let first = self.total - self.buf.len() as u64;
+        let first = self.first();
         if from < first {
-            if let Some(log) = self.log.as_ref().filter(|l| from >= l.start) {
-                let len = (self.total - from).min(max as u64) as usize;
+            if let Some(log) = self
+                .log
+                .as_ref()
+                .filter(|l| from >= l.start && from < l.end)
+            {
+                let len = (log.end - from).min(max as u64) as usize;
                 let mut out = vec![0u8; len];
                 if log.file.read_exact_at(&mut out, from - log.start).is_ok() {
                     return (out, from);
@@ -149,6 +242,16 @@ impl Scrollback {
         out.extend_from_slice(&b[b_skip..(b_skip + rest).min(b.len())]);
         (out, start)
     }
+}
+
+/// Writes bytes `from..to` of the ring whose halves are `a` and `b`.
+fn write_range(file: &mut File, a: &[u8], b: &[u8], from: usize, to: usize) -> std::io::Result<()> {
+    let a_part = a.get(from.min(a.len())..to.min(a.len())).unwrap_or(&[]);
+    let b_part = b
+        .get(from.saturating_sub(a.len())..to.saturating_sub(a.len()))
+        .unwrap_or(&[]);
+    file.write_all(a_part)?;
+    file.write_all(b_part)
 }
 
 #[cfg(test)]
@@ -178,11 +281,16 @@ mod tests {
         assert_eq!(w.since(5, 2), (b"fg".to_vec(), 5));
     }
 
+    fn log_len(path: &Path) -> u64 {
+        std::fs::metadata(path).expect("log").len()
+    }
+
     #[test]
     fn a_reader_behind_the_tail_catches_up_from_the_log() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("s.log");
         let mut s = Scrollback::with_log(4, &path, 20).expect("log");
+        s.follow(1, 0);
         s.push(b"0123456789");
         s.push(b"abcdef");
         assert_eq!(
@@ -194,11 +302,17 @@ mod tests {
         assert_eq!(
             s.since(9, 3),
             (b"9ab".to_vec(), 9),
-            "across the disk and the tail"
+            "up to the tail from disk"
+        );
+        assert_eq!(
+            s.since(11, 3),
+            (b"b".to_vec(), 11),
+            "a read from disk stops where the tail starts"
         );
         // Past the log's cap it starts again from the tail.
         s.push(b"ghijklmnop");
         assert_eq!(s.since(0, 4), (b"mnop".to_vec(), 22));
+        s.persist(true);
         drop(s);
         let again = Scrollback::with_log(4, &path, 20).expect("reopen");
         assert_eq!(
@@ -206,5 +320,70 @@ mod tests {
             b"mnop".to_vec(),
             "the log survives a restart"
         );
+    }
+
+    #[test]
+    fn with_no_reader_behind_nothing_is_written_until_a_persist() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.log");
+        let mut s = Scrollback::with_log(8, &path, 1000).expect("log");
+        s.push(b"0123456789abcdef");
+        assert_eq!(log_len(&path), 0, "output is not written as it comes");
+        s.persist(false);
+        assert_eq!(std::fs::read(&path).expect("log"), b"89abcdef");
+        s.push(b"gh");
+        s.persist(false);
+        assert_eq!(
+            std::fs::read(&path).expect("log"),
+            b"89abcdefgh",
+            "what is new is appended"
+        );
+        s.push(b"ijklmnopqrstuvwxyz");
+        s.persist(false);
+        assert_eq!(
+            std::fs::read(&path).expect("log"),
+            b"89abcdefgh",
+            "a second rewrite waits for its time"
+        );
+        s.persist(true);
+        assert_eq!(std::fs::read(&path).expect("log"), b"stuvwxyz");
+        drop(s);
+        let again = Scrollback::with_log(8, &path, 1000).expect("reopen");
+        assert_eq!(again.snapshot(), (b"stuvwxyz".to_vec(), 8));
+    }
+
+    #[test]
+    fn a_reader_that_falls_behind_later_gets_every_byte() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.log");
+        let mut s = Scrollback::with_log(8, &path, 1 << 20).expect("log");
+        let expected: Vec<u8> = (0..4000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        // Nobody reads at first; then a reader joins and reads a little at a time.
+        s.push(&expected[..100]);
+        let mut at = s.end();
+        s.follow(7, at);
+        let mut got = Vec::new();
+        for chunk in expected[100..].chunks(13) {
+            s.push(chunk);
+            let (bytes, start) = s.since(at, 5);
+            assert_eq!(start, at, "no gap");
+            at += bytes.len() as u64;
+            got.extend(bytes);
+            s.follow(7, at);
+        }
+        loop {
+            let (bytes, start) = s.since(at, 64);
+            assert_eq!(start, at, "no gap");
+            if bytes.is_empty() {
+                break;
+            }
+            at += bytes.len() as u64;
+            got.extend(bytes);
+        }
+        assert_eq!(got, expected[100..], "every byte, in order");
+        s.unfollow(7);
+        let before = log_len(&path);
+        s.push(&[b'x'; 64]);
+        assert_eq!(log_len(&path), before, "no reader: nothing spills");
     }
 }
