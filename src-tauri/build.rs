@@ -1,8 +1,11 @@
 fn main() {
-    // Only our own two commands exist for the window; capabilities/ grants them.
-    let attributes = tauri_build::Attributes::new().app_manifest(
-        tauri_build::AppManifest::new().commands(&["call_engine", "subscribe_events"]),
-    );
+    // Only our own three commands exist for the window; capabilities/ grants them.
+    let attributes =
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
+            "call_engine",
+            "subscribe_events",
+            "ack_output",
+        ]));
     if let Err(e) = tauri_build::try_build(attributes) {
         panic!("tauri build failed: {e:#}");
     }

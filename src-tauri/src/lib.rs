@@ -3,12 +3,14 @@
 //! At start it opens the [`airlock_engine::Engine`] for the folder given as the
 //! first argument (or `$AIRLOCK_PROJECT`, or the current folder), serves the
 //! engine's local socket so the `airlock` CLI reaches the same engine, and
-//! registers two commands: `call_engine` (a protocol request in, a reply out)
-//! and `subscribe_events` (engine events, terminal output included, over a
-//! `tauri::ipc::Channel`). The UI in `ui/` is the same one `airlock serve`
-//! gives a browser.
+//! registers three commands: `call_engine` (a protocol request in, a reply
+//! out), `subscribe_events` (engine events, terminal output included, over a
+//! `tauri::ipc::Channel`) and `ack_output` (how much output the window has
+//! taken, see [`flow`]). The UI in `ui/` is the same one `airlock serve` gives
+//! a browser.
 
 mod commands;
+mod flow;
 
 use std::path::PathBuf;
 
@@ -18,6 +20,7 @@ use airlock_engine::{Engine, EngineConfig};
 /// What the window's commands reach.
 pub struct Desktop {
     engine: Engine,
+    acks: flow::Acks,
     _socket: SocketServer,
 }
 
@@ -34,7 +37,7 @@ fn project_from_args() -> PathBuf {
 /// Shows a desktop notification when a session starts waiting for the user or
 /// finishes: the engine says so once per change of turn, never per byte.
 fn notify_on_attention(engine: &Engine) {
-    let mut events = engine.subscribe();
+    let mut events = engine.subscribe_without_output();
     tauri::async_runtime::spawn(async move {
         while let Some(event) = events.next().await {
             let airlock_protocol::Event::Attention { kind, message, .. } = event else {
@@ -80,6 +83,7 @@ pub fn run() {
         let socket = SocketServer::start(engine.clone(), None).await?;
         Ok::<_, airlock_engine::EngineError>(Desktop {
             engine,
+            acks: flow::Acks::start(),
             _socket: socket,
         })
     });
@@ -96,7 +100,8 @@ pub fn run() {
         .manage(desktop)
         .invoke_handler(tauri::generate_handler![
             commands::engine::call_engine,
-            commands::engine::subscribe_events
+            commands::engine::subscribe_events,
+            commands::engine::ack_output
         ])
         .run(tauri::generate_context!());
     tauri::async_runtime::block_on(engine.shutdown());

@@ -288,6 +288,24 @@ describe('the desktop window through WebDriver (tauri-driver)', () => {
     await tmp?.cleanup();
   });
 
+  const terminalText = () => wd.exec(`return document.querySelector('[data-testid="terminal"] .xterm-rows')?.innerText ?? '';`);
+
+  /** Types a command line into the session's terminal and presses Enter. */
+  async function typeLine(line) {
+    await wd.click(await wd.see('[data-testid="terminal"]', 'the terminal'));
+    const textarea = (await wd.find('[data-testid="terminal"] .xterm-helper-textarea'))[0];
+    assert.ok(textarea, 'the xterm helper textarea exists');
+    try {
+      await wd.type(textarea, line);
+      await wd.type(textarea, ENTER);
+    } catch (err) {
+      // WebKitWebDriver may call the hidden textarea not interactable: type into the focus instead.
+      console.error(`# element/value refused (${err.message}); using the Actions API`);
+      await wd.exec(`document.querySelector('[data-testid="terminal"] .xterm-helper-textarea').focus();`);
+      await wd.keys(line + ENTER);
+    }
+  }
+
   test('start bash, let it write a file, approve the hunk, find it in the project', async () => {
     const fail = (err) => {
       throw new Error(`${err?.message ?? err}\n${logs()}`, { cause: err });
@@ -309,22 +327,9 @@ describe('the desktop window through WebDriver (tauri-driver)', () => {
           .catch((e) => `? ${e.message}`);
         throw new Error(`${err.message}\nthe terminal pane holds: ${dom}`, { cause: err });
       });
-      const terminalText = () => wd.exec(`return document.querySelector('[data-testid="terminal"] .xterm-rows')?.innerText ?? '';`);
       await waitUntil('the bash prompt in the terminal', async () => /[$#]\s*$/m.test(await terminalText()));
 
-      const line = `printf 'hello from the agent\\n' > hello.txt`;
-      await wd.click(await wd.see('[data-testid="terminal"]', 'the terminal'));
-      const textarea = (await wd.find('[data-testid="terminal"] .xterm-helper-textarea'))[0];
-      assert.ok(textarea, 'the xterm helper textarea exists');
-      try {
-        await wd.type(textarea, line);
-        await wd.type(textarea, ENTER);
-      } catch (err) {
-        // WebKitWebDriver may call the hidden textarea not interactable: type into the focus instead.
-        console.error(`# element/value refused (${err.message}); using the Actions API`);
-        await wd.exec(`document.querySelector('[data-testid="terminal"] .xterm-helper-textarea').focus();`);
-        await wd.keys(line + ENTER);
-      }
+      await typeLine(`printf 'hello from the agent\\n' > hello.txt`);
 
       const fileCss = '[data-testid="change-file"][data-path="hello.txt"]';
       await wd.see(fileCss, 'a change-file for hello.txt').catch(async (err) => {
@@ -354,6 +359,23 @@ describe('the desktop window through WebDriver (tauri-driver)', () => {
       assert.deepEqual(banners, [], 'no error banner');
     } catch (err) {
       fail(err);
+    }
+  });
+
+  // The window's channel never pushes back by itself: the shell sends output
+  // only while the window is at most 8 MiB behind, and the window says what it
+  // took. 15 MB of output goes through only if those acknowledgements flow.
+  test('15 MB of output reaches the window, in order, through its flow control', async () => {
+    try {
+      await typeLine('clear; seq 1 2000000; echo SEQ-$((40+2))-DONE');
+      await waitUntil(
+        'the end of 15 MB of seq output in the terminal',
+        async () => /1999999\s+2000000\s+SEQ-42-DONE/.test(await terminalText()),
+        120_000,
+        250,
+      );
+    } catch (err) {
+      throw new Error(`${err?.message ?? err}\nthe terminal shows:\n${await terminalText().catch(() => '?')}\n${logs()}`, { cause: err });
     }
   });
 });

@@ -1,9 +1,11 @@
-//! `call_engine` and `subscribe_events`: the whole IPC surface.
+//! `call_engine`, `subscribe_events` and `ack_output`: the whole IPC surface.
 
-use airlock_protocol::{Event, Reply, Request};
-use tauri::ipc::Channel;
-use tauri::State;
+use airlock_engine::Frame;
+use airlock_protocol::{output_frame, Reply, Request};
+use tauri::ipc::{Channel, InvokeResponseBody};
+use tauri::{State, Webview};
 
+use crate::flow::wait_for_window;
 use crate::Desktop;
 
 /// Performs one engine operation. Failures come back as `{"error": …}` in the
@@ -13,17 +15,53 @@ pub async fn call_engine(desktop: State<'_, Desktop>, request: Request) -> Resul
     Ok(desktop.engine.call(request).await.into())
 }
 
-/// Streams every engine event to the window until the channel closes.
+/// Streams every engine event to the window until the channel closes: events
+/// as JSON, terminal output as raw bytes in the binary frame the browser's
+/// WebSocket carries too (`output_frame`). Output waits while the window is
+/// more than [`crate::flow::AHEAD`] bytes behind (see `ack_output`); a new
+/// subscription from the same window ends this one.
 #[tauri::command]
-pub fn subscribe_events(desktop: State<'_, Desktop>, on_event: Channel<Event>) {
+pub fn subscribe_events(
+    desktop: State<'_, Desktop>,
+    webview: Webview,
+    on_event: Channel<InvokeResponseBody>,
+) {
     let mut events = desktop.engine.subscribe();
+    let acks = desktop.acks.clone();
+    let channel = on_event.id();
+    let mut taken = acks.open(webview.label(), channel);
     tauri::async_runtime::spawn(async move {
-        // Output is pulled per subscriber, so a slow window merges frames
-        // instead of holding the agent back.
-        while let Some(event) = events.next().await {
-            if on_event.send(event).is_err() {
-                return;
+        let mut sent: u64 = 0;
+        while let Some(frame) = events.next_frame().await {
+            let body = match frame {
+                Frame::Output {
+                    session,
+                    offset,
+                    bytes,
+                } => {
+                    if !wait_for_window(&mut taken, sent).await {
+                        break;
+                    }
+                    let frame = output_frame(&session, offset, &bytes);
+                    sent += frame.len() as u64;
+                    InvokeResponseBody::Raw(frame)
+                }
+                Frame::Event(event) => match event.to_json() {
+                    Ok(json) => InvokeResponseBody::Json(json),
+                    Err(_) => continue,
+                },
+            };
+            if on_event.send(body).is_err() {
+                break;
             }
         }
+        acks.close(channel);
     });
+}
+
+/// The window has taken `taken` bytes of output frames from the stream on
+/// `channel` in all.
+#[tauri::command]
+pub fn ack_output(desktop: State<'_, Desktop>, channel: u32, taken: u64) {
+    desktop.acks.ack(channel, taken);
 }

@@ -97,8 +97,26 @@ class TauriTransport implements Transport {
   }
 
   subscribe(onEvent: (e: Incoming) => void, onLink?: (link: Link) => void): void {
-    const channel = new Channel<Event>();
-    channel.onmessage = (e) => onEvent(incoming(e));
+    // Events come as JSON, output as binary frames (see `output_frame` in the
+    // protocol crate). The shell sends output only while this window is less
+    // than a few megabytes behind: saying what it took keeps it coming.
+    const channel = new Channel<Event | ArrayBuffer>();
+    let taken = 0;
+    let told = 0;
+    channel.onmessage = (m) => {
+      if (!(m instanceof ArrayBuffer)) {
+        onEvent(incoming(m));
+        return;
+      }
+      taken += m.byteLength;
+      const output = parseOutputFrame(new Uint8Array(m));
+      if (output) onEvent({ type: 'output', ...output });
+      else console.warn('ignoring a malformed binary frame', m.byteLength);
+      if (taken - told >= ACK_EVERY) {
+        told = taken;
+        invoke('ack_output', { channel: channel.id, taken }).catch((err: unknown) => console.error('ack_output failed', err));
+      }
+    };
     invoke('subscribe_events', { onEvent: channel }).then(
       () => onLink?.('up'),
       (err: unknown) => {
@@ -108,6 +126,9 @@ class TauriTransport implements Transport {
     );
   }
 }
+
+/** Output bytes the window takes between two `ack_output` calls (the shell lets 8 MiB run ahead). */
+const ACK_EVERY = 1024 * 1024;
 
 const TOKEN_KEY = 'airlock.token';
 
