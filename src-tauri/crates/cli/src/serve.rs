@@ -5,7 +5,8 @@
 //! `Origin`, come from this server's own origin. The API needs the token that
 //! the printed URL carries: `Authorization: Bearer …` for `POST /api/call`,
 //! `?token=…` for the `GET /api/events` WebSocket. Static UI files need no
-//! token: they hold no state.
+//! token: they hold no state. The page itself, asked for with the token in its
+//! URL, also carries the engine's first state (see [`page_with_state`]).
 
 use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
@@ -177,13 +178,8 @@ async fn guard(State(state): State<Arc<AppState>>, req: HttpRequest, next: Next)
     }
     // Everything under /api needs the token, whatever the method or route.
     if req.uri().path().starts_with("/api/") {
-        let query_token = req
-            .uri()
-            .query()
-            .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=")))
-            .unwrap_or("");
         let given = match bearer(req.headers()) {
-            "" if req.uri().path() == "/api/events" => query_token,
+            "" if req.uri().path() == "/api/events" => query_token(req.uri()),
             b => b,
         };
         if !token_matches(given, &state.token) {
@@ -195,6 +191,13 @@ async fn guard(State(state): State<Arc<AppState>>, req: HttpRequest, next: Next)
         }
     }
     next.run(req).await
+}
+
+/// The `token=` of a URL's query, or "".
+fn query_token(uri: &Uri) -> &str {
+    uri.query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=")))
+        .unwrap_or("")
 }
 
 fn bearer(headers: &HeaderMap) -> &str {
@@ -263,6 +266,9 @@ async fn static_file(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
     }
     let file = state.ui.join(rel);
     match tokio::fs::read(&file).await {
+        Ok(bytes) if path == "index.html" && token_matches(query_token(&uri), &state.token) => {
+            page_with_state(state.engine.clone(), bytes)
+        }
         Ok(bytes) => {
             let mime = match file.extension().and_then(|e| e.to_str()).unwrap_or("") {
                 "html" => "text/html; charset=utf-8",
@@ -287,4 +293,51 @@ async fn static_file(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
         }
         Err(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
+}
+
+/// The page as built, with the engine's first state written in before
+/// `</body>` (`<script type="application/json" id="airlock-boot">`, read by
+/// ui/src/ipc/boot.ts). The page is sent in two parts: everything before the
+/// state at once, so the browser fetches the script and the stylesheet while
+/// the engine answers, then the state and the end of the page. The page's
+/// script runs only once the page has been read, so the state is there when
+/// it starts, and the first diff paints with no request behind the start-up.
+fn page_with_state(engine: Engine, page: Vec<u8>) -> Response {
+    use futures_util::stream::{self, StreamExt};
+    let page = String::from_utf8_lossy(&page).into_owned();
+    let at = page.rfind("</body>").unwrap_or(page.len());
+    let (head, tail) = page.split_at(at);
+    let (head, tail) = (head.to_string(), tail.to_string());
+    let rest = async move {
+        #[derive(serde::Serialize)]
+        struct Entry {
+            request: Request,
+            response: airlock_protocol::Response,
+        }
+        let entries: Vec<Entry> = engine
+            .first_replies()
+            .await
+            .into_iter()
+            .map(|(request, response)| Entry { request, response })
+            .collect();
+        // `<` only ever stands inside JSON strings, where `\u003c` means the
+        // same: no `</script>` or `<!--` in the text can end the element early.
+        let json = serde_json::to_string(&entries)
+            .unwrap_or_else(|_| "[]".into())
+            .replace('<', "\\u003c");
+        Ok::<_, std::convert::Infallible>(Bytes::from(format!(
+            "<script type=\"application/json\" id=\"airlock-boot\">{json}</script>\n{tail}"
+        )))
+    };
+    let body = stream::iter([Ok(Bytes::from(head))]).chain(stream::once(rest));
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            // The state is this moment's, and the page is the token holder's alone.
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
 }

@@ -26,6 +26,7 @@ use crate::stage::{self, IgnoreFilter};
 use crate::subscription::{Outputs, Subscription, Wire};
 use crate::watch::{self, TreeWatcher};
 
+mod first;
 mod gate;
 mod queue;
 
@@ -36,6 +37,10 @@ const PTY_QUEUE: usize = 1024;
 const FRAME: Duration = Duration::from_millis(16);
 /// Scrollback kept in memory per session unless configured (see [`EngineConfig::scrollback_bytes`]).
 pub const DEFAULT_SCROLLBACK_BYTES: usize = 10 * 1024 * 1024;
+/// How many hunks the review pane asks for first (`WINDOW` in
+/// ui/src/views/diff/file.ts): the window the engine highlights as soon as it
+/// proposes a change, and the one [`Engine::first_replies`] carries.
+pub const FIRST_WINDOW_HUNKS: u32 = 12;
 /// Decided changes each session remembers for `listChanges` with `decided`.
 const DECIDED_KEPT: usize = 200;
 /// Output kept on disk per session, for windows that fell behind.

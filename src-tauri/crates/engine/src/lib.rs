@@ -35,6 +35,8 @@ pub mod subscription;
 pub mod watch;
 pub mod words;
 
-pub use engine::{scrollback_from_env, Engine, EngineConfig, DEFAULT_SCROLLBACK_BYTES};
+pub use engine::{
+    scrollback_from_env, Engine, EngineConfig, DEFAULT_SCROLLBACK_BYTES, FIRST_WINDOW_HUNKS,
+};
 pub use error::{EngineError, Result};
 pub use subscription::{Frame, Subscription};

@@ -18,7 +18,7 @@ use airlock_protocol::{
     Change, ChangeKind, ChangeState, DecisionOutcome, Event, Response, SessionMode,
 };
 
-use super::Actor;
+use super::{Actor, FIRST_WINDOW_HUNKS};
 use crate::diff;
 use crate::error::{EngineError, Result};
 use crate::fsx::{self, FileState};
@@ -1101,9 +1101,6 @@ fn expand<'a>(
     }
     rels
 }
-
-/// How many hunks the review pane asks for first (`WINDOW` in ui/src/views/diff/file.ts).
-const FIRST_WINDOW_HUNKS: u32 = 12;
 
 /// A change as it was decided: the hunks `take` chose, in `state`.
 fn decided_record(p: &Proposal, take: &HashSet<String>, state: ChangeState) -> Change {
