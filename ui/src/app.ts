@@ -63,6 +63,8 @@ export class App implements Ctx {
   private changesFrom = 0;
   private statusFrom = 0;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The review pane's first paint, or TERMINAL_WAIT_MS after the app was built, whichever comes first. */
+  private readonly painted: Promise<void>;
 
   constructor(
     private readonly transport: Transport,
@@ -77,6 +79,7 @@ export class App implements Ctx {
     this.terminals = new TerminalsView(this);
     let keys: { toggleHelp(): void } | null = null;
     this.review = new ReviewView(this, this.prefs, () => keys?.toggleHelp(), this.actions.el);
+    this.painted = Promise.race([this.review.firstPaint, new Promise<void>((resolve) => setTimeout(resolve, TERMINAL_WAIT_MS))]);
     const splitter = h('div', {
       class: 'splitter',
       role: 'separator',
@@ -102,8 +105,7 @@ export class App implements Ctx {
     );
     // The review pane draws the first diff before the terminal opens; at most
     // this long after start does the terminal wait.
-    const wait = new Promise<void>((resolve) => setTimeout(resolve, TERMINAL_WAIT_MS));
-    this.terminals.openAfter(Promise.race([this.review.firstPaint, wait]));
+    this.terminals.openAfter(this.painted);
     // Ask for the state now rather than after the event stream is up (it is asked
     // again then, so nothing that happened in between is missed).
     void this.refresh(early);
@@ -385,8 +387,7 @@ export class App implements Ctx {
   private resync(): void {
     if (this.resyncQueued) return;
     this.resyncQueued = true;
-    const painted = Promise.race([this.review.firstPaint, new Promise<void>((resolve) => setTimeout(resolve, TERMINAL_WAIT_MS))]);
-    void Promise.all([this.refreshing, painted]).then(() => {
+    void Promise.all([this.refreshing, this.painted]).then(() => {
       this.resyncQueued = false;
       return this.refresh();
     });
@@ -413,7 +414,8 @@ export class App implements Ctx {
       }
       if (!this.orphansChecked) {
         this.orphansChecked = true;
-        void this.checkOrphans();
+        // Measuring leftover stages walks them on disk: not while the first diff paints.
+        void this.painted.then(() => this.checkOrphans());
       }
     });
     const done = Promise.all([changes, status]).then(() => {

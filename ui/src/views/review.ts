@@ -35,6 +35,8 @@ export class ReviewView implements FileHost {
   private readonly collapsedByUser = new Map<string, boolean>();
   private cursor: Cursor | null = null;
   private frameId = 0;
+  /** A draw before the first paint is queued (see `schedule`). */
+  private drawQueued = false;
   private paintedFirst: (() => void) | null = null;
   /**
    * Resolves after the frame that first drew the queue as loaded: the hunks in
@@ -127,7 +129,25 @@ export class ReviewView implements FileHost {
 
   // ---- FileHost ----
 
+  get firstPaintPending(): boolean {
+    return this.paintedFirst !== null;
+  }
+
   schedule(): void {
+    if (this.paintedFirst) {
+      // Until the first paint, draw in this task once the first diffs are
+      // here, so the browser's next frame paints them, rather than painting
+      // the pane empty first and drawing them a frame later.
+      if (!this.drawQueued) {
+        this.drawQueued = true;
+        queueMicrotask(() => {
+          this.drawQueued = false;
+          if (this.ctx.store.changesLoaded && !this.order.some((f) => f.loading())) this.frame();
+          else if (this.frameId === 0) this.frameId = requestAnimationFrame(() => this.frame());
+        });
+      }
+      return;
+    }
     if (this.frameId === 0) this.frameId = requestAnimationFrame(() => this.frame());
   }
 
@@ -292,8 +312,16 @@ export class ReviewView implements FileHost {
     const painted = this.paintedFirst;
     if (painted && this.ctx.store.changesLoaded && !list.querySelector('.hunk-placeholder')) {
       this.paintedFirst = null;
-      // This runs in a frame callback: the frame paints before the timer fires.
-      setTimeout(painted, 0);
+      // This runs before the frame paints (in the task that took the first
+      // state, or in a frame callback); the timer set in the next frame's
+      // callback fires after that frame painted. Then what lies beyond the
+      // view is drawn, and the next windows are asked for.
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          painted();
+          this.schedule();
+        }, 0),
+      );
     }
   }
 

@@ -48,6 +48,11 @@ const CONTEXT = 3;
 export interface FileHost {
   readonly ctx: Ctx;
   readonly prefs: Prefs;
+  /**
+   * The pane has not painted yet: draw only what is in view, and ask for
+   * nothing ahead, so the first paint waits on as little as can be.
+   */
+  readonly firstPaintPending: boolean;
   /** Asks for a layout pass on the next frame. */
   schedule(): void;
   /** The user collapsed or expanded the file. */
@@ -311,6 +316,11 @@ export class FileView implements HunkHost {
     if (!this.collapsed && this.lineHeaders.length > 0) this.ensure(0, Math.min(this.total, WINDOW));
   }
 
+  /** Whether a window of the current diff is on its way from the engine. */
+  loading(): boolean {
+    return [...this.inflight.values()].includes(this.gen);
+  }
+
   /** The hunk id of item `i`, when known. */
   hunkIdAt(i: number): string | null {
     if (i < this.special.length) return this.special[i]?.id ?? null;
@@ -394,8 +404,9 @@ export class FileView implements HunkHost {
     }
     const off = this.getOffsets();
     const full = off[n] ?? 0;
-    const a = viewTop - OVERSCAN;
-    const b = viewBottom + OVERSCAN;
+    const first = this.host.firstPaintPending;
+    const a = viewTop - (first ? 0 : OVERSCAN);
+    const b = viewBottom + (first ? 0 : OVERSCAN);
     let i0 = 0;
     let i1 = 0;
     if (b > 0 && a < full) {
@@ -416,7 +427,7 @@ export class FileView implements HunkHost {
     const s = this.special.length;
     if (i1 > s) {
       this.ensure(Math.max(0, i0 - s), i1 - s);
-      if (![...this.inflight.values()].includes(this.gen)) this.ensure(i1 - s, Math.min(this.total, i1 - s + 10));
+      if (!this.loading() && !first) this.ensure(i1 - s, Math.min(this.total, i1 - s + 10));
     }
     this.range = [i0, i1];
     this.renderRange(i0, i1);
@@ -573,7 +584,7 @@ export class FileView implements HunkHost {
     this.windows.set(w, { hunks: res.hunks, stale: false, used: ++this.uses });
     this.total = res.total;
     this.totalKnown = true;
-    if (![...this.inflight.values()].includes(this.gen)) {
+    if (!this.loading()) {
       for (const [k, win] of this.windows) if (win.stale) this.windows.delete(k);
     }
     this.evict();
