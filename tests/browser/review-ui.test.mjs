@@ -382,7 +382,10 @@ describe('the review pane', () => {
     assert.equal(await conflict.getByTestId('line-select').count(), 0, 'no line selection on a conflict');
 
     // Held: only Reject.
+    // linked.txt may be proposed once before `ln` links it (a plain new file),
+    // then again as held when the link count changes: wait for the second.
     const held = fileLoc(page, 'linked.txt');
+    await see(held.locator('.held-note'), 'linked.txt held as hard-linked');
     assert.match(await held.locator('.held-note').innerText(), /hard-linked/);
     assert.equal(await held.getByTestId('file-approve').isDisabled(), true);
     assert.equal(await held.getByTestId('hunk-approve').isDisabled(), true);
