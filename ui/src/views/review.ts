@@ -142,7 +142,7 @@ export class ReviewView implements FileHost {
         this.drawQueued = true;
         queueMicrotask(() => {
           this.drawQueued = false;
-          if (this.ctx.store.changesLoaded && !this.order.some((f) => f.loading())) this.frame();
+          if (this.ctx.store.changesLoaded && !this.order.some((f) => f.loading())) this.firstFrame();
           else if (this.frameId === 0) this.frameId = requestAnimationFrame(() => this.frame());
         });
       }
@@ -277,6 +277,25 @@ export class ReviewView implements FileHost {
     return { f, index };
   }
 
+  /**
+   * The first draw, once the first diffs are here: what the window could show
+   * from the top, placed by estimates alone. Nothing here asks the page for a
+   * size or a position, so the browser lays the page out once, with the hunks,
+   * in the frame that paints them; the next frame measures and settles.
+   */
+  private firstFrame(): void {
+    if (this.frameId !== 0) cancelAnimationFrame(this.frameId);
+    this.frameId = 0;
+    if (!this.list.isConnected) return;
+    const height = window.innerHeight;
+    let top = 0;
+    for (const f of this.order) {
+      f.layout(-top, height - top, false);
+      top += f.estimatedHeight();
+    }
+    this.firstPainted();
+  }
+
   private frame(): void {
     if (this.frameId !== 0) cancelAnimationFrame(this.frameId);
     this.frameId = 0;
@@ -309,8 +328,13 @@ export class ReviewView implements FileHost {
     if (cur && (document.activeElement === document.body || document.activeElement === null)) {
       cur.f.elementAt(cur.index)?.focus({ preventScroll: true });
     }
+    this.firstPainted();
+  }
+
+  /** Resolves `firstPaint` once the queue is drawn as loaded (see there). */
+  private firstPainted(): void {
     const painted = this.paintedFirst;
-    if (painted && this.ctx.store.changesLoaded && !list.querySelector('.hunk-placeholder')) {
+    if (painted && this.ctx.store.changesLoaded && !this.list.querySelector('.hunk-placeholder')) {
       this.paintedFirst = null;
       // This runs before the frame paints (in the task that took the first
       // state, or in a frame callback); the timer set in the next frame's

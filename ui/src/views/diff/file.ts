@@ -39,6 +39,8 @@ const OVERSCAN = 900;
 const PIN_REACH = 100;
 
 const HEADER_H = 33;
+/** A file's own header, for estimates made before any layout. */
+const FILE_HEADER_H = 41;
 const ROW_H = 20;
 const GAP_H = 29;
 const SPECIAL_H = 90;
@@ -387,12 +389,18 @@ export class FileView implements HunkHost {
     if (i !== null) (i < 0 ? this.header : this.rendered.get(i)?.el)?.classList.add('current');
   }
 
+  /** The height the file would take, from measured heights or estimates (no layout). */
+  estimatedHeight(): number {
+    const off = this.collapsed ? null : this.getOffsets();
+    return FILE_HEADER_H + (off?.[off.length - 1] ?? 0);
+  }
+
   /**
    * Renders the items between `viewTop` and `viewBottom` (body coordinates),
-   * asks for the windows they need, and measures what it rendered. True when
-   * a measurement changed the layout.
+   * asks for the windows they need, and (unless `measure` is false) measures
+   * what it rendered. True when a measurement changed the layout.
    */
-  layout(viewTop: number, viewBottom: number): boolean {
+  layout(viewTop: number, viewBottom: number, measure = true): boolean {
     if (this.disposed) return false;
     this.renderStatus();
     const n = this.itemCount();
@@ -433,7 +441,7 @@ export class FileView implements HunkHost {
     this.renderRange(i0, i1);
     this.topSpacer.style.height = `${off[i0] ?? 0}px`;
     this.bottomSpacer.style.height = `${full - (off[i1] ?? full)}px`;
-    return this.measure();
+    return measure && this.measure();
   }
 
   // ---- internals ----
