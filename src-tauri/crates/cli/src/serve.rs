@@ -281,10 +281,18 @@ async fn static_file(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
                 "ico" => "image/x-icon",
                 _ => "application/octet-stream",
             };
+            // Vite names what it puts in assets/ by a hash of its content: a
+            // name never holds anything else, so the browser keeps it (and
+            // the code it compiled from it) across page loads.
+            let cache = if path.starts_with("assets/") {
+                "public, max-age=31536000, immutable"
+            } else {
+                "no-cache"
+            };
             (
                 [
                     (header::CONTENT_TYPE, mime),
-                    (header::CACHE_CONTROL, "no-cache"),
+                    (header::CACHE_CONTROL, cache),
                     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
                 ],
                 bytes,
