@@ -262,6 +262,80 @@ async fn scrollback_survives_an_engine_restart() {
     assert!(String::from_utf8_lossy(&bytes).contains("remember-42"));
 }
 
+/// Output is saved twice a second and at shutdown, not as it comes: a session
+/// still running when the engine stops shows its screen again after a restart,
+/// and a reader that fell far behind (a window that stopped reading) still
+/// gets every byte from disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_sessions_output_survives_a_shutdown_and_a_stalled_reader_loses_nothing() {
+    let f = Fixture::git(&[]);
+    let cap = 64 * 1024;
+    let engine = Engine::open(EngineConfig {
+        home: Some(f.home.clone()),
+        scrollback_bytes: cap,
+        ..EngineConfig::new(&f.project)
+    })
+    .await
+    .expect("open engine");
+    // Subscribed, then not read until the session is done: about 20 times the tail.
+    let mut stalled = engine.subscribe();
+    let s = start(
+        &engine,
+        &[
+            "bash",
+            "-c",
+            "stty raw -echo; seq 1 200000; echo alive-$((6*7)); sleep 600",
+        ],
+    )
+    .await;
+    let mut seen = String::new();
+    for _ in 0..200 {
+        seen = String::from_utf8_lossy(&scrollback(&engine, &s.id).await).into_owned();
+        if seen.contains("alive-42") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(seen.contains("alive-42"), "the session printed: {seen:?}");
+    let mut got = Vec::new();
+    let mut next_offset = None;
+    while !String::from_utf8_lossy(&got).contains("alive-42") {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), stalled.next_frame())
+            .await
+            .expect("a frame")
+            .expect("the engine runs")
+        {
+            airlock_engine::Frame::Output {
+                session,
+                offset,
+                bytes,
+            } if session == s.id => {
+                if let Some(n) = next_offset {
+                    assert_eq!(offset, n, "contiguous output");
+                }
+                next_offset = Some(offset + bytes.len() as u64);
+                got.extend(bytes);
+            }
+            _ => {}
+        }
+    }
+    let expected: String = (1..=200000).map(|i| format!("{i}\n")).collect();
+    assert!(
+        String::from_utf8_lossy(&got).starts_with(&expected),
+        "the stalled reader got every line from the start, in order ({} bytes)",
+        got.len()
+    );
+    drop(stalled);
+    engine.shutdown().await;
+    drop(engine);
+    let engine = f.engine().await;
+    let bytes = scrollback(&engine, &s.id).await;
+    assert!(
+        String::from_utf8_lossy(&bytes).contains("alive-42"),
+        "the screen comes back after the restart"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scrollback_keeps_the_configured_size_and_the_newest_bytes() {
     let f = Fixture::git(&[]);

@@ -10,9 +10,10 @@
 //!   nothing; and
 //! - when [`Scrollback::persist`] runs (twice a second, at a session's exit
 //!   and at shutdown): what is new is appended, or, when more than the tail
-//!   came since, the log starts again from the tail (at most once per
-//!   [`REWRITE_EVERY`] unless forced). A restart shows the tail again; a
-//!   killed engine loses at most what came since the last persist.
+//!   came since or the log holds several tails' worth that nobody needs, the
+//!   log starts again from the tail (at most once per [`REWRITE_EVERY`] unless
+//!   forced). A restart shows the tail again; a killed engine loses at most
+//!   what came since the last persist.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
@@ -24,6 +25,10 @@ use std::time::{Duration, Instant};
 /// How often, at most, a persist that finds the log behind the tail writes
 /// the whole tail again (a session printing faster than its tail is long).
 pub const REWRITE_EVERY: Duration = Duration::from_secs(2);
+
+/// With no reader behind, the log starts again from the tail once it holds
+/// more than this many tails' worth: what a restart needs is the tail alone.
+const KEEP_TAILS: u64 = 4;
 
 /// The on-disk log of a session's output: the bytes from `start` to `end`.
 #[derive(Debug)]
@@ -149,34 +154,44 @@ impl Scrollback {
     pub fn persist(&mut self, force: bool) {
         let first = self.first();
         let total = self.total;
+        // Bytes older than the tail are in the log only for a reader that has
+        // not read them: with none, the log need hold little more than the tail.
+        let behind = self.readers.values().any(|&r| r < first);
+        let keep = KEEP_TAILS * self.cap as u64;
         let Some(log) = self.log.as_mut() else {
             return;
         };
         if log.end >= total {
             return;
         }
-        if log.end >= first && log.end - log.start <= log.cap {
+        let contiguous = log.end >= first;
+        let oversized = !behind && log.end - log.start > keep;
+        let due = force || log.rewritten.is_none_or(|t| t.elapsed() >= REWRITE_EVERY);
+        if due && (!contiguous || oversized) {
+            self.rewrite();
+        } else if contiguous {
             let (a, b) = self.buf.as_slices();
             let from = (log.end - first) as usize;
             if write_range(&mut log.file, a, b, from, self.buf.len()).is_ok() {
                 log.end = total;
             }
-            return;
-        }
-        if force || log.rewritten.is_none_or(|t| t.elapsed() >= REWRITE_EVERY) {
-            self.rewrite();
         }
     }
 
     /// Starts the log again from the in-memory tail.
     fn rewrite(&mut self) {
-        let (tail, end) = self.snapshot();
+        let first = self.first();
+        let (end, len) = (self.total, self.buf.len());
         let Some(log) = self.log.as_mut() else {
             return;
         };
         log.rewritten = Some(Instant::now());
         let tmp = log.path.with_extension("log.new");
-        let written = std::fs::write(&tmp, &tail).and_then(|_| std::fs::rename(&tmp, &log.path));
+        // Straight from the ring: no copy of the tail in memory.
+        let (a, b) = self.buf.as_slices();
+        let written = File::create(&tmp)
+            .and_then(|mut f| write_range(&mut f, a, b, 0, len))
+            .and_then(|_| std::fs::rename(&tmp, &log.path));
         let reopened = written.and_then(|_| {
             std::fs::OpenOptions::new()
                 .read(true)
@@ -185,7 +200,7 @@ impl Scrollback {
         });
         if let Ok(file) = reopened {
             log.file = file;
-            log.start = end - tail.len() as u64;
+            log.start = first;
             log.end = end;
         }
     }
@@ -350,6 +365,33 @@ mod tests {
         drop(s);
         let again = Scrollback::with_log(8, &path, 1000).expect("reopen");
         assert_eq!(again.snapshot(), (b"stuvwxyz".to_vec(), 8));
+    }
+
+    #[test]
+    fn the_log_holds_a_few_tails_unless_a_reader_needs_more() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("s.log");
+        let mut s = Scrollback::with_log(8, &path, 1 << 20).expect("log");
+        for i in 0..9u8 {
+            s.push(&[b'a' + i; 4]);
+            s.persist(false);
+        }
+        assert_eq!(log_len(&path), 36, "appended while under four tails");
+        s.push(b"zzzz");
+        s.persist(false);
+        assert_eq!(
+            std::fs::read(&path).expect("log"),
+            b"iiiizzzz",
+            "then the tail alone"
+        );
+        // A reader behind the tail: what it has not read stays.
+        s.follow(1, s.end() - 8);
+        for _ in 0..20 {
+            s.push(b"0123");
+            s.persist(true);
+        }
+        assert_eq!(log_len(&path), 8 + 80, "kept for the reader");
+        assert_eq!(s.since(s.end() - 88, 8).0, b"iiiizzzz");
     }
 
     #[test]
