@@ -8,21 +8,11 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { call } from '../terminal/lib.mjs';
 import { launchBrowser, makeProject, startEngine, waitUntil } from './helpers.mjs';
 
 /** What a script in the agent's file would do if the page ran it. */
 const PAYLOAD = '</script><script>window.__pwned = 1</script><!-- x';
-
-async function call(engine, req) {
-  const res = await fetch(`${engine.origin}/api/call`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${engine.token}` },
-    body: JSON.stringify(req),
-  });
-  const body = await res.json();
-  if ('error' in body) throw new Error(`${req.op}: ${body.error.message}`);
-  return body.ok;
-}
 
 /** The snapshot's JSON as the page holds it, or null. */
 function snapshotOf(html) {

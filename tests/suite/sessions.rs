@@ -227,6 +227,17 @@ async fn a_restart_keeps_the_terminals_size() {
     );
 }
 
+/// An engine whose sessions keep `cap` bytes of scrollback in memory.
+async fn engine_with_scrollback(f: &Fixture, cap: usize) -> Engine {
+    Engine::open(EngineConfig {
+        home: Some(f.home.clone()),
+        scrollback_bytes: cap,
+        ..EngineConfig::new(&f.project)
+    })
+    .await
+    .expect("open engine")
+}
+
 /// A session's scrollback as the engine holds it.
 async fn scrollback(engine: &Engine, session: &str) -> Vec<u8> {
     let Response::Scrollback { data, .. } = call(
@@ -269,14 +280,7 @@ async fn scrollback_survives_an_engine_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_sessions_output_survives_a_shutdown_and_a_stalled_reader_loses_nothing() {
     let f = Fixture::git(&[]);
-    let cap = 64 * 1024;
-    let engine = Engine::open(EngineConfig {
-        home: Some(f.home.clone()),
-        scrollback_bytes: cap,
-        ..EngineConfig::new(&f.project)
-    })
-    .await
-    .expect("open engine");
+    let engine = engine_with_scrollback(&f, 64 * 1024).await;
     // Subscribed, then not read until the session is done: about 20 times the tail.
     let mut stalled = engine.subscribe();
     let s = start(
@@ -346,13 +350,7 @@ async fn scrollback_keeps_the_configured_size_and_the_newest_bytes() {
     );
     assert_eq!(airlock_engine::DEFAULT_SCROLLBACK_BYTES, 10 * 1024 * 1024);
     let cap = 256 * 1024;
-    let engine = Engine::open(EngineConfig {
-        home: Some(f.home.clone()),
-        scrollback_bytes: cap,
-        ..EngineConfig::new(&f.project)
-    })
-    .await
-    .expect("open engine");
+    let engine = engine_with_scrollback(&f, cap).await;
     let mut events = engine.subscribe();
     // About 1.3 MB of numbered lines: five times the cap.
     let s = start(&engine, &["bash", "-c", "stty raw -echo; seq 1 200000"]).await;
