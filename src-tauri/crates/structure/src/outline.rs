@@ -216,16 +216,24 @@ impl Outline {
         }
     }
 
+    /// Header lines as git finds them by default (a line that starts with a
+    /// letter, `_` or `$`), or, in Markdown, where every paragraph starts so,
+    /// the headings (`#` to `######` and a space).
     fn index_headers(&mut self) {
+        let markdown = is_markdown(&self.path);
         let mut current = NONE;
         let mut per_line = Vec::with_capacity(self.line_starts.len());
         for row in 0..self.line_count() {
             let line = self.line(row);
-            if line
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
-            {
+            let header = if markdown {
+                let hashes = line.chars().take_while(|&c| c == '#').count();
+                (1..=6).contains(&hashes) && line[hashes..].starts_with([' ', '\t'])
+            } else {
+                line.chars()
+                    .next()
+                    .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+            };
+            if header {
                 current = u32::try_from(self.headers.len()).unwrap_or(NONE);
                 self.headers.push(clip(line));
             }
@@ -235,9 +243,28 @@ impl Outline {
     }
 }
 
+/// Whether `path` names a Markdown file.
+fn is_markdown(path: &str) -> bool {
+    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    matches!(ext.as_deref(), Some("md" | "markdown" | "mdx"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_hunks_are_labelled_by_their_heading() {
+        let src = "# Demo\n\nIntro text.\n\n## Usage\nRun it.\n#hashtag, not a heading\n";
+        let outline = Outline::new("docs/README.md", src);
+        assert!(!outline.is_parsed());
+        assert_eq!(outline.label(0).as_deref(), Some("# Demo"));
+        assert_eq!(outline.label(2).as_deref(), Some("# Demo"));
+        assert_eq!(outline.label(5).as_deref(), Some("## Usage"));
+        assert_eq!(outline.label(6).as_deref(), Some("## Usage"));
+        let before = Outline::new("notes.MD", "Some text first.\n# Title\n");
+        assert_eq!(before.label(0), None, "before the first heading");
+    }
 
     #[test]
     fn fallback_header_is_nearest_column_zero_word_line() {
