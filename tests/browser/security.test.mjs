@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { WAIT_MS, makeProject, startEngine } from './helpers.mjs';
+import { call } from '../terminal/lib.mjs';
+import { WAIT_MS, makeProject, startEngine, waitUntil } from './helpers.mjs';
 
 /** A raw HTTP request (fetch may not set Host), resolving to status and body. */
 function request(origin, { method = 'GET', path = '/api/call', headers = {}, body } = {}) {
@@ -100,5 +101,34 @@ describe('airlock serve refuses what does not come from its own page', () => {
       body: STATUS,
     });
     assert.equal(res.status, 403, `Origin: http://evil.example: HTTP ${res.status} ${res.body}`);
+  });
+
+  test('the raw scrollback needs the token, names unknown sessions, and equals readScrollback', async () => {
+    const session = await call(engine, { op: 'startSession', command: ['bash', '-c', "printf 'raw-%s\\n' $((6*7)); printf '\\xff\\xfe\\n'"], cols: 80, rows: 24 });
+    for (const [what, headers] of [
+      ['no token', {}],
+      ['a wrong token', { Authorization: 'Bearer wrong' }],
+    ]) {
+      const res = await request(engine.origin, { path: `/api/scrollback?session=${session.id}`, headers });
+      assert.equal(res.status, 401, `${what}: HTTP ${res.status}`);
+    }
+    const auth = { Authorization: `Bearer ${engine.token}` };
+    const unknown = await fetch(`${engine.origin}/api/scrollback?session=s-nope`, { headers: auth });
+    assert.equal(unknown.status, 404);
+    assert.equal((await unknown.json()).error?.code, 'notFound');
+    let raw;
+    let end;
+    await waitUntil('the session output in the raw scrollback', async () => {
+      const res = await fetch(`${engine.origin}/api/scrollback?session=${session.id}`, { headers: auth });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'application/octet-stream');
+      raw = Buffer.from(await res.arrayBuffer());
+      end = Number(res.headers.get('x-airlock-end'));
+      return raw.includes(Buffer.from([0xff, 0xfe]));
+    });
+    assert.ok(raw.toString('latin1').includes('raw-42'), 'the text is there');
+    const json = await call(engine, { op: 'readScrollback', session: session.id });
+    assert.deepEqual(raw, Buffer.from(json.data, 'base64'), 'the same bytes as readScrollback, invalid UTF-8 and all');
+    assert.equal(end, json.end, 'the same end offset');
   });
 });

@@ -3,7 +3,7 @@
 
 import type { ActionAnswer, Ctx, Decision, Removal } from './context';
 import type { ErrorCode, Request, Response, SessionInfo, SessionMode, StartSessionParams } from './ipc/bindings';
-import { EngineError, type Incoming, type Link, type Transport } from './ipc/transport';
+import { EngineError, type Incoming, type Link, type Scrollback, type Transport } from './ipc/transport';
 import { h } from './lib/dom';
 import { Prefs } from './prefs';
 import { Store } from './store';
@@ -117,8 +117,12 @@ export class App implements Ctx {
     return this.settle(this.transport.call(req), opts);
   }
 
+  readScrollback(session: string): Promise<Scrollback | null> {
+    return this.settle(this.transport.readScrollback(session));
+  }
+
   /** A request's reply, or null after the error was shown (unless its code is `quiet`). */
-  private async settle(reply: Promise<Response>, opts?: { quiet?: ErrorCode[] }): Promise<Response | null> {
+  private async settle<T>(reply: Promise<T>, opts?: { quiet?: ErrorCode[] }): Promise<T | null> {
     try {
       return await reply;
     } catch (err) {

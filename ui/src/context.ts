@@ -2,6 +2,7 @@
 
 import type { ErrorCode, Request, Response, SessionMode } from './ipc/bindings';
 import type { Store } from './store';
+import type { Scrollback } from './ipc/transport';
 
 export type Decision = 'approve' | 'reject';
 
@@ -15,6 +16,8 @@ export interface Ctx {
   readonly store: Store;
   /** Sends a request; on failure shows the error banner (unless its code is `quiet`) and resolves to null. */
   call(req: Request, opts?: { quiet?: ErrorCode[] }): Promise<Response | null>;
+  /** A session's scrollback as bytes; on failure shows the error banner and resolves to null. */
+  readScrollback(session: string): Promise<Scrollback | null>;
   /** Approves or rejects hunk and change ids; true when the engine accepted it. */
   decide(decision: Decision, ids: string[], reason?: string): Promise<boolean>;
   /** Approves or rejects everything pending. */

@@ -6,7 +6,7 @@
 // app takes the state again, which it does once the event stream is up.
 
 import type { Request, Response } from './bindings';
-import type { Incoming, Link, Transport } from './transport';
+import type { Incoming, Link, Scrollback, Transport } from './transport';
 
 /** One request and the engine's reply to it, as the server wrote them. */
 interface BootEntry {
@@ -76,6 +76,10 @@ export class BootTransport implements Transport {
     if (key === null || reply === undefined) return this.inner.call(req);
     this.replies.delete(key);
     return Promise.resolve(reply);
+  }
+
+  readScrollback(session: string): Promise<Scrollback> {
+    return this.inner.readScrollback(session);
   }
 
   subscribe(onEvent: (e: Incoming) => void, onLink?: (link: Link) => void): void {

@@ -23,6 +23,19 @@ function incoming(e: Event): Incoming {
   return e.type === 'output' ? { type: 'output', session: e.session, offset: e.offset, bytes: base64ToBytes(e.data) } : e;
 }
 
+/** A session's kept output and where it ends in the session's whole output. */
+export interface Scrollback {
+  bytes: Uint8Array;
+  end: number;
+}
+
+/** `readScrollback` over `call`, its base64 decoded. */
+async function scrollbackByCall(t: Transport, session: string): Promise<Scrollback> {
+  const res = await t.call({ op: 'readScrollback', session });
+  if (res.type !== 'scrollback') throw new EngineError('internal', `readScrollback answered ${res.type}`);
+  return { bytes: base64ToBytes(res.data), end: res.end };
+}
+
 /** Whether events are flowing. The app re-fetches its state on every `up`. */
 /** The event stream: `refused` when the engine no longer takes this page's token (it restarted). */
 export type Link = 'up' | 'down' | 'refused';
@@ -32,6 +45,8 @@ export interface Transport {
   readonly kind: 'tauri' | 'browser';
   /** Sends one request; resolves with the engine's answer, or throws an {@link EngineError}. */
   call(req: Request): Promise<Response>;
+  /** A session's scrollback as bytes, and the output offset of its end (`readScrollback`). */
+  readScrollback(session: string): Promise<Scrollback>;
   /**
    * Starts delivering engine events. `onLink` reports the event stream going
    * up (first connect and every reconnect) and down.
@@ -96,6 +111,10 @@ class TauriTransport implements Transport {
     return unwrap(reply);
   }
 
+  readScrollback(session: string): Promise<Scrollback> {
+    return scrollbackByCall(this, session);
+  }
+
   subscribe(onEvent: (e: Incoming) => void, onLink?: (link: Link) => void): void {
     // Events come as JSON, output as binary frames (see `output_frame` in the
     // protocol crate). The shell sends output only while this window is less
@@ -157,6 +176,7 @@ class BrowserTransport implements Transport {
   readonly kind = 'browser' as const;
   private readonly token = takeToken();
   private readonly callUrl = new URL('api/call', document.baseURI).href;
+  private readonly scrollbackUrl = new URL('api/scrollback', document.baseURI).href;
 
   async call(request: Request): Promise<Response> {
     let res: globalThis.Response;
@@ -181,6 +201,32 @@ class BrowserTransport implements Transport {
       throw new EngineError('unauthorized', 'This page has no access token. Open the URL that `airlock serve` printed (it ends in ?token=…).');
     }
     return unwrap(body);
+  }
+
+  /** Raw bytes from `GET /api/scrollback`: no base64, no JSON to parse. */
+  async readScrollback(session: string): Promise<Scrollback> {
+    let res: globalThis.Response;
+    try {
+      res = await fetch(`${this.scrollbackUrl}?session=${encodeURIComponent(session)}`, {
+        headers: { Authorization: `Bearer ${this.token}` },
+      });
+    } catch {
+      throw new EngineError('unreachable', UNREACHABLE);
+    }
+    if (!res.ok) {
+      const text = await res.text();
+      let body: unknown = null;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // Not JSON: said below with the status.
+      }
+      if (isReply(body) && 'error' in body) throw EngineError.from(body.error);
+      throw new EngineError('internal', `The engine answered HTTP ${res.status}: ${text.slice(0, 200) || res.statusText}`);
+    }
+    const end = Number(res.headers.get('x-airlock-end'));
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return { bytes, end: Number.isFinite(end) ? end : bytes.length };
   }
 
   /** True when an engine answers here and refuses this page's token. */

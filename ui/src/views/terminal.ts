@@ -15,7 +15,7 @@ import type { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal, type ITheme } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import type { Ctx } from '../context';
-import { base64ToBytes, binaryToBytes, bytesToBinary } from '../lib/bytes';
+import { binaryToBytes, bytesToBinary } from '../lib/bytes';
 import { h } from '../lib/dom';
 import { darkQuery, FONT_FAMILY, FONT_SIZE, isMac, LINE_HEIGHT } from './terminal-metrics';
 
@@ -284,10 +284,10 @@ export class SessionTerminal {
   private load(): void {
     this.phase = 'loading';
     const gen = ++this.loads;
-    void this.ctx.call({ op: 'readScrollback', session: this.id }).then((res) => {
+    void this.ctx.readScrollback(this.id).then((res) => {
       if (gen !== this.loads) return; // a newer load replaced this one
-      if (res?.type === 'scrollback') {
-        const bytes = base64ToBytes(res.data);
+      if (res) {
+        const bytes = res.bytes;
         if (bytes.length > 0) this.write(bytes);
         this.tail = bytesToBinary(bytes.subarray(-65536));
       }

@@ -242,6 +242,23 @@ impl Engine {
         Subscription::new(self.events.subscribe(), self.outputs.clone(), false)
     }
 
+    /// A session's scrollback as raw bytes and the output offset of its end:
+    /// what [`Request::ReadScrollback`] answers in base64, for a transport
+    /// that carries bytes. Read beside the actor, which is never waited on.
+    pub fn scrollback(&self, session: &str) -> Result<(Vec<u8>, u64)> {
+        let sb = self
+            .outputs
+            .get(session)
+            .ok_or_else(|| EngineError::UnknownId {
+                what: "session",
+                id: session.to_string(),
+            })?;
+        let sb = sb
+            .lock()
+            .map_err(|_| EngineError::BadRequest("the scrollback is not readable".into()))?;
+        Ok(sb.snapshot())
+    }
+
     /// The project's canonical path.
     pub fn project(&self) -> &Path {
         &self.project

@@ -70,7 +70,7 @@ impl Outputs {
         }
     }
 
-    fn get(&self, session: &str) -> Option<Arc<Mutex<Scrollback>>> {
+    pub(crate) fn get(&self, session: &str) -> Option<Arc<Mutex<Scrollback>>> {
         self.0.read().ok()?.sessions.get(session).cloned()
     }
 
