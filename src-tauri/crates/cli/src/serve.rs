@@ -180,7 +180,7 @@ async fn guard(State(state): State<Arc<AppState>>, req: HttpRequest, next: Next)
     // Everything under /api needs the token, whatever the method or route.
     if req.uri().path().starts_with("/api/") {
         let given = match bearer(req.headers()) {
-            "" if req.uri().path() == "/api/events" => query_token(req.uri()),
+            "" if req.uri().path() == "/api/events" => query_param(req.uri(), "token"),
             b => b,
         };
         if !token_matches(given, &state.token) {
@@ -194,10 +194,13 @@ async fn guard(State(state): State<Arc<AppState>>, req: HttpRequest, next: Next)
     next.run(req).await
 }
 
-/// The `token=` of a URL's query, or "".
-fn query_token(uri: &Uri) -> &str {
+/// The value of `name` in a URL's query, or "".
+fn query_param<'a>(uri: &'a Uri, name: &str) -> &'a str {
     uri.query()
-        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("token=")))
+        .and_then(|q| {
+            q.split('&')
+                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+        })
         .unwrap_or("")
 }
 
@@ -229,11 +232,7 @@ async fn api_call(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
 /// without base64 in JSON, which for 10 MB took a page's main thread for
 /// tens of milliseconds.
 async fn api_scrollback(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
-    let session = uri
-        .query()
-        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("session=")))
-        .unwrap_or("");
-    match state.engine.scrollback(session) {
+    match state.engine.scrollback(query_param(&uri, "session")) {
         Ok((bytes, end)) => (
             [
                 (header::CONTENT_TYPE, "application/octet-stream".to_string()),
@@ -300,7 +299,9 @@ async fn static_file(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
     }
     let file = state.ui.join(rel);
     match tokio::fs::read(&file).await {
-        Ok(bytes) if path == "index.html" && token_matches(query_token(&uri), &state.token) => {
+        Ok(bytes)
+            if path == "index.html" && token_matches(query_param(&uri, "token"), &state.token) =>
+        {
             page_with_state(state.engine.clone(), bytes)
         }
         Ok(bytes) => {
