@@ -29,13 +29,6 @@ export interface Scrollback {
   end: number;
 }
 
-/** `readScrollback` over `call`, its base64 decoded. */
-async function scrollbackByCall(t: Transport, session: string): Promise<Scrollback> {
-  const res = await t.call({ op: 'readScrollback', session });
-  if (res.type !== 'scrollback') throw new EngineError('internal', `readScrollback answered ${res.type}`);
-  return { bytes: base64ToBytes(res.data), end: res.end };
-}
-
 /** Whether events are flowing. The app re-fetches its state on every `up`. */
 /** The event stream: `refused` when the engine no longer takes this page's token (it restarted). */
 export type Link = 'up' | 'down' | 'refused';
@@ -111,8 +104,11 @@ class TauriTransport implements Transport {
     return unwrap(reply);
   }
 
-  readScrollback(session: string): Promise<Scrollback> {
-    return scrollbackByCall(this, session);
+  /** `readScrollback` over the channel's commands, its base64 decoded. */
+  async readScrollback(session: string): Promise<Scrollback> {
+    const res = await this.call({ op: 'readScrollback', session });
+    if (res.type !== 'scrollback') throw new EngineError('internal', `readScrollback answered ${res.type}`);
+    return { bytes: base64ToBytes(res.data), end: res.end };
   }
 
   subscribe(onEvent: (e: Incoming) => void, onLink?: (link: Link) => void): void {
