@@ -12,6 +12,9 @@
 // event larger than N KiB into events of at most N KiB before the app sees
 // them, to show what smaller frames from the engine would do.
 //
+// --trace: also record a Chrome trace during the stream and print, for each
+// frame over 60 ms, what the page's threads did in it.
+//
 // Uses target/release/airlock unless AIRLOCK_BIN is set. Prints a markdown table.
 
 import { join, resolve, dirname } from 'node:path';
@@ -44,6 +47,7 @@ try {
   const page = await browser.context.newPage();
   const pageErrors = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('console', (m) => m.text().startsWith('DEBUG') && console.error(m.text()));
   // Record when big messages reach the page (event frames, readScrollback
   // replies), to tell what preceded a long frame.
   await page.addInitScript((split) => {
@@ -118,6 +122,7 @@ try {
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
     await cdp.send('Profiler.start');
   }
+  const tracing = opts.trace ? await startTrace(page) : null;
   await page.getByTestId('new-session-command').fill(`cat ${file}`);
   const t0 = await page.evaluate(() => performance.now());
   await page.getByTestId('new-session-start').click();
@@ -156,6 +161,7 @@ try {
       .slice(0, 15)
       .map(([k, us]) => [k, (us / 1000).toFixed(0), ((us / total) * 100).toFixed(1)]);
   }
+  const traced = tracing ? await tracing.stop() : null;
   await page.waitForTimeout(500);
   const frames = await page.evaluate(() => {
     window.__stop = true;
@@ -213,6 +219,7 @@ try {
   }
   if (long.length) console.log(`frames over 50 ms:\n${long.map((l) => `- ${l}`).join('\n')}`);
   if (profileTop) console.log(`\nCPU profile of the page, start → last line shown (self time):\n\n${table(['function', 'ms', '%'], profileTop)}`);
+  if (traced) console.log(`\nTrace, frames over 60 ms (main thread and others, slices over 4 ms):\n\n${longFramesInTrace(traced)}`);
   if (pageErrors.length) console.log(`page errors: ${JSON.stringify(pageErrors.slice(0, 5))}`);
   console.log(`\ncommand: node tests/terminal/xterm-frames.bench.mjs --mb ${MB}${opts.profile ? ' --profile' : ''}${SPLIT ? ` --split-kib ${opts['split-kib']}` : ''} (AIRLOCK_BIN=${process.env.AIRLOCK_BIN})`);
   process.exitCode = max <= LIMIT_MS && shown ? 0 : 1;
@@ -220,4 +227,50 @@ try {
   await browser?.close();
   await engine?.stop();
   await tmp.cleanup();
+}
+
+/** Starts a Chrome trace of the page; `stop()` resolves to its events. */
+async function startTrace(page) {
+  const cdp = await page.context().newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', ({ value }) => events.push(...value));
+  const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+  await cdp.send('Tracing.start', {
+    transferMode: 'ReportEvents',
+    traceConfig: {
+      includedCategories: ['devtools.timeline', 'v8', 'v8.gc', 'blink', 'cc', 'gpu', 'toplevel', 'disabled-by-default-devtools.timeline'],
+    },
+  });
+  return {
+    async stop() {
+      await cdp.send('Tracing.end');
+      await done;
+      return events;
+    },
+  };
+}
+
+/** For each gap of over 60 ms between animation frames: the slices (over 4 ms) in it, per thread. */
+function longFramesInTrace(events) {
+  const names = new Map();
+  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') names.set(`${e.pid}:${e.tid}`, e.args.name);
+  const raf = events.filter((e) => e.name === 'FireAnimationFrame' && e.ph === 'X').sort((a, b) => a.ts - b.ts);
+  const slices = events.filter((e) => e.ph === 'X' && e.dur >= 4000);
+  const out = [];
+  for (let i = 1; i < raf.length; i++) {
+    const gap = (raf[i].ts - raf[i - 1].ts) / 1000;
+    if (gap <= 60) continue;
+    const from = raf[i - 1].ts;
+    const to = raf[i].ts;
+    out.push(`- ${gap.toFixed(0)} ms`);
+    const byThread = new Map();
+    for (const s of slices) {
+      if (s.ts + s.dur < from || s.ts > to) continue;
+      const t = names.get(`${s.pid}:${s.tid}`) || `${s.pid}:${s.tid}`;
+      if (!byThread.has(t)) byThread.set(t, []);
+      byThread.get(t).push(`${s.name} ${(s.dur / 1000).toFixed(1)}@${((s.ts - from) / 1000).toFixed(0)}`);
+    }
+    for (const [t, list] of byThread) out.push(`  - ${t}: ${list.slice(0, 14).join(', ')}`);
+  }
+  return out.join('\n') || '(none)';
 }
