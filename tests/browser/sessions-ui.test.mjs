@@ -179,8 +179,11 @@ describe('sessions', () => {
   test('the terminal find bar finds a printed marker', async (t) => {
     const { page, see, until, startAgent, typeLine, seeInTerminal } = await openPage(t, browser, 'find');
     await startAgent();
-    // Headless Chromium's GL is software: the DOM renderer draws.
-    assert.equal(await page.getByTestId('terminal').getAttribute('data-renderer'), 'dom');
+    // Headless Chromium's GL is software (asked in a worker): the DOM renderer draws.
+    const term = page.getByTestId('terminal');
+    const why = await until('the GPU asked', async () => await term.getAttribute('data-renderer-why'));
+    assert.match(why, /^GPU: none, or software$|^GPU: .*(SwiftShader|llvmpipe)/i, why);
+    assert.equal(await term.getAttribute('data-renderer'), 'dom');
     await typeLine('for i in 1 2 3; do echo "row $i"; done; echo "MARK""ER-$((6*7))"; for i in 4 5 6; do echo "row $i"; done');
     await seeInTerminal('the marker', (text) => /^MARKER-42\s*$/m.test(text));
 
@@ -216,6 +219,32 @@ describe('sessions', () => {
     // Ctrl+F went to the find bar, not to bash: typing still works.
     await typeLine('echo "after-$((1+1))"');
     await seeInTerminal('bash answering after the find bar closed', (text) => /^after-2\s*$/m.test(text));
+  });
+
+  test('output streaming across a page reload shows once: the scrollback and live output meet by offset', async (t) => {
+    const { page, see, until, startAgent, typeLine, seeInTerminal } = await openPage(t, browser, 'reload-seam');
+    await startAgent();
+    const id = await page.locator('[data-testid="session-item"]').first().getAttribute('data-session-id');
+    const LINES = 600;
+    // A line every few milliseconds, so some are printed while the reloaded page loads the scrollback.
+    await typeLine(`for i in $(seq 1 ${LINES}); do echo "seq-$i-end"; sleep 0.004; done; echo "DO""NE-$((40+2))"`);
+    await seeInTerminal('the first lines', (text) => /^seq-\d+-end\s*$/m.test(text));
+    await page.reload();
+    await page.locator(`[data-testid="session-item"][data-session-id="${id}"] .session-select`).click();
+    await seeInTerminal('the loop finished', (text) => /^DONE-42\s*$/m.test(text));
+
+    // Every line is in the terminal exactly once: none lost at the seam, none repeated.
+    await page.getByTestId('terminal').click();
+    await page.keyboard.press('Control+f');
+    await page.getByTestId('terminal-find-regex').click();
+    const input = page.getByTestId('terminal-find-input');
+    const count = page.getByTestId('terminal-find-count');
+    await input.fill('seq-\\d+-end');
+    await until(`${LINES} lines found`, async () => new RegExp(`^\\d+ of ${LINES}$`).test((await count.innerText()).trim()));
+    for (const n of [1, 300, LINES]) {
+      await input.fill(`seq-${n}-end`);
+      await until(`seq-${n}-end found once`, async () => (await count.innerText()).trim() === '1 of 1');
+    }
   });
 
   test('WebGL when asked for, and back to the DOM renderer when its context is lost', async (t) => {

@@ -324,7 +324,7 @@ export class App implements Ctx {
     const { store } = this;
     switch (e.type) {
       case 'output':
-        this.terminals.output(e.session, e.bytes);
+        this.terminals.output(e.session, e.offset, e.bytes);
         break;
       case 'sessionStarted':
       case 'sessionUpdated':

@@ -25,8 +25,18 @@ function incoming(e: Event): Incoming {
 
 /** A session's kept output and where it ends in the session's whole output. */
 export interface Scrollback {
-  bytes: Uint8Array;
+  /** The output offset just past the last kept byte. */
   end: number;
+  /**
+   * The kept bytes, in pieces as they arrive (a multi-megabyte scrollback is
+   * never one buffer the page must assemble first). Throws an EngineError if
+   * the stream breaks off.
+   */
+  pieces: AsyncIterable<Uint8Array>;
+}
+
+async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  if (bytes.length > 0) yield bytes;
 }
 
 /** Whether events are flowing. The app re-fetches its state on every `up`. */
@@ -45,6 +55,29 @@ export interface Transport {
    * up (first connect and every reconnect) and down.
    */
   subscribe(onEvent: (e: Incoming) => void, onLink?: (link: Link) => void): void;
+}
+
+/** A response body's chunks; stopping early cancels the rest. */
+async function* streamed(body: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  const reader = body.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        throw new EngineError('unreachable', `The scrollback broke off: ${String(err)}`);
+      }
+      if (chunk.done) {
+        done = true;
+        return;
+      }
+      yield chunk.value;
+    }
+  } finally {
+    if (!done) void reader.cancel().catch(() => {});
+  }
 }
 
 /** A failed call: the engine's `IpcError`, or `unreachable` when no answer came. */
@@ -108,7 +141,7 @@ class TauriTransport implements Transport {
   async readScrollback(session: string): Promise<Scrollback> {
     const res = await this.call({ op: 'readScrollback', session });
     if (res.type !== 'scrollback') throw new EngineError('internal', `readScrollback answered ${res.type}`);
-    return { bytes: base64ToBytes(res.data), end: res.end };
+    return { pieces: once(base64ToBytes(res.data)), end: res.end };
   }
 
   subscribe(onEvent: (e: Incoming) => void, onLink?: (link: Link) => void): void {
@@ -199,7 +232,7 @@ class BrowserTransport implements Transport {
     return unwrap(body);
   }
 
-  /** Raw bytes from `GET /api/scrollback`: no base64, no JSON to parse. */
+  /** Raw bytes from `GET /api/scrollback`, streamed: no base64, no JSON to parse. */
   async readScrollback(session: string): Promise<Scrollback> {
     let res: globalThis.Response;
     try {
@@ -221,8 +254,8 @@ class BrowserTransport implements Transport {
       throw new EngineError('internal', `The engine answered HTTP ${res.status}: ${text.slice(0, 200) || res.statusText}`);
     }
     const end = Number(res.headers.get('x-airlock-end'));
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    return { bytes, end: Number.isFinite(end) ? end : bytes.length };
+    if (!res.body || !Number.isSafeInteger(end)) throw new EngineError('internal', 'The engine sent a scrollback without its end offset.');
+    return { pieces: streamed(res.body), end };
   }
 
   /** True when an engine answers here and refuses this page's token. */

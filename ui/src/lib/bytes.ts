@@ -1,8 +1,7 @@
-// PTY bytes travel as binary WebSocket frames, or as base64 in JSON (the
-// desktop channel, `readScrollback`). The terminal's de-duplication compares
-// "binary strings" (one char per byte), so both forms are kept handy.
+// PTY bytes travel as binary frames (the WebSocket, the desktop channel), as
+// raw bytes (`GET /api/scrollback`), or as base64 in JSON (`readScrollback`).
 
-export function binaryToBytes(bin: string): Uint8Array {
+function binaryToBytes(bin: string): Uint8Array {
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
@@ -14,13 +13,6 @@ const fromBase64 = (Uint8Array as unknown as { fromBase64?: FromBase64 }).fromBa
 /** Base64 to bytes: natively where the engine has `Uint8Array.fromBase64` (several times faster on megabytes). */
 export function base64ToBytes(b64: string): Uint8Array {
   return typeof fromBase64 === 'function' ? fromBase64.call(Uint8Array, b64) : binaryToBytes(atob(b64));
-}
-
-/** Bytes to a binary string (one char per byte), in slices small enough for `fromCharCode`. */
-export function bytesToBinary(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 8192) out += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  return out;
 }
 
 /** The first byte of a binary output frame (`OUTPUT_FRAME` in the protocol crate). */

@@ -99,6 +99,12 @@ export const ICONS = {
 } as const;
 
 /** Calls `fn` once `ms` after the last call. */
+/** Runs `fn` when the page is idle, at the latest `ms` later. */
+export function whenIdle(fn: () => void, ms = 500): void {
+  if ('requestIdleCallback' in window) requestIdleCallback(() => fn(), { timeout: ms });
+  else setTimeout(fn, 50);
+}
+
 export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number): (...args: A) => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return (...args: A) => {

@@ -1,8 +1,8 @@
 // One session's terminal: an xterm.js Terminal, created the first time the
 // session is shown, filled from the engine's scrollback and then from live
-// `output` events. Output reaches xterm in pieces of at most 64 KiB, each after
-// the previous one was parsed, so a megabyte of output or a long scrollback is
-// drawn over several frames instead of freezing one. WebGL draws when a real
+// `output` events. Output reaches xterm in pieces sized to take a few
+// milliseconds each, each after the previous one was parsed, so a megabyte of
+// output or a long scrollback is drawn over many frames instead of freezing one. WebGL draws when a real
 // GPU is there, else xterm's DOM renderer does.
 //
 // Loaded on demand (see TerminalsView): xterm and its addons are most of the
@@ -15,8 +15,7 @@ import type { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal, type ITheme } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import type { Ctx } from '../context';
-import { binaryToBytes, bytesToBinary } from '../lib/bytes';
-import { h } from '../lib/dom';
+import { h, whenIdle } from '../lib/dom';
 import { darkQuery, FONT_FAMILY, FONT_SIZE, isMac, LINE_HEIGHT } from './terminal-metrics';
 
 const DARK: ITheme = {
@@ -70,11 +69,16 @@ const LIGHT: ITheme = {
 
 const theme = (): ITheme => (darkQuery.matches ? DARK : LIGHT);
 
-/** How long after the scrollback arrives live output may still repeat its tail. */
-const OVERLAP_WINDOW_MS = 500;
-
-/** The most handed to xterm at once: it parses one write in one go, without drawing. */
-const WRITE_CHUNK = 64 * 1024;
+/**
+ * xterm parses each write in one go, without drawing, and checks its 12 ms
+ * time slice only between writes. So output goes to it in pieces sized to take
+ * about PIECE_MS each, from its measured speed: small while its code is cold
+ * (the first 64 KiB took 40-100 ms here) and up to PIECE_MAX once it is warm.
+ */
+const PIECE_MS = 6;
+const PIECE_MIN = 2 * 1024;
+const PIECE_FIRST = 8 * 1024;
+const PIECE_MAX = 64 * 1024;
 
 /**
  * Output queued beyond this (a hidden tab, where timers crawl, fed a flood) is
@@ -83,48 +87,52 @@ const WRITE_CHUNK = 64 * 1024;
 const MAX_QUEUED = 32 * 1024 * 1024;
 
 const RENDERER_KEY = 'airlock.terminalRenderer';
-let hardwareGl: boolean | null = null;
-
-/** Runs `fn` when the page is idle (at most `ms` later). */
-function idle(fn: () => void, ms = 500): void {
-  if ('requestIdleCallback' in window) requestIdleCallback(() => fn(), { timeout: ms });
-  else setTimeout(fn, 50);
-}
+let gpu: Promise<string> | null = null;
 
 /**
  * Whether to draw with WebGL: only on a GPU that names itself as real hardware.
  * With software GL (SwiftShader, llvmpipe: a VM, CI, headless browsers) or a
  * renderer that gives no name (WebKitGTK), xterm's DOM renderer costs less CPU.
  * `localStorage['airlock.terminalRenderer']` = `webgl` or `dom` overrides.
+ * The GPU is asked once per page, in a worker (gpu-probe.ts).
  */
-function webglWanted(): boolean {
+async function webglWanted(): Promise<{ use: boolean; why: string }> {
   let pref: string | null = null;
   try {
     pref = localStorage.getItem(RENDERER_KEY);
   } catch {
     // No storage: decide by the GPU.
   }
-  if (pref === 'dom') return false;
-  if (pref === 'webgl') return true;
+  if (pref === 'dom' || pref === 'webgl') return { use: pref === 'webgl', why: `${RENDERER_KEY} = ${pref}` };
   // WebKitGTK (the desktop window on Linux) masks its renderer's name and often
   // draws WebGL in software: the DOM renderer is the safe default there.
-  if ('__TAURI_INTERNALS__' in window) return false;
-  if (hardwareGl === null) {
-    hardwareGl = false;
+  if ('__TAURI_INTERNALS__' in window) return { use: false, why: 'desktop window' };
+  gpu ??= gpuName();
+  const name = await gpu;
+  // An unnamed renderer counts as software.
+  const hardware = name !== '' && !/swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);
+  return { use: hardware, why: `GPU: ${name || 'none, or software'}` };
+}
+
+/** The WebGL renderer's name from gpu-probe.ts, or '' (no worker, no OffscreenCanvas, no answer in 5 s). */
+function gpuName(): Promise<string> {
+  return new Promise((resolve) => {
+    let worker: Worker;
     try {
-      const gl = document.createElement('canvas').getContext('webgl2', { failIfMajorPerformanceCaveat: true });
-      if (gl) {
-        const info = gl.getExtension('WEBGL_debug_renderer_info');
-        const name = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
-        // WebKitGTK does not name its renderer: an unnamed one counts as software.
-        hardwareGl = name !== '' && !/swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);
-        gl.getExtension('WEBGL_lose_context')?.loseContext();
-      }
+      worker = new Worker(new URL('./gpu-probe.ts', import.meta.url), { type: 'module' });
     } catch {
-      hardwareGl = false;
+      resolve('');
+      return;
     }
-  }
-  return hardwareGl;
+    const done = (name: string) => {
+      clearTimeout(timer);
+      worker.terminate();
+      resolve(name);
+    };
+    const timer = setTimeout(() => done(''), 5000);
+    worker.onmessage = (e: MessageEvent) => done(typeof e.data === 'string' ? e.data : '');
+    worker.onerror = () => done('');
+  });
 }
 
 type Chunk = Uint8Array | string | (() => void);
@@ -142,17 +150,20 @@ export interface TerminalHost {
 /**
  * One session's terminal. Phases: `cold` (never shown; live output is dropped
  * because the scrollback will hold it), `loading` (scrollback requested; live
- * output is held), `matching` (scrollback written; held output that repeats its
- * tail is dropped), `live`.
+ * output is held), `live`. Every piece of output carries its offset in the
+ * session's whole output, and the scrollback says where it ends, so output that
+ * repeats what the terminal already has is dropped by offset.
  */
 export class SessionTerminal {
   readonly el: HTMLDivElement;
   readonly term: Terminal;
   readonly fit = new FitAddon();
   readonly search = new SearchAddon({ highlightLimit: 1000 });
-  private phase: 'cold' | 'loading' | 'matching' | 'live' = 'cold';
-  private held: string[] = [];
-  private tail = '';
+  private phase: 'cold' | 'loading' | 'live' = 'cold';
+  /** Live output that came while the scrollback was on its way. */
+  private held: { offset: number; bytes: Uint8Array }[] = [];
+  /** The output offset up to which the terminal has the session's output; -1 before the scrollback said. */
+  private through = -1;
   private exit: { code: number | null } | null = null;
   private exitWritten = false;
   private cols = 0;
@@ -160,12 +171,17 @@ export class SessionTerminal {
   private typed = '';
   private loads = 0;
   private sending = false;
-  /** Output waiting for xterm, in pieces of at most WRITE_CHUNK; functions run in turn. */
+  /** Output waiting for xterm; functions run in turn. */
   private queue: Chunk[] = [];
   private queued = 0;
   private writing = false;
+  /** How many bytes the next write to xterm takes (see PIECE_MS). */
+  private piece = PIECE_FIRST;
   private webgl: WebglAddon | null = null;
   private disposed = false;
+  /** xterm was opened in `el` (see `show`); output waits for it. */
+  private isOpen = false;
+  private focusWanted = false;
 
   constructor(
     private readonly ctx: Ctx,
@@ -230,22 +246,37 @@ export class SessionTerminal {
       this.resize();
       return;
     }
+    // The scrollback is asked for now; xterm opens in a task of its own after
+    // the next frame (opening it takes ~20-40 ms), and takes output once open.
+    void this.load();
+    requestAnimationFrame(() => setTimeout(() => this.open(), 0));
+  }
+
+  private open(): void {
+    if (this.disposed || this.isOpen) return;
     this.term.open(this.el);
-    // Asking the GPU what it is costs ~20 ms of the main thread: not before the window has drawn.
-    idle(() => this.useWebgl());
+    this.isOpen = true;
+    whenIdle(() => void this.useWebgl());
     this.resize();
     // xterm measures its cell after the first frame; fit again once it has, and once fonts settle.
     requestAnimationFrame(() => this.resize());
     setTimeout(() => this.resize(), 200);
     void document.fonts?.ready.then(() => this.resize());
-    this.load();
+    if (this.focusWanted && !this.el.hidden) this.term.focus();
+    this.focusWanted = false;
+    if (!this.writing) this.pump();
   }
 
-  /** WebGL when it is worth it; any failure, now or a lost context later, leaves xterm's DOM renderer. */
-  private useWebgl(): void {
-    if (!webglWanted()) return;
+  /**
+   * WebGL when it is worth it; any failure, now or a lost context later, leaves
+   * xterm's DOM renderer. `data-renderer-why` says what decided.
+   */
+  private async useWebgl(): Promise<void> {
+    const { use, why } = await webglWanted();
+    this.el.dataset['rendererWhy'] = why;
+    if (!use || this.disposed) return;
     // Loaded only where it is used: most of its weight is for GPUs.
-    import('@xterm/addon-webgl').then(
+    await import('@xterm/addon-webgl').then(
       ({ WebglAddon }) => {
         if (this.disposed) return;
         try {
@@ -277,39 +308,47 @@ export class SessionTerminal {
     this.queued = 0;
     this.write(() => this.term.reset());
     this.held = [];
+    this.through = -1;
     this.exitWritten = false;
-    this.load();
+    void this.load();
   }
 
-  private load(): void {
+  /**
+   * Writes the scrollback as it streams in, then the live output held
+   * meanwhile, past what the scrollback had. Without a scrollback (the engine
+   * failed to send it, and said so), the held output is all there is.
+   */
+  private async load(): Promise<void> {
     this.phase = 'loading';
     const gen = ++this.loads;
-    void this.ctx.readScrollback(this.id).then((res) => {
-      if (gen !== this.loads) return; // a newer load replaced this one
-      if (res) {
-        const bytes = res.bytes;
-        if (bytes.length > 0) this.write(bytes);
-        this.tail = bytesToBinary(bytes.subarray(-65536));
+    const res = await this.ctx.readScrollback(this.id);
+    if (gen !== this.loads) return; // a newer load replaced this one
+    if (res) {
+      try {
+        for await (const piece of res.pieces) {
+          if (gen !== this.loads) return;
+          this.write(piece);
+        }
+        this.through = res.end;
+      } catch (err) {
+        if (gen !== this.loads) return;
+        this.ctx.error(`The terminal's scrollback did not arrive whole: ${err instanceof Error ? err.message : String(err)}`);
       }
-      this.phase = 'matching';
-      this.match();
-      setTimeout(() => gen === this.loads && this.goLive(), OVERLAP_WINDOW_MS);
-    });
+    }
+    if (gen !== this.loads) return;
+    this.phase = 'live';
+    for (const { offset, bytes } of this.held) this.take(offset, bytes);
+    this.held = [];
+    this.writeExit();
   }
 
   /**
    * Hands output to xterm a piece at a time: the next piece goes once xterm has
    * parsed the previous one, so it draws between pieces and the page never
-   * stalls on one huge write.
+   * stalls on one big write.
    */
   private write(data: Chunk): void {
-    if (typeof data === 'function' || data.length <= WRITE_CHUNK) {
-      this.queue.push(data);
-    } else if (typeof data === 'string') {
-      for (let i = 0; i < data.length; i += WRITE_CHUNK) this.queue.push(data.slice(i, i + WRITE_CHUNK));
-    } else {
-      for (let i = 0; i < data.length; i += WRITE_CHUNK) this.queue.push(data.subarray(i, i + WRITE_CHUNK));
-    }
+    this.queue.push(data);
     if (typeof data !== 'function') this.queued += data.length;
     if (this.queued > MAX_QUEUED && this.phase === 'live') {
       this.reload();
@@ -319,21 +358,47 @@ export class SessionTerminal {
   }
 
   private pump(): void {
+    // Not before xterm is open and sized: text parsed at another width is reflowed on resize.
+    if (!this.isOpen) return;
     for (;;) {
-      const next = this.queue.shift();
-      if (next === undefined) {
+      const head = this.queue[0];
+      if (head === undefined) {
         this.writing = false;
         return;
       }
-      if (typeof next === 'function') {
-        next();
+      if (typeof head === 'function') {
+        this.queue.shift();
+        head();
         continue;
+      }
+      // Notices (strings) are short and go whole; bytes go a piece at a time.
+      let next: Uint8Array | string = head;
+      if (typeof head === 'string' || head.length <= this.piece) this.queue.shift();
+      else {
+        next = head.subarray(0, this.piece);
+        this.queue[0] = head.subarray(this.piece);
       }
       this.writing = true;
       this.queued -= next.length;
-      this.term.write(next, () => this.pump());
+      const size = next.length;
+      const start = performance.now();
+      this.term.write(next, () => {
+        this.pace(size, performance.now() - start);
+        this.pump();
+      });
       return;
     }
+  }
+
+  /**
+   * Sizes the next piece from how long the last one took (write to parsed: an
+   * upper bound, as it includes any wait for xterm's turn), growing at most
+   * twofold per piece.
+   */
+  private pace(size: number, ms: number): void {
+    if (size < this.piece / 2) return; // the queue ran dry: says little about speed
+    const fit = ms > 0 ? (size * PIECE_MS) / ms : PIECE_MAX;
+    this.piece = Math.round(Math.max(PIECE_MIN, Math.min(PIECE_MAX, 2 * this.piece, fit)));
   }
 
   hide(): void {
@@ -341,59 +406,28 @@ export class SessionTerminal {
   }
 
   focus(): void {
-    this.term.focus();
+    if (this.isOpen) this.term.focus();
+    else this.focusWanted = true;
   }
 
-  /** True once the terminal was opened (it sized itself to its pane). */
+  /** True once xterm was opened (it sized itself to its pane). */
   get opened(): boolean {
-    return this.phase !== 'cold';
+    return this.isOpen;
   }
 
-  output(bytes: Uint8Array): void {
-    switch (this.phase) {
-      case 'cold':
-        return;
-      case 'live':
-        if (bytes.length > 0) this.write(bytes);
-        return;
-      case 'loading':
-        this.held.push(bytesToBinary(bytes));
-        return;
-      case 'matching':
-        this.held.push(bytesToBinary(bytes));
-        this.match();
-    }
+  /** Live output starting at `offset` in the session's whole output. */
+  output(offset: number, bytes: Uint8Array): void {
+    if (this.phase === 'live') this.take(offset, bytes);
+    else if (this.phase === 'loading') this.held.push({ offset, bytes });
   }
 
-  /**
-   * Live output emitted before the engine read the scrollback repeats the
-   * scrollback's tail. The longest run of held frames that is a suffix of the
-   * tail is such a repeat; a run that could still grow into one is kept a
-   * little longer; anything else is new.
-   */
-  private match(): void {
-    if (this.held.length === 0) return;
-    let joined = '';
-    let dup = 0;
-    for (let i = 0; i < this.held.length; i++) {
-      joined += this.held[i];
-      if (this.tail.endsWith(joined)) dup = i + 1;
-    }
-    if (dup > 0) {
-      this.held.splice(0, dup);
-      this.goLive();
-    } else if (!this.tail.includes(joined)) {
-      this.goLive();
-    }
-  }
-
-  private goLive(): void {
-    if (this.phase === 'live' || this.phase === 'cold') return;
-    this.phase = 'live';
-    for (const chunk of this.held) this.write(binaryToBytes(chunk));
-    this.held = [];
-    this.tail = '';
-    this.writeExit();
+  /** Writes what of `bytes` (at `offset`) lies past what the terminal has. */
+  private take(offset: number, bytes: Uint8Array): void {
+    const end = offset + bytes.length;
+    if (this.through >= end) return; // the scrollback had it
+    const skip = this.through > offset ? this.through - offset : 0;
+    this.through = end;
+    if (bytes.length > skip) this.write(skip ? bytes.subarray(skip) : bytes);
   }
 
   exited(code: number | null): void {
@@ -424,7 +458,7 @@ export class SessionTerminal {
 
   /** Fits the terminal to its container and tells the engine when the size changed. */
   resize(): void {
-    if (this.el.hidden || this.phase === 'cold' || !this.el.isConnected) return;
+    if (this.el.hidden || !this.isOpen || !this.el.isConnected) return;
     const dims = this.fit.proposeDimensions();
     if (!dims || !Number.isFinite(dims.cols) || !Number.isFinite(dims.rows) || dims.cols < 2 || dims.rows < 1) return;
     this.fit.fit();

@@ -6,7 +6,7 @@
 
 import type { Ctx } from '../context';
 import type { SessionInfo } from '../ipc/bindings';
-import { debounce, h, icon, ICONS, replaceChildren } from '../lib/dom';
+import { debounce, h, icon, ICONS, replaceChildren, whenIdle } from '../lib/dom';
 import { FindBar } from './find';
 import type { SessionTerminal, TerminalHost } from './terminal';
 import { darkQuery, FONT_SIZE, isMac, LINE_HEIGHT } from './terminal-metrics';
@@ -77,7 +77,9 @@ export class TerminalsView implements TerminalHost {
    * Loads xterm and opens terminals only once `p` settles. Loading xterm and
    * opening it (measuring its cell, laying out its rows, drawing the
    * scrollback) takes the page's main thread for ~100 ms; at start the app
-   * lets the review pane draw the first diff before that.
+   * lets the review pane draw the first diff before that. Then xterm is loaded
+   * when the page is idle, so that a session started later opens its terminal
+   * without also evaluating xterm's code while its output streams in.
    */
   openAfter(p: Promise<void>): void {
     const gate = p.then(() => {
@@ -89,6 +91,7 @@ export class TerminalsView implements TerminalHost {
         t.show();
         if (!this.findBar.isOpen) t.focus();
       }
+      whenIdle(() => this.module(), 3000);
     });
     this.gate = gate;
   }
@@ -122,8 +125,8 @@ export class TerminalsView implements TerminalHost {
   }
 
   /** Routes a live `output` event to its session's terminal. */
-  output(session: string, bytes: Uint8Array): void {
-    this.terms.get(session)?.output(bytes);
+  output(session: string, offset: number, bytes: Uint8Array): void {
+    this.terms.get(session)?.output(offset, bytes);
   }
 
   exited(session: string, code: number | null): void {
