@@ -221,6 +221,26 @@ describe('sessions', () => {
     await seeInTerminal('bash answering after the find bar closed', (text) => /^after-2\s*$/m.test(text));
   });
 
+  test('an idle page opens a spare terminal, invisible, and the next session takes it clean', async (t) => {
+    const { page, until, startAgent, typeLine, seeInTerminal } = await openPage(t, browser, 'spare');
+    const spare = page.locator('.terminal-spare');
+    await until('a spare xterm in the terminal pane', async () => (await spare.count()) === 1 && (await spare.locator('.xterm-rows').count()) === 1);
+    assert.equal(await spare.evaluate((el) => getComputedStyle(el).visibility), 'hidden');
+    await spare.evaluate((el) => {
+      el.dataset['mark'] = 'was-spare';
+    });
+
+    await startAgent();
+    const term = page.getByTestId('terminal');
+    assert.equal(await term.getAttribute('data-mark'), 'was-spare', 'the session took the spare');
+    assert.equal(await term.evaluate((el) => el.classList.contains('terminal-spare') || getComputedStyle(el).visibility !== 'visible'), false);
+    // The characters it was warmed with are gone: the terminal shows the session only.
+    assert.doesNotMatch(await term.locator('.xterm-rows').innerText(), /ABCDEFGHIJ/);
+    await typeLine('echo "spare-$((40+2))"');
+    await seeInTerminal('bash answering in the taken terminal', (text) => /^spare-42\s*$/m.test(text));
+    await until('a new spare for the next session', async () => (await page.locator('.terminal-spare').count()) === 1);
+  });
+
   test('output streaming across a page reload shows once: the scrollback and live output meet by offset', async (t) => {
     const { page, see, until, startAgent, typeLine, seeInTerminal } = await openPage(t, browser, 'reload-seam');
     await startAgent();

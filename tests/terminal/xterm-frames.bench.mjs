@@ -6,6 +6,9 @@
 //
 //   node tests/terminal/xterm-frames.bench.mjs [--mb 64] [--split-kib N]
 //
+// --cold: take away the spare xterm the page opens when idle (see prepareSpare
+// in ui/src/views/terminal.ts), so that the session's terminal opens its own.
+//
 // --profile: also take a CPU profile of the page during the stream and print
 // the functions with the most self time.
 // --split-kib N (a what-if, not the product): the page splits every output
@@ -47,7 +50,6 @@ try {
   const page = await browser.context.newPage();
   const pageErrors = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (m) => m.text().startsWith('DEBUG') && console.error(m.text()));
   // Record when big messages reach the page (event frames, readScrollback
   // replies), to tell what preceded a long frame.
   await page.addInitScript((split) => {
@@ -77,31 +79,46 @@ try {
         });
       }
     };
+    // Sizes from the headers: reading a clone of the body would cost the page
+    // as much as the app's own reading of it.
     const f = window.fetch;
     window.fetch = async (...a) => {
       const res = await f(...a);
-      const op = (() => {
-        try {
-          return JSON.parse(a[1]?.body || '{}').op;
-        } catch {
-          return '?';
-        }
-      })();
-      const at = performance.now();
-      res
-        .clone()
-        .text()
-        .then((text) => {
-          if (text.length > 4096) window.__msgs.push([at, op, text.length]);
-        });
+      const url = String(a[0]);
+      const op = url.includes('/api/scrollback')
+        ? 'scrollback'
+        : (() => {
+            try {
+              return JSON.parse(a[1]?.body || '{}').op;
+            } catch {
+              return '?';
+            }
+          })();
+      const n = Number(res.headers.get('content-length') || res.headers.get('x-airlock-end') || 0);
+      if (n > 4096) window.__msgs.push([performance.now(), op, n]);
       return res;
     };
   }, SPLIT);
   await page.goto(engine.url);
   await page.getByTestId('new-session-command').waitFor({ state: 'visible', timeout: WAIT_MS });
 
-  // Warm up: the first session opens xterm.js; measure with it already loaded.
+  // Frame intervals while the page is idle first (the reference), then during
+  // the stream. Long animation frames (LoAF) say what filled each long frame.
   await page.evaluate(() => {
+    window.__loaf = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.duration <= 60) continue;
+        const scripts = e.scripts.map(
+          (s) =>
+            `${s.invoker} (${s.sourceFunctionName || 'anonymous'} in ${s.sourceURL.split('/').pop()}@${s.sourceCharPosition}) ${s.duration.toFixed(0)} ms` +
+            (s.forcedStyleAndLayoutDuration > 1 ? ` (forced layout ${s.forcedStyleAndLayoutDuration.toFixed(0)} ms)` : ''),
+        );
+        const render = e.renderStart ? e.startTime + e.duration - e.renderStart : 0;
+        const style = e.styleAndLayoutStart ? e.startTime + e.duration - e.styleAndLayoutStart : 0;
+        window.__loaf.push([e.startTime + e.duration, `${e.duration.toFixed(0)} ms busy: rendering ${render.toFixed(0)} ms (style, layout and after: ${style.toFixed(0)} ms); scripts: ${scripts.join('; ') || 'none'}`]);
+      }
+    }).observe({ type: 'long-animation-frame' });
     window.__frames = [];
     window.__stop = false;
     let last = performance.now();
@@ -112,8 +129,17 @@ try {
     };
     requestAnimationFrame(tick);
   });
+  // By default the page sits idle for a second first, as a page someone opened
+  // does: xterm is loaded and a spare terminal opened by then. --cold takes the
+  // spare away, so that opening xterm falls into the stream.
   await page.waitForTimeout(1000);
   const idle = await page.evaluate(() => window.__frames.splice(0).map((f) => f[1]));
+  const spareReady = await page.evaluate((cold) => {
+    const spare = document.querySelector('.terminal-spare');
+    // A spare no longer in the pane is dropped, and a new xterm opened instead.
+    if (cold) spare?.remove();
+    return spare !== null && !cold;
+  }, Boolean(opts.cold));
 
   let cdp = null;
   if (opts.profile) {
@@ -180,9 +206,13 @@ try {
     for (const [, what, n] of inside) if (what !== 'event') parts.push(`${what} reply ${Math.round(n / 1024)} KiB`);
     return ` (arrived: ${parts.join(', ')})`;
   };
+  const loaf = await page.evaluate(() => window.__loaf);
   const long = duringFrames
     .filter(([, d]) => d > 50)
-    .map(([t, d]) => `${d.toFixed(0)} ms ending at +${((t - t0) / 1000).toFixed(2)} s${cause(t, d)}`);
+    .map(([t, d]) => {
+      const busy = d > 80 ? loaf.filter(([end]) => end > t - d - 20 && end <= t + 20).map(([, what]) => `\n  - ${what}`) : [];
+      return `${d.toFixed(0)} ms ending at +${((t - t0) / 1000).toFixed(2)} s${cause(t, d)}${busy.join('')}`;
+    });
   const eventSizes = msgs.filter(([at, what]) => what === 'event' && at >= t0).map(([, , n]) => n);
   const sorted = [...during].sort((a, b) => a - b);
   const max = sorted[sorted.length - 1] ?? 0;
@@ -212,7 +242,8 @@ try {
       ],
     ),
   );
-  console.log(`\nbytes through the PTY: ${sb.end} (file ${made.bytes} + ${made.lines} CRs = ${made.bytes + made.lines})`);
+  console.log(`\nthe session's terminal ${spareReady ? 'took the spare xterm' : 'opened its own xterm (no spare)'}`);
+  console.log(`bytes through the PTY: ${sb.end} (file ${made.bytes} + ${made.lines} CRs = ${made.bytes + made.lines})`);
   if (eventSizes.length) {
     const sz = [...eventSizes].sort((a, b) => a - b);
     console.log(`output events over 4 KiB: ${sz.length}, median ${Math.round(pct(sz, 50) / 1024)} KiB, max ${Math.round(sz[sz.length - 1] / 1024)} KiB of JSON text`);
@@ -221,7 +252,7 @@ try {
   if (profileTop) console.log(`\nCPU profile of the page, start → last line shown (self time):\n\n${table(['function', 'ms', '%'], profileTop)}`);
   if (traced) console.log(`\nTrace, frames over 60 ms (main thread and others, slices over 4 ms):\n\n${longFramesInTrace(traced)}`);
   if (pageErrors.length) console.log(`page errors: ${JSON.stringify(pageErrors.slice(0, 5))}`);
-  console.log(`\ncommand: node tests/terminal/xterm-frames.bench.mjs --mb ${MB}${opts.profile ? ' --profile' : ''}${SPLIT ? ` --split-kib ${opts['split-kib']}` : ''} (AIRLOCK_BIN=${process.env.AIRLOCK_BIN})`);
+  console.log(`\ncommand: node tests/terminal/xterm-frames.bench.mjs --mb ${MB}${opts.cold ? ' --cold' : ''}${opts.profile ? ' --profile' : ''}${SPLIT ? ` --split-kib ${opts['split-kib']}` : ''} (AIRLOCK_BIN=${process.env.AIRLOCK_BIN})`);
   process.exitCode = max <= LIMIT_MS && shown ? 0 : 1;
 } finally {
   await browser?.close();

@@ -99,6 +99,11 @@ export const ICONS = {
 } as const;
 
 /** Calls `fn` once `ms` after the last call. */
+/** Runs `fn` in a task of its own right after the next frame. */
+export function afterFrame(fn: () => void): void {
+  requestAnimationFrame(() => setTimeout(fn, 0));
+}
+
 /** Runs `fn` when the page is idle, at the latest `ms` later. */
 export function whenIdle(fn: () => void, ms = 500): void {
   if ('requestIdleCallback' in window) requestIdleCallback(() => fn(), { timeout: ms });

@@ -15,7 +15,7 @@ import type { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal, type ITheme } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import type { Ctx } from '../context';
-import { h, whenIdle } from '../lib/dom';
+import { afterFrame, h, whenIdle } from '../lib/dom';
 import { darkQuery, FONT_FAMILY, FONT_SIZE, isMac, LINE_HEIGHT } from './terminal-metrics';
 
 const DARK: ITheme = {
@@ -86,6 +86,36 @@ const PIECE_MAX = 64 * 1024;
  */
 const MAX_QUEUED = 32 * 1024 * 1024;
 
+/**
+ * xterm parses in 12 ms slices with a timer between them, and the browser may
+ * run several such timers before it draws. So while terminals write, the page's
+ * frames are watched, and output waits for the next frame once the last one
+ * is FRAME_GAP_MS old: whatever floods in, the page keeps drawing.
+ */
+const FRAME_GAP_MS = 40;
+let lastFrame = 0;
+let watchUntil = 0;
+
+/** Keeps `lastFrame` current for the next second. */
+function watchFrames(now: number): void {
+  const running = now < watchUntil;
+  watchUntil = now + 1000;
+  if (running) return;
+  lastFrame = now;
+  const tick = () => {
+    lastFrame = performance.now();
+    if (lastFrame < watchUntil) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
+
+/** True when output should wait for a frame (never in a hidden page, which draws none). */
+function frameDue(): boolean {
+  const now = performance.now();
+  watchFrames(now);
+  return now - lastFrame > FRAME_GAP_MS && document.visibilityState === 'visible';
+}
+
 const RENDERER_KEY = 'airlock.terminalRenderer';
 let gpu: Promise<string> | null = null;
 
@@ -147,6 +177,63 @@ export interface TerminalHost {
 
 
 
+/** A new xterm with Airlock's options and the fit addon. */
+function newXterm(): { term: Terminal; fit: FitAddon } {
+  const term = new Terminal({
+    fontFamily: FONT_FAMILY,
+    fontSize: FONT_SIZE,
+    lineHeight: LINE_HEIGHT,
+    cursorBlink: true,
+    scrollback: 10000,
+    // The search addon highlights matches with decorations, still a proposed API (versions are pinned).
+    allowProposedApi: true,
+    theme: theme(),
+  });
+  const fit = new FitAddon();
+  term.loadAddon(fit);
+  return { term, fit };
+}
+
+/**
+ * An xterm opened ahead of need, invisible in the terminals pane: opening one
+ * costs 35-70 ms of the main thread, and its first frames of output more while
+ * its code is cold. The next session's terminal takes it, so a session that
+ * floods output from its first moment does not also pay for that.
+ */
+let spare: { term: Terminal; fit: FitAddon; el: HTMLDivElement } | null = null;
+
+/** Opens a spare xterm in `parent` (call when the page is idle); no-op if one is ready or `parent` is not laid out. */
+export function prepareSpare(parent: HTMLElement): void {
+  if (spare || !parent.isConnected || parent.clientWidth === 0 || parent.clientHeight === 0) return;
+  const el = h('div', { class: 'terminal-view terminal-spare', 'aria-hidden': 'true' });
+  parent.append(el);
+  const { term, fit } = newXterm();
+  term.open(el);
+  fit.fit();
+  // Every printable ASCII character, plain and bold, drawn while the spare
+  // waits (and cleared when it is taken): xterm measures each glyph the first
+  // time it draws it, and its parser and renderer get warm.
+  let ascii = '';
+  for (let c = 33; c < 127; c++) ascii += String.fromCharCode(c);
+  term.write(`${ascii}\r\n\x1b[1m${ascii}\x1b[0m`);
+  spare = { term, fit, el };
+}
+
+/** The spare xterm, cleared, if it is still good (laid out in `parent` with a measured cell). */
+function takeSpare(parent: HTMLElement): typeof spare {
+  const s = spare;
+  spare = null;
+  if (!s) return null;
+  const dims = s.fit.proposeDimensions();
+  if (s.el.parentElement === parent && dims && Number.isFinite(dims.cols) && dims.cols > 1) {
+    s.term.reset();
+    return s;
+  }
+  s.term.dispose();
+  s.el.remove();
+  return null;
+}
+
 /**
  * One session's terminal. Phases: `cold` (never shown; live output is dropped
  * because the scrollback will hold it), `loading` (scrollback requested; live
@@ -157,7 +244,7 @@ export interface TerminalHost {
 export class SessionTerminal {
   readonly el: HTMLDivElement;
   readonly term: Terminal;
-  readonly fit = new FitAddon();
+  readonly fit: FitAddon;
   readonly search = new SearchAddon({ highlightLimit: 1000 });
   private phase: 'cold' | 'loading' | 'live' = 'cold';
   /** Live output that came while the scrollback was on its way. */
@@ -182,24 +269,35 @@ export class SessionTerminal {
   /** xterm was opened in `el` (see `show`); output waits for it. */
   private isOpen = false;
   private focusWanted = false;
+  /** xterm came open already (a spare). */
+  private readonly preopened: boolean = false;
 
+  /**
+   * `parent` is the pane the terminal will show in: a spare xterm already open
+   * there is taken if there is one (see `prepareSpare`).
+   */
   constructor(
     private readonly ctx: Ctx,
     readonly id: string,
     private readonly host: TerminalHost,
+    parent: HTMLElement,
   ) {
-    this.el = h('div', { class: 'terminal-view', hidden: true, 'data-session-id': id, 'data-renderer': 'dom' });
-    this.term = new Terminal({
-      fontFamily: FONT_FAMILY,
-      fontSize: FONT_SIZE,
-      lineHeight: LINE_HEIGHT,
-      cursorBlink: true,
-      scrollback: 10000,
-      // The search addon highlights matches with decorations, still a proposed API (versions are pinned).
-      allowProposedApi: true,
-      theme: theme(),
-    });
-    this.term.loadAddon(this.fit);
+    const taken = takeSpare(parent);
+    if (taken) {
+      this.el = taken.el;
+      this.el.classList.remove('terminal-spare');
+      this.el.removeAttribute('aria-hidden');
+      this.el.hidden = true;
+      this.term = taken.term;
+      this.fit = taken.fit;
+      this.term.options.theme = theme();
+      this.preopened = true;
+    } else {
+      this.el = h('div', { class: 'terminal-view', hidden: true });
+      ({ term: this.term, fit: this.fit } = newXterm());
+    }
+    this.el.dataset['sessionId'] = id;
+    this.el.dataset['renderer'] = 'dom';
     this.term.loadAddon(this.search);
     this.term.loadAddon(new WebLinksAddon((ev, uri) => {
       ev.preventDefault();
@@ -246,22 +344,32 @@ export class SessionTerminal {
       this.resize();
       return;
     }
-    // The scrollback is asked for now; xterm opens in a task of its own after
-    // the next frame (opening it takes ~20-40 ms), and takes output once open.
+    // The scrollback is asked for now. Opening xterm (~35 ms here) and sizing
+    // it (~15 ms) each get a task of their own after a frame, and output waits
+    // for both: no frame has to wait for all of it.
     void this.load();
-    requestAnimationFrame(() => setTimeout(() => this.open(), 0));
+    if (this.preopened) {
+      this.ready();
+      return;
+    }
+    afterFrame(() => {
+      if (this.disposed) return;
+      this.term.open(this.el);
+      afterFrame(() => this.ready());
+    });
   }
 
-  private open(): void {
+  /** xterm is in the page: size it, focus it if asked, and start writing. */
+  private ready(): void {
     if (this.disposed || this.isOpen) return;
-    this.term.open(this.el);
     this.isOpen = true;
     whenIdle(() => void this.useWebgl());
     this.resize();
-    // xterm measures its cell after the first frame; fit again once it has, and once fonts settle.
-    requestAnimationFrame(() => this.resize());
-    setTimeout(() => this.resize(), 200);
-    void document.fonts?.ready.then(() => this.resize());
+    // xterm measured its cell when it opened, a frame ago. Fit again when the
+    // page is idle and once the fonts settle, in case either changed it
+    // (a fit costs a forced layout: not in every frame of a flood).
+    whenIdle(() => this.resize(), 2000);
+    if (document.fonts && document.fonts.status !== 'loaded') void document.fonts.ready.then(() => this.resize());
     if (this.focusWanted && !this.el.hidden) this.term.focus();
     this.focusWanted = false;
     if (!this.writing) this.pump();
@@ -370,6 +478,11 @@ export class SessionTerminal {
         this.queue.shift();
         head();
         continue;
+      }
+      if (frameDue()) {
+        this.writing = true;
+        afterFrame(() => this.pump());
+        return;
       }
       // Notices (strings) are short and go whole; bytes go a piece at a time.
       let next: Uint8Array | string = head;

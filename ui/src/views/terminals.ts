@@ -156,18 +156,25 @@ export class TerminalsView implements TerminalHost {
       (m) => {
         this.mod = m;
         this.render();
+        this.spareWhenIdle(m);
       },
       (err: unknown) => this.ctx.error(`The terminal could not be loaded (${String(err)}); reload the page to try again.`),
     );
     return null;
   }
 
+  /** Keeps an xterm open ahead of the next session (see `prepareSpare`). */
+  private spareWhenIdle(mod: TerminalModule): void {
+    whenIdle(() => mod.prepareSpare(this.host), 3000);
+  }
+
   private get(mod: TerminalModule, id: string): SessionTerminal {
     let t = this.terms.get(id);
     if (!t) {
-      t = new mod.SessionTerminal(this.ctx, id, this);
+      t = new mod.SessionTerminal(this.ctx, id, this, this.host);
       this.terms.set(id, t);
       this.host.append(t.el);
+      this.spareWhenIdle(mod);
       const term = t;
       t.search.onDidChangeResults((r) => this.findBar.results(term.search, r));
       const s = this.ctx.store.sessions.get(id);
