@@ -2,8 +2,8 @@
 // session is shown, filled from the engine's scrollback and then from live
 // `output` events. Output reaches xterm in pieces sized to take a few
 // milliseconds each, each after the previous one was parsed, so a megabyte of
-// output or a long scrollback is drawn over many frames instead of freezing one. WebGL draws when a real
-// GPU is there, else xterm's DOM renderer does.
+// output or a long scrollback is drawn over many frames instead of freezing
+// one. WebGL draws when a real GPU is there, else xterm's DOM renderer does.
 //
 // Loaded on demand (see TerminalsView): xterm and its addons are most of the
 // UI's script, and the review pane paints first without them.
@@ -77,7 +77,7 @@ const theme = (): ITheme => (darkQuery.matches ? DARK : LIGHT);
  */
 const PIECE_MS = 6;
 const PIECE_MIN = 2 * 1024;
-const PIECE_FIRST = 8 * 1024;
+const PIECE_FIRST = 2 * 1024;
 const PIECE_MAX = 64 * 1024;
 
 /**
