@@ -94,7 +94,7 @@ try {
               return '?';
             }
           })();
-      const n = Number(res.headers.get('content-length') || res.headers.get('x-airlock-end') || 0);
+      const n = Number(res.headers.get('content-length') || 0);
       if (n > 4096) window.__msgs.push([performance.now(), op, n]);
       return res;
     };

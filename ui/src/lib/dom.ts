@@ -98,7 +98,6 @@ export const ICONS = {
   hand: 'M18 11V6a2 2 0 0 0-4 0v5|M14 10V4a2 2 0 0 0-4 0v6|M10 10.5V6a2 2 0 0 0-4 0v8|M18 8a2 2 0 1 1 4 0v6a8 8 0 0 1-8 8h-2c-2.8 0-4.5-.9-5.9-2.3l-3.6-3.6a2 2 0 0 1 2.8-2.8L7 15',
 } as const;
 
-/** Calls `fn` once `ms` after the last call. */
 /** Runs `fn` in a task of its own right after the next frame. */
 export function afterFrame(fn: () => void): void {
   requestAnimationFrame(() => setTimeout(fn, 0));
@@ -110,6 +109,7 @@ export function whenIdle(fn: () => void, ms = 500): void {
   else setTimeout(fn, 50);
 }
 
+/** Calls `fn` once `ms` after the last call. */
 export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: number): (...args: A) => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   return (...args: A) => {
