@@ -3,12 +3,19 @@
 //! A [`LineHunk`] is one contiguous changed region as imara-diff's histogram
 //! algorithm finds it. Its id hashes the file, the lines it removes and adds and
 //! the proposal's lines just before it (its anchor), so editing elsewhere in
-//! the file, or approving other hunks first, does not change it. [`compose`] builds the text that results from taking the
-//! proposal for some hunks and the base for the rest; approving and rejecting
-//! are both that one function.
+//! the file does not change it. [`compose`] builds the text that results from
+//! taking the proposal for some hunks and the base for the rest; approving and
+//! rejecting are both that one function.
+//!
+//! Deciding some hunks leaves the rest of the diff known, and [`decide`]
+//! remembers it: the next diff of the same two texts is that one, not a fresh
+//! one. A fresh diff could align repeated lines differently once part of a
+//! change has landed and split, merge or rename the hunks still waiting,
+//! under the user's eyes and under the ids a client holds.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::Range;
+use std::sync::Mutex;
 
 use imara_diff::{Algorithm, Diff, InternedInput, Token};
 use sha2::{Digest, Sha256};
@@ -36,6 +43,9 @@ pub fn lines(text: &[u8]) -> Vec<&[u8]> {
 /// The hunks that turn `base` into `proposed`. `key` names the file (session and
 /// path) so equal edits in two files get different ids.
 pub fn diff_lines(key: &str, base: &[u8], proposed: &[u8]) -> Vec<LineHunk> {
+    if let Some(hunks) = recall(key, base, proposed) {
+        return hunks;
+    }
     let input = InternedInput::new(base, proposed);
     let mut seen: HashMap<[u8; 32], u32> = HashMap::new();
     line_hunks(&input)
@@ -110,6 +120,90 @@ pub fn compose(base: &[u8], proposed: &[u8], hunks: &[LineHunk], take: &HashSet<
     for l in &base_lines[pos..] {
         out.extend_from_slice(l);
     }
+    out
+}
+
+/// How many decided diffs [`decide`] keeps (the oldest go first).
+const REMEMBERED: usize = 64;
+
+/// A diff that deciding some hunks left: `hunks` turn the text hashed as
+/// `base` into the one hashed as `proposed`, for the file `key`.
+struct Remembered {
+    key: String,
+    base: [u8; 32],
+    proposed: [u8; 32],
+    hunks: Vec<LineHunk>,
+}
+
+static DECIDED: Mutex<VecDeque<Remembered>> = Mutex::new(VecDeque::new());
+
+fn digest(text: &[u8]) -> [u8; 32] {
+    Sha256::digest(text).into()
+}
+
+/// The remembered diff of these two texts, if a decision left one. Hashes the
+/// texts only when this file has one at all.
+fn recall(key: &str, base: &[u8], proposed: &[u8]) -> Option<Vec<LineHunk>> {
+    let decided = DECIDED.lock().unwrap_or_else(|e| e.into_inner());
+    if !decided.iter().any(|r| r.key == key) {
+        return None;
+    }
+    let (b, p) = (digest(base), digest(proposed));
+    decided
+        .iter()
+        .find(|r| r.key == key && r.base == b && r.proposed == p)
+        .map(|r| r.hunks.clone())
+}
+
+/// [`compose`], for a decision: the text made of the proposal's lines for the
+/// hunks in `take` and the base's elsewhere. When `approve`, that text is the
+/// new base and the hunks not taken still wait; otherwise it is the new
+/// proposal and the taken hunks still wait. Either way the diff that is left
+/// is remembered (see the module's doc), keeping each hunk's id and lines.
+pub fn decide(
+    key: &str,
+    base: &[u8],
+    proposed: &[u8],
+    hunks: &[LineHunk],
+    take: &HashSet<&str>,
+    approve: bool,
+) -> Vec<u8> {
+    let out = compose(base, proposed, hunks, take);
+    // Where each hunk sits in `out`: the lines between hunks are the base's.
+    let mut left = Vec::new();
+    let mut shift = 0i64;
+    for h in hunks {
+        let taken = take.contains(h.id.as_str());
+        let start = (i64::from(h.before.start) + shift) as u32;
+        let len = if taken { h.after.len() } else { h.before.len() } as u32;
+        shift += i64::from(len) - h.before.len() as i64;
+        let at = start..start + len;
+        if approve && !taken {
+            left.push(LineHunk {
+                before: at,
+                ..h.clone()
+            });
+        } else if !approve && taken {
+            left.push(LineHunk {
+                after: at,
+                ..h.clone()
+            });
+        }
+    }
+    let (b, p) = if approve {
+        (digest(&out), digest(proposed))
+    } else {
+        (digest(base), digest(&out))
+    };
+    let mut decided = DECIDED.lock().unwrap_or_else(|e| e.into_inner());
+    decided.retain(|r| !(r.key == key && r.base == b && r.proposed == p));
+    decided.push_front(Remembered {
+        key: key.to_string(),
+        base: b,
+        proposed: p,
+        hunks: left,
+    });
+    decided.truncate(REMEMBERED);
     out
 }
 
@@ -319,9 +413,10 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
-        /// Accept-all = proposed, reject-all = base, and approving any subset one
+        /// Accept-all = proposed, reject-all = base; approving any subset one
         /// hunk at a time, in any order, re-diffing after each, gives the same
-        /// file as approving it at once.
+        /// file as approving it at once, and so does rejecting the rest one at
+        /// a time; the hunks still waiting keep their ids throughout.
         #[test]
         fn any_subset_in_any_order(
             base in proptest::collection::vec(0u8..12, 0..40),
@@ -353,14 +448,30 @@ mod tests {
             let n = order.len().max(1);
             order.rotate_left(order_seed as usize % n);
             if order_seed % 2 == 1 { order.reverse(); }
+            // Approving them one at a time: the project moves toward the proposal.
             let mut project = base_text.clone();
+            let mut waiting: Vec<&str> = hunks.iter().map(|h| h.id.as_str()).collect();
             for id in &order {
                 let now = diff_lines("k", &project, &new_text);
-                proptest::prop_assert!(now.iter().any(|h| h.id == *id), "hunk {} vanished after other approvals", id);
+                let ids: Vec<&str> = now.iter().map(|h| h.id.as_str()).collect();
+                proptest::prop_assert_eq!(&ids, &waiting, "the hunks waiting changed before approving {}", id);
                 let one: HashSet<&str> = [id.as_str()].into();
-                project = compose(&project, &new_text, &now, &one);
+                project = decide("k", &project, &new_text, &now, &one, true);
+                waiting.retain(|w| w != id);
             }
-            proptest::prop_assert_eq!(project, expected);
+            proptest::prop_assert_eq!(project, expected.clone());
+            // Rejecting the others one at a time: the stage moves toward the base.
+            let mut stage = new_text.clone();
+            let mut waiting: Vec<&str> = hunks.iter().map(|h| h.id.as_str()).collect();
+            for h in hunks.iter().filter(|h| !at_once.contains(h.id.as_str())) {
+                let now = diff_lines("k", &base_text, &stage);
+                let ids: Vec<&str> = now.iter().map(|h| h.id.as_str()).collect();
+                proptest::prop_assert_eq!(&ids, &waiting, "the hunks waiting changed before rejecting {}", h.id);
+                let keep: HashSet<&str> = waiting.iter().copied().filter(|w| *w != h.id).collect();
+                stage = decide("k", &base_text, &stage, &now, &keep, false);
+                waiting.retain(|w| *w != h.id);
+            }
+            proptest::prop_assert_eq!(stage, expected);
         }
     }
 

@@ -253,6 +253,11 @@ pub fn stage_hazard(project: &Path, stage: &Path, rel: &str, state: &FileState) 
     }
 }
 
+/// What names a file to [`diff`]: its session and path.
+fn diff_key(session: &str, rel: &str) -> String {
+    format!("{session}\0{rel}")
+}
+
 /// Builds the proposal for two sides already read. `None` when they agree.
 pub fn proposal_from(
     session: &str,
@@ -273,7 +278,7 @@ pub fn proposal_from(
         (_, FileState::Missing, _) => ChangeKind::Deleted,
         _ => ChangeKind::Modified,
     };
-    let key = format!("{session}\0{rel}");
+    let key = diff_key(session, rel);
     let binary = [&base, &proposed]
         .iter()
         .any(|s| matches!(s, FileState::File { bytes, .. } if is_binary(bytes)));
@@ -517,7 +522,15 @@ impl Proposal {
                     .filter(|id| !take.contains(id))
                     .collect()
             };
-            diff::compose(base_text, new_text, &self.hunks, &keep)
+            let key = diff_key(&self.change.session, &self.change.path);
+            diff::decide(
+                &key,
+                base_text,
+                new_text,
+                &self.hunks,
+                &keep,
+                toward_proposed,
+            )
         };
         let mode = if mode_from_proposed {
             self.proposed.mode().or(self.base.mode())
@@ -1054,6 +1067,39 @@ mod tests {
 
     fn prop(base: FileState, new: FileState) -> Proposal {
         proposal_from("s", "f.txt", base, new, Context::default()).expect("change")
+    }
+
+    /// Lines that repeat let a fresh diff realign once part of a change has
+    /// landed: here it would split the second hunk in two. The hunks still
+    /// waiting keep their ids and lines after each approval or rejection.
+    #[test]
+    fn decisions_leave_the_other_hunks_as_they_were() {
+        let text = |ns: &[u8]| -> String { ns.iter().map(|n| format!("line {n}\n")).collect() };
+        let base = text(&[
+            0, 0, 2, 2, 0, 0, 0, 10, 7, 1, 2, 0, 8, 0, 5, 11, 8, 3, 5, 8, 7, 1, 3, 6, 5, 11, 6, 0,
+            0, 4, 3, 0, 0, 6, 0, 11,
+        ]);
+        let new = text(&[
+            100, 0, 0, 2, 2, 0, 0, 0, 7, 2, 0, 8, 0, 5, 11, 8, 3, 5, 8, 7, 1, 3, 6, 5, 11, 6, 0, 0,
+            3, 0, 0, 6, 0,
+        ]);
+        let p = prop(file(&base), file(&new));
+        let ids_of =
+            |p: &Proposal| -> Vec<String> { p.hunks.iter().map(|h| h.id.clone()).collect() };
+        let ids = ids_of(&p);
+        assert_eq!(ids.len(), 4);
+        // Approve the first: the project gets it, three wait as they were.
+        let first: HashSet<&str> = [ids[0].as_str()].into();
+        let writes = p.plan_approve(&first);
+        let project = writes[0].after.clone();
+        let p = prop(project.clone(), file(&new));
+        assert_eq!(ids_of(&p), ids[1..]);
+        assert_eq!(p.hunks[0].before.len(), 13);
+        // Reject the last: the stage loses it, two wait as they were.
+        let last: HashSet<&str> = [ids[3].as_str()].into();
+        let stage = p.plan_reject(&last)[0].after.clone();
+        let p = prop(project, stage);
+        assert_eq!(ids_of(&p), ids[1..3]);
     }
 
     #[test]
