@@ -221,6 +221,29 @@ describe('sessions', () => {
     await seeInTerminal('bash answering after the find bar closed', (text) => /^after-2\s*$/m.test(text));
   });
 
+  test('dragging across the terminal selects text; output keeps the selection, a click clears it', async (t) => {
+    const { page, until, startAgent, typeLine, seeInTerminal } = await openPage(t, browser, 'select');
+    await startAgent();
+    await typeLine('seq 1 3000; echo "DO""NE"');
+    await seeInTerminal('the end of the numbers', (text) => /^DONE\s*$/m.test(text));
+    // Output that comes while text is selected (typing would clear it).
+    await typeLine('sleep 2; seq 1 5; echo "AGA""IN"');
+
+    // Dragging across the rows selects: xterm draws the selection, and a click clears it.
+    const box = await page.locator('[data-testid="terminal"] .xterm-screen').boundingBox();
+    await page.mouse.move(box.x + 5, box.y + 5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 3, { steps: 5 });
+    await page.mouse.up();
+    const selected = page.locator('[data-testid="terminal"] .xterm-selection div');
+    await until('the selection drawn', async () => (await selected.count()) > 0);
+    // The output scrolls the selection along with its rows: still drawn.
+    await seeInTerminal('more output', (text) => /^AGAIN\s*$/m.test(text));
+    assert.ok((await selected.count()) > 0, 'the selection is still drawn after output scrolled it');
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height - 5);
+    await until('the selection cleared', async () => (await selected.count()) === 0);
+  });
+
   test('an idle page opens a spare terminal, invisible, and the next session takes it clean', async (t) => {
     const { page, until, startAgent, typeLine, seeInTerminal } = await openPage(t, browser, 'spare');
     const spare = page.locator('.terminal-spare');
