@@ -2,12 +2,20 @@
 // connected WebSocket client, against the raw PTY read rate measured here too.
 // Target: Airlock delivers ≥ 90 % of the raw rate, byte for byte the same.
 //
-//   node tests/terminal/throughput.bench.mjs [--mb 256] [--runs 2] [--verify]
+//   node tests/terminal/throughput.bench.mjs [--mb 256] [--runs 5] [--verify] [--spin]
+//
+// Each run reads the raw PTY, then Airlock, back to back; the verdict is on
+// the median ratio (single runs scatter by ±10 % on a 2-core VM).
+//
+// --spin (a what-if, not the verdict): a busy loop at the lowest priority
+// keeps one CPU awake through every run. Both readers hand each 4 KiB to and
+// from the kernel's tty worker; on a VM, waking an idle virtual CPU for each
+// hand-off is what bounds both rates, and this shows by how much.
 //
 // Uses target/release/airlock unless AIRLOCK_BIN is set. Prints a markdown table.
 
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +29,8 @@ const { args, call, makeTextFile, OutputTrack, openEvents, sleep, table } = awai
 
 const opts = args();
 const MB = Number(opts.mb || 256);
-const RUNS = Number(opts.runs || 2);
+const RUNS = Number(opts.runs || 5);
+const SPIN = !!opts.spin;
 // --verify: hash every frame to compare the bytes, not only their count (costs
 // the client a CPU second or so per 256 MB, which a 2-core machine feels).
 const VERIFY = !!opts.verify;
@@ -116,6 +125,7 @@ async function throughAirlock(engine, pid, file, timeoutMs) {
 
 const tmp = await makeProject('throughput');
 let engine;
+const spinner = SPIN ? spawn('nice', ['-n', '19', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' }) : null;
 try {
   const file = join(tmp.root, `lines-${MB}mb.txt`);
   const made = makeTextFile(file, MB * 1024 * 1024);
@@ -160,7 +170,8 @@ try {
     if (raw.exit !== 0) problems.push(`run ${run}: raw cat exited ${raw.exit}`);
   }
 
-  const best = Math.max(...ratios);
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const median = (sorted[Math.floor((sorted.length - 1) / 2)] + sorted[Math.floor(sorted.length / 2)]) / 2;
   console.log(`### cat ${MB} MB through a session (${MODE}) vs the raw PTY read rate\n`);
   console.log(
     table(
@@ -168,12 +179,13 @@ try {
       rows,
     ),
   );
-  console.log(`\nbest ratio ${(best * 100).toFixed(1)} % — target ≥ 90 %: ${best >= 0.9 ? 'met' : 'NOT met'}`);
+  console.log(`\nmedian ratio ${(median * 100).toFixed(1)} % (runs ${sorted.map((r) => (r * 100).toFixed(1)).join(', ')}) — target ≥ 90 %: ${median >= 0.9 ? 'met' : 'NOT met'}`);
   console.log(`MB = 10^6 bytes; Airlock time runs from the startSession request to the sessionExited event.`);
   if (problems.length) console.log(`\nproblems:\n${problems.map((p) => `- ${p}`).join('\n')}`);
-  console.log(`\ncommand: node tests/terminal/throughput.bench.mjs --mb ${MB} --runs ${RUNS}${VERIFY ? ' --verify' : ''} (AIRLOCK_BIN=${process.env.AIRLOCK_BIN})`);
+  console.log(`\ncommand: node tests/terminal/throughput.bench.mjs --mb ${MB} --runs ${RUNS}${VERIFY ? ' --verify' : ''}${SPIN ? ' --spin' : ''} (AIRLOCK_BIN=${process.env.AIRLOCK_BIN})`);
   process.exitCode = problems.length ? 1 : 0;
 } finally {
+  spinner?.kill('SIGKILL');
   await engine?.stop();
   await tmp.cleanup();
 }
