@@ -303,6 +303,37 @@ async fn undo_reverts_merges_or_refuses() {
     assert_eq!(read(&f2.project.join("a.txt")), "user rewrote it\n");
 }
 
+/// `ln` changes the link count of the file it links, but inotify reports only
+/// the new name: the engine looks again at the other names of that file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_linked_after_it_was_proposed_is_held_and_let_go() {
+    let f = Fixture::git(&[("README.md", "# x\n")]);
+    let engine = f.engine().await;
+    let (_, stage) = session(&engine).await;
+    std::fs::write(stage.join("linked.txt"), "x\n").expect("write");
+    let held = |c: &[Change], path: &str| {
+        c.iter()
+            .find(|c| c.path == path)
+            .map(|c| c.state == ChangeState::Held)
+    };
+    wait_for(&engine, "linked.txt proposed, not held", |c| {
+        held(c, "linked.txt") == Some(false)
+    })
+    .await;
+    std::fs::hard_link(stage.join("linked.txt"), stage.join("linked2.txt")).expect("ln");
+    wait_for(&engine, "both names held", |c| {
+        held(c, "linked.txt") == Some(true) && held(c, "linked2.txt") == Some(true)
+    })
+    .await;
+    std::fs::remove_file(stage.join("linked2.txt")).expect("rm");
+    wait_for(
+        &engine,
+        "linked.txt let go once its other name is gone",
+        |c| held(c, "linked.txt") == Some(false) && held(c, "linked2.txt").is_none(),
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_escapes_the_project() {
     let f = Fixture::git(&[("README.md", "# x\n")]);

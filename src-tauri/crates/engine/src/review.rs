@@ -220,6 +220,9 @@ pub fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(8000)].contains(&0)
 }
 
+/// Why a hard-linked stage file is held (see [`stage_hazard`]).
+pub const HARD_LINKED: &str = "hard-linked to a file elsewhere: its content may not be the agent's";
+
 /// Why a stage file must not be landed, if it must not: a symlink that leads
 /// outside the project, or a file hard-linked to another one.
 pub fn stage_hazard(project: &Path, stage: &Path, rel: &str, state: &FileState) -> Option<String> {
@@ -247,8 +250,9 @@ pub fn stage_hazard(project: &Path, stage: &Path, rel: &str, state: &FileState) 
                 )
             })
         }
-        FileState::File { .. } => (fsx::link_count(&stage.join(rel)) > 1)
-            .then(|| "hard-linked to a file elsewhere: its content may not be the agent's".into()),
+        FileState::File { .. } => {
+            (fsx::link_count(&stage.join(rel)) > 1).then(|| HARD_LINKED.into())
+        }
         _ => None,
     }
 }

@@ -55,10 +55,44 @@ impl Actor {
             return;
         };
         let rels = expand(&s.stage, &self.project, &s.filter, &paths, s.raw.keys());
-        for rel in rels {
+        for rel in &rels {
+            self.refresh(session, rel);
+        }
+        self.relinked(session, &rels);
+        self.publish(session);
+    }
+
+    /// Making or removing a hard link changes the link count of every name of
+    /// that file, but inotify reports only the name linked or unlinked. After
+    /// a batch that linked or unlinked something, the other proposals whose
+    /// hard-link hold no longer matches their file are looked at again.
+    fn relinked(&mut self, session: &str, rels: &BTreeSet<String>) {
+        let Some(s) = self.sessions.get(session) else {
+            return;
+        };
+        let count = |rel: &str| {
+            fsx::safe_join(&s.stage, rel)
+                .map(|p| fsx::link_count(&p))
+                .unwrap_or(0)
+        };
+        // 0: gone from the stage (perhaps an unlinked name); > 1: a linked one.
+        if !rels.iter().any(|r| count(r) != 1) {
+            return;
+        }
+        let stale: Vec<String> = s
+            .raw
+            .iter()
+            .filter(|(rel, p)| {
+                let held = p.change.held.as_deref() == Some(review::HARD_LINKED);
+                !rels.contains(*rel)
+                    && matches!(p.proposed, FileState::File { .. })
+                    && held != (count(rel) > 1)
+            })
+            .map(|(rel, _)| rel.clone())
+            .collect();
+        for rel in stale {
             self.refresh(session, &rel);
         }
-        self.publish(session);
     }
 
     /// The user (or a landing) changed files in the project.
