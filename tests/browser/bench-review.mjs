@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 
 // The engine is spawned in the project folder: a relative AIRLOCK_BIN is taken from here.
 if (process.env.AIRLOCK_BIN) process.env.AIRLOCK_BIN = resolve(process.env.AIRLOCK_BIN);
-const { launchBrowser, makeProject, startEngine, waitUntil } = await import('./helpers.mjs');
+const { launchBrowser, makeProject, median, startEngine, waitUntil } = await import('./helpers.mjs');
 
 const { values: opt } = parseArgs({
   options: {
@@ -60,10 +60,6 @@ const pct = (xs, p) => {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)];
 };
 const ms = (x) => (Number.isFinite(x) ? `${x.toFixed(1)} ms` : '—');
 const mib = (x) => `${(x / 1024 / 1024).toFixed(1)} MiB`;

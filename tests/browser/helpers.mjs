@@ -199,6 +199,13 @@ export async function waitUntil(what, probe, ms = WAIT_MS, every = 100) {
   }
 }
 
+/** The median of the finite numbers in `xs` (the mean of the middle two for an even count); NaN for none. */
+export function median(xs) {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return (s[Math.floor((s.length - 1) / 2)] + s[Math.floor(s.length / 2)]) / 2;
+}
+
 /** Reads a file, or null when it is not there. */
 export async function readOrNull(path) {
   try {

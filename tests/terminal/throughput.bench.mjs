@@ -24,7 +24,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
 process.env.AIRLOCK_BIN ||= join(REPO, 'target', 'release', 'airlock');
 
-const { makeProject, startEngine } = await import('../browser/helpers.mjs');
+const { makeProject, median: medianOf, startEngine } = await import('../browser/helpers.mjs');
 const { args, call, makeTextFile, OutputTrack, openEvents, sleep, table } = await import('./lib.mjs');
 
 const opts = args();
@@ -171,7 +171,7 @@ try {
   }
 
   const sorted = [...ratios].sort((a, b) => a - b);
-  const median = (sorted[Math.floor((sorted.length - 1) / 2)] + sorted[Math.floor(sorted.length / 2)]) / 2;
+  const median = medianOf(ratios);
   console.log(`### cat ${MB} MB through a session (${MODE}) vs the raw PTY read rate\n`);
   console.log(
     table(

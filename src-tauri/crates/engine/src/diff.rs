@@ -144,12 +144,13 @@ fn digest(text: &[u8]) -> [u8; 32] {
 /// The remembered diff of these two texts, if a decision left one. Hashes the
 /// texts only when this file has one at all.
 fn recall(key: &str, base: &[u8], proposed: &[u8]) -> Option<Vec<LineHunk>> {
-    let decided = DECIDED.lock().unwrap_or_else(|e| e.into_inner());
-    if !decided.iter().any(|r| r.key == key) {
+    let decided = || DECIDED.lock().unwrap_or_else(|e| e.into_inner());
+    if !decided().iter().any(|r| r.key == key) {
         return None;
     }
+    // Hashed without the lock: diffs run on several threads at once.
     let (b, p) = (digest(base), digest(proposed));
-    decided
+    decided()
         .iter()
         .find(|r| r.key == key && r.base == b && r.proposed == p)
         .map(|r| r.hunks.clone())

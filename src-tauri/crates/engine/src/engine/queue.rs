@@ -64,29 +64,29 @@ impl Actor {
 
     /// Making or removing a hard link changes the link count of every name of
     /// that file, but inotify reports only the name linked or unlinked. After
-    /// a batch that linked or unlinked something, the other proposals whose
-    /// hard-link hold no longer matches their file are looked at again.
+    /// a batch that linked a name (now held as hard-linked) or removed one (no
+    /// longer a file in the stage), the other proposals whose hard-link hold
+    /// no longer matches their file are looked at again.
     fn relinked(&mut self, session: &str, rels: &BTreeSet<String>) {
         let Some(s) = self.sessions.get(session) else {
             return;
         };
-        let count = |rel: &str| {
-            fsx::safe_join(&s.stage, rel)
-                .map(|p| fsx::link_count(&p))
-                .unwrap_or(0)
-        };
-        // 0: gone from the stage (perhaps an unlinked name); > 1: a linked one.
-        if !rels.iter().any(|r| count(r) != 1) {
+        let linked = |p: &Proposal| p.change.held.as_deref() == Some(review::HARD_LINKED);
+        let touched = rels.iter().any(|rel| match s.raw.get(rel) {
+            Some(p) => linked(p) || !matches!(p.proposed, FileState::File { .. }),
+            None => true,
+        });
+        if !touched {
             return;
         }
         let stale: Vec<String> = s
             .raw
             .iter()
             .filter(|(rel, p)| {
-                let held = p.change.held.as_deref() == Some(review::HARD_LINKED);
                 !rels.contains(*rel)
                     && matches!(p.proposed, FileState::File { .. })
-                    && held != (count(rel) > 1)
+                    && fsx::safe_join(&s.stage, rel)
+                        .is_ok_and(|path| linked(p) != (fsx::link_count(&path) > 1))
             })
             .map(|(rel, _)| rel.clone())
             .collect();
