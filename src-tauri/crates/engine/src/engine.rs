@@ -35,6 +35,9 @@ mod queue;
 const PTY_QUEUE: usize = 1024;
 /// How often a session's output goes out at most.
 const FRAME: Duration = Duration::from_millis(16);
+/// Output one frame takes from the queue at most before it is announced; more
+/// waiting means the next frame goes at once.
+const FRAME_BYTES: usize = 1 << 20;
 /// Scrollback kept in memory per session unless configured (see [`EngineConfig::scrollback_bytes`]).
 pub const DEFAULT_SCROLLBACK_BYTES: usize = 10 * 1024 * 1024;
 /// How many hunks the review pane asks for first (`WINDOW` in
@@ -110,10 +113,8 @@ enum Msg {
         request: airlock_protocol::GateRequest,
         reply: oneshot::Sender<airlock_protocol::GateReply>,
     },
-    Output {
-        session: String,
-        bytes: Vec<u8>,
-    },
+    /// A session's scrollback has new output (its coalescer put it there).
+    Output(String),
     Exited {
         session: String,
         code: Option<i32>,
@@ -482,7 +483,7 @@ impl Actor {
                     }
                     self.persist_output(false);
                 }
-                Msg::Output { session, bytes } => self.output(&session, bytes),
+                Msg::Output(session) => self.output(&session),
                 Msg::Exited { session, code } => self.exited(&session, code),
                 Msg::Shutdown(done) => {
                     for s in self.sessions.values_mut() {
@@ -523,6 +524,17 @@ impl Actor {
         let sb = Arc::new(Mutex::new(sb));
         self.outputs.insert(session, sb.clone());
         sb
+    }
+
+    /// A session's scrollback is no more: not followed, not on disk.
+    fn forget_scrollback(&self, session: &str) {
+        self.outputs.remove(session);
+        let _ = std::fs::remove_file(
+            self.home
+                .dir
+                .join("scrollback")
+                .join(format!("{session}.log")),
+        );
     }
 
     fn problem(&self, session: Option<&str>, message: String) {
@@ -899,9 +911,13 @@ impl Actor {
             }
         };
         let size = (params.cols.unwrap_or(80), params.rows.unwrap_or(24));
-        let process = match self.spawn_process(&id, command, &stage, &hook_token, size) {
+        // Open before the command starts: its coalescer writes there.
+        let scrollback = self.open_scrollback(&id);
+        let spawned = self.spawn_process(&id, command, &stage, &hook_token, size, &scrollback);
+        let process = match spawned {
             Ok(p) => p,
             Err(e) => {
+                self.forget_scrollback(&id);
                 if !gated {
                     let _ = stage::remove(&self.project, &stage);
                 }
@@ -910,7 +926,6 @@ impl Actor {
         };
         let filter = IgnoreFilter::new(&stage, Some(&self.project.join(".git/info/exclude")));
         self.journal.insert_session(&info)?;
-        let scrollback = self.open_scrollback(&id);
         self.sessions.insert(
             id.clone(),
             Session {
@@ -946,6 +961,7 @@ impl Actor {
         cwd: &Path,
         hook_token: &str,
         (cols, rows): (u16, u16),
+        scrollback: &Arc<Mutex<Scrollback>>,
     ) -> Result<PtyProcess> {
         let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(PTY_QUEUE);
         let (exit_tx, exit_rx) = oneshot::channel::<Option<i32>>();
@@ -967,7 +983,7 @@ impl Actor {
         let process = pty::spawn(spec, out_tx, move |code| {
             let _ = exit_tx.send(code);
         })?;
-        self.spawn_coalescer(id.to_string(), out_rx, exit_rx);
+        self.spawn_coalescer(id.to_string(), scrollback.clone(), out_rx, exit_rx);
         Ok(process)
     }
 
@@ -982,8 +998,9 @@ impl Actor {
             return Err(EngineError::StageGone(id.to_string()));
         }
         let (command, stage, size) = (s.info.command.clone(), s.stage.clone(), s.size);
+        let scrollback = s.scrollback.clone();
         let token = home::random_token();
-        let process = self.spawn_process(id, command, &stage, &token, size)?;
+        let process = self.spawn_process(id, command, &stage, &token, size, &scrollback)?;
         let s = self.session_mut(id)?;
         s.process = Some(process);
         s.hook_token = token;
@@ -1015,9 +1032,8 @@ impl Actor {
         if s.info.mode == SessionMode::Staged {
             stage::remove(&self.project, &s.stage)?;
         }
-        let _ = std::fs::remove_file(self.home.dir.join("scrollback").join(format!("{id}.log")));
+        self.forget_scrollback(id);
         let _ = std::fs::remove_file(self.home.dir.join("claude").join(format!("{id}.json")));
-        self.outputs.remove(id);
         self.journal.delete_session(id)?;
         for p in s.view.values() {
             self.emit(Event::ChangeRemoved {
@@ -1050,11 +1066,16 @@ impl Actor {
             .collect()
     }
 
-    /// Merges a session's output into frames of at most one per [`FRAME`],
-    /// then reports the exit once the output has drained.
+    /// Puts a session's output into its scrollback and announces it at most
+    /// once per [`FRAME`], then reports the exit once the output has drained.
+    ///
+    /// Reads go into the scrollback as they are: merging them into a frame of
+    /// their own first would cost a copy of every byte and a fresh buffer per
+    /// frame, and subscribers read the scrollback in their own frames anyway.
     fn spawn_coalescer(
         &self,
         session: String,
+        scrollback: Arc<Mutex<Scrollback>>,
         mut rx: mpsc::Receiver<Vec<u8>>,
         mut exit_rx: oneshot::Receiver<Option<i32>>,
     ) {
@@ -1084,31 +1105,31 @@ impl Actor {
                         }
                     }
                 };
-                let mut buf = first;
                 // Output keeps coming: let it queue (the channel holds more than a
                 // frame) until the frame is due, rather than waking for every read.
                 let due = last + FRAME;
                 if tokio::time::Instant::now() < due {
                     tokio::time::sleep_until(due).await;
                 }
-                while buf.len() < (1 << 20) {
-                    match rx.try_recv() {
-                        Ok(b) => buf.extend_from_slice(&b),
-                        Err(_) => break,
+                let mut taken = first.len();
+                if let Ok(mut sb) = scrollback.lock() {
+                    sb.push(&first);
+                    while taken < FRAME_BYTES {
+                        match rx.try_recv() {
+                            Ok(b) => {
+                                taken += b.len();
+                                sb.push(&b);
+                            }
+                            Err(_) => break,
+                        }
                     }
                 }
                 // A full frame means more is waiting: the next one goes at once.
                 last = tokio::time::Instant::now();
-                if buf.len() >= 1 << 20 {
+                if taken >= FRAME_BYTES {
                     last -= FRAME;
                 }
-                if tx
-                    .send(Msg::Output {
-                        session: session.clone(),
-                        bytes: buf,
-                    })
-                    .is_err()
-                {
+                if tx.send(Msg::Output(session.clone())).is_err() {
                     return;
                 }
             }
@@ -1120,13 +1141,10 @@ impl Actor {
         });
     }
 
-    fn output(&mut self, session: &str, bytes: Vec<u8>) {
+    fn output(&mut self, session: &str) {
         let Some(s) = self.sessions.get_mut(session) else {
             return;
         };
-        if let Ok(mut sb) = s.scrollback.lock() {
-            sb.push(&bytes);
-        }
         s.last_output = Some(std::time::Instant::now());
         let _ = self.events.send(Wire::Output(session.to_string()));
         if s.info.turn == TurnState::Idle {
