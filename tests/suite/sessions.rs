@@ -309,16 +309,16 @@ async fn a_running_sessions_output_survives_a_shutdown_and_a_stalled_reader_lose
             .expect("a frame")
             .expect("the engine runs")
         {
-            airlock_engine::Frame::Output {
-                session,
-                offset,
-                bytes,
-            } if session == s.id => {
+            airlock_engine::Frame::Output(output) if output.session() == s.id => {
                 if let Some(n) = next_offset {
-                    assert_eq!(offset, n, "contiguous output");
+                    assert_eq!(output.offset(), n, "contiguous output");
                 }
-                next_offset = Some(offset + bytes.len() as u64);
-                got.extend(bytes);
+                next_offset = Some(output.offset() + output.bytes().len() as u64);
+                let (session, offset, bytes) =
+                    airlock_protocol::parse_output_frame(output.as_frame())
+                        .expect("an output frame");
+                assert_eq!((session, offset), (s.id.as_str(), output.offset()));
+                got.extend_from_slice(bytes);
             }
             _ => {}
         }

@@ -1,7 +1,7 @@
 //! `call_engine`, `subscribe_events` and `ack_output`: the whole IPC surface.
 
 use airlock_engine::Frame;
-use airlock_protocol::{output_frame, Reply, Request};
+use airlock_protocol::{Reply, Request};
 use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::{State, Webview};
 
@@ -34,15 +34,11 @@ pub fn subscribe_events(
         let mut sent: u64 = 0;
         while let Some(frame) = events.next_frame().await {
             let body = match frame {
-                Frame::Output {
-                    session,
-                    offset,
-                    bytes,
-                } => {
+                Frame::Output(output) => {
                     if !wait_for_window(&mut taken, sent).await {
                         break;
                     }
-                    let frame = output_frame(&session, offset, &bytes);
+                    let frame = output.into_frame();
                     sent += frame.len() as u64;
                     InvokeResponseBody::Raw(frame)
                 }

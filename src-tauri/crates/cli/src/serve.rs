@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use airlock_engine::server::{token_matches, write_info, EngineInfo, SocketServer};
 use airlock_engine::{Engine, EngineConfig, Frame};
-use airlock_protocol::{output_frame, ErrorCode, IpcError, Reply, Request};
+use airlock_protocol::{ErrorCode, IpcError, Reply, Request};
 use anyhow::{anyhow, bail, Context, Result};
 use axum::body::Bytes;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -268,9 +268,7 @@ async fn stream_events(mut socket: WebSocket, mut events: airlock_engine::Subscr
                 Some(frame) => {
                     // Output goes as bytes (see `output_frame`), the rest as JSON text.
                     let message = match frame {
-                        Frame::Output { session, offset, bytes } => {
-                            Message::Binary(output_frame(&session, offset, &bytes).into())
-                        }
+                        Frame::Output(output) => Message::Binary(output.into_frame().into()),
                         Frame::Event(event) => match event.to_json() {
                             Ok(text) => Message::Text(text.into()),
                             Err(_) => continue,

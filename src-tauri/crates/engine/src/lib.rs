@@ -39,4 +39,4 @@ pub use engine::{
     scrollback_from_env, Engine, EngineConfig, DEFAULT_SCROLLBACK_BYTES, FIRST_WINDOW_HUNKS,
 };
 pub use error::{EngineError, Result};
-pub use subscription::{Frame, Subscription};
+pub use subscription::{Frame, Output, Subscription};

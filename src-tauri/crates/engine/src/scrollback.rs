@@ -230,6 +230,17 @@ impl Scrollback {
     /// from memory, or from the log for a reader that fell behind the tail;
     /// later than `from` only when those bytes are in neither.
     pub fn since(&self, from: u64, max: usize) -> (Vec<u8>, u64) {
+        self.since_after(from, max, |_, len| Vec::with_capacity(len))
+    }
+
+    /// As [`Scrollback::since`], with the bytes appended to what
+    /// `head(start, len)` returns (say, a frame's header with room for them).
+    pub fn since_after(
+        &self,
+        from: u64,
+        max: usize,
+        head: impl Fn(u64, usize) -> Vec<u8>,
+    ) -> (Vec<u8>, u64) {
         let first = self.first();
         if from < first {
             if let Some(log) = self
@@ -238,8 +249,14 @@ impl Scrollback {
                 .filter(|l| from >= l.start && from < l.end)
             {
                 let len = (log.end - from).min(max as u64) as usize;
-                let mut out = vec![0u8; len];
-                if log.file.read_exact_at(&mut out, from - log.start).is_ok() {
+                let mut out = head(from, len);
+                let at = out.len();
+                out.resize(at + len, 0);
+                if log
+                    .file
+                    .read_exact_at(&mut out[at..], from - log.start)
+                    .is_ok()
+                {
                     return (out, from);
                 }
             }
@@ -249,11 +266,12 @@ impl Scrollback {
         let take = (self.buf.len() - skip).min(max);
         let (a, b) = self.buf.as_slices();
         // The wanted run may start in either half of the ring and cross into the second.
-        let mut out = Vec::with_capacity(take);
+        let mut out = head(start, take);
         let from_a = a.get(skip..).unwrap_or(&[]);
-        out.extend_from_slice(&from_a[..from_a.len().min(take)]);
+        let in_a = from_a.len().min(take);
+        out.extend_from_slice(&from_a[..in_a]);
         let b_skip = skip.saturating_sub(a.len());
-        let rest = take - out.len();
+        let rest = take - in_a;
         out.extend_from_slice(&b[b_skip..(b_skip + rest).min(b.len())]);
         (out, start)
     }
@@ -294,6 +312,27 @@ mod tests {
         w.push(b"efgh"); // wraps inside the ring
         assert_eq!(w.since(3, 10), (b"defgh".to_vec(), 3));
         assert_eq!(w.since(5, 2), (b"fg".to_vec(), 5));
+    }
+
+    #[test]
+    fn reads_after_a_head_from_memory_and_from_the_log() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut s = Scrollback::with_log(4, &dir.path().join("s.log"), 20).expect("log");
+        s.follow(1, 0);
+        s.push(b"0123456789");
+        let head = |start: u64, len: usize| format!("<{start}+{len}>").into_bytes();
+        assert_eq!(s.since_after(7, 10, head), (b"<7+3>789".to_vec(), 7));
+        assert_eq!(
+            s.since_after(1, 3, head),
+            (b"<1+3>123".to_vec(), 1),
+            "from disk"
+        );
+        assert_eq!(
+            s.since_after(0, 10, head),
+            (b"<0+6>012345".to_vec(), 0),
+            "from disk up to the tail"
+        );
+        assert_eq!(s.since_after(10, 10, head), (b"<10+0>".to_vec(), 10));
     }
 
     fn log_len(path: &Path) -> u64 {

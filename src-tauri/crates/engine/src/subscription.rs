@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use airlock_protocol::Event;
+use airlock_protocol::{output_frame_head, Event};
 use base64::Engine as _;
 use tokio::sync::broadcast::{
     self,
@@ -121,15 +121,46 @@ static NEXT_READER: AtomicU64 = AtomicU64::new(1);
 pub enum Frame {
     /// Any event but output.
     Event(Event),
-    /// Terminal output: `bytes` start at `offset` in the session's whole output.
-    Output {
-        /// Which session.
-        session: String,
-        /// Offset of the first byte.
-        offset: u64,
-        /// The raw bytes (a frame may split a UTF-8 character).
-        bytes: Vec<u8>,
-    },
+    /// Terminal output.
+    Output(Output),
+}
+
+/// Terminal output, read straight into the binary frame the transports carry
+/// ([`airlock_protocol::output_frame`]), so that sending it costs no copy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    session: String,
+    offset: u64,
+    frame: Vec<u8>,
+    /// Where the data starts in `frame`.
+    data_at: usize,
+}
+
+impl Output {
+    /// Which session.
+    pub fn session(&self) -> &str {
+        &self.session
+    }
+
+    /// Offset of the first byte in the session's whole output.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The raw bytes (a frame may split a UTF-8 character).
+    pub fn bytes(&self) -> &[u8] {
+        &self.frame[self.data_at..]
+    }
+
+    /// The whole binary frame, header and bytes.
+    pub fn as_frame(&self) -> &[u8] {
+        &self.frame
+    }
+
+    /// The whole binary frame, header and bytes.
+    pub fn into_frame(self) -> Vec<u8> {
+        self.frame
+    }
 }
 
 impl Frame {
@@ -137,14 +168,10 @@ impl Frame {
     pub fn into_event(self) -> Event {
         match self {
             Frame::Event(e) => e,
-            Frame::Output {
-                session,
-                offset,
-                bytes,
-            } => Event::Output {
-                session,
-                data: base64::engine::general_purpose::STANDARD.encode(&bytes),
-                offset,
+            Frame::Output(o) => Event::Output {
+                data: base64::engine::general_purpose::STANDARD.encode(o.bytes()),
+                session: o.session,
+                offset: o.offset,
             },
         }
     }
@@ -272,24 +299,32 @@ impl Subscription {
             return false;
         };
         let from = self.offsets.get(session).copied().unwrap_or(0);
-        let (bytes, start) = match sb.lock() {
+        let data_at = std::cell::Cell::new(0);
+        let (frame, start) = match sb.lock() {
             Ok(mut s) => {
-                let (bytes, start) = s.since(from, MAX_FRAME);
-                s.follow(self.id, start + bytes.len() as u64);
-                (bytes, start)
+                let (frame, start) = s.since_after(from, MAX_FRAME, |start, len| {
+                    let head = output_frame_head(session, start, len);
+                    data_at.set(head.len());
+                    head
+                });
+                let data_at = data_at.get();
+                s.follow(self.id, start + (frame.len() - data_at) as u64);
+                (frame, start)
             }
             Err(_) => return false,
         };
-        if bytes.is_empty() {
+        let data_at = data_at.get();
+        let len = frame.len() - data_at;
+        if len == 0 {
             return false;
         }
-        self.offsets
-            .insert(session.to_string(), start + bytes.len() as u64);
-        self.queue.push_back(Frame::Output {
+        self.offsets.insert(session.to_string(), start + len as u64);
+        self.queue.push_back(Frame::Output(Output {
             session: session.to_string(),
             offset: start,
-            bytes,
-        });
+            frame,
+            data_at,
+        }));
         if !self.behind.iter().any(|s| s == session) {
             self.behind.push_back(session.to_string());
         }

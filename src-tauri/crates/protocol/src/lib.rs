@@ -701,13 +701,21 @@ pub const OUTPUT_FRAME: u8 = 1;
 ///
 /// A session id longer than 255 bytes (the engine makes none) is cut there.
 pub fn output_frame(session: &str, offset: u64, data: &[u8]) -> Vec<u8> {
+    let mut out = output_frame_head(session, offset, data.len());
+    out.extend_from_slice(data);
+    out
+}
+
+/// The start of an [`output_frame`], with room for `data_len` bytes of data
+/// to be appended: for a writer that has the data elsewhere and would rather
+/// copy it once.
+pub fn output_frame_head(session: &str, offset: u64, data_len: usize) -> Vec<u8> {
     let id = &session.as_bytes()[..session.len().min(255)];
-    let mut out = Vec::with_capacity(10 + id.len() + data.len());
+    let mut out = Vec::with_capacity(10 + id.len() + data_len);
     out.push(OUTPUT_FRAME);
     out.extend_from_slice(&offset.to_le_bytes());
     out.push(id.len() as u8);
     out.extend_from_slice(id);
-    out.extend_from_slice(data);
     out
 }
 
