@@ -247,17 +247,7 @@ impl Engine {
     /// what [`Request::ReadScrollback`] answers in base64, for a transport
     /// that carries bytes. Read beside the actor, which is never waited on.
     pub fn scrollback(&self, session: &str) -> Result<(Vec<u8>, u64)> {
-        let sb = self
-            .outputs
-            .get(session)
-            .ok_or_else(|| EngineError::UnknownId {
-                what: "session",
-                id: session.to_string(),
-            })?;
-        let sb = sb
-            .lock()
-            .map_err(|_| EngineError::BadRequest("the scrollback is not readable".into()))?;
-        Ok(sb.snapshot())
+        self.outputs.snapshot(session)
     }
 
     /// The project's canonical path.
@@ -699,12 +689,7 @@ impl Actor {
                 Ok(Response::Done)
             }
             Request::ReadScrollback { session } => {
-                let s = self.session_mut(&session)?;
-                let (bytes, end) = s
-                    .scrollback
-                    .lock()
-                    .map(|sb| sb.snapshot())
-                    .unwrap_or_default();
+                let (bytes, end) = self.outputs.snapshot(&session)?;
                 Ok(Response::Scrollback {
                     data: base64::engine::general_purpose::STANDARD.encode(bytes),
                     end,

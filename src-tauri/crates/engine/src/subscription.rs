@@ -23,6 +23,7 @@ use tokio::sync::broadcast::{
     error::{RecvError, TryRecvError},
 };
 
+use crate::error::EngineError;
 use crate::scrollback::Scrollback;
 
 /// Largest output frame handed to a subscriber at once: small enough that a
@@ -72,6 +73,18 @@ impl Outputs {
 
     pub(crate) fn get(&self, session: &str) -> Option<Arc<Mutex<Scrollback>>> {
         self.0.read().ok()?.sessions.get(session).cloned()
+    }
+
+    /// A session's kept output and the offset of its end.
+    pub(crate) fn snapshot(&self, session: &str) -> crate::error::Result<(Vec<u8>, u64)> {
+        let sb = self.get(session).ok_or_else(|| EngineError::UnknownId {
+            what: "session",
+            id: session.to_string(),
+        })?;
+        let sb = sb
+            .lock()
+            .map_err(|_| EngineError::BadRequest("the scrollback is not readable".into()))?;
+        Ok(sb.snapshot())
     }
 
     fn sessions(&self) -> Vec<String> {
