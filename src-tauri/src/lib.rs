@@ -3,11 +3,11 @@
 //! At start it opens the [`airlock_engine::Engine`] for the folder given as the
 //! first argument (or `$AIRLOCK_PROJECT`, or the current folder), serves the
 //! engine's local socket so the `airlock` CLI reaches the same engine, and
-//! registers three commands: `call_engine` (a protocol request in, a reply
+//! registers four commands: `call_engine` (a protocol request in, a reply
 //! out), `subscribe_events` (engine events, terminal output included, over a
-//! `tauri::ipc::Channel`) and `ack_output` (how much output the window has
-//! taken, see [`flow`]). The UI in `ui/` is the same one `airlock serve` gives
-//! a browser.
+//! `tauri::ipc::Channel`), `ack_output` (how much output the window has
+//! taken, see [`flow`]) and `read_scrollback` (a session's scrollback as raw
+//! bytes). The UI in `ui/` is the same one `airlock serve` gives a browser.
 
 mod commands;
 mod flow;
@@ -101,7 +101,8 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::engine::call_engine,
             commands::engine::subscribe_events,
-            commands::engine::ack_output
+            commands::engine::ack_output,
+            commands::engine::read_scrollback
         ])
         .run(tauri::generate_context!());
     tauri::async_runtime::block_on(engine.shutdown());

@@ -378,4 +378,28 @@ describe('the desktop window through WebDriver (tauri-driver)', () => {
       throw new Error(`${err?.message ?? err}\nthe terminal shows:\n${await terminalText().catch(() => '?')}\n${logs()}`, { cause: err });
     }
   });
+
+  // A reloaded window reads the session's scrollback again, as raw bytes
+  // through `read_scrollback` (a command the capability must grant).
+  test('a reloaded window shows the scrollback again', async () => {
+    try {
+      const item = await wd.see('[data-testid="session-item"][data-state="running"]', 'the running session before the reload');
+      const id = await wd.cmd('GET', `/element/${item}/attribute/data-session-id`);
+      assert.ok(id, 'the session item names its session');
+      await wd.cmd('POST', '/refresh', {});
+      const select = `[data-testid="session-item"][data-session-id="${id}"] .session-select`;
+      await wd.click(await wd.see(select, 'the session in the sidebar after the reload'));
+      await wd.see('[data-testid="terminal"] .xterm-rows', 'the terminal after the reload');
+      await waitUntil(
+        'the end of the seq output again after the reload (scrollback)',
+        async () => /1999999\s+2000000\s+SEQ-42-DONE/.test(await terminalText()),
+        60_000,
+        250,
+      );
+      const banners = await wd.exec(`return [...document.querySelectorAll('[data-testid="error-banner"]')].map((e) => e.textContent);`);
+      assert.deepEqual(banners, [], 'no error banner');
+    } catch (err) {
+      throw new Error(`${err?.message ?? err}\nthe terminal shows:\n${await terminalText().catch(() => '?')}\n${logs()}`, { cause: err });
+    }
+  });
 });

@@ -1,8 +1,9 @@
-//! `call_engine`, `subscribe_events` and `ack_output`: the whole IPC surface.
+//! `call_engine`, `subscribe_events`, `ack_output` and `read_scrollback`: the
+//! whole IPC surface.
 
 use airlock_engine::Frame;
-use airlock_protocol::{Reply, Request};
-use tauri::ipc::{Channel, InvokeResponseBody};
+use airlock_protocol::{IpcError, Reply, Request};
+use tauri::ipc::{Channel, InvokeResponseBody, Response};
 use tauri::{State, Webview};
 
 use crate::flow::wait_for_window;
@@ -60,4 +61,17 @@ pub fn subscribe_events(
 #[tauri::command]
 pub fn ack_output(desktop: State<'_, Desktop>, channel: u32, taken: u64) {
     desktop.acks.ack(channel, taken);
+}
+
+/// A session's scrollback as raw bytes: the output offset of its end (u64,
+/// little-endian), then the kept bytes. `readScrollback` answers the same in
+/// base64 inside JSON, which for 10 MB costs the window tens of milliseconds
+/// of its main thread; the browser gets raw bytes from `GET /api/scrollback`.
+#[tauri::command]
+pub fn read_scrollback(desktop: State<'_, Desktop>, session: String) -> Result<Response, IpcError> {
+    let (bytes, end) = desktop.engine.scrollback(&session)?;
+    let mut body = Vec::with_capacity(8 + bytes.len());
+    body.extend_from_slice(&end.to_le_bytes());
+    body.extend_from_slice(&bytes);
+    Ok(Response::new(body))
 }

@@ -137,11 +137,20 @@ class TauriTransport implements Transport {
     return unwrap(reply);
   }
 
-  /** `readScrollback` over the channel's commands, its base64 decoded. */
+  /** `read_scrollback`: the end offset (u64, little-endian), then the raw bytes; no base64, no JSON. */
   async readScrollback(session: string): Promise<Scrollback> {
-    const res = await this.call({ op: 'readScrollback', session });
-    if (res.type !== 'scrollback') throw new EngineError('internal', `readScrollback answered ${res.type}`);
-    return { pieces: once(base64ToBytes(res.data)), end: res.end };
+    let body: unknown;
+    try {
+      body = await invoke<ArrayBuffer>('read_scrollback', { session });
+    } catch (err) {
+      if (isIpcError(err)) throw EngineError.from(err);
+      throw new EngineError('internal', `The desktop shell failed: ${String(err)}`);
+    }
+    if (!(body instanceof ArrayBuffer) || body.byteLength < 8) {
+      throw new EngineError('internal', 'The desktop shell sent a scrollback without its end offset.');
+    }
+    const end = Number(new DataView(body).getBigUint64(0, true));
+    return { pieces: once(new Uint8Array(body, 8)), end };
   }
 
   subscribe(onEvent: (e: Incoming) => void, onLink?: (link: Link) => void): void {
