@@ -98,17 +98,28 @@ impl Scrollback {
     }
 
     /// Appends output; returns the offset of its first byte.
+    ///
+    /// What leaves the tail leaves before the new bytes come in, and the ring
+    /// grows to `cap` at most: its memory is the tail's size, not the next
+    /// power of two above it (16 MiB for a 10 MiB tail).
     pub fn push(&mut self, bytes: &[u8]) -> u64 {
         let offset = self.total;
-        self.total += bytes.len() as u64;
-        self.buf.extend(bytes);
-        let excess = self.buf.len().saturating_sub(self.cap);
-        if excess > 0 {
-            let leaving_end = self.first() + excess as u64;
-            if self.readers.values().any(|&r| r < leaving_end) {
-                self.spill(leaving_end);
+        for piece in bytes.chunks(self.cap.max(1)) {
+            let excess = (self.buf.len() + piece.len()).saturating_sub(self.cap);
+            if excess > 0 {
+                let leaving_end = self.first() + excess as u64;
+                if self.readers.values().any(|&r| r < leaving_end) {
+                    self.spill(leaving_end);
+                }
+                self.buf.drain(..excess);
             }
-            self.buf.drain(..excess);
+            let need = self.buf.len() + piece.len();
+            if need > self.buf.capacity() {
+                let target = need.max(self.buf.capacity() * 2).min(self.cap.max(need));
+                self.buf.reserve_exact(target - self.buf.len());
+            }
+            self.buf.extend(piece);
+            self.total += piece.len() as u64;
         }
         offset
     }
@@ -290,6 +301,26 @@ fn write_range(file: &mut File, a: &[u8], b: &[u8], from: usize, to: usize) -> s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ring_never_holds_more_than_the_tail() {
+        let cap = 10 * 1024 + 7;
+        let mut s = Scrollback::new(cap);
+        let chunk: Vec<u8> = (0..=255u8).cycle().take(4000).collect();
+        for _ in 0..20 {
+            s.push(&chunk);
+            assert!(s.buf.len() <= cap);
+            assert!(
+                s.buf.capacity() <= cap,
+                "capacity {} over {cap}",
+                s.buf.capacity()
+            );
+        }
+        let (tail, end) = s.snapshot();
+        assert_eq!(end, 80_000);
+        let all: Vec<u8> = (0..20).flat_map(|_| chunk.iter().copied()).collect();
+        assert_eq!(tail, all[all.len() - cap..]);
+    }
 
     #[test]
     fn keeps_the_tail() {
