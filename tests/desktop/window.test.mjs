@@ -388,7 +388,19 @@ describe('the desktop window through WebDriver (tauri-driver)', () => {
       assert.ok(id, 'the session item names its session');
       await wd.cmd('POST', '/refresh', {});
       const select = `[data-testid="session-item"][data-session-id="${id}"] .session-select`;
-      await wd.click(await wd.see(select, 'the session in the sidebar after the reload'));
+      // The sidebar may draw again as the reloaded page learns the state:
+      // an element found just before that is gone by the click.
+      await waitUntil('a click on the session in the sidebar after the reload', async () => {
+        const [el] = await wd.find(select);
+        if (!el) return false;
+        try {
+          await wd.click(el);
+          return true;
+        } catch (err) {
+          if (err.webdriver === 'stale element reference') return false;
+          throw err;
+        }
+      });
       await wd.see('[data-testid="terminal"] .xterm-rows', 'the terminal after the reload');
       await waitUntil(
         'the end of the seq output again after the reload (scrollback)',

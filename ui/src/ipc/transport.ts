@@ -121,31 +121,29 @@ export function createTransport(): Transport {
   return window.__TAURI_INTERNALS__ !== undefined ? new TauriTransport() : new BrowserTransport();
 }
 
+/** Calls one of the shell's commands; a failure becomes an {@link EngineError}. */
+async function command(name: string, args: Record<string, unknown>): Promise<unknown> {
+  try {
+    return await invoke<unknown>(name, args);
+  } catch (err) {
+    // A command that returns Err(IpcError) rejects with it.
+    if (isIpcError(err)) throw EngineError.from(err);
+    throw new EngineError('internal', `The desktop shell failed: ${String(err)}`);
+  }
+}
+
 class TauriTransport implements Transport {
   readonly kind = 'tauri' as const;
 
   async call(request: Request): Promise<Response> {
-    let reply: unknown;
-    try {
-      reply = await invoke<Reply>('call_engine', { request });
-    } catch (err) {
-      // A command that returns Err(IpcError) rejects with it.
-      if (isIpcError(err)) throw EngineError.from(err);
-      throw new EngineError('internal', `The desktop shell failed: ${String(err)}`);
-    }
+    const reply = await command('call_engine', { request });
     if (!isReply(reply)) throw new EngineError('internal', 'The desktop shell sent an unexpected reply.');
     return unwrap(reply);
   }
 
   /** `read_scrollback`: the end offset (u64, little-endian), then the raw bytes; no base64, no JSON. */
   async readScrollback(session: string): Promise<Scrollback> {
-    let body: unknown;
-    try {
-      body = await invoke<ArrayBuffer>('read_scrollback', { session });
-    } catch (err) {
-      if (isIpcError(err)) throw EngineError.from(err);
-      throw new EngineError('internal', `The desktop shell failed: ${String(err)}`);
-    }
+    const body = await command('read_scrollback', { session });
     if (!(body instanceof ArrayBuffer) || body.byteLength < 8) {
       throw new EngineError('internal', 'The desktop shell sent a scrollback without its end offset.');
     }
