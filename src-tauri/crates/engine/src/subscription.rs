@@ -1,10 +1,11 @@
 //! Following an engine: every [`Event`] in order, with terminal output pulled
 //! per subscriber.
 //!
-//! Output does not travel through the event channel as data. The actor
-//! appends it to the session's bounded scrollback and announces only that
-//! there is more; each subscriber then reads what it has not seen yet, a
-//! frame (up to 256 KiB) at a time, as fast as it takes them. A slow window
+//! Output does not travel through the event channel as data. A session's
+//! coalescer appends it to the session's bounded scrollback and the actor
+//! announces only that there is more; each subscriber then reads what it has
+//! not seen yet, a frame (up to 256 KiB) at a time, straight into the binary
+//! frame it sends, as fast as it takes them. A slow window
 //! therefore never blocks the agent, and its pending frames merge instead of
 //! piling up in memory: a window that fell behind the
 //! in-memory tail catches up from the session's log on disk (each subscription
@@ -39,7 +40,7 @@ pub(crate) enum Wire {
     Output(String),
 }
 
-/// Every session's scrollback, shared between the actor (which appends) and
+/// Every session's scrollback, shared between its coalescer (which appends) and
 /// subscribers (which read), and the subscribers that follow them. A lock held
 /// only to copy bytes, never across an await.
 #[derive(Clone, Default)]
