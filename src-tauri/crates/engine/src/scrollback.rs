@@ -62,7 +62,8 @@ impl Scrollback {
     pub fn new(cap: usize) -> Self {
         Self {
             buf: VecDeque::new(),
-            cap,
+            // Never empty: a push must have somewhere to go.
+            cap: cap.max(1),
             total: 0,
             log: None,
             readers: HashMap::new(),
@@ -104,7 +105,7 @@ impl Scrollback {
     /// power of two above it (16 MiB for a 10 MiB tail).
     pub fn push(&mut self, bytes: &[u8]) -> u64 {
         let offset = self.total;
-        for piece in bytes.chunks(self.cap.max(1)) {
+        for piece in bytes.chunks(self.cap) {
             let excess = (self.buf.len() + piece.len()).saturating_sub(self.cap);
             if excess > 0 {
                 let leaving_end = self.first() + excess as u64;
@@ -113,9 +114,10 @@ impl Scrollback {
                 }
                 self.buf.drain(..excess);
             }
+            // At most the tail: the piece is no longer than it, and room was made.
             let need = self.buf.len() + piece.len();
             if need > self.buf.capacity() {
-                let target = need.max(self.buf.capacity() * 2).min(self.cap.max(need));
+                let target = need.max(self.buf.capacity() * 2).min(self.cap);
                 self.buf.reserve_exact(target - self.buf.len());
             }
             self.buf.extend(piece);

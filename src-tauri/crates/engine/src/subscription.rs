@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use airlock_protocol::{output_frame_head, Event};
+use airlock_protocol::{output_frame_head, output_frame_head_len, Event};
 use base64::Engine as _;
 use tokio::sync::broadcast::{
     self,
@@ -146,8 +146,6 @@ pub struct Output {
     session: String,
     offset: u64,
     frame: Vec<u8>,
-    /// Where the data starts in `frame`.
-    data_at: usize,
 }
 
 impl Output {
@@ -163,7 +161,7 @@ impl Output {
 
     /// The raw bytes (a frame may split a UTF-8 character).
     pub fn bytes(&self) -> &[u8] {
-        &self.frame[self.data_at..]
+        &self.frame[output_frame_head_len(&self.session)..]
     }
 
     /// The whole binary frame, header and bytes.
@@ -313,22 +311,18 @@ impl Subscription {
             return false;
         };
         let from = self.offsets.get(session).copied().unwrap_or(0);
-        let data_at = std::cell::Cell::new(0);
+        let head_len = output_frame_head_len(session);
         let (frame, start) = match sb.lock() {
             Ok(mut s) => {
                 let (frame, start) = s.since_after(from, MAX_FRAME, |start, len| {
-                    let head = output_frame_head(session, start, len);
-                    data_at.set(head.len());
-                    head
+                    output_frame_head(session, start, len)
                 });
-                let data_at = data_at.get();
-                s.follow(self.id, start + (frame.len() - data_at) as u64);
+                s.follow(self.id, start + (frame.len() - head_len) as u64);
                 (frame, start)
             }
             Err(_) => return false,
         };
-        let data_at = data_at.get();
-        let len = frame.len() - data_at;
+        let len = frame.len() - head_len;
         if len == 0 {
             return false;
         }
@@ -337,7 +331,6 @@ impl Subscription {
             session: session.to_string(),
             offset: start,
             frame,
-            data_at,
         }));
         if !self.behind.iter().any(|s| s == session) {
             self.behind.push_back(session.to_string());

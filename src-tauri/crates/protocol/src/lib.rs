@@ -711,12 +711,17 @@ pub fn output_frame(session: &str, offset: u64, data: &[u8]) -> Vec<u8> {
 /// copy it once.
 pub fn output_frame_head(session: &str, offset: u64, data_len: usize) -> Vec<u8> {
     let id = &session.as_bytes()[..session.len().min(255)];
-    let mut out = Vec::with_capacity(10 + id.len() + data_len);
+    let mut out = Vec::with_capacity(output_frame_head_len(session) + data_len);
     out.push(OUTPUT_FRAME);
     out.extend_from_slice(&offset.to_le_bytes());
     out.push(id.len() as u8);
     out.extend_from_slice(id);
     out
+}
+
+/// How many bytes come before the data in an [`output_frame`] for `session`.
+pub fn output_frame_head_len(session: &str) -> usize {
+    10 + session.len().min(255)
 }
 
 /// Reads a frame [`output_frame`] wrote: `(session, offset, data)`, or `None`
@@ -1022,6 +1027,7 @@ mod tests {
         let frame = output_frame("s-0123", 1 << 40, &data);
         assert_eq!(frame[0], OUTPUT_FRAME);
         assert_eq!(frame.len(), 1 + 8 + 1 + 6 + data.len());
+        assert_eq!(output_frame_head_len("s-0123"), frame.len() - data.len());
         assert_eq!(
             parse_output_frame(&frame),
             Some(("s-0123", 1 << 40, &data[..]))
