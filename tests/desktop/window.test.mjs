@@ -191,6 +191,19 @@ class WebDriver {
     return this.cmd('POST', `/element/${el}/click`, {});
   }
 
+  /**
+   * Clicks the first visible match of `css` once there is one. The page may
+   * draw that part again between finding and clicking (a reloaded page does,
+   * once it has the engine's state): a click that fails is tried again on a
+   * fresh lookup until `ms` runs out.
+   */
+  press(css, what, ms = WAIT_MS) {
+    return waitUntil(what, async () => {
+      await this.click(await this.see(css, what, 0));
+      return true;
+    }, ms);
+  }
+
   type(el, text) {
     return this.cmd('POST', `/element/${el}/value`, { text, value: [...text] });
   }
@@ -292,7 +305,7 @@ describe('the desktop window through WebDriver (tauri-driver)', () => {
 
   /** Types a command line into the session's terminal and presses Enter. */
   async function typeLine(line) {
-    await wd.click(await wd.see('[data-testid="terminal"]', 'the terminal'));
+    await wd.press('[data-testid="terminal"]', 'the terminal');
     const textarea = (await wd.find('[data-testid="terminal"] .xterm-helper-textarea'))[0];
     assert.ok(textarea, 'the xterm helper textarea exists');
     try {
@@ -319,7 +332,7 @@ describe('the desktop window through WebDriver (tauri-driver)', () => {
       const input = await wd.see('[data-testid="new-session-command"]', 'the new-session command input');
       await wd.click(input);
       await wd.type(input, AGENT);
-      await wd.click(await wd.see('[data-testid="new-session-start"]', 'the Start button'));
+      await wd.press('[data-testid="new-session-start"]', 'the Start button');
       await wd.see('[data-testid="session-item"][data-state="running"]', 'a running session in the sidebar');
       await wd.see('[data-testid="terminal"] .xterm-rows', 'the terminal of the new session').catch(async (err) => {
         const dom = await wd
@@ -347,7 +360,7 @@ describe('the desktop window through WebDriver (tauri-driver)', () => {
         await saveScreenshot('screenshot-desktop.png', Buffer.from(png, 'base64'));
       }
 
-      await wd.click(await wd.see(`${fileCss} [data-testid="hunk-approve"]`, 'the Approve hunk button'));
+      await wd.press(`${fileCss} [data-testid="hunk-approve"]`, 'the Approve hunk button');
       await waitUntil('hello.txt in the project holding exactly "hello from the agent\\n"', async () => {
         const bytes = await readOrNull(join(tmp.project, 'hello.txt'));
         return bytes !== null && bytes.toString('utf8') === 'hello from the agent\n';
@@ -388,19 +401,7 @@ describe('the desktop window through WebDriver (tauri-driver)', () => {
       assert.ok(id, 'the session item names its session');
       await wd.cmd('POST', '/refresh', {});
       const select = `[data-testid="session-item"][data-session-id="${id}"] .session-select`;
-      // The sidebar may draw again as the reloaded page learns the state:
-      // an element found just before that is gone by the click.
-      await waitUntil('a click on the session in the sidebar after the reload', async () => {
-        const [el] = await wd.find(select);
-        if (!el) return false;
-        try {
-          await wd.click(el);
-          return true;
-        } catch (err) {
-          if (err.webdriver === 'stale element reference') return false;
-          throw err;
-        }
-      });
+      await wd.press(select, 'the session in the sidebar after the reload');
       await wd.see('[data-testid="terminal"] .xterm-rows', 'the terminal after the reload');
       await waitUntil(
         'the end of the seq output again after the reload (scrollback)',
