@@ -1,0 +1,127 @@
+//! The `sandbox-exec` helper: `--spec JSON -- CMD ARGS…` parsed, the process
+//! confined, then replaced by the command.
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+use crate::{confine_self, Error, Spec};
+
+/// A parsed helper command line.
+#[derive(Debug)]
+pub(crate) struct Invocation {
+    pub(crate) spec: Spec,
+    pub(crate) command: OsString,
+    pub(crate) args: Vec<OsString>,
+}
+
+/// Parses `--spec JSON -- CMD ARGS…` (also `--spec=JSON`). Everything after
+/// `--` belongs to the command, so its own flags are never taken for ours.
+pub(crate) fn parse(args: Vec<OsString>) -> Result<Invocation, Error> {
+    let mut args = args.into_iter();
+    let mut json: Option<OsString> = None;
+    loop {
+        let Some(arg) = args.next() else {
+            return Err(Error::Usage("missing `--` before the command".into()));
+        };
+        if arg == "--" {
+            break;
+        }
+        if arg == "--spec" {
+            let value = args
+                .next()
+                .ok_or_else(|| Error::Usage("--spec needs a JSON value".into()))?;
+            json = Some(value);
+            continue;
+        }
+        match arg.to_str().and_then(|a| a.strip_prefix("--spec=")) {
+            Some(value) => json = Some(value.into()),
+            None => return Err(Error::Usage(format!("unexpected argument {arg:?}"))),
+        }
+    }
+    let json = json.ok_or_else(|| Error::Usage("missing --spec JSON".into()))?;
+    let json = json
+        .into_string()
+        .map_err(|_| Error::Usage("--spec is not valid UTF-8".into()))?;
+    let spec: Spec = serde_json::from_str(&json)?;
+    let command = args
+        .next()
+        .ok_or_else(|| Error::Usage("missing the command after `--`".into()))?;
+    Ok(Invocation {
+        spec,
+        command,
+        args: args.collect(),
+    })
+}
+
+/// See [`crate::exec_entry`].
+pub(crate) fn entry(args: Vec<OsString>) -> Error {
+    let invocation = match parse(args) {
+        Ok(invocation) => invocation,
+        Err(e) => return e,
+    };
+    if let Err(e) = confine_self(&invocation.spec) {
+        return e;
+    }
+    // `exec` replaces this process (PATH is searched, as execvp does) and only
+    // returns on failure; the domain just applied carries over.
+    let source = Command::new(&invocation.command)
+        .args(&invocation.args)
+        .exec();
+    Error::Exec {
+        command: invocation.command,
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Network;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn parses_spec_and_command_with_its_own_flags() {
+        let got = parse(os(&[
+            "--spec",
+            r#"{"write":["/s"],"network":{"mode":"off"}}"#,
+            "--",
+            "sh",
+            "-c",
+            "--spec",
+        ]))
+        .expect("parse");
+        assert_eq!(got.spec.network, Network::Off);
+        assert_eq!(got.spec.write, vec![std::path::PathBuf::from("/s")]);
+        assert_eq!(got.command, "sh");
+        assert_eq!(got.args, os(&["-c", "--spec"]));
+
+        let got = parse(os(&[r#"--spec={"network":{"mode":"on"}}"#, "--", "true"])).expect("parse");
+        assert_eq!(got.spec.network, Network::On);
+    }
+
+    fn usage(args: &[&str]) -> String {
+        match parse(os(args)) {
+            Err(e @ Error::Usage(_)) => e.to_string(),
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_command_lines_say_what_is_wrong() {
+        assert!(usage(&["--spec", "{}", "sh"]).contains("unexpected argument \"sh\""));
+        assert!(usage(&["--spec", r#"{"network":{"mode":"on"}}"#]).contains("missing `--`"));
+        assert!(usage(&["--spec", r#"{"network":{"mode":"on"}}"#, "--"])
+            .contains("missing the command after `--`"));
+        assert!(usage(&["--", "true"]).contains("missing --spec JSON"));
+        assert!(usage(&["--spec"]).contains("--spec needs a JSON value"));
+        assert!(usage(&[]).contains("usage: airlock sandbox-exec --spec JSON -- COMMAND"));
+        match parse(os(&["--spec", "{not json", "--", "true"])) {
+            Err(e @ Error::Spec(_)) => assert!(e.to_string().contains("--spec JSON is malformed")),
+            other => panic!("expected a spec error, got {other:?}"),
+        }
+    }
+}
