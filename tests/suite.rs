@@ -1,8 +1,10 @@
 pub mod cli;
 pub mod crash;
 pub mod gate;
+pub mod hostile;
 pub mod pty;
 pub mod review;
+pub mod sandbox;
 pub mod scenarios;
 pub mod sessions;
 pub mod support;

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::support::*;
 
-struct Served {
+pub(super) struct Served {
     child: Child,
     url: String,
 }
@@ -22,12 +22,18 @@ impl Drop for Served {
     }
 }
 
-fn serve(f: &Fixture) -> Served {
+pub(super) fn serve(f: &Fixture) -> Served {
+    serve_with(f, &[])
+}
+
+/// `airlock serve` with extra environment variables.
+pub(super) fn serve_with(f: &Fixture, env: &[(&str, &str)]) -> Served {
     let mut child = Command::new(airlock_bin())
         .args(["serve", "--project"])
         .arg(&f.project)
         .env("AIRLOCK_HOME", &f.home)
         .env("SHELL", "/bin/bash")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -44,7 +50,7 @@ fn serve(f: &Fixture) -> Served {
     Served { child, url }
 }
 
-fn airlock(f: &Fixture, args: &[&str]) -> Output {
+pub(super) fn airlock(f: &Fixture, args: &[&str]) -> Output {
     Command::new(airlock_bin())
         .args(args)
         .env("AIRLOCK_HOME", &f.home)
@@ -53,7 +59,7 @@ fn airlock(f: &Fixture, args: &[&str]) -> Output {
         .expect("run airlock")
 }
 
-fn ok_json(f: &Fixture, args: &[&str]) -> Value {
+pub(super) fn ok_json(f: &Fixture, args: &[&str]) -> Value {
     let out = airlock(f, args);
     assert!(
         out.status.success(),
@@ -75,7 +81,7 @@ fn fails_with(f: &Fixture, args: &[&str], needle: &str) {
 }
 
 /// The running engine's `engine.json`: its path and contents (socket, token).
-fn engine_info(f: &Fixture) -> (std::path::PathBuf, Value) {
+pub(super) fn engine_info(f: &Fixture) -> (std::path::PathBuf, Value) {
     let path = std::fs::read_dir(f.home.join("projects"))
         .expect("projects")
         .flatten()

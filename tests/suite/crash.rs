@@ -174,8 +174,14 @@ fn landings_are_all_or_nothing_across_sigkill() {
             })
             .await;
             if new_files == 0 {
-                let Response::Decided(d) =
-                    call(&engine, Request::ApproveAll { session: None }).await
+                let Response::Decided(d) = call(
+                    &engine,
+                    Request::ApproveAll {
+                        versions: None,
+                        session: None,
+                    },
+                )
+                .await
                 else {
                     panic!("approve")
                 };

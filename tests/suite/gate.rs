@@ -28,14 +28,12 @@ struct Gated {
 async fn gated(f: &Fixture) -> Gated {
     let bin = f.dir.path().join("bin");
     std::fs::create_dir_all(&bin).expect("bin");
-    let env_file = f.dir.path().join("claude.env");
     let claude = bin.join("claude");
+    // Sandboxed, the stand-in may write only to the project and its own
+    // temp folder: its environment goes there.
     std::fs::write(
         &claude,
-        format!(
-            "#!/bin/sh\nenv > '{}.tmp' && mv '{0}.tmp' '{0}'\nexec sleep 600\n",
-            env_file.display()
-        ),
+        "#!/bin/sh\nenv > \"$TMPDIR/claude.env.tmp\" && mv \"$TMPDIR/claude.env.tmp\" \"$TMPDIR/claude.env\"\nexec sleep 600\n",
     )
     .expect("write claude");
     use std::os::unix::fs::PermissionsExt;
@@ -59,6 +57,12 @@ async fn gated(f: &Fixture) -> Gated {
     else {
         panic!("not a session")
     };
+    let env_file = engine
+        .project_home()
+        .dir
+        .join("tmp")
+        .join(&s.id)
+        .join("claude.env");
     let env = eventually(10, "the stand-in's environment", || {
         let p = env_file.clone();
         async move { std::fs::read_to_string(p).ok() }
@@ -135,6 +139,7 @@ impl Gated {
     async fn deny(&self, action: airlock_protocol::Action, h: tokio::task::JoinHandle<GateReply>) {
         self.engine
             .call(Request::Reject {
+                versions: None,
                 ids: vec![action.id],
                 reason: None,
             })
@@ -145,7 +150,11 @@ impl Gated {
 
     async fn approve(&self, ids: Vec<String>) -> Result<Response, airlock_protocol::IpcError> {
         self.engine
-            .call(Request::Approve { ids, always: None })
+            .call(Request::Approve {
+                versions: None,
+                ids,
+                always: None,
+            })
             .await
     }
 }
@@ -353,6 +362,7 @@ async fn an_edit_over_the_users_lines_is_a_conflict_that_cannot_be_approved() {
     call(
         &g.engine,
         Request::Reject {
+            versions: None,
             ids: vec![change.id],
             reason: Some("keep mine".into()),
         },

@@ -82,6 +82,7 @@ async fn shell_writes_a_file_approve_lands_it_reject_reverts_the_stage() {
     call(
         &engine,
         Request::Approve {
+            versions: None,
             ids: vec![change.hunks[0].id.clone()],
             always: None,
         },
@@ -114,6 +115,7 @@ async fn shell_writes_a_file_approve_lands_it_reject_reverts_the_stage() {
     call(
         &engine,
         Request::Reject {
+            versions: None,
             ids: vec![change.hunks[0].id.clone()],
             reason: Some("not now".into()),
         },

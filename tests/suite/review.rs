@@ -67,6 +67,7 @@ async fn user_edit_elsewhere_is_merged_into_the_stage() {
     call(
         &engine,
         Request::Approve {
+            versions: None,
             ids: vec![agent_hunk],
             always: None,
         },
@@ -120,6 +121,7 @@ async fn overlapping_user_edit_is_a_conflict_that_never_overwrites_the_user() {
         .clone();
     let err = engine
         .call(Request::Approve {
+            versions: None,
             ids: vec![conflict.clone()],
             always: None,
         })
@@ -128,7 +130,14 @@ async fn overlapping_user_edit_is_a_conflict_that_never_overwrites_the_user() {
     assert_eq!(err.code, ErrorCode::Conflict);
     assert!(read(&f.project.join("a.txt")).contains("user 5\n"));
     // Approve all lands what it safely can and leaves the conflict.
-    call(&engine, Request::ApproveAll { session: None }).await;
+    call(
+        &engine,
+        Request::ApproveAll {
+            versions: None,
+            session: None,
+        },
+    )
+    .await;
     let text = read(&f.project.join("a.txt"));
     assert!(
         text.contains("user 5\n") && text.contains("agent 15\n") && !text.contains("agent 5\n"),
@@ -144,6 +153,7 @@ async fn overlapping_user_edit_is_a_conflict_that_never_overwrites_the_user() {
     call(
         &engine,
         Request::Reject {
+            versions: None,
             ids: vec![c[0].hunks[0].id.clone()],
             reason: None,
         },
@@ -242,7 +252,15 @@ async fn undo_reverts_merges_or_refuses() {
     .expect("agent");
     std::fs::write(stage.join("c.txt"), "created\n").expect("agent");
     wait_for(&engine, "two changes", |c| c.len() == 2).await;
-    let Response::Decided(d) = call(&engine, Request::ApproveAll { session: None }).await else {
+    let Response::Decided(d) = call(
+        &engine,
+        Request::ApproveAll {
+            versions: None,
+            session: None,
+        },
+    )
+    .await
+    else {
         panic!()
     };
     let landing = d.landing.expect("landing id");
@@ -293,7 +311,14 @@ async fn undo_reverts_merges_or_refuses() {
     let (_, stage2) = session(&engine2).await;
     std::fs::write(stage2.join("a.txt"), "agent\n").expect("agent");
     wait_for(&engine2, "a change", |c| c.len() == 1).await;
-    call(&engine2, Request::ApproveAll { session: None }).await;
+    call(
+        &engine2,
+        Request::ApproveAll {
+            versions: None,
+            session: None,
+        },
+    )
+    .await;
     std::fs::write(f2.project.join("a.txt"), "user rewrote it\n").expect("user");
     let err = engine2
         .call(Request::Undo { landing: None })
@@ -363,7 +388,14 @@ async fn nothing_escapes_the_project() {
     })
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    call(&engine, Request::ApproveAll { session: None }).await;
+    call(
+        &engine,
+        Request::ApproveAll {
+            versions: None,
+            session: None,
+        },
+    )
+    .await;
     assert!(
         !outside.join("evil.txt").exists(),
         "nothing written through the project's link"
@@ -383,6 +415,7 @@ async fn nothing_escapes_the_project() {
         assert_eq!(c.state, ChangeState::Held, "{path}");
         let err = engine
             .call(Request::Approve {
+                versions: None,
                 ids: vec![c.id.clone()],
                 always: None,
             })
@@ -397,6 +430,7 @@ async fn nothing_escapes_the_project() {
     call(
         &engine,
         Request::RejectAll {
+            versions: None,
             session: None,
             reason: None,
         },
@@ -428,6 +462,7 @@ async fn a_huge_file_is_held_whole_with_a_notice() {
     call(
         &engine,
         Request::Approve {
+            versions: None,
             ids: vec![c[0].id.clone()],
             always: None,
         },
@@ -496,7 +531,11 @@ async fn a_reject_can_be_undone_until_the_agent_writes_the_file_again() {
     std::fs::write(stage.join("a.txt"), &agent).expect("agent");
     let first = wait_for(&engine, "the agent's hunk", |c| c.len() == 1).await;
     let hunk = first[0].hunks[0].id.clone();
-    let reject = |ids: Vec<String>| Request::Reject { ids, reason: None };
+    let reject = |ids: Vec<String>| Request::Reject {
+        versions: None,
+        ids,
+        reason: None,
+    };
     let Response::Decided(out) = call(&engine, reject(vec![hunk.clone()])).await else {
         panic!("decided")
     };

@@ -66,13 +66,21 @@ async fn decide(engine: &Engine, first: &[Change], line: &str) {
     };
     let (approve, ids): (bool, Vec<String>) = match line.split(':').collect::<Vec<_>>().as_slice() {
         ["approve-all"] => {
-            call(engine, Request::ApproveAll { session: None }).await;
+            call(
+                engine,
+                Request::ApproveAll {
+                    versions: None,
+                    session: None,
+                },
+            )
+            .await;
             return;
         }
         ["reject-all"] => {
             call(
                 engine,
                 Request::RejectAll {
+                    versions: None,
                     session: None,
                     reason: Some("scenario".into()),
                 },
@@ -97,9 +105,17 @@ async fn decide(engine: &Engine, first: &[Change], line: &str) {
         _ => panic!("unknown decision `{line}`"),
     };
     let request = if approve {
-        Request::Approve { ids, always: None }
+        Request::Approve {
+            versions: None,
+            ids,
+            always: None,
+        }
     } else {
-        Request::Reject { ids, reason: None }
+        Request::Reject {
+            versions: None,
+            ids,
+            reason: None,
+        }
     };
     match call(engine, request).await {
         Response::Decided(o) => assert!(o.hunks > 0, "`{line}` decided nothing"),
@@ -215,7 +231,14 @@ async fn plain_folder_without_git() {
         "more",
         "ignored files are not copied into the stage"
     );
-    call(&engine, Request::ApproveAll { session: None }).await;
+    call(
+        &engine,
+        Request::ApproveAll {
+            versions: None,
+            session: None,
+        },
+    )
+    .await;
     assert_eq!(
         std::fs::read_to_string(f.project.join("a.txt")).expect("a"),
         "a\nb\n"
@@ -256,6 +279,7 @@ async fn pending_changes_survive_an_engine_restart() {
     call(
         &engine,
         Request::Approve {
+            versions: None,
             ids: vec![after[0].hunks[0].id.clone()],
             always: None,
         },
@@ -279,6 +303,7 @@ async fn bad_ids_and_a_vanished_stage_get_clear_errors() {
     .await;
     let err = engine
         .call(Request::Approve {
+            versions: None,
             ids: vec!["h-0000".into()],
             always: None,
         })
@@ -312,6 +337,7 @@ async fn bad_ids_and_a_vanished_stage_get_clear_errors() {
     std::fs::remove_dir_all(&s.cwd).expect("rm stage");
     let err = engine
         .call(Request::Approve {
+            versions: None,
             ids: vec![pending[0].id.clone()],
             always: None,
         })

@@ -54,7 +54,14 @@ async fn turn_state_follows_output_pending_changes_and_exit() {
     )
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    call(&engine, Request::ApproveAll { session: None }).await;
+    call(
+        &engine,
+        Request::ApproveAll {
+            versions: None,
+            session: None,
+        },
+    )
+    .await;
     eventually(10, "no longer waiting", || async {
         (status_of(&engine, &s.id).await.turn != TurnState::Waiting).then_some(())
     })
@@ -159,7 +166,7 @@ async fn restart_keeps_the_stage_and_remove_cleans_it() {
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).lines().count(),
         1,
-        "the worktree is pruned"
+        "no worktree is left registered in the project"
     );
 }
 

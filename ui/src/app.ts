@@ -2,7 +2,7 @@
 // store updates.
 
 import type { ActionAnswer, Ctx, Decision, Removal } from './context';
-import type { ErrorCode, Request, Response, SessionInfo, SessionMode, StartSessionParams } from './ipc/bindings';
+import type { Change, ErrorCode, Request, Response, SessionInfo, SessionMode, StartSessionParams } from './ipc/bindings';
 import { EngineError, type Incoming, type Link, type Scrollback, type Transport } from './ipc/transport';
 import { h } from './lib/dom';
 import { Prefs } from './prefs';
@@ -136,9 +136,23 @@ export class App implements Ctx {
 
   async decide(decision: Decision, ids: string[], reason?: string): Promise<boolean> {
     if (ids.length === 0) return true;
+    // A whole file is decided at the version on screen: if the agent wrote it
+    // again since, the engine decides nothing and the new diff comes in.
+    const versions = this.versions((c) => ids.includes(c.id));
     const req: Request =
-      decision === 'approve' ? { op: 'approve', ids } : reason ? { op: 'reject', ids, reason } : { op: 'reject', ids };
+      decision === 'approve'
+        ? { op: 'approve', ids, versions }
+        : reason
+          ? { op: 'reject', ids, reason, versions }
+          : { op: 'reject', ids, versions };
     return this.decided(decision, await this.deciding(req));
+  }
+
+  /** The version of each change on screen that `pick` selects, by id. */
+  private versions(pick: (c: Change) => boolean): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const c of this.store.changes.values()) if (pick(c)) out[c.id] = c.version;
+    return out;
   }
 
   async approveEdited(hunk: string, text: string): Promise<boolean> {
@@ -212,8 +226,14 @@ export class App implements Ctx {
   }
 
   async decideAll(decision: Decision, reason?: string): Promise<boolean> {
+    // Exactly what is on screen: a file that appeared since stays pending.
+    const versions = this.versions(() => true);
     const req: Request =
-      decision === 'approve' ? { op: 'approveAll' } : reason ? { op: 'rejectAll', reason } : { op: 'rejectAll' };
+      decision === 'approve'
+        ? { op: 'approveAll', versions }
+        : reason
+          ? { op: 'rejectAll', reason, versions }
+          : { op: 'rejectAll', versions };
     return this.decided(decision, await this.deciding(req));
   }
 

@@ -65,7 +65,38 @@ pendingChanges: number,
 /**
  * How many hunks wait for a decision.
  */
-pendingHunks: number, };
+pendingHunks: number, 
+/**
+ * What confines the session's processes; `None` once it has exited
+ * (nothing runs) or for a session from before a restart.
+ */
+sandbox: SandboxInfo | null, };
+
+export type SandboxState = "confined" | "optedOut" | "unavailable";
+
+export type NetworkMode = "on" | "off";
+
+export type SandboxChoice = "auto" | "require" | "off";
+
+export type SandboxInfo = { 
+/**
+ * Confined, opted out, or not possible.
+ */
+state: SandboxState, 
+/**
+ * Where the session may write when confined: its root (the stage, or
+ * the project for a gated session), its temp folder, the agent's state folders.
+ */
+writable: Array<string>, 
+/**
+ * Its network.
+ */
+network: NetworkMode, 
+/**
+ * One line for people: "sandboxed: writes to its stage only, network on"
+ * or "not sandboxed: why".
+ */
+summary: string, };
 
 export type ChangeKind = "created" | "modified" | "deleted" | "renamed";
 
@@ -142,6 +173,12 @@ export type Change = {
  * Stable id for this session and path.
  */
 id: string, 
+/**
+ * What this change's two sides hold (a hash of both): a decision on the
+ * whole change carries the version the user reviewed, so an agent that
+ * rewrites the file after review never gets its new text landed.
+ */
+version: string, 
 /**
  * The session whose stage holds the proposal.
  */
@@ -418,7 +455,15 @@ cols?: number,
 /**
  * Terminal height in rows.
  */
-rows?: number, };
+rows?: number, 
+/**
+ * Whether to sandbox it (default: where this system can).
+ */
+sandbox?: SandboxChoice, 
+/**
+ * Its network (default: on).
+ */
+network?: NetworkMode, };
 
 export type Request = { "op": "status" } | { "op": "startSession" } & StartSessionParams | { "op": "stopSession", 
 /**
@@ -506,7 +551,13 @@ ids: Array<string>,
  * For actions: also write their suggested rule to the project's
  * `.airlock/policy.toml`, so the same action passes from now on.
  */
-always?: boolean, } | { "op": "reject", 
+always?: boolean, 
+/**
+ * The version of each change (by id) the user reviewed: a whole
+ * change whose version moved on since is refused with nothing
+ * decided. Without it the version the queue last announced counts.
+ */
+versions?: { [key in string]: string }, } | { "op": "reject", 
 /**
  * Hunk, change and action ids, in any mix.
  */
@@ -514,7 +565,13 @@ ids: Array<string>,
 /**
  * Why, for the agent and the journal.
  */
-reason?: string, } | { "op": "approveEdited", 
+reason?: string, 
+/**
+ * The version of each change (by id) the user reviewed: a whole
+ * change whose version moved on since is refused with nothing
+ * decided. Without it the version the queue last announced counts.
+ */
+versions?: { [key in string]: string }, } | { "op": "approveEdited", 
 /**
  * Which hunk.
  */
@@ -546,7 +603,13 @@ rejection: string, } | { "op": "approveAll",
 /**
  * Only this session's.
  */
-session?: string, } | { "op": "rejectAll", 
+session?: string, 
+/**
+ * The changes the user reviewed, with their versions: only these are
+ * approved (one that appeared since stays pending), and one that moved
+ * on refuses the whole request.
+ */
+versions?: { [key in string]: string }, } | { "op": "rejectAll", 
 /**
  * Only this session's.
  */
@@ -554,7 +617,11 @@ session?: string,
 /**
  * Why.
  */
-reason?: string, } | { "op": "getThemeCss" };
+reason?: string, 
+/**
+ * As for [`Request::ApproveAll`].
+ */
+versions?: { [key in string]: string }, } | { "op": "getThemeCss" };
 
 export type Response = { "type": "done" } | { "type": "status" } & StatusInfo | { "type": "session" } & SessionInfo | { "type": "scrollback", 
 /**
@@ -595,7 +662,7 @@ dark: string,
  */
 auto: string, };
 
-export type ErrorCode = "badRequest" | "notFound" | "unauthorized" | "forbidden" | "spawnFailed" | "io" | "unavailable" | "internal" | "conflict";
+export type ErrorCode = "badRequest" | "notFound" | "unauthorized" | "forbidden" | "spawnFailed" | "io" | "unavailable" | "internal" | "conflict" | "changed";
 
 export type IpcError = { 
 /**

@@ -5,7 +5,7 @@
 // are copied instead).
 
 import type { Ctx } from '../context';
-import type { SessionInfo } from '../ipc/bindings';
+import type { SandboxInfo, SessionInfo } from '../ipc/bindings';
 import { debounce, h, icon, ICONS, replaceChildren, whenIdle } from '../lib/dom';
 import { FindBar } from './find';
 import type { SessionTerminal, TerminalHost } from './terminal';
@@ -238,6 +238,25 @@ export class TerminalsView implements TerminalHost {
       s.state === 'exited'
         ? h('span', { class: `badge ${s.exitCode === 0 ? 'badge-muted' : 'badge-danger'}`, text: s.exitCode === null ? 'exited' : `exited ${s.exitCode}` })
         : h('span', { class: 'badge badge-live', text: 'running' }),
+      shield(s.sandbox),
     );
   }
+}
+
+/** The header's shield: what confines the session, in one word and a hover. */
+function shield(sb: SandboxInfo | null): HTMLElement | null {
+  if (!sb) return null;
+  const confined = sb.state === 'confined';
+  const word = confined ? (sb.network === 'off' ? 'sandboxed · offline' : 'sandboxed') : 'not sandboxed';
+  const lines = [sb.summary, ...sb.writable.map((w) => `writes: ${w}`)];
+  return h(
+    'span',
+    {
+      class: `badge sandbox-badge ${confined ? 'sandbox-on' : 'sandbox-off'}`,
+      title: lines.join('\n'),
+      'data-testid': 'sandbox-badge',
+    },
+    icon(ICONS.shield),
+    h('span', { text: word }),
+  );
 }

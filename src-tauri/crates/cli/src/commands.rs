@@ -1,13 +1,14 @@
 //! The client commands: each connects to the engine's socket, sends one
 //! request and prints the answer as text or as one JSON document.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
 use airlock_engine::server::Client;
 use airlock_protocol::{
-    Change, ChangeKind, ChangeState, HunkKind, IpcError, LineKind, Request, Response, SessionMode,
-    SessionState, StartSessionParams,
+    Change, ChangeKind, ChangeState, HunkKind, IpcError, LineKind, NetworkMode, Request, Response,
+    SandboxChoice, SandboxState, SessionMode, SessionState, StartSessionParams,
 };
 use anyhow::{anyhow, bail, Result};
 use base64::Engine as _;
@@ -34,17 +35,39 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     Ok(())
 }
 
-pub async fn run(
-    project: &Path,
-    mode: &str,
-    name: Option<String>,
-    attach: bool,
-    command: Vec<String>,
-) -> Result<()> {
-    let mode = match mode {
+/// How `airlock run` starts a session.
+pub struct RunOpts {
+    pub mode: String,
+    pub name: Option<String>,
+    pub attach: bool,
+    pub no_sandbox: bool,
+    pub require_sandbox: bool,
+    pub network: String,
+}
+
+pub async fn run(project: &Path, opts: RunOpts, command: Vec<String>) -> Result<()> {
+    let RunOpts {
+        mode,
+        name,
+        attach,
+        no_sandbox,
+        require_sandbox,
+        network,
+    } = opts;
+    let mode = match mode.as_str() {
         "staged" => SessionMode::Staged,
         "gated" => SessionMode::Gated,
         other => bail!("unknown mode `{other}`: use --mode staged or --mode gated"),
+    };
+    let network = match network.as_str() {
+        "on" => NetworkMode::On,
+        "off" => NetworkMode::Off,
+        other => bail!("unknown network `{other}`: use --network on or --network off"),
+    };
+    let sandbox = match (no_sandbox, require_sandbox) {
+        (true, _) => SandboxChoice::Off,
+        (false, true) => SandboxChoice::Require,
+        (false, false) => SandboxChoice::Auto,
     };
     let mut client = connect(project).await?;
     let events = if attach {
@@ -66,6 +89,8 @@ pub async fn run(
             mode: Some(mode),
             cols: None,
             rows: None,
+            sandbox: Some(sandbox),
+            network: Some(network),
         }),
     )
     .await?;
@@ -73,6 +98,11 @@ pub async fn run(
         return Err(unexpected(&response));
     };
     println!("{}", info.id);
+    if let Some(sb) = info.sandbox.as_ref() {
+        if sb.state != SandboxState::Confined {
+            eprintln!("airlock: warning: {}", sb.summary);
+        }
+    }
     if let Some(mut events) = events {
         let mut out = std::io::stdout();
         while let Some(event) = events.next().await {
@@ -147,6 +177,9 @@ pub async fn status(project: &Path, json: bool) -> Result<()> {
             "{}  {:<16} {:<14} {:<6} {} change(s), {} hunk(s)",
             s.id, s.name, state, mode, s.pending_changes, s.pending_hunks
         );
+        if let Some(sb) = &s.sandbox {
+            println!("    {}", sb.summary);
+        }
     }
     Ok(())
 }
@@ -210,8 +243,9 @@ pub async fn changes(
             _ => {}
         }
         println!(
-            "{} {} {}  +{} -{}  [{}]{}",
+            "{}@{} {} {}  +{} -{}  [{}]{}",
             c.id,
+            c.version,
             kind_letter(c),
             shown_path(c),
             c.additions,
@@ -318,6 +352,23 @@ pub struct Decide {
     pub json: bool,
 }
 
+/// Change ids as `airlock changes` prints them, `c-…@v-…`: the id, and the
+/// version the user looked at, which the engine then holds the decision to.
+fn split_versions(given: Vec<String>) -> (Vec<String>, Option<BTreeMap<String, String>>) {
+    let mut versions = BTreeMap::new();
+    let ids = given
+        .into_iter()
+        .map(|id| match id.split_once('@') {
+            Some((id, version)) => {
+                versions.insert(id.to_string(), version.to_string());
+                id.to_string()
+            }
+            None => id,
+        })
+        .collect();
+    (ids, (!versions.is_empty()).then_some(versions))
+}
+
 pub async fn decide(project: &Path, d: Decide) -> Result<()> {
     let Decide {
         approve,
@@ -335,15 +386,28 @@ pub async fn decide(project: &Path, d: Decide) -> Result<()> {
     if !all && ids.is_empty() {
         bail!("nothing to {verb}: give hunk or change ids (see `airlock changes`) or --all");
     }
+    let (ids, versions) = split_versions(ids);
     let mut client = connect(project).await?;
     let request = match (approve, all) {
-        (true, true) => Request::ApproveAll { session },
+        (true, true) => Request::ApproveAll {
+            session,
+            versions: None,
+        },
         (true, false) => Request::Approve {
             ids,
             always: Some(always),
+            versions,
         },
-        (false, true) => Request::RejectAll { session, reason },
-        (false, false) => Request::Reject { ids, reason },
+        (false, true) => Request::RejectAll {
+            session,
+            reason,
+            versions: None,
+        },
+        (false, false) => Request::Reject {
+            ids,
+            reason,
+            versions,
+        },
     };
     let response = call(&mut client, request).await?;
     let Response::Decided(outcome) = response else {

@@ -51,6 +51,15 @@ enum Command {
         /// Join the session's terminal output until it exits.
         #[arg(long)]
         attach: bool,
+        /// Run it without the sandbox (shown as such).
+        #[arg(long, conflicts_with = "require_sandbox")]
+        no_sandbox: bool,
+        /// Refuse to start it unless it can be sandboxed.
+        #[arg(long)]
+        require_sandbox: bool,
+        /// on (default) or off: no TCP connections at all.
+        #[arg(long, default_value = "on")]
+        network: String,
         /// The command and its arguments (default: $SHELL).
         #[arg(last = true)]
         command: Vec<String>,
@@ -152,9 +161,17 @@ enum Command {
 fn main() {
     // The hook runs on every tool call of an agent: answer it without clap or
     // an async runtime, with std alone.
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("hook") {
-        std::process::exit(hook::run(args.get(1).map(String::as_str)));
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    if args.first().is_some_and(|a| a == "hook") {
+        let event = args.get(1).and_then(|a| a.to_str());
+        std::process::exit(hook::run(event));
+    }
+    // The engine starts every sandboxed session as `airlock sandbox-exec
+    // --spec JSON -- CMD…`: confine this process, then become the command.
+    if args.first().is_some_and(|a| a == "sandbox-exec") {
+        let error = airlock_sandbox::exec_entry(args[1..].to_vec());
+        eprintln!("airlock: {error}");
+        std::process::exit(126);
     }
     let cli = Cli::parse();
     let project = cli
@@ -182,8 +199,21 @@ fn main() {
                 mode,
                 name,
                 attach,
+                no_sandbox,
+                require_sandbox,
+                network,
                 command,
-            } => commands::run(&project, &mode, name, attach, command).await,
+            } => {
+                let opts = commands::RunOpts {
+                    mode,
+                    name,
+                    attach,
+                    no_sandbox,
+                    require_sandbox,
+                    network,
+                };
+                commands::run(&project, opts, command).await
+            }
             Command::Status { json } => commands::status(&project, json).await,
             Command::Changes { session, all, json } => {
                 commands::changes(&project, session, all, json).await

@@ -26,9 +26,12 @@ use crate::stage::{self, IgnoreFilter};
 use crate::subscription::{Outputs, Subscription, Wire};
 use crate::watch::{self, TreeWatcher};
 
+mod decide;
 mod first;
 mod gate;
+mod land;
 mod queue;
+mod sandbox;
 
 /// Reads (of up to 4 KiB from a PTY) queued for a session's coalescer: more
 /// than a frame's worth at full speed, so the reader never waits on it.
@@ -382,6 +385,9 @@ struct Session {
     scrollback: Arc<Mutex<Scrollback>>,
     /// When the process last printed something.
     last_output: Option<std::time::Instant>,
+    /// What confines its processes; worked out again at a restart when
+    /// `None` (a session brought back from the journal).
+    sandbox: Option<sandbox::Sandbox>,
 }
 
 impl Session {
@@ -588,6 +594,7 @@ impl Actor {
                     gated: BTreeMap::new(),
                     scrollback,
                     last_output: None,
+                    sandbox: None,
                 },
             );
             if running_before {
@@ -721,30 +728,48 @@ impl Actor {
             Request::GetDiff { .. } | Request::GetLines { .. } => Err(EngineError::BadRequest(
                 "diffs are rendered beside the actor".into(),
             )),
-            Request::Approve { ids, always } => {
+            Request::Approve {
+                ids,
+                always,
+                versions,
+            } => {
                 let (actions, rest): (Vec<String>, Vec<String>) =
                     ids.into_iter().partition(|id| id.starts_with("a-"));
                 let rules = self.decide_actions(&actions, true, always.unwrap_or(false), None)?;
-                let mut out = decided(self.decide(&rest, true, None, false)?);
+                let mut out = decided(self.decide(&rest, true, None, false, versions.as_ref())?);
                 out.actions = actions;
                 out.rules = rules;
                 Ok(Response::Decided(out))
             }
-            Request::Reject { ids, reason } => {
+            Request::Reject {
+                ids,
+                reason,
+                versions,
+            } => {
                 let (actions, rest): (Vec<String>, Vec<String>) =
                     ids.into_iter().partition(|id| id.starts_with("a-"));
                 self.decide_actions(&actions, false, false, reason.as_deref())?;
-                let mut out = decided(self.decide(&rest, false, reason.as_deref(), false)?);
+                let mut out = decided(self.decide(
+                    &rest,
+                    false,
+                    reason.as_deref(),
+                    false,
+                    versions.as_ref(),
+                )?);
                 out.actions = actions;
                 Ok(Response::Decided(out))
             }
-            Request::ApproveAll { session } => {
-                let ids = self.all_change_ids(session.as_deref())?;
-                self.decide(&ids, true, None, true)
+            Request::ApproveAll { session, versions } => {
+                let ids = self.all_change_ids(session.as_deref(), versions.as_ref())?;
+                self.decide(&ids, true, None, true, versions.as_ref())
             }
-            Request::RejectAll { session, reason } => {
-                let ids = self.all_change_ids(session.as_deref())?;
-                self.decide(&ids, false, reason.as_deref(), true)
+            Request::RejectAll {
+                session,
+                reason,
+                versions,
+            } => {
+                let ids = self.all_change_ids(session.as_deref(), versions.as_ref())?;
+                self.decide(&ids, false, reason.as_deref(), true, versions.as_ref())
             }
             Request::ApproveEdited { hunk, text } => {
                 self.approve_edited(&hunk, text.into_bytes(), true)
@@ -799,6 +824,7 @@ impl Actor {
     async fn start_session(&mut self, params: StartSessionParams) -> Result<Response> {
         let command = params
             .command
+            .clone()
             .filter(|c| !c.is_empty() && !c[0].is_empty())
             .unwrap_or_else(|| vec![self.default_shell.clone()]);
         let mut command = command;
@@ -846,7 +872,7 @@ impl Actor {
             if let Some(hook) = &self.hook_program {
                 // Claude Code reads extra settings from a file we own: the user's
                 // project and ~/.claude stay untouched and keep working.
-                let settings = self.home.dir.join("claude").join(format!("{id}.json"));
+                let settings = self.claude_settings(&id);
                 let body = serde_json::json!({
                     "hooks": {
                         "PreToolUse": [{
@@ -866,6 +892,15 @@ impl Actor {
                 command.insert(2, settings.display().to_string());
             }
         }
+        let sandbox = match self.plan_sandbox(&id, &stage, gated, &params) {
+            Ok(s) => s,
+            Err(e) => {
+                if !gated {
+                    self.remove_stage(&id, &stage);
+                }
+                return Err(e);
+            }
+        };
         let name = params
             .name
             .filter(|n| !n.trim().is_empty())
@@ -882,6 +917,7 @@ impl Actor {
             created_at: home::now_ms(),
             pending_changes: 0,
             pending_hunks: 0,
+            sandbox: Some(sandbox.info.clone()),
         };
         // Watch before the command starts, so not even its first write is missed.
         let watcher = if gated {
@@ -898,13 +934,20 @@ impl Actor {
         let size = (params.cols.unwrap_or(80), params.rows.unwrap_or(24));
         // Open before the command starts: its coalescer writes there.
         let scrollback = self.open_scrollback(&id);
-        let spawned = self.spawn_process(&id, command, &stage, &hook_token, size, &scrollback);
+        let spawned = self.spawn_process(
+            &id,
+            sandbox.wrap(command),
+            &stage,
+            &hook_token,
+            size,
+            &scrollback,
+        );
         let process = match spawned {
             Ok(p) => p,
             Err(e) => {
                 self.forget_scrollback(&id);
                 if !gated {
-                    let _ = stage::remove(&self.project, &stage);
+                    self.remove_stage(&id, &stage);
                 }
                 return Err(e);
             }
@@ -930,6 +973,7 @@ impl Actor {
                 gated: BTreeMap::new(),
                 scrollback,
                 last_output: Some(std::time::Instant::now()),
+                sandbox: Some(sandbox),
             },
         );
         self.emit(Event::SessionStarted {
@@ -950,18 +994,24 @@ impl Actor {
     ) -> Result<PtyProcess> {
         let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(PTY_QUEUE);
         let (exit_tx, exit_rx) = oneshot::channel::<Option<i32>>();
+        let tmp = self.session_tmp(id)?;
+        let mut env = vec![
+            ("AIRLOCK_SESSION".into(), id.to_string()),
+            (
+                "AIRLOCK_SOCKET".into(),
+                self.home.socket().display().to_string(),
+            ),
+            ("AIRLOCK_TOKEN".into(), hook_token.to_string()),
+            ("TMPDIR".into(), tmp.display().to_string()),
+        ];
+        // A staged agent is not told where the project is: it has no business there.
+        if cwd == self.project {
+            env.push(("AIRLOCK_PROJECT".into(), self.project.display().to_string()));
+        }
         let spec = SpawnSpec {
             command,
             cwd: cwd.to_path_buf(),
-            env: vec![
-                ("AIRLOCK_SESSION".into(), id.to_string()),
-                ("AIRLOCK_PROJECT".into(), self.project.display().to_string()),
-                (
-                    "AIRLOCK_SOCKET".into(),
-                    self.home.socket().display().to_string(),
-                ),
-                ("AIRLOCK_TOKEN".into(), hook_token.to_string()),
-            ],
+            env,
             cols,
             rows,
         };
@@ -983,10 +1033,18 @@ impl Actor {
             return Err(EngineError::StageGone(id.to_string()));
         }
         let (command, stage, size) = (s.info.command.clone(), s.stage.clone(), s.size);
+        let gated = s.info.mode == SessionMode::Gated;
         let scrollback = s.scrollback.clone();
+        let sandbox = match s.sandbox.clone() {
+            Some(sandbox) => sandbox,
+            None => self.plan_sandbox(id, &stage, gated, &StartSessionParams::default())?,
+        };
         let token = home::random_token();
-        let process = self.spawn_process(id, command, &stage, &token, size, &scrollback)?;
+        let process =
+            self.spawn_process(id, sandbox.wrap(command), &stage, &token, size, &scrollback)?;
         let s = self.session_mut(id)?;
+        s.info.sandbox = Some(sandbox.info.clone());
+        s.sandbox = Some(sandbox);
         s.process = Some(process);
         s.hook_token = token;
         s.info.state = SessionState::Running;
@@ -1017,6 +1075,7 @@ impl Actor {
         if s.info.mode == SessionMode::Staged {
             stage::remove(&self.project, &s.stage)?;
         }
+        self.remove_tmp(id);
         self.forget_scrollback(id);
         let _ = std::fs::remove_file(self.home.dir.join("claude").join(format!("{id}.json")));
         self.journal.delete_session(id)?;
@@ -1031,6 +1090,59 @@ impl Actor {
             session: id.to_string(),
         });
         Ok(())
+    }
+
+    /// A session's sandbox, as its start parameters ask.
+    fn plan_sandbox(
+        &self,
+        id: &str,
+        root: &Path,
+        gated: bool,
+        params: &StartSessionParams,
+    ) -> Result<sandbox::Sandbox> {
+        let tmp = self.session_tmp(id)?;
+        let settings = self.claude_settings(id);
+        sandbox::Sandbox::plan(
+            params.sandbox.unwrap_or_default(),
+            params.network.unwrap_or_default(),
+            sandbox::Room {
+                helper: self.hook_program.as_deref(),
+                root,
+                tmp: &tmp,
+                airlock_home: &self.home_root,
+                reads: vec![settings],
+                staged: !gated,
+            },
+        )
+    }
+
+    /// Where Claude Code's hook settings for a session live.
+    fn claude_settings(&self, id: &str) -> PathBuf {
+        self.home.dir.join("claude").join(format!("{id}.json"))
+    }
+
+    /// A session's private temp folder (`$TMPDIR`), made if missing.
+    fn session_tmp(&self, id: &str) -> Result<PathBuf> {
+        let tmp = self.home.dir.join("tmp").join(id);
+        home::create_private_dir(&tmp)?;
+        Ok(tmp)
+    }
+
+    fn remove_tmp(&self, id: &str) {
+        let tmp = self.home.dir.join("tmp").join(id);
+        if let Err(e) = std::fs::remove_dir_all(&tmp) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                self.problem(Some(id), format!("could not remove {}: {e}", tmp.display()));
+            }
+        }
+    }
+
+    /// Removes a stage whose session never started, saying so if it cannot.
+    fn remove_stage(&self, id: &str, stage: &Path) {
+        if let Err(e) = stage::remove(&self.project, stage) {
+            self.problem(Some(id), format!("could not remove the stage: {e}"));
+        }
+        self.remove_tmp(id);
     }
 
     /// Stage folders that no session owns.

@@ -57,6 +57,10 @@ pub enum EngineError {
     /// A decision that would overwrite the user's text or land a held change.
     #[error("{0}")]
     Held(String),
+    /// Changes that moved on since the user looked at them (their paths):
+    /// nothing was decided.
+    #[error("{} changed since you looked: nothing was decided; review the new diff and decide again", .0.join(", "))]
+    Changed(Vec<String>),
     /// The engine stopped.
     #[error("the engine has stopped; restart Airlock")]
     Stopped,
@@ -99,6 +103,7 @@ impl From<EngineError> for IpcError {
             EngineError::Io { .. } | EngineError::Git { .. } => ErrorCode::Io,
             EngineError::Journal(_) => ErrorCode::Internal,
             EngineError::Held(_) => ErrorCode::Conflict,
+            EngineError::Changed(_) => ErrorCode::Changed,
             EngineError::Stopped => ErrorCode::Unavailable,
         };
         IpcError::new(code, e.to_string())

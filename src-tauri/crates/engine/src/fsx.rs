@@ -24,35 +24,91 @@ pub enum FileState {
         /// Where it points, as written.
         target: PathBuf,
     },
-    /// A folder, a socket or something else that is neither.
-    Other,
+    /// A folder. For review a folder at a file's path is no file: its own
+    /// files are changes of their own.
+    Folder,
+    /// A FIFO, a socket or a device: never opened, never reviewed.
+    Special(&'static str),
 }
 
 impl FileState {
     /// Reads what is at `path`, not following a final symlink.
+    ///
+    /// The file is opened with `O_NOFOLLOW | O_NONBLOCK` and its type checked
+    /// on the open descriptor (`fstat`), so a FIFO or a link swapped in
+    /// between a look and the open can neither hang the engine nor lead it
+    /// outside the tree.
     pub fn read(path: &Path) -> Result<Self> {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
         let meta = match std::fs::symlink_metadata(path) {
             Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileState::Missing),
-            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(FileState::Missing),
+            Err(e) if gone(&e) => return Ok(FileState::Missing),
             Err(e) => return Err(EngineError::io(format!("stat {}", path.display()), e)),
         };
-        if meta.file_type().is_symlink() {
-            let target =
-                std::fs::read_link(path).context(|| format!("readlink {}", path.display()))?;
-            return Ok(FileState::Symlink { target });
+        if let Some(state) = Self::not_a_file(path, &meta)? {
+            return Ok(state);
         }
-        if !meta.file_type().is_file() {
-            return Ok(FileState::Other);
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(path);
+        let mut file = match opened {
+            Ok(f) => f,
+            Err(e) if gone(&e) => return Ok(FileState::Missing),
+            // Replaced by a symlink since the look: read it as one.
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return match std::fs::read_link(path) {
+                    Ok(target) => Ok(FileState::Symlink { target }),
+                    Err(_) => Ok(FileState::Missing),
+                }
+            }
+            Err(e) => return Err(EngineError::io(format!("open {}", path.display()), e)),
+        };
+        let meta = file
+            .metadata()
+            .context(|| format!("fstat {}", path.display()))?;
+        if let Some(state) = Self::not_a_file(path, &meta)? {
+            return Ok(state);
         }
-        match std::fs::read(path) {
-            Ok(bytes) => Ok(FileState::File {
-                bytes,
-                mode: meta.mode() & 0o7777,
-            }),
-            // Deleted between stat and read: the agent is still writing.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileState::Missing),
-            Err(e) => Err(EngineError::io(format!("read {}", path.display()), e)),
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.read_to_end(&mut bytes)
+            .context(|| format!("read {}", path.display()))?;
+        Ok(FileState::File {
+            bytes,
+            mode: meta.mode() & 0o7777,
+        })
+    }
+
+    /// What is at `path` when `meta` says it is not a regular file.
+    fn not_a_file(path: &Path, meta: &std::fs::Metadata) -> Result<Option<Self>> {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        Ok(Some(if t.is_file() {
+            return Ok(None);
+        } else if t.is_symlink() {
+            let target = match std::fs::read_link(path) {
+                Ok(t) => t,
+                Err(e) if gone(&e) => return Ok(Some(FileState::Missing)),
+                Err(e) => return Err(EngineError::io(format!("readlink {}", path.display()), e)),
+            };
+            FileState::Symlink { target }
+        } else if t.is_dir() {
+            FileState::Folder
+        } else if t.is_fifo() {
+            FileState::Special("a FIFO")
+        } else if t.is_socket() {
+            FileState::Special("a socket")
+        } else {
+            FileState::Special("a device")
+        }))
+    }
+
+    /// This state as one side of a file's change: a folder holds no file.
+    pub fn as_file(self) -> Self {
+        match self {
+            FileState::Folder => FileState::Missing,
+            other => other,
         }
     }
 
@@ -106,6 +162,12 @@ pub fn safe_join(root: &Path, rel: &str) -> Result<PathBuf> {
     // A symlink as the last part is fine: every write replaces the path by
     // rename, so nothing is ever written through a link.
     Ok(out)
+}
+
+/// Whether an error means nothing is there (or a file stands where a folder
+/// on the path should be).
+fn gone(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
 }
 
 /// Writes `bytes` to `path` atomically: a temp file beside it, fsync, chmod,
@@ -210,7 +272,7 @@ pub fn mirror(src: &FileState, dst_root: &Path, dst: &Path) -> Result<()> {
         FileState::File { bytes, mode } => atomic_write(dst, bytes, *mode),
         FileState::Missing => remove_file(dst_root, dst),
         FileState::Symlink { target } => atomic_symlink(dst, target),
-        FileState::Other => Err(EngineError::BadRequest(format!(
+        FileState::Folder | FileState::Special(_) => Err(EngineError::BadRequest(format!(
             "{} is not a regular file",
             dst.display()
         ))),

@@ -24,7 +24,8 @@ fn encode(state: &FileState) -> (&'static str, Option<Vec<u8>>, Option<u32>) {
             Some(target.as_os_str().as_encoded_bytes().to_vec()),
             None,
         ),
-        FileState::Other => ("other", None, None),
+        FileState::Folder => ("folder", None, None),
+        FileState::Special(_) => ("special", None, None),
     }
 }
 
@@ -38,7 +39,8 @@ fn decode(kind: &str, bytes: Option<Vec<u8>>, mode: Option<u32>) -> FileState {
             target: PathBuf::from(String::from_utf8_lossy(&bytes.unwrap_or_default()).into_owned()),
         },
         "missing" => FileState::Missing,
-        _ => FileState::Other,
+        "folder" => FileState::Folder,
+        _ => FileState::Special("a special file"),
     }
 }
 
@@ -169,6 +171,7 @@ impl Journal {
                 exit_code: r.get(7)?,
                 pending_changes: 0,
                 pending_hunks: 0,
+                sandbox: None,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -236,6 +239,19 @@ impl Journal {
     pub fn finish_landing(&self, id: i64) -> Result<()> {
         self.conn
             .execute("UPDATE landings SET state = 'done' WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Marks a landing whose writes failed and were all put back: it is not
+    /// listed, never rolled forward, and an undo it stood for is undone no more.
+    pub fn abandon_landing(&mut self, id: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE landings SET state = 'failed' WHERE id = ?1", [id])?;
+        tx.execute(
+            "UPDATE landings SET undone_by = NULL WHERE undone_by = ?1",
+            [id],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 

@@ -8,7 +8,7 @@
 //!
 //! The parts, in the order a change flows through them:
 //! - [`pty`] runs a session's command in a pseudo-terminal.
-//! - [`stage`] makes the session's private working copy (a git worktree).
+//! - [`stage`] makes the session's private working copy (a git clone that borrows the project's objects).
 //! - [`watch`] sees the agent's writes there.
 //! - [`review`] turns each file's difference into hunks ([`diff`]) and
 //!   applies decisions: approving lands hunks in the project ([`fsx`]'s atomic

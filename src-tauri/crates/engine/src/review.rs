@@ -270,8 +270,17 @@ pub fn proposal_from(
     proposed: FileState,
     ctx: Context,
 ) -> Option<Proposal> {
-    if matches!(base, FileState::Other) || matches!(proposed, FileState::Other) {
+    // A folder on either side is no file here: its files are their own
+    // changes, so a folder replaced by a file (or a file by a folder) reads
+    // as the one deleted and the other created.
+    let (base, proposed) = (base.as_file(), proposed.as_file());
+    if matches!(base, FileState::Special(_)) {
+        // The user's FIFO or socket in the project: nothing to review.
         return None;
+    }
+    let mut ctx = ctx;
+    if let FileState::Special(what) = proposed {
+        ctx.held = Some(format!("{what}: a special file, not reviewed; reject it"));
     }
     if base == proposed && ctx.old_path.is_none() {
         return None;
@@ -318,7 +327,8 @@ pub fn proposal_from(
                     FileState::Symlink { target } => format!("symlink → {}", target.display()),
                     FileState::Missing => "nothing".to_string(),
                     FileState::File { bytes, .. } => format!("a file of {} bytes", bytes.len()),
-                    FileState::Other => "something else".into(),
+                    FileState::Folder => "a folder".into(),
+                    FileState::Special(what) => what.to_string(),
                 };
                 format!("{} becomes {}.", show(&base), show(&proposed))
             } else if binary {
@@ -378,6 +388,7 @@ pub fn proposal_from(
     let size = |s: &FileState| s.bytes().map(|b| b.len() as u64);
     let change = Change {
         id: change_id(session, rel),
+        version: version_of(&key, kind, &headers),
         session: session.to_string(),
         path: rel.to_string(),
         old_path: ctx.old_path.clone(),
@@ -405,6 +416,21 @@ pub fn proposal_from(
         whole_hunk,
         enriched: false,
     })
+}
+
+/// What a change proposes, as one short hash: its kind and its hunks' ids,
+/// which hash the agent's lines with their anchors. The user's own edits
+/// elsewhere in the file (merged into the base) leave it alone; anything the
+/// agent writes moves it.
+fn version_of(key: &str, kind: ChangeKind, headers: &[HunkHeader]) -> String {
+    let mut h = Sha256::new();
+    h.update(key.as_bytes());
+    h.update([0, kind as u8]);
+    for hd in headers {
+        h.update(hd.id.as_bytes());
+        h.update([0]);
+    }
+    format!("v-{}", hex8(&h.finalize()))
 }
 
 /// A size as the review pane shows it: bytes, then KiB and MiB to one decimal.
@@ -435,7 +461,11 @@ fn side_hash(key: &str, what: &str, base: &FileState, proposed: &FileState) -> S
                 h.update(b"\0link");
                 h.update(target.as_os_str().as_encoded_bytes());
             }
-            FileState::Other => h.update(b"\0other"),
+            FileState::Folder => h.update(b"\0folder"),
+            FileState::Special(what) => {
+                h.update(b"\0special");
+                h.update(what.as_bytes());
+            }
         }
     }
     format!("h-{}", hex8(&h.finalize()))

@@ -1,10 +1,19 @@
 //! Stages: a staged session's private working copy of the project.
 //!
-//! For a git project the stage is a `git worktree` at HEAD (detached), with the
-//! user's uncommitted and untracked-but-not-ignored files copied over it and
-//! files deleted in the working tree deleted; for any other folder it is a
-//! plain copy that honours `.gitignore`. Either way the stage starts equal to
-//! the project as the user's editor sees it, ignored files aside.
+//! For a git project the stage is a clone of it at HEAD (detached) that
+//! borrows the project's objects read-only (`git clone --shared`: an
+//! alternates file, no copies), with the user's uncommitted and
+//! untracked-but-not-ignored files copied over it and files deleted in the
+//! working tree deleted; for any other folder it is a plain copy that honours
+//! `.gitignore`. Either way the stage starts equal to the project as the
+//! user's editor sees it, ignored files aside.
+//!
+//! A clone rather than a worktree because a sandboxed agent may not write
+//! into the project's `.git` (a hook planted there would run at the user's
+//! next commit): a worktree keeps its index and new objects there, so `git
+//! add` and `git commit` in it would fail; a clone keeps both in its own
+//! `.git`. Stages made as worktrees by earlier versions are still removed
+//! properly.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -41,11 +50,20 @@ pub fn has_git_head(project: &Path) -> bool {
 /// Creates the stage for a session at `stage` and brings it level with `project`.
 pub fn create(project: &Path, stage: &Path) -> Result<()> {
     if has_git_head(project) {
-        let stage_s = stage.to_string_lossy();
+        let head = git(project, &["rev-parse", "--verify", "HEAD"])?;
+        let (project_s, stage_s) = (project.to_string_lossy(), stage.to_string_lossy());
         git(
             project,
-            &["worktree", "add", "--detach", "--quiet", &stage_s, "HEAD"],
+            &[
+                "clone",
+                "--shared",
+                "--no-checkout",
+                "--quiet",
+                &project_s,
+                &stage_s,
+            ],
         )?;
+        git(stage, &["checkout", "--quiet", "--detach", head.trim()])?;
     } else {
         std::fs::create_dir_all(stage).context(|| format!("create {}", stage.display()))?;
     }

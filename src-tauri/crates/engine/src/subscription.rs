@@ -133,8 +133,8 @@ static NEXT_READER: AtomicU64 = AtomicU64::new(1);
 /// bytes (for a transport that carries bytes, such as a binary WebSocket frame).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
-    /// Any event but output.
-    Event(Event),
+    /// Any event but output (boxed: most frames are output, kept small).
+    Event(Box<Event>),
     /// Terminal output.
     Output(Output),
 }
@@ -179,7 +179,7 @@ impl Frame {
     /// As an [`Event`]: output becomes [`Event::Output`] with its bytes in base64.
     pub fn into_event(self) -> Event {
         match self {
-            Frame::Event(e) => e,
+            Frame::Event(e) => *e,
             Frame::Output(o) => Event::Output {
                 data: base64::engine::general_purpose::STANDARD.encode(o.bytes()),
                 session: o.session,
@@ -281,7 +281,7 @@ impl Subscription {
                         while self.pull(&session) {}
                     }
                 }
-                self.queue.push_back(Frame::Event(*e));
+                self.queue.push_back(Frame::Event(e));
             }
         }
     }
@@ -296,12 +296,12 @@ impl Subscription {
                 }
             }
         }
-        self.queue.push_back(Frame::Event(Event::Problem {
+        self.queue.push_back(Frame::Event(Box::new(Event::Problem {
             session: None,
             message: format!(
                 "this window fell behind and missed {missed} updates; reload to catch up"
             ),
-        }));
+        })));
     }
 
     /// Reads the next frame of a session's output into the queue, if there

@@ -9,6 +9,8 @@
 //! and never written by hand.
 #![deny(missing_docs)]
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -93,6 +95,63 @@ pub struct SessionInfo {
     pub pending_changes: u32,
     /// How many hunks wait for a decision.
     pub pending_hunks: u32,
+    /// What confines the session's processes; `None` once it has exited
+    /// (nothing runs) or for a session from before a restart.
+    #[serde(default)]
+    pub sandbox: Option<SandboxInfo>,
+}
+
+/// Whether a session's processes are confined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum SandboxState {
+    /// Confined: writes only where [`SandboxInfo::writable`] says, credentials
+    /// and Airlock's own data unreadable, network as [`SandboxInfo::network`].
+    Confined,
+    /// The user started it without a sandbox.
+    OptedOut,
+    /// It could not be confined here (see [`SandboxInfo::note`]).
+    Unavailable,
+}
+
+/// A session's network, as its sandbox enforces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum NetworkMode {
+    /// Unrestricted.
+    #[default]
+    On,
+    /// No TCP connections at all.
+    Off,
+}
+
+/// Whether to sandbox a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum SandboxChoice {
+    /// Confine it where this system can, and say so where it cannot.
+    #[default]
+    Auto,
+    /// Refuse to start it unless it can be confined.
+    Require,
+    /// Run it unconfined (shown as such).
+    Off,
+}
+
+/// What the header's shield shows about a session's sandbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxInfo {
+    /// Confined, opted out, or not possible.
+    pub state: SandboxState,
+    /// Where the session may write when confined: its root (the stage, or
+    /// the project for a gated session), its temp folder, the agent's state folders.
+    pub writable: Vec<String>,
+    /// Its network.
+    pub network: NetworkMode,
+    /// One line for people: "sandboxed: writes to its stage only, network on"
+    /// or "not sandboxed: why".
+    pub summary: String,
 }
 
 /// What happened to a file.
@@ -194,6 +253,10 @@ pub struct HunkHeader {
 pub struct Change {
     /// Stable id for this session and path.
     pub id: ChangeId,
+    /// What this change's two sides hold (a hash of both): a decision on the
+    /// whole change carries the version the user reviewed, so an agent that
+    /// rewrites the file after review never gets its new text landed.
+    pub version: String,
     /// The session whose stage holds the proposal.
     pub session: SessionId,
     /// Path relative to the project, `/`-separated (the new path of a rename).
@@ -414,6 +477,14 @@ pub struct StartSessionParams {
     #[serde(default)]
     #[ts(optional)]
     pub rows: Option<u16>,
+    /// Whether to sandbox it (default: where this system can).
+    #[serde(default)]
+    #[ts(optional)]
+    pub sandbox: Option<SandboxChoice>,
+    /// Its network (default: on).
+    #[serde(default)]
+    #[ts(optional)]
+    pub network: Option<NetworkMode>,
 }
 
 /// An operation for the engine.
@@ -522,6 +593,12 @@ pub enum Request {
         #[serde(default)]
         #[ts(optional)]
         always: Option<bool>,
+        /// The version of each change (by id) the user reviewed: a whole
+        /// change whose version moved on since is refused with nothing
+        /// decided. Without it the version the queue last announced counts.
+        #[serde(default)]
+        #[ts(optional)]
+        versions: Option<BTreeMap<ChangeId, String>>,
     },
     /// Revert hunks or whole changes in their stage, or deny actions (the
     /// reason goes back to the agent). Answer: [`Response::Decided`].
@@ -532,6 +609,12 @@ pub enum Request {
         #[serde(default)]
         #[ts(optional)]
         reason: Option<String>,
+        /// The version of each change (by id) the user reviewed: a whole
+        /// change whose version moved on since is refused with nothing
+        /// decided. Without it the version the queue last announced counts.
+        #[serde(default)]
+        #[ts(optional)]
+        versions: Option<BTreeMap<ChangeId, String>>,
     },
     /// Land an edited version of a hunk: the hunk's lines become `text` in the
     /// project and in the stage (so the agent sees the edit). Answer: [`Response::Decided`].
@@ -575,6 +658,12 @@ pub enum Request {
         #[serde(default)]
         #[ts(optional)]
         session: Option<SessionId>,
+        /// The changes the user reviewed, with their versions: only these are
+        /// approved (one that appeared since stays pending), and one that moved
+        /// on refuses the whole request.
+        #[serde(default)]
+        #[ts(optional)]
+        versions: Option<BTreeMap<ChangeId, String>>,
     },
     /// Reject every pending change, of one session or all. Answer: [`Response::Decided`].
     RejectAll {
@@ -586,6 +675,10 @@ pub enum Request {
         #[serde(default)]
         #[ts(optional)]
         reason: Option<String>,
+        /// As for [`Request::ApproveAll`].
+        #[serde(default)]
+        #[ts(optional)]
+        versions: Option<BTreeMap<ChangeId, String>>,
     },
     /// The stylesheet for highlighted lines. Answer: [`Response::ThemeCss`].
     GetThemeCss,
@@ -672,6 +765,8 @@ pub enum ErrorCode {
     Internal,
     /// The user's text would be overwritten, or a held change approved.
     Conflict,
+    /// A change moved on since the user looked at it: nothing was decided.
+    Changed,
 }
 
 /// A failed request: a code and a one-line message that says what to do.
@@ -956,6 +1051,10 @@ pub fn typescript_bindings() -> String {
         TurnState::decl(&cfg),
         Orphan::decl(&cfg),
         SessionInfo::decl(&cfg),
+        SandboxState::decl(&cfg),
+        NetworkMode::decl(&cfg),
+        SandboxChoice::decl(&cfg),
+        SandboxInfo::decl(&cfg),
         ChangeKind::decl(&cfg),
         ChangeState::decl(&cfg),
         HunkKind::decl(&cfg),
@@ -1078,6 +1177,7 @@ mod tests {
             Request::Approve {
                 ids: vec!["h-1".into(), "c-2".into()],
                 always: None,
+                versions: None,
             }
         );
         let req: Request =

@@ -11,18 +11,16 @@
 //! changed is marked a conflict, which cannot be approved as it is: a landing
 //! never writes over text the user wrote after the base.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
-use airlock_protocol::{
-    Change, ChangeKind, ChangeState, DecisionOutcome, Event, Response, SessionMode,
-};
+use airlock_protocol::{ChangeKind, ChangeState, Event, SessionMode};
 
 use super::{Actor, FIRST_WINDOW_HUNKS};
 use crate::diff;
 use crate::error::{EngineError, Result};
 use crate::fsx::{self, FileState};
-use crate::review::{self, Context, Proposal, Write};
+use crate::review::{self, Context, Proposal};
 use crate::stage::{self, IgnoreFilter};
 
 impl Actor {
@@ -54,7 +52,7 @@ impl Actor {
         let Some(s) = self.sessions.get(session) else {
             return;
         };
-        let rels = expand(&s.stage, &self.project, &s.filter, &paths, s.raw.keys());
+        let rels = expand(&s.stage, &self.project, &s.filter, &paths, &s.raw);
         for rel in &rels {
             self.refresh(session, rel);
         }
@@ -178,7 +176,7 @@ impl Actor {
                 let pending = s.raw.contains_key(rel);
                 let base = s.bases.get(rel).cloned();
                 if !pending {
-                    if staged != now && !matches!(now, FileState::Other) {
+                    if staged != now && !matches!(now, FileState::Folder | FileState::Special(_)) {
                         if let Err(e) = fsx::mirror(&now, &stage_root, &stage_path) {
                             self.problem(
                                 Some(&id),
@@ -186,7 +184,7 @@ impl Actor {
                             );
                         }
                     }
-                } else if let Some(base) = base.filter(|b| *b != now) {
+                } else if let Some(base) = base.filter(|b| *b != now.clone().as_file()) {
                     let merged = match (
                         review::text_of(&base),
                         review::text_of(&now),
@@ -230,7 +228,7 @@ impl Actor {
         }
     }
 
-    fn set_base(&mut self, session: &str, rel: &str, state: FileState) {
+    pub(super) fn set_base(&mut self, session: &str, rel: &str, state: FileState) {
         if let Err(e) = self.journal.set_base(session, rel, &state) {
             self.problem(Some(session), format!("journal: {e}"));
         }
@@ -264,7 +262,7 @@ impl Actor {
         }
         let computed = (|| -> Result<Option<Proposal>> {
             let (base_now, mut held) = match fsx::safe_join(&self.project, rel) {
-                Ok(p) => (FileState::read(&p)?, None),
+                Ok(p) => (FileState::read(&p)?.as_file(), None),
                 Err(_) => (
                     FileState::Missing,
                     Some("a folder on its path in the project is a symlink: landing would write outside the project".to_string()),
@@ -432,11 +430,16 @@ impl Actor {
                 view.insert(new, p);
             }
         }
+        // Changes are looked up by id (a rename's id is its new path's), once
+        // each: a batch of thousands of files costs n, not n² comparisons.
+        let old_by_id: HashMap<&str, &Proposal> =
+            s.view.values().map(|o| (o.change.id.as_str(), o)).collect();
         for p in view.values_mut() {
-            if let Some(old) = s.view.values().find(|o| o.change.id == p.change.id) {
+            if let Some(old) = old_by_id.get(p.change.id.as_str()) {
                 p.inherit(old);
             }
         }
+        drop(old_by_id);
         let old_view = std::mem::replace(&mut s.view, view);
         // Labels and badges come from tree-sitter, which can take tens of
         // milliseconds on a large file: compute them off the actor, behind what
@@ -464,8 +467,10 @@ impl Actor {
             });
         }
         let mut events = Vec::new();
+        let new_by_id: HashMap<&str, &Proposal> =
+            s.view.values().map(|n| (n.change.id.as_str(), n)).collect();
         for (path, p) in &old_view {
-            if !s.view.values().any(|n| n.change.id == p.change.id) {
+            if !new_by_id.contains_key(p.change.id.as_str()) {
                 events.push(Event::ChangeRemoved {
                     change: p.change.id.clone(),
                     session: session.to_string(),
@@ -473,14 +478,21 @@ impl Actor {
                 });
             }
         }
+        let old_by_id: HashMap<&str, &Proposal> = old_view
+            .values()
+            .map(|o| (o.change.id.as_str(), o))
+            .collect();
         for p in s.view.values() {
-            let same = old_view.values().any(|o| o.change == p.change);
+            let same = old_by_id
+                .get(p.change.id.as_str())
+                .is_some_and(|o| o.change == p.change);
             if !same {
                 events.push(Event::ChangeProposed {
                     change: p.change.clone(),
                 });
             }
         }
+        drop(new_by_id);
         let before = (s.info.pending_changes, s.info.pending_hunks);
         s.counts();
         if before != (s.info.pending_changes, s.info.pending_hunks) {
@@ -521,591 +533,17 @@ impl Actor {
             self.emit(Event::ChangeProposed { change });
         }
     }
-
-    fn locate(
-        &self,
-        pred: impl Fn(&Proposal) -> bool,
-        what: &'static str,
-        id: &str,
-    ) -> Result<(String, String)> {
-        for s in self.sessions.values() {
-            for (rel, p) in &s.view {
-                if pred(p) {
-                    return Ok((s.info.id.clone(), rel.clone()));
-                }
-            }
-        }
-        Err(EngineError::UnknownId {
-            what,
-            id: id.to_string(),
-        })
-    }
-
-    pub(super) fn find_hunk(&self, id: &str) -> Result<(String, String)> {
-        self.locate(|p| p.has_hunk(id), "hunk", id)
-    }
-
-    /// Re-reads a queued path from disk; the proposal as it is now.
-    pub(super) fn fresh(&mut self, session: &str, rel: &str) -> Result<Proposal> {
-        let old_path = self
-            .sessions
-            .get(session)
-            .and_then(|s| s.view.get(rel))
-            .and_then(|p| p.change.old_path.clone());
-        let stage = self
-            .sessions
-            .get(session)
-            .map(|s| s.stage.clone())
-            .ok_or_else(|| EngineError::UnknownId {
-                what: "session",
-                id: session.to_string(),
-            })?;
-        if !stage.is_dir() {
-            return Err(EngineError::StageGone(session.to_string()));
-        }
-        self.refresh(session, rel);
-        if let Some(old) = &old_path {
-            self.refresh(session, old);
-        }
-        self.publish(session);
-        self.sessions
-            .get(session)
-            .and_then(|s| s.view.get(rel))
-            .cloned()
-            .ok_or_else(|| {
-                EngineError::BadRequest(format!(
-                    "{rel} changed since it was shown and has nothing pending now; look at the queue again"
-                ))
-            })
-    }
-
-    /// A queued change as the queue holds it, for showing: the watchers keep
-    /// it current, and a decision re-reads the disk anyway ([`Self::fresh`]),
-    /// so a diff opened on a huge file costs no re-read and no re-diff.
-    pub(super) fn queued_change(&self, id: &str) -> Result<Proposal> {
-        self.sessions
-            .values()
-            .flat_map(|s| s.view.values())
-            .find(|p| p.change.id == id)
-            .cloned()
-            .ok_or_else(|| EngineError::UnknownId {
-                what: "change",
-                id: id.to_string(),
-            })
-    }
-
-    pub(super) fn all_change_ids(&mut self, session: Option<&str>) -> Result<Vec<String>> {
-        if let Some(id) = session {
-            self.session_mut(id)?;
-        }
-        Ok(self
-            .sessions
-            .values()
-            .filter(|s| session.is_none_or(|id| id == s.info.id))
-            .flat_map(|s| s.view.values().map(|p| p.change.id.clone()))
-            .collect())
-    }
-
-    /// Approves or rejects hunk and change ids. Every id is checked against
-    /// the files as they are now before anything is written, so a decision
-    /// applies to exactly what was shown or fails with nothing done. With
-    /// `bulk` (approve all), held changes and conflict hunks are skipped
-    /// instead of refused.
-    pub(super) fn decide(
-        &mut self,
-        ids: &[String],
-        approve: bool,
-        reason: Option<&str>,
-        bulk: bool,
-    ) -> Result<Response> {
-        // (session, path) -> chosen hunk ids (None = the whole change).
-        let mut groups: BTreeMap<(String, String), Option<HashSet<String>>> = BTreeMap::new();
-        for id in ids {
-            let (session, rel) = self.locate(
-                |p| p.change.id == *id || p.has_hunk(id),
-                if id.starts_with("h-") {
-                    "hunk"
-                } else {
-                    "change"
-                },
-                id,
-            )?;
-            let whole = id.starts_with("c-");
-            let entry = groups
-                .entry((session, rel))
-                .or_insert_with(|| Some(HashSet::new()));
-            match (entry.as_mut(), whole) {
-                (_, true) => *entry = None,
-                (Some(set), false) => {
-                    set.insert(id.clone());
-                }
-                (None, false) => {}
-            }
-        }
-        let mut plans: Vec<(String, Proposal, HashSet<String>)> = Vec::new();
-        for ((session, rel), chosen) in groups {
-            let p = self.fresh(&session, &rel)?;
-            let mut take: HashSet<String> = match chosen {
-                None => p.all_ids(),
-                Some(set) => {
-                    if let Some(stale) = set.iter().find(|h| !p.has_hunk(h)) {
-                        return Err(EngineError::BadRequest(format!(
-                            "hunk {stale} in {rel} changed since it was shown; look at the diff again"
-                        )));
-                    }
-                    set
-                }
-            };
-            if approve {
-                if let Some(why) = &p.change.held {
-                    if bulk {
-                        continue;
-                    }
-                    return Err(EngineError::Held(format!(
-                        "{rel} is held: {why}; reject it instead"
-                    )));
-                }
-                let conflicts: Vec<&str> = p
-                    .conflicts()
-                    .into_iter()
-                    .filter(|c| take.contains(*c))
-                    .collect();
-                if !conflicts.is_empty() {
-                    if bulk {
-                        take.retain(|h| !p.conflicts().contains(&h.as_str()));
-                    } else {
-                        return Err(EngineError::Held(format!(
-                            "{rel}: hunk {} overlaps lines you changed since the agent's edit; reject it to keep yours, or edit it before approving",
-                            conflicts.join(", ")
-                        )));
-                    }
-                }
-            }
-            if !take.is_empty() {
-                plans.push((session, p, take));
-            }
-        }
-        let mut outcome = DecisionOutcome::default();
-        let mut records: Vec<(String, Change)> = Vec::new();
-        let mut landings: BTreeMap<String, Vec<Write>> = BTreeMap::new();
-        let mut stage_writes: Vec<(String, Vec<Write>)> = Vec::new();
-        for (session, p, take) in &plans {
-            let take_refs: HashSet<&str> = take.iter().map(String::as_str).collect();
-            let gated = self
-                .sessions
-                .get(session)
-                .is_some_and(|s| s.info.mode == SessionMode::Gated);
-            if gated {
-                // The agent waits on its hook: answer it instead of writing.
-                self.answer_gated(session, &p.change.path, &take_refs, approve, reason, None)?;
-            } else if approve {
-                landings
-                    .entry(session.clone())
-                    .or_default()
-                    .extend(p.plan_approve(&take_refs));
-            } else {
-                stage_writes.push((session.clone(), p.plan_reject(&take_refs)));
-            }
-            for h in take {
-                self.journal.record_decision(
-                    session,
-                    h,
-                    &p.change.path,
-                    if approve { "approve" } else { "reject" },
-                    reason,
-                )?;
-            }
-            outcome.hunks += take.len() as u32;
-            outcome.paths.push(p.change.path.clone());
-            let state = match (approve, gated) {
-                (false, _) => ChangeState::Rejected,
-                (true, true) => ChangeState::Approved,
-                (true, false) => ChangeState::Landed,
-            };
-            records.push((session.clone(), decided_record(p, take, state)));
-        }
-        for (session, writes) in &stage_writes {
-            let stage = self.session_mut(session)?.stage.clone();
-            for w in writes {
-                fsx::mirror(&w.after, &stage, &fsx::safe_join(&stage, &w.path)?)?;
-            }
-        }
-        let mut touched: Vec<String> = Vec::new();
-        for (session, writes) in landings {
-            touched.extend(writes.iter().map(|w| w.path.clone()));
-            if let Some(id) = self.land(&session, writes, None)? {
-                outcome.landing = Some(id);
-            }
-        }
-        for (session, writes) in &stage_writes {
-            for w in writes {
-                self.refresh(session, &w.path);
-            }
-            self.publish(session);
-        }
-        let reverted: Vec<(String, Vec<Write>)> = stage_writes
-            .into_iter()
-            .filter(|(_, w)| !w.is_empty())
-            .collect();
-        if !reverted.is_empty() {
-            let id = format!("r-{}", &crate::home::random_token()[..12]);
-            for (session, writes) in reverted {
-                if self.rejections.len() >= super::DECIDED_KEPT {
-                    self.rejections.pop_front();
-                }
-                self.rejections.push_back((id.clone(), session, writes));
-            }
-            outcome.rejection = Some(id);
-        }
-        self.project_changed(&touched);
-        for (session, record) in records {
-            self.record_decided(&session, record);
-        }
-        Ok(Response::Decided(outcome))
-    }
-
-    /// Puts back what a reject reverted in a stage: the agent's text, pending again.
-    pub(super) fn undo_reject(&mut self, id: &str) -> Result<Response> {
-        let parts: Vec<(String, Vec<Write>)> = self
-            .rejections
-            .iter()
-            .filter(|(r, _, _)| r == id)
-            .map(|(_, s, w)| (s.clone(), w.clone()))
-            .collect();
-        if parts.is_empty() {
-            return Err(EngineError::UnknownId {
-                what: "rejection",
-                id: id.to_string(),
-            });
-        }
-        // Check every file first: all of it comes back, or nothing does.
-        let mut stages = Vec::new();
-        for (session, writes) in &parts {
-            let stage = self.session_mut(session)?.stage.clone();
-            if !stage.is_dir() {
-                return Err(EngineError::StageGone(session.clone()));
-            }
-            for w in writes {
-                if FileState::read(&fsx::safe_join(&stage, &w.path)?)? != w.after {
-                    return Err(EngineError::Held(format!(
-                        "the agent has written {} since it was rejected: undoing would overwrite that; nothing was changed",
-                        w.path
-                    )));
-                }
-            }
-            stages.push(stage);
-        }
-        let mut outcome = DecisionOutcome::default();
-        for ((session, writes), stage) in parts.iter().zip(&stages) {
-            for w in writes {
-                fsx::mirror(&w.before, stage, &fsx::safe_join(stage, &w.path)?)?;
-                outcome.paths.push(w.path.clone());
-            }
-            self.journal.record_decision(
-                session,
-                id,
-                &outcome.paths.join(" "),
-                "undo-reject",
-                None,
-            )?;
-            for w in writes {
-                self.refresh(session, &w.path);
-            }
-            self.publish(session);
-        }
-        self.rejections.retain(|(r, _, _)| r != id);
-        Ok(Response::Decided(outcome))
-    }
-
-    /// Remembers a decision for `listChanges` with `decided`.
-    fn record_decided(&mut self, session: &str, change: Change) {
-        if let Some(s) = self.sessions.get_mut(session) {
-            if s.decided.len() >= super::DECIDED_KEPT {
-                s.decided.pop_front();
-            }
-            s.decided.push_back((crate::home::now_ms(), change));
-        }
-    }
-
-    /// Lands an edited version of one hunk in the project and the stage.
-    pub(super) fn approve_edited(
-        &mut self,
-        hunk: &str,
-        text: Vec<u8>,
-        into_stage: bool,
-    ) -> Result<Response> {
-        let (session, rel) = self.find_hunk(hunk)?;
-        let p = self.fresh(&session, &rel)?;
-        if let Some(why) = &p.change.held {
-            return Err(EngineError::Held(format!(
-                "{rel} is held: {why}; reject it instead"
-            )));
-        }
-        let verb = if into_stage {
-            "approve-edited"
-        } else {
-            "approve-lines"
-        };
-        self.journal
-            .record_decision(&session, hunk, &rel, verb, None)?;
-        let gated = self
-            .sessions
-            .get(&session)
-            .is_some_and(|s| s.info.mode == SessionMode::Gated);
-        if gated {
-            // The agent writes it: answer its hook with the edited text.
-            self.answer_gated(
-                &session,
-                &rel,
-                &HashSet::new(),
-                true,
-                None,
-                Some((hunk, &text)),
-            )?;
-            let take = HashSet::from([hunk.to_string()]);
-            self.record_decided(&session, decided_record(&p, &take, ChangeState::Approved));
-            return Ok(Response::Decided(DecisionOutcome {
-                paths: vec![rel],
-                hunks: 1,
-                ..Default::default()
-            }));
-        }
-        let (project_writes, stage_writes) = p.plan_edit(hunk, &text)?;
-        // An edited version goes into the stage too, so the agent sees it; a
-        // choice of lines does not, so the lines left out stay pending.
-        if into_stage {
-            let stage = self.session_mut(&session)?.stage.clone();
-            for w in &stage_writes {
-                fsx::mirror(&w.after, &stage, &fsx::safe_join(&stage, &w.path)?)?;
-            }
-        }
-        let paths: Vec<String> = project_writes.iter().map(|w| w.path.clone()).collect();
-        let landing = self.land(&session, project_writes, None)?;
-        self.project_changed(&paths);
-        let take = HashSet::from([hunk.to_string()]);
-        self.record_decided(&session, decided_record(&p, &take, ChangeState::Landed));
-        Ok(Response::Decided(DecisionOutcome {
-            paths,
-            hunks: 1,
-            landing,
-            ..Default::default()
-        }))
-    }
-
-    /// Writes into the project, journalled first so a crash can be rolled forward.
-    pub(super) fn land(
-        &mut self,
-        session: &str,
-        writes: Vec<Write>,
-        undoes: Option<i64>,
-    ) -> Result<Option<i64>> {
-        if writes.is_empty() {
-            return Ok(None);
-        }
-        // The user may have saved a moment ago: land only onto what was planned against.
-        for w in &writes {
-            let now = FileState::read(&fsx::safe_join(&self.project, &w.path)?)?;
-            if now != w.before {
-                return Err(EngineError::Held(format!(
-                    "{} changed on disk just now; look at it again before deciding",
-                    w.path
-                )));
-            }
-        }
-        let id = self.journal.begin_landing(session, &writes, undoes)?;
-        for (i, w) in writes.iter().enumerate() {
-            let result = fsx::safe_join(&self.project, &w.path)
-                .and_then(|target| fsx::mirror(&w.after, &self.project, &target));
-            if let Err(e) = result {
-                // Put back what this landing already wrote, then report.
-                for done in writes[..i].iter().rev() {
-                    if let Ok(target) = fsx::safe_join(&self.project, &done.path) {
-                        let _ = fsx::mirror(&done.before, &self.project, &target);
-                    }
-                }
-                let _ = self.journal.finish_landing(id);
-                return Err(e);
-            }
-        }
-        self.journal.finish_landing(id)?;
-        // What landed came from this session's proposal, so it moves the base its
-        // remaining hunks stand on (it is not an edit of the user's to merge):
-        // the landed change is applied to the old base, which keeps any edit of
-        // the user's out of the base, so it still counts as the user's.
-        for w in &writes {
-            let Some(base) = self
-                .sessions
-                .get(session)
-                .and_then(|s| s.bases.get(&w.path))
-                .cloned()
-            else {
-                continue;
-            };
-            let moved = match (
-                review::text_of(&w.before),
-                review::text_of(&base),
-                review::text_of(&w.after),
-            ) {
-                (Some(before), Some(old_base), Some(after)) if w.after.bytes().is_some() => {
-                    diffy::merge_bytes(before, old_base, after)
-                        .ok()
-                        .map(|bytes| FileState::File {
-                            bytes,
-                            mode: w.after.mode().unwrap_or(0o644),
-                        })
-                }
-                _ => None,
-            };
-            if let Some(next) = moved {
-                self.set_base(session, &w.path, next);
-            }
-        }
-        self.emit(Event::Landed {
-            landing: id,
-            session: session.to_string(),
-            paths: writes.iter().map(|w| w.path.clone()).collect(),
-        });
-        Ok(Some(id))
-    }
-
-    /// Rolls forward landings a crash interrupted: every file of a journalled
-    /// landing ends up as approved.
-    pub(super) fn recover_landings(&mut self) {
-        let pending = match self.journal.pending_landings() {
-            Ok(p) => p,
-            Err(e) => {
-                self.problem(None, format!("could not read the journal: {e}"));
-                return;
-            }
-        };
-        for (id, writes) in pending {
-            // Temp files a killed write left beside its target.
-            for w in &writes {
-                let Ok(target) = fsx::safe_join(&self.project, &w.path) else {
-                    continue;
-                };
-                fsx::remove_temp_files(&target);
-            }
-            let mut ok = true;
-            for w in &writes {
-                let result = fsx::safe_join(&self.project, &w.path).and_then(|target| {
-                    let now = FileState::read(&target)?;
-                    if now == w.after {
-                        return Ok(());
-                    }
-                    if now != w.before {
-                        // Someone wrote the file since (the user, while Airlock was
-                        // down): theirs stays; the journal keeps what was to land.
-                        self.problem(
-                            None,
-                            format!(
-                                "landing {id} was cut short and {} changed since: left as you have it (its approved text stays in the journal)",
-                                w.path
-                            ),
-                        );
-                        return Ok(());
-                    }
-                    fsx::mirror(&w.after, &self.project, &target)
-                });
-                if let Err(e) = result {
-                    ok = false;
-                    self.problem(
-                        None,
-                        format!("could not finish landing {id} ({}): {e}", w.path),
-                    );
-                }
-            }
-            if ok {
-                let _ = self.journal.finish_landing(id);
-            }
-        }
-    }
-
-    /// Reverts a landing, three-way merged where a file changed since.
-    pub(super) fn undo(&mut self, landing: Option<i64>) -> Result<Response> {
-        let landings = self.journal.landings()?;
-        let target = match landing {
-            Some(id) => {
-                landings
-                    .iter()
-                    .find(|l| l.id == id)
-                    .ok_or_else(|| EngineError::UnknownId {
-                        what: "landing",
-                        id: id.to_string(),
-                    })?
-            }
-            None => landings
-                .iter()
-                .find(|l| l.undone_by.is_none())
-                .ok_or_else(|| EngineError::BadRequest("nothing to undo".into()))?,
-        };
-        if let Some(by) = target.undone_by {
-            return Err(EngineError::BadRequest(format!(
-                "landing {} was already undone by landing {by}",
-                target.id
-            )));
-        }
-        let id = target.id;
-        let mut plan = Vec::new();
-        for w in self.journal.landing_writes(id)?.into_iter().rev() {
-            let now = FileState::read(&fsx::safe_join(&self.project, &w.path)?)?;
-            let after = if now == w.after {
-                w.before.clone()
-            } else {
-                let merged = match (
-                    review::text_of(&w.after),
-                    review::text_of(&now),
-                    review::text_of(&w.before),
-                ) {
-                    (Some(base), Some(ours), Some(theirs)) => {
-                        diffy::merge_bytes(base, ours, theirs).ok()
-                    }
-                    _ => None,
-                };
-                match merged {
-                    Some(bytes) => FileState::File {
-                        bytes,
-                        mode: now.mode().or(w.before.mode()).unwrap_or(0o644),
-                    },
-                    None => {
-                        return Err(EngineError::Held(format!(
-                            "{} changed since landing {id} in a way that overlaps it; undoing would overwrite your edits, so nothing was undone",
-                            w.path
-                        )))
-                    }
-                }
-            };
-            if after != now {
-                plan.push(Write {
-                    path: w.path.clone(),
-                    before: now,
-                    after,
-                });
-            }
-        }
-        let paths: Vec<String> = plan.iter().map(|w| w.path.clone()).collect();
-        let origin = target.session.clone();
-        let landing = self.land("undo", plan, Some(id))?;
-        // The agent's version stays in its stage and comes back for review.
-        self.project_changed_except(&paths, Some(&origin));
-        Ok(Response::Decided(DecisionOutcome {
-            hunks: 0,
-            paths,
-            landing,
-            ..Default::default()
-        }))
-    }
 }
 
 /// The relative paths a batch of absolute stage paths stands for: files
 /// below a folder that appeared, project files below one that vanished, and
 /// pending paths below either.
-fn expand<'a>(
+fn expand(
     stage: &std::path::Path,
     project: &std::path::Path,
     filter: &IgnoreFilter,
     paths: &BTreeSet<PathBuf>,
-    pending: impl Iterator<Item = &'a String> + Clone,
+    pending: &BTreeMap<String, Proposal>,
 ) -> BTreeSet<String> {
     let mut rels = BTreeSet::new();
     for abs in paths {
@@ -1121,25 +559,28 @@ fn expand<'a>(
             for f in stage::walk_files(abs) {
                 rels.insert(format!("{rel}/{f}"));
             }
+            // A file in the project that is a folder in the stage now is deleted.
+            rels.insert(rel);
             continue;
         }
+        // A folder in the project that is gone from the stage, or is a file
+        // there now: its files are deleted.
         let project_dir = project.join(&rel);
-        if meta.is_err() && project_dir.is_dir() {
+        let project_is_dir = std::fs::symlink_metadata(&project_dir).is_ok_and(|m| m.is_dir());
+        if project_is_dir {
             for f in stage::walk_files(&project_dir) {
                 rels.insert(format!("{rel}/{f}"));
             }
         }
         let prefix = format!("{rel}/");
-        rels.extend(pending.clone().filter(|k| k.starts_with(&prefix)).cloned());
+        rels.extend(
+            pending
+                .range::<String, _>(prefix.clone()..)
+                .map(|(k, _)| k)
+                .take_while(|k| k.starts_with(&prefix))
+                .cloned(),
+        );
         rels.insert(rel);
     }
     rels
-}
-
-/// A change as it was decided: the hunks `take` chose, in `state`.
-fn decided_record(p: &Proposal, take: &HashSet<String>, state: ChangeState) -> Change {
-    let mut c = p.change.clone();
-    c.hunks.retain(|h| take.contains(&h.id));
-    c.state = state;
-    c
 }

@@ -1,0 +1,158 @@
+//! A session's sandbox part: what confines its processes, decided once when
+//! it starts and kept for a restart.
+//!
+//! Confinement itself is the `airlock-sandbox` crate's (Landlock on Linux):
+//! the engine runs the session's command as `airlock sandbox-exec --spec JSON
+//! -- CMD…`, so the `airlock` binary confines itself and then becomes the
+//! command, and everything that command starts stays confined. A session may
+//! write only to its root (its stage, or the project for a gated session),
+//! its own temp folder and the agents' state folders; credentials and
+//! Airlock's data folder (the engine's token, the journal, other sessions'
+//! stages and scrollback) are unreadable. Its hook reaches the engine's
+//! socket with its own session token, which can only ask about its own actions.
+
+use std::path::{Path, PathBuf};
+
+use airlock_protocol::{NetworkMode, SandboxChoice, SandboxInfo, SandboxState};
+use airlock_sandbox::{Network, Spec, Support};
+
+use crate::error::{EngineError, Result};
+
+/// How a session's command is confined, if it is.
+#[derive(Debug, Clone)]
+pub(super) struct Sandbox {
+    /// What the UI and `status` show.
+    pub(super) info: SandboxInfo,
+    /// The helper and the spec it applies, when confined.
+    confine: Option<(PathBuf, String)>,
+}
+
+/// Where a session lives, for working out its sandbox.
+pub(super) struct Room<'a> {
+    /// The `airlock` binary that applies the sandbox; `None` where there is none.
+    pub(super) helper: Option<&'a Path>,
+    /// The session's root: its stage, or the project for a gated session.
+    pub(super) root: &'a Path,
+    /// Its private temp folder (`$TMPDIR`).
+    pub(super) tmp: &'a Path,
+    /// Airlock's data folder: hidden from every session.
+    pub(super) airlock_home: &'a Path,
+    /// Files in the data folder the session must read (its hook settings).
+    pub(super) reads: Vec<PathBuf>,
+    /// Staged or gated, for the summary.
+    pub(super) staged: bool,
+}
+
+impl Sandbox {
+    /// Works out a session's sandbox: confined where this system can, opted
+    /// out when the user asked, refused when the user required a sandbox
+    /// that cannot be had.
+    pub(super) fn plan(choice: SandboxChoice, network: NetworkMode, room: Room) -> Result<Sandbox> {
+        let unavailable = |why: String| -> Result<Sandbox> {
+            if choice == SandboxChoice::Require {
+                return Err(EngineError::BadRequest(format!(
+                    "this session must be sandboxed, but {why}; start it without --require-sandbox to run it unconfined"
+                )));
+            }
+            Ok(Sandbox::unconfined(
+                SandboxState::Unavailable,
+                format!("not sandboxed: {why}"),
+            ))
+        };
+        if choice == SandboxChoice::Off {
+            return Ok(Sandbox::unconfined(
+                SandboxState::OptedOut,
+                "not sandboxed: started with --no-sandbox".into(),
+            ));
+        }
+        let Some(helper) = room.helper else {
+            return unavailable(
+                "the `airlock` command that applies the sandbox was not found beside this app"
+                    .into(),
+            );
+        };
+        let partial = match airlock_sandbox::support() {
+            Support::None { why } => return unavailable(why),
+            Support::Partial { missing, .. } => Some(missing),
+            Support::Full { .. } => None,
+        };
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let mut write = vec![room.root.to_path_buf(), room.tmp.to_path_buf()];
+        let mut hidden = vec![room.airlock_home.to_path_buf()];
+        if let Some(home) = &home {
+            write.extend(airlock_sandbox::default_state_folders(home));
+            hidden.extend(airlock_sandbox::default_hidden(home));
+        }
+        let spec = Spec {
+            write,
+            hidden,
+            read: room.reads,
+            network: match network {
+                NetworkMode::On => Network::On,
+                NetworkMode::Off => Network::Off,
+            },
+        };
+        let json = serde_json::to_string(&spec)
+            .map_err(|e| EngineError::BadRequest(format!("sandbox spec: {e}")))?;
+        let writable = spec
+            .write
+            .iter()
+            .filter(|p| p.exists())
+            .map(|p| p.display().to_string())
+            .collect();
+        let root = if room.staged {
+            "its stage"
+        } else {
+            "the project"
+        };
+        let net = match network {
+            NetworkMode::On => "network on",
+            NetworkMode::Off => "network off",
+        };
+        let mut summary =
+            format!("sandboxed: writes to {root}, its temp folder and agent state only; {net}");
+        if let Some(missing) = partial {
+            summary.push_str(&format!(" ({missing})"));
+        }
+        Ok(Sandbox {
+            info: SandboxInfo {
+                state: SandboxState::Confined,
+                writable,
+                network,
+                summary,
+            },
+            confine: Some((helper.to_path_buf(), json)),
+        })
+    }
+
+    fn unconfined(state: SandboxState, summary: String) -> Sandbox {
+        Sandbox {
+            info: SandboxInfo {
+                state,
+                writable: Vec::new(),
+                // Nothing enforces a network setting without the sandbox.
+                network: NetworkMode::On,
+                summary,
+            },
+            confine: None,
+        }
+    }
+
+    /// The command line that runs `command` inside this sandbox.
+    pub(super) fn wrap(&self, command: Vec<String>) -> Vec<String> {
+        match &self.confine {
+            None => command,
+            Some((helper, spec)) => {
+                let mut out = vec![
+                    helper.display().to_string(),
+                    "sandbox-exec".into(),
+                    "--spec".into(),
+                    spec.clone(),
+                    "--".into(),
+                ];
+                out.extend(command);
+                out
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Sessions in the sandbox, tried as a hostile agent would: a staged shell
+//! that writes everywhere it can think of, reads Airlock's own files, and
+//! finds the engine's socket to approve its own changes. Real kernel
+//! (Landlock), real `airlock serve`, real processes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::cli::{airlock, engine_info, ok_json, serve};
+use super::support::*;
+
+/// Starts `script` (bash) as a staged session through the CLI; its id.
+fn run(f: &Fixture, extra: &[&str], script: &str) -> String {
+    let mut args = vec!["run"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--", "bash", "-c", script]);
+    let out = airlock(f, &args);
+    assert!(
+        out.status.success(),
+        "airlock run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn session_json(f: &Fixture, id: &str) -> Value {
+    let status = ok_json(f, &["status", "--json"]);
+    status["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .find(|s| s["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("session {id} in {status}"))
+}
+
+/// Waits until the session has exited and returns its stage.
+fn finished(f: &Fixture, id: &str) -> PathBuf {
+    for _ in 0..500 {
+        let s = session_json(f, id);
+        if s["state"] == "exited" {
+            return PathBuf::from(s["cwd"].as_str().expect("cwd"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("session {id} never exited");
+}
+
+/// `name: ok` / `name: denied` lines the agent's script wrote.
+fn report(stage: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(stage.join("report.txt"))
+        .expect("report.txt in the stage")
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn a_staged_shell_writes_only_in_its_stage_and_cannot_read_airlock() {
+    let f = Fixture::git(&[("main.rs", "fn main() {}\n")]);
+    let outside = f.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("outside");
+    let home = PathBuf::from(std::env::var("HOME").expect("HOME"));
+    let escape = home.join(format!("airlock-escape-{}.txt", std::process::id()));
+    let _served = serve(&f);
+    // Another session's stage, which this one must not see.
+    let other = run(&f, &[], "echo other > other.txt; sleep 30");
+    let other_stage = PathBuf::from(session_json(&f, &other)["cwd"].as_str().expect("cwd"));
+    let script = format!(
+        r#"
+        try() {{ name=$1; shift; if ( eval "$@" ) >/dev/null 2>&1; then echo "$name: ok"; else echo "$name: denied"; fi >> report.txt; }}
+        try absolute 'echo x > {out}/abs.txt'
+        try dotdot 'echo x > ../../dotdot.txt'
+        try symlink 'ln -s {out} out-link && echo x > out-link/sym.txt'
+        try home 'echo x > {escape}'
+        try project 'echo x > {project}/evil.txt'
+        try git-hook 'echo x > {project}/.git/hooks/pre-commit'
+        try git-config 'git -C {project} config core.hooksPath /tmp'
+        try etc 'echo x > /etc/airlock-escape'
+        try journal 'cat {home_dir}/projects/*/journal.sqlite'
+        try engine-json 'cat {home_dir}/projects/*/engine.json'
+        try other-stage 'ls {other_stage}'
+        try stage 'echo x > inside.txt'
+        try tmpdir 'echo x > "$TMPDIR/t.txt" && [ "${{TMPDIR#{home_dir}}}" != "$TMPDIR" ]'
+        try no-project-env '[ -z "$AIRLOCK_PROJECT" ]'
+        try git-commit 'git add inside.txt && git -c user.name=A -c user.email=a@example.com commit -q -m agent && git log --oneline | grep -q agent'
+        "#,
+        out = outside.display(),
+        escape = escape.display(),
+        project = f.project.display(),
+        home_dir = f.home.display(),
+        other_stage = other_stage.display(),
+    );
+    let id = run(&f, &[], &script);
+    let stage = finished(&f, &id);
+    let sandbox = &session_json(&f, &id)["sandbox"];
+    assert_eq!(sandbox["state"], "confined", "{sandbox}");
+    assert!(
+        sandbox["summary"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("sandboxed: writes to its stage"),
+        "{sandbox}"
+    );
+    let got = report(&stage);
+    let expect = [
+        ("absolute", "denied"),
+        ("dotdot", "denied"),
+        ("symlink", "denied"),
+        ("home", "denied"),
+        ("project", "denied"),
+        ("git-hook", "denied"),
+        ("git-config", "denied"),
+        ("etc", "denied"),
+        ("journal", "denied"),
+        ("engine-json", "denied"),
+        ("other-stage", "denied"),
+        ("stage", "ok"),
+        ("tmpdir", "ok"),
+        ("no-project-env", "ok"),
+        ("git-commit", "ok"),
+    ];
+    let got_ref: Vec<(&str, &str)> = got.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(got_ref, expect);
+    assert!(std::fs::read_dir(&outside)
+        .expect("outside")
+        .next()
+        .is_none());
+    assert!(!escape.exists(), "{} was written", escape.display());
+    assert!(!f.project.join("evil.txt").exists());
+    assert!(!stage.join("../../dotdot.txt").exists());
+    assert!(!f.project.join(".git/hooks/pre-commit").exists());
+    assert!(!Path::new("/etc/airlock-escape").exists());
+    let hooks_path = Command::new("git")
+        .args(["config", "core.hooksPath"])
+        .current_dir(&f.project)
+        .output()
+        .expect("git config");
+    assert!(hooks_path.stdout.is_empty(), "core.hooksPath was set");
+    // The agent's file is held for review like any other.
+    let changes = ok_json(&f, &["changes", "--json", "--session", &id]);
+    let paths: Vec<&str> = changes["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter_map(|c| c["path"].as_str())
+        .collect();
+    assert!(paths.contains(&"inside.txt"), "{paths:?}");
+}
+
+#[test]
+fn the_session_token_cannot_decide_anything() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    // Every request an agent could send with the token it is given, straight
+    // to the socket it is told about; and the CLI, which looks for engine.json.
+    let probe = r#"
+import json, os, socket
+ops = [
+    {"op": "approveAll"}, {"op": "rejectAll"}, {"op": "approve", "ids": ["c-0"]},
+    {"op": "status"}, {"op": "listChanges"}, {"op": "startSession", "command": ["true"]},
+    {"op": "stopSession", "session": os.environ["AIRLOCK_SESSION"]},
+    {"op": "removeSession", "session": os.environ["AIRLOCK_SESSION"], "force": True},
+    {"op": "writeInput", "session": os.environ["AIRLOCK_SESSION"], "data": "x"},
+    {"op": "undo"},
+]
+lines = [{"token": os.environ["AIRLOCK_TOKEN"], "request": op} for op in ops]
+lines.append({"token": os.environ["AIRLOCK_TOKEN"], "subscribe": True})
+with open("probe.txt", "w") as out:
+    for line in lines:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(os.environ["AIRLOCK_SOCKET"])
+        s.sendall((json.dumps(line) + "\n").encode())
+        reply = s.makefile().readline()
+        code = json.loads(reply).get("error", {}).get("code", "ANSWERED")
+        out.write(code + "\n")
+"#;
+    std::fs::write(f.dir.path().join("probe.py"), probe).expect("probe");
+    let script = format!(
+        "python3 {probe} 2> probe.err; {airlock} --project {project} approve --all > cli.txt 2>&1; \
+         echo \"cli exit $?\" >> cli.txt; echo agent > agent.txt",
+        probe = f.dir.path().join("probe.py").display(),
+        airlock = airlock_bin().display(),
+        project = f.project.display(),
+    );
+    let id = run(&f, &[], &script);
+    let stage = finished(&f, &id);
+    let probe = std::fs::read_to_string(stage.join("probe.txt")).unwrap_or_else(|_| {
+        panic!(
+            "the probe wrote nothing: {}",
+            std::fs::read_to_string(stage.join("probe.err")).unwrap_or_default()
+        )
+    });
+    let codes: Vec<&str> = probe.lines().collect();
+    assert_eq!(codes.len(), 11, "{probe}");
+    assert!(codes.iter().all(|c| *c == "unauthorized"), "{probe}");
+    let cli = std::fs::read_to_string(stage.join("cli.txt")).expect("cli.txt");
+    assert!(cli.contains("no Airlock engine is running"), "{cli}");
+    assert!(cli.contains("cli exit 1"), "{cli}");
+    // Nothing was decided: the agent's file still waits, the project is untouched.
+    assert!(!f.project.join("agent.txt").exists());
+    let (_, info) = engine_info(&f);
+    assert!(info["token"].as_str().is_some_and(|t| !probe.contains(t)));
+    let changes = ok_json(&f, &["changes", "--json"]);
+    assert_eq!(
+        changes["changes"].as_array().map(Vec::len),
+        Some(4),
+        "{changes}"
+    );
+}
+
+#[test]
+fn without_landlock_a_session_says_so_and_require_sandbox_refuses() {
+    let f = Fixture::git(&[]);
+    let _served = super::cli::serve_with(&f, &[("AIRLOCK_SANDBOX_UNSUPPORTED", "1")]);
+    let out = airlock(&f, &["run", "--require-sandbox", "--", "true"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("must be sandboxed"), "{err}");
+    assert!(err.contains("AIRLOCK_SANDBOX_UNSUPPORTED"), "{err}");
+    let out = airlock(&f, &["run", "--", "sleep", "30"]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: not sandboxed:"), "{err}");
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(session_json(&f, &id)["sandbox"]["state"], "unavailable");
+    let text = airlock(&f, &["status"]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("not sandboxed: "),
+        "status shows why"
+    );
+    // --no-sandbox is shown as the user's choice.
+    let out = airlock(&f, &["run", "--no-sandbox", "--", "sleep", "30"]);
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(session_json(&f, &id)["sandbox"]["state"], "optedOut");
+}
+
+#[test]
+fn network_off_refuses_every_connection() {
+    let f = Fixture::git(&[]);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    let _served = serve(&f);
+    let script = format!(
+        "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {port}), 2)' \
+         && echo connected > net.txt || echo refused > net.txt"
+    );
+    let off = run(&f, &["--network", "off"], &script);
+    let on = run(&f, &[], &script);
+    let read =
+        |id: &str| std::fs::read_to_string(finished(&f, id).join("net.txt")).expect("net.txt");
+    assert_eq!(read(&off), "refused\n");
+    assert_eq!(read(&on), "connected\n");
+    assert_eq!(session_json(&f, &off)["sandbox"]["network"], "off");
+}
