@@ -342,6 +342,33 @@ fn socket_refuses_wrong_tokens_and_malformed_lines() {
         info["token"].as_str().expect("t")
     ));
     assert_eq!(r["ok"]["type"], "status");
+    // A line past the cap is refused before its token is even read, and the
+    // engine goes on answering others.
+    let big = std::os::unix::net::UnixStream::connect(socket).expect("connect");
+    let mut big_reader = BufReader::new(big.try_clone().expect("clone"));
+    let writer = std::thread::spawn(move || {
+        let mut big = big;
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..70 {
+            if big.write_all(&chunk).is_err() {
+                break; // the engine hung up, as it should
+            }
+        }
+    });
+    let mut reply = String::new();
+    big_reader.read_line(&mut reply).expect("reply");
+    let r: Value = serde_json::from_str(&reply).expect("reply json");
+    assert_eq!(r["error"]["code"], "badRequest");
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("too large"),
+        "{r}"
+    );
+    writer.join().expect("writer");
+    let status = ok_json(&f, &["status", "--json"]);
+    assert_eq!(status["project"], f.project.display().to_string());
 }
 
 /// `airlock hook claude` with a token the engine refuses: Claude's own

@@ -115,10 +115,51 @@ impl SocketServer {
     }
 }
 
+/// The longest line a client may send: a gated write carries the whole file
+/// it would write, so this is generous, but a line is read into memory before
+/// its token is checked, so it is bounded.
+pub const MAX_LINE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads one line of at most [`MAX_LINE_BYTES`]; `Err` with what to say when
+/// it is longer, `Ok(None)` at the end of the stream.
+async fn read_line_capped(
+    reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
+) -> std::result::Result<Option<String>, String> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let n = reader
+        .take(MAX_LINE_BYTES + 1)
+        .read_until(b'\n', &mut buf)
+        .await
+        .map_err(|e| format!("read failed: {e}"))?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() != Some(&b'\n') && buf.len() as u64 > MAX_LINE_BYTES {
+        return Err(format!(
+            "request too large: a line may hold at most {} MiB",
+            MAX_LINE_BYTES / (1024 * 1024)
+        ));
+    }
+    String::from_utf8(buf)
+        .map(Some)
+        .map_err(|_| "malformed request: not UTF-8".to_string())
+}
+
 async fn serve_client(engine: Engine, stream: UnixStream) {
     let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
+    let mut reader = BufReader::new(read);
+    loop {
+        let line = match read_line_capped(&mut reader).await {
+            Ok(Some(line)) => line,
+            Ok(None) => return,
+            Err(why) => {
+                // Say why, then hang up: the rest of that line is not read.
+                let refused = Reply::Error(IpcError::new(ErrorCode::BadRequest, why));
+                let _ = write_line(&mut write, &refused).await;
+                return;
+            }
+        };
         let reply = match serde_json::from_str::<SocketRequest>(&line) {
             Err(e) => Reply::Error(IpcError::new(
                 ErrorCode::BadRequest,

@@ -267,7 +267,14 @@ fn assess_one(cmd: &SimpleCommand, ctx: &ClassifyContext, cwds: &Cwds, depth: u8
         read_only: true,
         ..Assessment::default()
     };
-    if cmd.unparsed {
+    if cmd.too_complex {
+        a.read_only = false;
+        a.risk(
+            RiskKind::Unparsed,
+            "the command is too complex to judge (it nests too deeply); review it as a whole"
+                .to_string(),
+        );
+    } else if cmd.unparsed {
         a.read_only = false;
         a.risk(
             RiskKind::Unparsed,

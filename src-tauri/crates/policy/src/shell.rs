@@ -37,6 +37,9 @@ pub struct SimpleCommand {
     pub parent: Option<usize>,
     /// The command did not parse cleanly; it is never allowed by default.
     pub unparsed: bool,
+    /// The command nests too deeply to be walked: it stands whole, unparsed.
+    #[serde(default)]
+    pub too_complex: bool,
 }
 
 /// A redirection such as `> out`, `2>> log`, `< in`, `<<EOF`.
@@ -98,6 +101,7 @@ impl SimpleCommand {
             pipeline: Vec::new(),
             parent: None,
             unparsed: true,
+            too_complex: false,
         }
     }
 }
@@ -118,8 +122,16 @@ pub fn split_command(cmd: &str) -> Result<Vec<SimpleCommand>> {
         src: cmd,
         out: Vec::new(),
         pipelines: 0,
+        depth: 0,
+        too_deep: false,
     };
     walker.walk(root, &Scope::default());
+    if walker.too_deep {
+        // Judged as a whole, never piecemeal: what was not walked could be anything.
+        let mut whole = SimpleCommand::unparsed(cmd);
+        whole.too_complex = true;
+        return Ok(vec![whole]);
+    }
     if root.has_error() {
         if walker.out.is_empty() {
             return Ok(vec![SimpleCommand::unparsed(cmd)]);
@@ -142,7 +154,18 @@ struct Walker<'s> {
     src: &'s str,
     out: Vec<SimpleCommand>,
     pipelines: usize,
+    /// How deep the walk is in the syntax tree: every recursion passes
+    /// through [`Walker::walk`], which stops at [`MAX_DEPTH`].
+    depth: usize,
+    /// The tree was deeper than [`MAX_DEPTH`]: the result is not the whole command.
+    too_deep: bool,
 }
+
+/// How deep a command's syntax tree may nest before it is judged "too
+/// complex" as a whole. `a && b && …` nests one level per command; no
+/// command a person or an agent writes comes near, while an input made to
+/// overflow the walk's stack (80 KB of `true && true …`) would go far past.
+const MAX_DEPTH: usize = 400;
 
 impl<'s> Walker<'s> {
     fn text(&self, node: Node) -> &'s str {
@@ -150,6 +173,19 @@ impl<'s> Walker<'s> {
     }
 
     fn walk(&mut self, node: Node, scope: &Scope) {
+        if self.too_deep {
+            return;
+        }
+        if self.depth >= MAX_DEPTH {
+            self.too_deep = true;
+            return;
+        }
+        self.depth += 1;
+        self.walk_node(node, scope);
+        self.depth -= 1;
+    }
+
+    fn walk_node(&mut self, node: Node, scope: &Scope) {
         match node.kind() {
             "comment" => {}
             "command" => self.command(node, node, scope),
@@ -220,6 +256,7 @@ impl<'s> Walker<'s> {
                     pipeline: inner.pipeline.clone(),
                     parent: inner.parent,
                     unparsed: false,
+                    too_complex: false,
                 });
             }
         }
@@ -300,6 +337,7 @@ impl<'s> Walker<'s> {
             pipeline: scope.pipeline.clone(),
             parent: scope.parent,
             unparsed: false,
+            too_complex: false,
         };
         let mut nested = Vec::new();
         let mut cursor = node.walk();
@@ -349,6 +387,7 @@ impl<'s> Walker<'s> {
             pipeline: scope.pipeline.clone(),
             parent: scope.parent,
             unparsed: false,
+            too_complex: false,
         };
         let mut cursor = node.walk();
         let kids: Vec<Node> = node.children(&mut cursor).collect();
@@ -654,6 +693,23 @@ mod tests {
                 vec![(1, 1), (2, 1)]
             ]
         );
+    }
+
+    #[test]
+    fn a_command_nested_past_the_limit_is_too_complex_not_a_crash() {
+        // 100 KB of `true && true …`: deep enough to overflow an unbounded
+        // walk's stack in a debug build many times over.
+        let cmd = vec!["true"; 12_500].join(" && ");
+        let out = split_command(&cmd).expect("grammar loads");
+        assert_eq!(out.len(), 1);
+        assert!(out[0].unparsed && out[0].too_complex);
+        assert_eq!(out[0].text, cmd);
+        let deep_subst = format!("{}x{}", "$(echo ".repeat(2_000), ")".repeat(2_000));
+        let out = split_command(&deep_subst).expect("grammar loads");
+        assert!(out.iter().all(|c| c.unparsed), "{:?}", out.len());
+        // A long but ordinary chain is still split.
+        let ok = vec!["true"; 100].join(" && ");
+        assert_eq!(split_command(&ok).expect("parses").len(), 100);
     }
 
     #[test]

@@ -80,7 +80,19 @@ impl Sandbox {
         let mut write = vec![room.root.to_path_buf(), room.tmp.to_path_buf()];
         let mut hidden = vec![room.airlock_home.to_path_buf()];
         if let Some(home) = &home {
-            write.extend(airlock_sandbox::default_state_folders(home));
+            for state in airlock_sandbox::default_state_folders(home) {
+                // A state folder that does not exist yet could not be made
+                // inside the sandbox ($HOME is read-only there), and an agent
+                // that cannot make its own folder fails: make the folders now.
+                // (`~/.claude.json` is a file; Claude Code makes it at its
+                // first run, so a first run outside Airlock comes first.)
+                if state.extension().is_none() && !state.exists() {
+                    if let Err(e) = crate::home::create_private_dir(&state) {
+                        return unavailable(format!("cannot create {}: {e}", state.display()));
+                    }
+                }
+                write.push(state);
+            }
             hidden.extend(airlock_sandbox::default_hidden(home));
         }
         let spec = Spec {
