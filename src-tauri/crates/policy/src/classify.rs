@@ -125,7 +125,7 @@ pub(crate) struct Assessment {
 }
 
 impl Assessment {
-    fn risk(&mut self, kind: RiskKind, why: String) {
+    pub(crate) fn risk(&mut self, kind: RiskKind, why: String) {
         let risk = Risk { kind, why };
         if !self.risks.contains(&risk) {
             self.risks.push(risk);
@@ -370,9 +370,9 @@ fn resolve_in(raw: &str, cwds: &Cwds, ctx: &ClassifyContext) -> Vec<Option<PathB
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Word<'w> {
-    text: &'w str,
-    dynamic: bool,
+pub(crate) struct Word<'w> {
+    pub(crate) text: &'w str,
+    pub(crate) dynamic: bool,
 }
 
 const SHELLS: [&str; 9] = [
@@ -573,7 +573,7 @@ fn skip_options<'w>(mut words: &'w [Word<'w>], with_value: &[&str]) -> &'w [Word
 }
 
 /// The value of `-c VALUE` (or `--command=VALUE`) among `words`.
-fn option_value<'w>(words: &'w [Word<'w>], names: &[&str]) -> Option<Word<'w>> {
+pub(crate) fn option_value<'w>(words: &'w [Word<'w>], names: &[&str]) -> Option<Word<'w>> {
     for (i, w) in words.iter().enumerate() {
         if names.contains(&w.text) {
             return words.get(i + 1).copied();
@@ -590,7 +590,7 @@ fn option_value<'w>(words: &'w [Word<'w>], names: &[&str]) -> Option<Word<'w>> {
     None
 }
 
-fn has_flag(args: &[Word], flags: &[&str]) -> bool {
+pub(crate) fn has_flag(args: &[Word], flags: &[&str]) -> bool {
     args.iter().any(|w| {
         flags.contains(&w.text)
             || flags
@@ -612,7 +612,7 @@ fn has_opt(args: &[Word], short: char, long: &str) -> bool {
     })
 }
 
-fn positionals<'w>(args: &'w [Word<'w>]) -> Vec<Word<'w>> {
+pub(crate) fn positionals<'w>(args: &'w [Word<'w>]) -> Vec<Word<'w>> {
     let mut out = Vec::new();
     let mut after_dashes = false;
     for w in args {
@@ -1090,14 +1090,14 @@ fn classify_program(
             }
             false
         }
-        "sed" => {
-            !has_flag(args, &["-i", "--in-place"]) && !args.iter().any(|w| w.text.starts_with("-i"))
-        }
         "sort" => !has_flag(args, &["-o", "--output"]),
         // `uniq in out` writes `out`.
         "uniq" => positionals(args).len() <= 1,
         "yq" => !has_flag(args, &["-i", "--inplace"]),
-        _ => READ_ONLY.contains(&name),
+        _ => {
+            crate::readonly::check(name, args, label, a).unwrap_or(true)
+                && (READ_ONLY.contains(&name) || name == "sed")
+        }
     }
 }
 
@@ -1190,16 +1190,68 @@ fn js_package_manager(name: &str, args: &[Word], label: &str, a: &mut Assessment
     }
 }
 
+/// A `git -c key=value` that cannot make git run anything: colours, quoting,
+/// identity, and how logs and diffs are shown.
+fn harmless_git_config(setting: &str) -> bool {
+    let key = setting
+        .split('=')
+        .next()
+        .unwrap_or(setting)
+        .to_ascii_lowercase();
+    key.starts_with("color.")
+        || key.starts_with("advice.")
+        || matches!(
+            key.as_str(),
+            "core.quotepath"
+                | "core.abbrev"
+                | "user.name"
+                | "user.email"
+                | "log.showsignature"
+                | "log.decorate"
+                | "diff.noprefix"
+                | "diff.renames"
+                | "diff.mnemonicprefix"
+                | "init.defaultbranch"
+                | "safe.directory"
+                | "column.ui"
+        )
+}
+
 fn git(args: &[Word], label: &str, a: &mut Assessment) -> bool {
     use RiskKind::*;
-    // Global options before the subcommand.
+    // Global options before the subcommand. A configuration set on the
+    // command line can make any subcommand run a program (`-c
+    // core.fsmonitor=CMD status`, a pager, an alias, a diff driver), so only
+    // settings known to run nothing leave a command read-only.
     let mut i = 0;
+    let mut runs = None;
     while i < args.len() {
         match args[i].text {
-            "-C" | "-c" | "--git-dir" | "--work-tree" | "--namespace" => i += 2,
+            "-c" => {
+                let key = args.get(i + 1).map_or("", |w| w.text);
+                if !harmless_git_config(key) {
+                    runs = Some(key.split('=').next().unwrap_or(key).to_string());
+                }
+                i += 2;
+            }
+            "--config-env" | "--exec-path" => {
+                runs = Some(args[i].text.to_string());
+                i += 2;
+            }
+            t if t.starts_with("--config-env=") || t.starts_with("--exec-path=") => {
+                runs = Some(t.split('=').next().unwrap_or(t).to_string());
+                i += 1;
+            }
+            "-C" | "--git-dir" | "--work-tree" | "--namespace" => i += 2,
             t if t.starts_with('-') => i += 1,
             _ => break,
         }
+    }
+    if let Some(setting) = &runs {
+        a.risk(
+            Exec,
+            format!("`{label}` sets `{setting}` for git, which can make it run a program"),
+        );
     }
     let Some(sub) = args.get(i).map(|w| w.text) else {
         return true; // `git --version`, `git --help`
@@ -1208,7 +1260,7 @@ fn git(args: &[Word], label: &str, a: &mut Assessment) -> bool {
     let pos = positionals(rest);
     let first = pos.first().map(|w| w.text);
     let flag = |f: &[&str]| has_flag(rest, f);
-    match sub {
+    let read_only = match sub {
         "push" => {
             a.risk(Network, format!("`{label}` sends commits to a remote"));
             let force_refspec = pos.iter().any(|w| w.text.starts_with('+'));
@@ -1408,7 +1460,8 @@ fn git(args: &[Word], label: &str, a: &mut Assessment) -> bool {
             !rest.iter().any(|w| w.text.starts_with("--output"))
         }
         _ => false,
-    }
+    };
+    read_only && runs.is_none()
 }
 
 #[cfg(test)]

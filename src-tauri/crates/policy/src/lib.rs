@@ -107,6 +107,7 @@ mod classify;
 mod decide;
 mod paths;
 mod policy;
+mod readonly;
 mod rule;
 mod shell;
 

@@ -1,0 +1,305 @@
+//! The programs the policy lets through as read-only, checked for the
+//! options and scripts with which they run other programs or write files:
+//! `sed` with its `e` and `w` commands, `xxd -r` (or any `xxd` given an
+//! output file), `fd -x`, `rg --pre`, `tree -o`, `ag`/`bat`/`man` with a
+//! pager of their choosing, `file -C`, `date -s`, `history -w`, `less` with
+//! a `+` command. Each program here has a table test in this file.
+
+use crate::classify::{has_flag, option_value, positionals, Assessment, RiskKind, Word};
+
+/// Whether `name` with `args` only reads, for a program on the read-only
+/// list or one of its near relatives; `None` for a program this file does
+/// not know. An option that runs a program adds an [`RiskKind::Exec`] risk.
+pub(crate) fn check(name: &str, args: &[Word], label: &str, a: &mut Assessment) -> Option<bool> {
+    let exec = |a: &mut Assessment, what: &str| {
+        a.risk(RiskKind::Exec, format!("`{label}` {what}"));
+        false
+    };
+    Some(match name {
+        "sed" => sed(args, label, a),
+        // `xxd [opts] [in [out]]` writes `out`; `-r` turns a dump back into bytes.
+        "xxd" => positionals(args).len() <= 1,
+        "fd" | "fdfind" => {
+            if has_flag(args, &["-x", "--exec", "-X", "--exec-batch"]) {
+                exec(a, "runs a command for every file it finds")
+            } else {
+                true
+            }
+        }
+        "rg" => {
+            if option_value(args, &["--pre"]).is_some() {
+                exec(a, "runs a preprocessor program on every file it searches")
+            } else {
+                true
+            }
+        }
+        "ag" | "bat" | "batcat" => {
+            if option_value(args, &["--pager"]).is_some() {
+                exec(a, "runs the pager program it is given")
+            } else {
+                true
+            }
+        }
+        "man" => {
+            if option_value(args, &["-P", "--pager", "-H", "--html"]).is_some() {
+                exec(a, "runs the pager or browser program it is given")
+            } else {
+                true
+            }
+        }
+        "less" | "more" => {
+            // `less +!cmd` runs a shell command as its first command.
+            if args.iter().any(|w| w.text.starts_with('+')) {
+                exec(a, "runs the command given with +")
+            } else {
+                true
+            }
+        }
+        "tree" => !has_flag(args, &["-o"]) && !args.iter().any(|w| w.text.starts_with("-o")),
+        "file" => !has_flag(args, &["-C", "--compile"]),
+        "date" => {
+            !has_flag(args, &["-s", "--set"]) && !args.iter().any(|w| w.text.starts_with("-s"))
+        }
+        "hostname" => positionals(args).is_empty() && !has_flag(args, &["-F", "--file", "-b"]),
+        "history" => !args.iter().any(|w| {
+            w.text.starts_with('-') && w.text[1..].contains(['c', 'd', 'w', 'a', 'n', 'r', 's'])
+        }),
+        _ => return None,
+    })
+}
+
+/// `sed` only reads unless it edits in place (`-i`), reads its script from
+/// a file it cannot check (`-f`), or its script writes (`w`, `W`, the `w`
+/// flag of `s`) or runs a command (`e`, the `e` flag of `s`).
+fn sed(args: &[Word], label: &str, a: &mut Assessment) -> bool {
+    if has_flag(args, &["-i", "--in-place"])
+        || args
+            .iter()
+            .any(|w| w.text.starts_with("-i") || w.text.starts_with("--in-place"))
+    {
+        return false;
+    }
+    if has_flag(args, &["-f", "--file"]) {
+        a.risk(
+            RiskKind::Exec,
+            format!("`{label}` runs a sed script from a file the classifier cannot check"),
+        );
+        return false;
+    }
+    let mut scripts: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let t = args[i].text;
+        if t == "-e" || t == "--expression" {
+            if let Some(s) = args.get(i + 1) {
+                scripts.push(s.text);
+            }
+            i += 2;
+            continue;
+        }
+        if let Some(s) = t.strip_prefix("--expression=") {
+            scripts.push(s);
+        } else if let Some(s) = t.strip_prefix("-e").filter(|s| !s.is_empty()) {
+            scripts.push(s);
+        }
+        i += 1;
+    }
+    if scripts.is_empty() {
+        if let Some(first) = positionals(args).first() {
+            scripts.push(first.text);
+        }
+    }
+    if args.iter().any(|w| w.dynamic) {
+        return false;
+    }
+    match scripts
+        .iter()
+        .map(|s| sed_script(s))
+        .find(|r| *r != SedScript::Reads)
+    {
+        None => true,
+        Some(SedScript::Runs) => {
+            a.risk(
+                RiskKind::Exec,
+                format!("`{label}` runs a command from its sed script (`e`)"),
+            );
+            false
+        }
+        Some(_) => false,
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum SedScript {
+    Reads,
+    Writes,
+    Runs,
+    /// Not understood: treated as writing.
+    Unknown,
+}
+
+/// What a sed script does, command by command: addresses are skipped, `s`
+/// and `y` bodies are skipped by their delimiters, and text arguments
+/// (`a`, `i`, `c`, labels, file names of `r`) run to the end of the line.
+fn sed_script(script: &str) -> SedScript {
+    let b: Vec<char> = script.chars().collect();
+    let mut i = 0;
+    // Skips a delimited part (`/re/`, a body of `s`), honouring backslashes.
+    let delimited = |i: &mut usize, d: char| -> bool {
+        while *i < b.len() {
+            match b[*i] {
+                '\\' => *i += 2,
+                c if c == d => {
+                    *i += 1;
+                    return true;
+                }
+                _ => *i += 1,
+            }
+        }
+        false
+    };
+    let to_eol = |i: &mut usize| {
+        while *i < b.len() && b[*i] != '\n' {
+            *i += 1;
+        }
+    };
+    let mut worst = SedScript::Reads;
+    while i < b.len() {
+        let c = b[i];
+        // Separators, spaces, addresses and negation.
+        if c.is_whitespace()
+            || c == ';'
+            || c == '}'
+            || c == '!'
+            || c == ','
+            || c == '$'
+            || c == '{'
+            || c.is_ascii_digit()
+            || c == '~'
+            || c == '+'
+        {
+            i += 1;
+            continue;
+        }
+        if c == '/' || c == '\\' {
+            let d = if c == '\\' {
+                i += 1;
+                match b.get(i) {
+                    Some(d) => *d,
+                    None => return SedScript::Unknown,
+                }
+            } else {
+                '/'
+            };
+            i += 1;
+            if !delimited(&mut i, d) {
+                return SedScript::Unknown;
+            }
+            // Address flags `I` and `M`.
+            while i < b.len() && matches!(b[i], 'I' | 'M') {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+        match c {
+            's' | 'y' => {
+                let Some(&d) = b.get(i) else {
+                    return SedScript::Unknown;
+                };
+                i += 1;
+                if !delimited(&mut i, d) || !delimited(&mut i, d) {
+                    return SedScript::Unknown;
+                }
+                if c == 's' {
+                    while i < b.len() && !matches!(b[i], ';' | '\n' | '}') {
+                        match b[i] {
+                            'e' => return SedScript::Runs,
+                            'w' => worst = SedScript::Writes,
+                            _ => {}
+                        }
+                        if b[i] == 'w' {
+                            to_eol(&mut i);
+                            break;
+                        }
+                        i += 1;
+                    }
+                }
+            }
+            'e' => return SedScript::Runs,
+            'w' | 'W' => {
+                worst = SedScript::Writes;
+                to_eol(&mut i);
+            }
+            'a' | 'i' | 'c' | 'r' | 'R' | 'b' | 't' | 'T' | ':' => to_eol(&mut i),
+            'p' | 'P' | 'd' | 'D' | 'n' | 'N' | 'g' | 'G' | 'h' | 'H' | 'x' | 'l' | '=' | 'q'
+            | 'Q' | 'z' | 'F' => {}
+            _ => return SedScript::Unknown,
+        }
+    }
+    worst
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::shell::split_command;
+
+    /// `(command, read-only?)` for each program this file checks.
+    const TABLE: &[(&str, bool)] = &[
+        ("sed -n '1,10p' src/main.rs", true),
+        ("sed 's/a/b/g' f.txt", true),
+        ("sed -e 's|a|b|' -e '/x/d' f.txt", true),
+        ("sed '/start/,/end/{s/a/b/;p}' f.txt", true),
+        ("sed 'a\\appended' f.txt", true),
+        ("sed '1e touch pwned' f.txt", false),
+        ("sed 's/x/touch pwned/e' f.txt", false),
+        ("sed 'w out.txt' f.txt", false),
+        ("sed -n 's/a/b/w out.txt' f.txt", false),
+        ("sed -e p -e 'W out' f.txt", false),
+        ("sed -i s/a/b/ f.txt", false),
+        ("sed --in-place=.bak s/a/b/ f.txt", false),
+        ("sed -f script.sed f.txt", false),
+        ("sed 'k' f.txt", false),
+        ("xxd f.bin", true),
+        ("xxd -r dump.txt", true),
+        ("xxd -r dump.txt src/main.rs", false),
+        ("xxd f.bin out.hex", false),
+        ("fd -e rs", true),
+        ("fd -e rs -x rm", false),
+        ("fd . --exec-batch touch", false),
+        ("rg foo src", true),
+        ("rg --pre ./evil foo", false),
+        ("rg --pre=./evil foo", false),
+        ("ag --pager ./evil foo", false),
+        ("bat --pager=./evil f.txt", false),
+        ("man -P ./evil ls", false),
+        ("man ls", true),
+        ("less +!touch\\ pwned f.txt", false),
+        ("tree -L 2", true),
+        ("tree -o out.txt", false),
+        ("file -C -m magic", false),
+        ("file f.bin", true),
+        ("date -s 2020-01-01", false),
+        ("date +%s", true),
+        ("hostname", true),
+        ("hostname evil", false),
+        ("history 10", true),
+        ("history -w ~/.bash_history", false),
+        ("git status", true),
+        ("git -c color.ui=always log", true),
+        ("git -c core.fsmonitor='touch pwned' status", false),
+        ("git -c core.pager=./evil log", false),
+        ("git -c alias.st='!touch pwned' st", false),
+        ("git --config-env=core.editor=EVIL status", false),
+        ("git --exec-path=/tmp/evil status", false),
+    ];
+
+    #[test]
+    fn each_read_only_program_is_checked_for_what_writes_or_runs() {
+        for (cmd, want) in TABLE {
+            let parts = split_command(cmd).expect("parses");
+            let got = parts.iter().all(crate::classify::is_read_only);
+            assert_eq!(got, *want, "{cmd}");
+        }
+    }
+}
