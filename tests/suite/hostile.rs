@@ -264,3 +264,53 @@ async fn a_landing_whose_write_fails_is_put_back_and_not_recorded() {
     assert_eq!(read(&f.project.join("a.txt")), "a\n");
     assert_eq!(landings(&engine).await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_all_leaves_out_files_that_grant_power() {
+    let f = Fixture::git(&[]);
+    let engine = f.engine().await;
+    let s = start(&engine, &["sleep", "600"]).await;
+    let stage = Path::new(&s.cwd).to_path_buf();
+    sh(
+        &stage,
+        "mkdir -p .airlock .claude && echo '[allow]' > .airlock/policy.toml && \
+         echo '{}' > .claude/settings.json && echo 'use nix' > .envrc && echo ok > notes.txt",
+    );
+    wait_for(&engine, "four changes", |c| c.len() == 4).await;
+    call(
+        &engine,
+        Request::ApproveAll {
+            session: None,
+            versions: None,
+        },
+    )
+    .await;
+    assert_eq!(read(&f.project.join("notes.txt")), "ok\n");
+    for p in [".airlock/policy.toml", ".claude/settings.json", ".envrc"] {
+        assert!(!f.project.join(p).exists(), "{p} landed in bulk");
+    }
+    wait_for(&engine, "three left", |c| c.len() == 3).await;
+    // They carry the badge once enriched, and land when approved one by one.
+    let policy = eventually(10, "the grants-power badge", || async {
+        changes(&engine, None)
+            .await
+            .into_iter()
+            .find(|c| c.path == ".airlock/policy.toml" && !c.badges.is_empty())
+    })
+    .await;
+    assert!(
+        policy.badges.iter().any(|b| b.kind == "grantsPower"),
+        "{:?}",
+        policy.badges
+    );
+    call(
+        &engine,
+        Request::Approve {
+            ids: vec![policy.id.clone()],
+            always: None,
+            versions: seen(&policy),
+        },
+    )
+    .await;
+    assert_eq!(read(&f.project.join(".airlock/policy.toml")), "[allow]\n");
+}

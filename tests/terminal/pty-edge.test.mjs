@@ -58,16 +58,19 @@ finally:
 
 /** Starts `python3 probe.py OUT MODE` from the new-session form and waits for READY in its terminal. */
 async function startProbe(ctx, mode) {
-  const { tmp, page, see, seeInTerminal } = ctx;
+  const { tmp, engine, page, see, seeInTerminal } = ctx;
   const script = join(tmp.root, 'probe.py');
-  const out = join(tmp.root, `probe-${mode}.json`);
   await writeFile(script, PROBE);
-  await page.getByTestId('new-session-command').fill(`python3 ${script} ${out} ${mode}`);
+  // The probe is sandboxed like any session: it writes its record into its stage.
+  const name = `probe-${mode}.json`;
+  await page.getByTestId('new-session-command').fill(`python3 ${script} ${name} ${mode}`);
   await page.getByTestId('new-session-start').click();
   await see(page.locator('[data-testid="session-item"][data-state="running"]'), `the ${mode} probe running in the sidebar`);
   await see(page.getByTestId('terminal'), `the terminal of the ${mode} probe`);
   // xterm parsed the mode before READY, which the probe wrote after it.
   await seeInTerminal(`the ${mode} probe's READY line`, (text) => text.includes(`PROBE-READY ${mode}`));
+  const [session] = (await call(engine, { op: 'status' })).sessions.filter((s) => s.state === 'running');
+  const out = join(session.cwd, name);
   const got = async () => {
     const raw = await readOrNull(out);
     return raw ? JSON.parse(raw.toString('utf8')) : null;
@@ -227,21 +230,21 @@ describe('the environment of a session', () => {
     return JSON.parse(out).hookSpecificOutput;
   };
 
-  test('TERM, COLORTERM, AIRLOCK_SESSION, AIRLOCK_PROJECT, AIRLOCK_SOCKET and AIRLOCK_TOKEN hold what the engine means', { timeout: 45_000 }, async () => {
+  test('TERM, COLORTERM, AIRLOCK_SESSION, AIRLOCK_SOCKET, AIRLOCK_TOKEN and TMPDIR hold what the engine means, and a staged session has no AIRLOCK_PROJECT', { timeout: 45_000 }, async () => {
     const watch = await watchSessions(engine);
     try {
-      const dump = (name) => join(tmp.root, `env-${name}.json`);
+      // Sandboxed, a session writes only in its stage: the dump goes there.
       const start = async (name) => {
         const info = await call(engine, {
           op: 'startSession',
-          command: ['python3', '-c', 'import json, os, sys; json.dump(dict(os.environ), open(sys.argv[1], "w"))', dump(name)],
+          command: ['python3', '-c', 'import json, os, sys; json.dump(dict(os.environ), open(sys.argv[1], "w"))', 'env.json'],
           name,
           cols: 80,
           rows: 24,
         });
         const exit = await watch.waitExit(info.id, WAIT_MS, `session ${name} exits after writing its environment`);
         assert.equal(exit.exitCode, 0, `session ${name} exited ${exit.exitCode}: ${watch.tracks.get(info.id)?.text()}`);
-        return { info, env: JSON.parse(await readFile(dump(name), 'utf8')) };
+        return { info, env: JSON.parse(await readFile(join(info.cwd, 'env.json'), 'utf8')) };
       };
       const a = await start('env-a');
       const b = await start('env-b');
@@ -251,7 +254,8 @@ describe('the environment of a session', () => {
       assert.equal(env.COLORTERM, 'truecolor');
       assert.equal(env.AIRLOCK_SESSION, a.info.id, 'AIRLOCK_SESSION is the session id');
       assert.match(env.AIRLOCK_SESSION, /^s-[0-9a-f]{10}$/);
-      assert.equal(env.AIRLOCK_PROJECT, realpathSync(tmp.project), 'AIRLOCK_PROJECT is the project folder, resolved');
+      assert.equal(env.AIRLOCK_PROJECT, undefined, 'a staged session is not told where the project is');
+      assert.equal(env.TMPDIR, join(realpathSync(tmp.home), 'projects', readdirSync(join(realpathSync(tmp.home), 'projects'))[0], 'tmp', a.info.id), 'TMPDIR is its own');
 
       // The socket is the engine's: $AIRLOCK_HOME/projects/<hash>/engine.sock, 0600, beside engine.json.
       const projects = join(realpathSync(tmp.home), 'projects');

@@ -101,6 +101,9 @@ enum Msg {
     StageBatch {
         session: String,
         paths: BTreeSet<PathBuf>,
+        /// Seen again after [`queue::SETTLE`]: a batch that only deleted
+        /// is looked at once more before it is believed.
+        settled: bool,
     },
     ProjectBatch {
         paths: BTreeSet<PathBuf>,
@@ -385,6 +388,8 @@ struct Session {
     scrollback: Arc<Mutex<Scrollback>>,
     /// When the process last printed something.
     last_output: Option<std::time::Instant>,
+    /// The stage was found gone from disk (said once, not every tick).
+    stage_lost: bool,
     /// What confines its processes; worked out again at a restart when
     /// `None` (a session brought back from the journal).
     sandbox: Option<sandbox::Sandbox>,
@@ -460,7 +465,11 @@ impl Actor {
                         let _ = reply.send(result);
                     }
                 },
-                Msg::StageBatch { session, paths } => self.stage_batch(&session, paths),
+                Msg::StageBatch {
+                    session,
+                    paths,
+                    settled,
+                } => self.stage_batch(&session, paths, settled),
                 Msg::ProjectBatch { paths } => self.project_batch(paths),
                 Msg::Enriched {
                     session,
@@ -476,6 +485,7 @@ impl Actor {
                     let ids: Vec<String> = self.sessions.keys().cloned().collect();
                     for id in ids {
                         self.update_turn(&id);
+                        self.check_stage(&id);
                     }
                     self.persist_output(false);
                 }
@@ -595,6 +605,7 @@ impl Actor {
                     scrollback,
                     last_output: None,
                     sandbox: None,
+                    stage_lost: false,
                 },
             );
             if running_before {
@@ -640,6 +651,7 @@ impl Actor {
                 let _ = tx.send(Msg::StageBatch {
                     session: id.clone(),
                     paths,
+                    settled: false,
                 });
             },
         )
@@ -974,6 +986,7 @@ impl Actor {
                 scrollback,
                 last_output: Some(std::time::Instant::now()),
                 sandbox: Some(sandbox),
+                stage_lost: false,
             },
         );
         self.emit(Event::SessionStarted {
@@ -1090,6 +1103,19 @@ impl Actor {
             session: id.to_string(),
         });
         Ok(())
+    }
+
+    /// Says once that a staged session's stage is gone from disk: its
+    /// watcher may see only the files go, not the folder itself.
+    pub(super) fn check_stage(&mut self, id: &str) {
+        let Some(s) = self.sessions.get_mut(id) else {
+            return;
+        };
+        if s.info.mode != SessionMode::Staged || s.stage_lost || s.stage.is_dir() {
+            return;
+        }
+        s.stage_lost = true;
+        self.problem(Some(id), EngineError::StageGone(id.to_string()).to_string());
     }
 
     /// A session's sandbox, as its start parameters ask.

@@ -3,6 +3,8 @@
 //! Where each kind is placed is documented on [`FileBadges`].
 
 mod paths;
+
+pub use paths::grants_power;
 mod symbols;
 mod syntax;
 mod text;
@@ -18,6 +20,10 @@ use crate::{Language, Outline};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum BadgeKind {
+    /// The file changes what agents or tools may run: Airlock's policy, an
+    /// agent's settings or MCP servers, `.envrc`, editor tasks, git hooks, CI
+    /// config. "Approve all" leaves it out: it is approved one by one.
+    GrantsPower,
     /// The file may hold secrets: `.env*`, `*.pem`, `*.key`, `id_rsa*`, credentials files.
     Secrets,
     /// The new text has a syntax error (tree-sitter `ERROR`/`MISSING`) the old one did not.
@@ -45,6 +51,7 @@ impl BadgeKind {
     /// marks a file to skim, not one to fear.
     pub fn weight(self) -> u32 {
         match self {
+            Self::GrantsPower => 110,
             Self::Secrets => 100,
             Self::SyntaxError => 80,
             Self::WeakensTest => 60,
@@ -62,7 +69,12 @@ impl BadgeKind {
     pub fn is_file_level(self) -> bool {
         matches!(
             self,
-            Self::Secrets | Self::Lockfile | Self::CiConfig | Self::Migration | Self::Generated
+            Self::GrantsPower
+                | Self::Secrets
+                | Self::Lockfile
+                | Self::CiConfig
+                | Self::Migration
+                | Self::Generated
         )
     }
 }

@@ -42,7 +42,7 @@ mod language;
 mod outline;
 
 pub use badges::{
-    badges, badges_for_outlines, risk_score, Badge, BadgeKind, FileBadges, HunkLines,
+    badges, badges_for_outlines, grants_power, risk_score, Badge, BadgeKind, FileBadges, HunkLines,
 };
 pub use language::Language;
 pub use outline::{Outline, LABEL_SEPARATOR, MAX_PARSE_BYTES};

@@ -5,6 +5,7 @@ import type { Badge } from '../../ipc/bindings';
 import { h } from '../../lib/dom';
 
 const NAMES: Record<string, string> = {
+  grantsPower: 'grants power',
   deletesSymbol: 'deletes symbol',
   renamesSymbol: 'renames symbol',
   changesSignature: 'changes signature',
@@ -17,7 +18,7 @@ const NAMES: Record<string, string> = {
   generated: 'generated',
 };
 
-const DANGER = new Set(['secrets', 'syntaxError', 'deletesSymbol', 'weakensTest']);
+const DANGER = new Set(['grantsPower', 'secrets', 'syntaxError', 'deletesSymbol', 'weakensTest']);
 const QUIET = new Set(['lockfile', 'generated']);
 
 function nameOf(kind: string): string {

@@ -191,6 +191,10 @@ impl Actor {
                     set
                 }
             };
+            if approve && bulk && grants_power(&p.change) {
+                // Approved on its own, never in bulk: it changes what may run.
+                continue;
+            }
             if approve {
                 if let Some(why) = &p.change.held {
                     if bulk {
@@ -453,4 +457,11 @@ fn unknown(id: &str) -> EngineError {
         },
         id: id.to_string(),
     }
+}
+
+/// Whether a change touches a file that changes what agents or tools may run.
+fn grants_power(c: &Change) -> bool {
+    std::iter::once(&c.path)
+        .chain(c.old_path.as_ref())
+        .any(|p| airlock_structure::grants_power(p).is_some())
 }

@@ -18,22 +18,40 @@ use airlock_protocol::{ChangeKind, ChangeState, Event, SessionMode};
 
 use super::{Actor, FIRST_WINDOW_HUNKS};
 use crate::diff;
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use crate::fsx::{self, FileState};
 use crate::review::{self, Context, Proposal};
 use crate::stage::{self, IgnoreFilter};
 
+/// How long a batch of deletions waits to be looked at again (see
+/// [`Actor::stage_batch`]).
+pub(super) const SETTLE: std::time::Duration = std::time::Duration::from_millis(100);
+
 impl Actor {
     /// Turns a stage watcher batch into the paths to look at again.
-    pub(super) fn stage_batch(&mut self, session: &str, paths: BTreeSet<PathBuf>) {
+    pub(super) fn stage_batch(&mut self, session: &str, paths: BTreeSet<PathBuf>, settled: bool) {
         let Some(s) = self.sessions.get(session) else {
             return;
         };
         if !s.stage.is_dir() {
-            self.problem(
-                Some(session),
-                EngineError::StageGone(session.to_string()).to_string(),
-            );
+            self.check_stage(session);
+            return;
+        }
+        if !settled && paths.iter().all(|p| std::fs::symlink_metadata(p).is_err()) {
+            // Only deletions: perhaps the whole stage is being removed (its
+            // folder goes last). Look again in a moment, so a stage deleted
+            // under Airlock is said to be gone instead of its pending files
+            // quietly leaving the queue; an agent's own delete shows then.
+            let tx = self.tx.clone();
+            let session = session.to_string();
+            tokio::spawn(async move {
+                tokio::time::sleep(SETTLE).await;
+                let _ = tx.send(super::Msg::StageBatch {
+                    session,
+                    paths,
+                    settled: true,
+                });
+            });
             return;
         }
         if paths.contains(&s.stage) {

@@ -71,6 +71,45 @@ const CREDENTIAL_FILES: &[&str] = &[
     ".htpasswd",
 ];
 
+/// Files that say what agents and tools may run, by path from the project root.
+const POWER_FILES: &[&str] = &[
+    ".claude/settings.json",
+    ".claude/settings.local.json",
+    ".mcp.json",
+    ".envrc",
+    ".vscode/tasks.json",
+    ".vscode/launch.json",
+    ".pre-commit-config.yaml",
+    ".gemini/settings.json",
+    "lefthook.yml",
+];
+
+/// Folders whose every file says what agents and tools may run.
+const POWER_DIRS: &[&str] = &[
+    ".airlock/",
+    ".git/hooks/",
+    ".githooks/",
+    ".husky/",
+    ".codex/",
+    ".claude/hooks/",
+];
+
+/// Why a file grants power, if it does: it changes what agents or tools may
+/// run (Airlock's own policy, an agent's settings, hooks, tasks, CI). Such a
+/// change is badged and left out of "Approve all".
+pub fn grants_power(path: &str) -> Option<String> {
+    let normalized = path.replace('\\', "/");
+    let path = normalized.trim_start_matches("./");
+    let lower = path.to_ascii_lowercase();
+    let name = file_name(&lower);
+    let slashed = format!("/{lower}");
+    let ci = CI_FILES.contains(&name) || CI_DIRS.iter().any(|d| slashed.contains(&format!("/{d}")));
+    let power = POWER_FILES.contains(&lower.as_str())
+        || POWER_DIRS.iter().any(|d| lower.starts_with(d))
+        || ci;
+    power.then(|| format!("changes what agents or tools may run ({path}); approve it on its own"))
+}
+
 /// How many bytes from the top a `@generated` / `DO NOT EDIT` marker is looked for in.
 const GENERATED_MARKER_WINDOW: usize = 2048;
 
@@ -118,7 +157,12 @@ pub(crate) fn file_badges(path: &str, text: Option<&str>) -> Vec<Badge> {
     }
 
     let slashed = format!("/{lower}");
-    if CI_FILES.contains(&name) || CI_DIRS.iter().any(|d| slashed.contains(&format!("/{d}"))) {
+    let ci = CI_FILES.contains(&name) || CI_DIRS.iter().any(|d| slashed.contains(&format!("/{d}")));
+    // CI config grants power too; its own badge says so.
+    if let Some(why) = grants_power(path).filter(|_| !ci) {
+        push(BadgeKind::GrantsPower, why);
+    }
+    if ci {
         push(BadgeKind::CiConfig, format!("changes CI config {path}"));
     }
 
@@ -165,6 +209,37 @@ fn generated_marker(text: &str) -> Option<&'static str> {
         Some("DO NOT EDIT")
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod power_tests {
+    use super::grants_power;
+
+    #[test]
+    fn files_that_change_what_may_run_grant_power() {
+        for p in [
+            ".airlock/policy.toml",
+            ".claude/settings.json",
+            ".claude/settings.local.json",
+            ".mcp.json",
+            ".envrc",
+            ".vscode/tasks.json",
+            ".husky/pre-commit",
+            ".github/workflows/ci.yml",
+            ".gitlab-ci.yml",
+            "lefthook.yml",
+        ] {
+            assert!(grants_power(p).is_some(), "{p}");
+        }
+        for p in [
+            "src/main.rs",
+            "README.md",
+            ".vscode/extensions.json",
+            "docs/.envrc.md",
+        ] {
+            assert!(grants_power(p).is_none(), "{p}");
+        }
     }
 }
 
