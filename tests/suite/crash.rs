@@ -174,15 +174,7 @@ fn landings_are_all_or_nothing_across_sigkill() {
             })
             .await;
             if new_files == 0 {
-                let Response::Decided(d) = call(
-                    &engine,
-                    Request::ApproveAll {
-                        versions: None,
-                        session: None,
-                    },
-                )
-                .await
-                else {
+                let Response::Decided(d) = approve_all(&engine).await else {
                     panic!("approve")
                 };
                 assert_eq!(d.paths.len(), pending.len());

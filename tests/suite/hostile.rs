@@ -12,18 +12,6 @@ use airlock_protocol::{Change, ChangeKind, ChangeState, ErrorCode, Request, Resp
 
 use super::support::*;
 
-async fn wait_for(engine: &Engine, what: &str, pred: impl Fn(&[Change]) -> bool) -> Vec<Change> {
-    eventually(10, what, || async {
-        let c = changes(engine, None).await;
-        pred(&c).then_some(c)
-    })
-    .await
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
-}
-
 fn seen(c: &Change) -> Option<BTreeMap<String, String>> {
     Some(BTreeMap::from([(c.id.clone(), c.version.clone())]))
 }
@@ -211,14 +199,7 @@ async fn a_folder_replaced_by_a_file_is_a_reviewable_change() {
     // The agent's file stays in its stage while it waits.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(read(&stage.join("dir")), "now a file\n");
-    call(
-        &engine,
-        Request::ApproveAll {
-            session: None,
-            versions: None,
-        },
-    )
-    .await;
+    approve_all(&engine).await;
     assert_eq!(read(&f.project.join("dir")), "now a file\n");
     wait_for(&engine, "an empty queue", |c| c.is_empty()).await;
     // And back: undo puts the folder and its files back.
@@ -277,14 +258,7 @@ async fn approve_all_leaves_out_files_that_grant_power() {
          echo '{}' > .claude/settings.json && echo 'use nix' > .envrc && echo ok > notes.txt",
     );
     wait_for(&engine, "four changes", |c| c.len() == 4).await;
-    call(
-        &engine,
-        Request::ApproveAll {
-            session: None,
-            versions: None,
-        },
-    )
-    .await;
+    approve_all(&engine).await;
     assert_eq!(read(&f.project.join("notes.txt")), "ok\n");
     for p in [".airlock/policy.toml", ".claude/settings.json", ".envrc"] {
         assert!(!f.project.join(p).exists(), "{p} landed in bulk");

@@ -20,18 +20,6 @@ async fn session(engine: &Engine) -> (String, std::path::PathBuf) {
     (s.id, Path::new(&s.cwd).to_path_buf())
 }
 
-async fn wait_for(engine: &Engine, what: &str, pred: impl Fn(&[Change]) -> bool) -> Vec<Change> {
-    eventually(10, what, || async {
-        let c = changes(engine, None).await;
-        pred(&c).then_some(c)
-    })
-    .await
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_edit_elsewhere_is_merged_into_the_stage() {
     let f = Fixture::git(&[("a.txt", &numbered(20))]);
@@ -130,14 +118,7 @@ async fn overlapping_user_edit_is_a_conflict_that_never_overwrites_the_user() {
     assert_eq!(err.code, ErrorCode::Conflict);
     assert!(read(&f.project.join("a.txt")).contains("user 5\n"));
     // Approve all lands what it safely can and leaves the conflict.
-    call(
-        &engine,
-        Request::ApproveAll {
-            versions: None,
-            session: None,
-        },
-    )
-    .await;
+    approve_all(&engine).await;
     let text = read(&f.project.join("a.txt"));
     assert!(
         text.contains("user 5\n") && text.contains("agent 15\n") && !text.contains("agent 5\n"),
@@ -252,15 +233,7 @@ async fn undo_reverts_merges_or_refuses() {
     .expect("agent");
     std::fs::write(stage.join("c.txt"), "created\n").expect("agent");
     wait_for(&engine, "two changes", |c| c.len() == 2).await;
-    let Response::Decided(d) = call(
-        &engine,
-        Request::ApproveAll {
-            versions: None,
-            session: None,
-        },
-    )
-    .await
-    else {
+    let Response::Decided(d) = approve_all(&engine).await else {
         panic!()
     };
     let landing = d.landing.expect("landing id");
@@ -388,14 +361,7 @@ async fn nothing_escapes_the_project() {
     })
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    call(
-        &engine,
-        Request::ApproveAll {
-            versions: None,
-            session: None,
-        },
-    )
-    .await;
+    approve_all(&engine).await;
     assert!(
         !outside.join("evil.txt").exists(),
         "nothing written through the project's link"

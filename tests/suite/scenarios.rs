@@ -231,14 +231,7 @@ async fn plain_folder_without_git() {
         "more",
         "ignored files are not copied into the stage"
     );
-    call(
-        &engine,
-        Request::ApproveAll {
-            versions: None,
-            session: None,
-        },
-    )
-    .await;
+    approve_all(&engine).await;
     assert_eq!(
         std::fs::read_to_string(f.project.join("a.txt")).expect("a"),
         "a\nb\n"

@@ -54,14 +54,7 @@ async fn turn_state_follows_output_pending_changes_and_exit() {
     )
     .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    call(
-        &engine,
-        Request::ApproveAll {
-            versions: None,
-            session: None,
-        },
-    )
-    .await;
+    approve_all(&engine).await;
     eventually(10, "no longer waiting", || async {
         (status_of(&engine, &s.id).await.turn != TurnState::Waiting).then_some(())
     })

@@ -89,6 +89,36 @@ pub async fn start(engine: &Engine, command: &[&str]) -> SessionInfo {
     }
 }
 
+/// "Approve all" as a window sends it without versions: what the queue shows.
+pub async fn approve_all(engine: &Engine) -> Response {
+    call(
+        engine,
+        Request::ApproveAll {
+            session: None,
+            versions: None,
+        },
+    )
+    .await
+}
+
+/// Polls the queue until `pred` accepts it, failing with `what` after 10 s.
+pub async fn wait_for(
+    engine: &Engine,
+    what: &str,
+    pred: impl Fn(&[Change]) -> bool,
+) -> Vec<Change> {
+    eventually(10, what, || async {
+        let c = changes(engine, None).await;
+        pred(&c).then_some(c)
+    })
+    .await
+}
+
+/// A file's text, or a panic that names it.
+pub fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+}
+
 pub async fn changes(engine: &Engine, session: Option<&str>) -> Vec<Change> {
     match call(
         engine,

@@ -132,6 +132,10 @@ enum Msg {
 #[derive(Clone)]
 pub struct Engine {
     tx: mpsc::UnboundedSender<Msg>,
+    /// What people and agents ask (calls, gates, shutdown): the actor takes
+    /// these before the watchers' and terminals' backlog, so a window is
+    /// answered at once while a burst of thousands of files is taken in.
+    calls: mpsc::UnboundedSender<Msg>,
     events: broadcast::Sender<Wire>,
     outputs: Outputs,
     project: PathBuf,
@@ -154,6 +158,7 @@ impl Engine {
         ph.create()?;
         let journal = Journal::open(&ph.journal())?;
         let (tx, rx) = mpsc::unbounded_channel();
+        let (calls, calls_rx) = mpsc::unbounded_channel();
         // Small items only: output travels as a notice, the bytes stay in the scrollback.
         let (events, _) = broadcast::channel(4096);
         let outputs: Outputs = Default::default();
@@ -193,9 +198,10 @@ impl Engine {
                 }
             }
         });
-        tokio::spawn(actor.run(rx));
+        tokio::spawn(actor.run(rx, calls_rx));
         Ok(Engine {
             tx,
+            calls,
             events,
             outputs,
             project,
@@ -207,7 +213,7 @@ impl Engine {
     /// Performs one operation.
     pub async fn call(&self, request: Request) -> std::result::Result<Response, IpcError> {
         let (reply, rx) = oneshot::channel();
-        self.tx
+        self.calls
             .send(Msg::Call(request, reply))
             .map_err(|_| IpcError::from(EngineError::Stopped))?;
         rx.await.map_err(|_| IpcError::from(EngineError::Stopped))?
@@ -221,7 +227,7 @@ impl Engine {
         request: airlock_protocol::GateRequest,
     ) -> airlock_protocol::GateReply {
         let (reply, rx) = oneshot::channel();
-        let sent = self.tx.send(Msg::Gate {
+        let sent = self.calls.send(Msg::Gate {
             token: token.to_string(),
             request,
             reply,
@@ -274,7 +280,7 @@ impl Engine {
     /// Stops every session's process and the actor.
     pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();
-        if self.tx.send(Msg::Shutdown(tx)).is_ok() {
+        if self.calls.send(Msg::Shutdown(tx)).is_ok() {
             let _ = rx.await;
         }
     }
@@ -425,8 +431,18 @@ struct Actor {
 }
 
 impl Actor {
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Msg>) {
-        while let Some(msg) = rx.recv().await {
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Msg>,
+        mut calls: mpsc::UnboundedReceiver<Msg>,
+    ) {
+        loop {
+            let msg = tokio::select! {
+                biased;
+                Some(m) = calls.recv() => m,
+                Some(m) = rx.recv() => m,
+                else => return,
+            };
             match msg {
                 Msg::Call(request, reply) => match request {
                     // Rendering a diff can take a while on a huge file: it runs

@@ -170,6 +170,58 @@ fn gone(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
 }
 
+/// A temp file's name beside `path`, for a write that is renamed over it.
+fn temp_beside(path: &Path) -> Result<(PathBuf, PathBuf)> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| EngineError::BadRequest(format!("no folder for {}", path.display())))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(
+        ".{name}.airlock-{}",
+        crate::home::random_token().get(..12).unwrap_or("tmp")
+    ));
+    Ok((dir.to_path_buf(), tmp))
+}
+
+/// Puts `bytes` (with `mode`) into a new temp file beside `path`, creating
+/// missing folders, without syncing it: the first half of a write that many
+/// files share one sync for ([`sync_under`], then [`place`]).
+pub fn write_temp(path: &Path, bytes: &[u8], mode: u32) -> Result<PathBuf> {
+    let (dir, tmp) = temp_beside(path)?;
+    std::fs::create_dir_all(&dir).context(|| format!("create {}", dir.display()))?;
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp).context(|| format!("create {}", tmp.display()))?;
+        f.write_all(bytes)
+            .context(|| format!("write {}", tmp.display()))?;
+        f.set_permissions(std::fs::Permissions::from_mode(mode))
+            .context(|| format!("chmod {}", tmp.display()))
+    })();
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Renames a temp file from [`write_temp`] over `path`.
+pub fn place(tmp: &Path, path: &Path) -> Result<()> {
+    std::fs::rename(tmp, path).context(|| format!("rename onto {}", path.display()))
+}
+
+/// Makes everything written on the file system that holds `root` durable:
+/// one `syncfs` for a whole landing rather than two `fsync`s per file
+/// (about 1.5 ms each on a VM's disk).
+pub fn sync_under(root: &Path) -> Result<()> {
+    let dir = std::fs::File::open(root).context(|| format!("open {}", root.display()))?;
+    rustix::fs::syncfs(&dir)
+        .map_err(|e| EngineError::io(format!("sync {}", root.display()), e.into()))
+}
+
 /// Writes `bytes` to `path` atomically: a temp file beside it, fsync, chmod,
 /// rename over, fsync the folder. Creates missing parent folders.
 pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {

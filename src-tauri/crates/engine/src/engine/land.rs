@@ -33,13 +33,10 @@ impl Actor {
             }
         }
         let id = self.journal.begin_landing(session, &writes, undoes)?;
-        for (i, w) in writes.iter().enumerate() {
-            let result = fsx::safe_join(&self.project, &w.path)
-                .and_then(|target| fsx::mirror(&w.after, &self.project, &target));
-            if let Err(e) = result {
-                self.roll_back(id, &writes[..i]);
-                return Err(e);
-            }
+        if let Err((e, done)) = self.write_all(&writes) {
+            let done: Vec<Write> = done.into_iter().map(|i| writes[i].clone()).collect();
+            self.roll_back(id, &done);
+            return Err(e);
         }
         self.journal.finish_landing(id)?;
         // What landed came from this session's proposal, so it moves the base its
@@ -80,6 +77,52 @@ impl Actor {
             paths: writes.iter().map(|w| w.path.clone()).collect(),
         });
         Ok(Some(id))
+    }
+
+    /// Carries out a landing's writes with two file-system syncs in all: new
+    /// files' bytes go to temp files beside their targets (deletions and
+    /// symlinks are done in that pass, in order, so a folder a file replaces
+    /// is gone before the file's temp is made), one sync, then every temp is
+    /// renamed into place, and one more sync. On failure: the error and the
+    /// indices of the writes already in the project (temps left are removed).
+    fn write_all(&self, writes: &[Write]) -> std::result::Result<(), (EngineError, Vec<usize>)> {
+        let mut done = Vec::new();
+        let mut temps: Vec<(usize, std::path::PathBuf, std::path::PathBuf)> = Vec::new();
+        let fail = |e: EngineError,
+                    done: Vec<usize>,
+                    temps: &[(usize, std::path::PathBuf, std::path::PathBuf)]| {
+            for (_, tmp, _) in temps {
+                let _ = std::fs::remove_file(tmp);
+            }
+            Err((e, done))
+        };
+        for (i, w) in writes.iter().enumerate() {
+            let target = match fsx::safe_join(&self.project, &w.path) {
+                Ok(t) => t,
+                Err(e) => return fail(e, done, &temps),
+            };
+            let result = match &w.after {
+                FileState::File { bytes, mode } => {
+                    fsx::write_temp(&target, bytes, *mode).map(|tmp| temps.push((i, tmp, target)))
+                }
+                other => fsx::mirror(other, &self.project, &target).map(|()| done.push(i)),
+            };
+            if let Err(e) = result {
+                return fail(e, done, &temps);
+            }
+        }
+        if let Err(e) = fsx::sync_under(&self.project) {
+            return fail(e, done, &temps);
+        }
+        let mut left = temps.into_iter();
+        while let Some((i, tmp, target)) = left.next() {
+            if let Err(e) = fsx::place(&tmp, &target) {
+                let rest: Vec<_> = std::iter::once((i, tmp, target)).chain(left).collect();
+                return fail(e, done, &rest);
+            }
+            done.push(i);
+        }
+        fsx::sync_under(&self.project).map_err(|e| (e, done))
     }
 
     /// Puts back what a failed landing already wrote. When all of it is back

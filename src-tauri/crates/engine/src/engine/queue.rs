@@ -23,6 +23,14 @@ use crate::fsx::{self, FileState};
 use crate::review::{self, Context, Proposal};
 use crate::stage::{self, IgnoreFilter};
 
+/// Files a stage batch refreshes before the actor answers other messages.
+const INTAKE_CHUNK: usize = 128;
+
+/// The `n`-th key of a set (which must have more than `n`).
+fn nth_key(set: &BTreeSet<String>, n: usize) -> String {
+    set.iter().nth(n).cloned().unwrap_or_default()
+}
+
 /// How long a batch of deletions waits to be looked at again (see
 /// [`Actor::stage_batch`]).
 pub(super) const SETTLE: std::time::Duration = std::time::Duration::from_millis(100);
@@ -70,7 +78,19 @@ impl Actor {
         let Some(s) = self.sessions.get(session) else {
             return;
         };
-        let rels = expand(&s.stage, &self.project, &s.filter, &paths, &s.raw);
+        let mut rels = expand(&s.stage, &self.project, &s.filter, &paths, &s.raw);
+        if rels.len() > INTAKE_CHUNK {
+            // A burst of thousands of files is taken in a chunk at a time;
+            // the rest goes to the back of the mailbox, so a window's
+            // `status` (or a click) is answered in between.
+            let rest = rels.split_off(&nth_key(&rels, INTAKE_CHUNK));
+            let stage = s.stage.clone();
+            let _ = self.tx.send(super::Msg::StageBatch {
+                session: session.to_string(),
+                paths: rest.iter().map(|rel| stage.join(rel)).collect(),
+                settled: true,
+            });
+        }
         for rel in &rels {
             self.refresh(session, rel);
         }
@@ -263,10 +283,10 @@ impl Actor {
         let mut rels: BTreeSet<String> = stage::walk_files(&self.project).into_iter().collect();
         rels.extend(stage::walk_files(&s.stage));
         rels.extend(s.raw.keys().cloned());
-        for rel in rels {
-            self.refresh(session, &rel);
-        }
-        self.publish(session);
+        // Taken in like any batch: a chunk at a time (an overflowed watch on a
+        // stage of 100,000 files must not hold the actor for seconds).
+        let paths = rels.iter().map(|rel| s.stage.join(rel)).collect();
+        self.stage_batch(session, paths, true);
     }
 
     /// Recomputes one path of one session (without announcing it: see [`Self::publish`]).
