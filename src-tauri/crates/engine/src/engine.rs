@@ -131,7 +131,6 @@ enum Msg {
 /// A handle to a running engine; cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
-    tx: mpsc::UnboundedSender<Msg>,
     /// What people and agents ask (calls, gates, shutdown): the actor takes
     /// these before the watchers' and terminals' backlog, so a window is
     /// answered at once while a burst of thousands of files is taken in.
@@ -200,7 +199,6 @@ impl Engine {
         });
         tokio::spawn(actor.run(rx, calls_rx));
         Ok(Engine {
-            tx,
             calls,
             events,
             outputs,
