@@ -190,6 +190,11 @@ fn temp_beside(path: &Path) -> Result<(PathBuf, PathBuf)> {
 /// missing folders, without syncing it: the first half of a write that many
 /// files share one sync for ([`sync_under`], then [`place`]).
 pub fn write_temp(path: &Path, bytes: &[u8], mode: u32) -> Result<PathBuf> {
+    temp_file(path, bytes, mode).map(|(tmp, _)| tmp)
+}
+
+/// [`write_temp`], keeping the open file for a caller that syncs it.
+fn temp_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(PathBuf, std::fs::File)> {
     let (dir, tmp) = temp_beside(path)?;
     std::fs::create_dir_all(&dir).context(|| format!("create {}", dir.display()))?;
     let written = (|| {
@@ -197,10 +202,11 @@ pub fn write_temp(path: &Path, bytes: &[u8], mode: u32) -> Result<PathBuf> {
         f.write_all(bytes)
             .context(|| format!("write {}", tmp.display()))?;
         f.set_permissions(std::fs::Permissions::from_mode(mode))
-            .context(|| format!("chmod {}", tmp.display()))
+            .context(|| format!("chmod {}", tmp.display()))?;
+        Ok(f)
     })();
     match written {
-        Ok(()) => Ok(tmp),
+        Ok(f) => Ok((tmp, f)),
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
             Err(e)
@@ -225,30 +231,14 @@ pub fn sync_under(root: &Path) -> Result<()> {
 /// Writes `bytes` to `path` atomically: a temp file beside it, fsync, chmod,
 /// rename over, fsync the folder. Creates missing parent folders.
 pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| EngineError::BadRequest(format!("no folder for {}", path.display())))?;
-    std::fs::create_dir_all(dir).context(|| format!("create {}", dir.display()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{name}.airlock-{}",
-        crate::home::random_token().get(..12).unwrap_or("tmp")
-    ));
+    let (tmp, file) = temp_file(path, bytes, mode)?;
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp).context(|| format!("create {}", tmp.display()))?;
-        f.write_all(bytes)
-            .context(|| format!("write {}", tmp.display()))?;
-        f.set_permissions(std::fs::Permissions::from_mode(mode))
-            .context(|| format!("chmod {}", tmp.display()))?;
-        f.sync_all()
+        file.sync_all()
             .context(|| format!("fsync {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).context(|| format!("rename onto {}", path.display()))?;
-        if let Ok(d) = std::fs::File::open(dir) {
+        place(&tmp, path)?;
+        if let Some(dir) = path.parent().and_then(|d| std::fs::File::open(d).ok()) {
             // A folder fsync can fail on some file systems; the rename is done either way.
-            let _ = d.sync_all();
+            let _ = dir.sync_all();
         }
         Ok(())
     })();
