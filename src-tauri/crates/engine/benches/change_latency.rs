@@ -4,13 +4,15 @@
 //!
 //! `cargo bench -p airlock-engine --bench change_latency`
 
+#[path = "support/bench.rs"]
+mod support;
+
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use airlock_engine::server::{Client, SocketServer};
 use airlock_engine::{Engine, EngineConfig};
-use airlock_protocol::{Event, Request, Response, StartSessionParams};
+use airlock_protocol::Event;
 use notify::{RecursiveMode, Watcher};
 
 const WRITES: usize = 200;
@@ -54,16 +56,7 @@ fn raw_inotify(dir: &Path) -> Vec<Duration> {
 
 fn main() {
     let tmp = tempfile::tempdir().expect("tmp");
-    let project = tmp.path().join("project");
-    std::fs::create_dir_all(&project).expect("mkdir");
-    let ok = Command::new("bash")
-        .arg("-c")
-        .arg("git init -q && git config user.email b@b && git config user.name b && printf 'x\\n' > README.md && git add -A && git commit -qm i")
-        .current_dir(&project)
-        .status()
-        .expect("git")
-        .success();
-    assert!(ok);
+    let project = support::git_project(tmp.path());
     let raw_dir = tmp.path().join("raw");
     std::fs::create_dir_all(&raw_dir).expect("mkdir");
     let mut raw = raw_inotify(&raw_dir);
@@ -84,17 +77,7 @@ fn main() {
         let _socket = SocketServer::start(engine.clone(), None)
             .await
             .expect("socket");
-        let session = match engine
-            .call(Request::StartSession(StartSessionParams {
-                command: Some(vec!["sleep".into(), "3600".into()]),
-                ..Default::default()
-            }))
-            .await
-            .expect("start")
-        {
-            Response::Session(s) => s,
-            other => panic!("{other:?}"),
-        };
+        let session = support::sleeper(&engine).await;
         let mut events = Client::connect(Some(&tmp.path().join("home")), &project)
             .await
             .expect("client")

@@ -8,6 +8,9 @@
 //! `cargo bench -p airlock-engine --bench queue_scale` (10,000 files;
 //! `AIRLOCK_BENCH_FILES=N` for another count, `-- --quick` for 200, as CI runs it).
 
+#[path = "support/bench.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use airlock_engine::{Engine, EngineConfig};
-use airlock_protocol::{Request, Response, StartSessionParams};
+use airlock_protocol::{Request, Response};
 
 fn files() -> usize {
     if std::env::args().any(|a| a == "--quick") {
@@ -53,17 +56,7 @@ async fn pending(engine: &Engine) -> usize {
 fn main() {
     let n = files();
     let tmp = tempfile::tempdir().expect("tmp");
-    let project = tmp.path().join("project");
-    std::fs::create_dir_all(&project).expect("mkdir");
-    let ok = Command::new("bash")
-        .arg("-c")
-        .arg("git init -q && git config user.email b@b && git config user.name b && printf 'x\\n' > README.md && git add -A && git commit -qm i")
-        .current_dir(&project)
-        .status()
-        .expect("git")
-        .success();
-    assert!(ok);
-    let project = std::fs::canonicalize(project).expect("canon");
+    let project = support::git_project(tmp.path());
 
     // The physical floor, same files, same disk, same run.
     let floor_dir = tmp.path().join("floor");
@@ -94,17 +87,7 @@ fn main() {
         })
         .await
         .expect("engine");
-        let session = match engine
-            .call(Request::StartSession(StartSessionParams {
-                command: Some(vec!["sleep".into(), "3600".into()]),
-                ..Default::default()
-            }))
-            .await
-            .expect("start")
-        {
-            Response::Session(s) => s,
-            other => panic!("{other:?}"),
-        };
+        let session = support::sleeper(&engine).await;
         let stage = PathBuf::from(&session.cwd);
         // A user's window asking for the state all along.
         let done = Arc::new(AtomicBool::new(false));
