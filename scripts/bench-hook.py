@@ -33,15 +33,22 @@ def main():
     serve = subprocess.Popen([BIN, "serve", "--project", project], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         serve.stdout.readline()
-        envfile = os.path.join(tmp, "session.env")
-        subprocess.run([BIN, "run", "--", "bash", "-c", f"env > {envfile}.tmp && mv {envfile}.tmp {envfile}; sleep 600"], env=env, cwd=project, check=True, stdout=subprocess.DEVNULL)
-        for _ in range(200):
+        # The session is sandboxed and staged: it can write only in its stage,
+        # and its agent's commands run there, so that is where its environment
+        # goes and the folder the hook call names.
+        subprocess.run([BIN, "run", "--", "bash", "-c", "env > session.env.tmp && mv session.env.tmp .session.env; sleep 600"], env=env, cwd=project, check=True, stdout=subprocess.DEVNULL)
+        status = json.loads(subprocess.run([BIN, "--project", project, "status", "--json"], env=env, check=True, capture_output=True).stdout)
+        stage = status["sessions"][0]["cwd"]
+        envfile = os.path.join(stage, ".session.env")
+        for _ in range(500):
             if os.path.exists(envfile):
                 break
             time.sleep(0.02)
+        else:
+            sys.exit(f"the session never wrote {envfile}")
         session_env = dict(line.split("=", 1) for line in open(envfile).read().splitlines() if "=" in line)
         hook_env = dict(os.environ, **{k: session_env[k] for k in ("AIRLOCK_SOCKET", "AIRLOCK_TOKEN", "AIRLOCK_SESSION")})
-        stdin = json.dumps({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": "ls"}, "cwd": project}).encode()
+        stdin = json.dumps({"hook_event_name": "PreToolUse", "tool_name": "Bash", "tool_input": {"command": "ls"}, "cwd": stage}).encode()
         check = subprocess.run([BIN, "hook", "claude"], input=stdin, env=hook_env, stdout=subprocess.PIPE, check=True)
         decision = json.loads(check.stdout)["hookSpecificOutput"]["permissionDecision"]
         assert decision == "allow", check.stdout
