@@ -2,6 +2,8 @@
 //! journal. Callers send a [`Request`] with a reply channel; everything else
 //! (watcher batches, terminal output, exits) arrives as messages too, so the
 //! state needs no lock and every event goes out in the order things happened.
+//! Requests, gates and shutdown come on a mailbox of their own that the actor
+//! always takes first, so a window is answered while a burst is taken in.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
