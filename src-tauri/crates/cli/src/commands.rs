@@ -36,12 +36,25 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
 }
 
 /// How `airlock run` starts a session.
+#[derive(clap::Args)]
 pub struct RunOpts {
+    /// staged (the agent writes into a private stage) or gated.
+    #[arg(long, default_value = "staged")]
     pub mode: String,
+    /// A name for the session.
+    #[arg(long)]
     pub name: Option<String>,
+    /// Join the session's terminal output until it exits.
+    #[arg(long)]
     pub attach: bool,
+    /// Run it without the sandbox (shown as such).
+    #[arg(long, conflicts_with = "require_sandbox")]
     pub no_sandbox: bool,
+    /// Refuse to start it unless it can be sandboxed.
+    #[arg(long)]
     pub require_sandbox: bool,
+    /// on (default) or off: no TCP connections at all.
+    #[arg(long, default_value = "on")]
     pub network: String,
 }
 

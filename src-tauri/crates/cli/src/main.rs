@@ -42,24 +42,8 @@ enum Command {
     },
     /// Start a session in the running engine and print its id.
     Run {
-        /// staged (the agent writes into a private stage) or gated.
-        #[arg(long, default_value = "staged")]
-        mode: String,
-        /// A name for the session.
-        #[arg(long)]
-        name: Option<String>,
-        /// Join the session's terminal output until it exits.
-        #[arg(long)]
-        attach: bool,
-        /// Run it without the sandbox (shown as such).
-        #[arg(long, conflicts_with = "require_sandbox")]
-        no_sandbox: bool,
-        /// Refuse to start it unless it can be sandboxed.
-        #[arg(long)]
-        require_sandbox: bool,
-        /// on (default) or off: no TCP connections at all.
-        #[arg(long, default_value = "on")]
-        network: String,
+        #[command(flatten)]
+        opts: commands::RunOpts,
         /// The command and its arguments (default: $SHELL).
         #[arg(last = true)]
         command: Vec<String>,
@@ -195,25 +179,7 @@ fn main() {
                 ui,
                 scrollback_mb,
             } => serve::run(project, listen, ui, scrollback_mb).await,
-            Command::Run {
-                mode,
-                name,
-                attach,
-                no_sandbox,
-                require_sandbox,
-                network,
-                command,
-            } => {
-                let opts = commands::RunOpts {
-                    mode,
-                    name,
-                    attach,
-                    no_sandbox,
-                    require_sandbox,
-                    network,
-                };
-                commands::run(&project, opts, command).await
-            }
+            Command::Run { opts, command } => commands::run(&project, opts, command).await,
             Command::Status { json } => commands::status(&project, json).await,
             Command::Changes { session, all, json } => {
                 commands::changes(&project, session, all, json).await

@@ -11,7 +11,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use airlock_engine::server::{Client, SocketServer};
-use airlock_engine::{Engine, EngineConfig};
 use airlock_protocol::Event;
 use notify::{RecursiveMode, Watcher};
 
@@ -67,13 +66,7 @@ fn main() {
         .build()
         .expect("runtime");
     let mut ours = rt.block_on(async {
-        let engine = Engine::open(EngineConfig {
-            project: project.clone(),
-            home: Some(tmp.path().join("home")),
-            ..EngineConfig::new(project.clone())
-        })
-        .await
-        .expect("engine");
+        let engine = support::open(&project, tmp.path()).await;
         let _socket = SocketServer::start(engine.clone(), None)
             .await
             .expect("socket");

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use airlock_engine::{Engine, EngineConfig};
+use airlock_engine::Engine;
 use airlock_protocol::{Request, Response};
 
 fn files() -> usize {
@@ -80,13 +80,7 @@ fn main() {
         .build()
         .expect("runtime");
     let (held, approved, latencies) = rt.block_on(async {
-        let engine = Engine::open(EngineConfig {
-            project: project.clone(),
-            home: Some(tmp.path().join("home")),
-            ..EngineConfig::new(project.clone())
-        })
-        .await
-        .expect("engine");
+        let engine = support::open(&project, tmp.path()).await;
         let session = support::sleeper(&engine).await;
         let stage = PathBuf::from(&session.cwd);
         // A user's window asking for the state all along.

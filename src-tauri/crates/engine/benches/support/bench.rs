@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use airlock_engine::Engine;
+use airlock_engine::{Engine, EngineConfig};
 use airlock_protocol::{Request, Response, SessionInfo, StartSessionParams};
 
 /// A git project with one commit under `dir`, canonical.
@@ -35,4 +35,14 @@ pub async fn sleeper(engine: &Engine) -> SessionInfo {
         Response::Session(s) => s,
         other => panic!("{other:?}"),
     }
+}
+
+/// An engine on `project` with its state under `dir/home`.
+pub async fn open(project: &Path, dir: &Path) -> Engine {
+    Engine::open(EngineConfig {
+        home: Some(dir.join("home")),
+        ..EngineConfig::new(project)
+    })
+    .await
+    .expect("engine")
 }
