@@ -2,7 +2,7 @@
 // store updates.
 
 import type { ActionAnswer, Ctx, Decision, Removal } from './context';
-import type { Change, ErrorCode, Request, Response, SessionInfo, SessionMode, StartSessionParams } from './ipc/bindings';
+import type { Change, ErrorCode, Request, Response, SessionInfo, SessionKind, SessionMode, StartSessionParams } from './ipc/bindings';
 import { EngineError, type Incoming, type Link, type Scrollback, type Transport } from './ipc/transport';
 import { h } from './lib/dom';
 import { Prefs } from './prefs';
@@ -10,6 +10,7 @@ import { Store } from './store';
 import { ActionsView } from './views/actions';
 import { Attention } from './views/attention';
 import { Banners, Toasts } from './views/banners';
+import { ChatsView } from './views/chats';
 import { HistoryView } from './views/history';
 import { ReviewView } from './views/review';
 import { SessionsView } from './views/sessions';
@@ -44,6 +45,7 @@ export class App implements Ctx {
   private readonly banners = new Banners();
   private readonly toasts = new Toasts();
   private readonly terminals: TerminalsView;
+  private readonly chats: ChatsView;
   private readonly review: ReviewView;
   private readonly history: HistoryView;
   private readonly actions: ActionsView;
@@ -77,6 +79,7 @@ export class App implements Ctx {
     const top = new TopBar(this, this.history.toggle, this.attention.control, () => this.actions.focusFirst());
     const sessions = new SessionsView(this);
     this.terminals = new TerminalsView(this);
+    this.chats = new ChatsView(this);
     let keys: { toggleHelp(): void } | null = null;
     this.review = new ReviewView(this, this.prefs, () => keys?.toggleHelp(), this.actions.el);
     this.painted = Promise.race([this.review.firstPaint, new Promise<void>((resolve) => setTimeout(resolve, TERMINAL_WAIT_MS))]);
@@ -87,7 +90,9 @@ export class App implements Ctx {
       'aria-label': 'Resize the review pane',
       tabindex: 0,
     });
-    const main = h('main', { class: 'workspace' }, sessions.el, this.terminals.el, splitter, this.review.el);
+    // A session's terminal or, for a chat session, its chat: one place, one shown.
+    const center = h('div', { class: 'center-pane' }, this.terminals.el, this.chats.el);
+    const main = h('main', { class: 'workspace' }, sessions.el, center, splitter, this.review.el);
     installSplitter(main, splitter);
     root.replaceChildren(top.el, this.banners.el, main, this.history.el, this.toasts.el);
     keys = installKeys(this.review, this, root);
@@ -237,9 +242,9 @@ export class App implements Ctx {
     return this.decided(decision, await this.deciding(req));
   }
 
-  async startSession(command: string[] | undefined, opts: { name?: string; mode?: SessionMode } = {}): Promise<string | null> {
-    const { cols, rows } = this.terminals.size();
-    const params: StartSessionParams = { cols, rows, ...opts };
+  async startSession(command: string[] | undefined, opts: { name?: string; mode?: SessionMode; kind?: SessionKind } = {}): Promise<string | null> {
+    // A chat has no terminal to size.
+    const params: StartSessionParams = opts.kind === 'chat' ? { ...opts } : { ...this.terminals.size(), ...opts };
     if (command) params.command = command;
     let res: Response;
     try {
@@ -327,7 +332,35 @@ export class App implements Ctx {
     const before = this.store.sessions.get(s.id);
     this.store.upsertSession(s);
     if (s.state === 'exited') this.terminals.exited(s.id, s.exitCode);
-    else if (before?.state === 'exited') this.terminals.restarted(s.id);
+    else if (before?.state === 'exited') {
+      this.terminals.restarted(s.id);
+      this.chats.restarted(s.id);
+    }
+  }
+
+  showChange(session: string, path: string): boolean {
+    for (const c of this.store.changes.values()) {
+      if (c.session === session && c.path === path) return this.review.showChange(c.id);
+    }
+    return false;
+  }
+
+  openLink(uri: string): void {
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      return;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return;
+    if (this.desktop) {
+      // The desktop window must stay on Airlock: a link is copied, never followed in it.
+      const say = () => this.notify(`Link: ${url.href} (open it in your browser)`);
+      if (!navigator.clipboard) say();
+      else void navigator.clipboard.writeText(url.href).then(() => this.notify(`Link copied: ${url.href}`), say);
+      return;
+    }
+    window.open(url.href, '_blank', 'noopener,noreferrer');
   }
 
   terminalSize(): { cols: number; rows: number } {
@@ -345,6 +378,12 @@ export class App implements Ctx {
     switch (e.type) {
       case 'output':
         this.terminals.output(e.session, e.offset, e.bytes);
+        break;
+      case 'chat':
+        this.chats.entry(e.session, e.index, e.entry);
+        break;
+      case 'chatText':
+        this.chats.text(e.session, e.index, e.text);
         break;
       case 'sessionStarted':
       case 'sessionUpdated':
@@ -395,7 +434,10 @@ export class App implements Ctx {
     this.store.emit('link');
     // Events may have been missed while the link was down: take the whole state again.
     if (link === 'up') {
-      if (this.wasUp) this.terminals.reload();
+      if (this.wasUp) {
+        this.terminals.reload();
+        this.chats.reload();
+      }
       this.wasUp = true;
       if (this.refreshing) this.resync();
       else void this.refresh();

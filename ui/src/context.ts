@@ -1,6 +1,6 @@
 // What views may ask of the app. Kept apart from app.ts so views do not import it.
 
-import type { ErrorCode, Request, Response, SessionMode } from './ipc/bindings';
+import type { ErrorCode, Request, Response, SessionKind, SessionMode } from './ipc/bindings';
 import type { Store } from './store';
 import type { Scrollback } from './ipc/transport';
 
@@ -34,13 +34,20 @@ export interface Ctx {
    * Starts a session (the user's shell when `command` is absent) and selects it.
    * Resolves with the engine's error message when it refused, else null.
    */
-  startSession(command: string[] | undefined, opts?: { name?: string; mode?: SessionMode }): Promise<string | null>;
+  startSession(command: string[] | undefined, opts?: { name?: string; mode?: SessionMode; kind?: SessionKind }): Promise<string | null>;
   stopSession(id: string): Promise<void>;
   restartSession(id: string): Promise<void>;
   /** Removes a session; without `force`, one with pending changes is refused (`pending`). */
   removeSession(id: string, force?: boolean): Promise<Removal>;
   /** Allows (once or always) or denies a waiting action; true when the engine took it. */
   decideAction(id: string, answer: ActionAnswer, reason?: string): Promise<boolean>;
+  /**
+   * Shows the pending change of `path` (relative to the session's folder, or
+   * absolute inside it) in the review pane; false when none is pending.
+   */
+  showChange(session: string, path: string): boolean;
+  /** Opens an http(s) link from an agent's output: a new tab in a browser, the clipboard in the desktop window. */
+  openLink(uri: string): void;
   /** True inside the desktop window (Tauri), false in a browser. */
   readonly desktop: boolean;
   /** A terminal size that fits the terminal pane, for a session about to start. */

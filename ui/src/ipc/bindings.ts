@@ -70,7 +70,16 @@ pendingHunks: number,
  * What confines the session's processes; `None` once it has exited
  * (nothing runs) or for a session from before a restart.
  */
-sandbox: SandboxInfo | null, };
+sandbox: SandboxInfo | null, 
+/**
+ * A terminal or a chat.
+ */
+kind: SessionKind, 
+/**
+ * What a chat's agent offers and reports; `None` for a terminal, or
+ * until the agent has answered `initialize`.
+ */
+chat?: ChatInfo, };
 
 export type SandboxState = "confined" | "optedOut" | "unavailable";
 
@@ -97,6 +106,185 @@ network: NetworkMode,
  * or "not sandboxed: why".
  */
 summary: string, };
+
+export type SessionKind = "terminal" | "chat";
+
+export type ChatEntry = { "type": "user", 
+/**
+ * The prompt's text.
+ */
+text: string, } | { "type": "agent", 
+/**
+ * The text so far.
+ */
+text: string, } | { "type": "thought", 
+/**
+ * The text so far.
+ */
+text: string, } | { "type": "plan", 
+/**
+ * Its steps.
+ */
+items: Array<PlanItem>, } | { "type": "tool", 
+/**
+ * The call.
+ */
+call: ToolCall, } | { "type": "turnEnded", 
+/**
+ * Why it ended.
+ */
+stopReason: StopReason, } | { "type": "notice", 
+/**
+ * What happened.
+ */
+text: string, };
+
+export type PlanItem = { 
+/**
+ * What the step does.
+ */
+content: string, 
+/**
+ * Where it stands.
+ */
+status: PlanStatus, };
+
+export type PlanStatus = "pending" | "inProgress" | "completed";
+
+export type StopReason = "endTurn" | "maxTokens" | "maxTurnRequests" | "refusal" | "cancelled" | "failed";
+
+export type ToolCall = { 
+/**
+ * The agent's id for it.
+ */
+id: string, 
+/**
+ * What it does, for people.
+ */
+title: string, 
+/**
+ * Which kind of tool.
+ */
+kind: ToolKind, 
+/**
+ * Where it stands.
+ */
+status: ToolStatus, 
+/**
+ * The files it touches, relative to the session's folder where they lie in it.
+ */
+locations: Array<ToolLocation>, 
+/**
+ * What it produced or proposes.
+ */
+content: Array<ToolContent>, 
+/**
+ * The action card its permission request became, if it asked.
+ */
+permission?: Permission, };
+
+export type ToolLocation = { 
+/**
+ * Its path (relative to the session's folder where it lies in it).
+ */
+path: string, 
+/**
+ * A line in it (1-based), if the agent named one.
+ */
+line?: number, };
+
+export type ToolContent = { "type": "text", 
+/**
+ * The text.
+ */
+text: string, } | { "type": "diff", 
+/**
+ * The file.
+ */
+path: string, 
+/**
+ * Its text before (`None` for a new file).
+ */
+oldText?: string, 
+/**
+ * Its text after.
+ */
+newText: string, } | { "type": "terminal", 
+/**
+ * The agent's terminal id.
+ */
+terminalId: string, };
+
+export type ToolKind = "read" | "edit" | "delete" | "move" | "search" | "execute" | "think" | "fetch" | "switchMode" | "other";
+
+export type ToolStatus = "pending" | "inProgress" | "completed" | "failed";
+
+export type Permission = { 
+/**
+ * The action card's id (`a-…`), decided like any action; `None` when
+ * the policy or the stage answered at once.
+ */
+action?: string, 
+/**
+ * The answer, once there is one.
+ */
+outcome?: PermissionOutcome, 
+/**
+ * Why, for people.
+ */
+reason?: string, };
+
+export type PermissionOutcome = "allowed" | "rejected" | "cancelled";
+
+export type ChatInfo = { 
+/**
+ * The agent's name and version, as it gave them.
+ */
+agent?: string, 
+/**
+ * Whether a turn is running.
+ */
+busy: boolean, 
+/**
+ * The modes it offers.
+ */
+modes: Array<ChatChoice>, 
+/**
+ * The mode it is in.
+ */
+mode?: string, 
+/**
+ * Its slash commands.
+ */
+commands: Array<ChatChoice>, 
+/**
+ * Whether its prompts take embedded file contents.
+ */
+embeddedContext: boolean, 
+/**
+ * Its context window use, when it reports it.
+ */
+usage?: ChatUsage, };
+
+export type ChatChoice = { 
+/**
+ * Its id (a mode) or name (a command).
+ */
+id: string, 
+/**
+ * What it does, for people.
+ */
+description?: string, };
+
+export type ChatUsage = { 
+/**
+ * Tokens in use.
+ */
+used: number, 
+/**
+ * The window's size.
+ */
+size: number, };
 
 export type ChangeKind = "created" | "modified" | "deleted" | "renamed";
 
@@ -463,7 +651,12 @@ sandbox?: SandboxChoice,
 /**
  * Its network (default: on).
  */
-network?: NetworkMode, };
+network?: NetworkMode, 
+/**
+ * A terminal (the default) or a chat with an ACP agent (`command` is
+ * then the agent's command line).
+ */
+kind?: SessionKind, };
 
 export type Request = { "op": "status" } | { "op": "startSession" } & StartSessionParams | { "op": "stopSession", 
 /**
@@ -542,7 +735,37 @@ from: number,
 /**
  * How many.
  */
-count: number, } | { "op": "approve", 
+count: number, } | { "op": "prompt", 
+/**
+ * Which session.
+ */
+session: string, 
+/**
+ * What to say. `@path` words naming files in the session's folder
+ * are sent along as resource links (or their contents, when the
+ * agent takes embedded context).
+ */
+text: string, } | { "op": "cancel", 
+/**
+ * Which session.
+ */
+session: string, } | { "op": "transcript", 
+/**
+ * Which session.
+ */
+session: string, 
+/**
+ * The first entry wanted (default 0).
+ */
+from?: number, } | { "op": "setChatMode", 
+/**
+ * Which session.
+ */
+session: string, 
+/**
+ * The mode's id.
+ */
+mode: string, } | { "op": "approve", 
 /**
  * Hunk, change and action ids, in any mix.
  */
@@ -640,7 +863,19 @@ changes: Array<Change>, } | { "type": "diff" } & ChangeDiff | { "type": "lines",
 /**
  * The lines.
  */
-lines: Array<DiffLine>, } | { "type": "decided" } & DecisionOutcome | { "type": "orphans", 
+lines: Array<DiffLine>, } | { "type": "decided" } & DecisionOutcome | { "type": "prompted", 
+/**
+ * The prompt's place in the transcript.
+ */
+index: number, } | { "type": "transcript", 
+/**
+ * The first entry's place.
+ */
+from: number, 
+/**
+ * The entries.
+ */
+entries: Array<ChatEntry>, } | { "type": "orphans", 
 /**
  * The stages.
  */
@@ -752,7 +987,31 @@ session: string,
 /**
  * The paths written.
  */
-paths: Array<string>, } | { "type": "output", 
+paths: Array<string>, } | { "type": "chat", 
+/**
+ * Which session.
+ */
+session: string, 
+/**
+ * Its place in the transcript.
+ */
+index: number, 
+/**
+ * The entry.
+ */
+entry: ChatEntry, } | { "type": "chatText", 
+/**
+ * Which session.
+ */
+session: string, 
+/**
+ * The entry's place in the transcript.
+ */
+index: number, 
+/**
+ * The text added.
+ */
+text: string, } | { "type": "output", 
 /**
  * Which session.
  */

@@ -161,6 +161,20 @@ export class ReviewView implements FileHost {
     this.files.get(id)?.refetch();
   }
 
+  /** Brings change `id` into view, unfolded, with the cursor on its first hunk (from a chat's tool card). */
+  showChange(id: string): boolean {
+    const f = this.files.get(id);
+    if (!f) return false;
+    if (f.collapsed) f.toggleByUser();
+    this.setCursor(f, f.itemCount() > 0 ? 0 : -1);
+    f.el.classList.remove('flash');
+    // Restart the highlight even when the same file is asked for twice.
+    void f.el.offsetWidth;
+    f.el.classList.add('flash');
+    f.el.addEventListener('animationend', () => f.el.classList.remove('flash'), { once: true });
+    return true;
+  }
+
   // ---- keyboard ----
 
   /** j / k: the next or previous hunk, across files. */

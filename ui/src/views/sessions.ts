@@ -1,9 +1,9 @@
-// The left sidebar: the "new session" form (command, name, staged or gated)
-// and the list of sessions with whose turn it is, what waits, and Stop /
-// Restart / Remove.
+// The left sidebar: the "new session" form (terminal or chat, command, name,
+// staged or gated) and the list of sessions with whose turn it is, what
+// waits, and Stop / Restart / Remove.
 
 import type { Ctx } from '../context';
-import type { SessionInfo, SessionMode, TurnState } from '../ipc/bindings';
+import type { SessionInfo, SessionKind, SessionMode, TurnState } from '../ipc/bindings';
 import { splitCommand } from '../lib/argv';
 import { h, icon, ICONS } from '../lib/dom';
 
@@ -12,6 +12,18 @@ const MODE_HINT: Record<SessionMode, string> = {
   gated:
     'Gated: the agent runs in your project and asks Airlock before every edit and command — Claude Code only. Other agents run staged.',
 };
+
+const CHAT_HINT: Record<SessionMode, string> = {
+  staged: 'Chat, staged: the ACP agent works in a private copy of the project; its edits wait here for review, and risky tool calls ask you first.',
+  gated: 'Chat, gated: the ACP agent works in your project; every file it writes through Airlock, and every risky tool call, waits for you first.',
+};
+
+/** ACP agents offered for a chat: a label and the command line. */
+const CHAT_PRESETS: { label: string; command: string }[] = [
+  { label: 'Claude', command: 'npx @agentclientprotocol/claude-agent-acp' },
+  { label: 'Codex', command: 'npx @agentclientprotocol/codex-acp' },
+  { label: 'Gemini', command: 'gemini --acp' },
+];
 
 /** What the sidebar says for a turn. */
 function turnWord(s: SessionInfo): string {
@@ -38,6 +50,8 @@ export class SessionsView {
   private readonly input: HTMLInputElement;
   private readonly name: HTMLInputElement;
   private readonly mode: HTMLSelectElement;
+  private readonly kind: HTMLSelectElement;
+  private readonly presets: HTMLElement;
   private readonly hint = h('p', { class: 'hint new-session-hint', id: 'new-session-hint', 'data-testid': 'new-session-hint' });
   private readonly error = h('p', { class: 'new-session-error', role: 'alert', 'data-testid': 'new-session-error', hidden: true });
   private readonly start: HTMLButtonElement;
@@ -79,6 +93,36 @@ export class SessionsView {
       h('option', { value: 'staged', text: 'staged' }),
       h('option', { value: 'gated', text: 'gated' }),
     );
+    this.kind = h(
+      'select',
+      {
+        class: 'mode-select kind-select',
+        'data-testid': 'new-session-kind',
+        'aria-label': 'Kind of session',
+        title: 'A terminal runs any command in a terminal; a chat talks to an ACP agent',
+        onchange: () => this.kindChanged(),
+      },
+      h('option', { value: 'terminal', text: 'Terminal' }),
+      h('option', { value: 'chat', text: 'Chat' }),
+    );
+    this.presets = h(
+      'div',
+      { class: 'new-session-presets', role: 'group', 'aria-label': 'ACP agents', hidden: true },
+      ...CHAT_PRESETS.map((p) =>
+        h('button', {
+          class: 'preset-chip',
+          type: 'button',
+          'data-testid': 'new-session-preset',
+          title: p.command,
+          text: p.label,
+          onclick: () => {
+            this.input.value = p.command;
+            this.showError(null);
+            this.input.focus();
+          },
+        }),
+      ),
+    );
     this.start = h(
       'button',
       { class: 'btn btn-primary', type: 'submit', 'data-testid': 'new-session-start', 'aria-label': 'Start session' },
@@ -88,11 +132,12 @@ export class SessionsView {
     const form = h(
       'form',
       { class: 'new-session', onsubmit: (ev: SubmitEvent) => void this.submit(ev) },
-      h('label', { class: 'section-label', for: 'new-session-command', text: 'New session' }),
+      h('div', { class: 'new-session-head' }, h('label', { class: 'section-label', for: 'new-session-command', text: 'New session' }), this.kind),
       h(
         'div',
         { class: 'new-session-row' },
         this.input,
+        this.presets,
         h('div', { class: 'new-session-options' }, this.name, this.mode),
         this.hint,
         this.error,
@@ -100,7 +145,7 @@ export class SessionsView {
       ),
     );
     // A refusal is about what was typed: typing again clears it.
-    for (const el of [this.input, this.name, this.mode]) el.addEventListener('input', () => this.showError(null));
+    for (const el of [this.input, this.name, this.mode, this.kind]) el.addEventListener('input', () => this.showError(null));
     this.el = h(
       'aside',
       { class: 'sidebar', 'aria-label': 'Sessions' },
@@ -116,9 +161,21 @@ export class SessionsView {
     this.render();
   }
 
+  private kindOf(): SessionKind {
+    return this.kind.value === 'chat' ? 'chat' : 'terminal';
+  }
+
+  private kindChanged(): void {
+    const chat = this.kindOf() === 'chat';
+    this.presets.hidden = !chat;
+    this.input.placeholder = chat ? 'ACP agent command' : 'command (default: $SHELL)';
+    this.input.setAttribute('aria-label', chat ? 'Command of the ACP agent for the new chat' : 'Command for the new session');
+    this.renderHint();
+  }
+
   private renderHint(): void {
     const mode = this.mode.value === 'gated' ? 'gated' : 'staged';
-    this.hint.textContent = MODE_HINT[mode];
+    this.hint.textContent = this.kindOf() === 'chat' ? CHAT_HINT[mode] : MODE_HINT[mode];
     this.hint.classList.toggle('gated', mode === 'gated');
   }
 
@@ -133,12 +190,19 @@ export class SessionsView {
     const words = splitCommand(this.input.value);
     const name = this.name.value.trim();
     const mode: SessionMode = this.mode.value === 'gated' ? 'gated' : 'staged';
+    const kind = this.kindOf();
+    if (kind === 'chat' && words.length === 0) {
+      this.showError('A chat needs the command of an ACP agent: pick one above, or type one.');
+      this.input.focus();
+      return;
+    }
     this.start.disabled = true;
     this.showError(null);
     try {
       const refused = await this.ctx.startSession(words.length > 0 ? words : undefined, {
         ...(name ? { name } : {}),
         mode,
+        ...(kind === 'chat' ? { kind } : {}),
       });
       if (refused !== null) {
         this.showError(refused);
@@ -248,6 +312,7 @@ export class SessionsView {
               'span',
               { class: 'session-meta' },
               h('span', { class: `badge badge-mode mode-${s.mode}`, text: s.mode }),
+              s.kind === 'chat' ? h('span', { class: 'badge badge-kind', 'data-testid': 'session-kind', text: 'chat' }) : null,
               h('span', {
                 class: `session-turn turn-${turn}${turn === 'exited' && s.exitCode !== null && s.exitCode !== 0 ? ' failed' : ''}`,
                 'data-testid': 'session-turn',

@@ -102,21 +102,7 @@ export class TerminalsView implements TerminalHost {
   }
 
   link(uri: string): void {
-    let url: URL;
-    try {
-      url = new URL(uri);
-    } catch {
-      return;
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return;
-    if (this.ctx.desktop) {
-      // The desktop window must stay on Airlock: a link is copied, never followed in it.
-      const say = () => this.ctx.notify(`Link: ${url.href} (open it in your browser)`);
-      if (!navigator.clipboard) say();
-      else void navigator.clipboard.writeText(url.href).then(() => this.ctx.notify(`Link copied: ${url.href}`), say);
-      return;
-    }
-    window.open(url.href, '_blank', 'noopener,noreferrer');
+    this.ctx.openLink(uri);
   }
 
   /** The session runs again after it exited. */
@@ -192,7 +178,10 @@ export class TerminalsView implements TerminalHost {
         if (this.shown === t) this.shown = null;
       }
     }
-    const s = store.selected ? store.sessions.get(store.selected) : undefined;
+    const selected = store.selected ? store.sessions.get(store.selected) : undefined;
+    // A chat session has no terminal: the chat pane takes this one's place.
+    this.el.hidden = selected?.kind === 'chat';
+    const s = selected?.kind === 'chat' ? undefined : selected;
     this.renderTitle(s);
     if (!s) {
       this.shown?.hide();
@@ -244,7 +233,7 @@ export class TerminalsView implements TerminalHost {
 }
 
 /** The header's shield: what confines the session, in one word and a hover. */
-function shield(sb: SandboxInfo | null): HTMLElement | null {
+export function shield(sb: SandboxInfo | null): HTMLElement | null {
   if (!sb) return null;
   const confined = sb.state === 'confined';
   const word = confined ? (sb.network === 'off' ? 'sandboxed · offline' : 'sandboxed') : 'not sandboxed';

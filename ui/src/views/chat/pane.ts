@@ -1,0 +1,446 @@
+// One chat session's pane: its header (agent, mode, usage), the transcript
+// and the prompt box. The transcript is taken once (`transcript`), then kept
+// by the `chat` and `chatText` events: an entry added or replaced redraws that
+// entry only, and streamed text is drawn once a frame at most.
+
+import type { Ctx } from '../../context';
+import type { ChatChoice, ChatEntry, ChatInfo, SessionInfo } from '../../ipc/bindings';
+import { h, icon, ICONS, replaceChildren } from '../../lib/dom';
+import { shield } from '../terminals';
+import { Composer } from './composer';
+import { entryView, type EntryHost, type EntryView } from './entries';
+
+type Buffered = { index: number; entry: ChatEntry } | { index: number; text: string };
+
+/** Tokens for people: 1200 → "1.2k". */
+function tokens(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}
+
+/** Within this many pixels of the end, the log follows new output. */
+const STICK_PX = 48;
+
+export class ChatPane implements EntryHost {
+  readonly el: HTMLElement;
+  private readonly title = h('div', { class: 'pane-title' });
+  private readonly busyEl = h('span', { class: 'chat-busy', 'data-testid': 'chat-busy', hidden: true }, h('span', { class: 'chat-busy-dot' }), 'working');
+  private readonly mode: HTMLSelectElement;
+  private readonly usage = h('span', { class: 'chat-usage', 'data-testid': 'chat-usage', hidden: true });
+  private readonly log = h('div', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation' });
+  private readonly list = h('div', { class: 'chat-entries' });
+  private readonly status = h('div', { class: 'chat-status' });
+  private readonly composer: Composer;
+  private entries: ChatEntry[] = [];
+  private views: EntryView[] = [];
+  private state: 'new' | 'loading' | 'ready' | 'failed' = 'new';
+  private buffered: Buffered[] = [];
+  /** Events may have raced the transcript from here on: take it again when the turn ends. */
+  private dirtyFrom: number | null = null;
+  private readonly toFlush = new Set<EntryView>();
+  private frame = 0;
+  private stick = true;
+  private scrollTop = 0;
+  /** A prompt was sent and its turn has not been seen to end. */
+  private turnOpen = false;
+  private promptIndex: number | null = null;
+  private wasBusy = false;
+  private info: SessionInfo;
+
+  constructor(
+    private readonly ctx: Ctx,
+    info: SessionInfo,
+  ) {
+    this.info = info;
+    this.mode = h('select', {
+      class: 'mode-select chat-mode',
+      'data-testid': 'chat-mode',
+      'aria-label': "The agent's mode",
+      title: "The agent's mode",
+      hidden: true,
+      onchange: () => void this.setMode(),
+    });
+    this.composer = new Composer({
+      send: (text) => this.send(text),
+      cancel: () => void this.cancel(),
+      history: () => this.entries.flatMap((e) => (e.type === 'user' ? [e.text] : [])),
+      commands: () => this.info.chat?.commands ?? [],
+      paths: () => this.paths(),
+    });
+    this.log.append(this.list, this.status);
+    this.el = h(
+      'div',
+      { class: 'chat-session', 'data-session-id': info.id },
+      h('div', { class: 'pane-header chat-header' }, this.title, h('span', { class: 'spacer' }), this.busyEl, this.mode),
+      this.log,
+      this.composer.el,
+      h(
+        'div',
+        { class: 'chat-footer' },
+        h('span', { class: 'chat-keys', text: 'Enter sends · Shift+Enter new line · ↑ last prompt · Esc cancels a turn' }),
+        h('span', { class: 'spacer' }),
+        this.usage,
+      ),
+    );
+    this.log.addEventListener('scroll', () => {
+      this.stick = this.log.scrollTop + this.log.clientHeight >= this.log.scrollHeight - STICK_PX;
+    }, { passive: true });
+    // Links in agent text never navigate this page.
+    this.log.addEventListener('click', (ev) => {
+      const a = (ev.target as Element).closest?.('a');
+      if (!a || !this.log.contains(a)) return;
+      ev.preventDefault();
+      const href = a.getAttribute('href');
+      if (href) ctx.openLink(href);
+    });
+    this.el.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Escape' || ev.defaultPrevented || !this.busy()) return;
+      ev.preventDefault();
+      void this.cancel();
+    });
+    this.update(info);
+  }
+
+  get id(): string {
+    return this.info.id;
+  }
+
+  /** Shown: takes the transcript the first time, and puts the scroll back. */
+  shown(): void {
+    if (this.state === 'new') void this.load(0);
+    if (this.stick) this.log.scrollTop = this.log.scrollHeight;
+    else this.log.scrollTop = this.scrollTop;
+  }
+
+  hidden(): void {
+    this.scrollTop = this.log.scrollTop;
+  }
+
+  focus(): void {
+    this.composer.focus();
+  }
+
+  /** Events may have been missed (a reconnect, a restart): take the transcript again. */
+  reload(): void {
+    if (this.state === 'new') return;
+    void this.load(0);
+  }
+
+  // ---- the session ----
+
+  update(info: SessionInfo): void {
+    this.info = info;
+    const chat = info.chat;
+    const busyNow = chat?.busy ?? false;
+    // The engine says the turn is over: whatever this pane thought.
+    if (this.wasBusy && !busyNow) this.turnOpen = false;
+    this.wasBusy = busyNow;
+    if (info.state === 'exited') this.turnOpen = false;
+    this.renderTitle();
+    this.renderMode(chat);
+    this.renderUsage(chat);
+    const busy = this.busy();
+    this.busyEl.hidden = !busy;
+    this.el.classList.toggle('busy', busy);
+    this.composer.setBusy(busy);
+    this.composer.setDisabled(
+      info.state === 'exited'
+        ? `The agent exited${info.exitCode !== null ? ` (code ${info.exitCode})` : ''} — restart it from the sidebar to go on`
+        : null,
+    );
+    if (!busy && this.dirtyFrom !== null && this.state === 'ready') void this.load(this.dirtyFrom);
+  }
+
+  private busy(): boolean {
+    return this.info.state === 'running' && ((this.info.chat?.busy ?? false) || this.turnOpen);
+  }
+
+  private renderTitle(): void {
+    const s = this.info;
+    const agent = s.chat?.agent;
+    replaceChildren(
+      this.title,
+      icon(ICONS.chat),
+      h('span', { class: 'pane-title-name', text: s.name }),
+      agent && agent !== s.name ? h('span', { class: 'chat-agent', 'data-testid': 'chat-agent', text: agent }) : null,
+      s.state === 'exited'
+        ? h('span', { class: `badge ${s.exitCode === 0 ? 'badge-muted' : 'badge-danger'}`, text: s.exitCode === null ? 'exited' : `exited ${s.exitCode}` })
+        : s.chat
+          ? null
+          : h('span', { class: 'badge badge-muted', text: 'starting' }),
+      shield(s.sandbox),
+    );
+    this.title.title = s.command.join(' ');
+  }
+
+  private renderMode(chat: ChatInfo | undefined): void {
+    const modes = chat?.modes ?? [];
+    this.mode.hidden = modes.length === 0;
+    if (modes.length === 0) return;
+    const key = JSON.stringify([modes, chat?.mode]);
+    if (this.mode.dataset['key'] === key) return;
+    this.mode.dataset['key'] = key;
+    // The agent's own mode is shown as it is; none is picked for it.
+    const known = modes.some((m) => m.id === chat?.mode);
+    replaceChildren(
+      this.mode,
+      known ? null : h('option', { value: '', disabled: true, text: 'mode…' }),
+      ...modes.map((m: ChatChoice) => h('option', { value: m.id, title: m.description ?? m.id, text: m.id })),
+    );
+    this.mode.value = known ? (chat?.mode ?? '') : '';
+    this.mode.title = known ? `Mode: ${chat?.mode} — ${modes.find((m) => m.id === chat?.mode)?.description ?? ''}` : "The agent's mode";
+  }
+
+  private async setMode(): Promise<void> {
+    const mode = this.mode.value;
+    if (!mode || mode === this.info.chat?.mode) return;
+    const res = await this.ctx.call({ op: 'setChatMode', session: this.info.id, mode });
+    if (res === null) {
+      // Refused: show the mode the agent is in.
+      delete this.mode.dataset['key'];
+      this.renderMode(this.info.chat);
+    }
+  }
+
+  private renderUsage(chat: ChatInfo | undefined): void {
+    const u = chat?.usage;
+    this.usage.hidden = !u;
+    if (!u) return;
+    const share = u.size > 0 ? Math.min(1, u.used / u.size) : 0;
+    this.usage.replaceChildren(
+      h('span', { class: 'chat-usage-bar', 'aria-hidden': 'true' }, h('span', { class: 'chat-usage-fill', style: `width: ${(share * 100).toFixed(1)}%` })),
+      h('span', { text: `${tokens(u.used)} / ${tokens(u.size)}` }),
+    );
+    this.usage.classList.toggle('high', share > 0.8);
+    this.usage.title = `Context window: ${u.used.toLocaleString()} of ${u.size.toLocaleString()} tokens (${(share * 100).toFixed(1)}%)`;
+  }
+
+  // ---- the conversation ----
+
+  private async send(text: string): Promise<boolean> {
+    this.turnOpen = true;
+    this.promptIndex = null;
+    this.stick = true;
+    this.update(this.info);
+    const res = await this.ctx.call({ op: 'prompt', session: this.info.id, text });
+    if (res?.type !== 'prompted') {
+      this.turnOpen = false;
+      this.update(this.info);
+      return false;
+    }
+    this.promptIndex = res.index;
+    // The prompt's own entry, unless its event came first.
+    if (this.state === 'ready' && this.entries.length === res.index) this.put(res.index, { type: 'user', text });
+    // A turn that ended before this reply came.
+    if (this.entries.slice(res.index).some((e) => e.type === 'turnEnded')) this.turnOpen = false;
+    this.update(this.info);
+    return true;
+  }
+
+  private async cancel(): Promise<void> {
+    await this.ctx.call({ op: 'cancel', session: this.info.id });
+  }
+
+  /** A `chat` event. */
+  entry(index: number, entry: ChatEntry): void {
+    if (this.state === 'loading') this.buffered.push({ index, entry });
+    else if (this.state === 'ready') this.put(index, entry);
+  }
+
+  /** A `chatText` event. */
+  text(index: number, text: string): void {
+    if (this.state === 'loading') {
+      this.buffered.push({ index, text });
+      return;
+    }
+    if (this.state !== 'ready') return;
+    const e = this.entries[index];
+    const view = this.views[index];
+    if (!e || !view?.append || (e.type !== 'agent' && e.type !== 'thought')) {
+      // Text for an entry this pane does not have: it missed something.
+      void this.load(Math.min(index, this.entries.length));
+      return;
+    }
+    e.text += text;
+    view.append(text);
+    this.schedule(view);
+  }
+
+  /** Takes the transcript from `from` on, replacing what this pane holds there. */
+  private async load(from: number): Promise<void> {
+    if (this.state === 'loading') {
+      this.dirty(from);
+      return;
+    }
+    this.state = 'loading';
+    this.buffered = [];
+    if (from === 0) this.status.replaceChildren(h('p', { class: 'chat-loading', text: 'Loading the conversation…' }));
+    const res = await this.ctx.call({ op: 'transcript', session: this.info.id, from }, { quiet: ['notFound'] });
+    if (res?.type !== 'transcript') {
+      this.state = 'failed';
+      this.status.replaceChildren(
+        h(
+          'p',
+          { class: 'chat-load-failed' },
+          'The conversation could not be loaded. ',
+          h('button', { class: 'btn btn-sm', type: 'button', onclick: () => void this.load(0) }, 'Try again'),
+        ),
+      );
+      return;
+    }
+    this.status.replaceChildren();
+    this.dirtyFrom = null;
+    this.truncate(Math.min(res.from, this.entries.length));
+    res.entries.forEach((e, i) => this.put(res.from + i, e));
+    this.state = 'ready';
+    const taken = this.entries.length;
+    const buffered = this.buffered;
+    this.buffered = [];
+    for (const b of buffered) {
+      // What came while the transcript was on its way may be in it already,
+      // or may be newer: entries are taken as they come (they replace), text
+      // for an entry the reply had is left out, and the part is taken again
+      // once the turn is over.
+      if (b.index < taken) this.dirty(b.index);
+      if ('entry' in b) this.put(b.index, b.entry);
+      else if (b.index >= taken) this.text(b.index, b.text);
+    }
+    this.renderEmpty();
+    if (this.dirtyFrom !== null && !this.busy()) void this.load(this.dirtyFrom);
+    this.afterChange();
+  }
+
+  private dirty(from: number): void {
+    this.dirtyFrom = this.dirtyFrom === null ? from : Math.min(this.dirtyFrom, from);
+  }
+
+  private truncate(len: number): void {
+    for (const v of this.views.splice(len)) {
+      v.el.remove();
+      this.toFlush.delete(v);
+    }
+    this.entries.length = Math.min(this.entries.length, len);
+  }
+
+  /** Entry `index` added (at the end) or replaced. */
+  private put(index: number, entry: ChatEntry): void {
+    if (index > this.entries.length) {
+      // A gap: something was missed.
+      void this.load(this.entries.length);
+      return;
+    }
+    const copy: ChatEntry = entry.type === 'agent' || entry.type === 'thought' ? { ...entry } : entry;
+    const old = this.views[index];
+    this.entries[index] = copy;
+    if (old && old.type === entry.type) {
+      old.set(copy);
+      if (old.flush) this.schedule(old);
+    } else {
+      const view = entryView(copy, index, this);
+      if (old) {
+        old.el.replaceWith(view.el);
+        this.toFlush.delete(old);
+      } else this.list.append(view.el);
+      this.views[index] = view;
+      if (view.flush) this.schedule(view);
+    }
+    if (entry.type === 'turnEnded' && this.turnOpen && (this.promptIndex === null || index > this.promptIndex)) {
+      this.turnOpen = false;
+      this.update(this.info);
+    }
+    if (entry.type === 'turnEnded' && this.dirtyFrom !== null && this.state === 'ready') void this.load(this.dirtyFrom);
+    if (this.state === 'ready') {
+      this.renderEmpty();
+      this.afterChange();
+    }
+  }
+
+  private renderEmpty(): void {
+    if (this.entries.length > 0) {
+      if (this.status.firstElementChild?.classList.contains('chat-empty')) this.status.replaceChildren();
+      return;
+    }
+    if (this.status.firstElementChild) return;
+    const chat = this.info.chat;
+    this.status.replaceChildren(
+      h(
+        'div',
+        { class: 'empty chat-empty' },
+        icon(ICONS.chat),
+        h('p', { text: chat?.agent ? `${chat.agent} is ready` : 'Starting the agent…' }),
+        h('p', {
+          class: 'hint',
+          text: 'Its edits wait in the review pane, and what it asks to run waits for you here and there. Type @ to name a file, / for its commands.',
+        }),
+      ),
+    );
+  }
+
+  private schedule(view: EntryView): void {
+    this.toFlush.add(view);
+    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  private flush(): void {
+    this.frame = 0;
+    for (const v of [...this.toFlush]) {
+      if (v.flush?.() !== false) this.toFlush.delete(v);
+    }
+    this.follow();
+    // A large tail waits a little between redraws.
+    if (this.toFlush.size > 0) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  private afterChange(): void {
+    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  /** Keeps the end in view while the user is there. */
+  private follow(): void {
+    if (this.stick && this.el.isConnected) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  // ---- paths and the review pane ----
+
+  /** A tool's path as the review queue names it: relative to the session's folder. */
+  private relative(path: string): string {
+    for (const root of [this.info.cwd, this.ctx.store.project]) {
+      const r = root.replace(/\/+$/, '');
+      if (r && path.startsWith(`${r}/`)) return path.slice(r.length + 1);
+    }
+    return path;
+  }
+
+  showChange(path: string): void {
+    const rel = this.relative(path);
+    if (!this.ctx.showChange(this.info.id, rel)) this.ctx.notify(`${rel}: nothing of it waits for review`);
+  }
+
+  hasChange(path: string): boolean {
+    const rel = this.relative(path);
+    for (const c of this.ctx.store.changes.values()) if (c.session === this.info.id && c.path === rel) return true;
+    return false;
+  }
+
+  async decide(action: string, allow: boolean): Promise<boolean> {
+    return this.ctx.decideAction(action, allow ? 'allow' : 'deny');
+  }
+
+  /** The pending changes moved: locations that link to them are marked. */
+  changesMoved(): void {
+    for (const v of this.views) v.changesMoved?.();
+  }
+
+  /** What `@` completes: the session's pending changes, then paths its tools touched. */
+  private paths(): string[] {
+    const out: string[] = [];
+    for (const c of this.ctx.store.changeList()) if (c.session === this.info.id) out.push(c.path);
+    for (const e of this.entries) {
+      if (e.type !== 'tool') continue;
+      for (const l of e.call.locations) out.push(this.relative(l.path));
+      for (const c of e.call.content) if (c.type === 'diff') out.push(this.relative(c.path));
+    }
+    return out.filter((p) => !p.startsWith('/'));
+  }
+}
