@@ -1,0 +1,190 @@
+// The chat pane in a real browser against the real engine and a real ACP
+// agent: tests/fixtures/acp_agent.py, scripted by the first word of each
+// prompt. A chat started from the form; a streamed reply with a thought and a
+// plan; a staged write held in the review queue and approved there; a
+// permission rejected from the tool card; a turn cancelled with Esc; prompt
+// recall, completions, the mode picker, and the transcript after a reload.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { REPO, SCREENSHOTS, launchBrowser, openPage, saveScreenshot } from './helpers.mjs';
+
+const ACP_AGENT = join(REPO, 'tests', 'fixtures', 'acp_agent.py');
+
+describe('chat', () => {
+  let browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  test('a chat: streamed reply and plan, a held write approved, a permission rejected, a turn cancelled', async (t) => {
+    const { page, see, until, seeProjectFile, projectText, pageErrors } = await openPage(t, browser, 'chat');
+    // What the engine streams, as the page receives it.
+    const events = [];
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', ({ payload }) => {
+        if (typeof payload !== 'string') return;
+        try {
+          events.push(JSON.parse(payload));
+        } catch {
+          // not an event
+        }
+      }),
+    );
+    // The socket opened before the listener: take the page to a fresh one.
+    await page.reload();
+    await see(page.getByTestId('project-path'), 'the page after a reload');
+
+    // 1. A chat from the form: the kind, the presets, the agent's command.
+    await page.getByTestId('new-session-kind').selectOption('chat');
+    const presets = page.getByTestId('new-session-preset');
+    await see(presets.first(), 'the ACP agent presets under the command box');
+    assert.deepEqual(await presets.evaluateAll((els) => els.map((e) => e.title)), [
+      'npx @agentclientprotocol/claude-agent-acp',
+      'npx @agentclientprotocol/codex-acp',
+      'gemini --acp',
+    ]);
+    await page.getByTestId('new-session-start').click();
+    await see(page.getByTestId('new-session-error').filter({ hasText: 'ACP agent' }), 'the form asking for an agent command');
+    await page.getByTestId('new-session-command').fill(`python3 '${ACP_AGENT}'`);
+    await page.getByTestId('new-session-start').click();
+    const item = page.getByTestId('session-item');
+    await see(item, 'the chat session in the sidebar');
+    await see(item.getByTestId('session-kind').filter({ hasText: 'chat' }), 'the "chat" badge on the session');
+    const chat = page.getByTestId('chat');
+    await see(chat, 'the chat pane in place of the terminal');
+    assert.equal(await page.locator('.terminal-pane').isVisible(), false, 'no terminal pane beside the chat');
+    const input = page.getByTestId('chat-input');
+    await see(input, 'the prompt box');
+    assert.ok(await input.evaluate((el) => el === document.activeElement), 'the prompt box has the focus');
+    // The agent's modes, with the one it is in; none chosen for it.
+    const mode = page.getByTestId('chat-mode');
+    await see(mode, 'the mode picker (the agent offers modes)');
+    await until('the mode picker showing the agent’s mode "ask"', async () => (await mode.inputValue()) === 'ask');
+    assert.deepEqual(await mode.locator('option').evaluateAll((os) => os.map((o) => o.value)), ['ask', 'yolo']);
+    await see(page.getByTestId('chat-agent').filter({ hasText: 'scripted-agent' }), "the agent's name in the header");
+
+    const entries = page.getByTestId('chat-entry');
+    const turnsEnded = page.locator('[data-testid="chat-entry"][data-type="turnEnded"]');
+    const lastAgentText = () => entries.and(page.locator('[data-type="agent"]')).last().innerText();
+    const send = async (text) => {
+      await input.fill(text);
+      await input.press('Enter');
+    };
+
+    // 2. hello: a thought (folded), a plan that updates in place, streamed text, the turn's end, the usage.
+    await send('hello');
+    await see(entries.and(page.locator('[data-type="user"]')).filter({ hasText: 'hello' }), 'the prompt in the transcript');
+    await until('"Hello from the scripted agent." streamed in', async () => (await lastAgentText()).includes('Hello from the scripted agent.'));
+    await until('the turn ended', async () => (await turnsEnded.count()) === 1);
+    assert.equal(await turnsEnded.first().getAttribute('data-stop-reason'), 'endTurn');
+    assert.ok(
+      events.some((e) => e.type === 'chatText'),
+      `the reply came as chatText events; got ${JSON.stringify([...new Set(events.map((e) => e.type))])}`,
+    );
+    const plan = page.getByTestId('chat-plan');
+    assert.equal(await plan.count(), 1, 'one plan, updated in place');
+    await until('the plan with its 2 items completed', async () => {
+      const statuses = await plan.locator('li').evaluateAll((lis) => lis.map((li) => li.dataset.status));
+      return statuses.length === 2 && statuses.every((s) => s === 'completed');
+    });
+    assert.deepEqual(await plan.locator('.chat-plan-text').allInnerTexts(), ['Greet', 'Stop']);
+    const thought = entries.and(page.locator('[data-type="thought"]'));
+    assert.equal(await thought.count(), 1, 'the thought is in the transcript');
+    assert.equal(await thought.locator('details').evaluate((d) => d.open), false, 'the thought is folded');
+    assert.match(await thought.locator('.chat-thought-text').textContent(), /Thinking about hello\./);
+    await see(page.getByTestId('chat-usage').filter({ hasText: '200k' }), 'the context window use');
+
+    // 3. A write: a staged session holds it for review, so the card asks nothing.
+    await send('write notes.txt hi there');
+    const editCard = page.locator('[data-testid="chat-tool"][data-kind="edit"]');
+    await see(editCard, 'the edit tool card');
+    assert.match(await editCard.locator('.chat-tool-title').innerText(), /Write notes\.txt/);
+    const change = page.locator('[data-testid="change-file"][data-path="notes.txt"]');
+    await see(change, 'the held change of notes.txt in the review queue');
+    assert.equal(await editCard.getByTestId('chat-permission-allow').count(), 0, 'no Allow button: the engine answered at once');
+    assert.equal(await projectText('notes.txt'), null, 'nothing reached the project yet');
+    // The card's path leads to the change in the review pane.
+    const location = editCard.getByTestId('chat-tool-location');
+    await see(location, "the card's location");
+    assert.equal(await location.getAttribute('data-path'), 'notes.txt', 'the location is relative to the session');
+    await until('the location marked as waiting for review', async () => (await location.getAttribute('class')).includes('has-change'));
+    await location.click();
+    await until('the review pane showing notes.txt', async () => change.evaluate((el) => el.classList.contains('flash') || el.contains(document.activeElement)));
+    await change.getByTestId('file-approve').click();
+    await seeProjectFile('notes.txt', 'hi there\n');
+    await see(change, 'the change gone once landed', 'detached');
+    await until('the write turn ended', async () => (await turnsEnded.count()) === 2);
+
+    // 4. A risky command: the card asks, and Reject answers the agent.
+    await send('run rm -rf build');
+    const runCard = page.locator('[data-testid="chat-tool"][data-kind="execute"]');
+    await see(runCard.getByTestId('chat-permission-reject'), 'Reject on the tool card');
+    await see(runCard.getByTestId('chat-permission-allow'), 'Allow on the tool card');
+    // The same question as an action card in the review pane.
+    await see(page.getByTestId('action-card'), 'the action card for the same request');
+    if (SCREENSHOTS) {
+      await page.mouse.move(0, 0);
+      await page.waitForTimeout(300);
+      await saveScreenshot('screenshot-chat.png', await page.screenshot());
+    }
+    await runCard.getByTestId('chat-permission-reject').click();
+    await until('the agent saying "not allowed: reject"', async () => (await lastAgentText()).includes('not allowed: reject'));
+    await see(page.getByTestId('action-card'), 'the action card gone', 'detached');
+    await until('the run card failed, its permission rejected', async () => (await runCard.getAttribute('data-status')) === 'failed');
+    await see(runCard.locator('[data-testid="chat-permission"][data-outcome="rejected"]'), 'the rejection on the card');
+    assert.equal(await runCard.getByTestId('chat-permission-allow').count(), 0, 'the buttons went');
+    await until('the run turn ended', async () => (await turnsEnded.count()) === 3);
+
+    // 5. A slow turn, cancelled with Esc.
+    await send('slow');
+    const cancel = page.getByTestId('chat-cancel');
+    await see(cancel, 'Cancel while the agent works');
+    assert.equal(await page.getByTestId('chat-send').isDisabled(), true, 'Send waits for the turn');
+    await until('dots streaming', async () => /\.{3,}/.test(await lastAgentText()));
+    await input.press('Escape');
+    await until('the turn ended as cancelled', async () => (await turnsEnded.count()) === 4);
+    assert.equal(await turnsEnded.last().getAttribute('data-stop-reason'), 'cancelled');
+    await see(cancel, 'Cancel gone after the turn', 'hidden');
+
+    // 6. The prompt box: Up recalls, `/` offers the agent's commands, `@` the paths seen.
+    await input.fill('');
+    await input.press('ArrowUp');
+    assert.equal(await input.inputValue(), 'slow', 'Up on an empty box recalls the last prompt');
+    await input.press('ArrowUp');
+    assert.equal(await input.inputValue(), 'run rm -rf build', 'Up again goes further back');
+    await input.fill('');
+    await input.pressSequentially('/rev');
+    const completion = page.getByTestId('chat-completion');
+    await see(completion.locator('[data-value="review"]'), 'the agent’s /review command offered');
+    await input.press('Tab');
+    assert.equal(await input.inputValue(), '/review ');
+    await input.fill('');
+    await input.pressSequentially('look at @nts');
+    await see(completion.locator('[data-value="notes.txt"]'), 'notes.txt offered for @nts');
+    await input.press('Enter');
+    assert.equal(await input.inputValue(), 'look at @notes.txt ', 'Enter takes the completion, and sends nothing');
+    await input.fill('');
+
+    // 7. The mode: chosen by the user, confirmed by the agent.
+    await mode.selectOption('yolo');
+    await until('the mode "yolo" as the agent reports it', async () => (await mode.inputValue()) === 'yolo');
+
+    // 8. The transcript after a reload: the same entries, drawn from `transcript`.
+    const before = await entries.evaluateAll((els) => els.map((e) => e.dataset.type));
+    await page.reload();
+    await see(chat, 'the chat pane after a reload');
+    await until('the transcript back after a reload', async () => {
+      const now = await entries.evaluateAll((els) => els.map((e) => e.dataset.type));
+      return JSON.stringify(now) === JSON.stringify(before);
+    });
+    assert.equal(await page.getByTestId('chat-plan').locator('li').count(), 2, 'the plan is back');
+
+    assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
+    assert.deepEqual(pageErrors, [], 'no page errors');
+  });
+});
