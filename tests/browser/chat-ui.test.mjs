@@ -70,7 +70,7 @@ describe('chat', () => {
 
     const entries = page.getByTestId('chat-entry');
     const turnsEnded = page.locator('[data-testid="chat-entry"][data-type="turnEnded"]');
-    const lastAgentText = () => entries.and(page.locator('[data-type="agent"]')).last().innerText();
+    const lastAgentText = () => entries.and(page.locator('[data-type="agent"]')).last().textContent();
     const send = async (text) => {
       await input.fill(text);
       await input.press('Enter');
@@ -92,7 +92,7 @@ describe('chat', () => {
       const statuses = await plan.locator('li').evaluateAll((lis) => lis.map((li) => li.dataset.status));
       return statuses.length === 2 && statuses.every((s) => s === 'completed');
     });
-    assert.deepEqual(await plan.locator('.chat-plan-text').allInnerTexts(), ['Greet', 'Stop']);
+    assert.deepEqual(await plan.locator('.chat-plan-text').allTextContents(), ['Greet', 'Stop']);
     const thought = entries.and(page.locator('[data-type="thought"]'));
     assert.equal(await thought.count(), 1, 'the thought is in the transcript');
     assert.equal(await thought.locator('details').evaluate((d) => d.open), false, 'the thought is folded');
@@ -103,7 +103,7 @@ describe('chat', () => {
     await send('write notes.txt hi there');
     const editCard = page.locator('[data-testid="chat-tool"][data-kind="edit"]');
     await see(editCard, 'the edit tool card');
-    assert.match(await editCard.locator('.chat-tool-title').innerText(), /Write notes\.txt/);
+    assert.match(await editCard.locator('.chat-tool-title').textContent(), /Write notes\.txt/);
     const change = page.locator('[data-testid="change-file"][data-path="notes.txt"]');
     await see(change, 'the held change of notes.txt in the review queue');
     assert.equal(await editCard.getByTestId('chat-permission-allow').count(), 0, 'no Allow button: the engine answered at once');

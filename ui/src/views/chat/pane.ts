@@ -41,6 +41,8 @@ export class ChatPane implements EntryHost {
   private readonly toFlush = new Set<EntryView>();
   private frame = 0;
   private stick = true;
+  /** Where this pane last scrolled the log to (following the end). */
+  private autoTop = 0;
   private scrollTop = 0;
   /** A prompt was sent and its turn has not been seen to end. */
   private turnOpen = false;
@@ -83,8 +85,17 @@ export class ChatPane implements EntryHost {
         this.usage,
       ),
     );
+    // Entries change height after they are drawn (content-visibility, a card
+    // updated in place, the prompt box growing): the end stays in view.
+    const follow = new ResizeObserver(() => this.follow());
+    follow.observe(this.list);
+    follow.observe(this.log);
     this.log.addEventListener('scroll', () => {
-      this.stick = this.log.scrollTop + this.log.clientHeight >= this.log.scrollHeight - STICK_PX;
+      const top = this.log.scrollTop;
+      // Content that grew below a scroll this pane made is no reason to stop
+      // following; the user scrolling up is.
+      if (top + this.log.clientHeight >= this.log.scrollHeight - STICK_PX) this.stick = true;
+      else if (top < this.autoTop - 1) this.stick = false;
     }, { passive: true });
     // Links in agent text never navigate this page.
     this.log.addEventListener('click', (ev) => {
@@ -109,7 +120,7 @@ export class ChatPane implements EntryHost {
   /** Shown: takes the transcript the first time, and puts the scroll back. */
   shown(): void {
     if (this.state === 'new') void this.load(0);
-    if (this.stick) this.log.scrollTop = this.log.scrollHeight;
+    if (this.stick) this.follow();
     else this.log.scrollTop = this.scrollTop;
   }
 
@@ -291,8 +302,9 @@ export class ChatPane implements EntryHost {
     }
     this.status.replaceChildren();
     this.dirtyFrom = null;
-    this.truncate(Math.min(res.from, this.entries.length));
+    // Entries are replaced in place (a view whose entry did not change is not redrawn).
     res.entries.forEach((e, i) => this.put(res.from + i, e));
+    this.truncate(res.from + res.entries.length);
     this.state = 'ready';
     const taken = this.entries.length;
     const buffered = this.buffered;
@@ -398,7 +410,9 @@ export class ChatPane implements EntryHost {
 
   /** Keeps the end in view while the user is there. */
   private follow(): void {
-    if (this.stick && this.el.isConnected) this.log.scrollTop = this.log.scrollHeight;
+    if (!this.stick || !this.el.isConnected) return;
+    this.log.scrollTop = this.log.scrollHeight;
+    this.autoTop = this.log.scrollTop;
   }
 
   // ---- paths and the review pane ----
