@@ -16,6 +16,7 @@ const HELP: [string, string][] = [
   ['o', 'fold or unfold the current file'],
   ['u', 'undo your last decision (an approval, or a rejection the agent has not overwritten)'],
   ['Tab', 'to an action card, then a: allow once, A: always allow, r: deny with a reason'],
+  ['Esc', 'in a chat: cancel the running turn (Enter sends, Shift+Enter breaks the line, ↑ on an empty box recalls)'],
   ['Ctrl+F', 'find in the terminal (⌘F on a Mac); Enter / Shift+Enter next / previous'],
   ['Shift+click', 'select a range of line checkboxes; “Approve N lines” lands them and drops the rest of the hunk'],
   ['?', 'show or hide this help'],

@@ -446,7 +446,11 @@ export class ChatPane implements EntryHost {
     for (const v of this.views) v.changesMoved?.();
   }
 
-  /** What `@` completes: the session's pending changes, then paths its tools touched. */
+  /**
+   * What `@` completes: the session's pending changes, then paths its tools
+   * touched. TODO: the project's files, once the engine has a request that
+   * lists them.
+   */
   private paths(): string[] {
     const out: string[] = [];
     for (const c of this.ctx.store.changeList()) if (c.session === this.info.id) out.push(c.path);
