@@ -13,24 +13,24 @@ use airlock_protocol::{
 use anyhow::{anyhow, bail, Result};
 use base64::Engine as _;
 
-async fn connect(project: &Path) -> Result<Client> {
+pub(crate) async fn connect(project: &Path) -> Result<Client> {
     Client::connect(None, project)
         .await
         .map_err(|e| anyhow!(e.message))
 }
 
-async fn call(client: &mut Client, request: Request) -> Result<Response> {
+pub(crate) async fn call(client: &mut Client, request: Request) -> Result<Response> {
     client
         .call(request)
         .await
         .map_err(|e: IpcError| anyhow!(e.message))
 }
 
-fn unexpected(r: &Response) -> anyhow::Error {
+pub(crate) fn unexpected(r: &Response) -> anyhow::Error {
     anyhow!("the engine answered something unexpected: {r:?}")
 }
 
-fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
@@ -56,6 +56,9 @@ pub struct RunOpts {
     /// on (default) or off: no TCP connections at all.
     #[arg(long, default_value = "on")]
     pub network: String,
+    /// The command is an ACP agent: a chat session (send it prompts with `airlock prompt`).
+    #[arg(long)]
+    pub acp: bool,
 }
 
 pub async fn run(project: &Path, opts: RunOpts, command: Vec<String>) -> Result<()> {
@@ -66,7 +69,14 @@ pub async fn run(project: &Path, opts: RunOpts, command: Vec<String>) -> Result<
         no_sandbox,
         require_sandbox,
         network,
+        acp,
     } = opts;
+    if acp && command.is_empty() {
+        bail!("--acp needs the agent's command line after `--`, e.g. `airlock run --acp -- gemini --acp`");
+    }
+    if acp && attach {
+        bail!("a chat session has no terminal to attach to: use `airlock prompt` and `airlock transcript`");
+    }
     let mode = match mode.as_str() {
         "staged" => SessionMode::Staged,
         "gated" => SessionMode::Gated,
@@ -104,6 +114,7 @@ pub async fn run(project: &Path, opts: RunOpts, command: Vec<String>) -> Result<
             rows: None,
             sandbox: Some(sandbox),
             network: Some(network),
+            kind: acp.then_some(airlock_protocol::SessionKind::Chat),
         }),
     )
     .await?;

@@ -4,6 +4,7 @@
 //! 127.0.0.1; every other command talks to the running engine for its project
 //! over the engine's local socket (found through `$AIRLOCK_HOME`).
 
+mod chat;
 mod commands;
 mod hook;
 mod serve;
@@ -123,6 +124,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Send a chat session's agent a prompt; waits for the turn and prints the reply.
+    Prompt {
+        /// The chat session's id.
+        session: String,
+        /// What to say (`@path` attaches a file of the session's folder).
+        #[arg(required = true, trailing_var_arg = true)]
+        text: Vec<String>,
+        /// Print the prompt's transcript index and return at once.
+        #[arg(long)]
+        no_wait: bool,
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A chat session's conversation.
+    Transcript {
+        /// The chat session's id.
+        session: String,
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel a chat session's running turn.
+    Cancel {
+        /// The chat session's id.
+        session: String,
+    },
     /// Revert hunks or whole changes in their stage.
     Reject {
         /// Hunk ids and change ids.
@@ -210,6 +238,16 @@ fn main() {
                 commands::session(&project, &action, id, force).await
             }
             Command::Orphans { clean } => commands::orphans(&project, clean).await,
+            Command::Prompt {
+                session,
+                text,
+                no_wait,
+                json,
+            } => chat::prompt(&project, session, text, no_wait, json).await,
+            Command::Transcript { session, json } => {
+                chat::transcript(&project, session, json).await
+            }
+            Command::Cancel { session } => chat::cancel(&project, session).await,
             Command::Reject {
                 ids,
                 all,

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use airlock_protocol::{
-    Change, DecisionOutcome, Event, IpcError, Orphan, Request, Response, SessionInfo, SessionMode,
-    SessionState, StartSessionParams, StatusInfo, TurnState,
+    Change, DecisionOutcome, Event, IpcError, Orphan, Request, Response, SessionInfo,
+    SessionKind, SessionMode, SessionState, StartSessionParams, StatusInfo, TurnState,
 };
 use base64::Engine as _;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -28,6 +28,7 @@ use crate::stage::{self, IgnoreFilter};
 use crate::subscription::{Outputs, Subscription, Wire};
 use crate::watch::{self, TreeWatcher};
 
+mod chat;
 mod decide;
 mod first;
 mod gate;
@@ -126,6 +127,17 @@ enum Msg {
     Exited {
         session: String,
         code: Option<i32>,
+    },
+    /// Something a chat session's agent said or asked.
+    Agent {
+        session: String,
+        msg: Box<crate::acp::FromAgent>,
+    },
+    /// A chat's permission request was answered.
+    Answered {
+        session: String,
+        tool: String,
+        permission: airlock_protocol::Permission,
     },
     Shutdown(oneshot::Sender<()>),
 }
@@ -399,6 +411,8 @@ struct Session {
     /// What confines its processes; worked out again at a restart when
     /// `None` (a session brought back from the journal).
     sandbox: Option<sandbox::Sandbox>,
+    /// A chat session's conversation and agent (`None` for a terminal).
+    chat: Option<chat::Chat>,
 }
 
 impl Session {
@@ -507,10 +521,22 @@ impl Actor {
                 }
                 Msg::Output(session) => self.output(&session),
                 Msg::Exited { session, code } => self.exited(&session, code),
+                Msg::Agent { session, msg } => self.from_agent(&session, *msg),
+                Msg::Answered {
+                    session,
+                    tool,
+                    permission,
+                } => self.answered(&session, &tool, permission),
                 Msg::Shutdown(done) => {
                     for s in self.sessions.values_mut() {
                         if let Some(mut p) = s.process.take() {
                             p.stop();
+                        }
+                        if let Some(agent) = s.chat.as_mut().and_then(|c| c.agent.take()) {
+                            agent.kill();
+                        }
+                        if let Some(chat) = &s.chat {
+                            let _ = chat.save();
                         }
                     }
                     self.persist_output(true);
@@ -587,6 +613,11 @@ impl Actor {
             };
             let filter = IgnoreFilter::new(&stage, Some(&self.project.join(".git/info/exclude")));
             let scrollback = self.open_scrollback(&id);
+            let chat = chat::Chat::load(self.chat_file(&id));
+            let mut info = info;
+            if chat.is_some() {
+                info.kind = SessionKind::Chat;
+            }
             if running_before {
                 let note: &[u8] =
                     b"\r\n[Airlock restarted; this session's process ended with it]\r\n";
@@ -622,6 +653,7 @@ impl Actor {
                     last_output: None,
                     sandbox: None,
                     stage_lost: false,
+                    chat,
                 },
             );
             if running_before {
@@ -682,6 +714,27 @@ impl Actor {
                 if let Some(p) = s.process.as_mut() {
                     p.stop();
                 }
+                if let Some(agent) = s.chat.as_ref().and_then(|c| c.agent.as_ref()) {
+                    agent.kill();
+                }
+                Ok(Response::Done)
+            }
+            Request::Prompt { session, text } => Ok(Response::Prompted {
+                index: self.prompt(&session, text)?,
+            }),
+            Request::Cancel { session } => {
+                self.cancel(&session)?;
+                Ok(Response::Done)
+            }
+            Request::Transcript { session, from } => {
+                let from = from.unwrap_or(0);
+                Ok(Response::Transcript {
+                    from,
+                    entries: self.transcript(&session, from)?,
+                })
+            }
+            Request::SetChatMode { session, mode } => {
+                self.set_chat_mode(&session, mode)?;
                 Ok(Response::Done)
             }
             Request::RestartSession { session } => self.restart_session(&session),
@@ -701,6 +754,11 @@ impl Actor {
             }
             Request::WriteInput { session, data } => {
                 let s = self.session_mut(&session)?;
+                if s.chat.is_some() {
+                    return Err(EngineError::BadRequest(format!(
+                        "session {session} is a chat: send it a prompt instead"
+                    )));
+                }
                 match &s.process {
                     Some(p) => p.write(data.into_bytes())?,
                     None => {
@@ -860,9 +918,18 @@ impl Actor {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let is_claude = agent == "claude";
+        let kind = params.kind.unwrap_or_default();
+        let is_chat = kind == SessionKind::Chat;
+        let is_claude = agent == "claude" && !is_chat;
         let mode = params.mode.unwrap_or_default();
-        if mode == SessionMode::Gated && !is_claude {
+        if is_chat && mode == SessionMode::Gated && !chat::WRITES_THROUGH_CLIENT.contains(&agent.as_str()) {
+            return Err(EngineError::BadRequest(format!(
+                "`{}` writes files itself, so Airlock cannot hold its writes in the project: run it staged (Airlock knows these agents send their writes through it: {})",
+                command[0],
+                chat::WRITES_THROUGH_CLIENT.join(", ")
+            )));
+        }
+        if mode == SessionMode::Gated && !is_claude && !is_chat {
             return Err(EngineError::BadRequest(format!(
                 "`{}` has no gate Airlock can hold, so it can only run staged; start it in staged mode",
                 command[0]
@@ -946,6 +1013,8 @@ impl Actor {
             pending_changes: 0,
             pending_hunks: 0,
             sandbox: Some(sandbox.info.clone()),
+            kind,
+            chat: None,
         };
         // Watch before the command starts, so not even its first write is missed.
         let watcher = if gated {
@@ -962,15 +1031,21 @@ impl Actor {
         let size = (params.cols.unwrap_or(80), params.rows.unwrap_or(24));
         // Open before the command starts: its coalescer writes there.
         let scrollback = self.open_scrollback(&id);
-        let spawned = self.spawn_process(
-            &id,
-            sandbox.wrap(command),
-            &stage,
-            &hook_token,
-            size,
-            &scrollback,
-        );
-        let process = match spawned {
+        let spawned = if is_chat {
+            self.spawn_agent(&id, sandbox.wrap(command), &stage)
+                .map(|agent| (None, Some(chat::Chat::new(self.chat_file(&id), Some(agent)))))
+        } else {
+            self.spawn_process(
+                &id,
+                sandbox.wrap(command),
+                &stage,
+                &hook_token,
+                size,
+                &scrollback,
+            )
+            .map(|p| (Some(p), None))
+        };
+        let (process, chat) = match spawned {
             Ok(p) => p,
             Err(e) => {
                 self.forget_scrollback(&id);
@@ -987,7 +1062,7 @@ impl Actor {
             Session {
                 info: info.clone(),
                 stage,
-                process: Some(process),
+                process,
                 _watcher: watcher,
                 filter,
                 raw: BTreeMap::new(),
@@ -1003,6 +1078,7 @@ impl Actor {
                 last_output: Some(std::time::Instant::now()),
                 sandbox: Some(sandbox),
                 stage_lost: false,
+                chat,
             },
         );
         self.emit(Event::SessionStarted {
@@ -1053,7 +1129,7 @@ impl Actor {
 
     fn restart_session(&mut self, id: &str) -> Result<Response> {
         let s = self.session_mut(id)?;
-        if s.process.is_some() {
+        if s.process.is_some() || s.chat.as_ref().is_some_and(|c| c.agent.is_some()) {
             return Err(EngineError::BadRequest(format!(
                 "session {id} is still running; stop it first"
             )));
@@ -1069,12 +1145,22 @@ impl Actor {
             None => self.plan_sandbox(id, &stage, gated, &StartSessionParams::default())?,
         };
         let token = home::random_token();
-        let process =
-            self.spawn_process(id, sandbox.wrap(command), &stage, &token, size, &scrollback)?;
+        let is_chat = self.session_mut(id)?.chat.is_some();
+        let (process, agent) = if is_chat {
+            (None, Some(self.spawn_agent(id, sandbox.wrap(command), &stage)?))
+        } else {
+            let p = self.spawn_process(id, sandbox.wrap(command), &stage, &token, size, &scrollback)?;
+            (Some(p), None)
+        };
         let s = self.session_mut(id)?;
         s.info.sandbox = Some(sandbox.info.clone());
         s.sandbox = Some(sandbox);
-        s.process = Some(process);
+        s.process = process;
+        if let Some(chat) = s.chat.as_mut() {
+            chat.agent = agent;
+            // Until the new agent has said what it offers.
+            s.info.chat = None;
+        }
         s.hook_token = token;
         s.info.state = SessionState::Running;
         s.info.exit_code = None;
@@ -1101,6 +1187,10 @@ impl Actor {
         if let Some(p) = s.process.as_mut() {
             p.stop();
         }
+        if let Some(agent) = s.chat.as_ref().and_then(|c| c.agent.as_ref()) {
+            agent.kill();
+        }
+        let _ = std::fs::remove_file(self.chat_file(id));
         if s.info.mode == SessionMode::Staged {
             stage::remove(&self.project, &s.stage)?;
         }
@@ -1156,6 +1246,11 @@ impl Actor {
                 staged: !gated,
             },
         )
+    }
+
+    /// Where a chat session's transcript is kept.
+    fn chat_file(&self, id: &str) -> PathBuf {
+        self.home.dir.join("chats").join(format!("{id}.json"))
     }
 
     /// Where Claude Code's hook settings for a session live.
@@ -1296,14 +1391,19 @@ impl Actor {
         let Some(s) = self.sessions.get_mut(session) else {
             return;
         };
+        let busy = match &s.info.chat {
+            // A chat says when its turn ends; a terminal is judged by its output.
+            Some(c) => c.busy,
+            None => s
+                .last_output
+                .is_some_and(|t| t.elapsed() < Duration::from_millis(1500)),
+        };
+        let was = s.info.turn;
         let turn = if s.info.state == SessionState::Exited {
             TurnState::Exited
         } else if !s.view.is_empty() || !s.actions.is_empty() || !s.gated.is_empty() {
             TurnState::Waiting
-        } else if s
-            .last_output
-            .is_some_and(|t| t.elapsed() < Duration::from_millis(1500))
-        {
+        } else if busy {
             TurnState::Running
         } else {
             TurnState::Idle
@@ -1324,6 +1424,10 @@ impl Actor {
                         format!("{} is waiting for you: {what}", info.name),
                     ))
                 }
+                TurnState::Idle if s.chat.is_some() && was != TurnState::Idle => Some((
+                    "done",
+                    format!("{} finished its turn", info.name),
+                )),
                 TurnState::Exited => Some((
                     "finished",
                     match info.exit_code {

@@ -172,6 +172,9 @@ impl Journal {
                 pending_changes: 0,
                 pending_hunks: 0,
                 sandbox: None,
+                // A chat is known by its transcript file (see the engine's `restore`).
+                kind: Default::default(),
+                chat: None,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

@@ -18,6 +18,7 @@
 //! - [`notebook`] works out what a gated notebook edit will write, for review.
 #![deny(missing_docs)]
 
+pub mod acp;
 pub mod diff;
 mod engine;
 pub mod error;

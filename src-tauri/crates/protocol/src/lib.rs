@@ -14,6 +14,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+mod chat;
+pub use chat::*;
+
 /// A session's id, `s-` followed by hex.
 pub type SessionId = String;
 /// A change's id, `c-` followed by hex; stable for a session and path.
@@ -99,6 +102,14 @@ pub struct SessionInfo {
     /// (nothing runs) or for a session from before a restart.
     #[serde(default)]
     pub sandbox: Option<SandboxInfo>,
+    /// A terminal or a chat.
+    #[serde(default)]
+    pub kind: SessionKind,
+    /// What a chat's agent offers and reports; `None` for a terminal, or
+    /// until the agent has answered `initialize`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub chat: Option<ChatInfo>,
 }
 
 /// Whether a session's processes are confined.
@@ -485,6 +496,11 @@ pub struct StartSessionParams {
     #[serde(default)]
     #[ts(optional)]
     pub network: Option<NetworkMode>,
+    /// A terminal (the default) or a chat with an ACP agent (`command` is
+    /// then the agent's command line).
+    #[serde(default)]
+    #[ts(optional)]
+    pub kind: Option<SessionKind>,
 }
 
 /// An operation for the engine.
@@ -582,6 +598,39 @@ pub enum Request {
         from: u32,
         /// How many.
         count: u32,
+    },
+    /// Send a prompt to a chat session's agent; the reply streams in as
+    /// [`Event::Chat`] and [`Event::ChatText`]. Answer: [`Response::Prompted`].
+    Prompt {
+        /// Which session.
+        session: SessionId,
+        /// What to say. `@path` words naming files in the session's folder
+        /// are sent along as resource links (or their contents, when the
+        /// agent takes embedded context).
+        text: String,
+    },
+    /// Cancel a chat session's running turn; its open permission requests
+    /// are answered `cancelled`. Answer: [`Response::Done`].
+    Cancel {
+        /// Which session.
+        session: SessionId,
+    },
+    /// A chat session's transcript. Answer: [`Response::Transcript`].
+    Transcript {
+        /// Which session.
+        session: SessionId,
+        /// The first entry wanted (default 0).
+        #[serde(default)]
+        #[ts(optional)]
+        from: Option<u32>,
+    },
+    /// Put a chat session's agent in one of the modes it offers.
+    /// Answer: [`Response::Done`].
+    SetChatMode {
+        /// Which session.
+        session: SessionId,
+        /// The mode's id.
+        mode: String,
     },
     /// Land hunks or whole changes in the project, or allow actions.
     /// Answer: [`Response::Decided`].
@@ -721,6 +770,19 @@ pub enum Response {
     },
     /// What an approve or reject did.
     Decided(DecisionOutcome),
+    /// A prompt was sent: its entry in the transcript. The turn has ended
+    /// once a [`ChatEntry::TurnEnded`] follows it.
+    Prompted {
+        /// The prompt's place in the transcript.
+        index: u32,
+    },
+    /// A chat's transcript from `from` on.
+    Transcript {
+        /// The first entry's place.
+        from: u32,
+        /// The entries.
+        entries: Vec<ChatEntry>,
+    },
     /// Orphaned stages.
     Orphans {
         /// The stages.
@@ -981,7 +1043,7 @@ pub enum Event {
     Attention {
         /// Which session.
         session: SessionId,
-        /// `waiting` or `finished`.
+        /// `waiting`, `done` (a chat finished its turn) or `finished` (the agent exited).
         kind: String,
         /// What to tell the user.
         message: String,
@@ -1022,6 +1084,24 @@ pub enum Event {
         /// The paths written.
         paths: Vec<String>,
     },
+    /// A chat entry was added (`index` is the transcript's length) or replaced.
+    Chat {
+        /// Which session.
+        session: SessionId,
+        /// Its place in the transcript.
+        index: u32,
+        /// The entry.
+        entry: ChatEntry,
+    },
+    /// Streamed text was appended to a chat entry (an agent message or a thought).
+    ChatText {
+        /// Which session.
+        session: SessionId,
+        /// The entry's place in the transcript.
+        index: u32,
+        /// The text added.
+        text: String,
+    },
     /// Terminal output.
     Output {
         /// Which session.
@@ -1055,6 +1135,21 @@ pub fn typescript_bindings() -> String {
         NetworkMode::decl(&cfg),
         SandboxChoice::decl(&cfg),
         SandboxInfo::decl(&cfg),
+        SessionKind::decl(&cfg),
+        ChatEntry::decl(&cfg),
+        PlanItem::decl(&cfg),
+        PlanStatus::decl(&cfg),
+        StopReason::decl(&cfg),
+        ToolCall::decl(&cfg),
+        ToolLocation::decl(&cfg),
+        ToolContent::decl(&cfg),
+        ToolKind::decl(&cfg),
+        ToolStatus::decl(&cfg),
+        Permission::decl(&cfg),
+        PermissionOutcome::decl(&cfg),
+        ChatInfo::decl(&cfg),
+        ChatChoice::decl(&cfg),
+        ChatUsage::decl(&cfg),
         ChangeKind::decl(&cfg),
         ChangeState::decl(&cfg),
         HunkKind::decl(&cfg),

@@ -166,6 +166,16 @@ impl Actor {
             ));
             return;
         }
+        self.gate_checked(req, reply_to);
+    }
+
+    /// A gate's question from a session already known to be the asker
+    /// (its hook showed the token, or its chat connection asked).
+    pub(super) fn gate_checked(&mut self, req: GateRequest, reply_to: oneshot::Sender<GateReply>) {
+        let Some(s) = self.sessions.get(&req.session) else {
+            let _ = reply_to.send(reply("deny", Some("unknown session".into()), None));
+            return;
+        };
         let cwd = if req.cwd.is_empty() {
             s.stage.clone()
         } else {
@@ -214,7 +224,7 @@ impl Actor {
                 }
             }
         }
-        self.gate_action(req, cwd, reply_to);
+        let _ = self.gate_action(req, cwd, reply_to);
     }
 
     fn gated_edit(
@@ -336,12 +346,13 @@ impl Actor {
         }
     }
 
-    fn gate_action(
+    /// Answers from the policy, or holds an action card for the user (its id).
+    pub(super) fn gate_action(
         &mut self,
         req: GateRequest,
         cwd: PathBuf,
         reply_to: oneshot::Sender<GateReply>,
-    ) {
+    ) -> Option<String> {
         // A staged agent's project is its stage: paths there are inside.
         let root = match self.sessions.get(&req.session) {
             Some(s) if s.info.mode == SessionMode::Staged => s.stage.clone(),
@@ -355,9 +366,11 @@ impl Actor {
                     Some("allowed by Airlock's policy".into()),
                     None,
                 ));
+                None
             }
             Decision::Deny => {
                 let _ = reply_to.send(reply("deny", Some(denied_why(&verdict)), None));
+                None
             }
             Decision::Ask => {
                 let summary = match req.tool.as_str() {
@@ -399,9 +412,10 @@ impl Actor {
                         },
                     );
                 }
-                let session = action.session.clone();
+                let (session, id) = (action.session.clone(), action.id.clone());
                 self.emit(Event::ActionRequested { action });
                 self.update_turn(&session);
+                Some(id)
             }
         }
     }

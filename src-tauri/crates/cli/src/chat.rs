@@ -1,0 +1,212 @@
+//! The chat commands: `prompt`, `transcript`, `cancel`.
+
+use std::path::Path;
+
+use airlock_protocol::{ChatEntry, Event, PlanStatus, Request, Response, StopReason};
+use anyhow::{anyhow, bail, Result};
+
+use crate::commands::{call, connect, print_json, unexpected};
+
+async fn transcript_from(project: &Path, session: &str, from: u32) -> Result<Vec<ChatEntry>> {
+    let mut client = connect(project).await?;
+    let response = call(
+        &mut client,
+        Request::Transcript {
+            session: session.to_string(),
+            from: Some(from),
+        },
+    )
+    .await?;
+    let Response::Transcript { entries, .. } = response else {
+        return Err(unexpected(&response));
+    };
+    Ok(entries)
+}
+
+fn stop_text(r: StopReason) -> &'static str {
+    match r {
+        StopReason::EndTurn => "end of turn",
+        StopReason::MaxTokens => "the model's token limit",
+        StopReason::MaxTurnRequests => "the agent's request limit",
+        StopReason::Refusal => "the model refused",
+        StopReason::Cancelled => "cancelled",
+        StopReason::Failed => "failed",
+    }
+}
+
+/// One entry as a line (or a few) of text.
+fn entry_text(e: &ChatEntry) -> String {
+    match e {
+        ChatEntry::User { text } => format!("you: {text}"),
+        ChatEntry::Agent { text } => format!("agent: {text}"),
+        ChatEntry::Thought { text } => format!("thought: {text}"),
+        ChatEntry::Plan { items } => {
+            let mut out = String::from("plan:");
+            for i in items {
+                let mark = match i.status {
+                    PlanStatus::Completed => "[x]",
+                    PlanStatus::InProgress => "[~]",
+                    PlanStatus::Pending => "[ ]",
+                };
+                out.push_str(&format!("\n  {mark} {}", i.content));
+            }
+            out
+        }
+        ChatEntry::Tool { call } => {
+            let mut out = format!(
+                "tool [{}] {} — {}",
+                serde_json::to_value(call.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                call.title,
+                serde_json::to_value(call.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            );
+            if let Some(p) = &call.permission {
+                let outcome = p
+                    .outcome
+                    .and_then(|o| serde_json::to_value(o).ok())
+                    .and_then(|v| v.as_str().map(str::to_string));
+                match (outcome, &p.action) {
+                    (Some(o), _) => out.push_str(&format!(" (permission: {o})")),
+                    (None, Some(a)) => out.push_str(&format!(
+                        " (waits for you: airlock approve {a} / airlock reject {a})"
+                    )),
+                    (None, None) => {}
+                }
+            }
+            for l in &call.locations {
+                out.push_str(&format!("\n  {}", l.path));
+            }
+            out
+        }
+        ChatEntry::TurnEnded { stop_reason } => format!("— {}", stop_text(*stop_reason)),
+        ChatEntry::Notice { text } => format!("note: {text}"),
+    }
+}
+
+/// `airlock transcript SESSION [--json]`.
+pub async fn transcript(project: &Path, session: String, json: bool) -> Result<()> {
+    let entries = transcript_from(project, &session, 0).await?;
+    if json {
+        return print_json(&entries);
+    }
+    for e in &entries {
+        println!("{}", entry_text(e));
+    }
+    Ok(())
+}
+
+/// `airlock cancel SESSION`.
+pub async fn cancel(project: &Path, session: String) -> Result<()> {
+    let mut client = connect(project).await?;
+    call(&mut client, Request::Cancel { session }).await?;
+    Ok(())
+}
+
+/// `airlock prompt SESSION TEXT… [--no-wait] [--json]`: sends the prompt and,
+/// unless told not to, waits for the turn to end and prints the reply.
+pub async fn prompt(
+    project: &Path,
+    session: String,
+    text: Vec<String>,
+    no_wait: bool,
+    json: bool,
+) -> Result<()> {
+    let text = text.join(" ");
+    if text.trim().is_empty() {
+        bail!("nothing to say: give the prompt's text after the session id");
+    }
+    let mut events = if no_wait {
+        None
+    } else {
+        Some(
+            connect(project)
+                .await?
+                .subscribe()
+                .await
+                .map_err(|e| anyhow!(e.message))?,
+        )
+    };
+    let mut client = connect(project).await?;
+    let response = call(
+        &mut client,
+        Request::Prompt {
+            session: session.clone(),
+            text,
+        },
+    )
+    .await?;
+    let Response::Prompted { index } = response else {
+        return Err(unexpected(&response));
+    };
+    let Some(events) = events.as_mut() else {
+        if json {
+            return print_json(&serde_json::json!({ "index": index }));
+        }
+        println!("{index}");
+        return Ok(());
+    };
+    let mut told = std::collections::HashSet::new();
+    let ended = loop {
+        let Some(event) = events.next().await else {
+            bail!("the engine went away during the turn");
+        };
+        match event {
+            Event::Chat {
+                session: s,
+                index: i,
+                entry,
+            } if s == session && i > index => match entry {
+                ChatEntry::TurnEnded { stop_reason } => break stop_reason,
+                ChatEntry::Tool { call } => {
+                    let waiting = call
+                        .permission
+                        .as_ref()
+                        .filter(|p| p.outcome.is_none())
+                        .and_then(|p| p.action.clone());
+                    if let Some(a) = waiting {
+                        if told.insert(a.clone()) && !json {
+                            eprintln!(
+                                "airlock: {} waits for you: airlock approve {a} (or airlock reject {a} --reason …)",
+                                call.title
+                            );
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Event::SessionExited { session: s, .. } if s == session => break StopReason::Failed,
+            _ => {}
+        }
+    };
+    let entries = transcript_from(project, &session, index + 1).await?;
+    if json {
+        return print_json(&serde_json::json!({
+            "index": index,
+            "stopReason": ended,
+            "entries": entries,
+        }));
+    }
+    let reply: Vec<&str> = entries
+        .iter()
+        .filter_map(|e| match e {
+            ChatEntry::Agent { text } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    println!("{}", reply.join("\n"));
+    for e in &entries {
+        if let ChatEntry::Notice { text } = e {
+            eprintln!("airlock: {text}");
+        }
+    }
+    eprintln!("airlock: {}", stop_text(ended));
+    if ended == StopReason::Failed {
+        bail!("the turn failed");
+    }
+    Ok(())
+}

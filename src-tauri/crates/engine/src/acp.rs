@@ -1,0 +1,350 @@
+//! The client side of the Agent Client Protocol for one agent process.
+//!
+//! Airlock spawns the agent itself (through the same sandbox entry as every
+//! session, with its stdio piped, no PTY) and speaks ACP v1 to it with the
+//! protocol's own crate. Nothing here knows the engine: what the agent says
+//! goes out as [`FromAgent`] through a callback, what the engine wants comes
+//! in as [`ToAgent`]. Requests the agent makes of the client (permission,
+//! file reads and writes) travel with their responder, so the engine answers
+//! them whenever the user has decided and nothing waits meanwhile; a
+//! responder dropped unanswered answers the agent with an error.
+//!
+//! Lines on the agent's stdout that are not JSON are not fed to the
+//! protocol: they are reported ([`FromAgent::Unparsed`]) so the user sees
+//! what the agent printed instead of a silent hang.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use agent_client_protocol::schema::ProtocolVersion;
+use agent_client_protocol::v1::schema::{
+    CancelNotification, ClientCapabilities, ContentBlock, FileSystemCapabilities, Implementation,
+    InitializeRequest, NewSessionRequest, PromptRequest, ReadTextFileRequest,
+    ReadTextFileResponse, RequestPermissionRequest, RequestPermissionResponse, SessionId,
+    SessionModeState, SessionNotification, SetSessionModeRequest, StopReason,
+    WriteTextFileRequest, WriteTextFileResponse,
+};
+use agent_client_protocol::v1::{ConnectionTo, Responder};
+use agent_client_protocol::{Agent, Client, Lines};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+/// How long an agent has to answer `initialize` and `session/new`.
+pub const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What to run, where, with what environment.
+pub struct AgentCommand {
+    /// The command line (already wrapped by the sandbox).
+    pub argv: Vec<String>,
+    /// Its working folder, also the ACP session's `cwd`.
+    pub cwd: PathBuf,
+    /// Extra environment.
+    pub env: Vec<(String, String)>,
+}
+
+/// What the agent told us at the start.
+#[derive(Debug, Clone)]
+pub struct Ready {
+    /// Its name and version.
+    pub agent: Option<String>,
+    /// Its modes, if it has any.
+    pub modes: Option<SessionModeState>,
+    /// Whether prompts may embed file contents.
+    pub embedded_context: bool,
+}
+
+/// Something from the agent.
+pub enum FromAgent {
+    /// `initialize` and `session/new` succeeded.
+    Ready(Ready),
+    /// A session update (message chunks, tool calls, plan, modes, usage).
+    Update(Box<SessionNotification>),
+    /// The agent asks permission for a tool call.
+    Permission(
+        Box<RequestPermissionRequest>,
+        Responder<RequestPermissionResponse>,
+    ),
+    /// The agent asks the client to write a file.
+    Write(Box<WriteTextFileRequest>, Responder<WriteTextFileResponse>),
+    /// The agent asks the client to read a file.
+    Read(Box<ReadTextFileRequest>, Responder<ReadTextFileResponse>),
+    /// A prompt's turn ended: its stop reason, or why it failed.
+    TurnEnded(std::result::Result<StopReason, String>),
+    /// The agent printed a line on stdout that is not a protocol message.
+    Unparsed(String),
+    /// The protocol could not be started or broke down.
+    Failed(String),
+    /// The agent's stderr printed something (raw bytes, for its log).
+    Stderr(Vec<u8>),
+    /// The process ended (its exit code, `None` when killed by a signal).
+    Exited(Option<i32>),
+}
+
+/// Something for the agent.
+pub enum ToAgent {
+    /// Start a turn.
+    Prompt(Vec<ContentBlock>),
+    /// Cancel the running turn (`session/cancel`).
+    Cancel,
+    /// Switch mode (`session/set_mode`).
+    SetMode(String),
+}
+
+/// A running agent: where to send it work, and its process.
+pub struct AgentHandle {
+    tx: mpsc::UnboundedSender<ToAgent>,
+    pid: Option<u32>,
+}
+
+impl AgentHandle {
+    /// Queues `msg` for the agent; false once the connection has ended.
+    pub fn send(&self, msg: ToAgent) -> bool {
+        self.tx.send(msg).is_ok()
+    }
+
+    /// Ends the agent's whole process group.
+    pub fn kill(&self) {
+        if let Some(pid) = self.pid.and_then(|p| rustix::process::Pid::from_raw(p as i32)) {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::TERM);
+        }
+    }
+}
+
+/// Starts the agent and its connection; everything it says goes to `on`.
+pub fn start(
+    command: AgentCommand,
+    on: impl Fn(FromAgent) + Send + Sync + Clone + 'static,
+) -> std::io::Result<AgentHandle> {
+    let Some((program, args)) = command.argv.split_first() else {
+        return Err(std::io::Error::other("no command"));
+    };
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .current_dir(&command.cwd)
+        .envs(command.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = cmd.spawn()?;
+    let pid = child.id();
+    let (Some(stdin), Some(stdout), Some(mut stderr)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        return Err(std::io::Error::other("the agent's stdio was not piped"));
+    };
+    let (tx, rx) = mpsc::unbounded_channel();
+
+    let on_err = on.clone();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            match stderr.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => on_err(FromAgent::Stderr(buf[..n].to_vec())),
+            }
+        }
+    });
+
+    let on_conn = on.clone();
+    let cwd = command.cwd.clone();
+    let connection = tokio::spawn(async move {
+        if let Err(e) = run(stdin, stdout, cwd, rx, on_conn.clone()).await {
+            on_conn(FromAgent::Failed(e));
+        }
+    });
+
+    tokio::spawn(async move {
+        let status = child.wait().await;
+        // Let the connection see the end of stdout first, so the last
+        // updates arrive before the exit.
+        let _ = tokio::time::timeout(Duration::from_secs(2), connection).await;
+        let code = status.ok().and_then(|s| s.code());
+        on(FromAgent::Exited(code));
+    });
+    Ok(AgentHandle { tx, pid })
+}
+
+/// Lines from the agent, without the ones that are not JSON (reported instead).
+fn incoming_lines(
+    stdout: tokio::process::ChildStdout,
+    on: impl Fn(FromAgent) + Send + Sync + 'static,
+) -> impl futures::Stream<Item = std::io::Result<String>> + Send + 'static {
+    futures::stream::unfold(
+        (BufReader::new(stdout), on),
+        |(mut reader, on)| async move {
+            loop {
+                let mut line = String::new();
+                match reader.read_line(&mut line).await {
+                    Ok(0) => return None,
+                    Ok(_) => {
+                        let trimmed = line.trim();
+                        if trimmed.is_empty() {
+                            continue;
+                        }
+                        if serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_err() {
+                            on(FromAgent::Unparsed(trimmed.chars().take(500).collect()));
+                            continue;
+                        }
+                        return Some((Ok(trimmed.to_string()), (reader, on)));
+                    }
+                    Err(e) => return Some((Err(e), (reader, on))),
+                }
+            }
+        },
+    )
+}
+
+async fn run(
+    stdin: tokio::process::ChildStdin,
+    stdout: tokio::process::ChildStdout,
+    cwd: PathBuf,
+    mut rx: mpsc::UnboundedReceiver<ToAgent>,
+    on: impl Fn(FromAgent) + Send + Sync + Clone + 'static,
+) -> std::result::Result<(), String> {
+    let outgoing = futures::sink::unfold(stdin, |mut w, line: String| async move {
+        w.write_all(line.as_bytes()).await?;
+        w.write_all(b"\n").await?;
+        w.flush().await?;
+        Ok::<_, std::io::Error>(w)
+    });
+    let transport = Lines::new(Box::pin(outgoing), incoming_lines(stdout, on.clone()));
+    let (on_n, on_p, on_w, on_r) = (on.clone(), on.clone(), on.clone(), on.clone());
+    Client
+        .v1()
+        .name("airlock")
+        .on_receive_notification(
+            async move |n: SessionNotification, _cx| {
+                on_n(FromAgent::Update(Box::new(n)));
+                Ok(())
+            },
+            agent_client_protocol::on_receive_notification!(),
+        )
+        .on_receive_request(
+            async move |r: RequestPermissionRequest, responder, _cx| {
+                on_p(FromAgent::Permission(Box::new(r), responder));
+                Ok(())
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |r: WriteTextFileRequest, responder, _cx| {
+                on_w(FromAgent::Write(Box::new(r), responder));
+                Ok(())
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |r: ReadTextFileRequest, responder, _cx| {
+                on_r(FromAgent::Read(Box::new(r), responder));
+                Ok(())
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .connect_with(transport, async move |cx: ConnectionTo<Agent>| {
+            let session = match handshake(&cx, cwd).await {
+                Ok((ready, session)) => {
+                    on(FromAgent::Ready(ready));
+                    session
+                }
+                Err(e) => {
+                    on(FromAgent::Failed(e));
+                    return Ok(());
+                }
+            };
+            loop {
+                tokio::select! {
+                    msg = rx.recv() => match msg {
+                        Some(ToAgent::Prompt(blocks)) => {
+                            let sent = cx.send_request(PromptRequest::new(session.clone(), blocks));
+                            let on = on.clone();
+                            tokio::spawn(async move {
+                                let result = sent.block_task().await.map(|r| r.stop_reason).map_err(|e| why(&e));
+                                on(FromAgent::TurnEnded(result));
+                            });
+                        }
+                        Some(ToAgent::Cancel) => {
+                            let _ = cx.send_notification(CancelNotification::new(session.clone()));
+                        }
+                        Some(ToAgent::SetMode(mode)) => {
+                            let sent = cx.send_request(SetSessionModeRequest::new(session.clone(), mode));
+                            let on = on.clone();
+                            tokio::spawn(async move {
+                                if let Err(e) = sent.block_task().await {
+                                    on(FromAgent::Failed(format!("the agent refused the mode: {}", why(&e))));
+                                }
+                            });
+                        }
+                        None => break,
+                    },
+                    _ = cx.incoming_closed() => break,
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// An error from the connection, for people.
+fn why(e: &agent_client_protocol::Error) -> String {
+    if agent_client_protocol::is_incoming_transport_closed(e) {
+        "the agent closed its connection".into()
+    } else if e.message.is_empty() {
+        e.to_string()
+    } else {
+        e.message.clone()
+    }
+}
+
+/// `initialize` then `session/new`, each within [`START_TIMEOUT`].
+async fn handshake(
+    cx: &ConnectionTo<Agent>,
+    cwd: PathBuf,
+) -> std::result::Result<(Ready, SessionId), String> {
+    let init = InitializeRequest::new(ProtocolVersion::V1)
+        .client_capabilities(
+            ClientCapabilities::new().fs(
+                FileSystemCapabilities::new()
+                    .read_text_file(true)
+                    .write_text_file(true),
+            ),
+        )
+        .client_info(Implementation::new("airlock", env!("CARGO_PKG_VERSION")));
+    let init = tokio::time::timeout(START_TIMEOUT, cx.send_request(init).block_task())
+        .await
+        .map_err(|_| {
+            format!(
+                "the agent did not answer `initialize` within {} s: is this an ACP agent?",
+                START_TIMEOUT.as_secs()
+            )
+        })?
+        .map_err(|e| format!("the agent refused `initialize`: {}", why(&e)))?;
+    if init.protocol_version != ProtocolVersion::V1 {
+        return Err(format!(
+            "the agent speaks ACP version {}, Airlock speaks version 1",
+            serde_json::to_string(&init.protocol_version).unwrap_or_default()
+        ));
+    }
+    let new = tokio::time::timeout(
+        START_TIMEOUT,
+        cx.send_request(NewSessionRequest::new(cwd)).block_task(),
+    )
+    .await
+    .map_err(|_| {
+        format!(
+            "the agent did not answer `session/new` within {} s",
+            START_TIMEOUT.as_secs()
+        )
+    })?
+    .map_err(|e| format!("the agent refused `session/new`: {}", why(&e)))?;
+    let ready = Ready {
+        agent: init
+            .agent_info
+            .map(|i| format!("{} {}", i.title.unwrap_or(i.name), i.version)),
+        modes: new.modes,
+        embedded_context: init.agent_capabilities.prompt_capabilities.embedded_context,
+    };
+    Ok((ready, new.session_id))
+}

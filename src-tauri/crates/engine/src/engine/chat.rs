@@ -1,0 +1,976 @@
+//! A session's chat part: an ACP agent's conversation, and its requests at the gate.
+//!
+//! The connection ([`crate::acp`]) reports what the agent says as
+//! [`FromAgent`] messages on the actor's mailbox; here they become the
+//! session's transcript ([`ChatEntry`]s, announced as [`Event::Chat`] and
+//! [`Event::ChatText`]) and gate questions:
+//!
+//! - A permission request is its tool call's state. An edit in a staged
+//!   session is allowed at once (the stage holds what it writes); in a gated
+//!   session too, because the write itself comes to Airlock and is held.
+//!   Everything else goes to the policy like a Claude Code hook call:
+//!   allowed, denied, or an action card the user decides. The agent's
+//!   responder waits in a task for that answer, so nothing blocks meanwhile.
+//!   Cancelling the turn drops the cards, and every open request is answered
+//!   `cancelled`, as the protocol requires.
+//! - `fs/write_text_file` inside the session's folder: staged, written to
+//!   the stage (the stage watcher holds it for review like any staged write);
+//!   gated, held as a gated edit and written to the project only once
+//!   approved (as approved: a part, or an edited version). Outside the
+//!   folder: refused.
+//! - `fs/read_text_file` inside the folder is answered; outside it, refused.
+//!
+//! The transcript is kept beside the journal (`chats/<id>.json`), written at
+//! each turn's end and when the agent exits, so a restart shows it again.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use agent_client_protocol::v1::schema::{
+    self as acp, ContentBlock, PermissionOptionKind, RequestPermissionOutcome,
+    RequestPermissionResponse, SelectedPermissionOutcome, SessionUpdate,
+};
+use airlock_protocol::{
+    ChatChoice, ChatEntry, ChatInfo, ChatUsage, Event, GateReply, GateRequest, Permission,
+    PermissionOutcome, PlanItem, PlanStatus, SessionKind, SessionMode, SessionState, StopReason,
+    ToolCall, ToolContent, ToolKind, ToolLocation, ToolStatus,
+};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+use super::{Actor, Msg};
+use crate::acp::{AgentHandle, FromAgent, ToAgent};
+use crate::error::{EngineError, Result};
+use crate::fsx;
+
+/// Agents known to send their writes to the client (`fs/write_text_file`)
+/// rather than writing files themselves: only these can run gated.
+pub(super) const WRITES_THROUGH_CLIENT: [&str; 1] = ["gemini"];
+
+/// Lines on an agent's stdout that are not ACP, shown before the rest are only counted.
+const UNPARSED_SHOWN: u32 = 5;
+
+/// A chat session's part beside its review queue.
+pub(super) struct Chat {
+    /// The running agent; `None` once it exited (or for a chat from before a restart).
+    pub(super) agent: Option<AgentHandle>,
+    pub(super) transcript: Vec<ChatEntry>,
+    /// Tool call id → its entry.
+    tools: HashMap<String, usize>,
+    /// The plan entry of the running turn, replaced in place.
+    plan: Option<usize>,
+    /// Where the transcript is kept.
+    file: PathBuf,
+    unparsed: u32,
+}
+
+impl Chat {
+    pub(super) fn new(file: PathBuf, agent: Option<AgentHandle>) -> Chat {
+        Chat {
+            agent,
+            transcript: Vec::new(),
+            tools: HashMap::new(),
+            plan: None,
+            file,
+            unparsed: 0,
+        }
+    }
+
+    /// A chat brought back from its file after a restart.
+    pub(super) fn load(file: PathBuf) -> Option<Chat> {
+        let bytes = std::fs::read(&file).ok()?;
+        let transcript: Vec<ChatEntry> = serde_json::from_slice(&bytes).ok()?;
+        let mut chat = Chat::new(file, None);
+        for (i, e) in transcript.iter().enumerate() {
+            if let ChatEntry::Tool { call } = e {
+                chat.tools.insert(call.id.clone(), i);
+            }
+        }
+        chat.transcript = transcript;
+        Some(chat)
+    }
+
+    pub(super) fn save(&self) -> Result<()> {
+        let bytes = serde_json::to_vec(&self.transcript)
+            .map_err(|e| EngineError::BadRequest(format!("transcript: {e}")))?;
+        if let Some(dir) = self.file.parent() {
+            crate::home::create_private_dir(dir)?;
+        }
+        fsx::atomic_write(&self.file, &bytes, 0o600)
+    }
+}
+
+/// What a prompt's `@path` words become: links, or the files' text when the agent takes it.
+fn prompt_blocks(text: &str, root: &Path, embed: bool) -> Vec<ContentBlock> {
+    let mut blocks = vec![ContentBlock::Text(acp::TextContent::new(text))];
+    for word in text.split_whitespace() {
+        let Some(rel) = word.strip_prefix('@') else {
+            continue;
+        };
+        let rel = rel.trim_end_matches([',', '.', ';', ':', ')']);
+        let Ok(path) = fsx::safe_join(root, rel) else {
+            continue;
+        };
+        if !path.is_file() {
+            continue;
+        }
+        let uri = format!("file://{}", path.display());
+        let text = embed
+            .then(|| std::fs::read(&path).ok())
+            .flatten()
+            .filter(|b| b.len() <= 1024 * 1024)
+            .and_then(|b| String::from_utf8(b).ok());
+        blocks.push(match text {
+            Some(t) => ContentBlock::Resource(acp::EmbeddedResource::new(
+                acp::EmbeddedResourceResource::TextResourceContents(
+                    acp::TextResourceContents::new(t, uri),
+                ),
+            )),
+            None => ContentBlock::ResourceLink(acp::ResourceLink::new(rel, uri)),
+        });
+    }
+    blocks
+}
+
+fn block_text(block: &ContentBlock) -> String {
+    match block {
+        ContentBlock::Text(t) => t.text.clone(),
+        ContentBlock::ResourceLink(l) => format!("[{}]({})", l.name, l.uri),
+        ContentBlock::Image(_) => "[image]".into(),
+        ContentBlock::Audio(_) => "[audio]".into(),
+        ContentBlock::Resource(_) => "[resource]".into(),
+        _ => String::new(),
+    }
+}
+
+fn tool_kind(kind: &acp::ToolKind) -> ToolKind {
+    match kind {
+        acp::ToolKind::Read => ToolKind::Read,
+        acp::ToolKind::Edit => ToolKind::Edit,
+        acp::ToolKind::Delete => ToolKind::Delete,
+        acp::ToolKind::Move => ToolKind::Move,
+        acp::ToolKind::Search => ToolKind::Search,
+        acp::ToolKind::Execute => ToolKind::Execute,
+        acp::ToolKind::Think => ToolKind::Think,
+        acp::ToolKind::Fetch => ToolKind::Fetch,
+        acp::ToolKind::SwitchMode => ToolKind::SwitchMode,
+        _ => ToolKind::Other,
+    }
+}
+
+fn tool_status(status: &acp::ToolCallStatus) -> ToolStatus {
+    match status {
+        acp::ToolCallStatus::Pending => ToolStatus::Pending,
+        acp::ToolCallStatus::InProgress => ToolStatus::InProgress,
+        acp::ToolCallStatus::Completed => ToolStatus::Completed,
+        _ => ToolStatus::Failed,
+    }
+}
+
+fn stop_reason(r: &acp::StopReason) -> StopReason {
+    match r {
+        acp::StopReason::EndTurn => StopReason::EndTurn,
+        acp::StopReason::MaxTokens => StopReason::MaxTokens,
+        acp::StopReason::MaxTurnRequests => StopReason::MaxTurnRequests,
+        acp::StopReason::Refusal => StopReason::Refusal,
+        acp::StopReason::Cancelled => StopReason::Cancelled,
+        _ => StopReason::Failed,
+    }
+}
+
+fn shown_path(root: &Path, path: &Path) -> String {
+    fsx::rel_path(root, path).unwrap_or_else(|| path.display().to_string())
+}
+
+fn tool_content(root: &Path, content: &[acp::ToolCallContent]) -> Vec<ToolContent> {
+    content
+        .iter()
+        .filter_map(|c| match c {
+            acp::ToolCallContent::Content(c) => Some(ToolContent::Text {
+                text: block_text(&c.content),
+            }),
+            acp::ToolCallContent::Diff(d) => Some(ToolContent::Diff {
+                path: shown_path(root, &d.path),
+                old_text: d.old_text.clone(),
+                new_text: d.new_text.clone(),
+            }),
+            acp::ToolCallContent::Terminal(t) => Some(ToolContent::Terminal {
+                terminal_id: t.terminal_id.to_string(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+fn locations(root: &Path, locs: &[acp::ToolCallLocation]) -> Vec<ToolLocation> {
+    locs.iter()
+        .map(|l| ToolLocation {
+            path: shown_path(root, &l.path),
+            line: l.line,
+        })
+        .collect()
+}
+
+/// Applies an update's fields to a call (a new call starts from `fields` alone).
+fn apply_fields(call: &mut ToolCall, root: &Path, f: &acp::ToolCallUpdateFields) {
+    if let Some(t) = &f.title {
+        call.title = t.clone();
+    }
+    if let Some(k) = &f.kind {
+        call.kind = tool_kind(k);
+    }
+    if let Some(s) = &f.status {
+        call.status = tool_status(s);
+    }
+    if let Some(l) = &f.locations {
+        call.locations = locations(root, l);
+    }
+    if let Some(c) = &f.content {
+        call.content = tool_content(root, c);
+    }
+}
+
+fn blank_call(id: String) -> ToolCall {
+    ToolCall {
+        id,
+        title: String::new(),
+        kind: ToolKind::Other,
+        status: ToolStatus::Pending,
+        locations: Vec::new(),
+        content: Vec::new(),
+        permission: None,
+    }
+}
+
+/// The gate question a permission request asks, in the terms the policy knows.
+fn gate_question(session: &str, cwd: &Path, call: &acp::ToolCallUpdate) -> GateRequest {
+    let f = &call.fields;
+    let raw = f.raw_input.clone().unwrap_or(Value::Null);
+    let title = f.title.clone().unwrap_or_default();
+    let first_path = f
+        .locations
+        .as_ref()
+        .and_then(|l| l.first())
+        .map(|l| l.path.display().to_string());
+    let text = |keys: &[&str]| -> Option<String> {
+        keys.iter().find_map(|k| match raw.get(*k) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Array(a)) => Some(
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            _ => None,
+        })
+    };
+    let (tool, input) = match f.kind.as_ref().map(tool_kind) {
+        Some(ToolKind::Execute) => (
+            "Bash",
+            json!({ "command": text(&["command", "cmd"]).unwrap_or(title) }),
+        ),
+        Some(ToolKind::Read | ToolKind::Search) => (
+            "Read",
+            json!({ "file_path": first_path.or_else(|| text(&["file_path", "path", "abs_path"])).unwrap_or(title) }),
+        ),
+        Some(ToolKind::Fetch) => (
+            "WebFetch",
+            json!({ "url": text(&["url", "query"]).unwrap_or(title) }),
+        ),
+        Some(ToolKind::Edit | ToolKind::Delete | ToolKind::Move) => (
+            "Write",
+            json!({ "file_path": first_path.or_else(|| text(&["file_path", "path", "abs_path"])).unwrap_or(title) }),
+        ),
+        _ => ("Other", json!({ "title": title, "input": raw })),
+    };
+    GateRequest {
+        session: session.to_string(),
+        agent: "acp".into(),
+        tool: tool.into(),
+        input,
+        cwd: cwd.display().to_string(),
+    }
+}
+
+/// The option that says `allow` (or `deny`), narrowest first; `None` when the
+/// agent offers none, so only `cancelled` can say no.
+fn pick_option(options: &[acp::PermissionOption], allow: bool) -> Option<acp::PermissionOptionId> {
+    let kinds: &[PermissionOptionKind] = if allow {
+        &[PermissionOptionKind::AllowOnce, PermissionOptionKind::AllowAlways]
+    } else {
+        &[PermissionOptionKind::RejectOnce, PermissionOptionKind::RejectAlways]
+    };
+    kinds.iter().find_map(|k| {
+        options
+            .iter()
+            .find(|o| o.kind == *k)
+            .map(|o| o.option_id.clone())
+    })
+}
+
+fn permission_answer(
+    options: &[acp::PermissionOption],
+    reply: Option<&GateReply>,
+) -> (RequestPermissionOutcome, PermissionOutcome) {
+    let selected = |id| RequestPermissionOutcome::Selected(SelectedPermissionOutcome::new(id));
+    match reply {
+        Some(r) if r.decision == "allow" => match pick_option(options, true) {
+            Some(id) => (selected(id), PermissionOutcome::Allowed),
+            None => (RequestPermissionOutcome::Cancelled, PermissionOutcome::Cancelled),
+        },
+        Some(_) => match pick_option(options, false) {
+            Some(id) => (selected(id), PermissionOutcome::Rejected),
+            // No way to say no but `cancelled`: never an allow by default.
+            None => (RequestPermissionOutcome::Cancelled, PermissionOutcome::Rejected),
+        },
+        None => (RequestPermissionOutcome::Cancelled, PermissionOutcome::Cancelled),
+    }
+}
+
+impl Actor {
+    /// The callback a session's agent connection reports through.
+    pub(super) fn agent_reporter(&self, session: &str) -> impl Fn(FromAgent) + Send + Sync + Clone + 'static {
+        let tx = self.tx.clone();
+        let session = session.to_string();
+        move |msg| {
+            let _ = tx.send(Msg::Agent {
+                session: session.clone(),
+                msg: Box::new(msg),
+            });
+        }
+    }
+
+    /// Starts a chat session's agent with its stdio piped to a new connection.
+    pub(super) fn spawn_agent(&self, id: &str, argv: Vec<String>, cwd: &Path) -> Result<AgentHandle> {
+        let tmp = self.session_tmp(id)?;
+        let shown = argv.join(" ");
+        crate::acp::start(
+            crate::acp::AgentCommand {
+                argv,
+                cwd: cwd.to_path_buf(),
+                // A chat agent asks through its connection: no socket, no token.
+                env: vec![
+                    ("AIRLOCK_SESSION".into(), id.to_string()),
+                    ("TMPDIR".into(), tmp.display().to_string()),
+                ],
+            },
+            self.agent_reporter(id),
+        )
+        .map_err(|e| EngineError::Spawn {
+            command: shown,
+            reason: e.to_string(),
+        })
+    }
+
+    fn chat_mut(&mut self, session: &str) -> Result<&mut Chat> {
+        let s = self.session_mut(session)?;
+        s.chat.as_mut().ok_or_else(|| {
+            EngineError::BadRequest(format!("session {session} is a terminal, not a chat"))
+        })
+    }
+
+    /// Adds an entry at the end of a chat's transcript and announces it.
+    fn push_entry(&mut self, session: &str, entry: ChatEntry) -> Option<usize> {
+        let chat = self.sessions.get_mut(session)?.chat.as_mut()?;
+        let index = chat.transcript.len();
+        if let ChatEntry::Tool { call } = &entry {
+            chat.tools.insert(call.id.clone(), index);
+        }
+        chat.transcript.push(entry.clone());
+        self.emit(Event::Chat {
+            session: session.to_string(),
+            index: index as u32,
+            entry,
+        });
+        Some(index)
+    }
+
+    /// Announces the entry at `index` again after a change in place.
+    fn replaced(&self, session: &str, index: usize) {
+        let Some(entry) = self
+            .sessions
+            .get(session)
+            .and_then(|s| s.chat.as_ref())
+            .and_then(|c| c.transcript.get(index))
+        else {
+            return;
+        };
+        self.emit(Event::Chat {
+            session: session.to_string(),
+            index: index as u32,
+            entry: entry.clone(),
+        });
+    }
+
+    fn notice(&mut self, session: &str, text: String) {
+        self.push_entry(session, ChatEntry::Notice { text });
+    }
+
+    fn chat_info_changed(&mut self, session: &str, change: impl FnOnce(&mut ChatInfo)) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        change(s.info.chat.get_or_insert_with(ChatInfo::default));
+        let info = s.info.clone();
+        self.emit(Event::SessionUpdated { session: info });
+    }
+
+    /// Streamed text: appended to the last entry when it is of the same kind.
+    fn stream_text(&mut self, session: &str, thought: bool, text: String) {
+        let Some(chat) = self.sessions.get_mut(session).and_then(|s| s.chat.as_mut()) else {
+            return;
+        };
+        let index = chat.transcript.len().wrapping_sub(1);
+        let appended = match chat.transcript.last_mut() {
+            Some(ChatEntry::Agent { text: t }) if !thought => {
+                t.push_str(&text);
+                true
+            }
+            Some(ChatEntry::Thought { text: t }) if thought => {
+                t.push_str(&text);
+                true
+            }
+            _ => false,
+        };
+        if appended {
+            self.emit(Event::ChatText {
+                session: session.to_string(),
+                index: index as u32,
+                text,
+            });
+        } else if thought {
+            self.push_entry(session, ChatEntry::Thought { text });
+        } else {
+            self.push_entry(session, ChatEntry::Agent { text });
+        }
+    }
+
+    /// One message from a session's agent.
+    pub(super) fn from_agent(&mut self, session: &str, msg: FromAgent) {
+        if !self.sessions.contains_key(session) {
+            return;
+        }
+        match msg {
+            FromAgent::Ready(ready) => self.chat_info_changed(session, |c| {
+                c.agent = ready.agent;
+                c.embedded_context = ready.embedded_context;
+                if let Some(m) = ready.modes {
+                    c.mode = Some(m.current_mode_id.to_string());
+                    c.modes = m
+                        .available_modes
+                        .into_iter()
+                        .map(|m| ChatChoice {
+                            id: m.id.to_string(),
+                            description: m.description.or(Some(m.name)),
+                        })
+                        .collect();
+                }
+            }),
+            FromAgent::Update(n) => self.session_update(session, n.update),
+            FromAgent::Permission(req, responder) => self.permission(session, *req, responder),
+            FromAgent::Write(req, responder) => self.agent_write(session, *req, responder),
+            FromAgent::Read(req, responder) => {
+                let answer = self.agent_read(session, &req);
+                let _ = match answer {
+                    Ok(text) => responder.respond(acp::ReadTextFileResponse::new(text)),
+                    Err(e) => responder.respond_with_error(agent_client_protocol::Error::new(
+                        -32002,
+                        e,
+                    )),
+                };
+            }
+            FromAgent::TurnEnded(result) => self.turn_ended(session, result),
+            FromAgent::Unparsed(line) => {
+                let Ok(chat) = self.chat_mut(session) else {
+                    return;
+                };
+                chat.unparsed += 1;
+                if chat.unparsed <= UNPARSED_SHOWN {
+                    self.notice(
+                        session,
+                        format!("the agent printed a line that is not ACP: {line}"),
+                    );
+                }
+            }
+            FromAgent::Failed(why) => {
+                self.notice(session, why.clone());
+                self.problem(Some(session), why);
+                if let Some(agent) = self.sessions.get(session).and_then(|s| s.chat.as_ref()).and_then(|c| c.agent.as_ref()) {
+                    agent.kill();
+                }
+            }
+            FromAgent::Stderr(bytes) => {
+                if let Some(s) = self.sessions.get(session) {
+                    if let Ok(mut sb) = s.scrollback.lock() {
+                        sb.push(&bytes);
+                    }
+                }
+            }
+            FromAgent::Exited(code) => {
+                let busy = self
+                    .sessions
+                    .get(session)
+                    .and_then(|s| s.info.chat.as_ref())
+                    .is_some_and(|c| c.busy);
+                if busy {
+                    self.turn_ended(session, Err("the agent exited during the turn".into()));
+                }
+                self.notice(
+                    session,
+                    match code {
+                        Some(0) => "the agent exited".to_string(),
+                        Some(c) => format!("the agent exited with code {c}"),
+                        None => "the agent was stopped".to_string(),
+                    },
+                );
+                if let Ok(chat) = self.chat_mut(session) {
+                    chat.agent = None;
+                    let _ = chat.save();
+                }
+                self.exited(session, code);
+            }
+        }
+    }
+
+    fn session_update(&mut self, session: &str, update: SessionUpdate) {
+        let root = match self.sessions.get(session) {
+            Some(s) => s.stage.clone(),
+            None => return,
+        };
+        match update {
+            SessionUpdate::AgentMessageChunk(c) => {
+                self.stream_text(session, false, block_text(&c.content))
+            }
+            SessionUpdate::AgentThoughtChunk(c) => {
+                self.stream_text(session, true, block_text(&c.content))
+            }
+            SessionUpdate::UserMessageChunk(c) => {
+                self.push_entry(session, ChatEntry::User { text: block_text(&c.content) });
+            }
+            SessionUpdate::ToolCall(tc) => {
+                let mut call = blank_call(tc.tool_call_id.to_string());
+                call.title = tc.title.clone();
+                call.kind = tool_kind(&tc.kind);
+                call.status = tool_status(&tc.status);
+                call.locations = locations(&root, &tc.locations);
+                call.content = tool_content(&root, &tc.content);
+                self.upsert_call(session, call.id.clone(), |c| {
+                    let permission = c.permission.take();
+                    *c = call;
+                    c.permission = permission;
+                });
+            }
+            SessionUpdate::ToolCallUpdate(u) => {
+                self.upsert_call(session, u.tool_call_id.to_string(), |c| {
+                    apply_fields(c, &root, &u.fields)
+                });
+            }
+            SessionUpdate::Plan(p) => {
+                let items: Vec<PlanItem> = p
+                    .entries
+                    .iter()
+                    .map(|e| PlanItem {
+                        content: e.content.clone(),
+                        status: match e.status {
+                            acp::PlanEntryStatus::InProgress => PlanStatus::InProgress,
+                            acp::PlanEntryStatus::Completed => PlanStatus::Completed,
+                            _ => PlanStatus::Pending,
+                        },
+                    })
+                    .collect();
+                let Ok(chat) = self.chat_mut(session) else {
+                    return;
+                };
+                match chat.plan.filter(|i| *i < chat.transcript.len()) {
+                    Some(i) => {
+                        chat.transcript[i] = ChatEntry::Plan { items };
+                        self.replaced(session, i);
+                    }
+                    None => {
+                        let i = self.push_entry(session, ChatEntry::Plan { items });
+                        if let Ok(chat) = self.chat_mut(session) {
+                            chat.plan = i;
+                        }
+                    }
+                }
+            }
+            SessionUpdate::AvailableCommandsUpdate(u) => self.chat_info_changed(session, |c| {
+                c.commands = u
+                    .available_commands
+                    .into_iter()
+                    .map(|a| ChatChoice {
+                        id: a.name,
+                        description: Some(a.description),
+                    })
+                    .collect();
+            }),
+            SessionUpdate::CurrentModeUpdate(u) => self.chat_info_changed(session, |c| {
+                c.mode = Some(u.current_mode_id.to_string());
+            }),
+            SessionUpdate::UsageUpdate(u) => self.chat_info_changed(session, |c| {
+                c.usage = Some(ChatUsage {
+                    used: u.used,
+                    size: u.size,
+                });
+            }),
+            _ => {}
+        }
+    }
+
+    /// Changes a tool call in place (making it when the agent never announced it).
+    fn upsert_call(&mut self, session: &str, id: String, change: impl FnOnce(&mut ToolCall)) {
+        let Ok(chat) = self.chat_mut(session) else {
+            return;
+        };
+        match chat.tools.get(&id).copied() {
+            Some(i) => {
+                if let Some(ChatEntry::Tool { call }) = chat.transcript.get_mut(i) {
+                    change(call);
+                }
+                self.replaced(session, i);
+            }
+            None => {
+                let mut call = blank_call(id);
+                change(&mut call);
+                self.push_entry(session, ChatEntry::Tool { call });
+            }
+        }
+    }
+
+    fn set_permission(&mut self, session: &str, tool: &str, permission: Permission) {
+        self.upsert_call(session, tool.to_string(), |c| c.permission = Some(permission));
+    }
+
+    fn permission(
+        &mut self,
+        session: &str,
+        req: acp::RequestPermissionRequest,
+        responder: agent_client_protocol::v1::Responder<RequestPermissionResponse>,
+    ) {
+        let Some(s) = self.sessions.get(session) else {
+            return;
+        };
+        let (root, mode) = (s.stage.clone(), s.info.mode);
+        let tool_id = req.tool_call.tool_call_id.to_string();
+        // Make sure the card exists with what the request says about the call.
+        self.upsert_call(session, tool_id.clone(), |c| {
+            apply_fields(c, &root, &req.tool_call.fields)
+        });
+        let question = gate_question(session, &root, &req.tool_call);
+        let paths_inside = req
+            .tool_call
+            .fields
+            .locations
+            .as_ref()
+            .is_none_or(|l| l.iter().all(|l| fsx::rel_path(&root, &l.path).is_some()));
+        let edit = question.tool == "Write";
+        if edit && paths_inside {
+            let why = match mode {
+                SessionMode::Staged => "the stage holds what it writes for your review",
+                SessionMode::Gated => "its write comes to Airlock and waits for your review",
+            };
+            let (answer, outcome) = permission_answer(
+                &req.options,
+                Some(&super::gate::reply("allow", None, None)),
+            );
+            let _ = responder.respond(RequestPermissionResponse::new(answer));
+            self.set_permission(
+                session,
+                &tool_id,
+                Permission {
+                    action: None,
+                    outcome: Some(outcome),
+                    reason: Some(why.into()),
+                },
+            );
+            return;
+        }
+        let (tx, rx) = oneshot::channel::<GateReply>();
+        let action = self.gate_action(question, root, tx);
+        self.set_permission(
+            session,
+            &tool_id,
+            Permission {
+                action: action.clone(),
+                outcome: None,
+                reason: None,
+            },
+        );
+        let options = req.options;
+        let report = self.tx.clone();
+        let session = session.to_string();
+        tokio::spawn(async move {
+            let reply = rx.await.ok();
+            let (answer, outcome) = permission_answer(&options, reply.as_ref());
+            let _ = responder.respond(RequestPermissionResponse::new(answer));
+            let _ = report.send(Msg::Answered {
+                session,
+                tool: tool_id,
+                permission: Permission {
+                    action,
+                    outcome: Some(outcome),
+                    reason: reply.and_then(|r| r.reason),
+                },
+            });
+        });
+    }
+
+    /// A permission request was answered (by the user, the policy, or a cancel).
+    pub(super) fn answered(&mut self, session: &str, tool: &str, permission: Permission) {
+        self.set_permission(session, tool, permission);
+        self.update_turn(session);
+    }
+
+    /// The session's folder-relative path of an absolute path the agent named,
+    /// or why it is refused.
+    fn inside(&self, session: &str, path: &Path) -> std::result::Result<(PathBuf, String), String> {
+        let s = self
+            .sessions
+            .get(session)
+            .ok_or_else(|| "unknown session".to_string())?;
+        let path = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            s.stage.join(path)
+        };
+        match fsx::rel_path(&s.stage, &path) {
+            Some(rel) if !rel.is_empty() => Ok((s.stage.clone(), rel)),
+            _ => Err(format!(
+                "Airlock refused: {} is outside this session's folder {}",
+                path.display(),
+                s.stage.display()
+            )),
+        }
+    }
+
+    fn agent_read(&self, session: &str, req: &acp::ReadTextFileRequest) -> std::result::Result<String, String> {
+        let (root, rel) = self.inside(session, &req.path)?;
+        let path = fsx::safe_join(&root, &rel).map_err(|e| e.to_string())?;
+        let text = match std::fs::read(&path) {
+            Ok(b) => String::from_utf8(b).map_err(|_| format!("{rel} is not UTF-8 text"))?,
+            // A file that does not exist yet reads as empty: agents read before they create.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(format!("cannot read {rel}: {e}")),
+        };
+        let from = req.line.map(|l| l.saturating_sub(1) as usize).unwrap_or(0);
+        Ok(match (from, req.limit) {
+            (0, None) => text,
+            (from, limit) => text
+                .split_inclusive('\n')
+                .skip(from)
+                .take(limit.map(|l| l as usize).unwrap_or(usize::MAX))
+                .collect(),
+        })
+    }
+
+    fn agent_write(
+        &mut self,
+        session: &str,
+        req: acp::WriteTextFileRequest,
+        responder: agent_client_protocol::v1::Responder<acp::WriteTextFileResponse>,
+    ) {
+        let refuse = |responder: agent_client_protocol::v1::Responder<acp::WriteTextFileResponse>, why: String| {
+            let _ = responder.respond_with_error(agent_client_protocol::Error::new(-32001, why));
+        };
+        let (root, rel) = match self.inside(session, &req.path) {
+            Ok(x) => x,
+            Err(why) => {
+                self.notice(session, why.clone());
+                return refuse(responder, why);
+            }
+        };
+        let target = match fsx::safe_join(&root, &rel) {
+            Ok(t) => t,
+            Err(e) => return refuse(responder, e.to_string()),
+        };
+        let gated = self
+            .sessions
+            .get(session)
+            .is_some_and(|s| s.info.mode == SessionMode::Gated);
+        if !gated {
+            // The stage watcher sees this write and holds it like any other.
+            let mode = crate::fsx::FileState::read(&target)
+                .ok()
+                .and_then(|f| f.mode())
+                .unwrap_or(0o644);
+            let written = target
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .map_err(|source| EngineError::Io {
+                    context: format!("cannot make the folder of {rel}"),
+                    source,
+                })
+                .and_then(|()| fsx::atomic_write(&target, req.content.as_bytes(), mode));
+            let _ = match written {
+                Ok(()) => responder.respond(acp::WriteTextFileResponse::new()),
+                Err(e) => return refuse(responder, format!("cannot write {rel}: {e}")),
+            };
+            return;
+        }
+        // Gated: the write waits as a gated edit; what the user approves is written.
+        let question = GateRequest {
+            session: session.to_string(),
+            agent: "acp".into(),
+            tool: "Write".into(),
+            input: json!({ "file_path": target.display().to_string(), "content": req.content }),
+            cwd: root.display().to_string(),
+        };
+        let (tx, rx) = oneshot::channel::<GateReply>();
+        self.gate_checked(question, tx);
+        let content = req.content;
+        tokio::spawn(async move {
+            let reply = rx.await.ok();
+            match reply {
+                Some(r) if r.decision == "allow" => {
+                    let text = r
+                        .updated_input
+                        .as_ref()
+                        .and_then(|i| i.get("content"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                        .unwrap_or(content);
+                    let mode = crate::fsx::FileState::read(&target)
+                        .ok()
+                        .and_then(|f| f.mode())
+                        .unwrap_or(0o644);
+                    let _ = match fsx::atomic_write(&target, text.as_bytes(), mode) {
+                        Ok(()) => responder.respond(acp::WriteTextFileResponse::new()),
+                        Err(e) => responder.respond_with_error(agent_client_protocol::Error::new(
+                            -32001,
+                            format!("cannot write {rel}: {e}"),
+                        )),
+                    };
+                }
+                Some(r) => {
+                    let why = r
+                        .reason
+                        .unwrap_or_else(|| "The user rejected this write in Airlock.".into());
+                    let _ = responder.respond_with_error(agent_client_protocol::Error::new(-32001, why));
+                }
+                None => {
+                    let _ = responder.respond_with_error(agent_client_protocol::Error::new(
+                        -32001,
+                        "the write was not decided: the session ended",
+                    ));
+                }
+            }
+        });
+    }
+
+    fn turn_ended(&mut self, session: &str, result: std::result::Result<acp::StopReason, String>) {
+        let reason = match result {
+            Ok(r) => stop_reason(&r),
+            Err(why) => {
+                self.notice(session, format!("the turn failed: {why}"));
+                StopReason::Failed
+            }
+        };
+        self.push_entry(session, ChatEntry::TurnEnded { stop_reason: reason });
+        if let Ok(chat) = self.chat_mut(session) {
+            chat.plan = None;
+            if let Err(e) = chat.save() {
+                self.problem(Some(session), format!("cannot keep the transcript: {e}"));
+            }
+        }
+        self.chat_info_changed(session, |c| c.busy = false);
+        self.update_turn(session);
+    }
+
+    /// [`airlock_protocol::Request::Prompt`].
+    pub(super) fn prompt(&mut self, session: &str, text: String) -> Result<u32> {
+        let s = self.session_mut(session)?;
+        if s.info.kind != SessionKind::Chat {
+            return Err(EngineError::BadRequest(format!(
+                "session {session} is a terminal: type into it instead"
+            )));
+        }
+        if s.info.state == SessionState::Exited {
+            return Err(EngineError::BadRequest(format!(
+                "session {session}'s agent has exited; start a new chat"
+            )));
+        }
+        let Some(info) = s.info.chat.as_ref() else {
+            return Err(EngineError::BadRequest(format!(
+                "session {session}'s agent has not finished starting; try again in a moment"
+            )));
+        };
+        if info.busy {
+            return Err(EngineError::BadRequest(format!(
+                "session {session} is in the middle of a turn: wait for it to end, or cancel it"
+            )));
+        }
+        if text.trim().is_empty() {
+            return Err(EngineError::BadRequest("the prompt is empty".into()));
+        }
+        let blocks = prompt_blocks(&text, &s.stage, info.embedded_context);
+        let sent = s
+            .chat
+            .as_ref()
+            .and_then(|c| c.agent.as_ref())
+            .is_some_and(|a| a.send(ToAgent::Prompt(blocks)));
+        if !sent {
+            return Err(EngineError::BadRequest(format!(
+                "session {session}'s agent is not connected"
+            )));
+        }
+        let index = self
+            .push_entry(session, ChatEntry::User { text })
+            .unwrap_or_default();
+        self.chat_info_changed(session, |c| c.busy = true);
+        self.update_turn(session);
+        Ok(index as u32)
+    }
+
+    /// [`airlock_protocol::Request::Cancel`]: the agent is told, and every
+    /// open permission request of the session is answered `cancelled`.
+    pub(super) fn cancel(&mut self, session: &str) -> Result<()> {
+        let chat = self.chat_mut(session)?;
+        if let Some(agent) = &chat.agent {
+            agent.send(ToAgent::Cancel);
+        }
+        let s = self.session_mut(session)?;
+        // Dropping the cards' reply channels answers their requests `cancelled`.
+        let dropped: Vec<String> = std::mem::take(&mut s.actions).into_keys().collect();
+        for id in dropped {
+            self.emit(Event::ActionResolved {
+                action: id,
+                outcome: "gone".into(),
+                rule: None,
+            });
+        }
+        self.update_turn(session);
+        Ok(())
+    }
+
+    /// [`airlock_protocol::Request::SetChatMode`].
+    pub(super) fn set_chat_mode(&mut self, session: &str, mode: String) -> Result<()> {
+        let s = self.session_mut(session)?;
+        let offered = s
+            .info
+            .chat
+            .as_ref()
+            .is_some_and(|c| c.modes.iter().any(|m| m.id == mode));
+        if !offered {
+            return Err(EngineError::BadRequest(format!(
+                "the agent of session {session} offers no mode `{mode}`"
+            )));
+        }
+        let chat = self.chat_mut(session)?;
+        if !chat.agent.as_ref().is_some_and(|a| a.send(ToAgent::SetMode(mode))) {
+            return Err(EngineError::BadRequest(format!(
+                "session {session}'s agent is not connected"
+            )));
+        }
+        Ok(())
+    }
+
+    /// [`airlock_protocol::Request::Transcript`].
+    pub(super) fn transcript(&mut self, session: &str, from: u32) -> Result<Vec<ChatEntry>> {
+        let chat = self.chat_mut(session)?;
+        Ok(chat
+            .transcript
+            .get(from as usize..)
+            .map(<[ChatEntry]>::to_vec)
+            .unwrap_or_default())
+    }
+}
