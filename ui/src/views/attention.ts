@@ -58,12 +58,16 @@ export class Attention {
   /** The engine's `attention` event. */
   show(session: string, kind: string, message: string): void {
     const select = () => this.store.select(session);
-    this.toasts.toast(message, {
-      tone: kind === 'waiting' ? 'attention' : 'notice',
-      testid: 'attention-toast',
-      ms: kind === 'waiting' ? 8000 : 5000,
-      onclick: select,
-    });
+    // The chat on screen already says its turn ended (the engine says `done`, or `finished`).
+    const onScreen = this.store.selected === session && this.store.sessions.get(session)?.kind === 'chat' && document.visibilityState === 'visible';
+    if (kind === 'waiting' || !onScreen) {
+      this.toasts.toast(message, {
+        tone: kind === 'waiting' ? 'attention' : 'notice',
+        testid: 'attention-toast',
+        ms: kind === 'waiting' ? 8000 : 5000,
+        onclick: select,
+      });
+    }
     if (!this.supported || Notification.permission !== 'granted') return;
     // Someone looking at the page has the toast; the system notice is for when they are elsewhere.
     if (document.visibilityState === 'visible' && document.hasFocus()) return;

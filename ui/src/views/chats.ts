@@ -24,6 +24,9 @@ export class ChatsView {
     ctx.store.on('changes', () => {
       for (const p of this.panes.values()) p.changesMoved();
     });
+    ctx.store.on('actions', () => {
+      for (const p of this.panes.values()) p.actionsMoved();
+    });
     this.render(false);
   }
 

@@ -34,7 +34,7 @@ interface Completing {
 
 let popupIds = 0;
 
-const PLACEHOLDER = 'Message the agent · @ a file · / a command';
+const PLACEHOLDER = 'Message the agent…';
 
 export class Composer {
   readonly el: HTMLElement;

@@ -15,6 +15,8 @@ export interface EntryHost {
   hasChange(path: string): boolean;
   /** Allows or rejects the action a permission request became; true when the engine took it. */
   decide(action: string, allow: boolean): Promise<boolean>;
+  /** Why the waiting action `id` was judged risky, when it is known. */
+  actionWhy(id: string): string | null;
 }
 
 export interface EntryView {
@@ -28,6 +30,8 @@ export interface EntryView {
   flush?(): boolean;
   /** The pending changes moved (locations link to them). */
   changesMoved?(): void;
+  /** The waiting actions moved (a permission card says why its action is risky). */
+  actionsMoved?(): void;
 }
 
 function shell(type: ChatEntry['type'], index: number, ...children: Element[]): HTMLElement {
@@ -186,6 +190,11 @@ class ToolView implements EntryView {
     this.render();
   }
 
+  actionsMoved(): void {
+    const p = this.call.permission;
+    if (p?.action && !p.outcome) this.render();
+  }
+
   changesMoved(): void {
     for (const b of this.el.querySelectorAll<HTMLElement>('[data-path]')) {
       b.classList.toggle('has-change', this.host.hasChange(b.dataset['path'] ?? ''));
@@ -302,19 +311,22 @@ class ToolView implements EntryView {
       'div',
       { class: 'chat-permission asking', 'data-testid': 'chat-permission', 'data-action-id': action },
       icon(ICONS.hand),
-      h('span', { class: 'chat-permission-ask', text: p.reason ?? 'The agent asks to do this' }),
-      h('span', { class: 'spacer' }),
+      h('span', { class: 'chat-permission-ask', text: p.reason ?? this.host.actionWhy(action) ?? 'The agent asks to do this' }),
       h(
-        'button',
-        { class: 'btn btn-reject btn-sm', type: 'button', 'data-testid': 'chat-permission-reject', disabled: this.deciding, title: 'Refuse: the agent is told no', onclick: () => void answer(false) },
-        icon(ICONS.x),
-        'Reject',
-      ),
-      h(
-        'button',
-        { class: 'btn btn-approve btn-sm', type: 'button', 'data-testid': 'chat-permission-allow', disabled: this.deciding, title: 'Let the agent do this once', onclick: () => void answer(true) },
-        icon(ICONS.check),
-        'Allow',
+        'span',
+        { class: 'chat-permission-buttons' },
+        h(
+          'button',
+          { class: 'btn btn-reject btn-sm', type: 'button', 'data-testid': 'chat-permission-reject', disabled: this.deciding, title: 'Refuse: the agent is told no', onclick: () => void answer(false) },
+          icon(ICONS.x),
+          'Reject',
+        ),
+        h(
+          'button',
+          { class: 'btn btn-approve btn-sm', type: 'button', 'data-testid': 'chat-permission-allow', disabled: this.deciding, title: 'Let the agent do this once', onclick: () => void answer(true) },
+          icon(ICONS.check),
+          'Allow',
+        ),
       ),
     );
   }

@@ -80,7 +80,7 @@ export class ChatPane implements EntryHost {
       h(
         'div',
         { class: 'chat-footer' },
-        h('span', { class: 'chat-keys', text: 'Enter sends · Shift+Enter new line · ↑ last prompt · Esc cancels a turn' }),
+        h('span', { class: 'chat-keys', text: 'Enter sends · Shift+Enter new line · @ a file · / a command · ↑ last prompt · Esc cancels' }),
         h('span', { class: 'spacer' }),
         this.usage,
       ),
@@ -439,6 +439,18 @@ export class ChatPane implements EntryHost {
 
   async decide(action: string, allow: boolean): Promise<boolean> {
     return this.ctx.decideAction(action, allow ? 'allow' : 'deny');
+  }
+
+  actionWhy(id: string): string | null {
+    const a = this.ctx.store.actions.get(id);
+    if (!a) return null;
+    const why = a.risks.map((r) => r.why.replace(/`/g, '')).join('; ');
+    return why || null;
+  }
+
+  /** The waiting actions moved: a card that asks says why. */
+  actionsMoved(): void {
+    for (const v of this.views) v.actionsMoved?.();
   }
 
   /** The pending changes moved: locations that link to them are marked. */
