@@ -1,3 +1,4 @@
+pub mod chat;
 pub mod cli;
 pub mod crash;
 pub mod gate;

@@ -74,6 +74,8 @@ pub enum FromAgent {
     Unparsed(String),
     /// The protocol could not be started or broke down.
     Failed(String),
+    /// The agent refused a request; the conversation goes on.
+    Refused(String),
     /// The agent's stderr printed something (raw bytes, for its log).
     Stderr(Vec<u8>),
     /// The process ended (its exit code, `None` when killed by a signal).
@@ -272,7 +274,7 @@ async fn run(
                             let on = on.clone();
                             tokio::spawn(async move {
                                 if let Err(e) = sent.block_task().await {
-                                    on(FromAgent::Failed(format!("the agent refused the mode: {}", why(&e))));
+                                    on(FromAgent::Refused(format!("the agent refused the mode: {}", why(&e))));
                                 }
                             });
                         }
@@ -291,10 +293,12 @@ async fn run(
 fn why(e: &agent_client_protocol::Error) -> String {
     if agent_client_protocol::is_incoming_transport_closed(e) {
         "the agent closed its connection".into()
-    } else if e.message.is_empty() {
-        e.to_string()
     } else {
-        e.message.clone()
+        match &e.data {
+            Some(serde_json::Value::String(d)) => format!("{}: {d}", e.message),
+            Some(d) if !d.is_null() => format!("{}: {d}", e.message),
+            _ => e.message.clone(),
+        }
     }
 }
 

@@ -62,6 +62,9 @@ pub(super) struct Chat {
     /// Where the transcript is kept.
     file: PathBuf,
     unparsed: u32,
+    /// The connection already failed: what follows (a broken pipe as the
+    /// agent is stopped) is its echo, not news.
+    failed: bool,
 }
 
 impl Chat {
@@ -73,6 +76,7 @@ impl Chat {
             plan: None,
             file,
             unparsed: 0,
+            failed: false,
         }
     }
 
@@ -480,6 +484,7 @@ impl Actor {
                 };
             }
             FromAgent::TurnEnded(result) => self.turn_ended(session, result),
+            FromAgent::Refused(why) => self.notice(session, why),
             FromAgent::Unparsed(line) => {
                 let Ok(chat) = self.chat_mut(session) else {
                     return;
@@ -493,6 +498,12 @@ impl Actor {
                 }
             }
             FromAgent::Failed(why) => {
+                let Ok(chat) = self.chat_mut(session) else {
+                    return;
+                };
+                if std::mem::replace(&mut chat.failed, true) {
+                    return;
+                }
                 self.notice(session, why.clone());
                 self.problem(Some(session), why);
                 if let Some(agent) = self.sessions.get(session).and_then(|s| s.chat.as_ref()).and_then(|c| c.agent.as_ref()) {
