@@ -1,0 +1,300 @@
+// Drives the real `airlock` binary for the ACP agent tests: `airlock serve`
+// with an agent's offline environment and a temp HOME, `airlock run --acp`,
+// `airlock prompt` in the background (it waits for the turn's end), and
+// polling of `airlock status --json`, `changes --json` and `transcript --json`.
+
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+import { cleanEnv } from './airlock.mjs';
+import { AIRLOCK_BIN, gitInit, makeTemp, REPO, terminate, waitFor, WAIT_MS } from './helpers.mjs';
+import { firstLine } from '../browser/helpers.mjs';
+
+/** node_modules/.bin, where the agents' commands are. */
+export const NPM_BIN = join(REPO, 'node_modules', '.bin');
+
+/** Fails saying what to do when `airlock` or the agent's command is missing. */
+export function requireBins(...names) {
+  if (!existsSync(AIRLOCK_BIN)) {
+    throw new Error(`${AIRLOCK_BIN} does not exist: build it (cargo build -p airlock-cli) or set AIRLOCK_BIN`);
+  }
+  for (const name of names) {
+    const path = join(NPM_BIN, name);
+    if (!existsSync(path)) throw new Error(`${path} does not exist: run \`npm ci\` at the repository root`);
+  }
+}
+
+/**
+ * The pids of processes whose environment holds `HOME=home`: the agents a
+ * test's engine started (each test has its own temp HOME), so that nothing
+ * outlives a test even when `airlock serve` had to be killed.
+ */
+function pidsWithHome(home) {
+  const needle = Buffer.from(`\0HOME=${home}\0`);
+  const pids = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const env = Buffer.concat([Buffer.from('\0'), readFileSync(`/proc/${name}/environ`)]);
+      if (env.includes(needle)) pids.push(Number(name));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/**
+ * A git project with `files` committed, a temp HOME, and `airlock serve
+ * --project` running with `agentEnv(home)` on top of a clean environment
+ * (the engine passes its environment to the sessions it starts). Returns a
+ * context with CLI helpers; `ctx.close()` stops everything and removes the
+ * temp folder. `describeMock()` adds what the model API saw to failure messages.
+ */
+export async function startAcpAirlock(name, { files = {}, agentEnv = () => ({}), describeMock = () => '' } = {}) {
+  const tmp = await makeTemp(`acp-${name}`);
+  const project = join(tmp.root, 'project');
+  const airlockHome = join(tmp.root, 'airlock');
+  const home = join(tmp.root, 'home');
+  await mkdir(project);
+  await mkdir(airlockHome);
+  await mkdir(home);
+  for (const [path, text] of Object.entries({ 'README.md': '# Demo\n\nA project for the ACP agent tests.\n', ...files })) {
+    await mkdir(dirname(join(project, path)), { recursive: true });
+    await writeFile(join(project, path), text);
+  }
+  gitInit(project);
+  // These tests use the CLI only: a stand-in UI keeps them from depending on
+  // (or racing) a build of ui/dist.
+  const ui = join(tmp.root, 'ui');
+  await mkdir(ui);
+  await writeFile(join(ui, 'index.html'), '<!doctype html><title>Airlock</title>\n');
+
+  // Nothing from the outside may steer an agent elsewhere: only agentEnv's.
+  const base = Object.fromEntries(Object.entries(cleanEnv()).filter(([k]) => !/^(GEMINI_|GOOGLE_|OPENAI_|CODEX_)/.test(k)));
+  const env = {
+    ...base,
+    PATH: `${NPM_BIN}:${process.env.PATH || '/usr/bin:/bin'}`,
+    HOME: home,
+    LANG: 'C.UTF-8',
+    SHELL: '/bin/bash',
+    AIRLOCK_HOME: airlockHome,
+    RUST_BACKTRACE: '1',
+    ...(await agentEnv(home)),
+  };
+  const serve = spawn(AIRLOCK_BIN, ['serve', '--project', project, '--listen', '127.0.0.1:0', '--ui', ui], {
+    cwd: project,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let serveErr = '';
+  serve.stderr.setEncoding('utf8');
+  serve.stderr.on('data', (d) => {
+    serveErr = (serveErr + d).slice(-8000);
+  });
+  const exited = new Promise((r) => serve.once('exit', (code, signal) => r({ code, signal })));
+  const stopAll = async () => {
+    await terminate(serve);
+    // The engine stops its sessions as it exits; anything left is killed.
+    for (const pid of pidsWithHome(home)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  try {
+    await Promise.race([
+      firstLine(serve.stdout, WAIT_MS, 'the URL on the first line of `airlock serve` output'),
+      exited.then(({ code, signal }) => {
+        throw new Error(`airlock serve exited early (code ${code}, signal ${signal})`);
+      }),
+    ]);
+  } catch (err) {
+    await stopAll();
+    await tmp.cleanup();
+    err.message += `\n--- airlock serve stderr ---\n${serveErr}`;
+    throw err;
+  }
+  serve.stdout.resume();
+
+  /** Runs `airlock --project P ARGS`; resolves { code, stdout, stderr }. */
+  const cli = (args, { timeout = WAIT_MS } = {}) =>
+    new Promise((resolveRun) => {
+      execFile(
+        AIRLOCK_BIN,
+        ['--project', project, ...args],
+        { env, cwd: project, timeout, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => resolveRun({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+      );
+    });
+  /** Runs `airlock ARGS`, failing unless it exits 0; returns stdout. */
+  const ok = async (args) => {
+    const r = await cli(args);
+    if (r.code !== 0) throw new Error(`\`airlock ${args.join(' ')}\` exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+    return r.stdout;
+  };
+  const json = async (args) => JSON.parse(await ok([...args, '--json']));
+
+  let lastStatus = null;
+  const sessions = [];
+  const ctx = {
+    tmp,
+    project,
+    airlockHome,
+    home,
+    env,
+    cli,
+    ok,
+    json,
+    serveStderr: () => serveErr,
+    async status() {
+      lastStatus = await json(['status']);
+      return lastStatus;
+    },
+    async session(id) {
+      return (await ctx.status()).sessions.find((s) => s.id === id);
+    },
+    async changes() {
+      return (await json(['changes'])).changes;
+    },
+    async transcript(id) {
+      return json(['transcript', id]);
+    },
+    /** Everything useful when a wait fails: status, transcripts, the model's requests, the engine's log. */
+    describe() {
+      let transcripts = '';
+      for (const id of sessions) {
+        const r = ctx.lastTranscripts?.[id];
+        if (r) transcripts += `\n--- transcript ${id} ---\n${JSON.stringify(r, null, 1).slice(-4000)}`;
+      }
+      return (
+        `\n--- last airlock status --json ---\n${JSON.stringify(lastStatus, null, 1)?.slice(0, 3000)}` +
+        transcripts +
+        `\n--- model requests the mock saw ---\n${describeMock()}` +
+        `\n--- airlock serve stderr (tail) ---\n${serveErr.slice(-3000)}`
+      );
+    },
+    lastTranscripts: {},
+    /**
+     * `airlock run --acp --mode MODE -- CMD…`; waits until the agent has
+     * answered `initialize` (its chat info shows); returns the session.
+     */
+    async runAcp(command, { mode = 'staged', name: sessionName } = {}) {
+      const args = ['run', '--acp', '--mode', mode];
+      if (sessionName) args.push('--name', sessionName);
+      const out = await ok([...args, '--', ...command]);
+      const id = out.trim().split('\n').pop();
+      if (!/^s-/.test(id)) throw new Error(`airlock run printed no session id: ${JSON.stringify(out)}`);
+      sessions.push(id);
+      return waitFor(
+        () => `${command[0]} answers initialize (session ${id} has chat info)${ctx.describe()}`,
+        async () => {
+          const s = await ctx.session(id);
+          if (s?.state === 'exited') {
+            ctx.lastTranscripts[id] = await ctx.transcript(id).catch(() => null);
+            throw new Error(`session ${id} exited (code ${s.exitCode})${ctx.describe()}`);
+          }
+          return s?.chat ? s : null;
+        },
+        60_000,
+        250,
+      );
+    },
+    /**
+     * `airlock prompt SESSION TEXT [--json]` in the background; returns
+     * { done: Promise<{ code, stdout, stderr, json }> }. The prompt waits
+     * for the turn's end, which may need a decision first.
+     */
+    prompt(id, text, { asJson = true, ms = 120_000 } = {}) {
+      // Options before the session: every word after the text's first is text.
+      const args = ['--project', project, 'prompt', ...(asJson ? ['--json'] : []), id, text];
+      const child = spawn(AIRLOCK_BIN, args, { env, cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8');
+      child.stderr.setEncoding('utf8');
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      const done = new Promise((resolveRun, reject) => {
+        const timer = setTimeout(async () => {
+          await terminate(child);
+          ctx.lastTranscripts[id] = await ctx.transcript(id).catch(() => null);
+          reject(new Error(`airlock prompt ${id} did not return within ${ms / 1000} s\n--- stderr ---\n${stderr}${ctx.describe()}`));
+        }, ms);
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          let parsed = null;
+          if (asJson && code === 0) {
+            try {
+              parsed = JSON.parse(stdout);
+            } catch (err) {
+              reject(new Error(`airlock prompt --json printed no JSON (${err.message}): ${stdout.slice(0, 2000)}`));
+              return;
+            }
+          }
+          resolveRun({ code, stdout, stderr, json: parsed });
+        });
+      });
+      ctx.children.push(child);
+      return { child, done, stderr: () => stderr };
+    },
+    children: [],
+    /** Waits for a pending change at `path` (relative to the project) matching `pred`. */
+    async waitChange(path, what, pred = () => true) {
+      let last = [];
+      return waitFor(
+        () => `${what} (a pending change for ${path}; last: ${JSON.stringify(last).slice(0, 1500)})${ctx.describe()}`,
+        async () => {
+          last = await ctx.changes();
+          return last.find((c) => c.path === path && pred(c));
+        },
+        60_000,
+        200,
+      );
+    },
+    /** Waits until no pending change is at `path`. */
+    async waitNoChange(path, what) {
+      let last = [];
+      await waitFor(
+        () => `${what} (no pending change for ${path}; last: ${JSON.stringify(last).slice(0, 1500)})${ctx.describe()}`,
+        async () => {
+          last = await ctx.changes();
+          return !last.some((c) => c.path === path);
+        },
+      );
+    },
+    /** Waits for an action in `airlock status --json` matching `pred`. */
+    async waitAction(what, pred = () => true) {
+      return waitFor(
+        () => `${what} (an action in \`airlock status --json\`)${ctx.describe()}`,
+        async () => ((await ctx.status()).actions || []).find(pred),
+        60_000,
+        200,
+      );
+    },
+    /** The transcript's tool entries (their `call`s). */
+    async tools(id) {
+      const t = await ctx.transcript(id);
+      ctx.lastTranscripts[id] = t;
+      return t.filter((e) => e.type === 'tool').map((e) => e.call);
+    },
+    async close() {
+      for (const c of ctx.children) await terminate(c);
+      await stopAll();
+      await tmp.cleanup();
+    },
+  };
+  return ctx;
+}
+
+/** The text of a transcript's agent entries, joined by newlines. */
+export function agentText(entries) {
+  return entries
+    .filter((e) => e.type === 'agent')
+    .map((e) => e.text)
+    .join('\n');
+}
