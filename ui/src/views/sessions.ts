@@ -15,7 +15,8 @@ const MODE_HINT: Record<SessionMode, string> = {
 
 const CHAT_HINT: Record<SessionMode, string> = {
   staged: 'Chat, staged: the ACP agent works in a private copy of the project; its edits wait here for review, and risky tool calls ask you first.',
-  gated: 'Chat, gated: the ACP agent works in your project; every file it writes through Airlock, and every risky tool call, waits for you first.',
+  gated:
+    'Chat, gated: the ACP agent works in your project and every write it sends through Airlock waits for you — only for agents that write that way (Gemini). Others run staged.',
 };
 
 /** ACP agents offered for a chat: a label and the command line. */

@@ -48,6 +48,8 @@ export class Composer {
   private recalled: number | null = null;
   private busy = false;
   private sending = false;
+  /** Sending is not possible now (see `setDisabled`). */
+  private blocked = false;
 
   constructor(private readonly host: ComposerHost) {
     this.input = h('textarea', {
@@ -97,14 +99,16 @@ export class Composer {
     this.renderSend();
   }
 
-  /** Disables the box, with why (null enables it). */
-  setDisabled(why: string | null): void {
-    this.input.disabled = why !== null;
-    this.el.classList.toggle('disabled', why !== null);
-    if (why !== null) {
-      this.input.placeholder = why;
-      this.close();
-    } else this.input.placeholder = PLACEHOLDER;
+  /**
+   * Disables sending, with why (null enables it). `typing` keeps the box
+   * open meanwhile (a prompt can be written while the agent starts).
+   */
+  setDisabled(why: string | null, typing = false): void {
+    this.blocked = why !== null;
+    this.input.disabled = why !== null && !typing;
+    this.el.classList.toggle('disabled', this.input.disabled);
+    this.input.placeholder = why ?? PLACEHOLDER;
+    if (this.input.disabled) this.close();
     this.renderSend();
   }
 
@@ -113,13 +117,17 @@ export class Composer {
   }
 
   private renderSend(): void {
-    this.sendButton.disabled = this.busy || this.sending || this.input.disabled;
-    this.sendButton.title = this.busy ? 'The agent is working — wait for the turn to end, or cancel it (Esc)' : 'Send (Enter)';
+    this.sendButton.disabled = this.busy || this.sending || this.blocked;
+    this.sendButton.title = this.busy
+      ? 'The agent is working — wait for the turn to end, or cancel it (Esc)'
+      : this.blocked
+        ? this.input.placeholder
+        : 'Send (Enter)';
   }
 
   private async send(): Promise<void> {
     const text = this.input.value.replace(/\s+$/, '');
-    if (text.trim() === '' || this.busy || this.sending || this.input.disabled) return;
+    if (text.trim() === '' || this.busy || this.sending || this.blocked) return;
     this.sending = true;
     this.renderSend();
     this.input.value = '';

@@ -155,11 +155,16 @@ export class ChatPane implements EntryHost {
     this.busyEl.hidden = !busy;
     this.el.classList.toggle('busy', busy);
     this.composer.setBusy(busy);
+    // The engine takes prompts once the agent has started its session (then `chat` is there).
     this.composer.setDisabled(
       info.state === 'exited'
         ? `The agent exited${info.exitCode !== null ? ` (code ${info.exitCode})` : ''} — restart it from the sidebar to go on`
-        : null,
+        : chat
+          ? null
+          : 'Starting the agent…',
+      info.state !== 'exited',
     );
+    if (this.state === 'ready') this.renderEmpty();
     if (!busy && this.dirtyFrom !== null && this.state === 'ready') void this.load(this.dirtyFrom);
   }
 
@@ -174,7 +179,7 @@ export class ChatPane implements EntryHost {
       this.title,
       icon(ICONS.chat),
       h('span', { class: 'pane-title-name', text: s.name }),
-      agent && agent !== s.name ? h('span', { class: 'chat-agent', 'data-testid': 'chat-agent', text: agent }) : null,
+      agent && agent !== s.name ? h('span', { class: 'chat-agent-name', 'data-testid': 'chat-agent', text: agent }) : null,
       s.state === 'exited'
         ? h('span', { class: `badge ${s.exitCode === 0 ? 'badge-muted' : 'badge-danger'}`, text: s.exitCode === null ? 'exited' : `exited ${s.exitCode}` })
         : s.chat
@@ -369,16 +374,19 @@ export class ChatPane implements EntryHost {
   }
 
   private renderEmpty(): void {
+    const shown = this.status.firstElementChild;
     if (this.entries.length > 0) {
-      if (this.status.firstElementChild?.classList.contains('chat-empty')) this.status.replaceChildren();
+      if (shown?.classList.contains('chat-empty')) this.status.replaceChildren();
       return;
     }
-    if (this.status.firstElementChild) return;
+    if (shown && !shown.classList.contains('chat-empty')) return;
     const chat = this.info.chat;
+    const key = chat?.agent ?? '';
+    if (shown instanceof HTMLElement && shown.dataset['agent'] === key) return;
     this.status.replaceChildren(
       h(
         'div',
-        { class: 'empty chat-empty' },
+        { class: 'empty chat-empty', 'data-agent': key },
         icon(ICONS.chat),
         h('p', { text: chat?.agent ? `${chat.agent} is ready` : 'Starting the agent…' }),
         h('p', {
