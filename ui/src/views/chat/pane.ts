@@ -1,5 +1,5 @@
-// One chat session's pane: its header (agent, mode, usage), the transcript
-// and the prompt box. The transcript is taken once (`transcript`), then kept
+// One chat session's pane: its header (agent, mode), the transcript, the
+// prompt box and a footer with the keys and the context window's use. The transcript is taken once (`transcript`), then kept
 // by the `chat` and `chatText` events: an entry added or replaced redraws that
 // entry only, and streamed text is drawn once a frame at most.
 
@@ -113,10 +113,6 @@ export class ChatPane implements EntryHost {
     this.update(info);
   }
 
-  get id(): string {
-    return this.info.id;
-  }
-
   /** Shown: takes the transcript the first time, and puts the scroll back. */
   shown(): void {
     if (this.state === 'new') void this.load(0);
@@ -153,6 +149,8 @@ export class ChatPane implements EntryHost {
     this.renderUsage(chat);
     const busy = this.busy();
     this.busyEl.hidden = !busy;
+    // Screen readers wait for the turn's text rather than reading each piece.
+    this.log.setAttribute('aria-busy', String(busy));
     this.el.classList.toggle('busy', busy);
     this.composer.setBusy(busy);
     // The engine takes prompts once the agent has started its session (then `chat` is there).
