@@ -119,6 +119,10 @@ describe('chat', () => {
     await seeProjectFile('notes.txt', 'hi there\n');
     await see(change, 'the change gone once landed', 'detached');
     await until('the write turn ended', async () => (await turnsEnded.count()) === 2);
+    // The agent's diff of the new file, shown small on the card.
+    const diff = editCard.getByTestId('chat-diff');
+    await see(diff.locator('.kind-created'), 'the diff on the card marked as a new file');
+    assert.deepEqual(await diff.locator('.chat-diff-row').allTextContents(), ['+hi there']);
 
     // 4. A risky command: the card asks, and Reject answers the agent.
     await send('run rm -rf build');

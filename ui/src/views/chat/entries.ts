@@ -266,7 +266,8 @@ class ToolView implements EntryView {
         'div',
         { class: 'chat-diff-head' },
         this.pathButton(d.path, d.path, 'chat-diff-path'),
-        d.oldText === undefined ? h('span', { class: 'badge kind-created', text: 'new' }) : null,
+        // A new file's old text comes as null or not at all.
+        d.oldText == null ? h('span', { class: 'badge kind-created', text: 'new' }) : null,
         h('span', { class: 'stat' }, h('span', { class: 'add', text: `+${added}` }), ' ', h('span', { class: 'del', text: `−${removed}` })),
       ),
       h(

@@ -17,7 +17,7 @@ function lines(text: string): string[] {
 }
 
 /** The rows of `oldText` → `newText` (no old text: a new file), with `context` lines around each change. */
-export function lineDiff(oldText: string | undefined, newText: string, context = 2): DiffRow[] {
+export function lineDiff(oldText: string | null | undefined, newText: string, context = 2): DiffRow[] {
   const a = lines(oldText ?? '');
   const b = lines(newText);
   let start = 0;
