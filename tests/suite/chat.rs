@@ -37,7 +37,11 @@ async fn engine(f: &Fixture) -> Engine {
     .expect("open engine")
 }
 
-async fn start_chat(engine: &Engine, argv: Vec<String>, mode: SessionMode) -> Result<SessionInfo, String> {
+async fn start_chat(
+    engine: &Engine,
+    argv: Vec<String>,
+    mode: SessionMode,
+) -> Result<SessionInfo, String> {
     match engine
         .call(Request::StartSession(StartSessionParams {
             command: Some(argv),
@@ -57,7 +61,10 @@ async fn session(engine: &Engine, id: &str) -> SessionInfo {
     let Response::Status(s) = call(engine, Request::Status).await else {
         panic!("not a status")
     };
-    s.sessions.into_iter().find(|s| s.id == id).expect("the session")
+    s.sessions
+        .into_iter()
+        .find(|s| s.id == id)
+        .expect("the session")
 }
 
 /// A staged chat with the scripted agent, once it has said what it offers.
@@ -164,7 +171,11 @@ async fn a_turn_streams_its_reply_thought_and_plan_into_the_transcript() {
     let s = ready_chat(&engine).await;
     let chat = s.chat.clone().expect("chat info");
     assert_eq!(chat.agent.as_deref(), Some("scripted-agent 1.0"));
-    assert_eq!(chat.mode.as_deref(), Some("ask"), "the agent's own mode is kept, never changed");
+    assert_eq!(
+        chat.mode.as_deref(),
+        Some("ask"),
+        "the agent's own mode is kept, never changed"
+    );
     assert_eq!(
         chat.modes.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
         ["ask", "yolo"]
@@ -198,18 +209,44 @@ async fn a_turn_streams_its_reply_thought_and_plan_into_the_transcript() {
             _ => {}
         }
     }
-    assert_eq!(appended, "from the scripted agent.", "chunks after the first arrive as appends");
+    assert_eq!(
+        appended, "from the scripted agent.",
+        "chunks after the first arrive as appends"
+    );
     let all = transcript(&engine, &s.id).await;
     assert_eq!(all.len(), 5, "user, thought, plan, agent, end: {all:?}");
-    assert_eq!(all[0], ChatEntry::User { text: "hello".into() });
-    assert_eq!(all[1], ChatEntry::Thought { text: "Thinking about hello.".into() });
+    assert_eq!(
+        all[0],
+        ChatEntry::User {
+            text: "hello".into()
+        }
+    );
+    assert_eq!(
+        all[1],
+        ChatEntry::Thought {
+            text: "Thinking about hello.".into()
+        }
+    );
     let ChatEntry::Plan { items } = &all[2] else {
         panic!("a plan, got {:?}", all[2])
     };
-    assert_eq!(items.len(), 2, "the second plan replaced the first in place");
+    assert_eq!(
+        items.len(),
+        2,
+        "the second plan replaced the first in place"
+    );
     assert!(items.iter().all(|i| i.status == PlanStatus::Completed));
-    assert_eq!(all[3], ChatEntry::Agent { text: "Hello from the scripted agent.".into() });
-    let usage = session(&engine, &s.id).await.chat.and_then(|c| c.usage).expect("usage");
+    assert_eq!(
+        all[3],
+        ChatEntry::Agent {
+            text: "Hello from the scripted agent.".into()
+        }
+    );
+    let usage = session(&engine, &s.id)
+        .await
+        .chat
+        .and_then(|c| c.usage)
+        .expect("usage");
     assert_eq!((usage.used, usage.size), (1200, 200_000));
     assert!(!session(&engine, &s.id).await.chat.expect("chat").busy);
 
@@ -223,8 +260,17 @@ async fn a_turn_streams_its_reply_thought_and_plan_into_the_transcript() {
         .await
         .expect_err("a turn is running");
     assert!(err.message.contains("middle of a turn"), "{}", err.message);
-    call(&engine, Request::Cancel { session: s.id.clone() }).await;
-    assert_eq!(turn_end(&mut events, &s.id, idx).await, StopReason::Cancelled);
+    call(
+        &engine,
+        Request::Cancel {
+            session: s.id.clone(),
+        },
+    )
+    .await;
+    assert_eq!(
+        turn_end(&mut events, &s.id, idx).await,
+        StopReason::Cancelled
+    );
     engine.shutdown().await;
 }
 
@@ -238,13 +284,25 @@ async fn a_staged_agents_write_is_held_in_its_stage_until_approved() {
     let call_ = tool(&entries);
     assert_eq!(call_.kind, ToolKind::Edit);
     assert_eq!(call_.status, ToolStatus::Completed);
-    assert_eq!(call_.locations[0].path, "notes.txt", "locations are shown relative to the stage");
+    assert_eq!(
+        call_.locations[0].path, "notes.txt",
+        "locations are shown relative to the stage"
+    );
     let perm = call_.permission.expect("permission");
     assert_eq!(perm.outcome, Some(PermissionOutcome::Allowed));
-    assert_eq!(perm.action, None, "a staged edit needs no card: the stage holds it");
+    assert_eq!(
+        perm.action, None,
+        "a staged edit needs no card: the stage holds it"
+    );
     assert!(agent_text(&entries).contains("wrote notes.txt"));
-    assert!(!f.project.join("notes.txt").exists(), "nothing reaches the project unreviewed");
-    let changes = wait_for(&engine, "the held write", |c| c.iter().any(|c| c.path == "notes.txt")).await;
+    assert!(
+        !f.project.join("notes.txt").exists(),
+        "nothing reaches the project unreviewed"
+    );
+    let changes = wait_for(&engine, "the held write", |c| {
+        c.iter().any(|c| c.path == "notes.txt")
+    })
+    .await;
     assert_eq!(changes.len(), 1);
     approve_all(&engine).await;
     assert_eq!(read(&f.project.join("notes.txt")), "hi there\n");
@@ -255,7 +313,10 @@ async fn a_staged_agents_write_is_held_in_its_stage_until_approved() {
     let outside = Path::new("/tmp/airlock-acp-outside.txt");
     let _ = std::fs::remove_file(outside);
     let (_, entries) = turn(&engine, &s.id, "outside").await;
-    assert!(agent_text(&entries).contains("outside this session's folder"), "{entries:?}");
+    assert!(
+        agent_text(&entries).contains("outside this session's folder"),
+        "{entries:?}"
+    );
     assert!(!outside.exists(), "a write outside the folder was refused");
     engine.shutdown().await;
 }
@@ -272,10 +333,20 @@ async fn a_command_waits_for_the_user_who_can_reject_or_allow_it() {
     assert_eq!(action.session, s.id);
     assert_eq!(action.tool, "Bash");
     assert_eq!(action.summary, "rm -rf build");
-    assert!(action.risks.iter().any(|r| r.kind == "delete"), "{:?}", action.risks);
-    assert_eq!(session(&engine, &s.id).await.turn, airlock_protocol::TurnState::Waiting);
+    assert!(
+        action.risks.iter().any(|r| r.kind == "delete"),
+        "{:?}",
+        action.risks
+    );
+    assert_eq!(
+        session(&engine, &s.id).await.turn,
+        airlock_protocol::TurnState::Waiting
+    );
     let card = tool(&transcript(&engine, &s.id).await);
-    assert_eq!(card.permission.as_ref().and_then(|p| p.action.clone()), Some(action.id.clone()));
+    assert_eq!(
+        card.permission.as_ref().and_then(|p| p.action.clone()),
+        Some(action.id.clone())
+    );
     assert_eq!(card.permission.and_then(|p| p.outcome), None, "still open");
     call(
         &engine,
@@ -291,7 +362,10 @@ async fn a_command_waits_for_the_user_who_can_reject_or_allow_it() {
     assert!(agent_text(&all).contains("not allowed: reject"), "{all:?}");
     let card = tool(&all);
     assert_eq!(card.status, ToolStatus::Failed);
-    assert_eq!(card.permission.and_then(|p| p.outcome), Some(PermissionOutcome::Rejected));
+    assert_eq!(
+        card.permission.and_then(|p| p.outcome),
+        Some(PermissionOutcome::Rejected)
+    );
 
     let index = prompt(&engine, &s.id, "run make test").await;
     let action = action_of(&engine).await;
@@ -306,7 +380,10 @@ async fn a_command_waits_for_the_user_who_can_reject_or_allow_it() {
     .await;
     turn_end(&mut events, &s.id, index).await;
     let all = transcript(&engine, &s.id).await;
-    assert!(agent_text(&all[index as usize..]).contains("ran make test"), "{all:?}");
+    assert!(
+        agent_text(&all[index as usize..]).contains("ran make test"),
+        "{all:?}"
+    );
 
     // A request that offers no way to say no is answered `cancelled` on a reject: never allowed.
     let index = prompt(&engine, &s.id, "noreject rm -rf /").await;
@@ -322,7 +399,10 @@ async fn a_command_waits_for_the_user_who_can_reject_or_allow_it() {
     .await;
     turn_end(&mut events, &s.id, index).await;
     let all = transcript(&engine, &s.id).await;
-    assert!(agent_text(&all[index as usize..]).contains("not allowed: cancelled"), "{all:?}");
+    assert!(
+        agent_text(&all[index as usize..]).contains("not allowed: cancelled"),
+        "{all:?}"
+    );
     engine.shutdown().await;
 }
 
@@ -334,10 +414,22 @@ async fn cancel_answers_the_open_permission_request_cancelled() {
     let mut events = engine.subscribe_without_output();
     let index = prompt(&engine, &s.id, "run rm -rf build").await;
     action_of(&engine).await;
-    call(&engine, Request::Cancel { session: s.id.clone() }).await;
-    assert_eq!(turn_end(&mut events, &s.id, index).await, StopReason::Cancelled);
+    call(
+        &engine,
+        Request::Cancel {
+            session: s.id.clone(),
+        },
+    )
+    .await;
+    assert_eq!(
+        turn_end(&mut events, &s.id, index).await,
+        StopReason::Cancelled
+    );
     let all = transcript(&engine, &s.id).await;
-    assert!(agent_text(&all).contains("not allowed: cancelled"), "{all:?}");
+    assert!(
+        agent_text(&all).contains("not allowed: cancelled"),
+        "{all:?}"
+    );
     assert_eq!(
         tool(&all).permission.and_then(|p| p.outcome),
         Some(PermissionOutcome::Cancelled)
@@ -361,13 +453,25 @@ async fn garbage_unknown_methods_stray_replies_and_floods_do_not_break_the_chat(
     );
     assert_eq!(agent_text(&entries), "after garbage");
     let (_, entries) = turn(&engine, &s.id, "unknown").await;
-    assert_eq!(agent_text(&entries), "unknown: error", "an unknown method gets an error reply");
+    assert_eq!(
+        agent_text(&entries),
+        "unknown: error",
+        "an unknown method gets an error reply"
+    );
     let (_, entries) = turn(&engine, &s.id, "strayreply").await;
     assert_eq!(agent_text(&entries), "ok");
     let (_, entries) = turn(&engine, &s.id, "stream 10000").await;
-    assert_eq!(agent_text(&entries), "x".repeat(10_000), "every chunk, in order, in one entry");
+    assert_eq!(
+        agent_text(&entries),
+        "x".repeat(10_000),
+        "every chunk, in order, in one entry"
+    );
     let (_, entries) = turn(&engine, &s.id, "big 10000000").await;
-    assert_eq!(agent_text(&entries).len(), 10_000_000, "a 10 MB message arrives whole");
+    assert_eq!(
+        agent_text(&entries).len(),
+        10_000_000,
+        "a 10 MB message arrives whole"
+    );
     assert_eq!(session(&engine, &s.id).await.state, SessionState::Running);
     engine.shutdown().await;
 }
@@ -378,7 +482,10 @@ async fn an_agent_crashing_mid_turn_ends_the_session_and_its_held_writes_stay() 
     let engine = engine(&f).await;
     let s = ready_chat(&engine).await;
     turn(&engine, &s.id, "write kept.txt keep me").await;
-    wait_for(&engine, "the held write", |c| c.iter().any(|c| c.path == "kept.txt")).await;
+    wait_for(&engine, "the held write", |c| {
+        c.iter().any(|c| c.path == "kept.txt")
+    })
+    .await;
     let (stop, entries) = turn(&engine, &s.id, "crash").await;
     assert_eq!(stop, StopReason::Failed);
     assert!(agent_text(&entries).contains("about to crash"));
@@ -390,10 +497,16 @@ async fn an_agent_crashing_mid_turn_ends_the_session_and_its_held_writes_stay() 
     assert_eq!(after.exit_code, Some(3));
     let all = transcript(&engine, &s.id).await;
     assert!(
-        all.iter().any(|e| matches!(e, ChatEntry::Notice { text } if text.contains("exited with code 3"))),
+        all.iter().any(
+            |e| matches!(e, ChatEntry::Notice { text } if text.contains("exited with code 3"))
+        ),
         "{all:?}"
     );
-    assert_eq!(changes(&engine, None).await.len(), 1, "the held write stays reviewable");
+    assert_eq!(
+        changes(&engine, None).await.len(),
+        1,
+        "the held write stays reviewable"
+    );
     let err = engine
         .call(Request::Prompt {
             session: s.id.clone(),
@@ -412,8 +525,14 @@ async fn an_agent_that_never_initializes_or_speaks_another_version_gets_a_clear_
     let f = Fixture::git(&[("a.txt", "a\n")]);
     let engine = engine(&f).await;
     for (env, expect) in [
-        ("ACP_AGENT_NO_INIT=1", "did not answer `initialize` within 10 s"),
-        ("ACP_AGENT_PROTOCOL=2", "protocol version 1 but peer negotiated 2"),
+        (
+            "ACP_AGENT_NO_INIT=1",
+            "did not answer `initialize` within 10 s",
+        ),
+        (
+            "ACP_AGENT_PROTOCOL=2",
+            "protocol version 1 but peer negotiated 2",
+        ),
     ] {
         let s = start_chat(&engine, scripted(&[env]), SessionMode::Staged)
             .await
@@ -429,11 +548,18 @@ async fn an_agent_that_never_initializes_or_speaks_another_version_gets_a_clear_
             (session(&engine, &s.id).await.state == SessionState::Exited).then_some(())
         })
         .await;
-        assert!(session(&engine, &s.id).await.chat.is_none(), "{env}: {all:?}");
+        assert!(
+            session(&engine, &s.id).await.chat.is_none(),
+            "{env}: {all:?}"
+        );
     }
-    let err = start_chat(&engine, vec!["no-such-acp-agent".into()], SessionMode::Staged)
-        .await
-        .expect_err("not found");
+    let err = start_chat(
+        &engine,
+        vec!["no-such-acp-agent".into()],
+        SessionMode::Staged,
+    )
+    .await
+    .expect_err("not found");
     assert!(err.contains("not found on PATH"), "{err}");
     engine.shutdown().await;
 }
@@ -476,15 +602,28 @@ async fn a_gated_chat_writes_to_the_project_only_what_the_user_approved() {
     let bin = f.dir.path().join("bin");
     std::fs::create_dir_all(&bin).expect("bin");
     std::os::unix::fs::symlink(agent_script(), bin.join("gemini")).expect("symlink");
-    let s = start_chat(&engine, vec![bin.join("gemini").display().to_string()], SessionMode::Gated)
-        .await
-        .expect("gated gemini");
-    eventually(15, "ready", || async { session(&engine, &s.id).await.chat.map(|_| ()) }).await;
+    let s = start_chat(
+        &engine,
+        vec![bin.join("gemini").display().to_string()],
+        SessionMode::Gated,
+    )
+    .await
+    .expect("gated gemini");
+    eventually(15, "ready", || async {
+        session(&engine, &s.id).await.chat.map(|_| ())
+    })
+    .await;
 
     let mut events = engine.subscribe_without_output();
     let index = prompt(&engine, &s.id, "write notes.txt approved text").await;
-    let held = wait_for(&engine, "the gated write", |c| c.iter().any(|c| c.path == "notes.txt")).await;
-    assert!(!f.project.join("notes.txt").exists(), "not written before approval");
+    let held = wait_for(&engine, "the gated write", |c| {
+        c.iter().any(|c| c.path == "notes.txt")
+    })
+    .await;
+    assert!(
+        !f.project.join("notes.txt").exists(),
+        "not written before approval"
+    );
     call(
         &engine,
         Request::Approve {
@@ -499,7 +638,10 @@ async fn a_gated_chat_writes_to_the_project_only_what_the_user_approved() {
     assert!(agent_text(&transcript(&engine, &s.id).await).contains("wrote notes.txt"));
 
     let index = prompt(&engine, &s.id, "write other.txt rejected text").await;
-    let held = wait_for(&engine, "the second write", |c| c.iter().any(|c| c.path == "other.txt")).await;
+    let held = wait_for(&engine, "the second write", |c| {
+        c.iter().any(|c| c.path == "other.txt")
+    })
+    .await;
     call(
         &engine,
         Request::Reject {

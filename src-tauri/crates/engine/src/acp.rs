@@ -19,10 +19,10 @@ use std::time::Duration;
 use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::schema::{
     CancelNotification, ClientCapabilities, ContentBlock, FileSystemCapabilities, Implementation,
-    InitializeRequest, NewSessionRequest, PromptRequest, ReadTextFileRequest,
-    ReadTextFileResponse, RequestPermissionRequest, RequestPermissionResponse, SessionId,
-    SessionModeState, SessionNotification, SetSessionModeRequest, StopReason,
-    WriteTextFileRequest, WriteTextFileResponse,
+    InitializeRequest, NewSessionRequest, PromptRequest, ReadTextFileRequest, ReadTextFileResponse,
+    RequestPermissionRequest, RequestPermissionResponse, SessionId, SessionModeState,
+    SessionNotification, SetSessionModeRequest, StopReason, WriteTextFileRequest,
+    WriteTextFileResponse,
 };
 use agent_client_protocol::v1::{ConnectionTo, Responder};
 use agent_client_protocol::{Agent, Client, Lines};
@@ -106,7 +106,10 @@ impl AgentHandle {
 
     /// Ends the agent's whole process group.
     pub fn kill(&self) {
-        if let Some(pid) = self.pid.and_then(|p| rustix::process::Pid::from_raw(p as i32)) {
+        if let Some(pid) = self
+            .pid
+            .and_then(|p| rustix::process::Pid::from_raw(p as i32))
+        {
             let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::TERM);
         }
     }
@@ -309,11 +312,9 @@ async fn handshake(
 ) -> std::result::Result<(Ready, SessionId), String> {
     let init = InitializeRequest::new(ProtocolVersion::V1)
         .client_capabilities(
-            ClientCapabilities::new().fs(
-                FileSystemCapabilities::new()
-                    .read_text_file(true)
-                    .write_text_file(true),
-            ),
+            ClientCapabilities::new().fs(FileSystemCapabilities::new()
+                .read_text_file(true)
+                .write_text_file(true)),
         )
         .client_info(Implementation::new("airlock", env!("CARGO_PKG_VERSION")));
     let init = tokio::time::timeout(START_TIMEOUT, cx.send_request(init).block_task())

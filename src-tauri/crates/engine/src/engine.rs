@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use airlock_protocol::{
-    Change, DecisionOutcome, Event, IpcError, Orphan, Request, Response, SessionInfo,
-    SessionKind, SessionMode, SessionState, StartSessionParams, StatusInfo, TurnState,
+    Change, DecisionOutcome, Event, IpcError, Orphan, Request, Response, SessionInfo, SessionKind,
+    SessionMode, SessionState, StartSessionParams, StatusInfo, TurnState,
 };
 use base64::Engine as _;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -29,6 +29,8 @@ use crate::subscription::{Outputs, Subscription, Wire};
 use crate::watch::{self, TreeWatcher};
 
 mod chat;
+mod chat_fs;
+mod chat_wire;
 mod decide;
 mod first;
 mod gate;
@@ -521,7 +523,7 @@ impl Actor {
                 }
                 Msg::Output(session) => self.output(&session),
                 Msg::Exited { session, code } => self.exited(&session, code),
-                Msg::Agent { session, msg } => self.from_agent(&session, *msg),
+                Msg::Agent { session, msg } => self.agent_said(&session, *msg),
                 Msg::Answered {
                     session,
                     tool,
@@ -922,7 +924,10 @@ impl Actor {
         let is_chat = kind == SessionKind::Chat;
         let is_claude = agent == "claude" && !is_chat;
         let mode = params.mode.unwrap_or_default();
-        if is_chat && mode == SessionMode::Gated && !chat::WRITES_THROUGH_CLIENT.contains(&agent.as_str()) {
+        if is_chat
+            && mode == SessionMode::Gated
+            && !chat::WRITES_THROUGH_CLIENT.contains(&agent.as_str())
+        {
             return Err(EngineError::BadRequest(format!(
                 "`{}` writes files itself, so Airlock cannot hold its writes in the project: run it staged (Airlock knows these agents send their writes through it: {})",
                 command[0],
@@ -1033,7 +1038,12 @@ impl Actor {
         let scrollback = self.open_scrollback(&id);
         let spawned = if is_chat {
             self.spawn_agent(&id, sandbox.wrap(command), &stage)
-                .map(|agent| (None, Some(chat::Chat::new(self.chat_file(&id), Some(agent)))))
+                .map(|agent| {
+                    (
+                        None,
+                        Some(chat::Chat::new(self.chat_file(&id), Some(agent))),
+                    )
+                })
         } else {
             self.spawn_process(
                 &id,
@@ -1147,9 +1157,13 @@ impl Actor {
         let token = home::random_token();
         let is_chat = self.session_mut(id)?.chat.is_some();
         let (process, agent) = if is_chat {
-            (None, Some(self.spawn_agent(id, sandbox.wrap(command), &stage)?))
+            (
+                None,
+                Some(self.spawn_agent(id, sandbox.wrap(command), &stage)?),
+            )
         } else {
-            let p = self.spawn_process(id, sandbox.wrap(command), &stage, &token, size, &scrollback)?;
+            let p =
+                self.spawn_process(id, sandbox.wrap(command), &stage, &token, size, &scrollback)?;
             (Some(p), None)
         };
         let s = self.session_mut(id)?;
@@ -1424,10 +1438,9 @@ impl Actor {
                         format!("{} is waiting for you: {what}", info.name),
                     ))
                 }
-                TurnState::Idle if s.chat.is_some() && was != TurnState::Idle => Some((
-                    "done",
-                    format!("{} finished its turn", info.name),
-                )),
+                TurnState::Idle if s.chat.is_some() && was != TurnState::Idle => {
+                    Some(("done", format!("{} finished its turn", info.name)))
+                }
                 TurnState::Exited => Some((
                     "finished",
                     match info.exit_code {

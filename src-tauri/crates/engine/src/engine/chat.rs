@@ -26,18 +26,14 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use agent_client_protocol::v1::schema::{
-    self as acp, ContentBlock, PermissionOptionKind, RequestPermissionOutcome,
-    RequestPermissionResponse, SelectedPermissionOutcome, SessionUpdate,
-};
+use agent_client_protocol::v1::schema::{self as acp, RequestPermissionResponse, SessionUpdate};
 use airlock_protocol::{
-    ChatChoice, ChatEntry, ChatInfo, ChatUsage, Event, GateReply, GateRequest, Permission,
-    PermissionOutcome, PlanItem, PlanStatus, SessionKind, SessionMode, SessionState, StopReason,
-    ToolCall, ToolContent, ToolKind, ToolLocation, ToolStatus,
+    ChatChoice, ChatEntry, ChatInfo, ChatUsage, Event, GateReply, Permission, PlanItem, PlanStatus,
+    SessionKind, SessionMode, SessionState, StopReason, ToolCall,
 };
-use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
+use super::chat_wire::*;
 use super::{Actor, Msg};
 use crate::acp::{AgentHandle, FromAgent, ToAgent};
 use crate::error::{EngineError, Result};
@@ -104,236 +100,12 @@ impl Chat {
     }
 }
 
-/// What a prompt's `@path` words become: links, or the files' text when the agent takes it.
-fn prompt_blocks(text: &str, root: &Path, embed: bool) -> Vec<ContentBlock> {
-    let mut blocks = vec![ContentBlock::Text(acp::TextContent::new(text))];
-    for word in text.split_whitespace() {
-        let Some(rel) = word.strip_prefix('@') else {
-            continue;
-        };
-        let rel = rel.trim_end_matches([',', '.', ';', ':', ')']);
-        let Ok(path) = fsx::safe_join(root, rel) else {
-            continue;
-        };
-        if !path.is_file() {
-            continue;
-        }
-        let uri = format!("file://{}", path.display());
-        let text = embed
-            .then(|| std::fs::read(&path).ok())
-            .flatten()
-            .filter(|b| b.len() <= 1024 * 1024)
-            .and_then(|b| String::from_utf8(b).ok());
-        blocks.push(match text {
-            Some(t) => ContentBlock::Resource(acp::EmbeddedResource::new(
-                acp::EmbeddedResourceResource::TextResourceContents(
-                    acp::TextResourceContents::new(t, uri),
-                ),
-            )),
-            None => ContentBlock::ResourceLink(acp::ResourceLink::new(rel, uri)),
-        });
-    }
-    blocks
-}
-
-fn block_text(block: &ContentBlock) -> String {
-    match block {
-        ContentBlock::Text(t) => t.text.clone(),
-        ContentBlock::ResourceLink(l) => format!("[{}]({})", l.name, l.uri),
-        ContentBlock::Image(_) => "[image]".into(),
-        ContentBlock::Audio(_) => "[audio]".into(),
-        ContentBlock::Resource(_) => "[resource]".into(),
-        _ => String::new(),
-    }
-}
-
-fn tool_kind(kind: &acp::ToolKind) -> ToolKind {
-    match kind {
-        acp::ToolKind::Read => ToolKind::Read,
-        acp::ToolKind::Edit => ToolKind::Edit,
-        acp::ToolKind::Delete => ToolKind::Delete,
-        acp::ToolKind::Move => ToolKind::Move,
-        acp::ToolKind::Search => ToolKind::Search,
-        acp::ToolKind::Execute => ToolKind::Execute,
-        acp::ToolKind::Think => ToolKind::Think,
-        acp::ToolKind::Fetch => ToolKind::Fetch,
-        acp::ToolKind::SwitchMode => ToolKind::SwitchMode,
-        _ => ToolKind::Other,
-    }
-}
-
-fn tool_status(status: &acp::ToolCallStatus) -> ToolStatus {
-    match status {
-        acp::ToolCallStatus::Pending => ToolStatus::Pending,
-        acp::ToolCallStatus::InProgress => ToolStatus::InProgress,
-        acp::ToolCallStatus::Completed => ToolStatus::Completed,
-        _ => ToolStatus::Failed,
-    }
-}
-
-fn stop_reason(r: &acp::StopReason) -> StopReason {
-    match r {
-        acp::StopReason::EndTurn => StopReason::EndTurn,
-        acp::StopReason::MaxTokens => StopReason::MaxTokens,
-        acp::StopReason::MaxTurnRequests => StopReason::MaxTurnRequests,
-        acp::StopReason::Refusal => StopReason::Refusal,
-        acp::StopReason::Cancelled => StopReason::Cancelled,
-        _ => StopReason::Failed,
-    }
-}
-
-fn shown_path(root: &Path, path: &Path) -> String {
-    fsx::rel_path(root, path).unwrap_or_else(|| path.display().to_string())
-}
-
-fn tool_content(root: &Path, content: &[acp::ToolCallContent]) -> Vec<ToolContent> {
-    content
-        .iter()
-        .filter_map(|c| match c {
-            acp::ToolCallContent::Content(c) => Some(ToolContent::Text {
-                text: block_text(&c.content),
-            }),
-            acp::ToolCallContent::Diff(d) => Some(ToolContent::Diff {
-                path: shown_path(root, &d.path),
-                old_text: d.old_text.clone(),
-                new_text: d.new_text.clone(),
-            }),
-            acp::ToolCallContent::Terminal(t) => Some(ToolContent::Terminal {
-                terminal_id: t.terminal_id.to_string(),
-            }),
-            _ => None,
-        })
-        .collect()
-}
-
-fn locations(root: &Path, locs: &[acp::ToolCallLocation]) -> Vec<ToolLocation> {
-    locs.iter()
-        .map(|l| ToolLocation {
-            path: shown_path(root, &l.path),
-            line: l.line,
-        })
-        .collect()
-}
-
-/// Applies an update's fields to a call (a new call starts from `fields` alone).
-fn apply_fields(call: &mut ToolCall, root: &Path, f: &acp::ToolCallUpdateFields) {
-    if let Some(t) = &f.title {
-        call.title = t.clone();
-    }
-    if let Some(k) = &f.kind {
-        call.kind = tool_kind(k);
-    }
-    if let Some(s) = &f.status {
-        call.status = tool_status(s);
-    }
-    if let Some(l) = &f.locations {
-        call.locations = locations(root, l);
-    }
-    if let Some(c) = &f.content {
-        call.content = tool_content(root, c);
-    }
-}
-
-fn blank_call(id: String) -> ToolCall {
-    ToolCall {
-        id,
-        title: String::new(),
-        kind: ToolKind::Other,
-        status: ToolStatus::Pending,
-        locations: Vec::new(),
-        content: Vec::new(),
-        permission: None,
-    }
-}
-
-/// The gate question a permission request asks, in the terms the policy knows.
-fn gate_question(session: &str, cwd: &Path, call: &acp::ToolCallUpdate) -> GateRequest {
-    let f = &call.fields;
-    let raw = f.raw_input.clone().unwrap_or(Value::Null);
-    let title = f.title.clone().unwrap_or_default();
-    let first_path = f
-        .locations
-        .as_ref()
-        .and_then(|l| l.first())
-        .map(|l| l.path.display().to_string());
-    let text = |keys: &[&str]| -> Option<String> {
-        keys.iter().find_map(|k| match raw.get(*k) {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Array(a)) => Some(
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-            _ => None,
-        })
-    };
-    let (tool, input) = match f.kind.as_ref().map(tool_kind) {
-        Some(ToolKind::Execute) => (
-            "Bash",
-            json!({ "command": text(&["command", "cmd"]).unwrap_or(title) }),
-        ),
-        Some(ToolKind::Read | ToolKind::Search) => (
-            "Read",
-            json!({ "file_path": first_path.or_else(|| text(&["file_path", "path", "abs_path"])).unwrap_or(title) }),
-        ),
-        Some(ToolKind::Fetch) => (
-            "WebFetch",
-            json!({ "url": text(&["url", "query"]).unwrap_or(title) }),
-        ),
-        Some(ToolKind::Edit | ToolKind::Delete | ToolKind::Move) => (
-            "Write",
-            json!({ "file_path": first_path.or_else(|| text(&["file_path", "path", "abs_path"])).unwrap_or(title) }),
-        ),
-        _ => ("Other", json!({ "title": title, "input": raw })),
-    };
-    GateRequest {
-        session: session.to_string(),
-        agent: "acp".into(),
-        tool: tool.into(),
-        input,
-        cwd: cwd.display().to_string(),
-    }
-}
-
-/// The option that says `allow` (or `deny`), narrowest first; `None` when the
-/// agent offers none, so only `cancelled` can say no.
-fn pick_option(options: &[acp::PermissionOption], allow: bool) -> Option<acp::PermissionOptionId> {
-    let kinds: &[PermissionOptionKind] = if allow {
-        &[PermissionOptionKind::AllowOnce, PermissionOptionKind::AllowAlways]
-    } else {
-        &[PermissionOptionKind::RejectOnce, PermissionOptionKind::RejectAlways]
-    };
-    kinds.iter().find_map(|k| {
-        options
-            .iter()
-            .find(|o| o.kind == *k)
-            .map(|o| o.option_id.clone())
-    })
-}
-
-fn permission_answer(
-    options: &[acp::PermissionOption],
-    reply: Option<&GateReply>,
-) -> (RequestPermissionOutcome, PermissionOutcome) {
-    let selected = |id| RequestPermissionOutcome::Selected(SelectedPermissionOutcome::new(id));
-    match reply {
-        Some(r) if r.decision == "allow" => match pick_option(options, true) {
-            Some(id) => (selected(id), PermissionOutcome::Allowed),
-            None => (RequestPermissionOutcome::Cancelled, PermissionOutcome::Cancelled),
-        },
-        Some(_) => match pick_option(options, false) {
-            Some(id) => (selected(id), PermissionOutcome::Rejected),
-            // No way to say no but `cancelled`: never an allow by default.
-            None => (RequestPermissionOutcome::Cancelled, PermissionOutcome::Rejected),
-        },
-        None => (RequestPermissionOutcome::Cancelled, PermissionOutcome::Cancelled),
-    }
-}
-
 impl Actor {
     /// The callback a session's agent connection reports through.
-    pub(super) fn agent_reporter(&self, session: &str) -> impl Fn(FromAgent) + Send + Sync + Clone + 'static {
+    pub(super) fn agent_reporter(
+        &self,
+        session: &str,
+    ) -> impl Fn(FromAgent) + Send + Sync + Clone + 'static {
         let tx = self.tx.clone();
         let session = session.to_string();
         move |msg| {
@@ -345,7 +117,12 @@ impl Actor {
     }
 
     /// Starts a chat session's agent with its stdio piped to a new connection.
-    pub(super) fn spawn_agent(&self, id: &str, argv: Vec<String>, cwd: &Path) -> Result<AgentHandle> {
+    pub(super) fn spawn_agent(
+        &self,
+        id: &str,
+        argv: Vec<String>,
+        cwd: &Path,
+    ) -> Result<AgentHandle> {
         let tmp = self.session_tmp(id)?;
         let shown = argv.join(" ");
         crate::acp::start(
@@ -406,7 +183,7 @@ impl Actor {
         });
     }
 
-    fn notice(&mut self, session: &str, text: String) {
+    pub(super) fn notice(&mut self, session: &str, text: String) {
         self.push_entry(session, ChatEntry::Notice { text });
     }
 
@@ -450,7 +227,7 @@ impl Actor {
     }
 
     /// One message from a session's agent.
-    pub(super) fn from_agent(&mut self, session: &str, msg: FromAgent) {
+    pub(super) fn agent_said(&mut self, session: &str, msg: FromAgent) {
         if !self.sessions.contains_key(session) {
             return;
         }
@@ -477,10 +254,9 @@ impl Actor {
                 let answer = self.agent_read(session, &req);
                 let _ = match answer {
                     Ok(text) => responder.respond(acp::ReadTextFileResponse::new(text)),
-                    Err(e) => responder.respond_with_error(agent_client_protocol::Error::new(
-                        -32002,
-                        e,
-                    )),
+                    Err(e) => {
+                        responder.respond_with_error(agent_client_protocol::Error::new(-32002, e))
+                    }
                 };
             }
             FromAgent::TurnEnded(result) => self.turn_ended(session, result),
@@ -506,7 +282,12 @@ impl Actor {
                 }
                 self.notice(session, why.clone());
                 self.problem(Some(session), why);
-                if let Some(agent) = self.sessions.get(session).and_then(|s| s.chat.as_ref()).and_then(|c| c.agent.as_ref()) {
+                if let Some(agent) = self
+                    .sessions
+                    .get(session)
+                    .and_then(|s| s.chat.as_ref())
+                    .and_then(|c| c.agent.as_ref())
+                {
                     agent.kill();
                 }
             }
@@ -556,7 +337,12 @@ impl Actor {
                 self.stream_text(session, true, block_text(&c.content))
             }
             SessionUpdate::UserMessageChunk(c) => {
-                self.push_entry(session, ChatEntry::User { text: block_text(&c.content) });
+                self.push_entry(
+                    session,
+                    ChatEntry::User {
+                        text: block_text(&c.content),
+                    },
+                );
             }
             SessionUpdate::ToolCall(tc) => {
                 let mut call = blank_call(tc.tool_call_id.to_string());
@@ -649,7 +435,9 @@ impl Actor {
     }
 
     fn set_permission(&mut self, session: &str, tool: &str, permission: Permission) {
-        self.upsert_call(session, tool.to_string(), |c| c.permission = Some(permission));
+        self.upsert_call(session, tool.to_string(), |c| {
+            c.permission = Some(permission)
+        });
     }
 
     fn permission(
@@ -680,10 +468,8 @@ impl Actor {
                 SessionMode::Staged => "the stage holds what it writes for your review",
                 SessionMode::Gated => "its write comes to Airlock and waits for your review",
             };
-            let (answer, outcome) = permission_answer(
-                &req.options,
-                Some(&super::gate::reply("allow", None, None)),
-            );
+            let (answer, outcome) =
+                permission_answer(&req.options, Some(&super::gate::reply("allow", None, None)));
             let _ = responder.respond(RequestPermissionResponse::new(answer));
             self.set_permission(
                 session,
@@ -732,142 +518,6 @@ impl Actor {
         self.update_turn(session);
     }
 
-    /// The session's folder-relative path of an absolute path the agent named,
-    /// or why it is refused.
-    fn inside(&self, session: &str, path: &Path) -> std::result::Result<(PathBuf, String), String> {
-        let s = self
-            .sessions
-            .get(session)
-            .ok_or_else(|| "unknown session".to_string())?;
-        let path = if path.is_absolute() {
-            path.to_path_buf()
-        } else {
-            s.stage.join(path)
-        };
-        match fsx::rel_path(&s.stage, &path) {
-            Some(rel) if !rel.is_empty() => Ok((s.stage.clone(), rel)),
-            _ => Err(format!(
-                "Airlock refused: {} is outside this session's folder {}",
-                path.display(),
-                s.stage.display()
-            )),
-        }
-    }
-
-    fn agent_read(&self, session: &str, req: &acp::ReadTextFileRequest) -> std::result::Result<String, String> {
-        let (root, rel) = self.inside(session, &req.path)?;
-        let path = fsx::safe_join(&root, &rel).map_err(|e| e.to_string())?;
-        let text = match std::fs::read(&path) {
-            Ok(b) => String::from_utf8(b).map_err(|_| format!("{rel} is not UTF-8 text"))?,
-            // A file that does not exist yet reads as empty: agents read before they create.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(format!("cannot read {rel}: {e}")),
-        };
-        let from = req.line.map(|l| l.saturating_sub(1) as usize).unwrap_or(0);
-        Ok(match (from, req.limit) {
-            (0, None) => text,
-            (from, limit) => text
-                .split_inclusive('\n')
-                .skip(from)
-                .take(limit.map(|l| l as usize).unwrap_or(usize::MAX))
-                .collect(),
-        })
-    }
-
-    fn agent_write(
-        &mut self,
-        session: &str,
-        req: acp::WriteTextFileRequest,
-        responder: agent_client_protocol::v1::Responder<acp::WriteTextFileResponse>,
-    ) {
-        let refuse = |responder: agent_client_protocol::v1::Responder<acp::WriteTextFileResponse>, why: String| {
-            let _ = responder.respond_with_error(agent_client_protocol::Error::new(-32001, why));
-        };
-        let (root, rel) = match self.inside(session, &req.path) {
-            Ok(x) => x,
-            Err(why) => {
-                self.notice(session, why.clone());
-                return refuse(responder, why);
-            }
-        };
-        let target = match fsx::safe_join(&root, &rel) {
-            Ok(t) => t,
-            Err(e) => return refuse(responder, e.to_string()),
-        };
-        let gated = self
-            .sessions
-            .get(session)
-            .is_some_and(|s| s.info.mode == SessionMode::Gated);
-        if !gated {
-            // The stage watcher sees this write and holds it like any other.
-            let mode = crate::fsx::FileState::read(&target)
-                .ok()
-                .and_then(|f| f.mode())
-                .unwrap_or(0o644);
-            let written = target
-                .parent()
-                .map_or(Ok(()), std::fs::create_dir_all)
-                .map_err(|source| EngineError::Io {
-                    context: format!("cannot make the folder of {rel}"),
-                    source,
-                })
-                .and_then(|()| fsx::atomic_write(&target, req.content.as_bytes(), mode));
-            let _ = match written {
-                Ok(()) => responder.respond(acp::WriteTextFileResponse::new()),
-                Err(e) => return refuse(responder, format!("cannot write {rel}: {e}")),
-            };
-            return;
-        }
-        // Gated: the write waits as a gated edit; what the user approves is written.
-        let question = GateRequest {
-            session: session.to_string(),
-            agent: "acp".into(),
-            tool: "Write".into(),
-            input: json!({ "file_path": target.display().to_string(), "content": req.content }),
-            cwd: root.display().to_string(),
-        };
-        let (tx, rx) = oneshot::channel::<GateReply>();
-        self.gate_checked(question, tx);
-        let content = req.content;
-        tokio::spawn(async move {
-            let reply = rx.await.ok();
-            match reply {
-                Some(r) if r.decision == "allow" => {
-                    let text = r
-                        .updated_input
-                        .as_ref()
-                        .and_then(|i| i.get("content"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                        .unwrap_or(content);
-                    let mode = crate::fsx::FileState::read(&target)
-                        .ok()
-                        .and_then(|f| f.mode())
-                        .unwrap_or(0o644);
-                    let _ = match fsx::atomic_write(&target, text.as_bytes(), mode) {
-                        Ok(()) => responder.respond(acp::WriteTextFileResponse::new()),
-                        Err(e) => responder.respond_with_error(agent_client_protocol::Error::new(
-                            -32001,
-                            format!("cannot write {rel}: {e}"),
-                        )),
-                    };
-                }
-                Some(r) => {
-                    let why = r
-                        .reason
-                        .unwrap_or_else(|| "The user rejected this write in Airlock.".into());
-                    let _ = responder.respond_with_error(agent_client_protocol::Error::new(-32001, why));
-                }
-                None => {
-                    let _ = responder.respond_with_error(agent_client_protocol::Error::new(
-                        -32001,
-                        "the write was not decided: the session ended",
-                    ));
-                }
-            }
-        });
-    }
-
     fn turn_ended(&mut self, session: &str, result: std::result::Result<acp::StopReason, String>) {
         let reason = match result {
             Ok(r) => stop_reason(&r),
@@ -876,7 +526,12 @@ impl Actor {
                 StopReason::Failed
             }
         };
-        self.push_entry(session, ChatEntry::TurnEnded { stop_reason: reason });
+        self.push_entry(
+            session,
+            ChatEntry::TurnEnded {
+                stop_reason: reason,
+            },
+        );
         if let Ok(chat) = self.chat_mut(session) {
             chat.plan = None;
             if let Err(e) = chat.save() {
@@ -967,7 +622,11 @@ impl Actor {
             )));
         }
         let chat = self.chat_mut(session)?;
-        if !chat.agent.as_ref().is_some_and(|a| a.send(ToAgent::SetMode(mode))) {
+        if !chat
+            .agent
+            .as_ref()
+            .is_some_and(|a| a.send(ToAgent::SetMode(mode)))
+        {
             return Err(EngineError::BadRequest(format!(
                 "session {session}'s agent is not connected"
             )));
