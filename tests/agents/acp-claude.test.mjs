@@ -87,7 +87,7 @@ describe('Airlock holds the real Claude adapter (claude-agent-acp) over ACP', ()
     assert.equal(tool.kind, 'edit', JSON.stringify(tool));
     assert.equal(tool.status, 'completed', JSON.stringify(tool));
     assert.equal(tool.permission?.outcome, 'allowed', `Claude asked to write and the stage allowed it: ${JSON.stringify(tool)}`);
-    assert.equal(tool.permission.action, null, 'a staged edit needs no card: the stage holds it');
+    assert.equal(tool.permission.action ?? null, null, 'a staged edit needs no card: the stage holds it');
     const result = lastToolResult(mock.mainRequests[1]?.body);
     assert.equal(result?.is_error, false, `the write came back to the model as an error: ${JSON.stringify(result)}\n${describeRequests(mock)}`);
     assert.match(agentText(r.json.entries), /Result \(ok\)/);
@@ -123,7 +123,7 @@ describe('Airlock holds the real Claude adapter (claude-agent-acp) over ACP', ()
     const card = (await ctx.tools(session.id)).find((c) => c.permission?.action === action.id);
     assert.ok(card, `no tool card carries action ${action.id}${ctx.describe()}`);
     assert.equal(card.kind, 'execute', JSON.stringify(card));
-    assert.equal(card.permission.outcome, null, 'the card is still open');
+    assert.equal(card.permission.outcome ?? null, null, 'the card is still open');
     await ctx.ok(['reject', action.id, '--reason', 'no shell commands today']);
     const r1 = await first.done;
     assert.equal(r1.code, 0, `airlock prompt failed: ${r1.stderr}${ctx.describe()}`);
@@ -149,8 +149,10 @@ describe('Airlock holds the real Claude adapter (claude-agent-acp) over ACP', ()
   });
 
   test(
-    'in the adapter\'s own default mode (auto) a Bash command still comes to Airlock',
-    { ...TEST, todo: 'claude-agent-acp 0.101.0 starts in "auto" without a defaultMode, runs the command unasked, and Airlock keeps the agent\'s mode' },
+    // claude-agent-acp 0.101.0 starts in "auto" without a defaultMode and runs
+    // commands unasked there: Airlock moves it to "default" before the first turn.
+    'an adapter starting in its own mode "auto" is moved to "default", so a Bash command still comes to Airlock',
+    TEST,
     async (t) => {
       let stage = null;
       const script = [
@@ -170,8 +172,8 @@ describe('Airlock holds the real Claude adapter (claude-agent-acp) over ACP', ()
       }
       if (action) await ctx.ok(['reject', action.id]);
       await turn.done;
-      const seen = { action };
-      assert.ok(seen.action, `no action card: the session's mode was ${session.chat.mode}`);
+      assert.equal(session.chat.mode, 'default', 'Airlock left the self-approving mode');
+      assert.ok(action, `no action card: the session's mode was ${session.chat.mode}`);
       assert.equal(existsSync(join(stage, 'unasked.txt')), false, 'the command ran without asking Airlock');
     },
   );

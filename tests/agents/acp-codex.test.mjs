@@ -82,7 +82,7 @@ describe('Airlock holds the real Codex adapter (codex-acp) over ACP', () => {
     assert.ok(tool, `no edit tool entry: ${JSON.stringify(r.json.entries)}`);
     assert.equal(tool.status, 'completed', JSON.stringify(tool));
     assert.equal(tool.permission?.outcome, 'allowed', `Codex asked to patch and the stage allowed it: ${JSON.stringify(tool)}`);
-    assert.equal(tool.permission.action, null, 'a staged edit needs no card: the stage holds it');
+    assert.equal(tool.permission.action ?? null, null, 'a staged edit needs no card: the stage holds it');
     assert.match(String(out.output), /Success/, `the patch came back to the model as a failure: ${JSON.stringify(out)}`);
     const change = await ctx.waitChange('src/staged.txt', 'the staged patch as a pending change');
     assert.equal(change.kind, 'created');
@@ -143,8 +143,10 @@ describe('Airlock holds the real Codex adapter (codex-acp) over ACP', () => {
   });
 
   test(
-    'in the adapter\'s own default mode (agent) a command that asks for approval comes to Airlock',
-    { ...TEST, todo: 'codex-acp 2.6.0 starts in "agent" (Auto review): approvals go to Codex\'s own model reviewer, never to the client' },
+    // codex-acp 2.6.0 starts in "agent" (Auto review), where approvals go to
+    // Codex's own model reviewer: Airlock moves it to "workspace-write" first.
+    'an adapter starting in its own mode "agent" is moved to one that asks, so a command still comes to Airlock',
+    TEST,
     async (t) => {
       let stage = null;
       const script = [() => escalated(`echo unasked > ${join(stage, 'unasked.txt')}`), echoResult];
@@ -161,6 +163,7 @@ describe('Airlock holds the real Codex adapter (codex-acp) over ACP', () => {
       }
       if (action) await ctx.ok(['reject', action.id]);
       await turn.done;
+      assert.equal(session.chat.mode, 'workspace-write', 'Airlock left the self-reviewing mode');
       assert.ok(action, `no action card: the session's mode was ${session.chat.mode}`);
     },
   );

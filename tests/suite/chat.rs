@@ -407,6 +407,58 @@ async fn a_command_waits_for_the_user_who_can_reject_or_allow_it() {
 }
 
 #[tokio::test]
+async fn an_agent_starting_in_a_mode_that_acts_unasked_is_moved_to_one_that_asks() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let engine = engine(&f).await;
+    let s = start_chat(&engine, scripted(&["ACP_AGENT_MODE=yolo"]), SessionMode::Staged)
+        .await
+        .expect("start");
+    let s = eventually(15, "ready", || async { session(&engine, &s.id).await.chat.is_some().then_some(s.clone()) }).await;
+    let info = session(&engine, &s.id).await;
+    assert_eq!(info.chat.and_then(|c| c.mode).as_deref(), Some("ask"));
+    assert_eq!(info.name, "scripted-agent", "a chat named after its command takes the agent's name");
+    let (_, entries) = turn(&engine, &s.id, "mode").await;
+    assert_eq!(agent_text(&entries), "mode: ask", "the agent itself was switched, before any turn");
+    let all = transcript(&engine, &s.id).await;
+    assert!(
+        all.iter().any(|e| matches!(e, ChatEntry::Notice { text } if text.contains("from mode `yolo`"))),
+        "{all:?}"
+    );
+    // The user may pick the self-approving mode themselves.
+    call(&engine, Request::SetChatMode { session: s.id.clone(), mode: "yolo".into() }).await;
+    eventually(10, "the mode change", || async {
+        (session(&engine, &s.id).await.chat?.mode.as_deref() == Some("yolo")).then_some(())
+    })
+    .await;
+    let err = engine
+        .call(Request::SetChatMode { session: s.id.clone(), mode: "nope".into() })
+        .await
+        .expect_err("not offered");
+    assert!(err.message.contains("offers no mode"), "{}", err.message);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_call_the_agent_leaves_open_is_shown_failed_at_the_turns_end() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let engine = engine(&f).await;
+    let s = ready_chat(&engine).await;
+    let mut events = engine.subscribe_without_output();
+    let index = prompt(&engine, &s.id, "quietrun rm -rf build").await;
+    let action = action_of(&engine).await;
+    call(
+        &engine,
+        Request::Reject { ids: vec![action.id], reason: None, versions: None },
+    )
+    .await;
+    turn_end(&mut events, &s.id, index).await;
+    let card = tool(&transcript(&engine, &s.id).await);
+    assert_eq!(card.status, ToolStatus::Failed);
+    assert_eq!(card.permission.and_then(|p| p.outcome), Some(PermissionOutcome::Rejected));
+    engine.shutdown().await;
+}
+
+#[tokio::test]
 async fn cancel_answers_the_open_permission_request_cancelled() {
     let f = Fixture::git(&[("a.txt", "a\n")]);
     let engine = engine(&f).await;

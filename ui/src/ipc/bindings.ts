@@ -941,7 +941,7 @@ rule?: string, } | { "type": "attention",
  */
 session: string, 
 /**
- * `waiting` or `finished`.
+ * `waiting`, `done` (a chat finished its turn) or `finished` (the agent exited).
  */
 kind: string, 
 /**

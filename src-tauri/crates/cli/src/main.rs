@@ -129,7 +129,8 @@ enum Command {
         /// The chat session's id.
         session: String,
         /// What to say (`@path` attaches a file of the session's folder).
-        #[arg(required = true, trailing_var_arg = true)]
+        /// (Flags may come anywhere; put words that start with `-` after `--`.)
+        #[arg(required = true)]
         text: Vec<String>,
         /// Print the prompt's transcript index and return at once.
         #[arg(long)]

@@ -32,6 +32,22 @@ use tokio::sync::mpsc;
 /// How long an agent has to answer `initialize` and `session/new`.
 pub const START_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Modes in which the known adapters act without asking the client:
+/// Claude's `auto` and `bypassPermissions`, Codex's `agent` (its own
+/// reviewer decides) and `full-access`, and the usual names for the same.
+const SELF_APPROVING: [&str; 6] = ["auto", "bypassPermissions", "agent", "full-access", "yolo", "dontAsk"];
+/// Modes that ask the client before acting, preferred in this order.
+const ASKING: [&str; 4] = ["default", "workspace-write", "ask", "read-only"];
+
+/// The mode to leave `current` for, when it approves by itself and the
+/// agent offers one that asks. The user may pick any mode afterwards.
+pub fn asking_mode(current: &str, offered: &[&str]) -> Option<&'static str> {
+    if !SELF_APPROVING.contains(&current) {
+        return None;
+    }
+    ASKING.into_iter().find(|m| offered.contains(m))
+}
+
 /// What to run, where, with what environment.
 pub struct AgentCommand {
     /// The command line (already wrapped by the sandbox).
@@ -47,10 +63,14 @@ pub struct AgentCommand {
 pub struct Ready {
     /// Its name and version.
     pub agent: Option<String>,
+    /// Its name alone.
+    pub name: Option<String>,
     /// Its modes, if it has any.
     pub modes: Option<SessionModeState>,
     /// Whether prompts may embed file contents.
     pub embedded_context: bool,
+    /// The mode Airlock moved the agent out of (it approved by itself), if it did.
+    pub left_mode: Option<String>,
 }
 
 /// Something from the agent.
@@ -344,12 +364,38 @@ async fn handshake(
         )
     })?
     .map_err(|e| format!("the agent refused `session/new`: {}", why(&e)))?;
+    let mut modes = new.modes;
+    let mut left_mode = None;
+    if let Some(m) = modes.as_mut() {
+        let offered: Vec<String> = m.available_modes.iter().map(|m| m.id.to_string()).collect();
+        let offered: Vec<&str> = offered.iter().map(String::as_str).collect();
+        let current = m.current_mode_id.to_string();
+        if let Some(asking) = asking_mode(&current, &offered) {
+            // Before the first turn: no command may run unasked, not even once.
+            tokio::time::timeout(
+                START_TIMEOUT,
+                cx.send_request(SetSessionModeRequest::new(new.session_id.clone(), asking))
+                    .block_task(),
+            )
+            .await
+            .map_err(|_| format!("the agent did not answer `session/set_mode` within {} s", START_TIMEOUT.as_secs()))?
+            .map_err(|e| format!("the agent starts in mode `{current}`, which acts without asking, and refused to switch to `{asking}`: {}", why(&e)))?;
+            m.current_mode_id = asking.to_string().into();
+            left_mode = Some(current);
+        }
+    }
+    let name = init
+        .agent_info
+        .as_ref()
+        .map(|i| i.title.clone().unwrap_or_else(|| i.name.clone()));
     let ready = Ready {
         agent: init
             .agent_info
             .map(|i| format!("{} {}", i.title.unwrap_or(i.name), i.version)),
-        modes: new.modes,
+        name,
+        modes,
         embedded_context: init.agent_capabilities.prompt_capabilities.embedded_context,
+        left_mode,
     };
     Ok((ready, new.session_id))
 }

@@ -1011,7 +1011,12 @@ impl Actor {
             command: command.clone(),
             mode,
             state: SessionState::Running,
-            turn: TurnState::Running,
+            // A chat's turn starts with its first prompt.
+            turn: if is_chat {
+                TurnState::Idle
+            } else {
+                TurnState::Running
+            },
             exit_code: None,
             cwd: stage.display().to_string(),
             created_at: home::now_ms(),
@@ -1438,7 +1443,7 @@ impl Actor {
                         format!("{} is waiting for you: {what}", info.name),
                     ))
                 }
-                TurnState::Idle if s.chat.is_some() && was != TurnState::Idle => {
+                TurnState::Idle if s.chat.is_some() && was == TurnState::Running => {
                     Some(("done", format!("{} finished its turn", info.name)))
                 }
                 TurnState::Exited => Some((

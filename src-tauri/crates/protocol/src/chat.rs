@@ -122,6 +122,7 @@ pub struct ToolCall {
     pub content: Vec<ToolContent>,
     /// The action card its permission request became, if it asked.
     #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission: Option<Permission>,
 }
 
@@ -133,6 +134,7 @@ pub struct ToolLocation {
     pub path: String,
     /// A line in it (1-based), if the agent named one.
     #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
 }
 
@@ -155,6 +157,7 @@ pub enum ToolContent {
         path: String,
         /// Its text before (`None` for a new file).
         #[ts(optional)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         old_text: Option<String>,
         /// Its text after.
         new_text: String,
@@ -213,12 +216,15 @@ pub struct Permission {
     /// The action card's id (`a-…`), decided like any action; `None` when
     /// the policy or the stage answered at once.
     #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     /// The answer, once there is one.
     #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<PermissionOutcome>,
     /// Why, for people.
     #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 
@@ -240,6 +246,7 @@ pub enum PermissionOutcome {
 pub struct ChatInfo {
     /// The agent's name and version, as it gave them.
     #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
     /// Whether a turn is running.
     pub busy: bool,
@@ -247,6 +254,7 @@ pub struct ChatInfo {
     pub modes: Vec<ChatChoice>,
     /// The mode it is in.
     #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
     /// Its slash commands.
     pub commands: Vec<ChatChoice>,
@@ -254,6 +262,7 @@ pub struct ChatInfo {
     pub embedded_context: bool,
     /// Its context window use, when it reports it.
     #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<ChatUsage>,
 }
 
@@ -265,6 +274,7 @@ pub struct ChatChoice {
     pub id: String,
     /// What it does, for people.
     #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use agent_client_protocol::v1::schema::{self as acp, RequestPermissionResponse, SessionUpdate};
 use airlock_protocol::{
     ChatChoice, ChatEntry, ChatInfo, ChatUsage, Event, GateReply, Permission, PlanItem, PlanStatus,
-    SessionKind, SessionMode, SessionState, StopReason, ToolCall,
+    PermissionOutcome, SessionKind, SessionMode, SessionState, StopReason, ToolCall, ToolStatus,
 };
 use tokio::sync::oneshot;
 
@@ -232,21 +232,18 @@ impl Actor {
             return;
         }
         match msg {
-            FromAgent::Ready(ready) => self.chat_info_changed(session, |c| {
-                c.agent = ready.agent;
-                c.embedded_context = ready.embedded_context;
-                if let Some(m) = ready.modes {
-                    c.mode = Some(m.current_mode_id.to_string());
-                    c.modes = m
-                        .available_modes
-                        .into_iter()
-                        .map(|m| ChatChoice {
-                            id: m.id.to_string(),
-                            description: m.description.or(Some(m.name)),
-                        })
-                        .collect();
+            FromAgent::Ready(ready) => {
+                if let (Some(left), Some(now)) = (&ready.left_mode, ready.modes.as_ref()) {
+                    self.notice(
+                        session,
+                        format!(
+                            "Airlock switched the agent from mode `{left}`, which acts without asking, to `{}`: its commands come to you. Pick another mode to change that.",
+                            now.current_mode_id
+                        ),
+                    );
                 }
-            }),
+                self.agent_ready(session, ready);
+            }
             FromAgent::Update(n) => self.session_update(session, n.update),
             FromAgent::Permission(req, responder) => self.permission(session, *req, responder),
             FromAgent::Write(req, responder) => self.agent_write(session, *req, responder),
@@ -322,6 +319,34 @@ impl Actor {
                 self.exited(session, code);
             }
         }
+    }
+
+    /// The agent answered `initialize` and `session/new`.
+    fn agent_ready(&mut self, session: &str, ready: crate::acp::Ready) {
+        if let (Some(s), Some(name)) = (self.sessions.get_mut(session), ready.name.as_ref()) {
+            // A chat named after its command (`npx`, `python3`) takes the agent's own name.
+            let first = Path::new(s.info.command.first().map(String::as_str).unwrap_or(""))
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned());
+            if Some(&s.info.name) == first.as_ref() {
+                s.info.name = name.clone();
+            }
+        }
+        self.chat_info_changed(session, |c| {
+            c.agent = ready.agent;
+            c.embedded_context = ready.embedded_context;
+            if let Some(m) = ready.modes {
+                c.mode = Some(m.current_mode_id.to_string());
+                c.modes = m
+                    .available_modes
+                    .into_iter()
+                    .map(|m| ChatChoice {
+                        id: m.id.to_string(),
+                        description: m.description.or(Some(m.name)),
+                    })
+                    .collect();
+            }
+        });
     }
 
     fn session_update(&mut self, session: &str, update: SessionUpdate) {
@@ -526,6 +551,29 @@ impl Actor {
                 StopReason::Failed
             }
         };
+        // A call whose permission was refused and that the agent left open
+        // (Gemini CLI says nothing more) did not run: say so.
+        let mut refused = Vec::new();
+        if let Ok(chat) = self.chat_mut(session) {
+            for (i, e) in chat.transcript.iter_mut().enumerate() {
+                if let ChatEntry::Tool { call } = e {
+                    let open = matches!(call.status, ToolStatus::Pending | ToolStatus::InProgress);
+                    let no = call.permission.as_ref().is_some_and(|p| {
+                        matches!(
+                            p.outcome,
+                            Some(PermissionOutcome::Rejected | PermissionOutcome::Cancelled)
+                        )
+                    });
+                    if open && no {
+                        call.status = ToolStatus::Failed;
+                        refused.push(i);
+                    }
+                }
+            }
+        }
+        for i in refused {
+            self.replaced(session, i);
+        }
         self.push_entry(
             session,
             ChatEntry::TurnEnded {
