@@ -307,6 +307,25 @@ async fn a_staged_agents_write_is_held_in_its_stage_until_approved() {
     approve_all(&engine).await;
     assert_eq!(read(&f.project.join("notes.txt")), "hi there\n");
 
+    // `@` completion lists the session's folder: its files, not what is ignored.
+    std::fs::write(f.project.join(".gitignore"), "build/\n").expect("gitignore");
+    let Response::Files { paths, truncated } = call(
+        &engine,
+        Request::ListFiles {
+            session: s.id.clone(),
+        },
+    )
+    .await
+    else {
+        panic!("files")
+    };
+    assert!(!truncated);
+    assert!(
+        paths.contains(&"a.txt".to_string()) && paths.contains(&"notes.txt".to_string()),
+        "{paths:?}"
+    );
+    assert!(paths.iter().all(|p| !p.starts_with(".git/")), "{paths:?}");
+
     // Reads are answered from the session's folder, and only from there.
     let (_, entries) = turn(&engine, &s.id, "read a.txt").await;
     assert_eq!(agent_text(&entries), "content: a\n");
@@ -410,28 +429,57 @@ async fn a_command_waits_for_the_user_who_can_reject_or_allow_it() {
 async fn an_agent_starting_in_a_mode_that_acts_unasked_is_moved_to_one_that_asks() {
     let f = Fixture::git(&[("a.txt", "a\n")]);
     let engine = engine(&f).await;
-    let s = start_chat(&engine, scripted(&["ACP_AGENT_MODE=yolo"]), SessionMode::Staged)
-        .await
-        .expect("start");
-    let s = eventually(15, "ready", || async { session(&engine, &s.id).await.chat.is_some().then_some(s.clone()) }).await;
+    let s = start_chat(
+        &engine,
+        scripted(&["ACP_AGENT_MODE=yolo"]),
+        SessionMode::Staged,
+    )
+    .await
+    .expect("start");
+    let s = eventually(15, "ready", || async {
+        session(&engine, &s.id)
+            .await
+            .chat
+            .is_some()
+            .then_some(s.clone())
+    })
+    .await;
     let info = session(&engine, &s.id).await;
     assert_eq!(info.chat.and_then(|c| c.mode).as_deref(), Some("ask"));
-    assert_eq!(info.name, "scripted-agent", "a chat named after its command takes the agent's name");
+    assert_eq!(
+        info.name, "scripted-agent",
+        "a chat named after its command takes the agent's name"
+    );
     let (_, entries) = turn(&engine, &s.id, "mode").await;
-    assert_eq!(agent_text(&entries), "mode: ask", "the agent itself was switched, before any turn");
+    assert_eq!(
+        agent_text(&entries),
+        "mode: ask",
+        "the agent itself was switched, before any turn"
+    );
     let all = transcript(&engine, &s.id).await;
     assert!(
-        all.iter().any(|e| matches!(e, ChatEntry::Notice { text } if text.contains("from mode `yolo`"))),
+        all.iter()
+            .any(|e| matches!(e, ChatEntry::Notice { text } if text.contains("from mode `yolo`"))),
         "{all:?}"
     );
     // The user may pick the self-approving mode themselves.
-    call(&engine, Request::SetChatMode { session: s.id.clone(), mode: "yolo".into() }).await;
+    call(
+        &engine,
+        Request::SetChatMode {
+            session: s.id.clone(),
+            mode: "yolo".into(),
+        },
+    )
+    .await;
     eventually(10, "the mode change", || async {
         (session(&engine, &s.id).await.chat?.mode.as_deref() == Some("yolo")).then_some(())
     })
     .await;
     let err = engine
-        .call(Request::SetChatMode { session: s.id.clone(), mode: "nope".into() })
+        .call(Request::SetChatMode {
+            session: s.id.clone(),
+            mode: "nope".into(),
+        })
         .await
         .expect_err("not offered");
     assert!(err.message.contains("offers no mode"), "{}", err.message);
@@ -448,13 +496,20 @@ async fn a_refused_call_the_agent_leaves_open_is_shown_failed_at_the_turns_end()
     let action = action_of(&engine).await;
     call(
         &engine,
-        Request::Reject { ids: vec![action.id], reason: None, versions: None },
+        Request::Reject {
+            ids: vec![action.id],
+            reason: None,
+            versions: None,
+        },
     )
     .await;
     turn_end(&mut events, &s.id, index).await;
     let card = tool(&transcript(&engine, &s.id).await);
     assert_eq!(card.status, ToolStatus::Failed);
-    assert_eq!(card.permission.and_then(|p| p.outcome), Some(PermissionOutcome::Rejected));
+    assert_eq!(
+        card.permission.and_then(|p| p.outcome),
+        Some(PermissionOutcome::Rejected)
+    );
     engine.shutdown().await;
 }
 

@@ -757,7 +757,11 @@ session: string,
 /**
  * The first entry wanted (default 0).
  */
-from?: number, } | { "op": "setChatMode", 
+from?: number, } | { "op": "listFiles", 
+/**
+ * Which session.
+ */
+session: string, } | { "op": "setChatMode", 
 /**
  * Which session.
  */
@@ -867,7 +871,15 @@ lines: Array<DiffLine>, } | { "type": "decided" } & DecisionOutcome | { "type": 
 /**
  * The prompt's place in the transcript.
  */
-index: number, } | { "type": "transcript", 
+index: number, } | { "type": "files", 
+/**
+ * Relative paths, sorted.
+ */
+paths: Array<string>, 
+/**
+ * More files than were listed.
+ */
+truncated: boolean, } | { "type": "transcript", 
 /**
  * The first entry's place.
  */

@@ -35,7 +35,14 @@ pub const START_TIMEOUT: Duration = Duration::from_secs(10);
 /// Modes in which the known adapters act without asking the client:
 /// Claude's `auto` and `bypassPermissions`, Codex's `agent` (its own
 /// reviewer decides) and `full-access`, and the usual names for the same.
-const SELF_APPROVING: [&str; 6] = ["auto", "bypassPermissions", "agent", "full-access", "yolo", "dontAsk"];
+const SELF_APPROVING: [&str; 6] = [
+    "auto",
+    "bypassPermissions",
+    "agent",
+    "full-access",
+    "yolo",
+    "dontAsk",
+];
 /// Modes that ask the client before acting, preferred in this order.
 const ASKING: [&str; 4] = ["default", "workspace-write", "ask", "read-only"];
 

@@ -41,6 +41,8 @@ mod sandbox;
 /// Reads (of up to 4 KiB from a PTY) queued for a session's coalescer: more
 /// than a frame's worth at full speed, so the reader never waits on it.
 const PTY_QUEUE: usize = 1024;
+/// The most files [`Request::ListFiles`] answers with.
+const LISTED_FILES: usize = 20_000;
 /// How often a session's output goes out at most.
 const FRAME: Duration = Duration::from_millis(16);
 /// Output one frame takes from the queue at most before it is announced; more
@@ -135,6 +137,8 @@ enum Msg {
         session: String,
         msg: Box<crate::acp::FromAgent>,
     },
+    /// A chat's streamed text waiting to be announced.
+    FlushChat(String),
     /// A chat's permission request was answered.
     Answered {
         session: String,
@@ -492,6 +496,21 @@ impl Actor {
                             let _ = reply.send(Err(e.into()));
                         }
                     },
+                    // Walking a big tree runs beside the actor too.
+                    Request::ListFiles { session } => match self.session_mut(&session) {
+                        Ok(s) => {
+                            let root = s.stage.clone();
+                            render_beside(reply, move || {
+                                let mut paths = stage::walk_files(&root);
+                                let truncated = paths.len() > LISTED_FILES;
+                                paths.truncate(LISTED_FILES);
+                                Response::Files { paths, truncated }
+                            })
+                        }
+                        Err(e) => {
+                            let _ = reply.send(Err(e.into()));
+                        }
+                    },
                     request => {
                         let result = self.handle(request).await.map_err(IpcError::from);
                         let _ = reply.send(result);
@@ -524,6 +543,7 @@ impl Actor {
                 Msg::Output(session) => self.output(&session),
                 Msg::Exited { session, code } => self.exited(&session, code),
                 Msg::Agent { session, msg } => self.agent_said(&session, *msg),
+                Msg::FlushChat(session) => self.flush_text(&session),
                 Msg::Answered {
                     session,
                     tool,
@@ -813,9 +833,9 @@ impl Actor {
                 }
                 Ok(Response::Changes { changes })
             }
-            Request::GetDiff { .. } | Request::GetLines { .. } => Err(EngineError::BadRequest(
-                "diffs are rendered beside the actor".into(),
-            )),
+            Request::GetDiff { .. } | Request::GetLines { .. } | Request::ListFiles { .. } => Err(
+                EngineError::BadRequest("diffs are rendered beside the actor".into()),
+            ),
             Request::Approve {
                 ids,
                 always,

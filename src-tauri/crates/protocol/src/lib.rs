@@ -624,6 +624,12 @@ pub enum Request {
         #[ts(optional)]
         from: Option<u32>,
     },
+    /// The files in a session's folder that are not ignored (for `@`
+    /// mentions), sorted, at most 20,000. Answer: [`Response::Files`].
+    ListFiles {
+        /// Which session.
+        session: SessionId,
+    },
     /// Put a chat session's agent in one of the modes it offers.
     /// Answer: [`Response::Done`].
     SetChatMode {
@@ -775,6 +781,13 @@ pub enum Response {
     Prompted {
         /// The prompt's place in the transcript.
         index: u32,
+    },
+    /// Files of a session's folder.
+    Files {
+        /// Relative paths, sorted.
+        paths: Vec<String>,
+        /// More files than were listed.
+        truncated: bool,
     },
     /// A chat's transcript from `from` on.
     Transcript {

@@ -28,8 +28,8 @@ use std::path::{Path, PathBuf};
 
 use agent_client_protocol::v1::schema::{self as acp, RequestPermissionResponse, SessionUpdate};
 use airlock_protocol::{
-    ChatChoice, ChatEntry, ChatInfo, ChatUsage, Event, GateReply, Permission, PlanItem, PlanStatus,
-    PermissionOutcome, SessionKind, SessionMode, SessionState, StopReason, ToolCall, ToolStatus,
+    ChatChoice, ChatEntry, ChatInfo, ChatUsage, Event, GateReply, Permission, PermissionOutcome,
+    PlanItem, PlanStatus, SessionKind, SessionMode, SessionState, StopReason, ToolCall, ToolStatus,
 };
 use tokio::sync::oneshot;
 
@@ -58,6 +58,10 @@ pub(super) struct Chat {
     /// Where the transcript is kept.
     file: PathBuf,
     unparsed: u32,
+    /// Streamed text appended to the transcript but not yet announced: one
+    /// [`Event::ChatText`] carries every chunk that was waiting in the
+    /// mailbox behind the first (see [`Actor::stream_text`]).
+    pending: Option<(usize, String)>,
     /// The connection already failed: what follows (a broken pipe as the
     /// agent is stopped) is its echo, not news.
     failed: bool,
@@ -72,6 +76,7 @@ impl Chat {
             plan: None,
             file,
             unparsed: 0,
+            pending: None,
             failed: false,
         }
     }
@@ -152,6 +157,7 @@ impl Actor {
 
     /// Adds an entry at the end of a chat's transcript and announces it.
     fn push_entry(&mut self, session: &str, entry: ChatEntry) -> Option<usize> {
+        self.flush_text(session);
         let chat = self.sessions.get_mut(session)?.chat.as_mut()?;
         let index = chat.transcript.len();
         if let ChatEntry::Tool { call } = &entry {
@@ -214,15 +220,42 @@ impl Actor {
             _ => false,
         };
         if appended {
-            self.emit(Event::ChatText {
-                session: session.to_string(),
-                index: index as u32,
-                text,
-            });
+            match chat.pending.as_mut() {
+                Some((i, waiting)) if *i == index => waiting.push_str(&text),
+                _ => {
+                    let earlier = chat.pending.replace((index, text));
+                    if let Some((i, text)) = earlier {
+                        self.emit_text(session, i, text);
+                    }
+                    // Behind every chunk already in the mailbox: a flood goes
+                    // out in a few events, a trickle chunk by chunk.
+                    let _ = self.tx.send(Msg::FlushChat(session.to_string()));
+                }
+            }
         } else if thought {
             self.push_entry(session, ChatEntry::Thought { text });
         } else {
             self.push_entry(session, ChatEntry::Agent { text });
+        }
+    }
+
+    fn emit_text(&self, session: &str, index: usize, text: String) {
+        self.emit(Event::ChatText {
+            session: session.to_string(),
+            index: index as u32,
+            text,
+        });
+    }
+
+    /// Announces the streamed text waiting to go out.
+    pub(super) fn flush_text(&mut self, session: &str) {
+        let pending = self
+            .sessions
+            .get_mut(session)
+            .and_then(|s| s.chat.as_mut())
+            .and_then(|c| c.pending.take());
+        if let Some((index, text)) = pending {
+            self.emit_text(session, index, text);
         }
     }
 
@@ -684,6 +717,8 @@ impl Actor {
 
     /// [`airlock_protocol::Request::Transcript`].
     pub(super) fn transcript(&mut self, session: &str, from: u32) -> Result<Vec<ChatEntry>> {
+        // What the answer holds is announced first, so no later event repeats it.
+        self.flush_text(session);
         let chat = self.chat_mut(session)?;
         Ok(chat
             .transcript
