@@ -3,7 +3,8 @@
 // prompt. A chat started from the form; a streamed reply with a thought and a
 // plan; a staged write held in the review queue and approved there; a
 // permission rejected from the tool card; a turn cancelled with Esc; prompt
-// recall, completions, the mode picker, and the transcript after a reload.
+// recall, completions (`@` from the project's files too), the mode picker, and
+// the transcript after a reload.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -22,7 +23,10 @@ describe('chat', () => {
   });
 
   test('a chat: streamed reply and plan, a held write approved, a permission rejected, a turn cancelled', async (t) => {
-    const { page, see, until, seeProjectFile, projectText, pageErrors } = await openPage(t, browser, 'chat');
+    // A file of the project that no tool has touched: `@` finds it through listFiles.
+    const { page, see, until, seeProjectFile, projectText, pageErrors } = await openPage(t, browser, 'chat', {
+      files: { 'src/lib/util.ts': 'export const one = 1;\n' },
+    });
     // What the engine streams, as the page receives it.
     const events = [];
     page.on('websocket', (ws) =>
@@ -172,6 +176,11 @@ describe('chat', () => {
     await see(completion.locator('[data-value="notes.txt"]'), 'notes.txt offered for @nts');
     await input.press('Enter');
     assert.equal(await input.inputValue(), 'look at @notes.txt ', 'Enter takes the completion, and sends nothing');
+    await input.fill('');
+    await input.pressSequentially('@utl');
+    await see(completion.locator('[data-value="src/lib/util.ts"]'), 'src/lib/util.ts, a file of the project, offered for @utl');
+    await input.press('Tab');
+    assert.equal(await input.inputValue(), '@src/lib/util.ts ');
     await input.fill('');
 
     // 7. The mode: chosen by the user, confirmed by the agent.

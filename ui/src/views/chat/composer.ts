@@ -116,6 +116,11 @@ export class Composer {
     if (!this.input.disabled) this.input.focus();
   }
 
+  /** What may be completed changed (a list came in): the open list, or the word being typed, is matched again. */
+  refresh(): void {
+    if (this.completing || document.activeElement === this.input) this.complete();
+  }
+
   private renderSend(): void {
     this.sendButton.disabled = this.busy || this.sending || this.blocked;
     this.sendButton.title = this.busy

@@ -49,6 +49,10 @@ export class ChatPane implements EntryHost {
   private promptIndex: number | null = null;
   private wasBusy = false;
   private info: SessionInfo;
+  /** The session's files as `listFiles` last answered (null: not yet), for `@`. */
+  private files: string[] | null = null;
+  private filesStale = true;
+  private filesAsking = false;
 
   constructor(
     private readonly ctx: Ctx,
@@ -360,6 +364,7 @@ export class ChatPane implements EntryHost {
       this.views[index] = view;
       if (view.flush) this.schedule(view);
     }
+    if (entry.type === 'turnEnded') this.filesStale = true;
     if (entry.type === 'turnEnded' && this.turnOpen && (this.promptIndex === null || index > this.promptIndex)) {
       this.turnOpen = false;
       this.update(this.info);
@@ -465,11 +470,13 @@ export class ChatPane implements EntryHost {
   }
 
   /**
-   * What `@` completes: the session's pending changes, then paths its tools
-   * touched. TODO: the project's files, once the engine has a request that
-   * lists them.
+   * What `@` completes: the session's pending changes, the paths its tools
+   * touched, then its folder's files. Those are asked for the first time they
+   * are wanted and again after a turn (the agent may have added some); until
+   * the answer comes the list is what is known, and it is redrawn then.
    */
   private paths(): string[] {
+    if (this.filesStale && !this.filesAsking) void this.listFiles();
     const out: string[] = [];
     for (const c of this.ctx.store.changeList()) if (c.session === this.info.id) out.push(c.path);
     for (const e of this.entries) {
@@ -477,6 +484,19 @@ export class ChatPane implements EntryHost {
       for (const l of e.call.locations) out.push(this.relative(l.path));
       for (const c of e.call.content) if (c.type === 'diff') out.push(this.relative(c.path));
     }
-    return out.filter((p) => !p.startsWith('/'));
+    const named = out.filter((p) => !p.startsWith('/'));
+    return this.files ? named.concat(this.files) : named;
+  }
+
+  private async listFiles(): Promise<void> {
+    this.filesAsking = true;
+    // A turn that ends while this is on its way marks the list stale again.
+    this.filesStale = false;
+    const res = await this.ctx.call({ op: 'listFiles', session: this.info.id }, { quiet: ['notFound'] });
+    this.filesAsking = false;
+    // A failure is not asked again until the next turn: one banner, not one a keystroke.
+    if (res?.type !== 'files') return;
+    this.files = res.paths;
+    this.composer.refresh();
   }
 }
