@@ -286,6 +286,28 @@ used: number,
  */
 size: number, };
 
+export type KnownAgent = { 
+/**
+ * For people: `Claude`, `Codex`, `Gemini CLI`.
+ */
+name: string, 
+/**
+ * The command line that starts it as an ACP agent.
+ */
+command: Array<string>, 
+/**
+ * Whether its program is on the engine's `PATH`.
+ */
+installed: boolean, 
+/**
+ * How to install it.
+ */
+install: string, 
+/**
+ * Whether it can run gated (it sends its writes through Airlock).
+ */
+gated: boolean, };
+
 export type ChangeKind = "created" | "modified" | "deleted" | "renamed";
 
 export type ChangeState = "pending" | "conflict" | "held" | "landed" | "approved" | "rejected";
@@ -761,7 +783,7 @@ from?: number, } | { "op": "listFiles",
 /**
  * Which session.
  */
-session: string, } | { "op": "setChatMode", 
+session: string, } | { "op": "listAgents" } | { "op": "setChatMode", 
 /**
  * Which session.
  */
@@ -871,7 +893,11 @@ lines: Array<DiffLine>, } | { "type": "decided" } & DecisionOutcome | { "type": 
 /**
  * The prompt's place in the transcript.
  */
-index: number, } | { "type": "files", 
+index: number, } | { "type": "agents", 
+/**
+ * In the order to offer them.
+ */
+agents: Array<KnownAgent>, } | { "type": "files", 
 /**
  * Relative paths, sorted.
  */

@@ -755,6 +755,9 @@ impl Actor {
                     entries: self.transcript(&session, from)?,
                 })
             }
+            Request::ListAgents => Ok(Response::Agents {
+                agents: chat::known_agents(),
+            }),
             Request::SetChatMode { session, mode } => {
                 self.set_chat_mode(&session, mode)?;
                 Ok(Response::Done)
@@ -946,12 +949,12 @@ impl Actor {
         let mode = params.mode.unwrap_or_default();
         if is_chat
             && mode == SessionMode::Gated
-            && !chat::WRITES_THROUGH_CLIENT.contains(&agent.as_str())
+            && !chat::writes_through_client(&agent)
         {
             return Err(EngineError::BadRequest(format!(
                 "`{}` writes files itself, so Airlock cannot hold its writes in the project: run it staged (Airlock knows these agents send their writes through it: {})",
                 command[0],
-                chat::WRITES_THROUGH_CLIENT.join(", ")
+                chat::gated_agents()
             )));
         }
         if mode == SessionMode::Gated && !is_claude && !is_chat {
@@ -970,8 +973,10 @@ impl Actor {
             return Err(EngineError::Spawn {
                 command: command.join(" "),
                 reason: format!(
-                    "`{}` was not found on PATH; install it or give its full path",
-                    command[0]
+                    "`{}` was not found on PATH; {}",
+                    command[0],
+                    chat::install_hint(&command[0])
+                        .unwrap_or_else(|| "install it or give its full path".into())
                 ),
             });
         }

@@ -240,6 +240,22 @@ pub enum PermissionOutcome {
     Cancelled,
 }
 
+/// An ACP agent Airlock knows, and whether this machine has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct KnownAgent {
+    /// For people: `Claude`, `Codex`, `Gemini CLI`.
+    pub name: String,
+    /// The command line that starts it as an ACP agent.
+    pub command: Vec<String>,
+    /// Whether its program is on the engine's `PATH`.
+    pub installed: bool,
+    /// How to install it.
+    pub install: String,
+    /// Whether it can run gated (it sends its writes through Airlock).
+    pub gated: bool,
+}
+
 /// What a chat agent told Airlock about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[serde(rename_all = "camelCase")]

@@ -630,6 +630,9 @@ pub enum Request {
         /// Which session.
         session: SessionId,
     },
+    /// The ACP agents Airlock knows, found on this machine or not.
+    /// Answer: [`Response::Agents`].
+    ListAgents,
     /// Put a chat session's agent in one of the modes it offers.
     /// Answer: [`Response::Done`].
     SetChatMode {
@@ -781,6 +784,11 @@ pub enum Response {
     Prompted {
         /// The prompt's place in the transcript.
         index: u32,
+    },
+    /// The known ACP agents.
+    Agents {
+        /// In the order to offer them.
+        agents: Vec<KnownAgent>,
     },
     /// Files of a session's folder.
     Files {
@@ -1163,6 +1171,7 @@ pub fn typescript_bindings() -> String {
         ChatInfo::decl(&cfg),
         ChatChoice::decl(&cfg),
         ChatUsage::decl(&cfg),
+        KnownAgent::decl(&cfg),
         ChangeKind::decl(&cfg),
         ChangeState::decl(&cfg),
         HunkKind::decl(&cfg),

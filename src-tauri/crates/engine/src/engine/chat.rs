@@ -39,9 +39,53 @@ use crate::acp::{AgentHandle, FromAgent, ToAgent};
 use crate::error::{EngineError, Result};
 use crate::fsx;
 
-/// Agents known to send their writes to the client (`fs/write_text_file`)
-/// rather than writing files themselves: only these can run gated.
-pub(super) const WRITES_THROUGH_CLIENT: [&str; 1] = ["gemini"];
+/// The ACP agents Airlock knows: name, program, arguments, npm package, gated.
+const KNOWN_AGENTS: [(&str, &str, &[&str], &str, bool); 3] = [
+    ("Claude", "claude-agent-acp", &[], "@agentclientprotocol/claude-agent-acp", false),
+    ("Codex", "codex-acp", &[], "@agentclientprotocol/codex-acp", false),
+    ("Gemini CLI", "gemini", &["--acp"], "@google/gemini-cli", true),
+];
+
+/// The known agents, each found on `PATH` or not.
+pub(super) fn known_agents() -> Vec<airlock_protocol::KnownAgent> {
+    KNOWN_AGENTS
+        .iter()
+        .map(|(name, program, args, package, gated)| airlock_protocol::KnownAgent {
+            name: name.to_string(),
+            command: std::iter::once(program.to_string())
+                .chain(args.iter().map(|a| a.to_string()))
+                .collect(),
+            installed: crate::pty::resolve_program(program).is_some(),
+            install: format!("npm install -g {package}"),
+            gated: *gated,
+        })
+        .collect()
+}
+
+/// How to install `program`, when it is a known agent.
+pub(super) fn install_hint(program: &str) -> Option<String> {
+    let name = Path::new(program).file_name()?.to_str()?;
+    KNOWN_AGENTS
+        .iter()
+        .find(|a| a.1 == name)
+        .map(|a| format!("install it with `npm install -g {}`", a.3))
+}
+
+/// Whether `program` is an agent known to send its writes to the client
+/// (`fs/write_text_file`) rather than write files itself: only these run gated.
+pub(super) fn writes_through_client(program: &str) -> bool {
+    KNOWN_AGENTS.iter().any(|a| a.4 && a.1 == program)
+}
+
+/// The programs [`writes_through_client`] accepts, for an error message.
+pub(super) fn gated_agents() -> String {
+    KNOWN_AGENTS
+        .iter()
+        .filter(|a| a.4)
+        .map(|a| a.1)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Lines on an agent's stdout that are not ACP, shown before the rest are only counted.
 const UNPARSED_SHOWN: u32 = 5;
