@@ -522,3 +522,151 @@ fn session_commands_and_orphans() {
         Some(0)
     );
 }
+
+/// Claude Code's Stop hook (and Codex's notify) end the session's turn with
+/// the agent's own word: the session is idle and "done" even while its
+/// terminal keeps printing, until the user types; a wrong token changes nothing.
+#[test]
+fn an_agents_own_turn_report_ends_its_turn() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    let bin = f.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let claude = bin.join("claude");
+    std::fs::write(
+        &claude,
+        "#!/bin/sh\nenv > \"$TMPDIR/claude.env\"\necho \"$@\" > \"$TMPDIR/claude.args\"\nwhile true; do echo tick; sleep 0.2; done\n",
+    )
+    .expect("write claude");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&claude, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = airlock(&f, &["run", "--", claude.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let session = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let (info_path, info) = engine_info(&f);
+    let tmp = info_path
+        .parent()
+        .expect("project home")
+        .join("tmp")
+        .join(&session);
+    let mut env = None;
+    for _ in 0..250 {
+        env = std::fs::read_to_string(tmp.join("claude.env"))
+            .ok()
+            .filter(|e| e.contains("AIRLOCK_TOKEN="));
+        if env.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let env = env.expect("the stand-in's environment");
+    let var = |k: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("{k} in the session's environment"))
+            .to_string()
+    };
+    let args = std::fs::read_to_string(tmp.join("claude.args")).expect("args");
+    let settings_path = args.split_whitespace().nth(1).expect("--settings FILE");
+    let settings: Value =
+        serde_json::from_str(&std::fs::read_to_string(settings_path).expect("settings"))
+            .expect("json");
+    assert!(
+        settings["hooks"]["Stop"][0]["hooks"][0]["command"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("hook claude"),
+        "{settings}"
+    );
+    let turn = || {
+        let status = ok_json(&f, &["status", "--json"]);
+        status["sessions"][0]["turn"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let hook = |token: &str, args: &[&str], input: &str| {
+        let mut child = Command::new(airlock_bin())
+            .args(args)
+            .env("AIRLOCK_SOCKET", var("AIRLOCK_SOCKET"))
+            .env("AIRLOCK_TOKEN", token)
+            .env("AIRLOCK_SESSION", &session)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn hook");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
+        child.wait_with_output().expect("hook")
+    };
+    let wait_turn = |want: &str| {
+        for _ in 0..150 {
+            if turn() == want {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("the turn never became {want}: {}", turn());
+    };
+    wait_turn("running");
+    let stop = r#"{"hook_event_name":"Stop","session_id":"x","stop_hook_active":false}"#;
+    let out = hook("0123456789abcdef-not-the-token", &["hook", "claude"], stop);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(turn(), "running", "a wrong token ends nothing");
+
+    let out = hook(&var("AIRLOCK_TOKEN"), &["hook", "claude"], stop);
+    assert!(out.status.success());
+    let reply: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(reply, serde_json::json!({}), "Claude stops as it meant to");
+    wait_turn("idle");
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    assert_eq!(
+        turn(),
+        "idle",
+        "still printing, but the agent said its turn is over"
+    );
+
+    // The user typing starts the next turn; Codex's notify ends it the same way.
+    let socket = std::os::unix::net::UnixStream::connect(info["socket"].as_str().expect("socket"))
+        .expect("connect");
+    let line = serde_json::json!({
+        "token": info["token"],
+        "request": {"op": "writeInput", "session": session, "data": "next\r"},
+    });
+    (&socket)
+        .write_all(format!("{line}\n").as_bytes())
+        .expect("write");
+    let mut reply = String::new();
+    BufReader::new(&socket)
+        .read_line(&mut reply)
+        .expect("reply");
+    let typed: Value = serde_json::from_str(&reply).expect("json");
+    assert_eq!(typed["ok"]["type"], "done", "{typed}");
+    wait_turn("running");
+    let out = hook(
+        &var("AIRLOCK_TOKEN"),
+        &[
+            "hook",
+            "codex",
+            r#"{"type":"agent-turn-complete","turn-id":"1"}"#,
+        ],
+        "",
+    );
+    assert!(out.status.success());
+    wait_turn("idle");
+}

@@ -1,4 +1,10 @@
-//! `airlock hook claude`: Claude Code's PreToolUse hook.
+//! `airlock hook claude`: Claude Code's PreToolUse and Stop hooks;
+//! `airlock hook codex JSON`: Codex's `notify` program.
+//!
+//! A Stop hook (or Codex's `agent-turn-complete`) tells the engine the
+//! agent's turn ended, so the session's turn is what the agent says rather
+//! than a guess from a quiet terminal; it never holds the agent up (an
+//! unreachable engine is ignored).
 //!
 //! Reads the hook's JSON from stdin, asks the engine over its socket (with the
 //! session's token from the environment Airlock gave the session), waits for
@@ -37,11 +43,51 @@ fn ask_with(event: &str, why: &str) -> Value {
     )
 }
 
+/// Tells the engine the session's agent ended its turn; quietly does nothing
+/// when it cannot (the agent must never wait on this).
+fn report_turn(agent: &str) {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let (Some(socket), Some(token), Some(session)) = (
+        env("AIRLOCK_SOCKET"),
+        env("AIRLOCK_TOKEN"),
+        env("AIRLOCK_SESSION"),
+    ) else {
+        return;
+    };
+    let Ok(mut stream) = UnixStream::connect(&socket) else {
+        return;
+    };
+    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let mut line =
+        json!({ "token": token, "turn": { "session": session, "agent": agent } }).to_string();
+    line.push('\n');
+    if stream.write_all(line.as_bytes()).is_ok() {
+        let mut reply = String::new();
+        let _ = BufReader::new(&stream).read_line(&mut reply);
+        if reply.contains("\"error\"") {
+            eprintln!(
+                "airlock hook: the engine refused the turn report: {}",
+                reply.trim()
+            );
+        }
+    }
+}
+
 /// Runs the hook; returns the exit code (always 0: the decision is in the JSON).
-pub fn run(agent: Option<&str>) -> i32 {
+pub fn run(agent: Option<&str>, arg: Option<&str>) -> i32 {
+    if agent == Some("codex") {
+        // Codex runs its notify program with one JSON argument per event.
+        let event: Value = arg
+            .and_then(|a| serde_json::from_str(a).ok())
+            .unwrap_or(Value::Null);
+        if event["type"] == "agent-turn-complete" {
+            report_turn("codex");
+        }
+        return 0;
+    }
     if agent != Some("claude") {
         eprintln!(
-            "airlock hook: unknown agent `{}`; only `airlock hook claude` exists",
+            "airlock hook: unknown agent `{}`; `airlock hook claude` and `airlock hook codex` exist",
             agent.unwrap_or("")
         );
         return 2;
@@ -64,6 +110,11 @@ fn decide(input: &str) -> Value {
         .as_str()
         .unwrap_or("PreToolUse")
         .to_string();
+    if event == "Stop" {
+        report_turn("claude");
+        // An empty answer lets Claude Code stop as it meant to.
+        return json!({});
+    }
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let (Some(socket), Some(token), Some(session)) = (
         env("AIRLOCK_SOCKET"),

@@ -176,8 +176,9 @@ fn main() {
     // an async runtime, with std alone.
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     if args.first().is_some_and(|a| a == "hook") {
-        let event = args.get(1).and_then(|a| a.to_str());
-        std::process::exit(hook::run(event));
+        let agent = args.get(1).and_then(|a| a.to_str());
+        let arg = args.get(2).and_then(|a| a.to_str());
+        std::process::exit(hook::run(agent, arg));
     }
     // The engine starts every sandboxed session as `airlock sandbox-exec
     // --spec JSON -- CMD…`: confine this process, then become the command.

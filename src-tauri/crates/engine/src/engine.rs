@@ -137,6 +137,12 @@ enum Msg {
         session: String,
         msg: Box<crate::acp::FromAgent>,
     },
+    /// An agent's own word that its turn ended.
+    TurnReport {
+        token: String,
+        report: airlock_protocol::TurnReport,
+        reply: oneshot::Sender<std::result::Result<(), IpcError>>,
+    },
     /// A chat's streamed text waiting to be announced.
     FlushChat(String),
     /// A chat's permission request was answered.
@@ -260,6 +266,33 @@ impl Engine {
                 None,
             )
         })
+    }
+
+    /// An agent's report that its turn ended; refused unless `token` is its session's.
+    pub async fn turn_ended(
+        &self,
+        token: &str,
+        report: airlock_protocol::TurnReport,
+    ) -> std::result::Result<(), IpcError> {
+        let (reply, rx) = oneshot::channel();
+        self.calls
+            .send(Msg::TurnReport {
+                token: token.to_string(),
+                report,
+                reply,
+            })
+            .map_err(|_| {
+                IpcError::new(
+                    airlock_protocol::ErrorCode::Unavailable,
+                    "the Airlock engine is stopping",
+                )
+            })?;
+        rx.await.map_err(|_| {
+            IpcError::new(
+                airlock_protocol::ErrorCode::Unavailable,
+                "the Airlock engine is stopping",
+            )
+        })?
     }
 
     /// Every event from now on, terminal output included (see [`Subscription`]).
@@ -408,6 +441,9 @@ struct Session {
     gated: BTreeMap<String, gate::GatedEdit>,
     /// Changes whose labels and badges are being computed (by change id and hunk ids).
     enriching: std::collections::HashSet<(String, Vec<String>)>,
+    /// The agent said its turn ended and the user has not typed since: the
+    /// turn is not guessed from output (a TUI redraws while it waits).
+    turn_reported: bool,
     /// The output: a tail in memory and a log on disk, shared with subscribers.
     scrollback: Arc<Mutex<Scrollback>>,
     /// When the process last printed something.
@@ -544,6 +580,13 @@ impl Actor {
                 Msg::Exited { session, code } => self.exited(&session, code),
                 Msg::Agent { session, msg } => self.agent_said(&session, *msg),
                 Msg::FlushChat(session) => self.flush_text(&session),
+                Msg::TurnReport {
+                    token,
+                    report,
+                    reply,
+                } => {
+                    let _ = reply.send(self.turn_report(&token, &report));
+                }
                 Msg::Answered {
                     session,
                     tool,
@@ -672,6 +715,7 @@ impl Actor {
                     size: (80, 24),
                     gated: BTreeMap::new(),
                     scrollback,
+                    turn_reported: false,
                     last_output: None,
                     sandbox: None,
                     stage_lost: false,
@@ -784,6 +828,8 @@ impl Actor {
                         "session {session} is a chat: send it a prompt instead"
                     )));
                 }
+                // The user typing starts the agent's next turn.
+                s.turn_reported = false;
                 match &s.process {
                     Some(p) => p.write(data.into_bytes())?,
                     None => {
@@ -947,10 +993,7 @@ impl Actor {
         let is_chat = kind == SessionKind::Chat;
         let is_claude = agent == "claude" && !is_chat;
         let mode = params.mode.unwrap_or_default();
-        if is_chat
-            && mode == SessionMode::Gated
-            && !chat::writes_through_client(&agent)
-        {
+        if is_chat && mode == SessionMode::Gated && !chat::writes_through_client(&agent) {
             return Err(EngineError::BadRequest(format!(
                 "`{}` writes files itself, so Airlock cannot hold its writes in the project: run it staged (Airlock knows these agents send their writes through it: {})",
                 command[0],
@@ -1007,6 +1050,15 @@ impl Actor {
                                 "command": format!("'{}' hook claude", hook.display()),
                                 "timeout": 86400
                             }]
+                        }],
+                        // Its turn's end, said by Claude Code itself rather
+                        // than guessed from a quiet terminal.
+                        "Stop": [{
+                            "hooks": [{
+                                "type": "command",
+                                "command": format!("'{}' hook claude", hook.display()),
+                                "timeout": 30
+                            }]
                         }]
                     }
                 });
@@ -1015,6 +1067,15 @@ impl Actor {
                 crate::fsx::atomic_write(&settings, &bytes, 0o600)?;
                 command.insert(1, "--settings".into());
                 command.insert(2, settings.display().to_string());
+            }
+        }
+        if agent == "codex" && !is_chat {
+            if let Some(hook) = &self.hook_program {
+                // Codex says when its turn completes through its `notify` program.
+                let program = serde_json::to_string(&hook.display().to_string())
+                    .map_err(|e| EngineError::BadRequest(format!("codex notify: {e}")))?;
+                command.insert(1, "-c".into());
+                command.insert(2, format!("notify=[{program}, \"hook\", \"codex\"]"));
             }
         }
         let sandbox = match self.plan_sandbox(&id, &stage, gated, &params) {
@@ -1115,6 +1176,7 @@ impl Actor {
                 size,
                 gated: BTreeMap::new(),
                 scrollback,
+                turn_reported: false,
                 last_output: Some(std::time::Instant::now()),
                 sandbox: Some(sandbox),
                 stage_lost: false,
@@ -1436,11 +1498,14 @@ impl Actor {
             return;
         };
         let busy = match &s.info.chat {
-            // A chat says when its turn ends; a terminal is judged by its output.
+            // A chat says when its turn ends; so does an agent with a turn
+            // hook; any other terminal is judged by its output.
             Some(c) => c.busy,
-            None => s
-                .last_output
-                .is_some_and(|t| t.elapsed() < Duration::from_millis(1500)),
+            None => {
+                !s.turn_reported
+                    && s.last_output
+                        .is_some_and(|t| t.elapsed() < Duration::from_millis(1500))
+            }
         };
         let was = s.info.turn;
         let turn = if s.info.state == SessionState::Exited {

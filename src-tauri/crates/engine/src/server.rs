@@ -54,6 +54,9 @@ pub struct SocketRequest {
     /// An agent's gate asking (with the session's token, not the engine's).
     #[serde(default)]
     pub gate: Option<airlock_protocol::GateRequest>,
+    /// An agent saying its turn ended (with the session's token).
+    #[serde(default)]
+    pub turn: Option<airlock_protocol::TurnReport>,
 }
 
 /// The socket server; dropping it stops accepting and removes the socket.
@@ -177,6 +180,14 @@ async fn serve_client(engine: Engine, stream: UnixStream) {
                 }
                 continue;
             }
+            Ok(SocketRequest {
+                token,
+                turn: Some(turn),
+                ..
+            }) => match engine.turn_ended(&token, turn).await {
+                Ok(()) => Reply::Ok(airlock_protocol::Response::Done),
+                Err(e) => Reply::Error(e),
+            },
             Ok(req) if !token_matches(&req.token, engine.token()) => Reply::Error(IpcError::new(
                 ErrorCode::Unauthorized,
                 "wrong token: the engine was restarted; run the command again",
@@ -290,6 +301,7 @@ impl Client {
             request: Some(request),
             subscribe: false,
             gate: None,
+            turn: None,
         };
         let lost = || {
             IpcError::new(
@@ -318,6 +330,7 @@ impl Client {
             request: None,
             subscribe: true,
             gate: None,
+            turn: None,
         };
         write_line(&mut self.write, &line).await.map_err(|_| {
             IpcError::new(ErrorCode::Unavailable, "the engine closed the connection")

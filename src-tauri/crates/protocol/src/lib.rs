@@ -1012,6 +1012,17 @@ pub struct GateRequest {
     pub cwd: String,
 }
 
+/// An agent saying its turn ended (Claude Code's Stop hook, Codex's
+/// `notify`), sent with the session's own token like a [`GateRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnReport {
+    /// The session the agent runs in (`$AIRLOCK_SESSION`).
+    pub session: SessionId,
+    /// Which agent says so (`claude`, `codex`).
+    pub agent: String,
+}
+
 /// The user's (or the policy's) answer to a [`GateRequest`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

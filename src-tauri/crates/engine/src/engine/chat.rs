@@ -41,24 +41,44 @@ use crate::fsx;
 
 /// The ACP agents Airlock knows: name, program, arguments, npm package, gated.
 const KNOWN_AGENTS: [(&str, &str, &[&str], &str, bool); 3] = [
-    ("Claude", "claude-agent-acp", &[], "@agentclientprotocol/claude-agent-acp", false),
-    ("Codex", "codex-acp", &[], "@agentclientprotocol/codex-acp", false),
-    ("Gemini CLI", "gemini", &["--acp"], "@google/gemini-cli", true),
+    (
+        "Claude",
+        "claude-agent-acp",
+        &[],
+        "@agentclientprotocol/claude-agent-acp",
+        false,
+    ),
+    (
+        "Codex",
+        "codex-acp",
+        &[],
+        "@agentclientprotocol/codex-acp",
+        false,
+    ),
+    (
+        "Gemini CLI",
+        "gemini",
+        &["--acp"],
+        "@google/gemini-cli",
+        true,
+    ),
 ];
 
 /// The known agents, each found on `PATH` or not.
 pub(super) fn known_agents() -> Vec<airlock_protocol::KnownAgent> {
     KNOWN_AGENTS
         .iter()
-        .map(|(name, program, args, package, gated)| airlock_protocol::KnownAgent {
-            name: name.to_string(),
-            command: std::iter::once(program.to_string())
-                .chain(args.iter().map(|a| a.to_string()))
-                .collect(),
-            installed: crate::pty::resolve_program(program).is_some(),
-            install: format!("npm install -g {package}"),
-            gated: *gated,
-        })
+        .map(
+            |(name, program, args, package, gated)| airlock_protocol::KnownAgent {
+                name: name.to_string(),
+                command: std::iter::once(program.to_string())
+                    .chain(args.iter().map(|a| a.to_string()))
+                    .collect(),
+                installed: crate::pty::resolve_program(program).is_some(),
+                install: format!("npm install -g {package}"),
+                gated: *gated,
+            },
+        )
         .collect()
 }
 

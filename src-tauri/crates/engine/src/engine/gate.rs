@@ -420,6 +420,41 @@ impl Actor {
         }
     }
 
+    /// An agent's own report that its turn ended (its session's token only):
+    /// the turn is idle until the user types, and the user hears it is done.
+    pub(super) fn turn_report(
+        &mut self,
+        token: &str,
+        report: &airlock_protocol::TurnReport,
+    ) -> std::result::Result<(), airlock_protocol::IpcError> {
+        use airlock_protocol::{ErrorCode, IpcError, TurnState};
+        let s = self.sessions.get_mut(&report.session).ok_or_else(|| {
+            IpcError::new(
+                ErrorCode::NotFound,
+                format!("Airlock does not know session {}", report.session),
+            )
+        })?;
+        if !crate::server::token_matches(token, &s.hook_token) {
+            return Err(IpcError::new(
+                ErrorCode::Unauthorized,
+                "Airlock refused the hook's token",
+            ));
+        }
+        s.turn_reported = true;
+        self.update_turn(&report.session);
+        let Some(s) = self.sessions.get(&report.session) else {
+            return Ok(());
+        };
+        if s.info.turn == TurnState::Idle {
+            self.emit(Event::Attention {
+                session: report.session.clone(),
+                kind: "done".into(),
+                message: format!("{} finished its turn", s.info.name),
+            });
+        }
+        Ok(())
+    }
+
     /// Every waiting action, oldest first; forgets those whose agent stopped waiting.
     pub(super) fn actions(&mut self) -> Vec<Action> {
         let mut gone = Vec::new();
