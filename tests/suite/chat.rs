@@ -767,3 +767,110 @@ async fn a_gated_chat_writes_to_the_project_only_what_the_user_approved() {
     );
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_review_reaches_a_chat_agent_as_one_prompt() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let engine = engine(&f).await;
+    let s = ready_chat(&engine).await;
+    turn(&engine, &s.id, "write notes.txt first draft").await;
+    let change = wait_for(&engine, "the held write", |c| {
+        c.iter().any(|c| c.path == "notes.txt")
+    })
+    .await;
+    let change = &change[0];
+    call(
+        &engine,
+        Request::Comment {
+            target: change.hunks[0].id.clone(),
+            line: Some(1),
+            text: "make it a heading".into(),
+        },
+    )
+    .await;
+    let Response::Comments { comments } = call(
+        &engine,
+        Request::Comment {
+            target: change.id.clone(),
+            line: None,
+            text: "and add a second line".into(),
+        },
+    )
+    .await
+    else {
+        panic!("comments")
+    };
+    assert_eq!(comments.len(), 2);
+    let err = engine
+        .call(Request::Comment {
+            target: "h-nope".into(),
+            line: None,
+            text: "x".into(),
+        })
+        .await
+        .expect_err("unknown");
+    assert!(err.message.contains("h-nope"), "{}", err.message);
+    // One comment taken back before sending.
+    let Response::Comments { comments } = call(
+        &engine,
+        Request::DeleteComment {
+            comment: comments[1].id.clone(),
+        },
+    )
+    .await
+    else {
+        panic!("comments")
+    };
+    assert_eq!(comments.len(), 1);
+
+    let mut events = engine.subscribe_without_output();
+    let Response::ReviewSent { via, message, .. } = call(
+        &engine,
+        Request::SendReview {
+            session: s.id.clone(),
+        },
+    )
+    .await
+    else {
+        panic!("sent")
+    };
+    assert_eq!(via, airlock_protocol::ReviewDelivery::Prompt);
+    assert!(
+        message.contains("notes.txt:\n- line 1: make it a heading"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("second line"),
+        "the deleted comment is not sent"
+    );
+    let all = transcript(&engine, &s.id).await;
+    let sent = all.iter().rev().find_map(|e| match e {
+        ChatEntry::User { text } => Some(text.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        sent.as_deref(),
+        Some(message.as_str()),
+        "the review is the chat's next prompt"
+    );
+    turn_end(&mut events, &s.id, all.len() as u32 - 2).await;
+    let all = transcript(&engine, &s.id).await;
+    assert!(
+        agent_text(&all).contains("You said: Review of your changes"),
+        "the agent got it: {all:?}"
+    );
+    let Response::Comments { comments } =
+        call(&engine, Request::ListComments { session: None }).await
+    else {
+        panic!("comments")
+    };
+    assert!(comments.is_empty(), "sent comments are cleared");
+    let err = engine
+        .call(Request::SendReview {
+            session: s.id.clone(),
+        })
+        .await
+        .expect_err("nothing to send");
+    assert!(err.message.contains("no comments"), "{}", err.message);
+    engine.shutdown().await;
+}

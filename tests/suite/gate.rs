@@ -447,3 +447,58 @@ async fn a_gated_write_that_leaves_the_project_is_never_allowed_unseen() {
     assert!(!outside.join("x.txt").exists());
     assert!(changes(&g.engine, None).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_sent_to_gated_claude_is_the_answer_to_its_waiting_edit() {
+    let base = numbered(10, &[]);
+    let f = Fixture::git(&[("a.txt", &base)]);
+    let g = gated(&f).await;
+    let h = g.ask(
+        "Write",
+        json!({"file_path": abs(&f, "a.txt"), "content": numbered(10, &[(4, "agent four")])}),
+    );
+    let change = g.pending("a.txt").await;
+    let Response::Comments { comments } = call(
+        &g.engine,
+        Request::Comment {
+            target: change.hunks[0].id.clone(),
+            line: Some(4),
+            text: "call it four_items, not agent four".into(),
+        },
+    )
+    .await
+    else {
+        panic!("comments")
+    };
+    assert_eq!(comments.len(), 1);
+    assert!(comments[0].place.starts_with("@@ -"), "{:?}", comments[0]);
+    let Response::ReviewSent {
+        via,
+        comments,
+        message,
+    } = call(
+        &g.engine,
+        Request::SendReview {
+            session: g.session.clone(),
+        },
+    )
+    .await
+    else {
+        panic!("sent")
+    };
+    assert_eq!(via, airlock_protocol::ReviewDelivery::Hook);
+    assert_eq!(comments, 1);
+    let reply = answer(h).await;
+    assert_eq!(reply.decision, "deny", "the edit goes back with the review");
+    let reason = reply.reason.expect("reason");
+    assert_eq!(reason, message);
+    assert!(
+        reason.contains("a.txt:\n- line 4: call it four_items, not agent four"),
+        "{reason}"
+    );
+    assert_eq!(read(&f.project.join("a.txt")), base, "nothing written");
+    assert!(
+        changes(&g.engine, None).await.is_empty(),
+        "the edit left the queue with its answer"
+    );
+}

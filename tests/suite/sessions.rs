@@ -417,3 +417,72 @@ async fn a_slow_subscriber_loses_nothing_and_holds_nothing_up() {
         got.len()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_is_pasted_into_a_terminal_agent_waiting_at_its_prompt() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let engine = f.engine().await;
+    let s = start(
+        &engine,
+        &[
+            "bash",
+            "-c",
+            "echo draft > f.txt; while IFS= read -r l; do printf '%s\\n' \"$l\" >> \"$TMPDIR/got.txt\"; done",
+        ],
+    )
+    .await;
+    let change = wait_for(&engine, "f.txt", |c| c.iter().any(|c| c.path == "f.txt")).await;
+    call(
+        &engine,
+        Request::Comment {
+            target: change[0].id.clone(),
+            line: None,
+            text: "say final, not draft".into(),
+        },
+    )
+    .await;
+    let Response::ReviewSent { via, message, .. } = call(
+        &engine,
+        Request::SendReview {
+            session: s.id.clone(),
+        },
+    )
+    .await
+    else {
+        panic!("sent")
+    };
+    assert_eq!(via, airlock_protocol::ReviewDelivery::Terminal);
+    let got = engine
+        .project_home()
+        .dir
+        .join("tmp")
+        .join(&s.id)
+        .join("got.txt");
+    let text = eventually(10, "the pasted review", || {
+        let got = got.clone();
+        async move {
+            std::fs::read_to_string(got)
+                .ok()
+                .filter(|t| t.contains("Please address these comments."))
+        }
+    })
+    .await;
+    assert!(
+        text.starts_with("\u{1b}[200~Review of your changes"),
+        "one bracketed paste: {text:?}"
+    );
+    assert!(
+        text.contains("f.txt:\n- the whole file: say final, not draft"),
+        "{text:?}"
+    );
+    assert!(
+        text.contains("Please address these comments.\u{1b}[201~"),
+        "{text:?}"
+    );
+    assert_eq!(
+        text.matches("\u{1b}[200~").count(),
+        1,
+        "the whole message in one paste: {message:?}"
+    );
+    engine.shutdown().await;
+}

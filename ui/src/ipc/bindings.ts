@@ -308,6 +308,38 @@ install: string,
  */
 gated: boolean, };
 
+export type ReviewComment = { 
+/**
+ * Its id, `m-` followed by hex.
+ */
+id: string, 
+/**
+ * The session whose change it is about.
+ */
+session: string, 
+/**
+ * The change's path.
+ */
+path: string, 
+/**
+ * The hunk it is about, if not the whole change.
+ */
+hunk?: string, 
+/**
+ * The new-side line it is about, if one.
+ */
+line?: number, 
+/**
+ * Where in the file, for the agent: the hunk's header and enclosing symbols.
+ */
+place: string, 
+/**
+ * What the user says.
+ */
+text: string, };
+
+export type ReviewDelivery = "prompt" | "terminal" | "hook";
+
 export type ChangeKind = "created" | "modified" | "deleted" | "renamed";
 
 export type ChangeState = "pending" | "conflict" | "held" | "landed" | "approved" | "rejected";
@@ -783,6 +815,30 @@ from?: number, } | { "op": "listFiles",
 /**
  * Which session.
  */
+session: string, } | { "op": "comment", 
+/**
+ * A change id or a hunk id.
+ */
+target: string, 
+/**
+ * The new-side line it is about.
+ */
+line?: number, 
+/**
+ * What to tell the agent.
+ */
+text: string, } | { "op": "deleteComment", 
+/**
+ * The comment's id.
+ */
+comment: string, } | { "op": "listComments", 
+/**
+ * Only this session's.
+ */
+session?: string, } | { "op": "sendReview", 
+/**
+ * Which session.
+ */
 session: string, } | { "op": "listAgents" } | { "op": "setChatMode", 
 /**
  * Which session.
@@ -893,7 +949,23 @@ lines: Array<DiffLine>, } | { "type": "decided" } & DecisionOutcome | { "type": 
 /**
  * The prompt's place in the transcript.
  */
-index: number, } | { "type": "agents", 
+index: number, } | { "type": "comments", 
+/**
+ * Oldest first.
+ */
+comments: Array<ReviewComment>, } | { "type": "reviewSent", 
+/**
+ * How it reached the agent.
+ */
+via: ReviewDelivery, 
+/**
+ * How many comments it carried.
+ */
+comments: number, 
+/**
+ * The message as sent.
+ */
+message: string, } | { "type": "agents", 
 /**
  * In the order to offer them.
  */
@@ -1037,7 +1109,15 @@ index: number,
 /**
  * The entry.
  */
-entry: ChatEntry, } | { "type": "chatText", 
+entry: ChatEntry, } | { "type": "comments", 
+/**
+ * Which session.
+ */
+session: string, 
+/**
+ * Its comments, oldest first.
+ */
+comments: Array<ReviewComment>, } | { "type": "chatText", 
 /**
  * Which session.
  */
@@ -1106,3 +1186,13 @@ reason: string | null,
  * Replaces the tool's input (a partially approved or edited write).
  */
 updatedInput: unknown, };
+
+export type TurnReport = { 
+/**
+ * The session the agent runs in (`$AIRLOCK_SESSION`).
+ */
+session: string, 
+/**
+ * Which agent says so (`claude`, `codex`).
+ */
+agent: string, };

@@ -100,6 +100,50 @@ pub async fn transcript(project: &Path, session: String, json: bool) -> Result<(
     Ok(())
 }
 
+/// `airlock comment TARGET TEXT… [--line N]`: prints the comment's id.
+pub async fn comment(
+    project: &Path,
+    target: String,
+    line: Option<u32>,
+    text: String,
+) -> Result<()> {
+    let mut client = connect(project).await?;
+    let response = call(&mut client, Request::Comment { target, line, text }).await?;
+    let Response::Comments { comments } = response else {
+        return Err(unexpected(&response));
+    };
+    if let Some(c) = comments.last() {
+        println!("{}", c.id);
+    }
+    Ok(())
+}
+
+/// `airlock send-review SESSION [--json]`.
+pub async fn send_review(project: &Path, session: String, json: bool) -> Result<()> {
+    let mut client = connect(project).await?;
+    let response = call(&mut client, Request::SendReview { session }).await?;
+    let Response::ReviewSent {
+        via,
+        comments,
+        message,
+    } = response
+    else {
+        return Err(unexpected(&response));
+    };
+    if json {
+        return print_json(
+            &serde_json::json!({ "via": via, "comments": comments, "message": message }),
+        );
+    }
+    let how = match via {
+        airlock_protocol::ReviewDelivery::Prompt => "as a prompt",
+        airlock_protocol::ReviewDelivery::Terminal => "into its terminal",
+        airlock_protocol::ReviewDelivery::Hook => "in the answer to its waiting edit",
+    };
+    println!("sent {comments} comment(s) {how}");
+    Ok(())
+}
+
 /// `airlock cancel SESSION`.
 pub async fn cancel(project: &Path, session: String) -> Result<()> {
     let mut client = connect(project).await?;

@@ -147,6 +147,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Comment on a pending change or hunk without deciding it (sent with `airlock send-review`).
+    Comment {
+        /// A change id or a hunk id.
+        target: String,
+        /// What to tell the agent.
+        #[arg(required = true)]
+        text: Vec<String>,
+        /// The new-side line it is about.
+        #[arg(long)]
+        line: Option<u32>,
+    },
+    /// Send a session's comments to its agent as one message.
+    SendReview {
+        /// The session's id.
+        session: String,
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Cancel a chat session's running turn.
     Cancel {
         /// The chat session's id.
@@ -250,6 +269,12 @@ fn main() {
                 chat::transcript(&project, session, json).await
             }
             Command::Cancel { session } => chat::cancel(&project, session).await,
+            Command::Comment { target, text, line } => {
+                chat::comment(&project, target, line, text.join(" ")).await
+            }
+            Command::SendReview { session, json } => {
+                chat::send_review(&project, session, json).await
+            }
             Command::Reject {
                 ids,
                 all,

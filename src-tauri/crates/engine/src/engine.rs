@@ -32,6 +32,7 @@ mod chat;
 mod chat_fs;
 mod chat_wire;
 mod decide;
+mod feedback;
 mod first;
 mod gate;
 mod land;
@@ -455,6 +456,8 @@ struct Session {
     sandbox: Option<sandbox::Sandbox>,
     /// A chat session's conversation and agent (`None` for a terminal).
     chat: Option<chat::Chat>,
+    /// Review comments waiting to be sent to the agent.
+    comments: Vec<airlock_protocol::ReviewComment>,
 }
 
 impl Session {
@@ -720,6 +723,7 @@ impl Actor {
                     sandbox: None,
                     stage_lost: false,
                     chat,
+                    comments: Vec::new(),
                 },
             );
             if running_before {
@@ -797,6 +801,23 @@ impl Actor {
                 Ok(Response::Transcript {
                     from,
                     entries: self.transcript(&session, from)?,
+                })
+            }
+            Request::Comment { target, line, text } => Ok(Response::Comments {
+                comments: self.comment(&target, line, text)?,
+            }),
+            Request::DeleteComment { comment } => Ok(Response::Comments {
+                comments: self.delete_comment(&comment)?,
+            }),
+            Request::ListComments { session } => Ok(Response::Comments {
+                comments: self.list_comments(session.as_deref())?,
+            }),
+            Request::SendReview { session } => {
+                let (via, comments, message) = self.send_review(&session)?;
+                Ok(Response::ReviewSent {
+                    via,
+                    comments,
+                    message,
                 })
             }
             Request::ListAgents => Ok(Response::Agents {
@@ -1181,6 +1202,7 @@ impl Actor {
                 sandbox: Some(sandbox),
                 stage_lost: false,
                 chat,
+                comments: Vec::new(),
             },
         );
         self.emit(Event::SessionStarted {

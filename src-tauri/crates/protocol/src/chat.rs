@@ -240,6 +240,43 @@ pub enum PermissionOutcome {
     Cancelled,
 }
 
+/// A comment on a pending change, waiting to be sent to its agent with
+/// [`crate::Request::SendReview`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewComment {
+    /// Its id, `m-` followed by hex.
+    pub id: String,
+    /// The session whose change it is about.
+    pub session: String,
+    /// The change's path.
+    pub path: String,
+    /// The hunk it is about, if not the whole change.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hunk: Option<String>,
+    /// The new-side line it is about, if one.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// Where in the file, for the agent: the hunk's header and enclosing symbols.
+    pub place: String,
+    /// What the user says.
+    pub text: String,
+}
+
+/// How a review reached its agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ReviewDelivery {
+    /// As a chat prompt.
+    Prompt,
+    /// Pasted into the agent's terminal (one bracketed paste, then Enter).
+    Terminal,
+    /// In the answer to the gated hook call waiting on the commented change.
+    Hook,
+}
+
 /// An ACP agent Airlock knows, and whether this machine has it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -630,6 +630,38 @@ pub enum Request {
         /// Which session.
         session: SessionId,
     },
+    /// Comment on a pending change or one of its hunks, without deciding it.
+    /// Answer: [`Response::Comments`] (the session's comments).
+    Comment {
+        /// A change id or a hunk id.
+        target: String,
+        /// The new-side line it is about.
+        #[serde(default)]
+        #[ts(optional)]
+        line: Option<u32>,
+        /// What to tell the agent.
+        text: String,
+    },
+    /// Remove a comment. Answer: [`Response::Comments`] (its session's comments).
+    DeleteComment {
+        /// The comment's id.
+        comment: String,
+    },
+    /// The comments waiting to be sent. Answer: [`Response::Comments`].
+    ListComments {
+        /// Only this session's.
+        #[serde(default)]
+        #[ts(optional)]
+        session: Option<SessionId>,
+    },
+    /// Send a session's comments to its agent as one message: a prompt to a
+    /// chat agent, a bracketed paste into a terminal agent waiting at its
+    /// prompt, or the answer to a gated Claude Code hook call waiting on a
+    /// commented change. Answer: [`Response::ReviewSent`].
+    SendReview {
+        /// Which session.
+        session: SessionId,
+    },
     /// The ACP agents Airlock knows, found on this machine or not.
     /// Answer: [`Response::Agents`].
     ListAgents,
@@ -784,6 +816,20 @@ pub enum Response {
     Prompted {
         /// The prompt's place in the transcript.
         index: u32,
+    },
+    /// Review comments waiting to be sent.
+    Comments {
+        /// Oldest first.
+        comments: Vec<ReviewComment>,
+    },
+    /// A review was sent.
+    ReviewSent {
+        /// How it reached the agent.
+        via: ReviewDelivery,
+        /// How many comments it carried.
+        comments: u32,
+        /// The message as sent.
+        message: String,
     },
     /// The known ACP agents.
     Agents {
@@ -1125,6 +1171,13 @@ pub enum Event {
         /// The entry.
         entry: ChatEntry,
     },
+    /// A session's review comments changed (the whole list).
+    Comments {
+        /// Which session.
+        session: SessionId,
+        /// Its comments, oldest first.
+        comments: Vec<ReviewComment>,
+    },
     /// Streamed text was appended to a chat entry (an agent message or a thought).
     ChatText {
         /// Which session.
@@ -1183,6 +1236,8 @@ pub fn typescript_bindings() -> String {
         ChatChoice::decl(&cfg),
         ChatUsage::decl(&cfg),
         KnownAgent::decl(&cfg),
+        ReviewComment::decl(&cfg),
+        ReviewDelivery::decl(&cfg),
         ChangeKind::decl(&cfg),
         ChangeState::decl(&cfg),
         HunkKind::decl(&cfg),
@@ -1208,6 +1263,7 @@ pub fn typescript_bindings() -> String {
         Event::decl(&cfg),
         GateRequest::decl(&cfg),
         GateReply::decl(&cfg),
+        TurnReport::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from src-tauri/crates/protocol by `UPDATE_BINDINGS=1 cargo test -p airlock-protocol`.\n// Do not edit by hand.\n\n",
