@@ -5,7 +5,8 @@
 // the frame that paints its text, over a `stream N` turn; (b) opening a long
 // transcript (T turns of "hello", five entries each): from the click on the
 // session to the frame that paints its end; (c) scrolling that transcript
-// from top to bottom with wheel events: frames per second. Prints a markdown
+// with wheel events, up from its end and then (all of it drawn) from top to
+// bottom: frames per second. Prints a markdown
 // table. Not a test: run it by hand.
 //
 //   node tests/browser/bench-chat.mjs [--chunks 2000] [--turns 2000] [--runs 3] [--seconds 5]
@@ -71,6 +72,11 @@ async function startChat(name) {
 /** Says `text` and waits for the turn's end; returns the transcript's length after it. */
 async function turn(session, text, from, every = 1) {
   await call({ op: 'prompt', session, text });
+  return turnEnded(session, from, every);
+}
+
+/** Waits for a turn end after entry `from`; returns the transcript's length after it. */
+async function turnEnded(session, from, every) {
   for (;;) {
     const tr = await call({ op: 'transcript', session, from });
     const end = tr.entries.findIndex((e, i) => e.type === 'turnEnded' && tr.from + i > from);
@@ -180,6 +186,17 @@ try {
   otherLen = await turn(other, `stream ${CHUNKS}`, otherLen, 20);
   await pageA.waitForFunction(() => window.__bench.chunks.every((c) => c.drawn !== null), null, { timeout: 30_000 });
   const chunks = await pageA.evaluate(() => window.__bench.chunks.map((c) => ({ n: c.n, ms: c.drawn - c.t })));
+  // A trickle as a model streams it: `slow` says "." every 50 ms, each its own event.
+  await pageA.evaluate(() => {
+    window.__bench.chunks = [];
+    window.__bench.firstUndrawn = 0;
+  });
+  await call({ op: 'prompt', session: other, text: 'slow' });
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  await call({ op: 'cancel', session: other });
+  otherLen = await turnEnded(other, otherLen, 20);
+  await pageA.waitForFunction(() => window.__bench.chunks.every((c) => c.drawn !== null), null, { timeout: 30_000 });
+  const trickle = await pageA.evaluate(() => window.__bench.chunks.map((c) => c.drawn - c.t));
   await pageA.close();
   const perChunk = chunks.flatMap((c) => Array(c.n).fill(c.ms));
   const perEvent = chunks.map((c) => c.ms);
@@ -229,48 +246,67 @@ try {
     );
   }
 
-  // (c) scrolling the long chat from top to bottom with the wheel.
+  // (c) scrolling the long chat with the wheel: up from its end as it opened
+  // (earlier entries are drawn as they come near), then, once all of it is
+  // drawn, from top to bottom.
   const log = page.locator(`.chat-session[data-session-id="${long}"] .chat-log`);
   const box = await log.boundingBox();
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const drawn = () => page.locator(`.chat-session[data-session-id="${long}"] [data-testid="chat-entry"]`).count();
+  /** Wheel turns of `step` px, one a frame, until `done` or `seconds`; frame times from rAF. */
+  const wheel = async (step, seconds, done) => {
+    await page.evaluate(() => {
+      const w = window;
+      w.__frames = [];
+      w.__recording = true;
+      let last = performance.now();
+      w.__start = last;
+      const tick = (now) => {
+        w.__frames.push(now - last);
+        last = now;
+        if (w.__recording) requestAnimationFrame(tick);
+      };
+      requestAnimationFrame(tick);
+    });
+    let wheels = 0;
+    const until = Date.now() + seconds * 1000;
+    for (;;) {
+      await page.mouse.wheel(0, step);
+      wheels++;
+      await new Promise((r) => setTimeout(r, 16));
+      if (done && wheels % 10 === 0 && (await done())) break;
+      if (Date.now() > until) break;
+    }
+    const out = await page.evaluate(() => {
+      window.__recording = false;
+      return { frames: window.__frames.slice(1), seconds: (performance.now() - window.__start) / 1000 };
+    });
+    return { ...out, wheels, step, fps: out.frames.length / out.seconds };
+  };
+  const drawnBefore = await drawn();
+  const up = await wheel(-1000, SECONDS);
+  const drawnAfterUp = await drawn();
+  // All of it drawn: up to the top until the first entry is there.
+  const revealStart = performance.now();
+  await waitUntil('the first entry drawn', async () => {
+    await log.evaluate((el) => (el.scrollTop = 0));
+    return (await page.locator(`.chat-session[data-session-id="${long}"] [data-index="0"]`).count()) > 0;
+  }, 120_000, 50);
+  const revealMs = performance.now() - revealStart;
   const height = await log.evaluate(async (el) => {
     el.scrollTop = 0;
     await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
     return el.scrollHeight - el.clientHeight;
   });
-  // About SECONDS of wheel turns, one a frame; the height may grow as entries are laid out.
-  const step = Math.max(100, Math.ceil(height / (SECONDS * 60)));
-  await page.evaluate(() => {
-    const w = window;
-    w.__frames = [];
-    w.__recording = true;
-    let last = performance.now();
-    w.__start = last;
-    const tick = (now) => {
-      w.__frames.push(now - last);
-      last = now;
-      if (w.__recording) requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-  });
-  let wheels = 0;
-  const until = Date.now() + SECONDS * 4000;
-  for (;;) {
-    await page.mouse.wheel(0, step);
-    wheels++;
-    await new Promise((r) => setTimeout(r, 16));
-    if (wheels % 10 === 0 && (await log.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 2))) break;
-    if (Date.now() > until) break;
-  }
-  const scroll = await page.evaluate(() => {
-    window.__recording = false;
-    return { frames: window.__frames.slice(1), seconds: (performance.now() - window.__start) / 1000 };
-  });
+  // About SECONDS of wheel turns if frames keep up; the height may grow as entries are laid out.
+  const down = await wheel(Math.max(100, Math.ceil(height / (SECONDS * 60))), SECONDS * 4, () =>
+    log.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 2),
+  );
   const where = await log.evaluate((el) => ({ top: el.scrollTop + el.clientHeight, height: el.scrollHeight }));
   const errors = await page.locator('[data-testid="error-banner"]').allInnerTexts();
   await page.close();
 
-  const fps = scroll.frames.length / scroll.seconds;
+  const frameStats = (fs) => `${ms(pct(fs, 50))} / ${ms(pct(fs, 95))} / ${ms(Math.max(...fs))}; ${fs.filter((f) => f > 20).length} of ${fs.length}`;
   const range = (xs) => {
     const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
     return s.length === 1 ? ms(s[0]) : `${ms(median(s))} (${s[0].toFixed(0)}–${s[s.length - 1].toFixed(0)} over ${s.length} runs)`;
@@ -279,15 +315,20 @@ try {
     [`(a) chunk → drawn over \`stream ${CHUNKS}\`: ${chunkCount} chunks in ${chunks.length} chatText events`, ''],
     ['**(a) per chunk p50 / p95 (target p50 ≤ 16 ms)**', `${ms(pct(perChunk, 50))} / ${ms(pct(perChunk, 95))} — ${verdict(pct(perChunk, 50) <= 16)}`],
     ['(a) per event p50 / p95 / max', `${ms(pct(perEvent, 50))} / ${ms(pct(perEvent, 95))} / ${ms(Math.max(...perEvent))}`],
+    [`(a) a trickle: \`slow\` (a chunk every 50 ms) for ${SECONDS} s, ${trickle.length} events, p50 / p95 / max`, `${ms(pct(trickle, 50))} / ${ms(pct(trickle, 95))} / ${ms(Math.max(...trickle))}`],
     [`(b) transcript: ${TURNS} turns of "hello" built over HTTP`, `${longLen.toLocaleString('en')} entries in ${(buildMs / 1000).toFixed(1)} s`],
     ['(b) engine: `transcript` of all of it, from node', `${ms(engineMs)} (${(JSON.stringify(direct).length / 1024).toFixed(0)} KiB)`],
     ['(b) click → `transcript` answered in the page', range(opens.map((o) => o.answered))],
     ['(b) click → last entry in the DOM', range(opens.map((o) => o.inDom))],
     ['**(b) click → transcript painted (target ≤ 300 ms)**', `${range(opens.map((o) => o.painted))} — ${verdict(median(opens.map((o) => o.painted)) <= 300)}`],
     ['(b) DOM elements in the page after', opens.map((o) => o.nodes.toLocaleString('en')).join(', ')],
-    [`(c) wheel from top to bottom: ${wheels} wheel events of ${step} px over ${scroll.seconds.toFixed(1)} s`, `reached ${Math.round(where.top).toLocaleString('en')} of ${Math.round(where.height).toLocaleString('en')} px`],
-    ['**(c) frames per second while scrolling (target 60)**', `${fps.toFixed(1)} fps — ${verdict(fps >= 57)}`],
-    ['(c) frame time p50 / p95 / max; frames over 20 ms', `${ms(pct(scroll.frames, 50))} / ${ms(pct(scroll.frames, 95))} / ${ms(Math.max(...scroll.frames))}; ${scroll.frames.filter((f) => f > 20).length} of ${scroll.frames.length}`],
+    [`(c) wheel up from the end as opened: ${up.wheels} wheel events of 1000 px over ${up.seconds.toFixed(1)} s`, `entries drawn ${drawnBefore.toLocaleString('en')} → ${drawnAfterUp.toLocaleString('en')}`],
+    ['**(c) frames per second, scrolling up through the history (target 60)**', `${up.fps.toFixed(1)} fps — ${verdict(up.fps >= 57)}`],
+    ['(c) frame time p50 / p95 / max; frames over 20 ms', frameStats(up.frames)],
+    ['(c) all entries drawn (scrolled to the top until the first is there)', `${(revealMs / 1000).toFixed(1)} s`],
+    [`(c) then wheel from top to bottom: ${down.wheels} wheel events of ${down.step} px over ${down.seconds.toFixed(1)} s`, `reached ${Math.round(where.top).toLocaleString('en')} of ${Math.round(where.height).toLocaleString('en')} px`],
+    ['**(c) frames per second, top to bottom with all entries drawn (target 60)**', `${down.fps.toFixed(1)} fps — ${verdict(down.fps >= 57)}`],
+    ['(c) frame time p50 / p95 / max; frames over 20 ms', frameStats(down.frames)],
   ];
   const args = process.argv.slice(2).join(' ');
   console.log(`\n\`node tests/browser/bench-chat.mjs${args ? ` ${args}` : ''}\` (headless chromium ${browser.context.browser()?.version() ?? ''}, ${new Date().toISOString().slice(0, 10)})\n`);

@@ -4,7 +4,7 @@
 // plan; a staged write held in the review queue and approved there; a
 // permission rejected from the tool card; a turn cancelled with Esc; prompt
 // recall, completions (`@` from the project's files too), the mode picker, and
-// the transcript after a reload.
+// the transcript after a reload. A long transcript, opened at its end.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -196,6 +196,59 @@ describe('chat', () => {
       return JSON.stringify(now) === JSON.stringify(before);
     });
     assert.equal(await page.getByTestId('chat-plan').locator('li').count(), 2, 'the plan is back');
+
+    assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
+    assert.deepEqual(pageErrors, [], 'no page errors');
+  });
+
+  test('a long transcript opens at its end; earlier entries are drawn as the user scrolls up to them', async (t) => {
+    const { page, engine, see, until, pageErrors } = await openPage(t, browser, 'chat-long');
+    const call = async (req) => {
+      const res = await fetch(`${engine.origin}/api/call`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${engine.token}` },
+        body: JSON.stringify(req),
+      });
+      const body = await res.json();
+      if ('error' in body) throw new Error(`${req.op}: ${body.error.message}`);
+      return body.ok;
+    };
+    // 50 turns of "hello" (5 entries each) over HTTP: more than the 200 drawn at first.
+    const { id } = await call({ op: 'startSession', kind: 'chat', command: ['python3', ACP_AGENT] });
+    await until('the agent started', async () => (await call({ op: 'status' })).sessions.find((s) => s.id === id)?.chat);
+    let n = 0;
+    for (let i = 0; i < 50; i++) {
+      await call({ op: 'prompt', session: id, text: 'hello' });
+      n = await until(`turn ${i + 1} ended`, async () => {
+        const tr = await call({ op: 'transcript', session: id, from: n });
+        const end = tr.entries.findIndex((e) => e.type === 'turnEnded');
+        return end >= 0 ? tr.from + end + 1 : 0;
+      });
+    }
+    assert.equal(n, 250);
+
+    await page.locator(`[data-testid="session-item"][data-session-id="${id}"] .session-select`).click();
+    const pane = page.locator(`.chat-session[data-session-id="${id}"]`);
+    const entry = (i) => pane.locator(`[data-testid="chat-entry"][data-index="${i}"]`);
+    await see(entry(249), 'the last entry');
+    assert.equal(await pane.getByTestId('chat-entry').count(), 200, 'the last 200 entries drawn');
+    await see(pane.getByTestId('chat-earlier').filter({ hasText: '50 earlier entries' }), 'the note of the 50 earlier entries');
+    const log = pane.locator('.chat-log');
+    const inView = (i) =>
+      entry(i).evaluate((el) => {
+        const a = el.getBoundingClientRect();
+        const b = el.closest('.chat-log').getBoundingClientRect();
+        return a.bottom > b.top && a.top < b.bottom;
+      });
+    assert.ok(await inView(249), 'opened at the end');
+
+    // Up to the first drawn entry: the earlier ones come, and what was in view stays there.
+    await log.evaluate((el) => (el.scrollTop = 0));
+    await see(entry(0), 'the first entry, drawn once scrolled up to');
+    assert.equal(await pane.getByTestId('chat-entry').count(), 250);
+    await see(pane.getByTestId('chat-earlier'), 'no note once all is drawn', 'hidden');
+    assert.ok(await inView(50), 'the entry that was at the top is still in view');
+    assert.ok(!(await inView(0)), 'the view did not jump to the very first entry');
 
     assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
     assert.deepEqual(pageErrors, [], 'no page errors');

@@ -22,6 +22,13 @@ function tokens(n: number): string {
 /** Within this many pixels of the end, the log follows new output. */
 const STICK_PX = 48;
 
+/**
+ * A long transcript opens at its end with this many entries drawn, and this
+ * many more each time the user scrolls up to the first drawn: building and
+ * laying out 10,000 entries takes seconds and makes every frame slow.
+ */
+const PAGE = 200;
+
 export class ChatPane implements EntryHost {
   readonly el: HTMLElement;
   private readonly title = h('div', { class: 'pane-title' });
@@ -31,9 +38,14 @@ export class ChatPane implements EntryHost {
   private readonly log = h('div', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation' });
   private readonly list = h('div', { class: 'chat-entries' });
   private readonly status = h('div', { class: 'chat-status' });
+  /** Above the drawn entries, while there are earlier ones: draws them when it comes into view. */
+  private readonly earlier = h('div', { class: 'chat-earlier', hidden: true });
+  /** Entries before this one are not drawn yet (they have no view). */
+  private shownFrom = 0;
   private readonly composer: Composer;
   private entries: ChatEntry[] = [];
-  private views: EntryView[] = [];
+  /** Views of the drawn entries, from `shownFrom` on (none before). */
+  private views: (EntryView | undefined)[] = [];
   private state: 'new' | 'loading' | 'ready' | 'failed' = 'new';
   private buffered: Buffered[] = [];
   /** Events may have raced the transcript from here on: take it again when the turn ends. */
@@ -74,7 +86,10 @@ export class ChatPane implements EntryHost {
       commands: () => this.info.chat?.commands ?? [],
       paths: () => this.paths(),
     });
-    this.log.append(this.list, this.status);
+    this.log.append(this.earlier, this.list, this.status);
+    new IntersectionObserver((seen) => {
+      if (seen.some((e) => e.isIntersecting)) this.showEarlier();
+    }, { root: this.log, rootMargin: '600px 0px 0px 0px' }).observe(this.earlier);
     this.el = h(
       'div',
       { class: 'chat-session', 'data-session-id': info.id },
@@ -274,6 +289,10 @@ export class ChatPane implements EntryHost {
     }
     if (this.state !== 'ready') return;
     const e = this.entries[index];
+    if (e && index < this.shownFrom && (e.type === 'agent' || e.type === 'thought')) {
+      e.text += text;
+      return;
+    }
     const view = this.views[index];
     if (!e || !view?.append || (e.type !== 'agent' && e.type !== 'thought')) {
       // Text for an entry this pane does not have: it missed something.
@@ -309,6 +328,7 @@ export class ChatPane implements EntryHost {
     }
     this.status.replaceChildren();
     this.dirtyFrom = null;
+    if (this.entries.length === 0) this.shownFrom = Math.max(0, res.from + res.entries.length - PAGE);
     // Entries are replaced in place (a view whose entry did not change is not redrawn).
     res.entries.forEach((e, i) => this.put(res.from + i, e));
     this.truncate(res.from + res.entries.length);
@@ -326,6 +346,7 @@ export class ChatPane implements EntryHost {
       else if (b.index >= taken) this.text(b.index, b.text);
     }
     this.renderEmpty();
+    this.renderEarlier();
     if (this.dirtyFrom !== null && !this.busy()) void this.load(this.dirtyFrom);
     this.afterChange();
   }
@@ -336,10 +357,12 @@ export class ChatPane implements EntryHost {
 
   private truncate(len: number): void {
     for (const v of this.views.splice(len)) {
+      if (!v) continue;
       v.el.remove();
       this.toFlush.delete(v);
     }
     this.entries.length = Math.min(this.entries.length, len);
+    this.shownFrom = Math.min(this.shownFrom, this.entries.length);
   }
 
   /** Entry `index` added (at the end) or replaced. */
@@ -352,7 +375,9 @@ export class ChatPane implements EntryHost {
     const copy: ChatEntry = entry.type === 'agent' || entry.type === 'thought' ? { ...entry } : entry;
     const old = this.views[index];
     this.entries[index] = copy;
-    if (old && old.type === entry.type) {
+    if (index < this.shownFrom) {
+      // Not drawn: its view is made when the user scrolls up to it.
+    } else if (old && old.type === entry.type) {
       old.set(copy);
       if (old.flush) this.schedule(old);
     } else {
@@ -396,6 +421,40 @@ export class ChatPane implements EntryHost {
           class: 'hint',
           text: 'Its edits wait in the review pane, and what it asks to run waits for you here and there. Type @ to name a file, / for its commands.',
         }),
+      ),
+    );
+  }
+
+  /** Draws the next earlier entries above the drawn ones, keeping what is in view where it is. */
+  private showEarlier(): void {
+    if (this.shownFrom === 0 || this.state !== 'ready' || !this.el.isConnected) return;
+    const to = this.shownFrom;
+    const from = Math.max(0, to - PAGE);
+    const anchor = this.list.firstElementChild;
+    const before = anchor?.getBoundingClientRect().top ?? 0;
+    const views: HTMLElement[] = [];
+    for (let i = from; i < to; i++) {
+      const e = this.entries[i];
+      if (!e) continue;
+      const view = entryView(e, i, this);
+      this.views[i] = view;
+      views.push(view.el);
+      if (view.flush) this.schedule(view);
+    }
+    this.shownFrom = from;
+    this.list.prepend(...views);
+    if (anchor) this.log.scrollTop += anchor.getBoundingClientRect().top - before;
+    this.renderEarlier();
+  }
+
+  private renderEarlier(): void {
+    this.earlier.hidden = this.shownFrom === 0;
+    if (this.shownFrom === 0) return;
+    this.earlier.replaceChildren(
+      h(
+        'button',
+        { class: 'btn btn-sm', type: 'button', 'data-testid': 'chat-earlier', onclick: () => this.showEarlier() },
+        `${this.shownFrom.toLocaleString()} earlier ${this.shownFrom === 1 ? 'entry' : 'entries'} — show more`,
       ),
     );
   }
@@ -461,12 +520,12 @@ export class ChatPane implements EntryHost {
 
   /** The waiting actions moved: a card that asks says why. */
   actionsMoved(): void {
-    for (const v of this.views) v.actionsMoved?.();
+    for (const v of this.views) v?.actionsMoved?.();
   }
 
   /** The pending changes moved: locations that link to them are marked. */
   changesMoved(): void {
-    for (const v of this.views) v.changesMoved?.();
+    for (const v of this.views) v?.changesMoved?.();
   }
 
   /**
