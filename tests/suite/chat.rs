@@ -697,6 +697,66 @@ async fn a_chat_is_not_a_terminal_and_its_transcript_survives_a_restart() {
 }
 
 #[tokio::test]
+async fn after_a_restart_an_agent_that_can_load_resumes_the_same_conversation() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let engine = engine(&f).await;
+    let s = start_chat(
+        &engine,
+        scripted(&["ACP_AGENT_LOAD=1"]),
+        SessionMode::Staged,
+    )
+    .await
+    .expect("start");
+    eventually(15, "ready", || async {
+        session(&engine, &s.id).await.chat.map(|_| ())
+    })
+    .await;
+    let (_, entries) = turn(&engine, &s.id, "loaded").await;
+    assert_eq!(
+        agent_text(&entries),
+        "loaded: none",
+        "a new conversation at first"
+    );
+    engine.shutdown().await;
+
+    let engine = super::chat::engine(&f).await;
+    assert_eq!(session(&engine, &s.id).await.state, SessionState::Exited);
+    let before = transcript(&engine, &s.id).await;
+    call(
+        &engine,
+        Request::RestartSession {
+            session: s.id.clone(),
+        },
+    )
+    .await;
+    eventually(15, "ready again", || async {
+        session(&engine, &s.id).await.chat.map(|_| ())
+    })
+    .await;
+    let (_, entries) = turn(&engine, &s.id, "loaded").await;
+    assert_eq!(
+        agent_text(&entries),
+        "loaded: sess-1",
+        "session/load with the agent's own id"
+    );
+    let all = transcript(&engine, &s.id).await;
+    assert_eq!(
+        all[..before.len()],
+        before[..],
+        "the transcript is kept as it was"
+    );
+    assert!(
+        !all.iter().any(|e| matches!(e, ChatEntry::User { text } | ChatEntry::Agent { text } if text.starts_with("replayed"))),
+        "the agent's replay is not added again: {all:?}"
+    );
+    assert!(
+        all.iter().any(|e| matches!(e, ChatEntry::Notice { text } if text.contains("resumed this conversation"))),
+        "{all:?}"
+    );
+    engine.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_gated_chat_writes_to_the_project_only_what_the_user_approved() {
     let f = Fixture::git(&[("a.txt", "a\n")]);
     let engine = engine(&f).await;

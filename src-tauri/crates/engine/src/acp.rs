@@ -19,9 +19,9 @@ use std::time::Duration;
 use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::schema::{
     CancelNotification, ClientCapabilities, ContentBlock, FileSystemCapabilities, Implementation,
-    InitializeRequest, NewSessionRequest, PromptRequest, ReadTextFileRequest, ReadTextFileResponse,
-    RequestPermissionRequest, RequestPermissionResponse, SessionId, SessionModeState,
-    SessionNotification, SetSessionModeRequest, StopReason, WriteTextFileRequest,
+    InitializeRequest, LoadSessionRequest, NewSessionRequest, PromptRequest, ReadTextFileRequest,
+    ReadTextFileResponse, RequestPermissionRequest, RequestPermissionResponse, SessionId,
+    SessionModeState, SessionNotification, SetSessionModeRequest, StopReason, WriteTextFileRequest,
     WriteTextFileResponse,
 };
 use agent_client_protocol::v1::{ConnectionTo, Responder};
@@ -63,6 +63,9 @@ pub struct AgentCommand {
     pub cwd: PathBuf,
     /// Extra environment.
     pub env: Vec<(String, String)>,
+    /// The agent's id of a conversation to resume (`session/load`), when
+    /// the agent can; a new one otherwise.
+    pub resume: Option<String>,
 }
 
 /// What the agent told us at the start.
@@ -78,6 +81,10 @@ pub struct Ready {
     pub embedded_context: bool,
     /// The mode Airlock moved the agent out of (it approved by itself), if it did.
     pub left_mode: Option<String>,
+    /// The agent's id for the conversation.
+    pub session_id: String,
+    /// The conversation was resumed (`session/load`) rather than started.
+    pub resumed: bool,
 }
 
 /// Something from the agent.
@@ -181,8 +188,9 @@ pub fn start(
 
     let on_conn = on.clone();
     let cwd = command.cwd.clone();
+    let resume = command.resume.clone();
     let connection = tokio::spawn(async move {
-        if let Err(e) = run(stdin, stdout, cwd, rx, on_conn.clone()).await {
+        if let Err(e) = run(stdin, stdout, cwd, resume, rx, on_conn.clone()).await {
             on_conn(FromAgent::Failed(e));
         }
     });
@@ -232,9 +240,14 @@ async fn run(
     stdin: tokio::process::ChildStdin,
     stdout: tokio::process::ChildStdout,
     cwd: PathBuf,
+    resume: Option<String>,
     mut rx: mpsc::UnboundedReceiver<ToAgent>,
     on: impl Fn(FromAgent) + Send + Sync + Clone + 'static,
 ) -> std::result::Result<(), String> {
+    // While a resumed conversation is replayed, its updates are what the
+    // transcript already holds: they are not added again.
+    let replaying = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let replaying_n = replaying.clone();
     let outgoing = futures::sink::unfold(stdin, |mut w, line: String| async move {
         w.write_all(line.as_bytes()).await?;
         w.write_all(b"\n").await?;
@@ -248,7 +261,9 @@ async fn run(
         .name("airlock")
         .on_receive_notification(
             async move |n: SessionNotification, _cx| {
-                on_n(FromAgent::Update(Box::new(n)));
+                if !replaying_n.load(std::sync::atomic::Ordering::SeqCst) {
+                    on_n(FromAgent::Update(Box::new(n)));
+                }
                 Ok(())
             },
             agent_client_protocol::on_receive_notification!(),
@@ -275,7 +290,7 @@ async fn run(
             agent_client_protocol::on_receive_request!(),
         )
         .connect_with(transport, async move |cx: ConnectionTo<Agent>| {
-            let session = match handshake(&cx, cwd).await {
+            let session = match handshake(&cx, cwd, resume, &replaying).await {
                 Ok((ready, session)) => {
                     on(FromAgent::Ready(ready));
                     session
@@ -336,6 +351,8 @@ fn why(e: &agent_client_protocol::Error) -> String {
 async fn handshake(
     cx: &ConnectionTo<Agent>,
     cwd: PathBuf,
+    resume: Option<String>,
+    replaying: &std::sync::atomic::AtomicBool,
 ) -> std::result::Result<(Ready, SessionId), String> {
     let init = InitializeRequest::new(ProtocolVersion::V1)
         .client_capabilities(
@@ -359,19 +376,43 @@ async fn handshake(
             serde_json::to_string(&init.protocol_version).unwrap_or_default()
         ));
     }
-    let new = tokio::time::timeout(
-        START_TIMEOUT,
-        cx.send_request(NewSessionRequest::new(cwd)).block_task(),
-    )
-    .await
-    .map_err(|_| {
-        format!(
-            "the agent did not answer `session/new` within {} s",
-            START_TIMEOUT.as_secs()
-        )
-    })?
-    .map_err(|e| format!("the agent refused `session/new`: {}", why(&e)))?;
-    let mut modes = new.modes;
+    let resume = resume.filter(|_| init.agent_capabilities.load_session);
+    let (session_id, mut modes, resumed) = match resume {
+        Some(id) => {
+            replaying.store(true, std::sync::atomic::Ordering::SeqCst);
+            let loaded = tokio::time::timeout(
+                START_TIMEOUT,
+                cx.send_request(LoadSessionRequest::new(id.clone(), cwd))
+                    .block_task(),
+            )
+            .await;
+            replaying.store(false, std::sync::atomic::Ordering::SeqCst);
+            let loaded = loaded
+                .map_err(|_| {
+                    format!(
+                        "the agent did not answer `session/load` within {} s",
+                        START_TIMEOUT.as_secs()
+                    )
+                })?
+                .map_err(|e| format!("the agent could not resume the conversation: {}", why(&e)))?;
+            (SessionId::from(id), loaded.modes, true)
+        }
+        None => {
+            let new = tokio::time::timeout(
+                START_TIMEOUT,
+                cx.send_request(NewSessionRequest::new(cwd)).block_task(),
+            )
+            .await
+            .map_err(|_| {
+                format!(
+                    "the agent did not answer `session/new` within {} s",
+                    START_TIMEOUT.as_secs()
+                )
+            })?
+            .map_err(|e| format!("the agent refused `session/new`: {}", why(&e)))?;
+            (new.session_id, new.modes, false)
+        }
+    };
     let mut left_mode = None;
     if let Some(m) = modes.as_mut() {
         let offered: Vec<String> = m.available_modes.iter().map(|m| m.id.to_string()).collect();
@@ -381,7 +422,7 @@ async fn handshake(
             // Before the first turn: no command may run unasked, not even once.
             tokio::time::timeout(
                 START_TIMEOUT,
-                cx.send_request(SetSessionModeRequest::new(new.session_id.clone(), asking))
+                cx.send_request(SetSessionModeRequest::new(session_id.clone(), asking))
                     .block_task(),
             )
             .await
@@ -403,6 +444,8 @@ async fn handshake(
         modes,
         embedded_context: init.agent_capabilities.prompt_capabilities.embedded_context,
         left_mode,
+        session_id: session_id.to_string(),
+        resumed,
     };
-    Ok((ready, new.session_id))
+    Ok((ready, session_id))
 }

@@ -1149,7 +1149,7 @@ impl Actor {
         // Open before the command starts: its coalescer writes there.
         let scrollback = self.open_scrollback(&id);
         let spawned = if is_chat {
-            self.spawn_agent(&id, sandbox.wrap(command), &stage)
+            self.spawn_agent(&id, sandbox.wrap(command), &stage, None)
                 .map(|agent| {
                     (
                         None,
@@ -1269,11 +1269,16 @@ impl Actor {
             None => self.plan_sandbox(id, &stage, gated, &StartSessionParams::default())?,
         };
         let token = home::random_token();
-        let is_chat = self.session_mut(id)?.chat.is_some();
-        let (process, agent) = if is_chat {
+        let resume = self
+            .session_mut(id)?
+            .chat
+            .as_ref()
+            .map(|c| c.agent_session.clone());
+        let (process, agent) = if let Some(resume) = resume {
+            // The same conversation, where the agent can load it.
             (
                 None,
-                Some(self.spawn_agent(id, sandbox.wrap(command), &stage)?),
+                Some(self.spawn_agent(id, sandbox.wrap(command), &stage, resume)?),
             )
         } else {
             let p =
@@ -1319,6 +1324,7 @@ impl Actor {
             agent.kill();
         }
         let _ = std::fs::remove_file(self.chat_file(id));
+        let _ = std::fs::remove_file(self.chat_file(id).with_extension("agent"));
         if s.info.mode == SessionMode::Staged {
             stage::remove(&self.project, &s.stage)?;
         }

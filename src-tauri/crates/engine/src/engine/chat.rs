@@ -119,8 +119,11 @@ pub(super) struct Chat {
     tools: HashMap<String, usize>,
     /// The plan entry of the running turn, replaced in place.
     plan: Option<usize>,
-    /// Where the transcript is kept.
+    /// Where the transcript is kept (and beside it, `.agent`, the agent's
+    /// id of the conversation, for `session/load` after a restart).
     file: PathBuf,
+    /// The agent's id of the conversation.
+    pub(super) agent_session: Option<String>,
     unparsed: u32,
     /// Streamed text appended to the transcript but not yet announced: one
     /// [`Event::ChatText`] carries every chunk that was waiting in the
@@ -139,6 +142,7 @@ impl Chat {
             tools: HashMap::new(),
             plan: None,
             file,
+            agent_session: None,
             unparsed: 0,
             pending: None,
             failed: false,
@@ -156,6 +160,10 @@ impl Chat {
             }
         }
         chat.transcript = transcript;
+        chat.agent_session = std::fs::read_to_string(chat.file.with_extension("agent"))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
         Some(chat)
     }
 
@@ -191,6 +199,7 @@ impl Actor {
         id: &str,
         argv: Vec<String>,
         cwd: &Path,
+        resume: Option<String>,
     ) -> Result<AgentHandle> {
         let tmp = self.session_tmp(id)?;
         let shown = argv.join(" ");
@@ -203,6 +212,7 @@ impl Actor {
                     ("AIRLOCK_SESSION".into(), id.to_string()),
                     ("TMPDIR".into(), tmp.display().to_string()),
                 ],
+                resume,
             },
             self.agent_reporter(id),
         )
@@ -420,6 +430,23 @@ impl Actor {
 
     /// The agent answered `initialize` and `session/new`.
     fn agent_ready(&mut self, session: &str, ready: crate::acp::Ready) {
+        if ready.resumed {
+            self.notice(
+                session,
+                "Airlock restarted the agent and it resumed this conversation".into(),
+            );
+        }
+        if let Ok(chat) = self.chat_mut(session) {
+            if let Some(dir) = chat.file.parent() {
+                let _ = crate::home::create_private_dir(dir);
+            }
+            let _ = fsx::atomic_write(
+                &chat.file.with_extension("agent"),
+                ready.session_id.as_bytes(),
+                0o600,
+            );
+            chat.agent_session = Some(ready.session_id.clone());
+        }
         if let (Some(s), Some(name)) = (self.sessions.get_mut(session), ready.name.as_ref()) {
             // A chat named after its command (`npx`, `python3`) takes the agent's own name.
             let first = Path::new(s.info.command.first().map(String::as_str).unwrap_or(""))
