@@ -104,7 +104,7 @@ export class ChatPane implements EntryHost {
         this.usage,
       ),
     );
-    // Entries change height after they are drawn (content-visibility, a card
+    // Entries change height after they are drawn (markdown drawn a frame later, a card
     // updated in place, the prompt box growing): the end stays in view.
     const follow = new ResizeObserver(() => this.follow());
     follow.observe(this.list);
