@@ -80,6 +80,14 @@ async fn ready_chat(engine: &Engine) -> SessionInfo {
     .await
 }
 
+async fn info_config(engine: &Engine, id: &str) -> airlock_protocol::ChatConfig {
+    session(engine, id)
+        .await
+        .chat
+        .and_then(|c| c.config.into_iter().next())
+        .expect("a setting")
+}
+
 async fn transcript(engine: &Engine, id: &str) -> Vec<ChatEntry> {
     match call(
         engine,
@@ -462,6 +470,48 @@ async fn an_agent_starting_in_a_mode_that_acts_unasked_is_moved_to_one_that_asks
             .any(|e| matches!(e, ChatEntry::Notice { text } if text.contains("from mode `yolo`"))),
         "{all:?}"
     );
+    // Settings the agent offers (a model here) are the user's to choose.
+    let model = info_config(&engine, &s.id).await;
+    assert_eq!(
+        (
+            model.name.as_str(),
+            model.current.as_str(),
+            model.category.as_deref()
+        ),
+        ("Model", "small", Some("model"))
+    );
+    assert_eq!(
+        model
+            .values
+            .iter()
+            .map(|v| v.id.as_str())
+            .collect::<Vec<_>>(),
+        ["small", "large"]
+    );
+    call(
+        &engine,
+        Request::SetChatConfig {
+            session: s.id.clone(),
+            config: "model".into(),
+            value: "large".into(),
+        },
+    )
+    .await;
+    eventually(10, "the model change", || async {
+        (info_config(&engine, &s.id).await.current == "large").then_some(())
+    })
+    .await;
+    let (_, entries) = turn(&engine, &s.id, "model").await;
+    assert_eq!(agent_text(&entries), "model: large");
+    let err = engine
+        .call(Request::SetChatConfig {
+            session: s.id.clone(),
+            config: "model".into(),
+            value: "huge".into(),
+        })
+        .await
+        .expect_err("not a value");
+    assert!(err.message.contains("small, large"), "{}", err.message);
     // The user may pick the self-approving mode themselves.
     call(
         &engine,

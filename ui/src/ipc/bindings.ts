@@ -258,6 +258,10 @@ mode?: string,
  */
 commands: Array<ChatChoice>, 
 /**
+ * Its settings (the model, a thought level, …), each a choice of values.
+ */
+config: Array<ChatConfig>, 
+/**
  * Whether its prompts take embedded file contents.
  */
 embeddedContext: boolean, 
@@ -275,6 +279,28 @@ id: string,
  * What it does, for people.
  */
 description?: string, };
+
+export type ChatConfig = { 
+/**
+ * Its id, for [`crate::Request::SetChatConfig`].
+ */
+id: string, 
+/**
+ * For people.
+ */
+name: string, 
+/**
+ * What it is about: `model`, `mode`, `thought_level`, or the agent's own word.
+ */
+category?: string, 
+/**
+ * The value it has.
+ */
+current: string, 
+/**
+ * The values it can have (`id` the value, `description` its name).
+ */
+values: Array<ChatChoice>, };
 
 export type ChatUsage = { 
 /**
@@ -839,7 +865,19 @@ session?: string, } | { "op": "sendReview",
 /**
  * Which session.
  */
-session: string, } | { "op": "listAgents" } | { "op": "setChatMode", 
+session: string, } | { "op": "setChatConfig", 
+/**
+ * Which session.
+ */
+session: string, 
+/**
+ * The setting's id.
+ */
+config: string, 
+/**
+ * The value's id (`true` / `false` for a switch).
+ */
+value: string, } | { "op": "listAgents" } | { "op": "setChatMode", 
 /**
  * Which session.
  */

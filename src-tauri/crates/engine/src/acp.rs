@@ -20,8 +20,9 @@ use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::schema::{
     CancelNotification, ClientCapabilities, ContentBlock, FileSystemCapabilities, Implementation,
     InitializeRequest, LoadSessionRequest, NewSessionRequest, PromptRequest, ReadTextFileRequest,
-    ReadTextFileResponse, RequestPermissionRequest, RequestPermissionResponse, SessionId,
-    SessionModeState, SessionNotification, SetSessionModeRequest, StopReason, WriteTextFileRequest,
+    ReadTextFileResponse, RequestPermissionRequest, RequestPermissionResponse,
+    SessionConfigOptionValue, SessionId, SessionModeState, SessionNotification,
+    SetSessionConfigOptionRequest, SetSessionModeRequest, StopReason, WriteTextFileRequest,
     WriteTextFileResponse,
 };
 use agent_client_protocol::v1::{ConnectionTo, Responder};
@@ -83,6 +84,8 @@ pub struct Ready {
     pub left_mode: Option<String>,
     /// The agent's id for the conversation.
     pub session_id: String,
+    /// Its settings (the model, …).
+    pub config: Vec<agent_client_protocol::v1::schema::SessionConfigOption>,
     /// The conversation was resumed (`session/load`) rather than started.
     pub resumed: bool,
 }
@@ -110,6 +113,8 @@ pub enum FromAgent {
     Failed(String),
     /// The agent refused a request; the conversation goes on.
     Refused(String),
+    /// The agent's settings after a change the user asked for.
+    Config(Vec<agent_client_protocol::v1::schema::SessionConfigOption>),
     /// The agent's stderr printed something (raw bytes, for its log).
     Stderr(Vec<u8>),
     /// The process ended (its exit code, `None` when killed by a signal).
@@ -124,6 +129,8 @@ pub enum ToAgent {
     Cancel,
     /// Switch mode (`session/set_mode`).
     SetMode(String),
+    /// Set a setting (`session/set_config_option`): its id and the value's.
+    SetConfig(String, String),
 }
 
 /// A running agent: where to send it work, and its process.
@@ -323,6 +330,21 @@ async fn run(
                                 }
                             });
                         }
+                        Some(ToAgent::SetConfig(config, value)) => {
+                            let value = match value.as_str() {
+                                "true" => SessionConfigOptionValue::boolean(true),
+                                "false" => SessionConfigOptionValue::boolean(false),
+                                v => SessionConfigOptionValue::value_id(v.to_string()),
+                            };
+                            let sent = cx.send_request(SetSessionConfigOptionRequest::new(session.clone(), config, value));
+                            let on = on.clone();
+                            tokio::spawn(async move {
+                                match sent.block_task().await {
+                                    Ok(r) => on(FromAgent::Config(r.config_options)),
+                                    Err(e) => on(FromAgent::Refused(format!("the agent refused the setting: {}", why(&e)))),
+                                }
+                            });
+                        }
                         None => break,
                     },
                     _ = cx.incoming_closed() => break,
@@ -377,7 +399,7 @@ async fn handshake(
         ));
     }
     let resume = resume.filter(|_| init.agent_capabilities.load_session);
-    let (session_id, mut modes, resumed) = match resume {
+    let (session_id, mut modes, config, resumed) = match resume {
         Some(id) => {
             replaying.store(true, std::sync::atomic::Ordering::SeqCst);
             let loaded = tokio::time::timeout(
@@ -395,7 +417,12 @@ async fn handshake(
                     )
                 })?
                 .map_err(|e| format!("the agent could not resume the conversation: {}", why(&e)))?;
-            (SessionId::from(id), loaded.modes, true)
+            (
+                SessionId::from(id),
+                loaded.modes,
+                loaded.config_options.unwrap_or_default(),
+                true,
+            )
         }
         None => {
             let new = tokio::time::timeout(
@@ -410,7 +437,12 @@ async fn handshake(
                 )
             })?
             .map_err(|e| format!("the agent refused `session/new`: {}", why(&e)))?;
-            (new.session_id, new.modes, false)
+            (
+                new.session_id,
+                new.modes,
+                new.config_options.unwrap_or_default(),
+                false,
+            )
         }
     };
     let mut left_mode = None;
@@ -445,6 +477,7 @@ async fn handshake(
         embedded_context: init.agent_capabilities.prompt_capabilities.embedded_context,
         left_mode,
         session_id: session_id.to_string(),
+        config,
         resumed,
     };
     Ok((ready, session_id))

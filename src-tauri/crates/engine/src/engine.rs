@@ -820,6 +820,14 @@ impl Actor {
                     message,
                 })
             }
+            Request::SetChatConfig {
+                session,
+                config,
+                value,
+            } => {
+                self.set_chat_config(&session, config, value)?;
+                Ok(Response::Done)
+            }
             Request::ListAgents => Ok(Response::Agents {
                 agents: chat::known_agents(),
             }),

@@ -311,12 +311,33 @@ pub struct ChatInfo {
     pub mode: Option<String>,
     /// Its slash commands.
     pub commands: Vec<ChatChoice>,
+    /// Its settings (the model, a thought level, …), each a choice of values.
+    #[serde(default)]
+    pub config: Vec<ChatConfig>,
     /// Whether its prompts take embedded file contents.
     pub embedded_context: bool,
     /// Its context window use, when it reports it.
     #[ts(optional)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<ChatUsage>,
+}
+
+/// A setting an agent offers: a choice among values (a switch is `true` / `false`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatConfig {
+    /// Its id, for [`crate::Request::SetChatConfig`].
+    pub id: String,
+    /// For people.
+    pub name: String,
+    /// What it is about: `model`, `mode`, `thought_level`, or the agent's own word.
+    #[ts(optional)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// The value it has.
+    pub current: String,
+    /// The values it can have (`id` the value, `description` its name).
+    pub values: Vec<ChatChoice>,
 }
 
 /// A mode or a command an agent offers.

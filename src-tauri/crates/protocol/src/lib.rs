@@ -662,6 +662,17 @@ pub enum Request {
         /// Which session.
         session: SessionId,
     },
+    /// Set one of a chat agent's settings (the model, …) to one of its values.
+    /// Answer: [`Response::Done`]; the agent's new settings follow as a
+    /// [`Event::SessionUpdated`].
+    SetChatConfig {
+        /// Which session.
+        session: SessionId,
+        /// The setting's id.
+        config: String,
+        /// The value's id (`true` / `false` for a switch).
+        value: String,
+    },
     /// The ACP agents Airlock knows, found on this machine or not.
     /// Answer: [`Response::Agents`].
     ListAgents,
@@ -1234,6 +1245,7 @@ pub fn typescript_bindings() -> String {
         PermissionOutcome::decl(&cfg),
         ChatInfo::decl(&cfg),
         ChatChoice::decl(&cfg),
+        ChatConfig::decl(&cfg),
         ChatUsage::decl(&cfg),
         KnownAgent::decl(&cfg),
         ReviewComment::decl(&cfg),

@@ -365,6 +365,10 @@ impl Actor {
             }
             FromAgent::TurnEnded(result) => self.turn_ended(session, result),
             FromAgent::Refused(why) => self.notice(session, why),
+            FromAgent::Config(opts) => {
+                let config = config_options(&opts);
+                self.chat_info_changed(session, |c| c.config = config);
+            }
             FromAgent::Unparsed(line) => {
                 let Ok(chat) = self.chat_mut(session) else {
                     return;
@@ -456,7 +460,9 @@ impl Actor {
                 s.info.name = name.clone();
             }
         }
+        let config = config_options(&ready.config);
         self.chat_info_changed(session, |c| {
+            c.config = config;
             c.agent = ready.agent;
             c.embedded_context = ready.embedded_context;
             if let Some(m) = ready.modes {
@@ -553,6 +559,10 @@ impl Actor {
             SessionUpdate::CurrentModeUpdate(u) => self.chat_info_changed(session, |c| {
                 c.mode = Some(u.current_mode_id.to_string());
             }),
+            SessionUpdate::ConfigOptionUpdate(u) => {
+                let config = config_options(&u.config_options);
+                self.chat_info_changed(session, |c| c.config = config);
+            }
             SessionUpdate::UsageUpdate(u) => self.chat_info_changed(session, |c| {
                 c.usage = Some(ChatUsage {
                     used: u.used,
@@ -798,6 +808,49 @@ impl Actor {
             .agent
             .as_ref()
             .is_some_and(|a| a.send(ToAgent::SetMode(mode)))
+        {
+            return Err(EngineError::BadRequest(format!(
+                "session {session}'s agent is not connected"
+            )));
+        }
+        Ok(())
+    }
+
+    /// [`airlock_protocol::Request::SetChatConfig`].
+    pub(super) fn set_chat_config(
+        &mut self,
+        session: &str,
+        config: String,
+        value: String,
+    ) -> Result<()> {
+        let s = self.session_mut(session)?;
+        let offered = s
+            .info
+            .chat
+            .as_ref()
+            .and_then(|c| c.config.iter().find(|o| o.id == config));
+        let Some(option) = offered else {
+            return Err(EngineError::BadRequest(format!(
+                "the agent of session {session} has no setting `{config}`"
+            )));
+        };
+        if !option.values.iter().any(|v| v.id == value) {
+            return Err(EngineError::BadRequest(format!(
+                "`{value}` is not a value of {}: choose one of {}",
+                option.name,
+                option
+                    .values
+                    .iter()
+                    .map(|v| v.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let chat = self.chat_mut(session)?;
+        if !chat
+            .agent
+            .as_ref()
+            .is_some_and(|a| a.send(ToAgent::SetConfig(config, value)))
         {
             return Err(EngineError::BadRequest(format!(
                 "session {session}'s agent is not connected"

@@ -10,8 +10,8 @@ use agent_client_protocol::v1::schema::{
     SelectedPermissionOutcome,
 };
 use airlock_protocol::{
-    GateReply, GateRequest, PermissionOutcome, StopReason, ToolCall, ToolContent, ToolKind,
-    ToolLocation, ToolStatus,
+    ChatChoice, ChatConfig, GateReply, GateRequest, PermissionOutcome, StopReason, ToolCall,
+    ToolContent, ToolKind, ToolLocation, ToolStatus,
 };
 use serde_json::{json, Value};
 
@@ -157,6 +157,55 @@ pub(super) fn blank_call(id: String) -> ToolCall {
         content: Vec::new(),
         permission: None,
     }
+}
+
+/// An agent's settings as the UI shows them; a switch is a choice of `true` / `false`.
+pub(super) fn config_options(opts: &[acp::SessionConfigOption]) -> Vec<ChatConfig> {
+    opts.iter()
+        .filter_map(|o| {
+            let (current, values) = match &o.kind {
+                acp::SessionConfigKind::Select(s) => {
+                    let flat: Vec<&acp::SessionConfigSelectOption> = match &s.options {
+                        acp::SessionConfigSelectOptions::Ungrouped(v) => v.iter().collect(),
+                        acp::SessionConfigSelectOptions::Grouped(g) => {
+                            g.iter().flat_map(|g| g.options.iter()).collect()
+                        }
+                        _ => Vec::new(),
+                    };
+                    (
+                        s.current_value.to_string(),
+                        flat.into_iter()
+                            .map(|v| ChatChoice {
+                                id: v.value.to_string(),
+                                description: Some(v.name.clone()),
+                            })
+                            .collect(),
+                    )
+                }
+                acp::SessionConfigKind::Boolean(b) => (
+                    b.current_value.to_string(),
+                    ["true", "false"]
+                        .map(|v| ChatChoice {
+                            id: v.into(),
+                            description: None,
+                        })
+                        .to_vec(),
+                ),
+                _ => return None,
+            };
+            Some(ChatConfig {
+                id: o.id.to_string(),
+                name: o.name.clone(),
+                category: o.category.as_ref().and_then(|c| {
+                    serde_json::to_value(c)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                }),
+                current,
+                values,
+            })
+        })
+        .collect()
 }
 
 /// The gate question a permission request asks, in the terms the policy knows.
