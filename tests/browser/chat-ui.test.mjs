@@ -13,6 +13,18 @@ import { REPO, SCREENSHOTS, launchBrowser, openPage, saveScreenshot } from './he
 
 const ACP_AGENT = join(REPO, 'tests', 'fixtures', 'acp_agent.py');
 
+/** One request to the engine over HTTP, as the page would send it; the reply's `ok`. */
+async function callEngine(engine, req) {
+  const res = await fetch(`${engine.origin}/api/call`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${engine.token}` },
+    body: JSON.stringify(req),
+  });
+  const body = await res.json();
+  if ('error' in body) throw new Error(`${req.op}: ${body.error.message}`);
+  return body.ok;
+}
+
 describe('chat', () => {
   let browser;
   before(async () => {
@@ -24,7 +36,7 @@ describe('chat', () => {
 
   test('a chat: streamed reply and plan, a held write approved, a permission rejected, a turn cancelled', async (t) => {
     // A file of the project that no tool has touched: `@` finds it through listFiles.
-    const { page, see, until, seeProjectFile, projectText, pageErrors } = await openPage(t, browser, 'chat', {
+    const { page, engine, see, until, seeProjectFile, projectText, pageErrors } = await openPage(t, browser, 'chat', {
       files: { 'src/lib/util.ts': 'export const one = 1;\n' },
     });
     // What the engine streams, as the page receives it.
@@ -45,13 +57,28 @@ describe('chat', () => {
 
     // 1. A chat from the form: the kind, the presets, the agent's command.
     await page.getByTestId('new-session-kind').selectOption('chat');
+    // The known agents as the engine lists them: installed ones as presets, missing ones greyed with how to install them.
+    const { agents } = await callEngine(engine, { op: 'listAgents' });
+    assert.ok(agents.length > 0, 'the engine knows some agents');
     const presets = page.getByTestId('new-session-preset');
-    await see(presets.first(), 'the ACP agent presets under the command box');
-    assert.deepEqual(await presets.evaluateAll((els) => els.map((e) => e.title)), [
-      'npx @agentclientprotocol/claude-agent-acp',
-      'npx @agentclientprotocol/codex-acp',
-      'gemini --acp',
-    ]);
+    const missing = page.getByTestId('new-session-missing');
+    await until('every known agent offered', async () => (await presets.count()) + (await missing.count()) === agents.length);
+    assert.deepEqual(
+      await presets.evaluateAll((els) => els.map((e) => e.textContent)),
+      agents.filter((a) => a.installed).map((a) => a.name),
+      'the installed agents as presets, in order',
+    );
+    assert.deepEqual(
+      await page.getByTestId('new-session-install-hint').evaluateAll((els) => els.map((e) => e.textContent)),
+      agents.filter((a) => !a.installed).map((a) => a.install),
+      'each missing agent with its install hint',
+    );
+    const ungated = agents.find((a) => a.installed && !a.gated);
+    if (ungated) {
+      await presets.filter({ hasText: ungated.name }).click();
+      assert.equal(await page.getByTestId('new-session-mode').locator('option[value="gated"]').isDisabled(), true, 'no gated mode for it');
+      await page.getByTestId('new-session-command').fill('');
+    }
     await page.getByTestId('new-session-start').click();
     await see(page.getByTestId('new-session-error').filter({ hasText: 'ACP agent' }), 'the form asking for an agent command');
     await page.getByTestId('new-session-command').fill(`python3 '${ACP_AGENT}'`);
@@ -202,17 +229,8 @@ describe('chat', () => {
   });
 
   test('a long transcript opens at its end; earlier entries are drawn as the user scrolls up to them', async (t) => {
-    const { page, engine, see, until, pageErrors } = await openPage(t, browser, 'chat-long');
-    const call = async (req) => {
-      const res = await fetch(`${engine.origin}/api/call`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${engine.token}` },
-        body: JSON.stringify(req),
-      });
-      const body = await res.json();
-      if ('error' in body) throw new Error(`${req.op}: ${body.error.message}`);
-      return body.ok;
-    };
+    const { page, engine: e, see, until, pageErrors } = await openPage(t, browser, 'chat-long');
+    const call = (req) => callEngine(e, req);
     // 50 turns of "hello" (5 entries each) over HTTP: more than the 200 drawn at first.
     const { id } = await call({ op: 'startSession', kind: 'chat', command: ['python3', ACP_AGENT] });
     await until('the agent started', async () => (await call({ op: 'status' })).sessions.find((s) => s.id === id)?.chat);

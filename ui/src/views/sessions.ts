@@ -3,7 +3,7 @@
 // waits, and Stop / Restart / Remove.
 
 import type { Ctx } from '../context';
-import type { SessionInfo, SessionKind, SessionMode, TurnState } from '../ipc/bindings';
+import type { KnownAgent, SessionInfo, SessionKind, SessionMode, TurnState } from '../ipc/bindings';
 import { splitCommand } from '../lib/argv';
 import { h, icon, ICONS } from '../lib/dom';
 
@@ -19,12 +19,10 @@ const CHAT_HINT: Record<SessionMode, string> = {
     'Chat, gated: the ACP agent works in your project and every write it sends through Airlock waits for you — only for agents that write that way (Gemini). Others run staged.',
 };
 
-/** ACP agents offered for a chat: a label and the command line. */
-const CHAT_PRESETS: { label: string; command: string }[] = [
-  { label: 'Claude', command: 'npx @agentclientprotocol/claude-agent-acp' },
-  { label: 'Codex', command: 'npx @agentclientprotocol/codex-acp' },
-  { label: 'Gemini', command: 'gemini --acp' },
-];
+/** A command's words as one line that splitCommand reads back the same. */
+function joinCommand(words: string[]): string {
+  return words.map((w) => (w === '' || /[\s'"\\]/.test(w) ? `'${w.replace(/'/g, `'\\''`)}'` : w)).join(' ');
+}
 
 /** What the sidebar says for a turn. */
 function turnWord(s: SessionInfo): string {
@@ -53,6 +51,7 @@ export class SessionsView {
   private readonly mode: HTMLSelectElement;
   private readonly kind: HTMLSelectElement;
   private readonly presets: HTMLElement;
+  private agentsAsked = 0;
   private readonly hint = h('p', { class: 'hint new-session-hint', id: 'new-session-hint', 'data-testid': 'new-session-hint' });
   private readonly error = h('p', { class: 'new-session-error', role: 'alert', 'data-testid': 'new-session-error', hidden: true });
   private readonly start: HTMLButtonElement;
@@ -108,21 +107,7 @@ export class SessionsView {
     );
     this.presets = h(
       'div',
-      { class: 'new-session-presets', role: 'group', 'aria-label': 'ACP agents', hidden: true },
-      ...CHAT_PRESETS.map((p) =>
-        h('button', {
-          class: 'preset-chip',
-          type: 'button',
-          'data-testid': 'new-session-preset',
-          title: p.command,
-          text: p.label,
-          onclick: () => {
-            this.input.value = p.command;
-            this.showError(null);
-            this.input.focus();
-          },
-        }),
-      ),
+      { class: 'new-session-presets', role: 'group', 'aria-label': 'ACP agents', hidden: true, 'data-testid': 'new-session-presets' },
     );
     this.start = h(
       'button',
@@ -147,6 +132,7 @@ export class SessionsView {
     );
     // A refusal is about what was typed: typing again clears it.
     for (const el of [this.input, this.name, this.mode, this.kind]) el.addEventListener('input', () => this.showError(null));
+    this.input.addEventListener('input', () => this.pick(null));
     this.el = h(
       'aside',
       { class: 'sidebar', 'aria-label': 'Sessions' },
@@ -169,8 +155,80 @@ export class SessionsView {
   private kindChanged(): void {
     const chat = this.kindOf() === 'chat';
     this.presets.hidden = !chat;
+    if (chat) void this.loadAgents();
+    else this.pick(null);
     this.input.placeholder = chat ? 'ACP agent command' : 'command (default: $SHELL)';
     this.input.setAttribute('aria-label', chat ? 'Command of the ACP agent for the new chat' : 'Command for the new session');
+    this.renderHint();
+  }
+
+  /** Asks the engine which ACP agents it knows and which are installed (each time Chat is chosen: one may have been installed since). */
+  private async loadAgents(): Promise<void> {
+    const asked = ++this.agentsAsked;
+    const res = await this.ctx.call({ op: 'listAgents' });
+    if (asked !== this.agentsAsked || res?.type !== 'agents') return;
+    this.presets.replaceChildren(...res.agents.map((a) => (a.installed ? this.preset(a) : this.missing(a))));
+  }
+
+  private preset(a: KnownAgent): HTMLElement {
+    const command = joinCommand(a.command);
+    return h('button', {
+      class: 'preset-chip',
+      type: 'button',
+      'data-testid': 'new-session-preset',
+      'data-command': command,
+      title: a.gated ? command : `${command} (runs staged only)`,
+      text: a.name,
+      onclick: () => {
+        this.input.value = command;
+        this.pick(a);
+        this.showError(null);
+        this.input.focus();
+      },
+    });
+  }
+
+  /** A known agent that is not installed: greyed, with how to install it. */
+  private missing(a: KnownAgent): HTMLElement {
+    const hint = h('code', { class: 'preset-install-hint', 'data-testid': 'new-session-install-hint', text: a.install });
+    return h(
+      'div',
+      { class: 'preset-missing', 'data-testid': 'new-session-missing', title: `${a.name} is not installed; install it with: ${a.install}` },
+      h('span', { class: 'preset-missing-name', text: a.name }),
+      hint,
+      h('button', {
+        class: 'preset-copy',
+        type: 'button',
+        'aria-label': `Copy the install command of ${a.name}`,
+        text: 'Copy',
+        onclick: () => {
+          const selectHint = () => {
+            const range = document.createRange();
+            range.selectNodeContents(hint);
+            const sel = window.getSelection();
+            sel?.removeAllRanges();
+            sel?.addRange(range);
+          };
+          if (!navigator.clipboard) selectHint();
+          else
+            void navigator.clipboard.writeText(a.install).then(
+              () => this.ctx.notify(`Copied: ${a.install}`),
+              selectHint,
+            );
+        },
+      }),
+    );
+  }
+
+  /** The agent picked (null: a command typed by hand). An agent that cannot run gated takes the Gated mode away. */
+  private pick(a: KnownAgent | null): void {
+    const gated = this.mode.querySelector<HTMLOptionElement>('option[value="gated"]');
+    const allowed = a === null || a.gated;
+    if (gated) {
+      gated.disabled = !allowed;
+      gated.title = allowed ? '' : `${a?.name ?? 'This agent'} cannot run gated`;
+    }
+    if (!allowed && this.mode.value === 'gated') this.mode.value = 'staged';
     this.renderHint();
   }
 
