@@ -97,7 +97,13 @@ describe('chat', () => {
     await see(mode, 'the mode picker (the agent offers modes)');
     await until('the mode picker showing the agent’s mode "ask"', async () => (await mode.inputValue()) === 'ask');
     assert.deepEqual(await mode.locator('option').evaluateAll((os) => os.map((o) => o.value)), ['ask', 'yolo']);
-    await see(page.getByTestId('chat-agent').filter({ hasText: 'scripted-agent' }), "the agent's name in the header");
+    await see(page.getByTestId('chat-agent'), "the agent's version in the header");
+    const title = page.locator('.chat-header .pane-title');
+    const name = await page.getByTestId('chat-name').textContent();
+    const agentText = await page.getByTestId('chat-agent').textContent();
+    assert.ok(name && agentText && agentText !== name, `the agent (${agentText}) only as news beside the name (${name})`);
+    assert.ok(((await title.textContent()) ?? '').split('scripted-agent').length <= 2, "the agent's name at most once in the header");
+
 
     const entries = page.getByTestId('chat-entry');
     const turnsEnded = page.locator('[data-testid="chat-entry"][data-type="turnEnded"]');
@@ -223,6 +229,42 @@ describe('chat', () => {
       return JSON.stringify(now) === JSON.stringify(before);
     });
     assert.equal(await page.getByTestId('chat-plan').locator('li').count(), 2, 'the plan is back');
+
+    assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
+    assert.deepEqual(pageErrors, [], 'no page errors');
+  });
+
+  test("a chat's settings pickers and the agent's log", async (t) => {
+    const { page, see, until, pageErrors } = await openPage(t, browser, 'chat-settings');
+    await page.getByTestId('new-session-kind').selectOption('chat');
+    // The agent writes a line to stderr before it starts: the agent log shows it.
+    await page.getByTestId('new-session-command').fill(`sh -c 'echo agent-log-line >&2; exec python3 "${ACP_AGENT}"'`);
+    await page.getByTestId('new-session-start').click();
+    const input = page.getByTestId('chat-input');
+    await see(input, 'the prompt box');
+
+    // The agent's settings: the model picker first; a choice reaches the agent and shows once the engine says so.
+    const configs = page.getByTestId('chat-config');
+    await see(configs.first(), 'the settings pickers');
+    const model = configs.first();
+    assert.equal(await model.getAttribute('data-category'), 'model', 'the model first');
+    assert.equal(await model.inputValue(), 'small');
+    assert.deepEqual(await model.locator('option').evaluateAll((os) => os.map((o) => o.value)), ['small', 'large']);
+    await model.selectOption('large');
+    await until('the model picker showing "large"', async () => (await model.inputValue()) === 'large' && !(await model.getAttribute('aria-busy')));
+    await input.fill('model');
+    await input.press('Enter');
+    const agentText = page.locator('[data-testid="chat-entry"][data-type="agent"]');
+    await see(agentText.filter({ hasText: 'model: large' }), 'the agent answering "model: large"');
+
+    // The log: hidden until asked for, then what the agent wrote to stderr, as text.
+    const log = page.getByTestId('chat-agent-log');
+    assert.equal(await log.isVisible(), false, 'no log until asked for');
+    await page.getByTestId('chat-log-toggle').click();
+    await see(log.filter({ hasText: 'agent-log-line' }), "the agent's stderr in the log");
+    assert.equal(await log.locator('*').count(), 0, 'the log is plain text');
+    await page.getByTestId('chat-log-toggle').click();
+    await see(log, 'the log closed again', 'hidden');
 
     assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
     assert.deepEqual(pageErrors, [], 'no page errors');

@@ -4,7 +4,7 @@
 // entry only, and streamed text is drawn once a frame at most.
 
 import type { Ctx } from '../../context';
-import type { ChatChoice, ChatEntry, ChatInfo, SessionInfo } from '../../ipc/bindings';
+import type { ChatChoice, ChatConfig, ChatEntry, ChatInfo, SessionInfo } from '../../ipc/bindings';
 import { h, icon, ICONS, replaceChildren } from '../../lib/dom';
 import { shield } from '../terminals';
 import { Composer } from './composer';
@@ -18,6 +18,9 @@ function tokens(n: number): string {
   if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
+
+/** The agent log shows this much of the end of the agent's stderr. */
+const LOG_TAIL = 200 * 1024;
 
 /** Within this many pixels of the end, the log follows new output. */
 const STICK_PX = 48;
@@ -35,6 +38,15 @@ export class ChatPane implements EntryHost {
   private readonly busyEl = h('span', { class: 'chat-busy', 'data-testid': 'chat-busy', hidden: true }, h('span', { class: 'chat-busy-dot' }), 'working');
   private readonly mode: HTMLSelectElement;
   private readonly usage = h('span', { class: 'chat-usage', 'data-testid': 'chat-usage', hidden: true });
+  /** The agent's settings, one picker each (the model first). */
+  private readonly configs = h('span', { class: 'chat-configs', 'data-testid': 'chat-configs' });
+  /** Settings being set: their pickers wait for the engine's word. */
+  private readonly setting = new Set<string>();
+  private readonly logButton: HTMLButtonElement;
+  /** The agent's stderr (the session's scrollback), shown on demand. */
+  private readonly agentLog = h('pre', { class: 'chat-agent-log', 'data-testid': 'chat-agent-log', 'aria-label': "The agent's log (its stderr)", tabindex: 0 });
+  private readonly agentLogBox = h('div', { class: 'chat-agent-log-box', hidden: true }, this.agentLog);
+  private logAsked = 0;
   private readonly log = h('div', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation' });
   private readonly list = h('div', { class: 'chat-entries' });
   private readonly status = h('div', { class: 'chat-status' });
@@ -79,6 +91,15 @@ export class ChatPane implements EntryHost {
       hidden: true,
       onchange: () => void this.setMode(),
     });
+    this.logButton = h('button', {
+      class: 'btn btn-sm chat-log-toggle',
+      type: 'button',
+      'data-testid': 'chat-log-toggle',
+      'aria-pressed': 'false',
+      title: "The agent's log: what it wrote to stderr",
+      text: 'Log',
+      onclick: () => this.toggleLog(),
+    });
     this.composer = new Composer({
       send: (text) => this.send(text),
       cancel: () => void this.cancel(),
@@ -93,7 +114,8 @@ export class ChatPane implements EntryHost {
     this.el = h(
       'div',
       { class: 'chat-session', 'data-session-id': info.id },
-      h('div', { class: 'pane-header chat-header' }, this.title, h('span', { class: 'spacer' }), this.busyEl, this.mode),
+      h('div', { class: 'pane-header chat-header' }, this.title, h('span', { class: 'spacer' }), this.busyEl, this.configs, this.mode, this.logButton),
+      this.agentLogBox,
       this.log,
       this.composer.el,
       h(
@@ -165,6 +187,7 @@ export class ChatPane implements EntryHost {
     if (info.state === 'exited') this.turnOpen = false;
     this.renderTitle();
     this.renderMode(chat);
+    this.renderConfigs(chat);
     this.renderUsage(chat);
     const busy = this.busy();
     this.busyEl.hidden = !busy;
@@ -192,11 +215,13 @@ export class ChatPane implements EntryHost {
   private renderTitle(): void {
     const s = this.info;
     const agent = s.chat?.agent;
+    // The engine names a chat after its agent: then only the version is news.
+    const extra = !agent || agent === s.name ? null : agent.startsWith(`${s.name} `) ? agent.slice(s.name.length + 1) : agent;
     replaceChildren(
       this.title,
       icon(ICONS.chat),
-      h('span', { class: 'pane-title-name', text: s.name }),
-      agent && agent !== s.name ? h('span', { class: 'chat-agent-name', 'data-testid': 'chat-agent', text: agent }) : null,
+      h('span', { class: 'pane-title-name', 'data-testid': 'chat-name', text: s.name }),
+      extra ? h('span', { class: 'chat-agent-name', 'data-testid': 'chat-agent', title: agent ?? '', text: extra }) : null,
       s.state === 'exited'
         ? h('span', { class: `badge ${s.exitCode === 0 ? 'badge-muted' : 'badge-danger'}`, text: s.exitCode === null ? 'exited' : `exited ${s.exitCode}` })
         : s.chat
@@ -234,6 +259,101 @@ export class ChatPane implements EntryHost {
       delete this.mode.dataset['key'];
       this.renderMode(this.info.chat);
     }
+  }
+
+  private renderConfigs(chat: ChatInfo | undefined): void {
+    const configs = [...(chat?.config ?? [])].sort((a, b) => Number(b.category === 'model') - Number(a.category === 'model'));
+    const key = JSON.stringify([configs, [...this.setting]]);
+    if (this.configs.dataset['key'] === key) return;
+    this.configs.dataset['key'] = key;
+    this.configs.replaceChildren(...configs.map((c) => this.configPicker(c)));
+  }
+
+  /** One setting: its values, showing the one it has; a choice is sent and shown once the engine says so. */
+  private configPicker(c: ChatConfig): HTMLSelectElement {
+    const known = c.values.some((v) => v.id === c.current);
+    const select = h(
+      'select',
+      {
+        class: 'mode-select chat-config',
+        'data-testid': 'chat-config',
+        'data-config': c.id,
+        'data-category': c.category ?? '',
+        'aria-label': c.name,
+        title: `${c.name}: ${c.values.find((v) => v.id === c.current)?.description ?? c.current}`,
+        'aria-busy': this.setting.has(c.id) ? 'true' : null,
+        onchange: () => void this.setConfig(c.id, select),
+      },
+      known ? null : h('option', { value: c.current, disabled: true, text: c.current || `${c.name}…` }),
+      ...c.values.map((v) => h('option', { value: v.id, title: v.id, text: v.description ?? v.id })),
+    );
+    select.value = c.current;
+    return select;
+  }
+
+  private async setConfig(config: string, select: HTMLSelectElement): Promise<void> {
+    const value = select.value;
+    const current = () => this.info.chat?.config.find((c) => c.id === config)?.current ?? '';
+    // Not shown as chosen until the engine's sessionUpdated says so.
+    select.value = current();
+    if (value === current()) return;
+    this.setting.add(config);
+    select.setAttribute('aria-busy', 'true');
+    try {
+      await this.ctx.call({ op: 'setChatConfig', session: this.info.id, config, value });
+    } finally {
+      // The picker may have been redrawn meanwhile (the update came first): draw them again as the engine has them.
+      this.setting.delete(config);
+      delete this.configs.dataset['key'];
+      this.renderConfigs(this.info.chat);
+    }
+  }
+
+  // ---- the agent's log ----
+
+  private toggleLog(): void {
+    const open = this.agentLogBox.hidden;
+    this.agentLogBox.hidden = !open;
+    this.logButton.setAttribute('aria-pressed', String(open));
+    this.logButton.classList.toggle('active', open);
+    if (open) void this.loadLog();
+  }
+
+  /** The end of the agent's stderr, as text (lossy UTF-8), escaped by being text. */
+  private async loadLog(): Promise<void> {
+    const asked = ++this.logAsked;
+    this.agentLog.textContent = 'Loading…';
+    const sb = await this.ctx.readScrollback(this.info.id);
+    if (asked !== this.logAsked) return;
+    if (!sb) {
+      this.agentLog.textContent = 'The log could not be read.';
+      return;
+    }
+    // Keep the last LOG_TAIL bytes as they come: a long log never sits whole in the page.
+    let parts: Uint8Array[] = [];
+    let size = 0;
+    try {
+      for await (const piece of sb.pieces) {
+        parts.push(piece);
+        size += piece.byteLength;
+        while (parts.length > 1 && size - (parts[0]?.byteLength ?? 0) >= LOG_TAIL) size -= parts.shift()?.byteLength ?? 0;
+      }
+    } catch (err) {
+      if (asked === this.logAsked) this.agentLog.textContent = `The log could not be read: ${String(err)}`;
+      return;
+    }
+    if (asked !== this.logAsked) return;
+    const all = new Uint8Array(size);
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.byteLength;
+    }
+    parts = [];
+    const tail = all.byteLength > LOG_TAIL ? all.subarray(all.byteLength - LOG_TAIL) : all;
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(tail);
+    this.agentLog.textContent = text.length > 0 ? (tail === all ? text : `…\n${text}`) : 'The agent has written nothing to its log.';
+    this.agentLog.scrollTop = this.agentLog.scrollHeight;
   }
 
   private renderUsage(chat: ChatInfo | undefined): void {
