@@ -234,7 +234,7 @@ describe('chat', () => {
     assert.deepEqual(pageErrors, [], 'no page errors');
   });
 
-  test("a chat's settings pickers and the agent's log", async (t) => {
+  test("a chat's settings pickers, the agent's log, and review comments sent back to it", async (t) => {
     const { page, see, until, pageErrors } = await openPage(t, browser, 'chat-settings');
     await page.getByTestId('new-session-kind').selectOption('chat');
     // The agent writes a line to stderr before it starts: the agent log shows it.
@@ -265,6 +265,43 @@ describe('chat', () => {
     assert.equal(await log.locator('*').count(), 0, 'the log is plain text');
     await page.getByTestId('chat-log-toggle').click();
     await see(log, 'the log closed again', 'hidden');
+
+    // Review comments: the agent writes a file; comments on its hunk go back to it with Send review.
+    await input.fill('selfwrite notes.txt draft');
+    await input.press('Enter');
+    const hunk = page.getByTestId('hunk').first();
+    await see(hunk, "the agent's write as a hunk in the review pane");
+    await hunk.getByTestId('hunk-comment').click();
+    const box = hunk.getByTestId('comment-input');
+    await see(box, 'the comment box');
+    await box.fill('Say "final", not "draft".');
+    await hunk.getByTestId('comment-save').click();
+    const comments = hunk.getByTestId('review-comment');
+    await see(comments.filter({ hasText: 'not "draft"' }), 'the saved comment under its hunk');
+    await see(box, 'the box closed', 'detached');
+    // A second one from the keyboard: c on the current hunk, Ctrl+Enter saves.
+    await page.locator('.review-list').click({ position: { x: 2, y: 2 } });
+    await page.keyboard.press('j');
+    await page.keyboard.press('c');
+    await see(box, 'the comment box from the c key');
+    assert.ok(await box.evaluate((el) => el === document.activeElement), 'the box has the focus');
+    await box.fill('And end it with a full stop.');
+    await box.press('Control+Enter');
+    await until('two comments under the hunk', async () => (await comments.count()) === 2);
+    const sendReview = page.getByTestId('send-review');
+    await see(sendReview.filter({ hasText: 'Send review (2)' }), '"Send review (2)" for the session');
+    // One deleted: the engine's list says so.
+    await comments.filter({ hasText: 'full stop' }).getByTestId('comment-delete').click();
+    await until('one comment left', async () => (await comments.count()) === 1);
+    await see(sendReview.filter({ hasText: 'Send review (1)' }), '"Send review (1)" after the delete');
+    await sendReview.click();
+    await see(page.getByTestId('toast').filter({ hasText: /Sent 1 comment to .* as a prompt/ }), 'a notice saying how the review was sent');
+    await see(sendReview, 'no Send review once sent', 'detached');
+    await see(comments, 'the sent comment gone from the hunk', 'detached');
+    const entries = page.getByTestId('chat-entry');
+    await see(entries.and(page.locator('[data-type="user"]')).filter({ hasText: /^\s*Review of your changes/ }), 'the review as a prompt in the chat');
+    await see(agentText.filter({ hasText: 'You said: Review of your changes' }), 'the agent answering the review');
+    assert.match((await entries.and(page.locator('[data-type="user"]')).last().textContent()) ?? '', /not "draft"/, 'the comment in the review');
 
     assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
     assert.deepEqual(pageErrors, [], 'no page errors');

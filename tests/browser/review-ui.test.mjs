@@ -495,7 +495,7 @@ describe('the review pane', () => {
     await see(dialog, 'the help dialog');
     assert.equal(await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).count(), 1);
     const text = await dialog.innerText();
-    for (const key of ['j', 'k', 'n', 'p', 'a', 'r', 'e', 'A', 'R', 'u', '?']) assert.match(text, new RegExp(`(^|\\s)${key.replace('?', '\\?')}(\\s|$)`, 'm'), `help lists ${key}`);
+    for (const key of ['j', 'k', 'n', 'p', 'a', 'r', 'e', 'c', 'A', 'R', 'u', '?']) assert.match(text, new RegExp(`(^|\\s)${key.replace('?', '\\?')}(\\s|$)`, 'm'), `help lists ${key}`);
     await page.keyboard.press('Escape');
     await see(dialog, 'the help dialog closing', 'hidden');
   });

@@ -425,6 +425,9 @@ export class App implements Ctx {
       case 'problem':
         this.error(e.message);
         break;
+      case 'comments':
+        store.setComments(e.session, e.comments);
+        break;
     }
   }
 
@@ -484,7 +487,10 @@ export class App implements Ctx {
         void this.painted.then(() => this.checkOrphans());
       }
     });
-    const done = Promise.all([changes, status]).then(() => {
+    const comments = this.settle(this.transport.call({ op: 'listComments' })).then((res) => {
+      if (res?.type === 'comments' && n === this.refreshes) this.store.setAllComments(res.comments);
+    });
+    const done = Promise.all([changes, status, comments]).then(() => {
       if (this.refreshing === done) this.refreshing = null;
     });
     this.refreshing = done;

@@ -1,10 +1,10 @@
 // The UI's copy of the engine's state, fed by replies and events. Views subscribe
 // to the topics they draw and re-read what they need.
 
-import type { Action, Change, SessionInfo, StatusInfo } from './ipc/bindings';
+import type { Action, Change, ReviewComment, SessionInfo, StatusInfo } from './ipc/bindings';
 import type { Link } from './ipc/transport';
 
-export type Topic = 'project' | 'sessions' | 'changes' | 'actions' | 'selection' | 'link';
+export type Topic = 'project' | 'sessions' | 'changes' | 'actions' | 'selection' | 'link' | 'comments';
 
 export class Store {
   project = '';
@@ -14,6 +14,8 @@ export class Store {
   readonly changes = new Map<string, Change>();
   /** Actions waiting for a decision, by id. */
   readonly actions = new Map<string, Action>();
+  /** Review comments not yet sent, by session, oldest first. */
+  readonly comments = new Map<string, ReviewComment[]>();
   private readonly listeners = new Map<Topic, Set<() => void>>();
 
   on(topic: Topic, fn: () => void): void {
@@ -73,6 +75,7 @@ export class Store {
     }
     this.emit('sessions');
     if (changed) this.emit('changes');
+    if (this.comments.delete(id)) this.emit('comments');
     this.dropActions((a) => a.session === id);
     if (this.selected === id) this.selectDefault();
   }
@@ -109,6 +112,24 @@ export class Store {
 
   removeChange(id: string): void {
     if (this.changes.delete(id)) this.emit('changes');
+  }
+
+  /** A session's whole list of comments (a `comments` event). */
+  setComments(session: string, list: ReviewComment[]): void {
+    if (list.length === 0) this.comments.delete(session);
+    else this.comments.set(session, list);
+    this.emit('comments');
+  }
+
+  /** Every session's comments (a `listComments` reply). */
+  setAllComments(list: ReviewComment[]): void {
+    this.comments.clear();
+    for (const c of list) {
+      const mine = this.comments.get(c.session);
+      if (mine) mine.push(c);
+      else this.comments.set(c.session, [c]);
+    }
+    this.emit('comments');
   }
 
   upsertAction(a: Action): void {

@@ -1,4 +1,4 @@
-// Keyboard review: j/k hunks, n/p files, a/r/e the current hunk, A/R the
+// Keyboard review: j/k hunks, n/p files, a/r/e/c the current hunk, A/R the
 // current file, o fold a file, u undo, ? for help. Keys typed into inputs,
 // editors or the terminal are left alone.
 
@@ -12,6 +12,7 @@ const HELP: [string, string][] = [
   ['a', 'approve the current hunk'],
   ['r', 'reject the current hunk (type a reason, Enter; Esc cancels)'],
   ['e', 'edit the hunk before approving (Ctrl+Enter approves, Esc cancels)'],
+  ['c', 'comment on the current hunk (Ctrl+Enter saves, Esc cancels); “Send review” sends the comments to the agent'],
   ['A / R', 'approve / reject the current file'],
   ['o', 'fold or unfold the current file'],
   ['u', 'undo your last decision (an approval, or a rejection the agent has not overwritten)'],
@@ -81,6 +82,9 @@ export function installKeys(review: ReviewView, ctx: Ctx, root: HTMLElement): { 
         break;
       case 'e':
         review.act('edit');
+        break;
+      case 'c':
+        review.act('comment');
         break;
       case 'A':
         review.actFile('approve');

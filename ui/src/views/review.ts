@@ -3,11 +3,18 @@
 // j/k/n/p move.
 
 import type { Ctx } from '../context';
-import type { Change } from '../ipc/bindings';
+import type { Change, ReviewDelivery } from '../ipc/bindings';
 import { h, icon, ICONS } from '../lib/dom';
 import type { Prefs } from '../prefs';
 import { FileView, type FileHost } from './diff/file';
 import { HunkView } from './diff/hunk';
+
+/** How a review reached the agent, for the notice. */
+const VIA: Record<ReviewDelivery, string> = {
+  prompt: 'as a prompt',
+  terminal: 'typed into its terminal',
+  hook: 'through its hook, with its next tool call',
+};
 
 interface Cursor {
   file: string;
@@ -23,6 +30,9 @@ export class ReviewView implements FileHost {
   readonly el: HTMLElement;
   private readonly list = h('div', { class: 'review-list', 'data-testid': 'review-list' });
   private readonly summary = h('span', { class: 'pane-summary' });
+  /** "Send review (N)" for each session with comments. */
+  private readonly sendBar = h('div', { class: 'review-send-bar', 'data-testid': 'review-send-bar', role: 'toolbar', 'aria-label': 'Send review comments', hidden: true });
+  private readonly sending = new Set<string>();
   private readonly empty = h(
     'div',
     { class: 'empty empty-review' },
@@ -107,6 +117,7 @@ export class ReviewView implements FileHost {
       ),
       top,
       h('div', { class: 'review-tools', role: 'toolbar', 'aria-label': 'Review options' }, this.sortToggle, this.wsToggle, this.viewToggle),
+      this.sendBar,
       this.list,
     );
     this.list.addEventListener('scroll', () => this.schedule(), { passive: true });
@@ -115,6 +126,11 @@ export class ReviewView implements FileHost {
     ctx.store.on('changes', () => this.render());
     // Sessions order the queue and name the proposer.
     ctx.store.on('sessions', () => this.render());
+    ctx.store.on('sessions', () => this.renderSendBar());
+    ctx.store.on('comments', () => {
+      this.renderSendBar();
+      for (const f of this.files.values()) f.commentsMoved();
+    });
     prefs.onChange((key) => {
       this.renderTools();
       if (key === 'sort') this.render();
@@ -175,6 +191,53 @@ export class ReviewView implements FileHost {
     return true;
   }
 
+  // ---- review comments ----
+
+  private renderSendBar(): void {
+    const { store } = this.ctx;
+    const rows = store.sessionList().flatMap((s) => {
+      const n = store.comments.get(s.id)?.length ?? 0;
+      if (n === 0) return [];
+      const busy = this.sending.has(s.id);
+      return [
+        h(
+          'button',
+          {
+            class: 'btn btn-sm btn-primary send-review',
+            type: 'button',
+            'data-testid': 'send-review',
+            'data-session-id': s.id,
+            'aria-busy': busy ? 'true' : null,
+            disabled: busy,
+            title: `Send your ${n} ${n === 1 ? 'comment' : 'comments'} to ${s.name} in one message`,
+            onclick: () => void this.sendReview(s.id),
+          },
+          icon(ICONS.chat),
+          h('span', { class: 'label', text: `Send review (${n})` }),
+          h('span', { class: 'send-review-session', text: s.name }),
+        ),
+      ];
+    });
+    this.sendBar.hidden = rows.length === 0;
+    this.sendBar.replaceChildren(...rows);
+  }
+
+  private async sendReview(session: string): Promise<void> {
+    if (this.sending.has(session)) return;
+    this.sending.add(session);
+    this.renderSendBar();
+    try {
+      const res = await this.ctx.call({ op: 'sendReview', session });
+      if (res?.type !== 'reviewSent') return;
+      const name = this.ctx.store.sessions.get(session)?.name ?? session;
+      const how = VIA[res.via];
+      this.ctx.notify(`Sent ${res.comments} ${res.comments === 1 ? 'comment' : 'comments'} to ${name} ${how}`);
+    } finally {
+      this.sending.delete(session);
+      this.renderSendBar();
+    }
+  }
+
   // ---- keyboard ----
 
   /** j / k: the next or previous hunk, across files. */
@@ -202,8 +265,8 @@ export class ReviewView implements FileHost {
     this.setCursor(g, !g.collapsed && g.itemCount() > 0 ? 0 : -1);
   }
 
-  /** a / r / e on the current hunk. */
-  act(what: 'approve' | 'reject' | 'edit'): void {
+  /** a / r / e / c on the current hunk. */
+  act(what: 'approve' | 'reject' | 'edit' | 'comment'): void {
     const cur = this.resolveCursor();
     if (!cur) return this.first();
     if (cur.index < 0) {
@@ -214,6 +277,10 @@ export class ReviewView implements FileHost {
     if (!view || !view.el.isConnected) return;
     if (what === 'edit') {
       if (view instanceof HunkView) void view.openEditor();
+      return;
+    }
+    if (what === 'comment') {
+      if (view instanceof HunkView) view.openComment();
       return;
     }
     const btn = view.el.querySelector<HTMLButtonElement>(`.hunk-header [data-testid="hunk-${what}"]`);

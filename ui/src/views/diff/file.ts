@@ -355,6 +355,11 @@ export class FileView implements HunkHost {
     return v && !(v instanceof Placeholder) ? v.el : null;
   }
 
+  /** The review comments moved: the drawn hunks show them again. */
+  commentsMoved(): void {
+    for (const v of this.rendered.values()) if (v instanceof HunkView) v.renderComments();
+  }
+
   viewAt(i: number): ItemView | null {
     return this.rendered.get(i) ?? null;
   }

@@ -4,7 +4,7 @@
 
 import type { Ctx } from '../../context';
 import type { Change, DiffLine, HunkDiff, HunkHeader } from '../../ipc/bindings';
-import { h, icon, ICONS } from '../../lib/dom';
+import { h, icon, ICONS, replaceChildren } from '../../lib/dom';
 import type { ViewMode } from '../../prefs';
 import { badgeList } from './badges';
 import { decisionButtons, type DecideButtons } from './decide';
@@ -90,6 +90,10 @@ export class HunkView implements ItemView {
   private readonly buttons: DecideButtons;
   private readonly editButton: HTMLButtonElement;
   private readonly linesButton: HTMLButtonElement;
+  private readonly commentButton: HTMLButtonElement;
+  /** The hunk's saved review comments, and the box for a new one. */
+  private readonly commentsEl = h('div', { class: 'hunk-comments', 'data-testid': 'hunk-comments' });
+  private commentForm: { el: HTMLElement; input: HTMLTextAreaElement } | null = null;
   private readonly above = h('div', { class: 'gap-host' });
   private readonly below = h('div', { class: 'gap-host' });
   private readonly scroll = h('div', { class: 'lines-scroll' });
@@ -143,6 +147,19 @@ export class HunkView implements ItemView {
       icon(ICONS.edit),
       h('span', { class: 'label', text: 'Edit' }),
     );
+    this.commentButton = h(
+      'button',
+      {
+        class: 'btn btn-sm btn-comment',
+        type: 'button',
+        'data-testid': 'hunk-comment',
+        'aria-label': `Comment on hunk ${where}`,
+        title: 'Write a review comment on this hunk for the agent (c); Send review sends them all',
+        onclick: () => this.openComment(),
+      },
+      icon(ICONS.chat),
+      h('span', { class: 'label', text: 'Comment' }),
+    );
     this.linesButton = h(
       'button',
       {
@@ -163,6 +180,7 @@ export class HunkView implements ItemView {
       badgeList(hh.badges),
       h('span', { class: 'spacer' }),
       this.linesButton,
+      this.commentButton,
       this.editButton,
       this.buttons.el,
     );
@@ -183,6 +201,7 @@ export class HunkView implements ItemView {
         hh.conflict ? h('p', { class: 'conflict-note', role: 'note' }, icon(ICONS.alert), h('span', { text: CONFLICT_TEXT })) : null,
         this.scroll,
         this.editorHost,
+        this.commentsEl,
       ),
       this.below,
     );
@@ -190,10 +209,92 @@ export class HunkView implements ItemView {
     this.renderLines();
     this.renderGaps();
     this.renderSelection();
+    this.renderComments();
   }
 
   get pinned(): boolean {
-    return this.editing || this.prompting || this.busy;
+    return this.editing || this.prompting || this.busy || this.commentForm !== null;
+  }
+
+  // ---- review comments ----
+
+  /** Draws the hunk's comments as the store has them (the engine's `comments` events), and the open box. */
+  renderComments(): void {
+    const ctx = this.host.ctx;
+    const mine = (ctx.store.comments.get(this.host.change.session) ?? []).filter((c) => c.hunk === this.key);
+    replaceChildren(
+      this.commentsEl,
+      ...mine.map((c) =>
+        h(
+          'div',
+          { class: 'hunk-comment', 'data-testid': 'review-comment', 'data-comment-id': c.id },
+          icon(ICONS.chat),
+          h('span', { class: 'hunk-comment-text', text: c.text }),
+          h(
+            'button',
+            {
+              class: 'icon-button hunk-comment-delete',
+              type: 'button',
+              'data-testid': 'comment-delete',
+              'aria-label': `Delete the comment "${c.text.slice(0, 40)}"`,
+              title: 'Delete this comment',
+              onclick: () => void ctx.call({ op: 'deleteComment', comment: c.id }),
+            },
+            icon(ICONS.trash),
+          ),
+        ),
+      ),
+      this.commentForm?.el ?? null,
+    );
+  }
+
+  /** Opens the box for a new comment (or focuses it). */
+  openComment(): void {
+    if (this.commentForm) {
+      this.commentForm.input.focus();
+      return;
+    }
+    const input = h('textarea', {
+      class: 'hunk-comment-input',
+      'data-testid': 'comment-input',
+      'aria-label': `Comment on hunk ${whereOf(this.host.change, this.hunk.header)}`,
+      placeholder: 'What should the agent change here? (Ctrl+Enter saves, Esc cancels)',
+      rows: 3,
+    });
+    const save = h('button', { class: 'btn btn-sm btn-primary', type: 'button', 'data-testid': 'comment-save', text: 'Save comment' });
+    const cancel = h('button', { class: 'btn btn-sm', type: 'button', 'data-testid': 'comment-cancel', text: 'Cancel' });
+    const close = () => {
+      this.commentForm = null;
+      this.host.pin(this.key, this.pinned);
+      this.renderComments();
+      this.el.focus({ preventScroll: true });
+    };
+    const submit = async () => {
+      const text = input.value.trim();
+      if (!text || save.disabled) return;
+      save.disabled = true;
+      const res = await this.host.ctx.call({ op: 'comment', target: this.key, text });
+      save.disabled = false;
+      if (res?.type !== 'comments') return;
+      close();
+    };
+    save.addEventListener('click', () => void submit());
+    cancel.addEventListener('click', close);
+    input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
+        ev.preventDefault();
+        void submit();
+      } else if (ev.key === 'Escape') {
+        ev.preventDefault();
+        ev.stopPropagation();
+        close();
+      }
+    });
+    const el = h('div', { class: 'hunk-comment-form' }, input, h('div', { class: 'hunk-comment-actions' }, cancel, save));
+    this.commentForm = { el, input };
+    this.host.pin(this.key, true);
+    this.renderComments();
+    input.focus();
   }
 
   dispose(): void {
