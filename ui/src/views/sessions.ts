@@ -194,7 +194,7 @@ export class SessionsView {
     return h(
       'div',
       { class: 'preset-missing', 'data-testid': 'new-session-missing', title: `${a.name} is not installed; install it with: ${a.install}` },
-      h('span', { class: 'preset-missing-name', text: a.name }),
+      h('span', { class: 'preset-missing-name', text: `${a.name} · not installed` }),
       hint,
       h('button', {
         class: 'preset-copy',
