@@ -234,7 +234,7 @@ describe('chat', () => {
     assert.deepEqual(pageErrors, [], 'no page errors');
   });
 
-  test("a chat's settings pickers, the agent's log, and review comments sent back to it", async (t) => {
+  test("a chat's settings pickers, coloured code, the agent's log, and review comments sent back to it", async (t) => {
     const { page, see, until, pageErrors } = await openPage(t, browser, 'chat-settings');
     await page.getByTestId('new-session-kind').selectOption('chat');
     // The agent writes a line to stderr before it starts: the agent log shows it.
@@ -256,6 +256,15 @@ describe('chat', () => {
     await input.press('Enter');
     const agentText = page.locator('[data-testid="chat-entry"][data-type="agent"]');
     await see(agentText.filter({ hasText: 'model: large' }), 'the agent answering "model: large"');
+
+    // Fenced code in the agent's text is coloured with the diff theme's classes; its text is unchanged.
+    await input.fill('code\n```rust\nfn main() { let x = "<b>1</b>"; }\n```');
+    await input.press('Enter');
+    const code = agentText.locator('pre[data-lang="rust"] code').last();
+    await see(code.locator('span.sy-keyword').filter({ hasText: 'fn' }).first(), 'the keyword "fn" coloured');
+    await see(code.locator('span.sy-string'), 'the string coloured');
+    assert.equal(await code.textContent(), 'fn main() { let x = "<b>1</b>"; }\n', 'the code as written');
+    assert.equal(await code.locator('b').count(), 0, 'markup in code stays text');
 
     // The log: hidden until asked for, then what the agent wrote to stderr, as text.
     const log = page.getByTestId('chat-agent-log');

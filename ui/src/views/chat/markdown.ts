@@ -2,10 +2,12 @@
 // with a short list of tags, so nothing an agent says runs or loads anything.
 // A streaming message is rendered append-only: the text up to its last blank
 // line outside a code fence is settled into blocks that are never drawn again,
-// and only the paragraph still growing is re-rendered.
+// and only the paragraph still growing is re-rendered. Fenced code in a known
+// language is coloured (highlight.ts), its output sanitised the same way.
 
 import DOMPurify from 'dompurify';
 import { Marked } from 'marked';
+import { highlightCode } from './highlight';
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -47,7 +49,9 @@ export function renderMarkdown(text: string): DocumentFragment {
   // Say what language a fenced block is in, from marked's `language-x` class.
   for (const code of frag.querySelectorAll('pre > code[class^="language-"]')) {
     const lang = code.className.slice('language-'.length).split(/\s/)[0];
-    if (lang) code.parentElement?.setAttribute('data-lang', lang);
+    if (!lang) continue;
+    code.parentElement?.setAttribute('data-lang', lang);
+    highlightCode(code, lang.toLowerCase());
   }
   return frag;
 }
