@@ -487,10 +487,13 @@ export class App implements Ctx {
         void this.painted.then(() => this.checkOrphans());
       }
     });
-    const comments = this.settle(this.transport.call({ op: 'listComments' })).then((res) => {
-      if (res?.type === 'comments' && n === this.refreshes) this.store.setAllComments(res.comments);
-    });
-    const done = Promise.all([changes, status, comments]).then(() => {
+    // Comments are drawn under hunks already shown: not asked for before the first paint.
+    void this.painted
+      .then(() => this.settle(this.transport.call({ op: 'listComments' })))
+      .then((res) => {
+        if (res?.type === 'comments' && n === this.refreshes) this.store.setAllComments(res.comments);
+      });
+    const done = Promise.all([changes, status]).then(() => {
       if (this.refreshing === done) this.refreshing = null;
     });
     this.refreshing = done;
