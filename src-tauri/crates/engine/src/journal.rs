@@ -206,8 +206,23 @@ impl Journal {
 
     /// Records a landing before any file is written (state `pending`): with
     /// every file's before and after, so a crash mid-way can be rolled
-    /// forward at the next start. Returns its id.
+    /// forward at the next start. Returns its id. This one commit is made
+    /// with `synchronous=FULL` (the WAL synced before it returns): under
+    /// the journal's usual `NORMAL` a power loss may drop the last commits,
+    /// and this record must exist before the first project file is replaced.
     pub fn begin_landing(
+        &mut self,
+        session: &str,
+        writes: &[Write],
+        undoes: Option<i64>,
+    ) -> Result<i64> {
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        let recorded = self.record_landing(session, writes, undoes);
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        recorded
+    }
+
+    fn record_landing(
         &mut self,
         session: &str,
         writes: &[Write],
