@@ -17,7 +17,7 @@ function request(origin, { method = 'GET', path = '/api/call', headers = {}, bod
         let data = '';
         res.setEncoding('utf8');
         res.on('data', (d) => (data += d));
-        res.on('end', () => resolve({ status: res.statusCode, body: data }));
+        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: data }));
       },
     );
     req.on('timeout', () => req.destroy(new Error(`no answer within ${WAIT_MS / 1000} s to ${method} ${path}`)));
@@ -81,6 +81,31 @@ describe('airlock serve refuses what does not come from its own page', () => {
       headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' },
     });
     assert.equal(res.status, 401, `WebSocket with a wrong token: HTTP ${res.status} ${res.body}`);
+  });
+
+  test('the token only in a Referer is not the token', async () => {
+    const res = await request(engine.origin, {
+      method: 'POST',
+      headers: { ...JSON_HEADERS, Referer: `${engine.origin}/?token=${engine.token}` },
+      body: STATUS,
+    });
+    assert.equal(res.status, 401, `token in Referer only: HTTP ${res.status} ${res.body}`);
+  });
+
+  test('every answer carries a strict content policy and sends no referrer', async () => {
+    for (const [what, opts] of [
+      ['the page', { path: `/?token=${engine.token}` }],
+      ['an API answer', { method: 'POST', headers: { ...JSON_HEADERS, Authorization: `Bearer ${engine.token}` }, body: STATUS }],
+      ['a refusal', { method: 'POST', headers: JSON_HEADERS, body: STATUS }],
+    ]) {
+      const res = await request(engine.origin, opts);
+      assert.equal(res.headers['referrer-policy'], 'no-referrer', `${what}: ${JSON.stringify(res.headers)}`);
+      const csp = res.headers['content-security-policy'] || '';
+      for (const part of ["default-src 'self'", "script-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'"]) {
+        assert.ok(csp.includes(part), `${what}: ${part} in ${csp}`);
+      }
+      assert.ok(!/script-src[^;]*unsafe/.test(csp), `${what}: no unsafe script sources: ${csp}`);
+    }
   });
 
   test('a foreign Host gets 403 or 421 (DNS rebinding)', async () => {

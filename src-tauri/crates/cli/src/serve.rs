@@ -153,8 +153,29 @@ fn refuse(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     (status, Json(Reply::Error(IpcError::new(code, message)))).into_response()
 }
 
-/// Host and Origin checks for every request.
-async fn guard(State(state): State<Arc<AppState>>, req: HttpRequest, next: Next) -> Response {
+/// What the page may load and run: only this server's own scripts (the
+/// first state rides in a JSON data block, which is not run), inline styles
+/// (the editor and the terminal set them), and connections back to this
+/// server; never framed, never a form or a base elsewhere.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Host and Origin checks for every request; every answer carries the
+/// content policy and sends no referrer (a URL with the token never leaves).
+async fn guard(state: State<Arc<AppState>>, req: HttpRequest, next: Next) -> Response {
+    let mut response = check(state, req, next).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+async fn check(State(state): State<Arc<AppState>>, req: HttpRequest, next: Next) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
