@@ -35,5 +35,8 @@ node --test --test-concurrency=1 tests/terminal/
 step "agent tests (the real Claude Code against a mock model API on 127.0.0.1)"
 node --test --test-concurrency=1 tests/agents/
 
+step "benchmarks, quick mode (fail when one errors or hangs, not on its figures)"
+AIRLOCK_BIN=target/debug/airlock timeout 300 python3 scripts/bench-chat.py --quick
+
 echo
 echo "airlock: every check passed"
