@@ -163,13 +163,7 @@ describe('Airlock holds the real Claude adapter (claude-agent-acp) over ACP', ()
       const session = await ctx.runAcp([ADAPTER], { mode: 'staged' });
       stage = session.cwd;
       const turn = ctx.prompt(session.id, 'Run the marker command');
-      let ended = false;
-      turn.done.then(() => (ended = true), () => (ended = true));
-      let action = null;
-      while (!ended && !action) {
-        action = ((await ctx.status()).actions || []).find((a) => a.session === session.id);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      const action = await ctx.waitActionOrEnd(session.id, turn);
       if (action) await ctx.ok(['reject', action.id]);
       await turn.done;
       assert.equal(session.chat.mode, 'default', 'Airlock left the self-approving mode');

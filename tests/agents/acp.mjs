@@ -3,14 +3,13 @@
 // `airlock prompt` in the background (it waits for the turn's end), and
 // polling of `airlock status --json`, `changes --json` and `transcript --json`.
 
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
-import { cleanEnv } from './airlock.mjs';
-import { AIRLOCK_BIN, gitInit, makeTemp, REPO, terminate, waitFor, WAIT_MS } from './helpers.mjs';
-import { firstLine } from '../browser/helpers.mjs';
+import { cleanEnv, startServe, waitNoPendingChange, writeProject } from './airlock.mjs';
+import { AIRLOCK_BIN, makeTemp, REPO, terminate, waitFor } from './helpers.mjs';
 
 /** node_modules/.bin, where the agents' commands are. */
 export const NPM_BIN = join(REPO, 'node_modules', '.bin');
@@ -58,14 +57,9 @@ export async function startAcpAirlock(name, { files = {}, agentEnv = () => ({}),
   const project = join(tmp.root, 'project');
   const airlockHome = join(tmp.root, 'airlock');
   const home = join(tmp.root, 'home');
-  await mkdir(project);
   await mkdir(airlockHome);
   await mkdir(home);
-  for (const [path, text] of Object.entries({ 'README.md': '# Demo\n\nA project for the ACP agent tests.\n', ...files })) {
-    await mkdir(dirname(join(project, path)), { recursive: true });
-    await writeFile(join(project, path), text);
-  }
-  gitInit(project);
+  await writeProject(project, { 'README.md': '# Demo\n\nA project for the ACP agent tests.\n', ...files });
   // These tests use the CLI only: a stand-in UI keeps them from depending on
   // (or racing) a build of ui/dist.
   const ui = join(tmp.root, 'ui');
@@ -84,18 +78,7 @@ export async function startAcpAirlock(name, { files = {}, agentEnv = () => ({}),
     RUST_BACKTRACE: '1',
     ...(await agentEnv(home)),
   };
-  const serve = spawn(AIRLOCK_BIN, ['serve', '--project', project, '--listen', '127.0.0.1:0', '--ui', ui], {
-    cwd: project,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let serveErr = '';
-  serve.stderr.setEncoding('utf8');
-  serve.stderr.on('data', (d) => {
-    serveErr = (serveErr + d).slice(-8000);
-  });
-  const exited = new Promise((r) => serve.once('exit', (code, signal) => r({ code, signal })));
-  const stopAll = async () => {
+  const stopAll = async (serve) => {
     await terminate(serve);
     // The engine stops its sessions as it exits; anything left is killed.
     for (const pid of pidsWithHome(home)) {
@@ -106,38 +89,13 @@ export async function startAcpAirlock(name, { files = {}, agentEnv = () => ({}),
       }
     }
   };
-  try {
-    await Promise.race([
-      firstLine(serve.stdout, WAIT_MS, 'the URL on the first line of `airlock serve` output'),
-      exited.then(({ code, signal }) => {
-        throw new Error(`airlock serve exited early (code ${code}, signal ${signal})`);
-      }),
-    ]);
-  } catch (err) {
-    await stopAll();
-    await tmp.cleanup();
-    err.message += `\n--- airlock serve stderr ---\n${serveErr}`;
-    throw err;
-  }
-  serve.stdout.resume();
-
-  /** Runs `airlock --project P ARGS`; resolves { code, stdout, stderr }. */
-  const cli = (args, { timeout = WAIT_MS } = {}) =>
-    new Promise((resolveRun) => {
-      execFile(
-        AIRLOCK_BIN,
-        ['--project', project, ...args],
-        { env, cwd: project, timeout, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
-        (err, stdout, stderr) => resolveRun({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
-      );
-    });
-  /** Runs `airlock ARGS`, failing unless it exits 0; returns stdout. */
-  const ok = async (args) => {
-    const r = await cli(args);
-    if (r.code !== 0) throw new Error(`\`airlock ${args.join(' ')}\` exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
-    return r.stdout;
-  };
-  const json = async (args) => JSON.parse(await ok([...args, '--json']));
+  const { serve, serveStderr, cli, ok, json } = await startServe(project, env, {
+    args: ['--ui', ui],
+    onFail: async (failed) => {
+      await stopAll(failed);
+      await tmp.cleanup();
+    },
+  });
 
   let lastStatus = null;
   const sessions = [];
@@ -150,7 +108,7 @@ export async function startAcpAirlock(name, { files = {}, agentEnv = () => ({}),
     cli,
     ok,
     json,
-    serveStderr: () => serveErr,
+    serveStderr,
     async status() {
       lastStatus = await json(['status']);
       return lastStatus;
@@ -175,7 +133,7 @@ export async function startAcpAirlock(name, { files = {}, agentEnv = () => ({}),
         `\n--- last airlock status --json ---\n${JSON.stringify(lastStatus, null, 1)?.slice(0, 3000)}` +
         transcripts +
         `\n--- model requests the mock saw ---\n${describeMock()}` +
-        `\n--- airlock serve stderr (tail) ---\n${serveErr.slice(-3000)}`
+        `\n--- airlock serve stderr (tail) ---\n${serveStderr().slice(-3000)}`
       );
     },
     lastTranscripts: {},
@@ -258,14 +216,7 @@ export async function startAcpAirlock(name, { files = {}, agentEnv = () => ({}),
     },
     /** Waits until no pending change is at `path`. */
     async waitNoChange(path, what) {
-      let last = [];
-      await waitFor(
-        () => `${what} (no pending change for ${path}; last: ${JSON.stringify(last).slice(0, 1500)})${ctx.describe()}`,
-        async () => {
-          last = await ctx.changes();
-          return !last.some((c) => c.path === path);
-        },
-      );
+      await waitNoPendingChange(ctx, path, what);
     },
     /** Waits for an action in `airlock status --json` matching `pred`. */
     async waitAction(what, pred = () => true) {
@@ -276,6 +227,24 @@ export async function startAcpAirlock(name, { files = {}, agentEnv = () => ({}),
         200,
       );
     },
+    /**
+     * Waits for an action of session `id` in `airlock status --json`, or for
+     * `turn` (what `prompt` returned) to end first; returns the action, or
+     * undefined when the turn ended without one (the agent did not ask).
+     */
+    async waitActionOrEnd(id, turn) {
+      let ended = false;
+      turn.done.then(
+        () => (ended = true),
+        () => (ended = true),
+      );
+      let action;
+      while (!ended && !action) {
+        action = ((await ctx.status()).actions || []).find((a) => a.session === id);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return action;
+    },
     /** The transcript's tool entries (their `call`s). */
     async tools(id) {
       const t = await ctx.transcript(id);
@@ -284,7 +253,7 @@ export async function startAcpAirlock(name, { files = {}, agentEnv = () => ({}),
     },
     async close() {
       for (const c of ctx.children) await terminate(c);
-      await stopAll();
+      await stopAll(serve);
       await tmp.cleanup();
     },
   };

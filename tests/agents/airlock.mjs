@@ -70,36 +70,26 @@ export function requireAirlockHook() {
 }
 
 
-/**
- * A git project with `files` (path → text) committed, Claude Code's temp HOME
- * (trusting the project), the mock model API with `script`, and `airlock
- * serve --project` running with the environment Claude Code needs (Claude
- * inherits it as a session). Returns a context with CLI helpers; call
- * `ctx.close()` when done.
- */
-export async function startAirlock(name, { files = {}, script = [] } = {}) {
-  const tmp = await makeTemp(`agent-${name}`);
-  const project = join(tmp.root, 'project');
-  const airlockHome = join(tmp.root, 'airlock');
-  const claudeHome = join(tmp.root, 'home');
+/** Creates `project` with `files` (path → text) and commits them in a new git repository. */
+export async function writeProject(project, files) {
   await mkdir(project);
-  await mkdir(airlockHome);
-  for (const [path, text] of Object.entries({ 'README.md': '# Demo\n\nA project for the agent tests.\n', ...files })) {
+  for (const [path, text] of Object.entries(files)) {
     await mkdir(dirname(join(project, path)), { recursive: true });
     await writeFile(join(project, path), text);
   }
   gitInit(project);
-  await writeClaudeHome(claudeHome, [project]);
-  const mock = await startMock(script);
+}
 
-  const env = {
-    ...cleanEnv(),
-    ...claudeEnv({ home: claudeHome, mockUrl: mock.url }),
-    AIRLOCK_HOME: airlockHome,
-    SHELL: '/bin/bash',
-    RUST_BACKTRACE: '1',
-  };
-  const serve = spawn(AIRLOCK_BIN, ['serve', '--project', project, '--listen', '127.0.0.1:0'], {
+/**
+ * `airlock serve --project P --listen 127.0.0.1:0 ARGS…` with `env`, once it
+ * has printed its URL; when it does not get there, `onFail(serve)` cleans up
+ * and the error carries its stderr. Returns `{ serve, serveStderr(), cli,
+ * ok, json }`: `cli(args)` runs `airlock --project P ARGS` and resolves
+ * `{ code, stdout, stderr }`; `ok(args)` fails unless it exits 0 and returns
+ * stdout; `json(args)` parses the stdout of `ARGS --json`.
+ */
+export async function startServe(project, env, { args = [], onFail }) {
+  const serve = spawn(AIRLOCK_BIN, ['serve', '--project', project, '--listen', '127.0.0.1:0', ...args], {
     cwd: project,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -118,31 +108,73 @@ export async function startAirlock(name, { files = {}, script = [] } = {}) {
       }),
     ]);
   } catch (err) {
-    await terminate(serve);
-    await mock.close();
-    await tmp.cleanup();
+    await onFail(serve);
     err.message += `\n--- airlock serve stderr ---\n${serveErr}`;
     throw err;
   }
   serve.stdout.resume();
 
-  /** Runs `airlock --project P ARGS`; resolves { code, stdout, stderr }. */
-  const cli = (args) =>
+  const cli = (cliArgs, { timeout = WAIT_MS } = {}) =>
     new Promise((resolveRun) => {
       execFile(
         AIRLOCK_BIN,
-        ['--project', project, ...args],
-        { env, cwd: project, timeout: WAIT_MS, encoding: 'utf8' },
+        ['--project', project, ...cliArgs],
+        { env, cwd: project, timeout, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
         (err, stdout, stderr) => resolveRun({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
       );
     });
-  /** Runs `airlock ARGS`, failing unless it exits 0; returns stdout. */
-  const ok = async (args) => {
-    const r = await cli(args);
-    if (r.code !== 0) throw new Error(`\`airlock ${args.join(' ')}\` exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
+  const ok = async (cliArgs) => {
+    const r = await cli(cliArgs);
+    if (r.code !== 0) throw new Error(`\`airlock ${cliArgs.join(' ')}\` exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
     return r.stdout;
   };
-  const json = async (args) => JSON.parse(await ok([...args, '--json']));
+  const json = async (cliArgs) => JSON.parse(await ok([...cliArgs, '--json']));
+  return { serve, serveStderr: () => serveErr, cli, ok, json };
+}
+
+/** Waits until `ctx.changes()` has no pending change at `path`; `ctx.describe()` goes with a failure. */
+export async function waitNoPendingChange(ctx, path, what) {
+  let last = [];
+  await waitFor(
+    () => `${what} (no pending change for ${path}; last: ${JSON.stringify(last).slice(0, 1500)})${ctx.describe()}`,
+    async () => {
+      last = await ctx.changes();
+      return !last.some((c) => c.path === path);
+    },
+  );
+}
+
+/**
+ * A git project with `files` (path → text) committed, Claude Code's temp HOME
+ * (trusting the project), the mock model API with `script`, and `airlock
+ * serve --project` running with the environment Claude Code needs (Claude
+ * inherits it as a session). Returns a context with CLI helpers; call
+ * `ctx.close()` when done.
+ */
+export async function startAirlock(name, { files = {}, script = [] } = {}) {
+  const tmp = await makeTemp(`agent-${name}`);
+  const project = join(tmp.root, 'project');
+  const airlockHome = join(tmp.root, 'airlock');
+  const claudeHome = join(tmp.root, 'home');
+  await mkdir(airlockHome);
+  await writeProject(project, { 'README.md': '# Demo\n\nA project for the agent tests.\n', ...files });
+  await writeClaudeHome(claudeHome, [project]);
+  const mock = await startMock(script);
+
+  const env = {
+    ...cleanEnv(),
+    ...claudeEnv({ home: claudeHome, mockUrl: mock.url }),
+    AIRLOCK_HOME: airlockHome,
+    SHELL: '/bin/bash',
+    RUST_BACKTRACE: '1',
+  };
+  const { serve, serveStderr, cli, ok, json } = await startServe(project, env, {
+    onFail: async (failed) => {
+      await terminate(failed);
+      await mock.close();
+      await tmp.cleanup();
+    },
+  });
 
   let lastStatus = null;
   const ctx = {
@@ -156,7 +188,7 @@ export async function startAirlock(name, { files = {}, script = [] } = {}) {
     cli,
     ok,
     json,
-    serveStderr: () => serveErr,
+    serveStderr,
     /** `airlock status --json`, remembered for failure messages. */
     async status() {
       lastStatus = await json(['status']);
@@ -171,7 +203,7 @@ export async function startAirlock(name, { files = {}, script = [] } = {}) {
       return (
         `\n--- last airlock status --json ---\n${JSON.stringify(lastStatus, null, 1)?.slice(0, 3000)}` +
         `\n--- model requests the mock saw ---\n${describeRequests(mock)}` +
-        `\n--- airlock serve stderr (tail) ---\n${serveErr.slice(-2000)}`
+        `\n--- airlock serve stderr (tail) ---\n${serveStderr().slice(-2000)}`
       );
     },
     /**
@@ -211,14 +243,7 @@ export async function startAirlock(name, { files = {}, script = [] } = {}) {
     },
     /** Waits until no pending change is at `path`. */
     async waitNoChange(path, what) {
-      let last = [];
-      await waitFor(
-        () => `${what} (no pending change for ${path}; last: ${JSON.stringify(last).slice(0, 1500)})${ctx.describe()}`,
-        async () => {
-          last = await ctx.changes();
-          return !last.some((c) => c.path === path);
-        },
-      );
+      await waitNoPendingChange(ctx, path, what);
     },
     /** Waits for an action in `airlock status --json` matching `pred`. */
     async waitAction(what, pred) {

@@ -265,15 +265,7 @@ export async function readOrNull(path) {
 
 /** A short description of what the mock has seen, for failure messages. */
 export function describeRequests(mock) {
-  return mock.requests
-    .map((r, i) => {
-      const base = `#${i} ${r.method} ${r.path} ${r.kind}${r.turn !== null ? ` turn ${r.turn}` : ''}`;
-      if (r.kind !== 'main') return base;
-      const msgs = r.body?.messages || [];
-      const last = msgs[msgs.length - 1];
-      return `${base} last message: ${JSON.stringify(last?.content).slice(0, 300)}`;
-    })
-    .join('\n');
+  return mock.describe();
 }
 
 export { terminate };

@@ -38,10 +38,9 @@
 // endpoints 'count_tokens', 'other'), and `turn` the script index a main
 // request consumed.
 
-import { createServer } from 'node:http';
+import { SIDE_TEXT, sendJson, startEvents, startMockServer, writeEvent } from './mock-http.mjs';
 
-export const SIDE_TEXT = 'OK';
-export const EXHAUSTED_TEXT = 'Done (the mock script has no more turns).';
+export { EXHAUSTED_TEXT, SIDE_TEXT } from './mock-http.mjs';
 const MODEL_FALLBACK = 'claude-sonnet-4-5';
 
 /** True when a /v1/messages body is a main agent-loop request (see above). */
@@ -126,10 +125,6 @@ export function sideText(body) {
   return SIDE_TEXT;
 }
 
-function sse(res, event, data) {
-  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-}
-
 /** Normalises a turn into content blocks and a stop reason. */
 function blocksOf(turn, nextToolId) {
   if (!turn || typeof turn !== 'object') throw new Error(`a mock turn must be an object, got ${JSON.stringify(turn)}`);
@@ -148,28 +143,15 @@ function blocksOf(turn, nextToolId) {
 function sendMessage(res, { blocks, stop, model, stream, msgId }) {
   const usage = { input_tokens: 100, output_tokens: 20, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
   if (!stream) {
-    res.writeHead(200, { 'content-type': 'application/json', 'request-id': `req_${msgId}` });
-    res.end(
-      JSON.stringify({
-        id: msgId,
-        type: 'message',
-        role: 'assistant',
-        model,
-        content: blocks,
-        stop_reason: stop,
-        stop_sequence: null,
-        usage,
-      }),
+    sendJson(
+      res,
+      { id: msgId, type: 'message', role: 'assistant', model, content: blocks, stop_reason: stop, stop_sequence: null, usage },
+      { 'request-id': `req_${msgId}` },
     );
     return;
   }
-  res.writeHead(200, {
-    'content-type': 'text/event-stream',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'request-id': `req_${msgId}`,
-  });
-  sse(res, 'message_start', {
+  startEvents(res, { 'request-id': `req_${msgId}` });
+  writeEvent(res, 'message_start', {
     type: 'message_start',
     message: {
       id: msgId,
@@ -184,11 +166,11 @@ function sendMessage(res, { blocks, stop, model, stream, msgId }) {
   });
   blocks.forEach((b, index) => {
     if (b.type === 'text') {
-      sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
-      if (index === 0) sse(res, 'ping', { type: 'ping' });
-      sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: b.text } });
+      writeEvent(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+      if (index === 0) writeEvent(res, 'ping', { type: 'ping' });
+      writeEvent(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'text_delta', text: b.text } });
     } else {
-      sse(res, 'content_block_start', {
+      writeEvent(res, 'content_block_start', {
         type: 'content_block_start',
         index,
         content_block: { type: 'tool_use', id: b.id, name: b.name, input: {} },
@@ -197,17 +179,17 @@ function sendMessage(res, { blocks, stop, model, stream, msgId }) {
       const json = JSON.stringify(b.input);
       const cut = Math.floor(json.length / 2);
       for (const part of [json.slice(0, cut), json.slice(cut)]) {
-        sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: part } });
+        writeEvent(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: part } });
       }
     }
-    sse(res, 'content_block_stop', { type: 'content_block_stop', index });
+    writeEvent(res, 'content_block_stop', { type: 'content_block_stop', index });
   });
-  sse(res, 'message_delta', {
+  writeEvent(res, 'message_delta', {
     type: 'message_delta',
     delta: { stop_reason: stop, stop_sequence: null },
     usage: { output_tokens: 20 },
   });
-  sse(res, 'message_stop', { type: 'message_stop' });
+  writeEvent(res, 'message_stop', { type: 'message_stop' });
   res.end();
 }
 
@@ -217,113 +199,48 @@ function sendMessage(res, { blocks, stop, model, stream, msgId }) {
  * function for unknown paths (default: console.error).
  */
 export async function startMock(script = [], options = {}) {
-  const requests = [];
-  const unknown = [];
-  const log = options.log || ((msg) => console.error(msg));
-  let turn = 0;
   let toolSeq = 0;
   let msgSeq = 0;
-  const mock = {
-    url: '',
-    port: 0,
-    requests,
-    /** Requests to paths the mock does not know: `{ method, path }`. */
-    unknown,
-    /** How many main requests arrived after the script ran out. */
-    exhausted: 0,
-    /** Main-loop requests only, in order. */
-    get mainRequests() {
-      return requests.filter((r) => r.kind === 'main');
-    },
-    /** How many scripted turns have been used. */
-    get turnsUsed() {
-      return Math.min(turn, script.length);
-    },
-    close: () => new Promise((r) => server.close(() => r())),
-  };
   const nextToolId = () => `toolu_mock_${String(++toolSeq).padStart(4, '0')}`;
-
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const path = (req.url || '/').split('?')[0];
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body = null;
-      if (raw) {
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          body = raw;
-        }
+  return startMockServer({
+    name: 'mock-anthropic',
+    script,
+    log: options.log,
+    notFound: (message) => ({ type: 'error', error: { type: 'not_found_error', message } }),
+    failed: (message) => ({ type: 'error', error: { type: 'api_error', message } }),
+    describeLast: { label: 'last message', of: (body) => (body?.messages || []).at(-1)?.content, max: 300 },
+    route({ req, res, entry, mainTurn }) {
+      const { path, body } = entry;
+      if (req.method === 'POST' && path === '/v1/messages/count_tokens') {
+        entry.kind = 'count_tokens';
+        sendJson(res, { input_tokens: 100 });
+        return true;
       }
-      const entry = { method: req.method, path, kind: 'other', body, turn: null };
-      requests.push(entry);
-      try {
-        if (req.method === 'POST' && path === '/v1/messages/count_tokens') {
-          entry.kind = 'count_tokens';
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ input_tokens: 100 }));
-          return;
+      if (req.method === 'POST' && path === '/v1/messages') {
+        const model = (body && body.model) || MODEL_FALLBACK;
+        const stream = !!(body && body.stream);
+        const msgId = `msg_mock_${String(++msgSeq).padStart(4, '0')}`;
+        const side = !isMainRequest(body) || (options.isSide ? !!options.isSide(body) : false);
+        if (side) {
+          entry.kind = 'side';
+          sendMessage(res, { blocks: [{ type: 'text', text: sideText(body) }], stop: 'end_turn', model, stream, msgId });
+          return true;
         }
-        if (req.method === 'POST' && path === '/v1/messages') {
-          const model = (body && body.model) || MODEL_FALLBACK;
-          const stream = !!(body && body.stream);
-          const msgId = `msg_mock_${String(++msgSeq).padStart(4, '0')}`;
-          const side = !isMainRequest(body) || (options.isSide ? !!options.isSide(body) : false);
-          if (side) {
-            entry.kind = 'side';
-            sendMessage(res, { blocks: [{ type: 'text', text: sideText(body) }], stop: 'end_turn', model, stream, msgId });
-            return;
-          }
-          entry.kind = 'main';
-          let t;
-          if (turn < script.length) {
-            entry.turn = turn;
-            t = script[turn++];
-            if (typeof t === 'function') t = t(body, mock);
-          } else {
-            mock.exhausted++;
-            t = { text: EXHAUSTED_TEXT };
-          }
-          const { blocks, stop } = blocksOf(t, nextToolId);
-          entry.answer = { blocks, stop };
-          sendMessage(res, { blocks, stop, model, stream, msgId });
-          return;
-        }
-        if ((req.method === 'HEAD' || req.method === 'GET') && (path === '/' || path === '')) {
-          res.writeHead(200, { 'content-type': 'text/plain' });
-          res.end(req.method === 'HEAD' ? undefined : 'mock anthropic\n');
-          return;
-        }
-        if (req.method === 'GET' && path === '/v1/models') {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ data: [{ type: 'model', id: MODEL_FALLBACK, display_name: 'Mock' }], has_more: false }));
-          return;
-        }
-        unknown.push({ method: req.method, path });
-        log(`# mock-anthropic: unknown ${req.method} ${path}`);
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: `mock: no ${req.method} ${path}` } }));
-      } catch (err) {
-        log(`# mock-anthropic: error answering ${req.method} ${path}: ${err.stack || err}`);
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: String(err) } }));
+        const { blocks, stop } = blocksOf(mainTurn(entry), nextToolId);
+        entry.answer = { blocks, stop };
+        sendMessage(res, { blocks, stop, model, stream, msgId });
+        return true;
       }
-    });
+      if ((req.method === 'HEAD' || req.method === 'GET') && (path === '/' || path === '')) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(req.method === 'HEAD' ? undefined : 'mock anthropic\n');
+        return true;
+      }
+      if (req.method === 'GET' && path === '/v1/models') {
+        sendJson(res, { data: [{ type: 'model', id: MODEL_FALLBACK, display_name: 'Mock' }], has_more: false });
+        return true;
+      }
+      return false;
+    },
   });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  // Claude Code keeps connections alive; don't let them hold close() up.
-  const origClose = mock.close;
-  mock.close = () => {
-    const p = origClose();
-    server.closeAllConnections?.();
-    return p;
-  };
-  mock.port = server.address().port;
-  mock.url = `http://127.0.0.1:${mock.port}`;
-  return mock;
 }

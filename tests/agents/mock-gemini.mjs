@@ -32,10 +32,9 @@
 // ('main', 'side', 'count_tokens', 'other') and `turn` the script index a
 // main request consumed.
 
-import { createServer } from 'node:http';
+import { SIDE_TEXT, sendJson, startEvents, startMockServer } from './mock-http.mjs';
 
-export const SIDE_TEXT = 'OK';
-export const EXHAUSTED_TEXT = 'Done (the mock script has no more turns).';
+export { EXHAUSTED_TEXT, SIDE_TEXT } from './mock-http.mjs';
 
 /** True when a request body offers at least one function declaration. */
 function offersTools(body) {
@@ -136,11 +135,10 @@ function responseOf(parts, modelVersion) {
 /** Answers with `parts`: one JSON document, or server-sent events (text first, then each call). */
 function send(res, parts, { stream, model }) {
   if (!stream) {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(responseOf(parts, model)));
+    sendJson(res, responseOf(parts, model));
     return;
   }
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  startEvents(res);
   // The real API streams a reply in several chunks; only the last carries
   // the finish reason. Send each part as its own chunk.
   parts.forEach((part, i) => {
@@ -160,119 +158,47 @@ function send(res, parts, { stream, model }) {
  * unknown paths (default: console.error).
  */
 export async function startGeminiMock(script = [], options = {}) {
-  const requests = [];
-  const unknown = [];
-  const log = options.log || ((msg) => console.error(msg));
-  let turn = 0;
   let callSeq = 0;
-  const mock = {
-    url: '',
-    port: 0,
-    requests,
-    unknown,
-    exhausted: 0,
-    /** Main-loop requests only, in order. */
-    get mainRequests() {
-      return requests.filter((r) => r.kind === 'main');
-    },
-    get turnsUsed() {
-      return Math.min(turn, script.length);
-    },
-    /** A short description of every request, for failure messages. */
-    describe() {
-      return requests
-        .map((r, i) => {
-          const base = `#${i} ${r.method} ${r.path} ${r.kind}${r.turn !== null ? ` turn ${r.turn}` : ''}`;
-          if (r.kind !== 'main') return base;
-          const last = (r.body?.contents || []).at(-1);
-          return `${base} last content: ${JSON.stringify(last).slice(0, 400)}`;
-        })
-        .join('\n');
-    },
-    close: () => new Promise((r) => server.close(() => r())),
-  };
   const nextCallId = () => `call_mock_${String(++callSeq).padStart(4, '0')}`;
-
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const path = (req.url || '/').split('?')[0];
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body = null;
-      if (raw) {
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          body = raw;
+  return startMockServer({
+    name: 'mock-gemini',
+    script,
+    log: options.log,
+    notFound: (message) => ({ error: { code: 404, message, status: 'NOT_FOUND' } }),
+    failed: (message) => ({ error: { code: 500, message, status: 'INTERNAL' } }),
+    describeLast: { label: 'last content', of: (body) => (body?.contents || []).at(-1), max: 400 },
+    route({ req, res, entry, mainTurn }) {
+      const { path, body } = entry;
+      const m = /^\/v1(?:beta|alpha|)\/models\/([^/:]+):(\w+)$/.exec(path);
+      if (req.method === 'POST' && m) {
+        const [, model, method] = m;
+        entry.model = model;
+        if (method === 'countTokens') {
+          entry.kind = 'count_tokens';
+          sendJson(res, { totalTokens: 100 });
+          return true;
+        }
+        if (method === 'streamGenerateContent' || method === 'generateContent') {
+          const stream = method === 'streamGenerateContent';
+          if (!stream || !offersTools(body)) {
+            entry.kind = 'side';
+            const config = body?.generationConfig || {};
+            const schema = config.responseJsonSchema || config.responseSchema;
+            const text = schema ? JSON.stringify(sampleOf(schema)) : SIDE_TEXT;
+            send(res, [{ text }], { stream, model });
+            return true;
+          }
+          const parts = partsOf(mainTurn(entry), nextCallId);
+          entry.answer = parts;
+          send(res, parts, { stream, model });
+          return true;
         }
       }
-      const entry = { method: req.method, path, kind: 'other', body, turn: null };
-      requests.push(entry);
-      try {
-        const m = /^\/v1(?:beta|alpha|)\/models\/([^/:]+):(\w+)$/.exec(path);
-        if (req.method === 'POST' && m) {
-          const [, model, method] = m;
-          entry.model = model;
-          if (method === 'countTokens') {
-            entry.kind = 'count_tokens';
-            res.writeHead(200, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ totalTokens: 100 }));
-            return;
-          }
-          if (method === 'streamGenerateContent' || method === 'generateContent') {
-            const stream = method === 'streamGenerateContent';
-            if (!stream || !offersTools(body)) {
-              entry.kind = 'side';
-              const config = body?.generationConfig || {};
-              const schema = config.responseJsonSchema || config.responseSchema;
-              const text = schema ? JSON.stringify(sampleOf(schema)) : SIDE_TEXT;
-              send(res, [{ text }], { stream, model });
-              return;
-            }
-            entry.kind = 'main';
-            let t;
-            if (turn < script.length) {
-              entry.turn = turn;
-              t = script[turn++];
-              if (typeof t === 'function') t = t(body, mock);
-            } else {
-              mock.exhausted++;
-              t = { text: EXHAUSTED_TEXT };
-            }
-            const parts = partsOf(t, nextCallId);
-            entry.answer = parts;
-            send(res, parts, { stream, model });
-            return;
-          }
-        }
-        if (req.method === 'GET' && /^\/v1(beta)?\/models\/?$/.test(path)) {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ models: [] }));
-          return;
-        }
-        unknown.push({ method: req.method, path });
-        log(`# mock-gemini: unknown ${req.method} ${path}`);
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 404, message: `mock: no ${req.method} ${path}`, status: 'NOT_FOUND' } }));
-      } catch (err) {
-        log(`# mock-gemini: error answering ${req.method} ${path}: ${err.stack || err}`);
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 500, message: String(err), status: 'INTERNAL' } }));
+      if (req.method === 'GET' && /^\/v1(beta)?\/models\/?$/.test(path)) {
+        sendJson(res, { models: [] });
+        return true;
       }
-    });
+      return false;
+    },
   });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const origClose = mock.close;
-  mock.close = () => {
-    const p = origClose();
-    server.closeAllConnections?.();
-    return p;
-  };
-  mock.port = server.address().port;
-  mock.url = `http://127.0.0.1:${mock.port}`;
-  return mock;
 }

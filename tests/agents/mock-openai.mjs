@@ -20,10 +20,9 @@
 // Main requests are those that offer tools; anything else (a title or a
 // summary) is a side request answered SIDE_TEXT without using the script.
 
-import { createServer } from 'node:http';
+import { SIDE_TEXT, sendJson, startEvents, startMockServer, writeEvent } from './mock-http.mjs';
 
-export const SIDE_TEXT = 'OK';
-export const EXHAUSTED_TEXT = 'Done (the mock script has no more turns).';
+export { EXHAUSTED_TEXT, SIDE_TEXT } from './mock-http.mjs';
 
 /**
  * The config.toml that points Codex at the mock (API key from MOCK_API_KEY).
@@ -56,8 +55,9 @@ export function lastCallOutput(body) {
   return callOutputs(body).at(-1);
 }
 
+/** A Responses API event: its type is both the event's name and a field of its data. */
 function sse(res, type, data) {
-  res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+  writeEvent(res, type, { type, ...data });
 }
 
 /**
@@ -65,32 +65,7 @@ function sse(res, type, data) {
  * unknown paths (default: console.error).
  */
 export async function startOpenAiMock(script = [], options = {}) {
-  const requests = [];
-  const unknown = [];
-  const log = options.log || ((msg) => console.error(msg));
-  let turn = 0;
   let seq = 0;
-  const mock = {
-    url: '',
-    port: 0,
-    requests,
-    unknown,
-    exhausted: 0,
-    get mainRequests() {
-      return requests.filter((r) => r.kind === 'main');
-    },
-    describe() {
-      return requests
-        .map((r, i) => {
-          const base = `#${i} ${r.method} ${r.path} ${r.kind}${r.turn !== null ? ` turn ${r.turn}` : ''}`;
-          if (r.kind !== 'main') return base;
-          const last = (Array.isArray(r.body?.input) ? r.body.input : []).at(-1);
-          return `${base} last input: ${JSON.stringify(last).slice(0, 400)}`;
-        })
-        .join('\n');
-    },
-    close: () => new Promise((r) => server.close(() => r())),
-  };
 
   /** The output items of a turn, in the shape the request's tools ask for. */
   function itemsOf(turn, body) {
@@ -138,7 +113,7 @@ export async function startOpenAiMock(script = [], options = {}) {
 
   function stream(res, items, model) {
     const respId = `resp_${String(++seq).padStart(4, '0')}`;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    startEvents(res);
     const base = { id: respId, object: 'response', created_at: Math.floor(Date.now() / 1000), model, output: [] };
     sse(res, 'response.created', { response: { ...base, status: 'in_progress' } });
     items.forEach((item, output_index) => {
@@ -165,72 +140,32 @@ export async function startOpenAiMock(script = [], options = {}) {
     res.end();
   }
 
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on('data', (c) => chunks.push(c));
-    req.on('end', () => {
-      const path = (req.url || '/').split('?')[0];
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body = null;
-      if (raw) {
-        try {
-          body = JSON.parse(raw);
-        } catch {
-          body = raw;
+  return startMockServer({
+    name: 'mock-openai',
+    script,
+    log: options.log,
+    notFound: (message) => ({ error: { message, type: 'not_found' } }),
+    failed: (message) => ({ error: { message, type: 'server_error' } }),
+    describeLast: { label: 'last input', of: (body) => (Array.isArray(body?.input) ? body.input : []).at(-1), max: 400 },
+    route({ req, res, entry, mainTurn }) {
+      const { path, body } = entry;
+      if (req.method === 'POST' && path === '/v1/responses') {
+        const model = body?.model || 'mock-model';
+        if (!Array.isArray(body?.tools) || body.tools.length === 0) {
+          entry.kind = 'side';
+          stream(res, itemsOf({ text: SIDE_TEXT }, body), model);
+          return true;
         }
+        const items = itemsOf(mainTurn(entry), body);
+        entry.answer = items;
+        stream(res, items, model);
+        return true;
       }
-      const entry = { method: req.method, path, kind: 'other', body, turn: null };
-      requests.push(entry);
-      try {
-        if (req.method === 'POST' && path === '/v1/responses') {
-          const model = body?.model || 'mock-model';
-          if (!Array.isArray(body?.tools) || body.tools.length === 0) {
-            entry.kind = 'side';
-            stream(res, itemsOf({ text: SIDE_TEXT }, body), model);
-            return;
-          }
-          entry.kind = 'main';
-          let t;
-          if (turn < script.length) {
-            entry.turn = turn;
-            t = script[turn++];
-            if (typeof t === 'function') t = t(body, mock);
-          } else {
-            mock.exhausted++;
-            t = { text: EXHAUSTED_TEXT };
-          }
-          const items = itemsOf(t, body);
-          entry.answer = items;
-          stream(res, items, model);
-          return;
-        }
-        if (req.method === 'GET' && path === '/v1/models') {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ object: 'list', data: [{ id: 'mock-model', object: 'model', owned_by: 'mock' }] }));
-          return;
-        }
-        unknown.push({ method: req.method, path });
-        log(`# mock-openai: unknown ${req.method} ${path}`);
-        res.writeHead(404, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: `mock: no ${req.method} ${path}`, type: 'not_found' } }));
-      } catch (err) {
-        log(`# mock-openai: error answering ${req.method} ${path}: ${err.stack || err}`);
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: String(err), type: 'server_error' } }));
+      if (req.method === 'GET' && path === '/v1/models') {
+        sendJson(res, { object: 'list', data: [{ id: 'mock-model', object: 'model', owned_by: 'mock' }] });
+        return true;
       }
-    });
+      return false;
+    },
   });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const origClose = mock.close;
-  mock.close = () => {
-    const p = origClose();
-    server.closeAllConnections?.();
-    return p;
-  };
-  mock.port = server.address().port;
-  mock.url = `http://127.0.0.1:${mock.port}`;
-  return mock;
 }
