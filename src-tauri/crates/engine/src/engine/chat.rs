@@ -129,6 +129,8 @@ pub(super) struct Chat {
     /// [`Event::ChatText`] carries every chunk that was waiting in the
     /// mailbox behind the first (see [`Actor::stream_text`]).
     pending: Option<(usize, String)>,
+    /// What the agent announced before it was ready, shown once it is.
+    early: ChatInfo,
     /// The connection already failed: what follows (a broken pipe as the
     /// agent is stopped) is its echo, not news.
     failed: bool,
@@ -144,6 +146,7 @@ impl Chat {
             file,
             agent_session: None,
             unparsed: 0,
+            early: ChatInfo::default(),
             pending: None,
             failed: false,
         }
@@ -271,7 +274,14 @@ impl Actor {
         let Some(s) = self.sessions.get_mut(session) else {
             return;
         };
-        change(s.info.chat.get_or_insert_with(ChatInfo::default));
+        match (s.info.chat.as_mut(), s.chat.as_mut()) {
+            (Some(info), _) => change(info),
+            // Before the agent is ready (it may announce its commands while
+            // Airlock still moves it out of a self-approving mode) nothing is
+            // shown: `info.chat` present means the chat takes prompts.
+            (None, Some(chat)) => return change(&mut chat.early),
+            (None, None) => return,
+        }
         let info = s.info.clone();
         self.emit(Event::SessionUpdated { session: info });
     }
@@ -461,6 +471,11 @@ impl Actor {
             }
         }
         let config = config_options(&ready.config);
+        if let Some(s) = self.sessions.get_mut(session) {
+            if let Some(chat) = s.chat.as_mut() {
+                s.info.chat = Some(std::mem::take(&mut chat.early));
+            }
+        }
         self.chat_info_changed(session, |c| {
             c.config = config;
             c.agent = ready.agent;
