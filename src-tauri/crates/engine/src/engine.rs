@@ -30,6 +30,7 @@ use crate::watch::{self, TreeWatcher};
 
 mod chat;
 mod chat_fs;
+mod chat_requests;
 mod chat_wire;
 mod decide;
 mod feedback;

@@ -29,13 +29,13 @@ use std::path::{Path, PathBuf};
 use agent_client_protocol::v1::schema::{self as acp, RequestPermissionResponse, SessionUpdate};
 use airlock_protocol::{
     ChatChoice, ChatEntry, ChatInfo, ChatUsage, Event, GateReply, Permission, PermissionOutcome,
-    PlanItem, PlanStatus, SessionKind, SessionMode, SessionState, StopReason, ToolCall, ToolStatus,
+    PlanItem, PlanStatus, SessionMode, StopReason, ToolCall, ToolStatus,
 };
 use tokio::sync::oneshot;
 
 use super::chat_wire::*;
 use super::{Actor, Msg};
-use crate::acp::{AgentHandle, FromAgent, ToAgent};
+use crate::acp::{AgentHandle, FromAgent};
 use crate::error::{EngineError, Result};
 use crate::fsx;
 
@@ -225,7 +225,7 @@ impl Actor {
         })
     }
 
-    fn chat_mut(&mut self, session: &str) -> Result<&mut Chat> {
+    pub(super) fn chat_mut(&mut self, session: &str) -> Result<&mut Chat> {
         let s = self.session_mut(session)?;
         s.chat.as_mut().ok_or_else(|| {
             EngineError::BadRequest(format!("session {session} is a terminal, not a chat"))
@@ -233,7 +233,7 @@ impl Actor {
     }
 
     /// Adds an entry at the end of a chat's transcript and announces it.
-    fn push_entry(&mut self, session: &str, entry: ChatEntry) -> Option<usize> {
+    pub(super) fn push_entry(&mut self, session: &str, entry: ChatEntry) -> Option<usize> {
         self.flush_text(session);
         let chat = self.sessions.get_mut(session)?.chat.as_mut()?;
         let index = chat.transcript.len();
@@ -270,7 +270,7 @@ impl Actor {
         self.push_entry(session, ChatEntry::Notice { text });
     }
 
-    fn chat_info_changed(&mut self, session: &str, change: impl FnOnce(&mut ChatInfo)) {
+    pub(super) fn chat_info_changed(&mut self, session: &str, change: impl FnOnce(&mut ChatInfo)) {
         let Some(s) = self.sessions.get_mut(session) else {
             return;
         };
@@ -737,152 +737,5 @@ impl Actor {
         }
         self.chat_info_changed(session, |c| c.busy = false);
         self.update_turn(session);
-    }
-
-    /// [`airlock_protocol::Request::Prompt`].
-    pub(super) fn prompt(&mut self, session: &str, text: String) -> Result<u32> {
-        let s = self.session_mut(session)?;
-        if s.info.kind != SessionKind::Chat {
-            return Err(EngineError::BadRequest(format!(
-                "session {session} is a terminal: type into it instead"
-            )));
-        }
-        if s.info.state == SessionState::Exited {
-            return Err(EngineError::BadRequest(format!(
-                "session {session}'s agent has exited; start a new chat"
-            )));
-        }
-        let Some(info) = s.info.chat.as_ref() else {
-            return Err(EngineError::BadRequest(format!(
-                "session {session}'s agent has not finished starting; try again in a moment"
-            )));
-        };
-        if info.busy {
-            return Err(EngineError::BadRequest(format!(
-                "session {session} is in the middle of a turn: wait for it to end, or cancel it"
-            )));
-        }
-        if text.trim().is_empty() {
-            return Err(EngineError::BadRequest("the prompt is empty".into()));
-        }
-        let blocks = prompt_blocks(&text, &s.stage, info.embedded_context);
-        let sent = s
-            .chat
-            .as_ref()
-            .and_then(|c| c.agent.as_ref())
-            .is_some_and(|a| a.send(ToAgent::Prompt(blocks)));
-        if !sent {
-            return Err(EngineError::BadRequest(format!(
-                "session {session}'s agent is not connected"
-            )));
-        }
-        let index = self
-            .push_entry(session, ChatEntry::User { text })
-            .unwrap_or_default();
-        self.chat_info_changed(session, |c| c.busy = true);
-        self.update_turn(session);
-        Ok(index as u32)
-    }
-
-    /// [`airlock_protocol::Request::Cancel`]: the agent is told, and every
-    /// open permission request of the session is answered `cancelled`.
-    pub(super) fn cancel(&mut self, session: &str) -> Result<()> {
-        let chat = self.chat_mut(session)?;
-        if let Some(agent) = &chat.agent {
-            agent.send(ToAgent::Cancel);
-        }
-        let s = self.session_mut(session)?;
-        // Dropping the cards' reply channels answers their requests `cancelled`.
-        let dropped: Vec<String> = std::mem::take(&mut s.actions).into_keys().collect();
-        for id in dropped {
-            self.emit(Event::ActionResolved {
-                action: id,
-                outcome: "gone".into(),
-                rule: None,
-            });
-        }
-        self.update_turn(session);
-        Ok(())
-    }
-
-    /// [`airlock_protocol::Request::SetChatMode`].
-    pub(super) fn set_chat_mode(&mut self, session: &str, mode: String) -> Result<()> {
-        let s = self.session_mut(session)?;
-        let offered = s
-            .info
-            .chat
-            .as_ref()
-            .is_some_and(|c| c.modes.iter().any(|m| m.id == mode));
-        if !offered {
-            return Err(EngineError::BadRequest(format!(
-                "the agent of session {session} offers no mode `{mode}`"
-            )));
-        }
-        let chat = self.chat_mut(session)?;
-        if !chat
-            .agent
-            .as_ref()
-            .is_some_and(|a| a.send(ToAgent::SetMode(mode)))
-        {
-            return Err(EngineError::BadRequest(format!(
-                "session {session}'s agent is not connected"
-            )));
-        }
-        Ok(())
-    }
-
-    /// [`airlock_protocol::Request::SetChatConfig`].
-    pub(super) fn set_chat_config(
-        &mut self,
-        session: &str,
-        config: String,
-        value: String,
-    ) -> Result<()> {
-        let s = self.session_mut(session)?;
-        let offered = s
-            .info
-            .chat
-            .as_ref()
-            .and_then(|c| c.config.iter().find(|o| o.id == config));
-        let Some(option) = offered else {
-            return Err(EngineError::BadRequest(format!(
-                "the agent of session {session} has no setting `{config}`"
-            )));
-        };
-        if !option.values.iter().any(|v| v.id == value) {
-            return Err(EngineError::BadRequest(format!(
-                "`{value}` is not a value of {}: choose one of {}",
-                option.name,
-                option
-                    .values
-                    .iter()
-                    .map(|v| v.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        let chat = self.chat_mut(session)?;
-        if !chat
-            .agent
-            .as_ref()
-            .is_some_and(|a| a.send(ToAgent::SetConfig(config, value)))
-        {
-            return Err(EngineError::BadRequest(format!(
-                "session {session}'s agent is not connected"
-            )));
-        }
-        Ok(())
-    }
-
-    /// [`airlock_protocol::Request::Transcript`].
-    pub(super) fn transcript(&mut self, session: &str, from: u32) -> Result<Vec<ChatEntry>> {
-        // What the answer holds is announced first, so no later event repeats it.
-        self.flush_text(session);
-        let chat = self.chat_mut(session)?;
-        Ok(chat
-            .transcript
-            .get(from as usize..)
-            .map(<[ChatEntry]>::to_vec)
-            .unwrap_or_default())
     }
 }
