@@ -13,6 +13,8 @@ use airlock_protocol::{
     SessionMode, SessionState, StartSessionParams, StopReason, ToolKind, ToolStatus,
 };
 
+use std::os::unix::fs::PermissionsExt;
+
 use super::support::*;
 
 fn agent_script() -> PathBuf {
@@ -22,7 +24,7 @@ fn agent_script() -> PathBuf {
 fn scripted(env: &[&str]) -> Vec<String> {
     let mut argv = vec!["env".to_string()];
     argv.extend(env.iter().map(|e| e.to_string()));
-    argv.push("python3".into());
+    argv.push(python());
     argv.push(agent_script().display().to_string());
     argv
 }
@@ -818,7 +820,17 @@ async fn a_gated_chat_writes_to_the_project_only_what_the_user_approved() {
     // The scripted agent under the name of one that does (Gemini CLI).
     let bin = f.dir.path().join("bin");
     std::fs::create_dir_all(&bin).expect("bin");
-    std::os::unix::fs::symlink(agent_script(), bin.join("gemini")).expect("symlink");
+    let gemini = bin.join("gemini");
+    std::fs::write(
+        &gemini,
+        format!(
+            "#!/bin/sh\nexec '{}' '{}' \"$@\"\n",
+            python(),
+            agent_script().display()
+        ),
+    )
+    .expect("write gemini");
+    std::fs::set_permissions(&gemini, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let s = start_chat(
         &engine,
         vec![bin.join("gemini").display().to_string()],

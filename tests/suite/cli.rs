@@ -119,6 +119,8 @@ fn run_changes_approve_reject_through_the_cli() {
             "run",
             "--name",
             "writer",
+            // Its in-place edit would wait at the exec gate: not what this tries.
+            "--no-exec-gate",
             "--",
             "bash",
             "-c",
@@ -540,7 +542,15 @@ fn an_agents_own_turn_report_ends_its_turn() {
     .expect("write claude");
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&claude, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let out = airlock(&f, &["run", "--", claude.to_str().expect("utf-8")]);
+    let out = airlock(
+        &f,
+        &[
+            "run",
+            "--no-exec-gate",
+            "--",
+            claude.to_str().expect("utf-8"),
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",

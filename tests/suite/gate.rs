@@ -50,6 +50,8 @@ async fn gated(f: &Fixture) -> Gated {
         Request::StartSession(StartSessionParams {
             command: Some(vec![claude.display().to_string()]),
             mode: Some(SessionMode::Gated),
+            // The hook is what these tests try; the exec gate has its own.
+            exec_gate: Some(false),
             ..Default::default()
         }),
     )

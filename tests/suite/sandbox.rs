@@ -13,8 +13,11 @@ use super::cli::{airlock, engine_info, ok_json, serve};
 use super::support::*;
 
 /// Starts `script` (bash) as a staged session through the CLI; its id.
+/// The exec gate is off: these try Landlock's walls, and every write they
+/// attempt would otherwise wait for a click first (the gate's own tests
+/// are below).
 fn run(f: &Fixture, extra: &[&str], script: &str) -> String {
-    let mut args = vec!["run"];
+    let mut args = vec!["run", "--no-exec-gate"];
     args.extend_from_slice(extra);
     args.extend_from_slice(&["--", "bash", "-c", script]);
     let out = airlock(f, &args);
@@ -26,7 +29,7 @@ fn run(f: &Fixture, extra: &[&str], script: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-fn session_json(f: &Fixture, id: &str) -> Value {
+pub(super) fn session_json(f: &Fixture, id: &str) -> Value {
     let status = ok_json(f, &["status", "--json"]);
     status["sessions"]
         .as_array()
@@ -38,7 +41,7 @@ fn session_json(f: &Fixture, id: &str) -> Value {
 }
 
 /// Waits until the session has exited and returns its stage.
-fn finished(f: &Fixture, id: &str) -> PathBuf {
+pub(super) fn finished(f: &Fixture, id: &str) -> PathBuf {
     for _ in 0..500 {
         let s = session_json(f, id);
         if s["state"] == "exited" {

@@ -273,3 +273,18 @@ pub fn airlock_bin() -> PathBuf {
     );
     bin
 }
+
+/// The Python interpreter itself, not a launcher in front of it (a pyenv
+/// shim runs helper programs that a session's exec gate would judge).
+pub fn python() -> String {
+    static PYTHON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PYTHON
+        .get_or_init(|| {
+            let out = Command::new("python3")
+                .args(["-c", "import sys; print(sys.executable)"])
+                .output()
+                .expect("python3 on PATH");
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        })
+        .clone()
+}

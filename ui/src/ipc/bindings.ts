@@ -105,7 +105,11 @@ network: NetworkMode,
  * One line for people: "sandboxed: writes to its stage only, network on"
  * or "not sandboxed: why".
  */
-summary: string, };
+summary: string, 
+/**
+ * Every program the session starts waits at the exec gate.
+ */
+execGate: boolean, };
 
 export type SessionKind = "terminal" | "chat";
 
@@ -736,7 +740,12 @@ network?: NetworkMode,
  * A terminal (the default) or a chat with an ACP agent (`command` is
  * then the agent's command line).
  */
-kind?: SessionKind, };
+kind?: SessionKind, 
+/**
+ * Whether every program the session starts waits at the exec gate
+ * (default: on for agents, off for an interactive shell of the user's).
+ */
+execGate?: boolean, };
 
 export type Request = { "op": "status" } | { "op": "startSession" } & StartSessionParams | { "op": "stopSession", 
 /**

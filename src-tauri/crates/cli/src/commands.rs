@@ -59,6 +59,13 @@ pub struct RunOpts {
     /// The command is an ACP agent: a chat session (send it prompts with `airlock prompt`).
     #[arg(long)]
     pub acp: bool,
+    /// Every program the session starts waits at the exec gate (the default
+    /// for agents; an interactive shell of yours is not gated unless asked).
+    #[arg(long, conflicts_with = "no_exec_gate")]
+    pub exec_gate: bool,
+    /// Do not judge the programs the session starts (it stays sandboxed).
+    #[arg(long)]
+    pub no_exec_gate: bool,
 }
 
 pub async fn run(project: &Path, opts: RunOpts, command: Vec<String>) -> Result<()> {
@@ -70,6 +77,8 @@ pub async fn run(project: &Path, opts: RunOpts, command: Vec<String>) -> Result<
         require_sandbox,
         network,
         acp,
+        exec_gate,
+        no_exec_gate,
     } = opts;
     if acp && command.is_empty() {
         bail!("--acp needs the agent's command line after `--`, e.g. `airlock run --acp -- gemini --acp`");
@@ -115,6 +124,11 @@ pub async fn run(project: &Path, opts: RunOpts, command: Vec<String>) -> Result<
             sandbox: Some(sandbox),
             network: Some(network),
             kind: acp.then_some(airlock_protocol::SessionKind::Chat),
+            exec_gate: match (exec_gate, no_exec_gate) {
+                (true, _) => Some(true),
+                (false, true) => Some(false),
+                (false, false) => None,
+            },
         }),
     )
     .await?;

@@ -33,6 +33,7 @@ mod chat_fs;
 mod chat_requests;
 mod chat_wire;
 mod decide;
+mod exec_gate;
 mod feedback;
 mod first;
 mod gate;
@@ -153,6 +154,20 @@ enum Msg {
         tool: String,
         permission: airlock_protocol::Permission,
     },
+    /// A program a session started waits for the user (the exec gate).
+    ExecAsk {
+        session: String,
+        summary: String,
+        cwd: String,
+        risks: Vec<airlock_protocol::Risk>,
+        suggested_rule: Option<String>,
+        reply: oneshot::Sender<airlock_protocol::GateReply>,
+    },
+    /// The exec gate refused a program, or has something to say.
+    ExecNotice {
+        session: String,
+        message: String,
+    },
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -209,6 +224,8 @@ impl Engine {
             outputs: outputs.clone(),
             tx: tx.clone(),
             default_shell,
+            exec_gates: exec_gate::GateServer::start(ph.dir.join("gate.sock"))
+                .map_err(|e| format!("the exec gate's socket could not start: {e}")),
         };
         crate::highlight::warm();
         actor.recover_landings();
@@ -459,6 +476,8 @@ struct Session {
     chat: Option<chat::Chat>,
     /// Review comments waiting to be sent to the agent.
     comments: Vec<airlock_protocol::ReviewComment>,
+    /// The session's exec gate, while its processes run under one.
+    exec_gate: Option<exec_gate::Handle>,
 }
 
 impl Session {
@@ -488,6 +507,8 @@ struct Actor {
     outputs: Outputs,
     tx: mpsc::UnboundedSender<Msg>,
     default_shell: String,
+    /// Takes each gated session's exec listener; `None` if it could not start.
+    exec_gates: std::result::Result<exec_gate::GateServer, String>,
 }
 
 impl Actor {
@@ -596,6 +617,27 @@ impl Actor {
                     tool,
                     permission,
                 } => self.answered(&session, &tool, permission),
+                Msg::ExecAsk {
+                    session,
+                    summary,
+                    cwd,
+                    risks,
+                    suggested_rule,
+                    reply,
+                } => {
+                    let action = airlock_protocol::Action {
+                        id: format!("a-{}", &home::random_token()[..12]),
+                        session,
+                        tool: "Exec".into(),
+                        summary,
+                        cwd,
+                        risks,
+                        suggested_rule,
+                        at: home::now_ms(),
+                    };
+                    self.hold_action(action, reply);
+                }
+                Msg::ExecNotice { session, message } => self.problem(Some(&session), message),
                 Msg::Shutdown(done) => {
                     for s in self.sessions.values_mut() {
                         if let Some(mut p) = s.process.take() {
@@ -725,6 +767,7 @@ impl Actor {
                     stage_lost: false,
                     chat,
                     comments: Vec::new(),
+                    exec_gate: None,
                 },
             );
             if running_before {
@@ -1108,7 +1151,7 @@ impl Actor {
                 command.insert(2, format!("notify=[{program}, \"hook\", \"codex\"]"));
             }
         }
-        let sandbox = match self.plan_sandbox(&id, &stage, gated, &params) {
+        let sandbox = match self.plan_sandbox(&id, &stage, gated, &command, &params) {
             Ok(s) => s,
             Err(e) => {
                 if !gated {
@@ -1157,24 +1200,26 @@ impl Actor {
         let size = (params.cols.unwrap_or(80), params.rows.unwrap_or(24));
         // Open before the command starts: its coalescer writes there.
         let scrollback = self.open_scrollback(&id);
+        let (command, exec_gate) = match self.gate_wrap(&id, &sandbox, command, &stage) {
+            Ok(c) => c,
+            Err(e) => {
+                self.forget_scrollback(&id);
+                if !gated {
+                    self.remove_stage(&id, &stage);
+                }
+                return Err(e);
+            }
+        };
         let spawned = if is_chat {
-            self.spawn_agent(&id, sandbox.wrap(command), &stage, None)
-                .map(|agent| {
-                    (
-                        None,
-                        Some(chat::Chat::new(self.chat_file(&id), Some(agent))),
-                    )
-                })
+            self.spawn_agent(&id, command, &stage, None).map(|agent| {
+                (
+                    None,
+                    Some(chat::Chat::new(self.chat_file(&id), Some(agent))),
+                )
+            })
         } else {
-            self.spawn_process(
-                &id,
-                sandbox.wrap(command),
-                &stage,
-                &hook_token,
-                size,
-                &scrollback,
-            )
-            .map(|p| (Some(p), None))
+            self.spawn_process(&id, command, &stage, &hook_token, size, &scrollback)
+                .map(|p| (Some(p), None))
         };
         let (process, chat) = match spawned {
             Ok(p) => p,
@@ -1212,6 +1257,7 @@ impl Actor {
                 stage_lost: false,
                 chat,
                 comments: Vec::new(),
+                exec_gate,
             },
         );
         self.emit(Event::SessionStarted {
@@ -1275,8 +1321,11 @@ impl Actor {
         let scrollback = s.scrollback.clone();
         let sandbox = match s.sandbox.clone() {
             Some(sandbox) => sandbox,
-            None => self.plan_sandbox(id, &stage, gated, &StartSessionParams::default())?,
+            None => {
+                self.plan_sandbox(id, &stage, gated, &command, &StartSessionParams::default())?
+            }
         };
+        let (command, exec_gate) = self.gate_wrap(id, &sandbox, command, &stage)?;
         let token = home::random_token();
         let resume = self
             .session_mut(id)?
@@ -1285,18 +1334,15 @@ impl Actor {
             .map(|c| c.agent_session.clone());
         let (process, agent) = if let Some(resume) = resume {
             // The same conversation, where the agent can load it.
-            (
-                None,
-                Some(self.spawn_agent(id, sandbox.wrap(command), &stage, resume)?),
-            )
+            (None, Some(self.spawn_agent(id, command, &stage, resume)?))
         } else {
-            let p =
-                self.spawn_process(id, sandbox.wrap(command), &stage, &token, size, &scrollback)?;
+            let p = self.spawn_process(id, command, &stage, &token, size, &scrollback)?;
             (Some(p), None)
         };
         let s = self.session_mut(id)?;
         s.info.sandbox = Some(sandbox.info.clone());
         s.sandbox = Some(sandbox);
+        s.exec_gate = exec_gate;
         s.process = process;
         if let Some(chat) = s.chat.as_mut() {
             chat.agent = agent;
@@ -1373,8 +1419,12 @@ impl Actor {
         id: &str,
         root: &Path,
         gated: bool,
+        command: &[String],
         params: &StartSessionParams,
     ) -> Result<sandbox::Sandbox> {
+        let exec_gate = params
+            .exec_gate
+            .unwrap_or_else(|| !interactive_shell(command));
         let tmp = self.session_tmp(id)?;
         let settings = self.claude_settings(id);
         sandbox::Sandbox::plan(
@@ -1387,8 +1437,56 @@ impl Actor {
                 airlock_home: &self.home_root,
                 reads: vec![settings],
                 staged: !gated,
+                exec_gate,
             },
         )
+    }
+
+    /// The session's command wrapped in its sandbox, with its exec gate
+    /// registered when the sandbox has one.
+    fn gate_wrap(
+        &mut self,
+        id: &str,
+        sandbox: &sandbox::Sandbox,
+        command: Vec<String>,
+        root: &Path,
+    ) -> Result<(Vec<String>, Option<exec_gate::Handle>)> {
+        if !sandbox.info.exec_gate {
+            return Ok((sandbox.wrap(command, None)?, None));
+        }
+        let server = self.exec_gates.as_ref().map_err(|why| {
+            EngineError::BadRequest(format!(
+                "{why}; start the session with --no-exec-gate to run it without the gate"
+            ))
+        })?;
+        let (spec, handle) = server
+            .register(exec_gate::Ctx {
+                session: id.to_string(),
+                root: root.to_path_buf(),
+                writable: sandbox.writable(),
+                project: self.project.clone(),
+                airlock_home: self.home_root.clone(),
+                tx: self.tx.clone(),
+            })
+            .map_err(|e| EngineError::io("register the exec gate".to_string(), e))?;
+        Ok((sandbox.wrap(command, Some(spec))?, Some(handle)))
+    }
+
+    /// Remembers a Bash command the policy or the user allowed through a
+    /// hook or an ACP permission, so its exec is not asked about again.
+    pub(super) fn remember_for_exec(&self, session: &str, tool: &str, input: &serde_json::Value) {
+        if tool != "Bash" {
+            return;
+        }
+        let command = input.get("command").and_then(serde_json::Value::as_str);
+        if let (Some(command), Some(gate)) = (
+            command,
+            self.sessions
+                .get(session)
+                .and_then(|s| s.exec_gate.as_ref()),
+        ) {
+            gate.remember(command);
+        }
     }
 
     /// Where a chat session's transcript is kept.
@@ -1628,4 +1726,23 @@ impl Actor {
         });
         self.update_turn(session);
     }
+}
+
+/// Whether `command` is the user's own interactive shell (a shell with no
+/// script): confined, but its commands are the user's, not an agent's.
+fn interactive_shell(command: &[String]) -> bool {
+    let Some(program) = command.first() else {
+        return true;
+    };
+    let name = Path::new(program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let shells = [
+        "sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "tcsh", "csh", "nu",
+    ];
+    shells.contains(&name.as_str())
+        && !command[1..].iter().any(|a| {
+            a.starts_with('-') && !a.starts_with("--") && a.contains('c') || !a.starts_with('-')
+        })
 }

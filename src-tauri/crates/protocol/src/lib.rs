@@ -163,6 +163,9 @@ pub struct SandboxInfo {
     /// One line for people: "sandboxed: writes to its stage only, network on"
     /// or "not sandboxed: why".
     pub summary: String,
+    /// Every program the session starts waits at the exec gate.
+    #[serde(default)]
+    pub exec_gate: bool,
 }
 
 /// What happened to a file.
@@ -501,6 +504,11 @@ pub struct StartSessionParams {
     #[serde(default)]
     #[ts(optional)]
     pub kind: Option<SessionKind>,
+    /// Whether every program the session starts waits at the exec gate
+    /// (default: on for agents, off for an interactive shell of the user's).
+    #[serde(default)]
+    #[ts(optional)]
+    pub exec_gate: Option<bool>,
 }
 
 /// An operation for the engine.

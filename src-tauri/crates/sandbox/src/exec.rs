@@ -7,6 +7,14 @@ use std::process::Command;
 
 use crate::{confine_self, Error, Spec};
 
+#[cfg(target_os = "linux")]
+use crate::gate::hand_over;
+
+#[cfg(not(target_os = "linux"))]
+fn hand_over(_gate: &crate::ExecGate) -> Result<(), String> {
+    Err("the exec gate exists only on Linux".into())
+}
+
 /// A parsed helper command line.
 #[derive(Debug)]
 pub(crate) struct Invocation {
@@ -62,6 +70,11 @@ pub(crate) fn entry(args: Vec<OsString>) -> Error {
     };
     if let Err(e) = confine_self(&invocation.spec) {
         return e;
+    }
+    if let Some(gate) = &invocation.spec.exec_gate {
+        if let Err(e) = hand_over(gate) {
+            return Error::ExecGate(e);
+        }
     }
     // `exec` replaces this process (PATH is searched, as execvp does) and only
     // returns on failure; the domain just applied carries over.

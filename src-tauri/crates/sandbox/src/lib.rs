@@ -83,11 +83,17 @@ use serde::{Deserialize, Serialize};
 
 mod exec;
 #[cfg(target_os = "linux")]
+mod gate;
+#[cfg(target_os = "linux")]
 mod linux;
 mod seatbelt;
 #[cfg(target_os = "linux")]
+pub mod sys;
+#[cfg(target_os = "linux")]
 mod walk;
 
+#[cfg(target_os = "linux")]
+pub use gate::{accept_hand_over, answer_hand_over, ExecCall, ExecListener, Next};
 pub use seatbelt::seatbelt_profile;
 
 /// The environment variable that makes [`support`] report [`Support::None`] and
@@ -121,6 +127,21 @@ pub struct Spec {
     pub read: Vec<PathBuf>,
     /// What the session may do on the network.
     pub network: Network,
+    /// Where to hand the exec gate over, when every program the session
+    /// starts must be judged by the engine first (Linux only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec_gate: Option<ExecGate>,
+}
+
+/// Where the `sandbox-exec` entry hands its exec gate over: the engine's gate
+/// socket and the session's one-time token for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExecGate {
+    /// The engine's gate socket.
+    pub socket: PathBuf,
+    /// The session's one-time token: the engine accepts one listener for it.
+    pub token: String,
 }
 
 /// The session's network mode.
@@ -240,6 +261,9 @@ pub enum Error {
     /// The helper's command line is malformed.
     #[error("{0}; usage: airlock sandbox-exec --spec JSON -- COMMAND [ARGS...]")]
     Usage(String),
+    /// The exec gate could not be set up (the session does not start).
+    #[error("{0}")]
+    ExecGate(String),
     /// The `--spec` value is not a valid [`Spec`].
     #[error("the --spec JSON is malformed: {0}")]
     Spec(#[from] serde_json::Error),
@@ -361,6 +385,7 @@ mod tests {
             hidden: vec!["/h".into()],
             read: Vec::new(),
             network: Network::Proxy { port: 3128 },
+            exec_gate: None,
         };
         let json = serde_json::to_string(&spec).expect("serialise");
         assert_eq!(

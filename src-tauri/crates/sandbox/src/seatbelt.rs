@@ -158,6 +158,7 @@ mod tests {
             ],
             read: vec![PathBuf::from("/Users/u/Library/Airlock/claude/s1.json")],
             network,
+            exec_gate: None,
         }
     }
 
@@ -214,6 +215,7 @@ mod tests {
             hidden: vec![PathBuf::from("/w/secret")],
             read: Vec::new(),
             network: Network::On,
+            exec_gate: None,
         });
         let w = line_of(&p, r#"(allow file-read* file-write* (subpath "/w"))"#);
         let s = line_of(&p, r#"(deny file-read* file-write* (subpath "/w/secret"))"#);
@@ -251,6 +253,7 @@ mod tests {
             hidden: vec![],
             read: Vec::new(),
             network: Network::Off,
+            exec_gate: None,
         });
         line_of(
             &p,

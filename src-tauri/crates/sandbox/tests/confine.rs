@@ -82,6 +82,7 @@ impl Lab {
             hidden: vec![self.p("home/.ssh"), self.p("airlock")],
             read: Vec::new(),
             network,
+            exec_gate: None,
         }
     }
 

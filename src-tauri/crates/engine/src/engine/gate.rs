@@ -63,22 +63,70 @@ pub(super) fn reply(
 }
 
 /// The policy's answer to one tool call, as the gate uses it.
-struct Verdict {
-    decision: Decision,
+pub(super) struct Verdict {
+    pub(super) decision: Decision,
     /// The deny rule that matched, if one did.
-    deny_rule: Option<String>,
-    risks: Vec<Risk>,
-    suggested_rule: Option<String>,
+    pub(super) deny_rule: Option<String>,
+    /// Allowed by one of the user's rules (not only by the built-in
+    /// classifier): what the exec gate trusts with the programs it starts.
+    pub(super) by_rule: bool,
+    pub(super) risks: Vec<Risk>,
+    pub(super) suggested_rule: Option<String>,
 }
 
-fn denied_why(v: &Verdict) -> String {
+pub(super) fn denied_why(v: &Verdict) -> String {
     match &v.deny_rule {
         Some(r) => format!("denied by the rule {r} in Airlock's policy"),
         None => "denied by Airlock's policy".to_string(),
     }
 }
 
-fn policy_files(project: &Path, home: &Path) -> (PathBuf, PathBuf) {
+/// The policy's verdict on one action, in the gate's terms. `broken` is why
+/// the policy files did not load: then nothing is allowed without the user.
+pub(super) fn judge(
+    policy: &Policy,
+    broken: Option<&str>,
+    action: &airlock_policy::Action,
+) -> Verdict {
+    let v = airlock_policy::decide(action, policy);
+    let mut risks: Vec<Risk> = v
+        .risks
+        .iter()
+        .map(|r| Risk {
+            kind: serde_json::to_value(r.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            why: r.why.clone(),
+        })
+        .collect();
+    let mut decision = v.decision;
+    if let Some(e) = broken {
+        risks.insert(
+            0,
+            Risk {
+                kind: "policy".into(),
+                why: format!(
+                    "Airlock's policy does not load ({e}): every action waits for you until it is fixed"
+                ),
+            },
+        );
+        decision = decision.max(Decision::Ask);
+    }
+    Verdict {
+        decision,
+        deny_rule: v
+            .matched
+            .iter()
+            .find(|m| m.list == Decision::Deny)
+            .map(|m| m.rule.clone()),
+        by_rule: decision == Decision::Allow && v.matched.iter().any(|m| m.list == Decision::Allow),
+        risks,
+        suggested_rule: v.suggested_rules.first().cloned(),
+    }
+}
+
+pub(super) fn policy_files(project: &Path, home: &Path) -> (PathBuf, PathBuf) {
     (
         project.join(airlock_policy::PROJECT_POLICY_FILE),
         home.join("policy.toml"),
@@ -301,49 +349,16 @@ impl Actor {
                 (Policy::default(), Some(e.to_string()))
             }
         };
-        let v = airlock_policy::decide(
+        judge(
+            &policy,
+            broken.as_deref(),
             &airlock_policy::Action {
                 tool: req.tool.clone(),
                 input: req.input.clone(),
                 cwd: cwd.to_path_buf(),
                 project: root,
             },
-            &policy,
-        );
-        let mut risks: Vec<Risk> = v
-            .risks
-            .iter()
-            .map(|r| Risk {
-                kind: serde_json::to_value(r.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
-                why: r.why.clone(),
-            })
-            .collect();
-        let mut decision = v.decision;
-        if let Some(e) = broken {
-            risks.insert(
-                0,
-                Risk {
-                    kind: "policy".into(),
-                    why: format!(
-                        "Airlock's policy does not load ({e}): every action waits for you until it is fixed"
-                    ),
-                },
-            );
-            decision = decision.max(Decision::Ask);
-        }
-        Verdict {
-            decision,
-            deny_rule: v
-                .matched
-                .iter()
-                .find(|m| m.list == Decision::Deny)
-                .map(|m| m.rule.clone()),
-            risks,
-            suggested_rule: v.suggested_rules.first().cloned(),
-        }
+        )
     }
 
     /// Answers from the policy, or holds an action card for the user (its id).
@@ -361,6 +376,7 @@ impl Actor {
         let verdict = self.verdict(&req, &cwd, root);
         match verdict.decision {
             Decision::Allow => {
+                self.remember_for_exec(&req.session, &req.tool, &req.input);
                 let _ = reply_to.send(reply(
                     "allow",
                     Some("allowed by Airlock's policy".into()),
@@ -403,21 +419,30 @@ impl Actor {
                     suggested_rule: verdict.suggested_rule,
                     at: crate::home::now_ms(),
                 };
-                if let Some(s) = self.sessions.get_mut(&req.session) {
-                    s.actions.insert(
-                        action.id.clone(),
-                        PendingAction {
-                            action: action.clone(),
-                            reply: reply_to,
-                        },
-                    );
-                }
-                let (session, id) = (action.session.clone(), action.id.clone());
-                self.emit(Event::ActionRequested { action });
-                self.update_turn(&session);
-                Some(id)
+                Some(self.hold_action(action, reply_to))
             }
         }
+    }
+
+    /// Holds an action card until the user decides; returns its id.
+    pub(super) fn hold_action(
+        &mut self,
+        action: Action,
+        reply_to: oneshot::Sender<GateReply>,
+    ) -> String {
+        if let Some(s) = self.sessions.get_mut(&action.session) {
+            s.actions.insert(
+                action.id.clone(),
+                PendingAction {
+                    action: action.clone(),
+                    reply: reply_to,
+                },
+            );
+        }
+        let (session, id) = (action.session.clone(), action.id.clone());
+        self.emit(Event::ActionRequested { action });
+        self.update_turn(&session);
+        id
     }
 
     /// An agent's own report that its turn ended (its session's token only):
@@ -521,6 +546,10 @@ impl Actor {
                     rules.push(r.clone());
                     rule = Some(r.clone());
                 }
+            }
+            if allow && p.action.tool == "Bash" {
+                let input = json!({ "command": p.action.summary });
+                self.remember_for_exec(&session, "Bash", &input);
             }
             let answer = if allow {
                 reply("allow", Some("allowed by the user in Airlock".into()), None)

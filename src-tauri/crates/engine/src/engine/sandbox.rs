@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use airlock_protocol::{NetworkMode, SandboxChoice, SandboxInfo, SandboxState};
-use airlock_sandbox::{Network, Spec, Support};
+use airlock_sandbox::{ExecGate, Network, Spec, Support};
 
 use crate::error::{EngineError, Result};
 
@@ -24,7 +24,7 @@ pub(super) struct Sandbox {
     /// What the UI and `status` show.
     pub(super) info: SandboxInfo,
     /// The helper and the spec it applies, when confined.
-    confine: Option<(PathBuf, String)>,
+    confine: Option<(PathBuf, Spec)>,
 }
 
 /// Where a session lives, for working out its sandbox.
@@ -41,6 +41,8 @@ pub(super) struct Room<'a> {
     pub(super) reads: Vec<PathBuf>,
     /// Staged or gated, for the summary.
     pub(super) staged: bool,
+    /// Whether every program the session starts is judged at the exec gate.
+    pub(super) exec_gate: bool,
 }
 
 impl Sandbox {
@@ -103,9 +105,8 @@ impl Sandbox {
                 NetworkMode::On => Network::On,
                 NetworkMode::Off => Network::Off,
             },
+            exec_gate: None,
         };
-        let json = serde_json::to_string(&spec)
-            .map_err(|e| EngineError::BadRequest(format!("sandbox spec: {e}")))?;
         let writable = spec
             .write
             .iter()
@@ -121,8 +122,14 @@ impl Sandbox {
             NetworkMode::On => "network on",
             NetworkMode::Off => "network off",
         };
-        let mut summary =
-            format!("sandboxed: writes to {root}, its temp folder and agent state only; {net}");
+        let commands = if room.exec_gate {
+            "commands gated"
+        } else {
+            "commands not gated"
+        };
+        let mut summary = format!(
+            "sandboxed: writes to {root}, its temp folder and agent state only; {net}; {commands}"
+        );
         if let Some(missing) = partial {
             summary.push_str(&format!(" ({missing})"));
         }
@@ -132,8 +139,9 @@ impl Sandbox {
                 writable,
                 network,
                 summary,
+                exec_gate: room.exec_gate,
             },
-            confine: Some((helper.to_path_buf(), json)),
+            confine: Some((helper.to_path_buf(), spec)),
         })
     }
 
@@ -145,25 +153,48 @@ impl Sandbox {
                 // Nothing enforces a network setting without the sandbox.
                 network: NetworkMode::On,
                 summary,
+                // The gate is part of the sandbox's entry.
+                exec_gate: false,
             },
             confine: None,
         }
     }
 
-    /// The command line that runs `command` inside this sandbox.
-    pub(super) fn wrap(&self, command: Vec<String>) -> Vec<String> {
+    /// Where the session may write, when confined: a program found there
+    /// was made by the session.
+    pub(super) fn writable(&self) -> Vec<PathBuf> {
+        self.confine
+            .as_ref()
+            .map(|(_, spec)| {
+                spec.write
+                    .iter()
+                    .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The command line that runs `command` inside this sandbox, handing
+    /// its exec gate over as `gate` says.
+    pub(super) fn wrap(&self, command: Vec<String>, gate: Option<ExecGate>) -> Result<Vec<String>> {
         match &self.confine {
-            None => command,
+            None => Ok(command),
             Some((helper, spec)) => {
+                let spec = Spec {
+                    exec_gate: gate,
+                    ..spec.clone()
+                };
+                let json = serde_json::to_string(&spec)
+                    .map_err(|e| EngineError::BadRequest(format!("sandbox spec: {e}")))?;
                 let mut out = vec![
                     helper.display().to_string(),
                     "sandbox-exec".into(),
                     "--spec".into(),
-                    spec.clone(),
+                    json,
                     "--".into(),
                 ];
                 out.extend(command);
-                out
+                Ok(out)
             }
         }
     }

@@ -1,0 +1,364 @@
+//! The exec gate: every program a session's processes start is reported to
+//! the engine before it runs, and runs only if the engine says so.
+//!
+//! The `sandbox-exec` entry installs a seccomp filter whose `execve` and
+//! `execveat` become user notifications ([`crate::sys`]), passes the
+//! filter's listener to the engine over the engine's gate socket together
+//! with a one-time token, waits for "ok", closes its own copy of the
+//! listener and only then execs the session's command — so the session never
+//! holds the descriptor that answers for it. The engine reads each call with
+//! an [`ExecListener`]: the program as given, its arguments and the caller's
+//! folder, read from `/proc/<pid>/mem` while the caller waits in the kernel.
+//!
+//! Limits (as every seccomp-notification supervisor has them; see
+//! seccomp_unotify(2)): the caller's memory is read, judged, and the call is
+//! then let through with `SECCOMP_USER_NOTIF_FLAG_CONTINUE`, which makes the
+//! kernel read the arguments again. A program that rewrites those arguments
+//! from another thread (or a `vfork` parent) between the two reads runs
+//! something other than what was judged. The gate is how every agent asks
+//! before a risky command; the file and network boundary is Landlock's.
+//! If the engine dies, the listener closes and every exec of the session
+//! fails (`ENOSYS`): closed, never open.
+
+use std::ffi::OsStr;
+use std::io::{self, BufRead, BufReader, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileExt;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::sys::{self, CallShape};
+use crate::ExecGate;
+
+/// The most bytes of arguments read for one call: enough for any command a
+/// person would review; longer ones are judged on what was read and marked.
+const MAX_ARGS_BYTES: usize = 256 * 1024;
+/// The most arguments read for one call.
+const MAX_ARGS: usize = 4096;
+/// The longest program path read.
+const MAX_PATH: usize = 4096;
+
+/// Installs the exec filter on this process, hands the listener to the
+/// engine and waits for its "ok". Called by the entry after Landlock and
+/// right before `exec`.
+pub(crate) fn hand_over(gate: &ExecGate) -> Result<(), String> {
+    // Connect first: nothing is filtered yet, and a dead engine is a clear
+    // error instead of a process whose every exec fails.
+    let sock = UnixStream::connect(&gate.socket).map_err(|e| {
+        format!(
+            "cannot reach Airlock's exec gate at {}: {e}",
+            gate.socket.display()
+        )
+    })?;
+    let _ = sock.set_read_timeout(Some(Duration::from_secs(10)));
+    let listener =
+        sys::install_exec_filter().map_err(|e| format!("cannot install the exec filter: {e}"))?;
+    let line = format!("{}\n", gate.token);
+    sys::send_fd(&sock, line.as_bytes(), listener.as_fd())
+        .map_err(|e| format!("cannot hand the exec gate to Airlock: {e}"))?;
+    // Our copy goes before the exec: only the engine may answer.
+    drop(listener);
+    let mut answer = String::new();
+    BufReader::new(&sock)
+        .read_line(&mut answer)
+        .map_err(|e| format!("Airlock's exec gate did not answer: {e}"))?;
+    match answer.trim_end() {
+        "ok" => Ok(()),
+        "" => Err("Airlock's exec gate closed without an answer".into()),
+        other => Err(format!("Airlock's exec gate refused: {other}")),
+    }
+}
+
+/// The engine's side of one hand-over: the token line and the listener.
+pub fn accept_hand_over(sock: &UnixStream) -> io::Result<(String, u32, OwnedFd)> {
+    let _ = sock.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut buf = [0u8; 256];
+    let (n, fd) = sys::recv_fd(sock, &mut buf)?;
+    let fd = fd.ok_or_else(|| io::Error::other("no listener came with the hand-over"))?;
+    let token = std::str::from_utf8(&buf[..n])
+        .map_err(|_| io::Error::other("the hand-over token is not UTF-8"))?
+        .trim_end()
+        .to_string();
+    let pid = sys::peer_pid(sock)?;
+    Ok((token, pid, fd))
+}
+
+/// Answers a hand-over: "ok", or why not.
+pub fn answer_hand_over(mut sock: &UnixStream, refusal: Option<&str>) -> io::Result<()> {
+    let line = match refusal {
+        None => "ok\n".to_string(),
+        Some(why) => format!("{}\n", why.replace('\n', " ")),
+    };
+    sock.write_all(line.as_bytes())
+}
+
+/// One exec waiting for a verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecCall {
+    /// The notification's id: answer with it.
+    pub id: u64,
+    /// The calling thread.
+    pub pid: u32,
+    /// The program as the caller named it, made absolute against its
+    /// folder (or the directory descriptor of `execveat`).
+    pub program: PathBuf,
+    /// The arguments, `argv[0]` first (which the caller may set to anything:
+    /// judge [`ExecCall::program`], not `argv[0]`).
+    pub argv: Vec<String>,
+    /// The caller's working folder.
+    pub cwd: PathBuf,
+    /// True when the arguments were longer than what was read.
+    pub truncated: bool,
+}
+
+/// What [`ExecListener::next`] found.
+#[derive(Debug)]
+pub enum Next {
+    /// A call to judge.
+    Call(ExecCall),
+    /// A call whose arguments could not be read (the caller's memory is not
+    /// readable, or a pointer is bad): answer it, refusing is the safe way.
+    Unreadable {
+        /// The notification's id.
+        id: u64,
+        /// The calling thread.
+        pid: u32,
+        /// What went wrong.
+        why: String,
+    },
+    /// Nothing came within the timeout, or a call vanished before it was read.
+    Idle,
+    /// Every process the listener watched is gone.
+    Closed,
+    /// The stop descriptor became readable.
+    Stopped,
+}
+
+/// The engine's end of one session's exec filter.
+#[derive(Debug)]
+pub struct ExecListener {
+    fd: OwnedFd,
+}
+
+impl ExecListener {
+    /// Wraps a listener received with [`accept_hand_over`].
+    pub fn new(fd: OwnedFd) -> ExecListener {
+        ExecListener { fd }
+    }
+
+    /// Waits up to `timeout_ms` for the next call, or for `stop` to become
+    /// readable.
+    pub fn next(&self, stop: BorrowedFd, timeout_ms: i32) -> io::Result<Next> {
+        let (listener, stopped) = match sys::poll2(self.fd.as_fd(), stop, timeout_ms) {
+            Ok(r) => r,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(Next::Idle),
+            Err(e) => return Err(e),
+        };
+        if stopped.readable || stopped.hangup {
+            return Ok(Next::Stopped);
+        }
+        if !listener.readable {
+            return Ok(if listener.hangup {
+                Next::Closed
+            } else {
+                Next::Idle
+            });
+        }
+        let n = match sys::notif_recv(self.fd.as_fd()) {
+            Ok(n) => n,
+            // The caller died or was interrupted before we read it.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::EINTR)) => {
+                return Ok(Next::Idle)
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(shape) = sys::call_shape(n.arch, n.nr) else {
+            return Ok(Next::Unreadable {
+                id: n.id,
+                pid: n.pid,
+                why: format!("unexpected system call {} (arch {:#x})", n.nr, n.arch),
+            });
+        };
+        let read = read_call(n.pid, shape, &n.args);
+        // What was read belongs to this call only if it is still waiting.
+        if !sys::notif_id_valid(self.fd.as_fd(), n.id) {
+            return Ok(Next::Idle);
+        }
+        Ok(match read {
+            // A shell searching PATH tries each folder in turn: answer the
+            // misses as the kernel would, so one command is judged once.
+            Ok((program, ..)) if std::fs::symlink_metadata(&program).is_err() => {
+                sys::notif_send(self.fd.as_fd(), n.id, Some(libc::ENOENT))?;
+                Next::Idle
+            }
+            Ok((program, argv, cwd, truncated)) => Next::Call(ExecCall {
+                id: n.id,
+                pid: n.pid,
+                program,
+                argv,
+                cwd,
+                truncated,
+            }),
+            Err(e) => Next::Unreadable {
+                id: n.id,
+                pid: n.pid,
+                why: e.to_string(),
+            },
+        })
+    }
+
+    /// Lets the call run.
+    pub fn allow(&self, id: u64) -> io::Result<()> {
+        sys::notif_send(self.fd.as_fd(), id, None)
+    }
+
+    /// Makes the call fail with "Operation not permitted".
+    pub fn refuse(&self, id: u64) -> io::Result<()> {
+        sys::notif_send(self.fd.as_fd(), id, Some(libc::EPERM))
+    }
+
+    /// Whether the call still waits (its process neither died nor was interrupted).
+    pub fn is_pending(&self, id: u64) -> bool {
+        sys::notif_id_valid(self.fd.as_fd(), id)
+    }
+}
+
+type ReadCall = (PathBuf, Vec<String>, PathBuf, bool);
+
+fn read_call(pid: u32, shape: CallShape, args: &[u64; 6]) -> io::Result<ReadCall> {
+    let proc = PathBuf::from(format!("/proc/{pid}"));
+    let mem = std::fs::File::open(proc.join("mem"))?;
+    let (dirfd, path_ptr, argv_ptr, flags) = if shape.at {
+        (args[0] as i32, args[1], args[2], args[4] as i32)
+    } else {
+        (libc::AT_FDCWD, args[0], args[1], 0)
+    };
+    let path = read_cstr(&mem, path_ptr, MAX_PATH)?.unwrap_or_default();
+    let cwd = std::fs::read_link(proc.join("cwd"))?;
+    let base = if dirfd == libc::AT_FDCWD {
+        cwd.clone()
+    } else {
+        std::fs::read_link(proc.join("fd").join(dirfd.to_string()))?
+    };
+    let program = if path.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+        base
+    } else {
+        base.join(OsStr::from_bytes(&path))
+    };
+    let width = if shape.narrow { 4 } else { 8 };
+    let mut argv = Vec::new();
+    let mut total = 0usize;
+    let mut truncated = false;
+    // A null argv is an empty one (Linux allows it).
+    let count = if argv_ptr == 0 { 0 } else { MAX_ARGS };
+    for i in 0..count {
+        let mut raw = [0u8; 8];
+        read_exact_at(&mem, &mut raw[..width], argv_ptr + (i * width) as u64)?;
+        let ptr = if width == 4 {
+            u64::from(u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]))
+        } else {
+            u64::from_le_bytes(raw)
+        };
+        if ptr == 0 {
+            break;
+        }
+        let room = MAX_ARGS_BYTES.saturating_sub(total);
+        if room == 0 {
+            truncated = true;
+            break;
+        }
+        match read_cstr(&mem, ptr, room)? {
+            Some(arg) => {
+                total += arg.len() + 1;
+                argv.push(String::from_utf8_lossy(&arg).into_owned());
+            }
+            None => {
+                truncated = true;
+                break;
+            }
+        }
+        if i + 1 == MAX_ARGS {
+            truncated = true;
+        }
+    }
+    Ok((normalise(&program), argv, cwd, truncated))
+}
+
+/// Removes `.` and `..` lexically (the program's path is judged, not run).
+fn normalise(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+fn read_exact_at(mem: &std::fs::File, buf: &mut [u8], addr: u64) -> io::Result<()> {
+    let mut done = 0;
+    while done < buf.len() {
+        let n = mem.read_at(&mut buf[done..], addr + done as u64)?;
+        if n == 0 {
+            return Err(io::Error::other(format!("cannot read address {addr:#x}")));
+        }
+        done += n;
+    }
+    Ok(())
+}
+
+/// Reads a NUL-terminated string of at most `max` bytes; `None` when no NUL
+/// came within `max`.
+fn read_cstr(mem: &std::fs::File, addr: u64, max: usize) -> io::Result<Option<Vec<u8>>> {
+    if addr == 0 {
+        return Err(io::Error::other("null pointer"));
+    }
+    let mut out = Vec::new();
+    let mut at = addr;
+    while out.len() < max {
+        // Never read across a page boundary in one go: the next page may be unmapped.
+        let page_left = 4096 - (at % 4096) as usize;
+        let want = page_left.min(max - out.len());
+        let mut chunk = vec![0u8; want];
+        let n = mem.read_at(&mut chunk, at)?;
+        if n == 0 {
+            return Err(io::Error::other(format!("cannot read address {at:#x}")));
+        }
+        if let Some(end) = chunk[..n].iter().position(|b| *b == 0) {
+            out.extend_from_slice(&chunk[..end]);
+            return Ok(Some(out));
+        }
+        out.extend_from_slice(&chunk[..n]);
+        at += n as u64;
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_normalised_lexically() {
+        assert_eq!(normalise(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        assert_eq!(normalise(Path::new("/../x")), PathBuf::from("/x"));
+    }
+
+    #[test]
+    fn strings_are_read_from_a_live_process() {
+        // Our own memory, read the way the engine reads a caller's.
+        let text = b"hello\0world";
+        let mem = std::fs::File::open("/proc/self/mem").expect("open");
+        let got = read_cstr(&mem, text.as_ptr() as u64, 64).expect("read");
+        assert_eq!(got.as_deref(), Some(&b"hello"[..]));
+        let got = read_cstr(&mem, text.as_ptr() as u64, 3).expect("read");
+        assert_eq!(got, None, "no NUL within the limit");
+        assert!(read_cstr(&mem, 0, 8).is_err());
+    }
+}

@@ -1,0 +1,231 @@
+//! The exec gate, tried from real sandboxed sessions: every program a
+//! session starts goes through the policy first; a risky one waits for a
+//! click, a denied one fails and the shell goes on, an allow rule lets a
+//! command and everything it runs through. Real kernel (seccomp user
+//! notification + Landlock), real `airlock serve`, real processes.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::cli::{airlock, ok_json, serve};
+use super::sandbox::{finished, session_json};
+use super::support::*;
+
+/// Starts `bash -c script` as a staged session (exec gate on, the default
+/// for a command that is not an interactive shell); its id.
+fn run(f: &Fixture, script: &str) -> String {
+    let out = airlock(f, &["run", "--", "bash", "-c", script]);
+    assert!(
+        out.status.success(),
+        "airlock run: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn actions(f: &Fixture) -> Vec<Value> {
+    ok_json(f, &["status", "--json"])["actions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Waits for the one action card of `session`.
+fn card(f: &Fixture, session: &str) -> Value {
+    for _ in 0..500 {
+        if let Some(a) = actions(f).into_iter().find(|a| a["session"] == session) {
+            return a;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!(
+        "no card for {session}: {}",
+        ok_json(f, &["status", "--json"])
+    );
+}
+
+fn stage_of(f: &Fixture, id: &str) -> PathBuf {
+    PathBuf::from(session_json(f, id)["cwd"].as_str().expect("cwd"))
+}
+
+#[test]
+fn a_risky_command_waits_for_a_click_and_runs_only_if_approved() {
+    let f = Fixture::git(&[("build/out.o", "object\n"), ("a.txt", "a\n")]);
+    let _served = serve(&f);
+    let script =
+        "ls > before.txt; rm -rf build; echo rm=$? > after.txt; git status --short > git.txt";
+
+    // Rejected: the command fails, nothing is deleted, the shell goes on.
+    let denied = run(&f, script);
+    let a = card(&f, &denied);
+    assert_eq!(a["tool"], "Exec");
+    assert_eq!(a["summary"], "rm -rf build");
+    assert_eq!(a["suggestedRule"], "Bash(rm -rf build)");
+    assert!(a["risks"].to_string().contains("delete"), "{a}");
+    let stage = stage_of(&f, &denied);
+    // While the card waits, `rm` has not run.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(stage.join("build/out.o").exists());
+    assert!(
+        !stage.join("after.txt").exists(),
+        "the shell waits on its command"
+    );
+    let id = a["id"].as_str().expect("id");
+    let out = airlock(&f, &["reject", id, "--reason", "keep the build"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    finished(&f, &denied);
+    assert!(
+        stage.join("build/out.o").exists(),
+        "rejected: nothing deleted"
+    );
+    let after = std::fs::read_to_string(stage.join("after.txt")).expect("the shell went on");
+    assert_ne!(after.trim(), "rm=0");
+    // A shell trying the next PATH folder after the refusal asks no second time.
+    assert!(actions(&f).is_empty(), "{:?}", actions(&f));
+    // Read-only programs ran without a card: `ls`, and git inside the stage.
+    assert!(stage.join("before.txt").exists());
+    assert!(std::fs::read_to_string(stage.join("git.txt"))
+        .expect("git status in the stage")
+        .contains("before.txt"));
+
+    // Approved: it runs.
+    let approved = run(&f, script);
+    let a = card(&f, &approved);
+    let stage = stage_of(&f, &approved);
+    let out = airlock(&f, &["approve", a["id"].as_str().expect("id")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    finished(&f, &approved);
+    assert!(!stage.join("build").exists(), "approved: deleted");
+    assert_eq!(
+        std::fs::read_to_string(stage.join("after.txt"))
+            .expect("after")
+            .trim(),
+        "rm=0"
+    );
+    // Nothing of this reached the project: the deletion is a change to review.
+    assert!(f.project.join("build/out.o").exists());
+}
+
+#[test]
+fn an_allow_rule_lets_a_command_and_what_it_runs_through_without_a_card() {
+    let f = Fixture::git(&[
+        (
+            "package.json",
+            r#"{"name":"t","version":"1.0.0","scripts":{"test":"node -e \"require('fs').writeFileSync('tested.txt','ok')\" && rm -f scratch.txt"}}"#,
+        ),
+        ("scratch.txt", "x\n"),
+        (
+            ".airlock/policy.toml",
+            "[permissions]\nallow = [\"Bash(npm test)\"]\n",
+        ),
+    ]);
+    let _served = serve(&f);
+    let id = run(&f, "npm test > npm.log 2>&1; echo npm=$? > done.txt");
+    let stage = finished(&f, &id);
+    let log = std::fs::read_to_string(stage.join("npm.log")).unwrap_or_default();
+    assert_eq!(
+        std::fs::read_to_string(stage.join("done.txt"))
+            .expect("done")
+            .trim(),
+        "npm=0",
+        "{log}"
+    );
+    // npm's own `sh -c`, node and rm ran under the rule's trust: no card.
+    assert_eq!(
+        std::fs::read_to_string(stage.join("tested.txt")).expect("tested"),
+        "ok"
+    );
+    assert!(!stage.join("scratch.txt").exists());
+    assert!(actions(&f).is_empty(), "{:?}", actions(&f));
+}
+
+#[test]
+fn a_deny_rule_refuses_at_once_and_says_why() {
+    let f = Fixture::git(&[(
+        ".airlock/policy.toml",
+        "[permissions]\ndeny = [\"Bash(curl:*)\"]\n",
+    )]);
+    let _served = serve(&f);
+    let id = run(
+        &f,
+        "curl --version > out.txt 2> err.txt; echo curl=$? > done.txt",
+    );
+    let stage = finished(&f, &id);
+    let done = std::fs::read_to_string(stage.join("done.txt")).expect("done");
+    assert_ne!(done.trim(), "curl=0");
+    let err = std::fs::read_to_string(stage.join("err.txt")).expect("err");
+    assert!(err.contains("Operation not permitted"), "{err}");
+    assert!(actions(&f).is_empty());
+}
+
+#[test]
+fn an_interactive_shell_is_not_gated_unless_asked_and_the_status_says_which() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    let out = airlock(&f, &["run", "--", "bash"]);
+    assert!(out.status.success());
+    let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let s = session_json(&f, &shell);
+    assert_eq!(s["sandbox"]["execGate"], false, "{s}");
+    assert!(s["sandbox"]["summary"]
+        .as_str()
+        .expect("summary")
+        .ends_with("commands not gated"));
+    let out = airlock(&f, &["run", "--exec-gate", "--", "bash"]);
+    assert!(out.status.success());
+    let gated = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let s = session_json(&f, &gated);
+    assert_eq!(s["sandbox"]["execGate"], true, "{s}");
+    assert!(s["sandbox"]["summary"]
+        .as_str()
+        .expect("summary")
+        .ends_with("commands gated"));
+    let out = airlock(&f, &["status"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("commands gated"));
+}
+
+#[test]
+fn a_fork_and_exec_loop_does_not_starve_the_engine() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    let id = run(
+        &f,
+        "i=0; while [ $i -lt 1500 ]; do /bin/true; i=$((i+1)); done; echo $i > count.txt",
+    );
+    // The engine keeps answering while the loop runs.
+    let mut slowest = Duration::ZERO;
+    let started = Instant::now();
+    while session_json(&f, &id)["state"] != "exited" {
+        let t = Instant::now();
+        ok_json(&f, &["status", "--json"]);
+        slowest = slowest.max(t.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the loop never ended"
+        );
+    }
+    let stage = finished(&f, &id);
+    assert_eq!(
+        std::fs::read_to_string(stage.join("count.txt"))
+            .expect("count")
+            .trim(),
+        "1500"
+    );
+    // A status answer includes starting the CLI process: a second is generous
+    // and still catches an engine that waits on the gate.
+    assert!(
+        slowest < Duration::from_secs(1),
+        "slowest status {slowest:?}"
+    );
+    assert!(actions(&f).is_empty());
+}
