@@ -4,12 +4,15 @@
 // plan; a staged write held in the review queue and approved there; a
 // permission rejected from the tool card; a turn cancelled with Esc; prompt
 // recall, completions (`@` from the project's files too), the mode picker, and
-// the transcript after a reload. A long transcript, opened at its end.
+// the transcript after a reload. A long transcript as a virtual list: opened
+// at its end, few entries in the page wherever it is scrolled, the entry in
+// view kept in place when one above it grows, a thought's state kept when its
+// view is dropped and drawn again, and the end followed while streaming.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { REPO, SCREENSHOTS, launchBrowser, openPage, saveScreenshot } from './helpers.mjs';
+import { REPO, SCREENSHOTS, launchBrowser, openPage, saveScreenshot, waitUntil } from './helpers.mjs';
 
 const ACP_AGENT = join(REPO, 'tests', 'fixtures', 'acp_agent.py');
 
@@ -316,45 +319,139 @@ describe('chat', () => {
     assert.deepEqual(pageErrors, [], 'no page errors');
   });
 
-  test('a long transcript opens at its end; earlier entries are drawn as the user scrolls up to them', async (t) => {
+  test('a long transcript is a virtual list: opened at its end, few entries drawn, the top reachable, the end followed while streaming', async (t) => {
     const { page, engine: e, see, until, pageErrors } = await openPage(t, browser, 'chat-long');
     const call = (req) => callEngine(e, req);
-    // 50 turns of "hello" (5 entries each) over HTTP: more than the 200 drawn at first.
+    // 400 turns of "hello" (5 entries each) over HTTP.
     const { id } = await call({ op: 'startSession', kind: 'chat', command: ['python3', ACP_AGENT] });
     await until('the agent started', async () => (await call({ op: 'status' })).sessions.find((s) => s.id === id)?.chat);
     let n = 0;
-    for (let i = 0; i < 50; i++) {
-      await call({ op: 'prompt', session: id, text: 'hello' });
-      n = await until(`turn ${i + 1} ended`, async () => {
-        const tr = await call({ op: 'transcript', session: id, from: n });
+    /** Waits for the turn after entry `n` to end; `n` is then the transcript's length. */
+    const ended = async () => {
+      const from = n;
+      n = await waitUntil(`the turn after entry ${from} ended`, async () => {
+        const tr = await call({ op: 'transcript', session: id, from });
         const end = tr.entries.findIndex((e) => e.type === 'turnEnded');
         return end >= 0 ? tr.from + end + 1 : 0;
-      });
-    }
-    assert.equal(n, 250);
+      }, 30_000, 5);
+    };
+    const turn = async (text) => {
+      await call({ op: 'prompt', session: id, text });
+      await ended();
+    };
+    for (let i = 0; i < 400; i++) await turn('hello');
+    assert.equal(n, 2000);
 
     await page.locator(`[data-testid="session-item"][data-session-id="${id}"] .session-select`).click();
     const pane = page.locator(`.chat-session[data-session-id="${id}"]`);
     const entry = (i) => pane.locator(`[data-testid="chat-entry"][data-index="${i}"]`);
-    await see(entry(249), 'the last entry');
-    assert.equal(await pane.getByTestId('chat-entry').count(), 200, 'the last 200 entries drawn');
-    await see(pane.getByTestId('chat-earlier').filter({ hasText: '50 earlier entries' }), 'the note of the 50 earlier entries');
+    const drawn = () => pane.getByTestId('chat-entry').count();
     const log = pane.locator('.chat-log');
-    const inView = (i) =>
-      entry(i).evaluate((el) => {
-        const a = el.getBoundingClientRect();
-        const b = el.closest('.chat-log').getBoundingClientRect();
-        return a.bottom > b.top && a.top < b.bottom;
-      });
-    assert.ok(await inView(249), 'opened at the end');
+    /** Entry i's top and bottom relative to the log's view, or null when it is not drawn. */
+    const place = (i) =>
+      pane.evaluate((el, i) => {
+        const e = el.querySelector(`[data-testid="chat-entry"][data-index="${i}"]`);
+        if (!e) return null;
+        const a = e.getBoundingClientRect();
+        const b = el.querySelector('.chat-log').getBoundingClientRect();
+        return { top: a.top - b.top, bottom: a.bottom - b.top, view: b.height };
+      }, i);
+    const inView = async (i) => {
+      const p = await place(i);
+      return p !== null && p.bottom > 0 && p.top < p.view;
+    };
+    /** Two frames: what a scroll set off is laid out. */
+    const settle = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    const LIMIT = 200;
 
-    // Up to the first drawn entry: the earlier ones come, and what was in view stays there.
+    await see(entry(1999), 'the last entry');
+    await until('opened at the end', () => inView(1999));
+    assert.ok((await drawn()) <= LIMIT, `at most ${LIMIT} entries drawn at the end; ${await drawn()} are`);
+    assert.equal(await entry(0).count(), 0, 'the first entry not drawn while at the end');
+
+    // The top: the first entry drawn and in view, the end taken out of the page.
     await log.evaluate((el) => (el.scrollTop = 0));
-    await see(entry(0), 'the first entry, drawn once scrolled up to');
-    assert.equal(await pane.getByTestId('chat-entry').count(), 250);
-    await see(pane.getByTestId('chat-earlier'), 'no note once all is drawn', 'hidden');
-    assert.ok(await inView(50), 'the entry that was at the top is still in view');
-    assert.ok(!(await inView(0)), 'the view did not jump to the very first entry');
+    await until('the first entry in view once scrolled to the top', async () => {
+      await log.evaluate((el) => (el.scrollTop = 0));
+      return inView(0);
+    });
+    assert.ok((await drawn()) <= LIMIT, `at most ${LIMIT} entries drawn at the top; ${await drawn()} are`);
+    assert.equal(await entry(1999).count(), 0, 'the last entry taken out of the page');
+
+    // The middle, by a jump: what is in view is drawn (no blank), still few.
+    const mid = await log.evaluate((el) => (el.scrollTop = Math.round(el.scrollHeight / 2)));
+    await settle();
+    const shownInView = () =>
+      pane.evaluate((el) => {
+        const b = el.querySelector('.chat-log').getBoundingClientRect();
+        return [...el.querySelectorAll('[data-testid="chat-entry"]')]
+          .filter((e) => {
+            const a = e.getBoundingClientRect();
+            return a.bottom > b.top && a.top < b.bottom;
+          })
+          .map((e) => Number(e.dataset.index));
+      });
+    const shown = await shownInView();
+    assert.ok(shown.length >= 3, `entries in view in the middle; got ${JSON.stringify(shown)}`);
+    assert.ok(shown.every((i, k) => k === 0 || i === shown[k - 1] + 1), `in view in order, none missing: ${JSON.stringify(shown)}`);
+    assert.ok(shown[0] > 400 && shown[0] < 1600, `the middle shows the middle: ${shown[0]}`);
+    assert.ok((await drawn()) <= LIMIT, `at most ${LIMIT} entries drawn in the middle; ${await drawn()} are`);
+
+    // An entry above the view grows (a thought opened): what is in view stays where it is.
+    const top = shown[1];
+    const before = await place(top);
+    const thought = await pane.evaluate((el, top) => {
+      const t = [...el.querySelectorAll('[data-testid="chat-entry"][data-type="thought"]')].filter((e) => Number(e.dataset.index) < top - 5).pop();
+      t.querySelector('details').open = true;
+      return Number(t.dataset.index);
+    }, top);
+    await settle();
+    await settle();
+    const afterOpen = await place(top);
+    assert.ok(Math.abs(afterOpen.top - before.top) < 2, `entry ${top} stayed at ${before.top}px when thought ${thought} above it opened; it is at ${afterOpen.top}px`);
+
+    // Scrolled far away and back, the thought is drawn again, still open.
+    await until('the opened thought taken out of the page', async () => {
+      await log.evaluate((el) => (el.scrollTop = 0));
+      return (await entry(thought).count()) === 0;
+    });
+    await until(`thought ${thought} drawn again`, async () => {
+      await log.evaluate((el, y) => (el.scrollTop = y), mid);
+      return (await entry(thought).count()) === 1;
+    });
+    assert.equal(await entry(thought).locator('details').evaluate((d) => d.open), true, 'the thought is still open');
+
+    // Away from the end, a reply does not pull the view down.
+    await settle();
+    const still = (await shownInView())[1];
+    const stillBefore = await place(still);
+    await turn('stream 300');
+    await settle();
+    const stillAfter = await place(still);
+    assert.ok(stillAfter && Math.abs(stillAfter.top - stillBefore.top) < 2, `the view stayed put while the agent answered; entry ${still} moved from ${stillBefore.top} to ${stillAfter?.top}`);
+
+    // At the end, streamed text stays in view as it grows.
+    await log.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await until('back at the end', async () => {
+      await log.evaluate((el) => (el.scrollTop = el.scrollHeight));
+      return inView(n - 1);
+    });
+    await call({ op: 'prompt', session: id, text: 'slow' });
+    const slow = n + 1;
+    await until('the slow reply streaming', async () => ((await entry(slow).textContent().catch(() => '')) ?? '').length > 10);
+    for (let k = 0; k < 5; k++) {
+      const p = await place(slow);
+      assert.ok(p && p.bottom <= p.view + 1 && p.bottom > 0, `the streaming reply's end in view: ${JSON.stringify(p)}`);
+      await page.waitForTimeout(150);
+    }
+    await call({ op: 'cancel', session: id });
+    await ended();
+    await turn('stream 3000');
+    await settle();
+    assert.ok(await inView(n - 1), 'the end of the transcript in view after a long reply');
+    const reply = await place(n - 2);
+    assert.ok(reply && reply.bottom <= reply.view + 1, `the long reply's last line in view: ${JSON.stringify(reply)}`);
+    assert.ok((await drawn()) <= LIMIT, `at most ${LIMIT} entries drawn after streaming; ${await drawn()} are`);
 
     assert.equal(await page.getByTestId('error-banner').count(), 0, 'no error banner');
     assert.deepEqual(pageErrors, [], 'no page errors');

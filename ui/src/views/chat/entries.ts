@@ -1,6 +1,9 @@
-// One view per transcript entry. A view is built once and then told of the
-// entry's new state (`set`) or of text appended to it (`append`); it redraws
-// only itself, and streamed text only at the end (see MarkdownStream).
+// One view per transcript entry. A view is built when its entry comes near
+// the view (the pane draws only those) and then told of the entry's new state
+// (`set`) or of text appended to it (`append`); it redraws only itself, and
+// streamed text only at the end (see MarkdownStream). A view may be dropped
+// and built again at any time, so what the user did to it (a thought opened,
+// a decision on its way) is kept by the host, not in the view.
 
 import type { ChatEntry, PlanItem, StopReason, ToolCall, ToolContent, ToolKind, ToolStatus } from '../../ipc/bindings';
 import { h, icon, ICONS } from '../../lib/dom';
@@ -14,9 +17,15 @@ export interface EntryHost {
   /** Whether a change of `path` waits in the review queue. */
   hasChange(path: string): boolean;
   /** Allows or rejects the action a permission request became; true when the engine took it. */
-  decide(action: string, allow: boolean): Promise<boolean>;
+  decide(index: number, action: string, allow: boolean): Promise<boolean>;
+  /** Whether a decision on `action` is on its way. */
+  deciding(action: string): boolean;
   /** Why the waiting action `id` was judged risky, when it is known. */
   actionWhy(id: string): string | null;
+  /** Whether the user opened entry `index`'s folded part (a thought). */
+  unfolded(index: number): boolean;
+  /** The user opened or closed entry `index`'s folded part. */
+  fold(index: number, open: boolean): void;
 }
 
 export interface EntryView {
@@ -26,8 +35,8 @@ export interface EntryView {
   set(entry: ChatEntry): void;
   /** Text streamed onto the entry (agent and thought entries). */
   append?(text: string): void;
-  /** Draws what `append` left; false when something is left for a later frame. */
-  flush?(): boolean;
+  /** Draws what `append` left; false when something is left for a later frame (never when `force`). */
+  flush?(force?: boolean): boolean;
   /** The pending changes moved (locations link to them). */
   changesMoved?(): void;
   /** The waiting actions moved (a permission card says why its action is risky). */
@@ -73,8 +82,8 @@ class AgentView implements EntryView {
     this.md.append(text);
   }
 
-  flush(): boolean {
-    return this.md.flush();
+  flush(force = false): boolean {
+    return this.md.flush(force);
   }
 }
 
@@ -84,10 +93,10 @@ class ThoughtView implements EntryView {
   /** Thoughts are plain text: appending to a text node is the cheapest stream there is. */
   private readonly text = document.createTextNode('');
 
-  constructor(entry: Extract<ChatEntry, { type: 'thought' }>, index: number) {
+  constructor(entry: Extract<ChatEntry, { type: 'thought' }>, index: number, host: EntryHost) {
     const details = h(
       'details',
-      { class: 'chat-thought-box' },
+      { class: 'chat-thought-box', open: host.unfolded(index), ontoggle: () => host.fold(index, details.open) },
       h('summary', { class: 'chat-thought-summary' }, h('span', { text: 'Thinking' })),
       h('div', { class: 'chat-thought-text' }, this.text),
     );
@@ -170,12 +179,10 @@ class ToolView implements EntryView {
   readonly type = 'tool';
   readonly el: HTMLElement;
   private call: ToolCall;
-  /** A decision sent from this card, until the entry says how it went. */
-  private deciding = false;
 
   constructor(
     entry: Extract<ChatEntry, { type: 'tool' }>,
-    index: number,
+    private readonly index: number,
     private readonly host: EntryHost,
   ) {
     this.call = entry.call;
@@ -185,7 +192,6 @@ class ToolView implements EntryView {
 
   set(entry: ChatEntry): void {
     if (entry.type !== 'tool') return;
-    if (entry.call.permission?.outcome) this.deciding = false;
     this.call = entry.call;
     this.render();
   }
@@ -298,15 +304,10 @@ class ToolView implements EntryView {
     if (!action) {
       return h('p', { class: 'chat-permission', 'data-testid': 'chat-permission' }, icon(ICONS.hand), h('span', { text: p.reason ?? 'Waiting for the policy' }));
     }
-    const answer = async (allow: boolean) => {
-      if (this.deciding) return;
-      this.deciding = true;
-      this.render();
-      const ok = await this.host.decide(action, allow);
-      if (!ok) {
-        this.deciding = false;
-        this.render();
-      }
+    // The host redraws the card (this view or the one that replaced it) as the decision goes.
+    const deciding = this.host.deciding(action);
+    const answer = (allow: boolean) => {
+      if (!this.host.deciding(action)) void this.host.decide(this.index, action, allow);
     };
     return h(
       'div',
@@ -318,13 +319,13 @@ class ToolView implements EntryView {
         { class: 'chat-permission-buttons' },
         h(
           'button',
-          { class: 'btn btn-reject btn-sm', type: 'button', 'data-testid': 'chat-permission-reject', disabled: this.deciding, title: 'Refuse: the agent is told no', onclick: () => void answer(false) },
+          { class: 'btn btn-reject btn-sm', type: 'button', 'data-testid': 'chat-permission-reject', disabled: deciding, title: 'Refuse: the agent is told no', onclick: () => answer(false) },
           icon(ICONS.x),
           'Reject',
         ),
         h(
           'button',
-          { class: 'btn btn-approve btn-sm', type: 'button', 'data-testid': 'chat-permission-allow', disabled: this.deciding, title: 'Let the agent do this once', onclick: () => void answer(true) },
+          { class: 'btn btn-approve btn-sm', type: 'button', 'data-testid': 'chat-permission-allow', disabled: deciding, title: 'Let the agent do this once', onclick: () => answer(true) },
           icon(ICONS.check),
           'Allow',
         ),
@@ -383,7 +384,7 @@ export function entryView(entry: ChatEntry, index: number, host: EntryHost): Ent
     case 'agent':
       return new AgentView(entry, index);
     case 'thought':
-      return new ThoughtView(entry, index);
+      return new ThoughtView(entry, index, host);
     case 'plan':
       return new PlanView(entry, index);
     case 'tool':

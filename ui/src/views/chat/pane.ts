@@ -1,7 +1,14 @@
 // One chat session's pane: its header (agent, mode), the transcript, the
-// prompt box and a footer with the keys and the context window's use. The transcript is taken once (`transcript`), then kept
-// by the `chat` and `chatText` events: an entry added or replaced redraws that
-// entry only, and streamed text is drawn once a frame at most.
+// prompt box and a footer with the keys and the context window's use. The
+// transcript is taken once (`transcript`), then kept by the `chat` and
+// `chatText` events: an entry added or replaced redraws that entry only, and
+// streamed text is drawn once a frame at most.
+//
+// The transcript is a virtual list: only the entries in or near the view have
+// views in the page; the rest are space of the height they had when last drawn
+// (or an estimate, until they are), kept in `Heights`. Each frame measures the
+// drawn entries, keeps the entry at the top of the view where it was on screen
+// (or the end in view, while the user is there), and draws what came near.
 
 import type { Ctx } from '../../context';
 import type { ChatChoice, ChatConfig, ChatEntry, ChatInfo, SessionInfo } from '../../ipc/bindings';
@@ -9,6 +16,7 @@ import { h, icon, ICONS, replaceChildren } from '../../lib/dom';
 import { shield } from '../terminals';
 import { Composer } from './composer';
 import { entryView, type EntryHost, type EntryView } from './entries';
+import { Heights } from './heights';
 
 type Buffered = { index: number; entry: ChatEntry } | { index: number; text: string };
 
@@ -26,11 +34,13 @@ const LOG_TAIL = 200 * 1024;
 const STICK_PX = 48;
 
 /**
- * A long transcript opens at its end with this many entries drawn, and this
- * many more each time the user scrolls up to the first drawn: building and
- * laying out 10,000 entries takes seconds and makes every frame slow.
+ * Entries this many pixels above and below the view are drawn too: a wheel
+ * turn or a flick shows drawn entries while the next frame draws more.
  */
-const PAGE = 200;
+const OVERSCAN = 1000;
+
+/** An entry not yet drawn is taken to be as tall as the drawn ones of its type, or this tall before any is. */
+const FIRST_GUESS: Record<ChatEntry['type'], number> = { user: 40, agent: 48, thought: 20, plan: 80, tool: 90, turnEnded: 16, notice: 20 };
 
 export class ChatPane implements EntryHost {
   readonly el: HTMLElement;
@@ -50,22 +60,41 @@ export class ChatPane implements EntryHost {
   private readonly log = h('div', { class: 'chat-log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Conversation' });
   private readonly list = h('div', { class: 'chat-entries' });
   private readonly status = h('div', { class: 'chat-status' });
-  /** Above the drawn entries, while there are earlier ones: draws them when it comes into view. */
-  private readonly earlier = h('div', { class: 'chat-earlier', hidden: true });
-  /** Entries before this one are not drawn yet (they have no view). */
-  private shownFrom = 0;
   private readonly composer: Composer;
   private entries: ChatEntry[] = [];
-  /** Views of the drawn entries, from `shownFrom` on (none before). */
-  private views: (EntryView | undefined)[] = [];
+  /** Each entry's version: one more each time it changes (replaced, text appended). */
+  private versions: number[] = [];
+  /** The version each entry's height was measured at (-1: its height is an estimate). */
+  private measured: number[] = [];
+  /** Each entry's height and the gap after it. */
+  private readonly heights = new Heights();
+  /** Measured heights by type: what an entry not yet drawn is guessed to be. */
+  private readonly typical = new Map<ChatEntry['type'], { sum: number; n: number }>();
+  /** Guesses are made again from `typical` at the next layout (a transcript taken, the width changed). */
+  private guessAgain = false;
+  /** The drawn entries' views: the window [from, to), and the entry that has the focus wherever it is. */
+  private readonly views = new Map<number, EntryView>();
+  private from = 0;
+  private to = 0;
+  /** The gap between entries (the list's CSS `row-gap`), read once drawn. */
+  private gap = -1;
+  private width = -1;
+  /** The entry drawn out of the window because it holds the focus (see `pinned`). */
+  private pinnedAt: number | null = null;
+  /** Watches the drawn entries for changes of height this pane did not make. */
+  private readonly resized: ResizeObserver;
+  /** What the user opened or decided on entries, kept while their views come and go. */
+  private readonly open = new Set<number>();
+  private readonly decisions = new Set<string>();
   private state: 'new' | 'loading' | 'ready' | 'failed' = 'new';
   private buffered: Buffered[] = [];
   /** Events may have raced the transcript from here on: take it again when the turn ends. */
   private dirtyFrom: number | null = null;
-  private readonly toFlush = new Set<EntryView>();
+  /** Drawn entries with streamed text to draw. */
+  private readonly toFlush = new Set<number>();
   private frame = 0;
   private stick = true;
-  /** Where this pane last scrolled the log to (following the end). */
+  /** Where this pane last scrolled the log to: a scroll elsewhere is the user's. */
   private autoTop = 0;
   private scrollTop = 0;
   /** A prompt was sent and its turn has not been seen to end. */
@@ -107,10 +136,7 @@ export class ChatPane implements EntryHost {
       commands: () => this.info.chat?.commands ?? [],
       paths: () => this.paths(),
     });
-    this.log.append(this.earlier, this.list, this.status);
-    new IntersectionObserver((seen) => {
-      if (seen.some((e) => e.isIntersecting)) this.showEarlier();
-    }, { root: this.log, rootMargin: '600px 0px 0px 0px' }).observe(this.earlier);
+    this.log.append(this.list, this.status);
     this.el = h(
       'div',
       { class: 'chat-session', 'data-session-id': info.id },
@@ -126,17 +152,27 @@ export class ChatPane implements EntryHost {
         this.usage,
       ),
     );
-    // Entries change height after they are drawn (markdown drawn a frame later, a card
-    // updated in place, the prompt box growing): the end stays in view.
-    const follow = new ResizeObserver(() => this.follow());
-    follow.observe(this.list);
-    follow.observe(this.log);
+    // A drawn entry that changes height by itself (a late font, a card redrawn
+    // for the review queue) and the log resized (the window, the prompt box
+    // growing) are laid out again next frame; a new width makes every height
+    // measured so far a guess.
+    this.resized = new ResizeObserver(() => this.schedule());
+    new ResizeObserver(() => {
+      if (this.log.clientWidth !== this.width) {
+        this.width = this.log.clientWidth;
+        this.measured.fill(-1);
+        this.guessAgain = true;
+      }
+      this.schedule();
+    }).observe(this.log);
     this.log.addEventListener('scroll', () => {
       const top = this.log.scrollTop;
-      // Content that grew below a scroll this pane made is no reason to stop
-      // following; the user scrolling up is.
-      if (top + this.log.clientHeight >= this.log.scrollHeight - STICK_PX) this.stick = true;
-      else if (top < this.autoTop - 1) this.stick = false;
+      // A scroll this pane made is laid out already; the user scrolling to
+      // the end follows it, away from the end stops following.
+      if (Math.abs(top - this.autoTop) < 1) return;
+      this.stick = top + this.log.clientHeight >= this.log.scrollHeight - STICK_PX;
+      this.autoTop = top;
+      this.schedule();
     }, { passive: true });
     // Links in agent text never navigate this page.
     this.log.addEventListener('click', (ev) => {
@@ -157,8 +193,8 @@ export class ChatPane implements EntryHost {
   /** Shown: takes the transcript the first time, and puts the scroll back. */
   shown(): void {
     if (this.state === 'new') void this.load(0);
-    if (this.stick) this.follow();
-    else this.log.scrollTop = this.scrollTop;
+    if (!this.stick) this.log.scrollTop = this.autoTop = this.scrollTop;
+    this.layout();
   }
 
   hidden(): void {
@@ -375,6 +411,7 @@ export class ChatPane implements EntryHost {
     this.turnOpen = true;
     this.promptIndex = null;
     this.stick = true;
+    this.schedule();
     this.update(this.info);
     const res = await this.ctx.call({ op: 'prompt', session: this.info.id, text });
     if (res?.type !== 'prompted') {
@@ -409,19 +446,20 @@ export class ChatPane implements EntryHost {
     }
     if (this.state !== 'ready') return;
     const e = this.entries[index];
-    if (e && index < this.shownFrom && (e.type === 'agent' || e.type === 'thought')) {
-      e.text += text;
-      return;
-    }
-    const view = this.views[index];
-    if (!e || !view?.append || (e.type !== 'agent' && e.type !== 'thought')) {
+    if (!e || (e.type !== 'agent' && e.type !== 'thought')) {
       // Text for an entry this pane does not have: it missed something.
       void this.load(Math.min(index, this.entries.length));
       return;
     }
     e.text += text;
-    view.append(text);
-    this.schedule(view);
+    this.versions[index] = (this.versions[index] ?? 0) + 1;
+    // An entry out of view keeps its text only; it is drawn from it when it comes near.
+    const view = this.views.get(index);
+    if (view?.append) {
+      view.append(text);
+      this.toFlush.add(index);
+    }
+    this.schedule();
   }
 
   /** Takes the transcript from `from` on, replacing what this pane holds there. */
@@ -448,10 +486,10 @@ export class ChatPane implements EntryHost {
     }
     this.status.replaceChildren();
     this.dirtyFrom = null;
-    if (this.entries.length === 0) this.shownFrom = Math.max(0, res.from + res.entries.length - PAGE);
     // Entries are replaced in place (a view whose entry did not change is not redrawn).
     res.entries.forEach((e, i) => this.put(res.from + i, e));
     this.truncate(res.from + res.entries.length);
+    this.guessAgain = true;
     this.state = 'ready';
     const taken = this.entries.length;
     const buffered = this.buffered;
@@ -466,9 +504,9 @@ export class ChatPane implements EntryHost {
       else if (b.index >= taken) this.text(b.index, b.text);
     }
     this.renderEmpty();
-    this.renderEarlier();
     if (this.dirtyFrom !== null && !this.busy()) void this.load(this.dirtyFrom);
-    this.afterChange();
+    // Drawn now rather than next frame: the transcript shows in the frame that follows its answer.
+    this.layout();
   }
 
   private dirty(from: number): void {
@@ -476,13 +514,13 @@ export class ChatPane implements EntryHost {
   }
 
   private truncate(len: number): void {
-    for (const v of this.views.splice(len)) {
-      if (!v) continue;
-      v.el.remove();
-      this.toFlush.delete(v);
-    }
+    for (const [i, v] of this.views) if (i >= len) this.drop(i, v);
     this.entries.length = Math.min(this.entries.length, len);
-    this.shownFrom = Math.min(this.shownFrom, this.entries.length);
+    this.versions.length = this.measured.length = this.entries.length;
+    this.heights.resize(this.entries.length);
+    for (const i of this.open) if (i >= len) this.open.delete(i);
+    this.to = Math.min(this.to, this.entries.length);
+    this.from = Math.min(this.from, this.to);
   }
 
   /** Entry `index` added (at the end) or replaced. */
@@ -493,22 +531,27 @@ export class ChatPane implements EntryHost {
       return;
     }
     const copy: ChatEntry = entry.type === 'agent' || entry.type === 'thought' ? { ...entry } : entry;
-    const old = this.views[index];
+    const added = index === this.entries.length;
     this.entries[index] = copy;
-    if (index < this.shownFrom) {
-      // Not drawn: its view is made when the user scrolls up to it.
-    } else if (old && old.type === entry.type) {
-      old.set(copy);
-      if (old.flush) this.schedule(old);
-    } else {
-      const view = entryView(copy, index, this);
-      if (old) {
-        old.el.replaceWith(view.el);
-        this.toFlush.delete(old);
-      } else this.list.append(view.el);
-      this.views[index] = view;
-      if (view.flush) this.schedule(view);
+    this.versions[index] = (this.versions[index] ?? 0) + 1;
+    if (added) {
+      this.measured[index] = -1;
+      this.heights.set(index, this.guess(copy));
     }
+    const action = entry.type === 'tool' ? entry.call.permission : undefined;
+    if (action?.action && action.outcome) this.decisions.delete(action.action);
+    const old = this.views.get(index);
+    if (old && old.type === entry.type) {
+      old.set(copy);
+      if (old.flush) this.toFlush.add(index);
+    } else if (old) {
+      const view = this.build(index, copy);
+      old.el.replaceWith(view.el);
+      this.resized.unobserve(old.el);
+      this.resized.observe(view.el);
+      this.toFlush.delete(index);
+    }
+    // Any other entry is drawn when it comes near the view.
     if (entry.type === 'turnEnded') this.filesStale = true;
     if (entry.type === 'turnEnded' && this.turnOpen && (this.promptIndex === null || index > this.promptIndex)) {
       this.turnOpen = false;
@@ -517,7 +560,7 @@ export class ChatPane implements EntryHost {
     if (entry.type === 'turnEnded' && this.dirtyFrom !== null && this.state === 'ready') void this.load(this.dirtyFrom);
     if (this.state === 'ready') {
       this.renderEmpty();
-      this.afterChange();
+      this.schedule();
     }
   }
 
@@ -545,64 +588,166 @@ export class ChatPane implements EntryHost {
     );
   }
 
-  /** Draws the next earlier entries above the drawn ones, keeping what is in view where it is. */
-  private showEarlier(): void {
-    if (this.shownFrom === 0 || this.state !== 'ready' || !this.el.isConnected) return;
-    const to = this.shownFrom;
-    const from = Math.max(0, to - PAGE);
-    const anchor = this.list.firstElementChild;
-    const before = anchor?.getBoundingClientRect().top ?? 0;
-    const views: HTMLElement[] = [];
-    for (let i = from; i < to; i++) {
-      const e = this.entries[i];
-      if (!e) continue;
-      const view = entryView(e, i, this);
-      this.views[i] = view;
-      views.push(view.el);
-      if (view.flush) this.schedule(view);
-    }
-    this.shownFrom = from;
-    this.list.prepend(...views);
-    if (anchor) this.log.scrollTop += anchor.getBoundingClientRect().top - before;
-    this.renderEarlier();
+  // ---- the virtual list ----
+
+  /** What an entry not yet drawn is taken to be: the mean of the drawn ones of its type. */
+  private guess(entry: ChatEntry): number {
+    const t = this.typical.get(entry.type);
+    return (t && t.n > 0 ? t.sum / t.n : FIRST_GUESS[entry.type]) + Math.max(0, this.gap);
   }
 
-  private renderEarlier(): void {
-    this.earlier.hidden = this.shownFrom === 0;
-    if (this.shownFrom === 0) return;
-    this.earlier.replaceChildren(
-      h(
-        'button',
-        { class: 'btn btn-sm', type: 'button', 'data-testid': 'chat-earlier', onclick: () => this.showEarlier() },
-        `${this.shownFrom.toLocaleString()} earlier ${this.shownFrom === 1 ? 'entry' : 'entries'} — show more`,
-      ),
-    );
+  /** A view for entry `index`, drawn whole (so it can be measured at once). */
+  private build(index: number, entry: ChatEntry): EntryView {
+    const view = entryView(entry, index, this);
+    view.flush?.(true);
+    this.views.set(index, view);
+    return view;
   }
 
-  private schedule(view: EntryView): void {
-    this.toFlush.add(view);
-    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
+  private drop(index: number, view: EntryView): void {
+    view.el.remove();
+    this.resized.unobserve(view.el);
+    this.views.delete(index);
+    this.toFlush.delete(index);
   }
 
-  private flush(): void {
+  /** Lays the list out in the next frame (streamed text and new entries are drawn then too). */
+  private schedule(): void {
+    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.onFrame());
+  }
+
+  private onFrame(): void {
     this.frame = 0;
-    for (const v of [...this.toFlush]) {
-      if (v.flush?.() !== false) this.toFlush.delete(v);
+    let more = false;
+    for (const i of this.toFlush) {
+      if (this.views.get(i)?.flush?.() === false) more = true;
+      else this.toFlush.delete(i);
     }
-    this.follow();
+    this.layout();
     // A large tail waits a little between redraws.
-    if (this.toFlush.size > 0) this.frame = requestAnimationFrame(() => this.flush());
+    if (more) this.schedule();
   }
 
-  private afterChange(): void {
-    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.flush());
+  /** Measures the drawn entries and records their heights; true when one changed. */
+  private measure(): boolean {
+    let changed = false;
+    for (let i = this.from; i < this.to; i++) {
+      const view = this.views.get(i);
+      const entry = this.entries[i];
+      if (!view || !entry) continue;
+      const height = view.el.getBoundingClientRect().height;
+      const slot = height + this.gap;
+      const version = this.versions[i] ?? 0;
+      if (this.measured[i] === version && Math.abs(this.heights.get(i) - slot) < 0.5) continue;
+      if (this.measured[i] === -1) {
+        const t = this.typical.get(entry.type) ?? { sum: 0, n: 0 };
+        t.sum += height;
+        t.n += 1;
+        this.typical.set(entry.type, t);
+      }
+      this.measured[i] = version;
+      if (Math.abs(this.heights.get(i) - slot) >= 0.5) {
+        this.heights.set(i, slot);
+        changed = true;
+      }
+    }
+    return changed;
   }
 
-  /** Keeps the end in view while the user is there. */
-  private follow(): void {
-    if (!this.stick || !this.el.isConnected) return;
-    this.log.scrollTop = this.log.scrollHeight;
-    this.autoTop = this.log.scrollTop;
+  /**
+   * Makes the drawn entries those within OVERSCAN of the view and puts the
+   * scroll where it belongs: at the end while following it, else where the
+   * entry at the top of the view stays where it was on screen however the
+   * entries above it measured or grew.
+   */
+  private layout(): void {
+    const log = this.log;
+    const viewHeight = log.clientHeight;
+    if (this.state !== 'ready' || !this.el.isConnected || viewHeight === 0) return;
+    if (this.gap < 0) {
+      this.gap = parseFloat(getComputedStyle(this.list).rowGap) || 0;
+      this.guessAgain = true;
+    }
+    const listTop = this.list.offsetTop;
+    // The entry at the top of the view, and where it is on screen, as the last layout left the heights.
+    const anchor = this.heights.at(log.scrollTop - listTop);
+    const anchorAt = listTop + this.heights.offset(anchor) - log.scrollTop;
+    let top = 0;
+    // Drawing entries changes their heights from the guess, which moves what is near the view: a few rounds settle it.
+    for (let round = 0; round < 4; round++) {
+      this.measure();
+      if (this.guessAgain) {
+        this.guessAgain = false;
+        this.heights.fill((i) => {
+          const e = this.entries[i];
+          return !e || this.measured[i] === this.versions[i] ? this.heights.get(i) : this.guess(e);
+        });
+      }
+      const total = this.heights.total();
+      top = this.stick ? listTop + total - viewHeight : listTop + this.heights.offset(anchor) - anchorAt;
+      const from = this.heights.at(top - listTop - OVERSCAN);
+      const to = this.entries.length === 0 ? 0 : this.heights.at(top - listTop + viewHeight + OVERSCAN) + 1;
+      if (from === this.from && to === this.to) break;
+      this.draw(from, to);
+    }
+    const total = this.heights.total();
+    // Set only when they change: a style set, even to what it was, makes the browser lay the list out again.
+    const above = `${this.heights.offset(this.from)}px`;
+    const below = `${total - this.heights.offset(this.to)}px`;
+    if (this.list.style.paddingTop !== above) this.list.style.paddingTop = above;
+    if (this.list.style.paddingBottom !== below) this.list.style.paddingBottom = below;
+    this.pinned(total);
+    // Reading scrollHeight lays the page out once, with all of the above.
+    if (this.stick) top = log.scrollHeight - viewHeight;
+    if (Math.abs(log.scrollTop - top) >= 1) log.scrollTop = top;
+    this.autoTop = log.scrollTop;
+  }
+
+  /** Draws entries [from, to) in order, dropping the others (but the one that holds the focus). */
+  private draw(from: number, to: number): void {
+    const focused = this.focusedEntry();
+    for (const [i, v] of this.views) if ((i < from || i >= to) && i !== focused) this.drop(i, v);
+    this.from = from;
+    this.to = to;
+    let at: ChildNode | null = this.list.firstChild;
+    const kept = focused === null ? undefined : this.views.get(focused)?.el;
+    if (at && at === kept && focused !== null && focused < from) at = at.nextSibling;
+    for (let i = from; i < to; i++) {
+      const entry = this.entries[i];
+      if (!entry) continue;
+      let view = this.views.get(i);
+      if (!view) {
+        view = this.build(i, entry);
+        this.resized.observe(view.el);
+      }
+      if (view.el === at) at = at.nextSibling;
+      else this.list.insertBefore(view.el, at);
+    }
+  }
+
+  /** The index of the drawn entry that holds the focus, if one does. */
+  private focusedEntry(): number | null {
+    const active = document.activeElement;
+    if (!active || !this.list.contains(active)) return null;
+    const i = Number(active.closest<HTMLElement>('[data-testid="chat-entry"]')?.dataset['index']);
+    return Number.isInteger(i) && this.views.has(i) ? i : null;
+  }
+
+  /**
+   * The entry that holds the focus stays drawn when the user scrolls away from
+   * it (Tab goes on from it, a key reaches its button), out of the flow where
+   * it would be; back in the window it takes its place in the flow again.
+   */
+  private pinned(total: number): void {
+    if (this.views.size === this.to - this.from && this.pinnedAt === null) return;
+    this.pinnedAt = null;
+    for (const [i, v] of this.views) {
+      const out = i < this.from || i >= this.to;
+      if (out) this.pinnedAt = i;
+      if (!out && !v.el.classList.contains('chat-entry-pinned')) continue;
+      v.el.classList.toggle('chat-entry-pinned', out);
+      v.el.style.top = out ? `${Math.min(this.heights.offset(i), total)}px` : '';
+    }
   }
 
   // ---- paths and the review pane ----
@@ -627,8 +772,37 @@ export class ChatPane implements EntryHost {
     return false;
   }
 
-  async decide(action: string, allow: boolean): Promise<boolean> {
-    return this.ctx.decideAction(action, allow ? 'allow' : 'deny');
+  async decide(index: number, action: string, allow: boolean): Promise<boolean> {
+    this.decisions.add(action);
+    this.redraw(index);
+    const ok = await this.ctx.decideAction(action, allow ? 'allow' : 'deny');
+    // Taken: the buttons stay off until the entry says how it went.
+    if (!ok) {
+      this.decisions.delete(action);
+      this.redraw(index);
+    }
+    return ok;
+  }
+
+  deciding(action: string): boolean {
+    return this.decisions.has(action);
+  }
+
+  unfolded(index: number): boolean {
+    return this.open.has(index);
+  }
+
+  fold(index: number, open: boolean): void {
+    if (open) this.open.add(index);
+    else this.open.delete(index);
+    this.schedule();
+  }
+
+  /** Entry `index`'s view drawn again from its entry, if it is drawn. */
+  private redraw(index: number): void {
+    const entry = this.entries[index];
+    if (entry) this.views.get(index)?.set(entry);
+    this.schedule();
   }
 
   actionWhy(id: string): string | null {
@@ -640,12 +814,13 @@ export class ChatPane implements EntryHost {
 
   /** The waiting actions moved: a card that asks says why. */
   actionsMoved(): void {
-    for (const v of this.views) v?.actionsMoved?.();
+    for (const v of this.views.values()) v.actionsMoved?.();
+    this.schedule();
   }
 
   /** The pending changes moved: locations that link to them are marked. */
   changesMoved(): void {
-    for (const v of this.views) v?.changesMoved?.();
+    for (const v of this.views.values()) v.changesMoved?.();
   }
 
   /**
