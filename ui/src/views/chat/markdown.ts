@@ -2,8 +2,10 @@
 // with a short list of tags, so nothing an agent says runs or loads anything.
 // A streaming message is rendered append-only: the text up to its last blank
 // line outside a code fence is settled into blocks that are never drawn again,
-// and only the paragraph still growing is re-rendered. Fenced code in a known
-// language is coloured (highlight.ts), its output sanitised the same way.
+// and only the paragraph still growing is re-rendered — or not even that while
+// it is plain prose, whose new text is appended to its text node (see PLAIN).
+// Fenced code in a known language is coloured (highlight.ts), its output
+// sanitised the same way.
 
 import DOMPurify from 'dompurify';
 import { Marked } from 'marked';
@@ -60,6 +62,19 @@ export function renderMarkdown(text: string): DocumentFragment {
 const LARGE_TAIL = 32 * 1024;
 
 /**
+ * A tail that starts with a letter and holds no newline and none of the
+ * characters markdown gives meaning to inside a line (emphasis, code, links,
+ * HTML, entities, escapes, tables, e-mail autolinks) is one paragraph of just
+ * that text, and stays so as more such text comes: it is appended to the
+ * paragraph's text node, so neither marked nor the sanitiser runs again and
+ * the browser lays out only what was added. `www.` and `://` start autolinks
+ * from letters alone: text with them is rendered.
+ */
+const PLAIN = /^[^\n*_`~\\[\]<>&|#@!]*$/;
+const PLAIN_START = /^[A-Za-z]/;
+const AUTOLINK = /www\.|:\/\//i;
+
+/**
  * A message that grows: `append` text, `flush` to draw. Each flush renders the
  * new settled blocks once and redraws only the tail.
  */
@@ -77,6 +92,10 @@ export class MarkdownStream {
   private boundary = 0;
   private drawnTail = -1;
   private lastTailDraw = 0;
+  /** The tail's text node while the tail is plain prose (see PLAIN), else null. */
+  private plain: Text | null = null;
+  /** The white space marked took off the end of the plain tail: it goes back before what follows. */
+  private plainGap = '';
 
   constructor(className: string) {
     this.tail = document.createElement('div');
@@ -107,6 +126,7 @@ export class MarkdownStream {
     this.fence = null;
     this.boundary = 0;
     this.drawnTail = -1;
+    this.plain = null;
   }
 
   /** Draws what changed; false when a large tail was left for a later flush. */
@@ -119,14 +139,43 @@ export class MarkdownStream {
       this.el.insertBefore(block, this.tail);
       this.settled = this.boundary;
       this.drawnTail = -1;
+      this.plain = null;
     }
     const tailLen = this.text.length - this.settled;
     if (tailLen === this.drawnTail) return true;
+    if (this.plain && this.drawnTail >= 0) {
+      const from = this.settled + this.drawnTail;
+      const more = this.text.slice(from);
+      // The last characters drawn too: `www.` or `://` may straddle the two.
+      if (PLAIN.test(more) && !AUTOLINK.test(this.text.slice(Math.max(this.settled, from - 3)))) {
+        this.plain.appendData(this.plainGap + more);
+        this.plainGap = '';
+        this.drawnTail = tailLen;
+        return true;
+      }
+    }
     const now = performance.now();
     if (!force && tailLen > LARGE_TAIL && now - this.lastTailDraw < 250) return false;
     this.lastTailDraw = now;
     this.drawnTail = tailLen;
-    this.tail.replaceChildren(renderMarkdown(this.text.slice(this.settled)));
+    const tail = this.text.slice(this.settled);
+    this.tail.replaceChildren(renderMarkdown(tail));
+    const p = this.tail.firstChild;
+    const text = p?.firstChild;
+    const rendered = text instanceof Text ? text.data : '';
+    this.plain =
+      PLAIN_START.test(tail) &&
+      PLAIN.test(tail) &&
+      !AUTOLINK.test(tail) &&
+      p instanceof HTMLParagraphElement &&
+      p === this.tail.lastChild &&
+      text instanceof Text &&
+      text === p.lastChild &&
+      tail.startsWith(rendered) &&
+      tail.slice(rendered.length).trim() === ''
+        ? text
+        : null;
+    this.plainGap = this.plain ? tail.slice(rendered.length) : '';
     return true;
   }
 
