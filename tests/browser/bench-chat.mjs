@@ -5,8 +5,9 @@
 // the frame that paints its text, over a `stream N` turn; (b) opening a long
 // transcript (T turns of "hello", five entries each): from the click on the
 // session to the frame that paints its end; (c) scrolling that transcript
-// with wheel events, up from its end and then (all of it drawn) from top to
-// bottom: frames per second. Prints a markdown
+// with wheel events, up from its end and then, from the top, to the bottom:
+// frames per second (the pane draws only the entries near the view, so the
+// entries in the page are counted too). Prints a markdown
 // table. Not a test: run it by hand.
 //
 //   node tests/browser/bench-chat.mjs [--chunks 2000] [--turns 2000] [--runs 3] [--seconds 5]
@@ -253,8 +254,7 @@ try {
   }
 
   // (c) scrolling the long chat with the wheel: up from its end as it opened
-  // (earlier entries are drawn as they come near), then, once all of it is
-  // drawn, from top to bottom.
+  // (earlier entries are drawn as they come near), then from top to bottom.
   const log = page.locator(`.chat-session[data-session-id="${long}"] .chat-log`);
   const box = await log.boundingBox();
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
@@ -292,7 +292,7 @@ try {
   const drawnBefore = await drawn();
   const up = await wheel(-1000, SECONDS);
   const drawnAfterUp = await drawn();
-  // All of it drawn: up to the top until the first entry is there.
+  // Up to the top until the first entry is there.
   const revealStart = performance.now();
   await waitUntil('the first entry drawn', async () => {
     await log.evaluate((el) => (el.scrollTop = 0));
@@ -309,6 +309,7 @@ try {
     log.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 2),
   );
   const where = await log.evaluate((el) => ({ top: el.scrollTop + el.clientHeight, height: el.scrollHeight }));
+  const drawnAtEnd = await drawn();
   const errors = await page.locator('[data-testid="error-banner"]').allInnerTexts();
   await page.close();
 
@@ -332,9 +333,9 @@ try {
     [`(c) wheel up from the end as opened: ${up.wheels} wheel events of 1000 px over ${up.seconds.toFixed(1)} s`, `entries drawn ${drawnBefore.toLocaleString('en')} → ${drawnAfterUp.toLocaleString('en')}`],
     ['**(c) frames per second, scrolling up through the history (target 60)**', `${up.fps.toFixed(1)} fps — ${verdict(up.fps >= 57)}`],
     ['(c) frame time p50 / p95 / max; frames over 20 ms', frameStats(up.frames)],
-    ['(c) all entries drawn (scrolled to the top until the first is there)', `${(revealMs / 1000).toFixed(1)} s`],
-    [`(c) then wheel from top to bottom: ${down.wheels} wheel events of ${down.step} px over ${down.seconds.toFixed(1)} s`, `reached ${Math.round(where.top).toLocaleString('en')} of ${Math.round(where.height).toLocaleString('en')} px`],
-    ['**(c) frames per second, top to bottom with all entries drawn (target 60)**', `${down.fps.toFixed(1)} fps — ${verdict(down.fps >= 57)}`],
+    ['(c) scrolled to the top until the first entry is there', `${(revealMs / 1000).toFixed(1)} s`],
+    [`(c) then wheel from top to bottom: ${down.wheels} wheel events of ${down.step} px over ${down.seconds.toFixed(1)} s`, `reached ${Math.round(where.top).toLocaleString('en')} of ${Math.round(where.height).toLocaleString('en')} px; entries drawn at the end ${drawnAtEnd.toLocaleString('en')}`],
+    ['**(c) frames per second, top to bottom (target 60)**', `${down.fps.toFixed(1)} fps — ${verdict(down.fps >= 57)}`],
     ['(c) frame time p50 / p95 / max; frames over 20 ms', frameStats(down.frames)],
   ];
   const args = process.argv.slice(2).join(' ');
