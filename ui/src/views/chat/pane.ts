@@ -155,13 +155,13 @@ export class ChatPane implements EntryHost {
     // A drawn entry that changes height by itself (a late font, a card redrawn
     // for the review queue) and the log resized (the window, the prompt box
     // growing) are laid out again next frame; a new width makes every height
-    // measured so far a guess.
+    // measured so far a guess (a good one: it stays until the entry is drawn).
     this.resized = new ResizeObserver(() => this.schedule());
     new ResizeObserver(() => {
-      if (this.log.clientWidth !== this.width) {
-        this.width = this.log.clientWidth;
-        this.measured.fill(-1);
-        this.guessAgain = true;
+      const width = this.log.clientWidth;
+      if (width > 0 && width !== this.width) {
+        if (this.width > 0) this.measured.fill(-1);
+        this.width = width;
       }
       this.schedule();
     }).observe(this.log);
