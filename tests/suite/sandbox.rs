@@ -260,3 +260,72 @@ fn network_off_refuses_every_connection() {
     assert_eq!(read(&on), "connected\n");
     assert_eq!(session_json(&f, &off)["sandbox"]["network"], "off");
 }
+
+/// A one-page HTTP server on 127.0.0.1 that answers `body` to every request
+/// until the test ends; its port.
+fn tiny_server(body: &'static str) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn model_only_reaches_the_policys_hosts_through_the_proxy_and_nothing_else() {
+    let f = Fixture::git(&[]);
+    // The "model API" the policy names, and a host it does not.
+    let model = tiny_server("model says hi");
+    let other = tiny_server("exfiltrated");
+    std::fs::create_dir_all(f.project.join(".airlock")).expect("mkdir");
+    std::fs::write(
+        f.project.join(".airlock/policy.toml"),
+        format!("[network]\nhosts = [\"127.0.0.1:{model}\"]\n"),
+    )
+    .expect("policy");
+    let _served = serve(&f);
+    let script = format!(
+        "curl -s -o a.txt -w '%{{http_code}}' http://127.0.0.1:{model}/v1/messages > a.code; \
+         curl -s -o b.txt -w '%{{http_code}}' http://127.0.0.1:{other}/ > b.code; \
+         curl -s --noproxy '*' -o c.txt http://127.0.0.1:{model}/; echo $? > c.code; \
+         python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", {other}), 2)' \
+           && echo connected > d.txt || echo refused > d.txt"
+    );
+    let id = run(&f, &["--network", "model-only"], &script);
+    let stage = finished(&f, &id);
+    let read = |name: &str| std::fs::read_to_string(stage.join(name)).unwrap_or_default();
+    // Through the proxy to the allowed host.
+    assert_eq!(read("a.code"), "200");
+    assert_eq!(read("a.txt"), "model says hi");
+    // Through the proxy to another host: refused, and it says why.
+    assert_eq!(read("b.code"), "403");
+    assert!(
+        read("b.txt").contains("blocked by Airlock"),
+        "{}",
+        read("b.txt")
+    );
+    assert!(!read("b.txt").contains("exfiltrated"));
+    // Around the proxy: Landlock refuses the connection itself.
+    assert_ne!(read("c.code").trim(), "0");
+    assert!(!read("c.txt").contains("model says hi"));
+    assert_eq!(read("d.txt"), "refused\n");
+    // The refusal is counted and named on the session.
+    let s = session_json(&f, &id);
+    assert_eq!(s["sandbox"]["network"], "modelOnly", "{s}");
+    assert_eq!(s["sandbox"]["blocked"], 1, "{s}");
+    assert_eq!(s["sandbox"]["lastBlocked"], format!("127.0.0.1:{other}"));
+    assert!(s["sandbox"]["summary"]
+        .as_str()
+        .expect("summary")
+        .contains("network model-only"));
+}

@@ -2,7 +2,7 @@
 // store updates.
 
 import type { ActionAnswer, Ctx, Decision, Removal } from './context';
-import type { Change, ErrorCode, Request, Response, SessionInfo, SessionKind, SessionMode, StartSessionParams } from './ipc/bindings';
+import type { Change, ErrorCode, Request, Response, SessionInfo, SessionKind, SessionMode, NetworkMode, StartSessionParams } from './ipc/bindings';
 import { EngineError, type Incoming, type Link, type Scrollback, type Transport } from './ipc/transport';
 import { h } from './lib/dom';
 import { Prefs } from './prefs';
@@ -242,7 +242,7 @@ export class App implements Ctx {
     return this.decided(decision, await this.deciding(req));
   }
 
-  async startSession(command: string[] | undefined, opts: { name?: string; mode?: SessionMode; kind?: SessionKind } = {}): Promise<string | null> {
+  async startSession(command: string[] | undefined, opts: { name?: string; mode?: SessionMode; kind?: SessionKind; network?: NetworkMode } = {}): Promise<string | null> {
     // A chat has no terminal to size.
     const params: StartSessionParams = opts.kind === 'chat' ? { ...opts } : { ...this.terminals.size(), ...opts };
     if (command) params.command = command;

@@ -1,6 +1,6 @@
 // What views may ask of the app. Kept apart from app.ts so views do not import it.
 
-import type { ErrorCode, Request, Response, SessionKind, SessionMode } from './ipc/bindings';
+import type { ErrorCode, Request, Response, SessionKind, SessionMode, NetworkMode } from './ipc/bindings';
 import type { Store } from './store';
 import type { Scrollback } from './ipc/transport';
 
@@ -34,7 +34,7 @@ export interface Ctx {
    * Starts a session (the user's shell when `command` is absent) and selects it.
    * Resolves with the engine's error message when it refused, else null.
    */
-  startSession(command: string[] | undefined, opts?: { name?: string; mode?: SessionMode; kind?: SessionKind }): Promise<string | null>;
+  startSession(command: string[] | undefined, opts?: { name?: string; mode?: SessionMode; kind?: SessionKind; network?: NetworkMode }): Promise<string | null>;
   stopSession(id: string): Promise<void>;
   restartSession(id: string): Promise<void>;
   /** Removes a session; without `force`, one with pending changes is refused (`pending`). */

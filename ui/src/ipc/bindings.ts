@@ -83,7 +83,7 @@ chat?: ChatInfo, };
 
 export type SandboxState = "confined" | "optedOut" | "unavailable";
 
-export type NetworkMode = "on" | "off";
+export type NetworkMode = "on" | "off" | "modelOnly";
 
 export type SandboxChoice = "auto" | "require" | "off";
 
@@ -109,7 +109,15 @@ summary: string,
 /**
  * Every program the session starts waits at the exec gate.
  */
-execGate: boolean, };
+execGate: boolean, 
+/**
+ * Connections the `model-only` proxy refused.
+ */
+blocked: number, 
+/**
+ * The last host:port it refused.
+ */
+lastBlocked?: string, };
 
 export type SessionKind = "terminal" | "chat";
 

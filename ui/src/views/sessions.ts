@@ -3,7 +3,7 @@
 // waits, and Stop / Restart / Remove.
 
 import type { Ctx } from '../context';
-import type { KnownAgent, SessionInfo, SessionKind, SessionMode, TurnState } from '../ipc/bindings';
+import type { KnownAgent, SessionInfo, SessionKind, SessionMode, NetworkMode, TurnState } from '../ipc/bindings';
 import { splitCommand } from '../lib/argv';
 import { h, icon, ICONS } from '../lib/dom';
 
@@ -49,6 +49,7 @@ export class SessionsView {
   private readonly input: HTMLInputElement;
   private readonly name: HTMLInputElement;
   private readonly mode: HTMLSelectElement;
+  private readonly network: HTMLSelectElement;
   private readonly kind: HTMLSelectElement;
   private readonly presets: HTMLElement;
   private agentsAsked = 0;
@@ -93,6 +94,18 @@ export class SessionsView {
       h('option', { value: 'staged', text: 'staged' }),
       h('option', { value: 'gated', text: 'gated' }),
     );
+    this.network = h(
+      'select',
+      {
+        class: 'mode-select network-select',
+        'data-testid': 'new-session-network',
+        'aria-label': 'Network',
+        title: 'on: any host · model-only: only the model APIs your policy names, through Airlock\'s proxy · off: no connections',
+      },
+      h('option', { value: 'on', text: 'network on' }),
+      h('option', { value: 'modelOnly', text: 'model-only' }),
+      h('option', { value: 'off', text: 'offline' }),
+    );
     this.kind = h(
       'select',
       {
@@ -124,7 +137,7 @@ export class SessionsView {
         { class: 'new-session-row' },
         this.input,
         this.presets,
-        h('div', { class: 'new-session-options' }, this.name, this.mode),
+        h('div', { class: 'new-session-options' }, this.name, this.mode, this.network),
         this.hint,
         this.error,
         h('div', { class: 'new-session-foot' }, this.start),
@@ -249,6 +262,7 @@ export class SessionsView {
     const words = splitCommand(this.input.value);
     const name = this.name.value.trim();
     const mode: SessionMode = this.mode.value === 'gated' ? 'gated' : 'staged';
+    const network = this.network.value as NetworkMode;
     const kind = this.kindOf();
     if (kind === 'chat' && words.length === 0) {
       this.showError('A chat needs the command of an ACP agent: pick one above, or type one.');
@@ -261,6 +275,7 @@ export class SessionsView {
       const refused = await this.ctx.startSession(words.length > 0 ? words : undefined, {
         ...(name ? { name } : {}),
         mode,
+        ...(network !== 'on' ? { network } : {}),
         ...(kind === 'chat' ? { kind } : {}),
       });
       if (refused !== null) {

@@ -236,8 +236,20 @@ export class TerminalsView implements TerminalHost {
 export function shield(sb: SandboxInfo | null): HTMLElement | null {
   if (!sb) return null;
   const confined = sb.state === 'confined';
-  const word = confined ? (sb.network === 'off' ? 'sandboxed · offline' : 'sandboxed') : 'not sandboxed';
-  const lines = [sb.summary, ...sb.writable.map((w) => `writes: ${w}`)];
+  const words = confined
+    ? [
+        'sandboxed',
+        sb.network === 'off' ? 'offline' : sb.network === 'modelOnly' ? 'model-only' : null,
+        sb.execGate ? 'gated' : null,
+        sb.blocked > 0 ? `${sb.blocked} blocked` : null,
+      ]
+    : ['not sandboxed'];
+  const word = words.filter((w) => w !== null).join(' · ');
+  const lines = [
+    sb.summary,
+    ...(sb.lastBlocked ? [`last blocked: ${sb.lastBlocked}`] : []),
+    ...sb.writable.map((w) => `writes: ${w}`),
+  ];
   return h(
     'span',
     {

@@ -53,7 +53,9 @@ pub struct RunOpts {
     /// Refuse to start it unless it can be sandboxed.
     #[arg(long)]
     pub require_sandbox: bool,
-    /// on (default) or off: no TCP connections at all.
+    /// on (default), off (no TCP connections at all) or model-only (only the
+    /// hosts in the policy's `[network] hosts`, by default the model APIs,
+    /// through Airlock's proxy).
     #[arg(long, default_value = "on")]
     pub network: String,
     /// The command is an ACP agent: a chat session (send it prompts with `airlock prompt`).
@@ -94,7 +96,8 @@ pub async fn run(project: &Path, opts: RunOpts, command: Vec<String>) -> Result<
     let network = match network.as_str() {
         "on" => NetworkMode::On,
         "off" => NetworkMode::Off,
-        other => bail!("unknown network `{other}`: use --network on or --network off"),
+        "model-only" => NetworkMode::ModelOnly,
+        other => bail!("unknown network `{other}`: use --network on, off or model-only"),
     };
     let sandbox = match (no_sandbox, require_sandbox) {
         (true, _) => SandboxChoice::Off,

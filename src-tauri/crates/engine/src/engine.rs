@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use airlock_protocol::{
-    Change, DecisionOutcome, Event, IpcError, Orphan, Request, Response, SessionInfo, SessionKind,
-    SessionMode, SessionState, StartSessionParams, StatusInfo, TurnState,
+    Change, DecisionOutcome, Event, IpcError, NetworkMode, Orphan, Request, Response, SessionInfo,
+    SessionKind, SessionMode, SessionState, StartSessionParams, StatusInfo, TurnState,
 };
 use base64::Engine as _;
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -162,6 +162,11 @@ enum Msg {
         risks: Vec<airlock_protocol::Risk>,
         suggested_rule: Option<String>,
         reply: oneshot::Sender<airlock_protocol::GateReply>,
+    },
+    /// The `model-only` proxy refused a connection.
+    ProxyBlocked {
+        session: String,
+        host: String,
     },
     /// The exec gate refused a program, or has something to say.
     ExecNotice {
@@ -478,6 +483,8 @@ struct Session {
     comments: Vec<airlock_protocol::ReviewComment>,
     /// The session's exec gate, while its processes run under one.
     exec_gate: Option<exec_gate::Handle>,
+    /// Its `model-only` network proxy.
+    proxy: Option<airlock_proxy::Proxy>,
 }
 
 impl Session {
@@ -638,6 +645,7 @@ impl Actor {
                     self.hold_action(action, reply);
                 }
                 Msg::ExecNotice { session, message } => self.problem(Some(&session), message),
+                Msg::ProxyBlocked { session, host } => self.proxy_blocked(&session, host),
                 Msg::Shutdown(done) => {
                     for s in self.sessions.values_mut() {
                         if let Some(mut p) = s.process.take() {
@@ -768,6 +776,7 @@ impl Actor {
                     chat,
                     comments: Vec::new(),
                     exec_gate: None,
+                    proxy: None,
                 },
             );
             if running_before {
@@ -879,7 +888,7 @@ impl Actor {
                 self.set_chat_mode(&session, mode)?;
                 Ok(Response::Done)
             }
-            Request::RestartSession { session } => self.restart_session(&session),
+            Request::RestartSession { session } => self.restart_session(&session).await,
             Request::RemoveSession { session, force } => {
                 self.remove_session(&session, force.unwrap_or(false))?;
                 Ok(Response::Done)
@@ -1200,7 +1209,7 @@ impl Actor {
         let size = (params.cols.unwrap_or(80), params.rows.unwrap_or(24));
         // Open before the command starts: its coalescer writes there.
         let scrollback = self.open_scrollback(&id);
-        let (command, exec_gate) = match self.gate_wrap(&id, &sandbox, command, &stage) {
+        let confined = match self.confine(&id, &sandbox, command, &stage).await {
             Ok(c) => c,
             Err(e) => {
                 self.forget_scrollback(&id);
@@ -1210,15 +1219,22 @@ impl Actor {
                 return Err(e);
             }
         };
+        let Confined {
+            command,
+            exec_gate,
+            proxy,
+            env,
+        } = confined;
         let spawned = if is_chat {
-            self.spawn_agent(&id, command, &stage, None).map(|agent| {
-                (
-                    None,
-                    Some(chat::Chat::new(self.chat_file(&id), Some(agent))),
-                )
-            })
+            self.spawn_agent(&id, command, &stage, None, &env)
+                .map(|agent| {
+                    (
+                        None,
+                        Some(chat::Chat::new(self.chat_file(&id), Some(agent))),
+                    )
+                })
         } else {
-            self.spawn_process(&id, command, &stage, &hook_token, size, &scrollback)
+            self.spawn_process(&id, command, &stage, &hook_token, size, &scrollback, &env)
                 .map(|p| (Some(p), None))
         };
         let (process, chat) = match spawned {
@@ -1258,6 +1274,7 @@ impl Actor {
                 chat,
                 comments: Vec::new(),
                 exec_gate,
+                proxy,
             },
         );
         self.emit(Event::SessionStarted {
@@ -1275,6 +1292,7 @@ impl Actor {
         hook_token: &str,
         (cols, rows): (u16, u16),
         scrollback: &Arc<Mutex<Scrollback>>,
+        extra_env: &[(String, String)],
     ) -> Result<PtyProcess> {
         let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(PTY_QUEUE);
         let (exit_tx, exit_rx) = oneshot::channel::<Option<i32>>();
@@ -1292,6 +1310,7 @@ impl Actor {
         if cwd == self.project {
             env.push(("AIRLOCK_PROJECT".into(), self.project.display().to_string()));
         }
+        env.extend_from_slice(extra_env);
         let spec = SpawnSpec {
             command,
             cwd: cwd.to_path_buf(),
@@ -1306,7 +1325,7 @@ impl Actor {
         Ok(process)
     }
 
-    fn restart_session(&mut self, id: &str) -> Result<Response> {
+    async fn restart_session(&mut self, id: &str) -> Result<Response> {
         let s = self.session_mut(id)?;
         if s.process.is_some() || s.chat.as_ref().is_some_and(|c| c.agent.is_some()) {
             return Err(EngineError::BadRequest(format!(
@@ -1325,7 +1344,12 @@ impl Actor {
                 self.plan_sandbox(id, &stage, gated, &command, &StartSessionParams::default())?
             }
         };
-        let (command, exec_gate) = self.gate_wrap(id, &sandbox, command, &stage)?;
+        let Confined {
+            command,
+            exec_gate,
+            proxy,
+            env,
+        } = self.confine(id, &sandbox, command, &stage).await?;
         let token = home::random_token();
         let resume = self
             .session_mut(id)?
@@ -1334,15 +1358,19 @@ impl Actor {
             .map(|c| c.agent_session.clone());
         let (process, agent) = if let Some(resume) = resume {
             // The same conversation, where the agent can load it.
-            (None, Some(self.spawn_agent(id, command, &stage, resume)?))
+            (
+                None,
+                Some(self.spawn_agent(id, command, &stage, resume, &env)?),
+            )
         } else {
-            let p = self.spawn_process(id, command, &stage, &token, size, &scrollback)?;
+            let p = self.spawn_process(id, command, &stage, &token, size, &scrollback, &env)?;
             (Some(p), None)
         };
         let s = self.session_mut(id)?;
         s.info.sandbox = Some(sandbox.info.clone());
         s.sandbox = Some(sandbox);
         s.exec_gate = exec_gate;
+        s.proxy = proxy;
         s.process = process;
         if let Some(chat) = s.chat.as_mut() {
             chat.agent = agent;
@@ -1442,17 +1470,36 @@ impl Actor {
         )
     }
 
-    /// The session's command wrapped in its sandbox, with its exec gate
-    /// registered when the sandbox has one.
-    fn gate_wrap(
+    /// The session's command wrapped in its sandbox: its exec gate
+    /// registered and its `model-only` proxy started when it has them.
+    async fn confine(
         &mut self,
         id: &str,
         sandbox: &sandbox::Sandbox,
         command: Vec<String>,
         root: &Path,
-    ) -> Result<(Vec<String>, Option<exec_gate::Handle>)> {
+    ) -> Result<Confined> {
+        let (proxy, env) = if sandbox.confined() && sandbox.info.network == NetworkMode::ModelOnly {
+            let (project_file, global_file) = gate::policy_files(&self.project, &self.home_root);
+            let proxy =
+                start_proxy(project_file, global_file, self.tx.clone(), id.to_string()).await?;
+            let env = proxy
+                .env()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+            (Some(proxy), env)
+        } else {
+            (None, Vec::new())
+        };
+        let port = proxy.as_ref().map(airlock_proxy::Proxy::port);
         if !sandbox.info.exec_gate {
-            return Ok((sandbox.wrap(command, None)?, None));
+            return Ok(Confined {
+                command: sandbox.wrap(command, None, port)?,
+                exec_gate: None,
+                proxy,
+                env,
+            });
         }
         let server = self.exec_gates.as_ref().map_err(|why| {
             EngineError::BadRequest(format!(
@@ -1466,10 +1513,34 @@ impl Actor {
                 writable: sandbox.writable(),
                 project: self.project.clone(),
                 airlock_home: self.home_root.clone(),
+                program: command.first().and_then(|c| pty::resolve_program(c)),
                 tx: self.tx.clone(),
             })
             .map_err(|e| EngineError::io("register the exec gate".to_string(), e))?;
-        Ok((sandbox.wrap(command, Some(spec))?, Some(handle)))
+        Ok(Confined {
+            command: sandbox.wrap(command, Some(spec), port)?,
+            exec_gate: Some(handle),
+            proxy,
+            env,
+        })
+    }
+
+    /// Counts a connection the proxy refused and says so.
+    fn proxy_blocked(&mut self, session: &str, host: String) {
+        let Some(s) = self.sessions.get_mut(session) else {
+            return;
+        };
+        let Some(sb) = s.info.sandbox.as_mut() else {
+            return;
+        };
+        sb.blocked += 1;
+        sb.last_blocked = Some(host.clone());
+        let info = s.info.clone();
+        self.emit(Event::SessionUpdated { session: info });
+        self.problem(
+            Some(session),
+            format!("blocked a connection to {host}: not among this session's allowed hosts (network: model-only)"),
+        );
     }
 
     /// Remembers a Bash command the policy or the user allowed through a
@@ -1745,4 +1816,71 @@ fn interactive_shell(command: &[String]) -> bool {
         && !command[1..].iter().any(|a| {
             a.starts_with('-') && !a.starts_with("--") && a.contains('c') || !a.starts_with('-')
         })
+}
+
+/// What `Actor::confine` gives a session's spawn.
+struct Confined {
+    command: Vec<String>,
+    exec_gate: Option<exec_gate::Handle>,
+    proxy: Option<airlock_proxy::Proxy>,
+    /// Environment for the session (the proxy's address).
+    env: Vec<(String, String)>,
+}
+
+/// The hosts network mode `model-only` lets through when the policy names
+/// none: the model APIs of the agents Airlock knows, and their sign-in hosts.
+const MODEL_HOSTS: [&str; 6] = [
+    "api.anthropic.com",
+    "api.openai.com",
+    "chatgpt.com",
+    "generativelanguage.googleapis.com",
+    "cloudcode-pa.googleapis.com",
+    "oauth2.googleapis.com",
+];
+
+/// A session's `model-only` proxy, letting through the policy's
+/// `[network] hosts` (the model APIs when it names none); each refused
+/// connection is counted on the session and shown.
+async fn start_proxy(
+    project_file: PathBuf,
+    global_file: PathBuf,
+    tx: mpsc::UnboundedSender<Msg>,
+    session: String,
+) -> Result<airlock_proxy::Proxy> {
+    let policy = airlock_policy::Policy::load(Some(&project_file), Some(&global_file))
+        .map_err(|e| EngineError::BadRequest(format!("policy: {e}")))?;
+    let hosts: Vec<String> = if policy.network_hosts.is_empty() {
+        MODEL_HOSTS.iter().map(|h| h.to_string()).collect()
+    } else {
+        policy.network_hosts
+    };
+    let rules = hosts
+        .iter()
+        .map(|h| airlock_proxy::HostRule::parse(h))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| EngineError::BadRequest(format!("policy [network] hosts: {e}")))?;
+    let (events, mut rx) = mpsc::unbounded_channel();
+    let proxy = airlock_proxy::Proxy::start_with(
+        rules,
+        airlock_proxy::Options {
+            events: Some(events),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| EngineError::io("start the model-only proxy".to_string(), e))?;
+    tokio::spawn(async move {
+        while let Some(event) = rx.recv().await {
+            if let airlock_proxy::ProxyEvent::Blocked { host, port, .. } = event {
+                let blocked = Msg::ProxyBlocked {
+                    session: session.clone(),
+                    host: format!("{host}:{port}"),
+                };
+                if tx.send(blocked).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    Ok(proxy)
 }

@@ -1193,12 +1193,25 @@ fn js_package_manager(name: &str, args: &[Word], label: &str, a: &mut Assessment
 /// A `git -c key=value` that cannot make git run anything: colours, quoting,
 /// identity, and how logs and diffs are shown.
 fn harmless_git_config(setting: &str) -> bool {
-    let key = setting
-        .split('=')
-        .next()
-        .unwrap_or(setting)
-        .to_ascii_lowercase();
-    key.starts_with("color.")
+    let (key, value) = setting.split_once('=').unwrap_or((setting, ""));
+    let key = key.to_ascii_lowercase();
+    // Settings that switch a program off, as agents pass them to run git
+    // safely (Claude Code: `-c core.hooksPath=/dev/null -c core.fsmonitor=`).
+    let off = match key.as_str() {
+        "core.fsmonitor" => matches!(value, "" | "false"),
+        "core.hookspath" => value == "/dev/null",
+        "core.pager" => matches!(value, "" | "cat"),
+        "core.askpass" => value.is_empty(),
+        "protocol.ext.allow" => value == "never",
+        "submodule.recurse" | "maintenance.auto" | "diff.autorefreshindex" => value == "false",
+        "gc.auto" => value == "0",
+        // Runs only while serving a pack to a fetch or push from a
+        // repository with alternates: never for a read-only subcommand.
+        "core.alternaterefscommand" => true,
+        _ => key.starts_with("hook.") && key.ends_with(".enabled") && value == "false",
+    };
+    off || key.starts_with("color.")
+        || key.starts_with("format.")
         || key.starts_with("advice.")
         || matches!(
             key.as_str(),

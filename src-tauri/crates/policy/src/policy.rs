@@ -26,6 +26,11 @@ pub struct Policy {
     /// by [`Policy::load`] from the environment so that `decide` needs none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home: Option<PathBuf>,
+    /// The hosts a session in network mode `model-only` may reach
+    /// (`[network] hosts = ["api.anthropic.com", "*.example.com:443"]`);
+    /// empty means Airlock's defaults, the model APIs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub network_hosts: Vec<String>,
 }
 
 impl Policy {
@@ -65,6 +70,9 @@ impl Policy {
             )
         })?;
         let mut policy = Policy::default();
+        if let Some(item) = doc.as_table().get("network") {
+            policy.network_hosts = parse_hosts(item, path, text)?;
+        }
         let Some(item) = doc.as_table().get("permissions") else {
             return Ok(policy);
         };
@@ -133,6 +141,7 @@ impl Policy {
             ask: parse(ask)?,
             deny: parse(deny)?,
             home: None,
+            network_hosts: Vec::new(),
         })
     }
 
@@ -147,6 +156,7 @@ impl Policy {
         self.allow.extend(other.allow);
         self.ask.extend(other.ask);
         self.deny.extend(other.deny);
+        self.network_hosts.extend(other.network_hosts);
         if self.home.is_none() {
             self.home = other.home;
         }
@@ -258,6 +268,47 @@ fn home_dir() -> Option<PathBuf> {
         .filter_map(std::env::var_os)
         .find(|v| !v.is_empty())
         .map(PathBuf::from)
+}
+
+/// `[network] hosts = [...]`: the host rules of network mode `model-only`
+/// (checked as host names here; the proxy parses them fully).
+fn parse_hosts(item: &toml_edit::Item, path: &Path, text: &str) -> Result<Vec<String>> {
+    let Some(table) = item.as_table_like() else {
+        return Err(malformed(
+            path,
+            text,
+            item.span().map(|s| s.start),
+            "`network` must be a table: write `[network]` above `hosts = [...]`".to_string(),
+        ));
+    };
+    let mut hosts = Vec::new();
+    for (key, value) in table.iter() {
+        if key != "hosts" {
+            let at = key_span(table, key).or_else(|| value.span().map(|s| s.start));
+            return Err(malformed(
+                path,
+                text,
+                at,
+                format!("unknown key `{key}` in [network]; expected hosts"),
+            ));
+        }
+        let strings = value.as_array().map(|a| {
+            a.iter()
+                .map(|e| e.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+        });
+        let Some(Some(list)) = strings else {
+            return Err(malformed(
+                path,
+                text,
+                value.span().map(|s| s.start),
+                "`hosts` must be an array of host names, as in hosts = [\"api.anthropic.com\"]"
+                    .to_string(),
+            ));
+        };
+        hosts.extend(list);
+    }
+    Ok(hosts)
 }
 
 #[cfg(test)]
@@ -373,5 +424,25 @@ mod tests {
             Policy::add_allow_rule(&file, "Bash(ls)"),
             Err(Error::Malformed { .. })
         ));
+    }
+
+    #[test]
+    fn network_hosts_are_read_merged_and_checked() {
+        let p = parse("[network]\nhosts = [\"api.anthropic.com\", \"127.0.0.1:8080\"]\n")
+            .expect("hosts");
+        assert_eq!(p.network_hosts, vec!["api.anthropic.com", "127.0.0.1:8080"]);
+        assert!(p.allow.is_empty());
+        let mut merged =
+            parse("[network]\nhosts = [\"a.example\"]\n[permissions]\nallow = [\"Bash(ls)\"]\n")
+                .expect("both tables");
+        assert_eq!(merged.allow.len(), 1);
+        merged.merge(p);
+        assert_eq!(merged.network_hosts.len(), 3);
+        let (_, _, msg) = malformed_at("[network]\nhost = [\"x\"]\n");
+        assert!(msg.contains("unknown key `host` in [network]"), "{msg}");
+        let (_, _, msg) = malformed_at("[network]\nhosts = [1]\n");
+        assert!(msg.contains("array of host names"), "{msg}");
+        let (_, _, msg) = malformed_at("network = 3\n");
+        assert!(msg.contains("`network` must be a table"), "{msg}");
     }
 }

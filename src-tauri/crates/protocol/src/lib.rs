@@ -134,6 +134,9 @@ pub enum NetworkMode {
     On,
     /// No TCP connections at all.
     Off,
+    /// TCP only through Airlock's proxy, which lets through only the hosts
+    /// the policy names (by default the model APIs).
+    ModelOnly,
 }
 
 /// Whether to sandbox a session.
@@ -166,6 +169,14 @@ pub struct SandboxInfo {
     /// Every program the session starts waits at the exec gate.
     #[serde(default)]
     pub exec_gate: bool,
+    /// Connections the `model-only` proxy refused.
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub blocked: u64,
+    /// The last host:port it refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub last_blocked: Option<String>,
 }
 
 /// What happened to a file.

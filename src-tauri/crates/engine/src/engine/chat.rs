@@ -203,18 +203,21 @@ impl Actor {
         argv: Vec<String>,
         cwd: &Path,
         resume: Option<String>,
+        extra_env: &[(String, String)],
     ) -> Result<AgentHandle> {
         let tmp = self.session_tmp(id)?;
         let shown = argv.join(" ");
+        let mut env = vec![
+            ("AIRLOCK_SESSION".into(), id.to_string()),
+            ("TMPDIR".into(), tmp.display().to_string()),
+        ];
+        env.extend_from_slice(extra_env);
         crate::acp::start(
             crate::acp::AgentCommand {
                 argv,
                 cwd: cwd.to_path_buf(),
                 // A chat agent asks through its connection: no socket, no token.
-                env: vec![
-                    ("AIRLOCK_SESSION".into(), id.to_string()),
-                    ("TMPDIR".into(), tmp.display().to_string()),
-                ],
+                env,
                 resume,
             },
             self.agent_reporter(id),

@@ -70,6 +70,8 @@ pub(super) struct Verdict {
     /// Allowed by one of the user's rules (not only by the built-in
     /// classifier): what the exec gate trusts with the programs it starts.
     pub(super) by_rule: bool,
+    /// One of the user's `ask` rules matched.
+    pub(super) asked_by_rule: bool,
     pub(super) risks: Vec<Risk>,
     pub(super) suggested_rule: Option<String>,
 }
@@ -121,6 +123,7 @@ pub(super) fn judge(
             .find(|m| m.list == Decision::Deny)
             .map(|m| m.rule.clone()),
         by_rule: decision == Decision::Allow && v.matched.iter().any(|m| m.list == Decision::Allow),
+        asked_by_rule: v.matched.iter().any(|m| m.list == Decision::Ask),
         risks,
         suggested_rule: v.suggested_rules.first().cloned(),
     }

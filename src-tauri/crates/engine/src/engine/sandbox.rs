@@ -103,7 +103,8 @@ impl Sandbox {
             read: room.reads,
             network: match network {
                 NetworkMode::On => Network::On,
-                NetworkMode::Off => Network::Off,
+                // The proxy's port is known when the session is spawned.
+                NetworkMode::Off | NetworkMode::ModelOnly => Network::Off,
             },
             exec_gate: None,
         };
@@ -121,6 +122,7 @@ impl Sandbox {
         let net = match network {
             NetworkMode::On => "network on",
             NetworkMode::Off => "network off",
+            NetworkMode::ModelOnly => "network model-only",
         };
         let commands = if room.exec_gate {
             "commands gated"
@@ -140,6 +142,8 @@ impl Sandbox {
                 network,
                 summary,
                 exec_gate: room.exec_gate,
+                blocked: 0,
+                last_blocked: None,
             },
             confine: Some((helper.to_path_buf(), spec)),
         })
@@ -155,9 +159,16 @@ impl Sandbox {
                 summary,
                 // The gate is part of the sandbox's entry.
                 exec_gate: false,
+                blocked: 0,
+                last_blocked: None,
             },
             confine: None,
         }
+    }
+
+    /// Whether the session's processes run confined.
+    pub(super) fn confined(&self) -> bool {
+        self.confine.is_some()
     }
 
     /// Where the session may write, when confined: a program found there
@@ -175,13 +186,24 @@ impl Sandbox {
     }
 
     /// The command line that runs `command` inside this sandbox, handing
-    /// its exec gate over as `gate` says.
-    pub(super) fn wrap(&self, command: Vec<String>, gate: Option<ExecGate>) -> Result<Vec<String>> {
+    /// its exec gate over as `gate` says and reaching the network only
+    /// through the proxy on `proxy_port` when it has one.
+    pub(super) fn wrap(
+        &self,
+        command: Vec<String>,
+        gate: Option<ExecGate>,
+        proxy_port: Option<u16>,
+    ) -> Result<Vec<String>> {
         match &self.confine {
             None => Ok(command),
             Some((helper, spec)) => {
+                let network = match (self.info.network, proxy_port) {
+                    (NetworkMode::ModelOnly, Some(port)) => Network::Proxy { port },
+                    _ => spec.network,
+                };
                 let spec = Spec {
                     exec_gate: gate,
+                    network,
                     ..spec.clone()
                 };
                 let json = serde_json::to_string(&spec)
