@@ -114,7 +114,7 @@ describe('Airlock holds the real Claude adapter (claude-agent-acp) over ACP', ()
     stage = session.cwd;
 
     const first = ctx.prompt(session.id, 'Run the marker command', { asJson: false });
-    const action = await ctx.waitAction('the Bash command as an action', (a) => a.session === session.id);
+    const action = await ctx.waitAction('the Bash command as an action', (a) => a.session === session.id && a.tool !== 'Exec');
     assert.equal(action.tool, 'Bash', JSON.stringify(action));
     assert.match(action.summary, /rejected\.txt/, JSON.stringify(action));
     await new Promise((r) => setTimeout(r, 500));
@@ -139,7 +139,7 @@ describe('Airlock holds the real Claude adapter (claude-agent-acp) over ACP', ()
 
     // The same path approved: the marker appears, so the checks above can fail.
     const second = ctx.prompt(session.id, 'Run the other marker command');
-    const action2 = await ctx.waitAction('the second command as an action', (a) => a.session === session.id && a.id !== action.id);
+    const action2 = await ctx.waitAction('the second command as an action', (a) => a.session === session.id && a.tool !== 'Exec' && a.id !== action.id);
     await ctx.ok(['approve', action2.id]);
     const r2 = await second.done;
     assert.equal(r2.code, 0, `airlock prompt failed: ${r2.stderr}${ctx.describe()}`);

@@ -147,7 +147,7 @@ describe('Airlock holds the real Gemini CLI over ACP', () => {
     stage = session.cwd;
 
     const first = ctx.prompt(session.id, 'Run the marker command', { asJson: false });
-    const action = await ctx.waitAction('the shell command as an action', (a) => a.session === session.id);
+    const action = await ctx.waitAction('the shell command as an action', (a) => a.session === session.id && a.tool !== 'Exec');
     assert.match(action.summary, /rejected\.txt/, JSON.stringify(action));
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(existsSync(join(stage, 'rejected.txt')), false, 'the command ran before anyone decided');
@@ -173,7 +173,7 @@ describe('Airlock holds the real Gemini CLI over ACP', () => {
 
     // The same path approved: the marker appears, so the check above can fail.
     const second = ctx.prompt(session.id, 'Run the other marker command');
-    const action2 = await ctx.waitAction('the second command as an action', (a) => a.session === session.id && a.id !== action.id);
+    const action2 = await ctx.waitAction('the second command as an action', (a) => a.session === session.id && a.tool !== 'Exec' && a.id !== action.id);
     await ctx.ok(['approve', action2.id]);
     const r2 = await second.done;
     assert.equal(r2.code, 0, `airlock prompt failed: ${r2.stderr}${ctx.describe()}`);

@@ -240,7 +240,8 @@ export async function startAcpAirlock(name, { files = {}, agentEnv = () => ({}),
       );
       let action;
       while (!ended && !action) {
-        action = ((await ctx.status()).actions || []).find((a) => a.session === id);
+        // The agent's own tool-call cards, not the exec gate's cards for its housekeeping.
+        action = ((await ctx.status()).actions || []).find((a) => a.session === id && a.tool !== 'Exec');
         await new Promise((r) => setTimeout(r, 200));
       }
       return action;

@@ -31,7 +31,8 @@ import { firstLine } from '../browser/helpers.mjs';
 export function cleanEnv() {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (/^(ANTHROPIC_|CLAUDE|AIRLOCK_|DISABLE_|OTEL_|GITHUB_)/.test(k)) continue;
+    // AIRLOCK_EXEC_GATE_LOG stays: it only records what the exec gate decided.
+    if (/^(ANTHROPIC_|CLAUDE|AIRLOCK_|DISABLE_|OTEL_|GITHUB_)/.test(k) && k !== 'AIRLOCK_EXEC_GATE_LOG') continue;
     if (/^(CI|CONTINUOUS_INTEGRATION|BUILD_NUMBER|RUN_ID)$/.test(k)) continue;
     env[k] = v;
   }

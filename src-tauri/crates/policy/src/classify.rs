@@ -398,6 +398,7 @@ const READ_ONLY: &[&str] = &[
     "export", "declare", "local", "readonly", "typeset", "unset", "shopt", "man", "help", "info",
     "tldr", "wait", "jobs", "exit", "return", "break", "continue", "shift", "lsof", "look",
     "numfmt", "tput", "clear", "getconf", "arch", "tty", "read", "logname", "users", "who", "w",
+    "lsb_release", "sw_vers",
     "last", "zcat", "zgrep", "zless", "bzcat", "xzcat",
 ];
 
@@ -521,6 +522,9 @@ fn unwrap_wrappers<'w>(
                 inner.get(1..).unwrap_or(&[])
             }
             "watch" => skip_options(rest, &["-n", "--interval", "-d"]),
+            // bubblewrap only takes rights away (agents probe it, Codex runs
+            // its commands in it): what it runs is judged.
+            "bwrap" => bwrap_inner(rest),
             "nohup" | "time" | "builtin" | "exec" | "setsid" | "unbuffer" | "chronic" => {
                 skip_options(rest, &[])
             }
@@ -554,6 +558,73 @@ fn unwrap_wrappers<'w>(
             _ => return words,
         };
     }
+}
+
+/// What bubblewrap runs: its options skipped with their one or two values.
+fn bwrap_inner<'w>(mut words: &'w [Word<'w>]) -> &'w [Word<'w>] {
+    const TWO: [&str; 12] = [
+        "--bind",
+        "--bind-try",
+        "--ro-bind",
+        "--ro-bind-try",
+        "--dev-bind",
+        "--dev-bind-try",
+        "--symlink",
+        "--setenv",
+        "--file",
+        "--bind-data",
+        "--ro-bind-data",
+        "--chmod",
+    ];
+    const ONE: [&str; 30] = [
+        "--proc",
+        "--dev",
+        "--tmpfs",
+        "--mqueue",
+        "--dir",
+        "--chdir",
+        "--unsetenv",
+        "--seccomp",
+        "--add-seccomp-fd",
+        "--args",
+        "--uid",
+        "--gid",
+        "--hostname",
+        "--perms",
+        "--size",
+        "--remount-ro",
+        "--lock-file",
+        "--sync-fd",
+        "--block-fd",
+        "--userns-block-fd",
+        "--info-fd",
+        "--json-status-fd",
+        "--cap-add",
+        "--cap-drop",
+        "--exec-label",
+        "--file-label",
+        "--argv0",
+        "--userns",
+        "--userns2",
+        "--pidns",
+    ];
+    while let Some(w) = words.first() {
+        if w.text == "--" {
+            return &words[1..];
+        }
+        if !w.text.starts_with("--") {
+            break;
+        }
+        let n = if TWO.contains(&w.text) {
+            3
+        } else if ONE.contains(&w.text) {
+            2
+        } else {
+            1
+        };
+        words = &words[n.min(words.len())..];
+    }
+    words
 }
 
 /// Skips leading options (`-x`, `--flag`, `--key=value`, and the listed
@@ -1205,6 +1276,7 @@ fn harmless_git_config(setting: &str) -> bool {
         "protocol.ext.allow" => value == "never",
         "submodule.recurse" | "maintenance.auto" | "diff.autorefreshindex" => value == "false",
         "gc.auto" => value == "0",
+        "safe.barerepository" => value == "explicit",
         // Runs only while serving a pack to a fetch or push from a
         // repository with alternates: never for a read-only subcommand.
         "core.alternaterefscommand" => true,
@@ -1300,9 +1372,14 @@ fn git(args: &[Word], label: &str, a: &mut Assessment) -> bool {
             }
             false
         }
-        "pull" | "fetch" | "clone" | "ls-remote" => {
+        "pull" | "fetch" | "clone" => {
             a.risk(Network, format!("`{label}` talks to a remote"));
             false
+        }
+        // Lists a remote's refs and writes nothing.
+        "ls-remote" => {
+            a.risk(Network, format!("`{label}` talks to a remote"));
+            true
         }
         "remote" => {
             if matches!(first, Some("update" | "prune")) {

@@ -247,6 +247,14 @@ fn read_call(pid: u32, shape: CallShape, args: &[u64; 6]) -> io::Result<ReadCall
     } else {
         base.join(OsStr::from_bytes(&path))
     };
+    // `/proc/self/exe` names the caller's program, not ours.
+    let program = match program
+        .strip_prefix("/proc/self")
+        .or_else(|_| program.strip_prefix("/proc/thread-self"))
+    {
+        Ok(rest) => proc.join(rest),
+        Err(_) => program,
+    };
     let width = if shape.narrow { 4 } else { 8 };
     let mut argv = Vec::new();
     let mut total = 0usize;

@@ -21,9 +21,12 @@
 //!   click (`Exec` cards, decided like any action, "Always allow" adds the
 //!   rule); a card whose process died goes away.
 //! - A program approved by the user or allowed by one of the user's rules,
-//!   and a shell script allowed whole, is trusted with what it starts (an
-//!   approved script is not asked again for the programs it runs); a single
-//!   program the built-in read-only list allowed confers no trust.
+//!   or allowed by the classifier (a script whole, a read-only program), is
+//!   trusted with what it starts: an approved script is not asked again for
+//!   the programs it runs, `lsb_release` runs its `getopt`. Not so a program
+//!   its own config files (which the session can write) can point at other
+//!   programs — git (`core.fsmonitor`), less, man — unless the user's rule or
+//!   click allowed it.
 //! - A Bash command already allowed through Claude Code's hook or an ACP
 //!   permission is remembered, so the exec that carries it out is not asked
 //!   a second time.
@@ -277,6 +280,9 @@ struct SessionGate {
     trusted: Arc<Mutex<HashSet<ProcKey>>>,
     /// Recent answers per process and command line.
     recent: VecDeque<(u32, Vec<String>, Instant, bool)>,
+    /// `AIRLOCK_EXEC_GATE_LOG`: a file where every verdict is written, to see
+    /// what an agent runs and why it waits.
+    log: Option<PathBuf>,
 }
 
 /// How the gate answers one exec.
@@ -297,6 +303,7 @@ impl SessionGate {
             policy,
             trusted: Default::default(),
             recent: VecDeque::new(),
+            log: std::env::var_os("AIRLOCK_EXEC_GATE_LOG").map(PathBuf::from),
         }
     }
 
@@ -350,7 +357,11 @@ impl SessionGate {
             return;
         }
         let (command, script) = self.command_of(&call);
-        match self.judge(&call, &command, script) {
+        let answer = self.judge(&call, &command, script);
+        if let Some(log) = &self.log {
+            log_decision(log, &self.ctx.session, &call, &command, &answer);
+        }
+        match answer {
             Answer::Allow { trust } => {
                 if trust {
                     self.trust(call.pid);
@@ -383,17 +394,24 @@ impl SessionGate {
             verdict.decision = Decision::Ask;
         }
         match verdict.decision {
-            // A script allowed whole was judged with every program in it.
+            // What an allowed program starts was judged with it (a script
+            // whole, `lsb_release` running `getopt`) — except git's, which
+            // its repository's config can point anywhere (`core.fsmonitor`).
             Decision::Allow => Answer::Allow {
-                trust: verdict.by_rule || script,
+                trust: verdict.by_rule || script || !runs_from_config(&call.program),
             },
             Decision::Deny => Answer::Refuse(denied_why(&verdict)),
             Decision::Ask => {
-                if self.remembered(call, command)
-                    || self.has_trusted_ancestor(call.pid)
-                    || self.agent_housekeeping(call, command, script)
-                {
+                if self.remembered(call, command) || self.has_trusted_ancestor(call.pid) {
                     return Answer::Allow { trust: true };
+                }
+                if let Some(trust) = self.agent_housekeeping(call, command, script) {
+                    return Answer::Allow { trust };
+                }
+                // bubblewrap only takes rights away, and the program it
+                // runs is an exec of its own, judged when it comes.
+                if call.program.file_name().is_some_and(|n| n == "bwrap") {
+                    return Answer::Allow { trust: false };
                 }
                 // Allowed to start, not trusted: what the agent part runs is
                 // judged in its turn, and its writes stay in its walls.
@@ -470,7 +488,8 @@ impl SessionGate {
         let Some(program) = real(&call.program) else {
             return false;
         };
-        if self.is_agent_program(&program) {
+        // git's own helpers (`git-core/git remote-https` under `git ls-remote`).
+        if self.is_agent_program(&program) || program.to_string_lossy().contains("/git-core/") {
             return true;
         }
         let in_agent = |p: &Path| self.in_agent_package(p);
@@ -503,26 +522,70 @@ impl SessionGate {
             && !self.ctx.writable.iter().any(|w| p.starts_with(w))
     }
 
-    /// A script an agent runs for itself, not for a tool call: Claude Code
-    /// writing its shell snapshot (`SNAPSHOT_FILE=~/.claude/shell-snapshots/…`)
-    /// from its own process. Only in a folder the session may write anyway.
-    fn agent_housekeeping(&self, call: &ExecCall, command: &str, script: bool) -> bool {
-        let Some(file) = command
+    /// A script an agent runs for itself, not for a tool call, from its own
+    /// process: the shell snapshot Claude Code writes
+    /// (`SNAPSHOT_FILE=~/.claude/shell-snapshots/…`, in a folder the session
+    /// may write anyway) or Codex prints (`echo '# Snapshot file'` after
+    /// sourcing `~/.bashrc`) to learn the user's shell functions and aliases,
+    /// trusted with what they run; or Codex's wrapper around a tool command,
+    /// not trusted (`Some(false)`): the command inside is judged on its own.
+    fn agent_housekeeping(&self, call: &ExecCall, command: &str, script: bool) -> Option<bool> {
+        if !script
+            || !std::fs::read_link(format!("/proc/{}/exe", call.pid))
+                .is_ok_and(|exe| self.is_agent_program(&exe))
+        {
+            return None;
+        }
+        if let Some(file) = command
             .strip_prefix("SNAPSHOT_FILE=")
             .and_then(|rest| rest.lines().next())
-        else {
-            return false;
+        {
+            let file = Path::new(file.trim());
+            let ok = file.is_absolute()
+                && file
+                    .components()
+                    .all(|c| c != std::path::Component::ParentDir)
+                && file.to_string_lossy().contains("/shell-snapshots/")
+                && self.ctx.writable.iter().any(|w| file.starts_with(w));
+            return ok.then_some(true);
+        }
+        if command.starts_with("if [ -z \"${BASH_ENV-}\" ]")
+            && command.contains("\necho '# Snapshot file'\n")
+        {
+            return Some(true);
+        }
+        // Codex's wrapper around a tool command: it restores its environment,
+        // sources its snapshot, and ends in `exec '/bin/bash' -c 'CMD'` —
+        // an exec of its own, where the command is judged.
+        if command.starts_with("__CODEX_SNAPSHOT_OVERRIDE_SET_0=")
+            && command.rsplit_once("\nexec ").is_some_and(|(_, last)| {
+                last.starts_with("'/bin/bash' -c ") && !last.contains('\n')
+            })
+        {
+            return Some(false);
+        }
+        // Codex checking the snapshot it wrote: `set -e; . SNAPSHOT`.
+        let snapshot = |p: &str| {
+            let p = Path::new(p);
+            p.is_absolute()
+                && p.components().all(|c| c != std::path::Component::ParentDir)
+                && p.to_string_lossy().contains("snapshots/")
+                && self.ctx.writable.iter().any(|w| p.starts_with(w))
         };
-        let file = Path::new(file.trim());
-        script
-            && file.is_absolute()
-            && file
-                .components()
-                .all(|c| c != std::path::Component::ParentDir)
-            && file.to_string_lossy().contains("/shell-snapshots/")
-            && self.ctx.writable.iter().any(|w| file.starts_with(w))
-            && std::fs::read_link(format!("/proc/{}/exe", call.pid))
-                .is_ok_and(|exe| self.is_agent_program(&exe))
+        let checks = airlock_policy::split_command(command).is_ok_and(|parts| {
+            parts
+                .iter()
+                .any(|p| matches!(p.argv.first().map(String::as_str), Some("." | "source")))
+                && parts.iter().all(|p| {
+                    let words: Vec<&str> = p.argv.iter().map(String::as_str).collect();
+                    match words.as_slice() {
+                        ["set", ..] => true,
+                        ["." | "source", file] => !p.dynamic.iter().any(|d| *d) && snapshot(file),
+                        _ => false,
+                    }
+                })
+        });
+        checks.then_some(true)
     }
 
     fn remembered(&self, call: &ExecCall, command: &str) -> bool {
@@ -570,16 +633,57 @@ impl SessionGate {
     }
 }
 
+fn log_decision(log: &Path, session: &str, call: &ExecCall, command: &str, answer: &Answer) {
+    use std::io::Write;
+    let verdict = match answer {
+        Answer::Allow { trust: true } => "allow+trust".to_string(),
+        Answer::Allow { trust: false } => "allow".to_string(),
+        Answer::Refuse(why) => format!("refuse ({why})"),
+        Answer::Ask(..) => "ask".to_string(),
+    };
+    let line = format!(
+        "{session} pid {} {} {:?} => {verdict}: {}\n",
+        call.pid,
+        call.program.display(),
+        call.argv,
+        short(command)
+    );
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+    {
+        let _ = f.write_all(line.as_bytes());
+    }
+}
+
+/// Programs whose configuration files, which the session can write, can
+/// make them run other programs: allowed, they are not trusted with what
+/// they start.
+fn runs_from_config(program: &Path) -> bool {
+    let name = program
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    matches!(
+        name.as_str(),
+        "git" | "less" | "man" | "make" | "npm" | "npx"
+    )
+}
+
 /// A read-only command whose only risks are what it reads (the environment,
-/// a file outside the root): the session reads those in its own process
-/// anyway, within what Landlock lets it see, so starting a program to do it
-/// asks for nothing new. An `ask` rule of the user's still asks.
+/// a file outside the root) or that it reaches the network: the session
+/// reads those in its own process anyway, within what Landlock lets it see,
+/// and its network is its network mode's to decide (on, model-only, off),
+/// so starting a program to do it asks for nothing new. Codex's start-up
+/// `git ls-remote` of its plugins is one. An `ask` rule of the user's still
+/// asks.
 fn only_reads(command: &str, verdict: &Verdict) -> bool {
     !verdict.asked_by_rule
         && verdict
             .risks
             .iter()
-            .all(|r| r.kind == "secrets" || r.kind == "outsideProject")
+            .all(|r| matches!(r.kind.as_str(), "secrets" | "outsideProject" | "network"))
         && airlock_policy::split_command(command)
             .is_ok_and(|parts| parts.iter().all(airlock_policy::is_read_only))
 }
