@@ -737,14 +737,44 @@ async fn a_chat_is_not_a_terminal_and_its_transcript_survives_a_restart() {
         .await
         .expect_err("no terminal");
     assert!(err.message.contains("is a chat"), "{}", err.message);
+    // A comment waiting to be sent, on the write it made.
+    turn(&engine, &s.id, "write notes.txt kept").await;
+    let change = wait_for(&engine, "the held write", |c| {
+        c.iter().any(|c| c.path == "notes.txt")
+    })
+    .await;
+    call(
+        &engine,
+        Request::Comment {
+            target: change[0].id.clone(),
+            line: None,
+            text: "keep this one".into(),
+        },
+    )
+    .await;
     let before = transcript(&engine, &s.id).await;
+    let named = session(&engine, &s.id).await.name;
+    assert_eq!(named, "scripted-agent", "a chat takes the agent's own name");
     engine.shutdown().await;
 
     let engine = super::chat::engine(&f).await;
     let again = session(&engine, &s.id).await;
     assert_eq!(again.kind, SessionKind::Chat);
     assert_eq!(again.state, SessionState::Exited);
+    assert_eq!(again.name, named, "its name is kept");
     assert_eq!(transcript(&engine, &s.id).await, before);
+    let Response::Comments { comments } = call(
+        &engine,
+        Request::ListComments {
+            session: Some(s.id.clone()),
+        },
+    )
+    .await
+    else {
+        panic!("comments")
+    };
+    let texts: Vec<&str> = comments.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(texts, ["keep this one"], "comments survive a restart");
     engine.shutdown().await;
 }
 

@@ -229,3 +229,31 @@ fn a_fork_and_exec_loop_does_not_starve_the_engine() {
     );
     assert!(actions(&f).is_empty());
 }
+
+#[test]
+fn always_allow_writes_the_rule_and_the_same_command_passes_from_then_on() {
+    let f = Fixture::git(&[("build/out.o", "object\n")]);
+    let _served = serve(&f);
+    let first = run(&f, "rm -rf build; echo rm=$? > after.txt");
+    let a = card(&f, &first);
+    let out = airlock(&f, &["approve", a["id"].as_str().expect("id"), "--always"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    finished(&f, &first);
+    let policy = std::fs::read_to_string(f.project.join(".airlock/policy.toml")).expect("policy");
+    assert!(policy.contains("Bash(rm -rf build)"), "{policy}");
+    // The rule is read again when its file changes: no card the second time.
+    let second = run(&f, "rm -rf build; echo rm=$? > after.txt");
+    let stage = finished(&f, &second);
+    assert_eq!(
+        std::fs::read_to_string(stage.join("after.txt"))
+            .expect("after")
+            .trim(),
+        "rm=0"
+    );
+    assert!(!stage.join("build").exists());
+    assert!(actions(&f).is_empty(), "{:?}", actions(&f));
+}

@@ -774,7 +774,7 @@ impl Actor {
                     sandbox: None,
                     stage_lost: false,
                     chat,
-                    comments: Vec::new(),
+                    comments: self.load_comments(&id),
                     exec_gate: None,
                     proxy: None,
                 },
@@ -1408,6 +1408,7 @@ impl Actor {
         }
         let _ = std::fs::remove_file(self.chat_file(id));
         let _ = std::fs::remove_file(self.chat_file(id).with_extension("agent"));
+        let _ = std::fs::remove_file(self.comments_file(id));
         if s.info.mode == SessionMode::Staged {
             stage::remove(&self.project, &s.stage)?;
         }

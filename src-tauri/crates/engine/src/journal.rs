@@ -126,6 +126,15 @@ impl Journal {
         Ok(())
     }
 
+    /// Keeps a session's new name.
+    pub fn rename_session(&self, id: &str, name: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sessions SET name = ?2 WHERE id = ?1",
+            params![id, name],
+        )?;
+        Ok(())
+    }
+
     /// Marks a session exited.
     pub fn session_exited(&self, id: &str, exit_code: Option<i32>) -> Result<()> {
         self.conn.execute(

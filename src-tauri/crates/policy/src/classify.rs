@@ -398,7 +398,8 @@ const READ_ONLY: &[&str] = &[
     "export", "declare", "local", "readonly", "typeset", "unset", "shopt", "man", "help", "info",
     "tldr", "wait", "jobs", "exit", "return", "break", "continue", "shift", "lsof", "look",
     "numfmt", "tput", "clear", "getconf", "arch", "tty", "read", "logname", "users", "who", "w",
-    "lsb_release", "sw_vers",
+    "lsb_release", "sw_vers", "lspci", "lsusb", "lscpu", "lsblk", "lsmem", "clinfo", "xrandr",
+    "nvidia-smi", "xdpyinfo", "awk", "gawk", "mawk", "nawk",
     "last", "zcat", "zgrep", "zless", "bzcat", "xzcat",
 ];
 

@@ -61,6 +61,54 @@ pub(crate) fn check(name: &str, args: &[Word], label: &str, a: &mut Assessment) 
             !has_flag(args, &["-s", "--set"]) && !args.iter().any(|w| w.text.starts_with("-s"))
         }
         "hostname" => positionals(args).is_empty() && !has_flag(args, &["-F", "--file", "-b"]),
+        // awk runs programs: read-only when its program can neither start a
+        // command (`system`, `| getline`, `print | "cmd"`) nor write a file
+        // (`print > f`), and comes on the command line, not from a file.
+        "awk" | "gawk" | "mawk" | "nawk" => {
+            let program = positionals(args).first().map(|w| w.text).unwrap_or("");
+            let risky = ["system", "getline", ">", "|", "@load", "ENVIRON"];
+            if has_flag(
+                args,
+                &[
+                    "-f",
+                    "--file",
+                    "-i",
+                    "--include",
+                    "-l",
+                    "--load",
+                    "-E",
+                    "--exec",
+                ],
+            ) {
+                exec(a, "runs an awk program from a file or loads an extension")
+            } else if risky.iter().any(|r| program.contains(r)) {
+                exec(
+                    a,
+                    "runs an awk program that can start commands or write files",
+                )
+            } else {
+                true
+            }
+        }
+        // Hardware probes that agents' system-information libraries run at
+        // start (Gemini CLI through `systeminformation`): read-only as queries.
+        "clinfo" => true,
+        "xrandr" => args.iter().all(|w| {
+            matches!(
+                w.text,
+                "-q" | "--query"
+                    | "--verbose"
+                    | "--current"
+                    | "--listmonitors"
+                    | "--listproviders"
+                    | "--prop"
+            )
+        }),
+        "nvidia-smi" => args.iter().all(|w| {
+            w.text.starts_with("--query")
+                || w.text.starts_with("--format")
+                || matches!(w.text, "-q" | "-L" | "--list-gpus" | "-x" | "--xml-format")
+        }),
         "history" => !args.iter().any(|w| {
             w.text.starts_with('-') && w.text[1..].contains(['c', 'd', 'w', 'a', 'n', 'r', 's'])
         }),
@@ -294,6 +342,18 @@ mod tests {
         ("git -c core.pager=cat log", true),
         ("bwrap --unshare-user --unshare-net --ro-bind / / /bin/true", true),
         ("git ls-remote https://github.com/openai/plugins.git HEAD", true),
+        ("clinfo --raw", true),
+        ("xdpyinfo", true),
+        ("awk '{ print $5 }' f.txt", true),
+        ("awk '$2==\"on\"{print $1}'", true),
+        ("awk '{ system(\"rm x\") }'", false),
+        ("awk '{ print > \"out\" }'", false),
+        ("awk -f prog.awk data", false),
+        ("gawk -i inplace '{ print }' f", false),
+        ("xrandr --verbose", true),
+        ("xrandr --output HDMI-1 --off", false),
+        ("nvidia-smi --query-gpu=name,memory.total --format=csv,noheader", true),
+        ("nvidia-smi -r", false),
         ("bwrap --bind / / --setenv A b --chdir /x -- rm -rf build", false),
         ("git -c core.askPass= -c protocol.ext.allow=never -c hook.pre-commit.enabled=false -c gc.auto=0 -c format.pretty=medium remote get-url origin", true),
         ("git -c hook.pre-commit.enabled=true status", false),

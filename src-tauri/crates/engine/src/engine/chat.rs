@@ -471,6 +471,12 @@ impl Actor {
                 .map(|n| n.to_string_lossy().into_owned());
             if Some(&s.info.name) == first.as_ref() {
                 s.info.name = name.clone();
+                if let Err(e) = self.journal.rename_session(session, name) {
+                    self.problem(
+                        Some(session),
+                        format!("could not keep the chat's name: {e}"),
+                    );
+                }
             }
         }
         let config = config_options(&ready.config);

