@@ -1515,6 +1515,7 @@ impl Actor {
                 project: self.project.clone(),
                 airlock_home: self.home_root.clone(),
                 program: command.first().and_then(|c| pty::resolve_program(c)),
+                airlock: self.hook_program.clone(),
                 tx: self.tx.clone(),
             })
             .map_err(|e| EngineError::io("register the exec gate".to_string(), e))?;

@@ -113,6 +113,9 @@ pub(super) struct Ctx {
     /// The session's own program, resolved: the agent starting itself again
     /// (a sub-agent, `claude auth status`) is the agent, not a command.
     pub(super) program: Option<PathBuf>,
+    /// The `airlock` binary: the agents' hooks (`airlock hook claude`, Codex's
+    /// `notify`) are Airlock asking itself, never a card.
+    pub(super) airlock: Option<PathBuf>,
     pub(super) tx: mpsc::UnboundedSender<Msg>,
 }
 
@@ -405,6 +408,9 @@ impl SessionGate {
                 if self.remembered(call, command) || self.has_trusted_ancestor(call.pid) {
                     return Answer::Allow { trust: true };
                 }
+                if self.airlock_hook(call, command) {
+                    return Answer::Allow { trust: false };
+                }
                 if let Some(trust) = self.agent_housekeeping(call, command, script) {
                     return Answer::Allow { trust };
                 }
@@ -503,6 +509,33 @@ impl SessionGate {
                 .get(1)
                 .and_then(|script| real(&call.cwd.join(script)))
                 .is_some_and(|script| in_agent(&script))
+    }
+
+    /// `airlock hook claude|codex …`, run directly or as a one-command
+    /// script (how Claude Code runs its hooks): Airlock's own hook.
+    fn airlock_hook(&self, call: &ExecCall, command: &str) -> bool {
+        let Some(airlock) = self
+            .ctx
+            .airlock
+            .as_ref()
+            .and_then(|p| std::fs::canonicalize(p).ok())
+        else {
+            return false;
+        };
+        let is_airlock =
+            |p: &str| std::fs::canonicalize(call.cwd.join(p)).is_ok_and(|real| real == airlock);
+        let hook = |argv: &[String]| {
+            argv.len() >= 3
+                && is_airlock(&argv[0])
+                && argv[1] == "hook"
+                && matches!(argv[2].as_str(), "claude" | "codex")
+        };
+        if is_airlock(&call.program.display().to_string()) {
+            return call.argv.get(1).is_some_and(|a| a == "hook");
+        }
+        airlock_policy::split_command(command).is_ok_and(|parts| {
+            parts.len() == 1 && !parts[0].dynamic.iter().any(|d| *d) && hook(&parts[0].argv)
+        })
     }
 
     /// Whether `program` (resolved) is the session's own program or lies in
