@@ -13,6 +13,9 @@ function verb(tool: string): string {
   switch (tool) {
     case 'Bash':
       return 'Run';
+    // The exec gate: a program the session started, waiting in the kernel.
+    case 'Exec':
+      return 'Start';
     case 'WebFetch':
       return 'Fetch';
     case 'WebSearch':

@@ -1234,7 +1234,8 @@ impl Actor {
                     )
                 })
         } else {
-            self.spawn_process(&id, command, &stage, &hook_token, size, &scrollback, &env)
+            let env = session_env(&hook_token, env);
+            self.spawn_process(&id, command, &stage, env, size, &scrollback)
                 .map(|p| (Some(p), None))
         };
         let (process, chat) = match spawned {
@@ -1289,10 +1290,9 @@ impl Actor {
         id: &str,
         command: Vec<String>,
         cwd: &Path,
-        hook_token: &str,
+        extra_env: Vec<(String, String)>,
         (cols, rows): (u16, u16),
         scrollback: &Arc<Mutex<Scrollback>>,
-        extra_env: &[(String, String)],
     ) -> Result<PtyProcess> {
         let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(PTY_QUEUE);
         let (exit_tx, exit_rx) = oneshot::channel::<Option<i32>>();
@@ -1303,14 +1303,13 @@ impl Actor {
                 "AIRLOCK_SOCKET".into(),
                 self.home.socket().display().to_string(),
             ),
-            ("AIRLOCK_TOKEN".into(), hook_token.to_string()),
             ("TMPDIR".into(), tmp.display().to_string()),
         ];
         // A staged agent is not told where the project is: it has no business there.
         if cwd == self.project {
             env.push(("AIRLOCK_PROJECT".into(), self.project.display().to_string()));
         }
-        env.extend_from_slice(extra_env);
+        env.extend(extra_env);
         let spec = SpawnSpec {
             command,
             cwd: cwd.to_path_buf(),
@@ -1363,7 +1362,8 @@ impl Actor {
                 Some(self.spawn_agent(id, command, &stage, resume, &env)?),
             )
         } else {
-            let p = self.spawn_process(id, command, &stage, &token, size, &scrollback, &env)?;
+            let env = session_env(&token, env);
+            let p = self.spawn_process(id, command, &stage, env, size, &scrollback)?;
             (Some(p), None)
         };
         let s = self.session_mut(id)?;
@@ -1885,4 +1885,11 @@ async fn start_proxy(
         }
     });
     Ok(proxy)
+}
+
+/// A terminal session's own environment: its hook token and what its
+/// sandbox adds (the proxy's address).
+fn session_env(token: &str, mut extra: Vec<(String, String)>) -> Vec<(String, String)> {
+    extra.insert(0, ("AIRLOCK_TOKEN".into(), token.to_string()));
+    extra
 }

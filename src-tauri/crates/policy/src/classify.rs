@@ -628,6 +628,42 @@ fn bwrap_inner<'w>(mut words: &'w [Word<'w>]) -> &'w [Word<'w>] {
     words
 }
 
+/// `ssh -T [-o …] git@github.com` with no remote command: the check of one's
+/// SSH key with a git host (Claude Code runs it at start). The host answers
+/// with a greeting and closes; no command runs anywhere.
+fn ssh_auth_check(args: &[Word]) -> bool {
+    let mut i = 0;
+    let mut host = None;
+    while i < args.len() {
+        let w = args[i].text;
+        match w {
+            "-T" | "-q" | "-4" | "-6" => i += 1,
+            "-o" => {
+                let value = args.get(i + 1).map_or("", |v| v.text);
+                let key = value.split('=').next().unwrap_or("").to_ascii_lowercase();
+                if !matches!(
+                    key.as_str(),
+                    "batchmode" | "connecttimeout" | "stricthostkeychecking" | "loglevel"
+                ) {
+                    return false;
+                }
+                i += 2;
+            }
+            _ if w.starts_with('-') => return false,
+            _ if host.is_none() => {
+                host = Some(w);
+                i += 1;
+            }
+            // A remote command.
+            _ => return false,
+        }
+    }
+    matches!(
+        host,
+        Some("git@github.com" | "git@gitlab.com" | "git@bitbucket.org")
+    )
+}
+
 /// Skips leading options (`-x`, `--flag`, `--key=value`, and the listed
 /// options' separate values) and a `--`.
 fn skip_options<'w>(mut words: &'w [Word<'w>], with_value: &[&str]) -> &'w [Word<'w>] {
@@ -884,7 +920,7 @@ fn classify_program(
         "ssh" | "scp" | "sftp" | "nc" | "ncat" | "netcat" | "telnet" | "ftp" | "socat" | "mosh"
         | "gh" | "aws" | "gcloud" | "az" => {
             a.risk(Network, format!("`{label}` reaches the network ({name})"));
-            false
+            name == "ssh" && ssh_auth_check(args)
         }
         "rsync" => {
             let remote = positionals(args).iter().any(|w| {

@@ -411,6 +411,10 @@ impl SessionGate {
                 if self.airlock_hook(call, command) {
                     return Answer::Allow { trust: false };
                 }
+                // Its transport (ssh, git's remote helpers) goes with it.
+                if self.agent_state_git(call) {
+                    return Answer::Allow { trust: true };
+                }
                 if let Some(trust) = self.agent_housekeeping(call, command, script) {
                     return Answer::Allow { trust };
                 }
@@ -509,6 +513,51 @@ impl SessionGate {
                 .get(1)
                 .and_then(|script| real(&call.cwd.join(script)))
                 .is_some_and(|script| in_agent(&script))
+    }
+
+    /// git keeping an agent's own state: a `clone`, `fetch` or `pull` into
+    /// or inside one of the agents' state folders (`~/.claude/plugins`,
+    /// `~/.codex`), such as Claude Code's plugin marketplace at start. It
+    /// writes only where the session may write anyway, and its network is
+    /// the session's network mode's to decide.
+    fn agent_state_git(&self, call: &ExecCall) -> bool {
+        if call.program.file_name().is_none_or(|n| n != "git") {
+            return false;
+        }
+        let state = |p: &Path| {
+            let p = normal(&call.cwd.join(p));
+            !p.starts_with(&self.ctx.root)
+                && self
+                    .ctx
+                    .writable
+                    .iter()
+                    .filter(|w| !w.starts_with(&self.ctx.root) && !self.ctx.root.starts_with(w))
+                    .any(|w| p.starts_with(w))
+        };
+        let args = call.argv.get(1..).unwrap_or(&[]);
+        // Only settings that keep git from running programs, as agents pass them.
+        let mut i = 0;
+        while i < args.len() && args[i] == "-c" {
+            let setting = args
+                .get(i + 1)
+                .map_or("", String::as_str)
+                .to_ascii_lowercase();
+            if !setting.starts_with("core.sshcommand=ssh -o batchmode=yes")
+                && !setting.starts_with("safe.")
+                && !setting.starts_with("protocol.")
+            {
+                return false;
+            }
+            i += 2;
+        }
+        let rest = &args[i.min(args.len())..];
+        match rest.first().map(String::as_str) {
+            Some("clone") => rest
+                .last()
+                .is_some_and(|dest| !dest.starts_with('-') && state(Path::new(dest))),
+            Some("fetch" | "pull") => state(&call.cwd),
+            _ => false,
+        }
     }
 
     /// `airlock hook claude|codex …`, run directly or as a one-command
@@ -667,6 +716,21 @@ impl SessionGate {
         }
         false
     }
+}
+
+/// `.` and `..` removed lexically.
+fn normal(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn log_decision(log: &Path, session: &str, call: &ExecCall, command: &str, answer: &Answer) {
