@@ -33,7 +33,7 @@
 //!
 //! The policy is read once and read again only when one of its files changes.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -64,6 +64,8 @@ const REMEMBER: Duration = Duration::from_secs(120);
 /// How long a process's repeated exec of the same command (a shell trying
 /// each PATH folder after a refusal) gets the same answer without a new card.
 const REPEAT: Duration = Duration::from_secs(5);
+/// The most policy verdicts a session's gate remembers.
+const VERDICTS_KEPT: usize = 4096;
 
 /// What one session's gate shares with the actor.
 #[derive(Default)]
@@ -117,6 +119,8 @@ struct PolicyCache {
     stamp: Option<[Option<(SystemTime, u64)>; 2]>,
     policy: Policy,
     broken: Option<String>,
+    /// Goes up each time the policy is read again.
+    generation: u64,
 }
 
 impl PolicyCache {
@@ -126,10 +130,12 @@ impl PolicyCache {
             stamp: None,
             policy: Policy::default(),
             broken: None,
+            generation: 0,
         }
     }
 
-    fn get(&mut self) -> (&Policy, Option<&str>) {
+    /// Reads the policy again if one of its files changed.
+    fn refresh(&mut self) {
         let stat = |p: &Path| {
             std::fs::metadata(p)
                 .ok()
@@ -138,6 +144,7 @@ impl PolicyCache {
         let now = [stat(&self.files.0), stat(&self.files.1)];
         if self.stamp != Some(now) {
             self.stamp = Some(now);
+            self.generation += 1;
             match Policy::load(Some(&self.files.0), Some(&self.files.1)) {
                 Ok(p) => {
                     self.policy = p;
@@ -149,7 +156,6 @@ impl PolicyCache {
                 }
             }
         }
-        (&self.policy, self.broken.as_deref())
     }
 }
 
@@ -170,6 +176,8 @@ struct SessionGate {
     trusted: Arc<Mutex<HashSet<ProcKey>>>,
     /// Recent answers per process and command line.
     recent: VecDeque<(u32, Vec<String>, Instant, bool)>,
+    /// The policy's verdicts by command and folder, for the policy generation.
+    verdicts: (u64, HashMap<(String, PathBuf), Verdict>),
     /// `AIRLOCK_EXEC_GATE_LOG`: a file where every verdict is written, to see
     /// what an agent runs and why it waits.
     log: Option<PathBuf>,
@@ -193,6 +201,7 @@ impl SessionGate {
             policy,
             trusted: Default::default(),
             recent: VecDeque::new(),
+            verdicts: (0, HashMap::new()),
             log: std::env::var_os("AIRLOCK_EXEC_GATE_LOG").map(PathBuf::from),
         }
     }
@@ -269,17 +278,7 @@ impl SessionGate {
     }
 
     fn judge(&mut self, call: &ExecCall, command: &str, script: bool) -> Answer {
-        let (policy, broken) = self.policy.get();
-        let mut verdict = judge(
-            policy,
-            broken,
-            &airlock_policy::Action {
-                tool: "Bash".into(),
-                input: json!({ "command": command }),
-                cwd: call.cwd.clone(),
-                project: self.ctx.root.clone(),
-            },
-        );
+        let mut verdict = self.verdict(command, &call.cwd);
         if call.truncated && verdict.decision == Decision::Allow {
             verdict.decision = Decision::Ask;
         }
@@ -318,6 +317,33 @@ impl SessionGate {
                 Answer::Ask(verdict, command.to_string())
             }
         }
+    }
+
+    /// The policy's verdict on `command` run in `cwd`, remembered until the
+    /// policy changes: a build runs the same few commands thousands of times,
+    /// and parsing each again would be most of the gate's cost.
+    fn verdict(&mut self, command: &str, cwd: &Path) -> Verdict {
+        self.policy.refresh();
+        let generation = self.policy.generation;
+        if self.verdicts.0 != generation || self.verdicts.1.len() >= VERDICTS_KEPT {
+            self.verdicts = (generation, HashMap::new());
+        }
+        let key = (command.to_string(), cwd.to_path_buf());
+        if let Some(v) = self.verdicts.1.get(&key) {
+            return v.clone();
+        }
+        let v = judge(
+            &self.policy.policy,
+            self.policy.broken.as_deref(),
+            &airlock_policy::Action {
+                tool: "Bash".into(),
+                input: json!({ "command": command }),
+                cwd: cwd.to_path_buf(),
+                project: self.ctx.root.clone(),
+            },
+        );
+        self.verdicts.1.insert(key, v.clone());
+        v
     }
 
     /// Holds the exec for the user: an action card, answered from a thread

@@ -63,6 +63,7 @@ pub(super) fn reply(
 }
 
 /// The policy's answer to one tool call, as the gate uses it.
+#[derive(Clone)]
 pub(super) struct Verdict {
     pub(super) decision: Decision,
     /// The deny rule that matched, if one did.
