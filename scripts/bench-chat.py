@@ -39,7 +39,7 @@ def arg(name, default):
 
 def bare(chunks, cwd):
     """The agent to a reader that does nothing but parse: seconds for the turn."""
-    agent = subprocess.Popen(["python3", AGENT], cwd=cwd, stdin=subprocess.PIPE,
+    agent = subprocess.Popen([sys.executable, AGENT], cwd=cwd, stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True, bufsize=1)
 
     def send(msg):
@@ -92,7 +92,7 @@ def main():
                 sys.exit(f"airlock {' '.join(args)}: {out.stderr.strip()}")
             return out.stdout
 
-        session = airlock("run", "--acp", "--", "python3", AGENT).strip()
+        session = airlock("run", "--acp", "--", sys.executable, AGENT).strip()
         for _ in range(100):
             status = json.loads(airlock("status", "--json"))
             if any(s["id"] == session and s.get("chat") for s in status["sessions"]):

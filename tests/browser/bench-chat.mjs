@@ -21,6 +21,7 @@
 // engine coalesces what waits in its mailbox) counts once per chunk, from the
 // event's arrival.
 
+import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,7 +42,10 @@ const CHUNKS = Number(opt.chunks);
 const TURNS = Number(opt.turns);
 const RUNS = Math.max(1, Number(opt.runs));
 const SECONDS = Number(opt.seconds);
-const AGENT = ['python3', join(REPO, 'tests', 'fixtures', 'acp_agent.py')];
+// The interpreter itself, not a launcher in front of it: a pyenv shim runs
+// helper programs the session's exec gate would stop to ask about.
+const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+const AGENT = [PYTHON, join(REPO, 'tests', 'fixtures', 'acp_agent.py')];
 
 const pct = (xs, p) => {
   if (xs.length === 0) return NaN;

@@ -9,12 +9,16 @@
 // view kept in place when one above it grows, a thought's state kept when its
 // view is dropped and drawn again, and the end followed while streaming.
 
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPO, SCREENSHOTS, launchBrowser, openPage, saveScreenshot, waitUntil } from './helpers.mjs';
 
 const ACP_AGENT = join(REPO, 'tests', 'fixtures', 'acp_agent.py');
+// The interpreter itself, not a launcher in front of it: a pyenv shim runs
+// helper programs the session's exec gate would stop to ask about.
+const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
 
 /** One request to the engine over HTTP, as the page would send it; the reply's `ok`. */
 async function callEngine(engine, req) {
@@ -84,7 +88,7 @@ describe('chat', () => {
     }
     await page.getByTestId('new-session-start').click();
     await see(page.getByTestId('new-session-error').filter({ hasText: 'ACP agent' }), 'the form asking for an agent command');
-    await page.getByTestId('new-session-command').fill(`python3 '${ACP_AGENT}'`);
+    await page.getByTestId('new-session-command').fill(`'${PYTHON}' '${ACP_AGENT}'`);
     await page.getByTestId('new-session-start').click();
     const item = page.getByTestId('session-item');
     await see(item, 'the chat session in the sidebar');
@@ -241,7 +245,7 @@ describe('chat', () => {
     const { page, see, until, pageErrors } = await openPage(t, browser, 'chat-settings');
     await page.getByTestId('new-session-kind').selectOption('chat');
     // The agent writes a line to stderr before it starts: the agent log shows it.
-    await page.getByTestId('new-session-command').fill(`sh -c 'echo agent-log-line >&2; exec python3 "${ACP_AGENT}"'`);
+    await page.getByTestId('new-session-command').fill(`sh -c 'echo agent-log-line >&2; exec "${PYTHON}" "${ACP_AGENT}"'`);
     await page.getByTestId('new-session-start').click();
     const input = page.getByTestId('chat-input');
     await see(input, 'the prompt box');
@@ -323,7 +327,7 @@ describe('chat', () => {
     const { page, engine: e, see, until, pageErrors } = await openPage(t, browser, 'chat-long');
     const call = (req) => callEngine(e, req);
     // 400 turns of "hello" (5 entries each) over HTTP.
-    const { id } = await call({ op: 'startSession', kind: 'chat', command: ['python3', ACP_AGENT] });
+    const { id } = await call({ op: 'startSession', kind: 'chat', command: [PYTHON, ACP_AGENT] });
     await until('the agent started', async () => (await call({ op: 'status' })).sessions.find((s) => s.id === id)?.chat);
     let n = 0;
     /** Waits for the turn after entry `n` to end; `n` is then the transcript's length. */

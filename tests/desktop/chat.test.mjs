@@ -6,6 +6,7 @@
 // proves the desktop shell carries a chat end to end (its commands, its event
 // channel, its capability grants).
 
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -13,6 +14,9 @@ import { REPO, SCREENSHOTS, readOrNull, saveScreenshot, waitUntil } from '../bro
 import { errorBanners, launchWindow } from './harness.mjs';
 
 const ACP_AGENT = join(REPO, 'tests', 'fixtures', 'acp_agent.py');
+// The interpreter itself, not a launcher in front of it: a pyenv shim runs
+// helper programs the session's exec gate would stop to ask about.
+const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
 
 describe('a chat in the desktop window through WebDriver (tauri-driver)', () => {
   let win;
@@ -55,7 +59,7 @@ describe('a chat in the desktop window through WebDriver (tauri-driver)', () => 
       );
       const command = await wd.see('[data-testid="new-session-command"]', 'the new-session command input');
       await wd.click(command);
-      await wd.type(command, `python3 '${ACP_AGENT}'`);
+      await wd.type(command, `'${PYTHON}' '${ACP_AGENT}'`);
       await wd.press('[data-testid="new-session-start"]', 'the Start button');
       await wd.see('[data-testid="session-item"] [data-testid="session-kind"]', 'the chat session in the sidebar');
       assert.match(
