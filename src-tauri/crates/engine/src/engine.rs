@@ -1209,36 +1209,29 @@ impl Actor {
         let size = (params.cols.unwrap_or(80), params.rows.unwrap_or(24));
         // Open before the command starts: its coalescer writes there.
         let scrollback = self.open_scrollback(&id);
-        let confined = match self.confine(&id, &sandbox, command, &stage).await {
-            Ok(c) => c,
-            Err(e) => {
-                self.forget_scrollback(&id);
-                if !gated {
-                    self.remove_stage(&id, &stage);
-                }
-                return Err(e);
+        let started = match self.confine(&id, &sandbox, command, &stage).await {
+            Err(e) => Err(e),
+            Ok(Confined {
+                command,
+                exec_gate,
+                proxy,
+                env,
+            }) => if is_chat {
+                self.spawn_agent(&id, command, &stage, None, &env)
+                    .map(|agent| {
+                        (
+                            None,
+                            Some(chat::Chat::new(self.chat_file(&id), Some(agent))),
+                        )
+                    })
+            } else {
+                let env = session_env(&hook_token, env);
+                self.spawn_process(&id, command, &stage, env, size, &scrollback)
+                    .map(|p| (Some(p), None))
             }
+            .map(|(process, chat)| (process, chat, exec_gate, proxy)),
         };
-        let Confined {
-            command,
-            exec_gate,
-            proxy,
-            env,
-        } = confined;
-        let spawned = if is_chat {
-            self.spawn_agent(&id, command, &stage, None, &env)
-                .map(|agent| {
-                    (
-                        None,
-                        Some(chat::Chat::new(self.chat_file(&id), Some(agent))),
-                    )
-                })
-        } else {
-            let env = session_env(&hook_token, env);
-            self.spawn_process(&id, command, &stage, env, size, &scrollback)
-                .map(|p| (Some(p), None))
-        };
-        let (process, chat) = match spawned {
+        let (process, chat, exec_gate, proxy) = match started {
             Ok(p) => p,
             Err(e) => {
                 self.forget_scrollback(&id);

@@ -117,6 +117,7 @@ use serde::{Deserialize, Serialize};
 
 pub use classify::{classify, classify_all, is_read_only, ClassifyContext, Risk, RiskKind};
 pub use decide::{decide, Action, MatchedRule, Verdict};
+pub use paths::normalize;
 pub use policy::{Policy, PROJECT_POLICY_FILE};
 pub use rule::Rule;
 pub use shell::{split_command, PipePos, Redirect, SimpleCommand};

@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 /// Resolves `.` and `..` without asking the file system. `..` above the root
 /// stays at the root, as the kernel does.
-pub(crate) fn normalize(path: &Path) -> PathBuf {
+pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {

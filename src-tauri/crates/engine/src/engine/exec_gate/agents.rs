@@ -5,7 +5,7 @@
 //! narrow, recognises a shape exactly, and has a test; anything else is
 //! judged by the policy.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use airlock_sandbox::ExecCall;
 
@@ -62,7 +62,7 @@ impl SessionGate {
             return false;
         }
         let state = |p: &Path| {
-            let p = normal(&call.cwd.join(p));
+            let p = airlock_policy::normalize(&call.cwd.join(p));
             !p.starts_with(&self.ctx.root)
                 && self
                     .ctx
@@ -211,21 +211,6 @@ impl SessionGate {
         });
         checks.then_some(true)
     }
-}
-
-/// `.` and `..` removed lexically.
-fn normal(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Programs whose configuration files, which the session can write, can
