@@ -4,6 +4,7 @@
 //! command and everything it runs through. Real kernel (seccomp user
 //! notification + Landlock), real `airlock serve`, real processes.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -256,4 +257,44 @@ fn always_allow_writes_the_rule_and_the_same_command_passes_from_then_on() {
     );
     assert!(!stage.join("build").exists());
     assert!(actions(&f).is_empty(), "{:?}", actions(&f));
+}
+
+#[test]
+fn a_shell_script_launcher_finds_its_program_unasked_then_the_program_is_gated() {
+    let f = Fixture::git(&[("build/out.o", "object\n")]);
+    let _served = serve(&f);
+    // A launcher like a pyenv shim: helper programs, then the real program.
+    let launcher = f.dir.path().join("launcher");
+    std::fs::write(
+        &launcher,
+        format!(
+            "#!/bin/sh\ncp /etc/os-release copied.txt\nexec '{}' -c 'import subprocess; open(\"rm.txt\", \"w\").write(str(subprocess.call([\"rm\", \"-rf\", \"build\"])))'\n",
+            python()
+        ),
+    )
+    .expect("write launcher");
+    std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = airlock(&f, &["run", "--", launcher.to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    // The program the launcher became asks before its `rm`.
+    let a = card(&f, &id);
+    assert_eq!(a["summary"], "rm -rf build", "{a}");
+    let stage = stage_of(&f, &id);
+    assert!(
+        stage.join("copied.txt").exists(),
+        "the launcher's own helper ran unasked"
+    );
+    let out = airlock(&f, &["reject", a["id"].as_str().expect("id")]);
+    assert!(out.status.success());
+    finished(&f, &id);
+    assert!(stage.join("build/out.o").exists());
+    assert_ne!(
+        std::fs::read_to_string(stage.join("rm.txt")).unwrap_or_default(),
+        "0"
+    );
 }

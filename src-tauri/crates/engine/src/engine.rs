@@ -1509,6 +1509,10 @@ impl Actor {
                 airlock_home: self.home_root.clone(),
                 program: command.first().and_then(|c| pty::resolve_program(c)),
                 airlock: self.hook_program.clone(),
+                launcher: command
+                    .first()
+                    .and_then(|c| pty::resolve_program(c))
+                    .is_some_and(|p| exec_gate::shell_script_file(&p)),
                 tx: self.tx.clone(),
             })
             .map_err(|e| EngineError::io("register the exec gate".to_string(), e))?;

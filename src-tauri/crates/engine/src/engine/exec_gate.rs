@@ -64,6 +64,8 @@ const REMEMBER: Duration = Duration::from_secs(120);
 /// How long a process's repeated exec of the same command (a shell trying
 /// each PATH folder after a refusal) gets the same answer without a new card.
 const REPEAT: Duration = Duration::from_secs(5);
+/// The longest a shell-script launcher may take to find its program.
+const LAUNCH: Duration = Duration::from_secs(10);
 /// The most policy verdicts a session's gate remembers.
 const VERDICTS_KEPT: usize = 4096;
 
@@ -110,6 +112,9 @@ pub(super) struct Ctx {
     /// The `airlock` binary: the agents' hooks (`airlock hook claude`, Codex's
     /// `notify`) are Airlock asking itself, never a card.
     pub(super) airlock: Option<PathBuf>,
+    /// The session's program is a `#!` script whose interpreter is a shell:
+    /// a launcher (see [`SessionGate::launching`]).
+    pub(super) launcher: bool,
     pub(super) tx: mpsc::UnboundedSender<Msg>,
 }
 
@@ -171,17 +176,28 @@ struct SessionGate {
     /// Until another process starts a program, the entry's execs are the
     /// command becoming itself.
     root_phase: bool,
+    /// The session's command is a shell-script launcher (a pyenv or nvm
+    /// shim): until its process becomes a program that is not a shell, or
+    /// for [`LAUNCH`] at most, what it runs to find that program is part of
+    /// starting the command, not the agent's doing.
+    launching: Option<Instant>,
+    /// The entry has made its first exec (the session's command).
+    started: bool,
     policy: PolicyCache,
     /// Processes trusted with what they start.
     trusted: Arc<Mutex<HashSet<ProcKey>>>,
     /// Recent answers per process and command line.
-    recent: VecDeque<(u32, Vec<String>, Instant, bool)>,
+    recent: Arc<Mutex<Recent>>,
     /// The policy's verdicts by command and folder, for the policy generation.
     verdicts: (u64, HashMap<(String, PathBuf), Verdict>),
     /// `AIRLOCK_EXEC_GATE_LOG`: a file where every verdict is written, to see
     /// what an agent runs and why it waits.
     log: Option<PathBuf>,
 }
+
+/// Recent answers per process and command line: a program that tries the
+/// next PATH folder after a refusal gets the same answer, not a new card.
+type Recent = VecDeque<(u32, Vec<String>, Instant, bool)>;
 
 /// How the gate answers one exec.
 enum Answer {
@@ -198,9 +214,11 @@ impl SessionGate {
             shared,
             root_pid,
             root_phase: true,
+            launching: None,
+            started: false,
             policy,
             trusted: Default::default(),
-            recent: VecDeque::new(),
+            recent: Default::default(),
             verdicts: (0, HashMap::new()),
             log: std::env::var_os("AIRLOCK_EXEC_GATE_LOG").map(PathBuf::from),
         }
@@ -237,18 +255,36 @@ impl SessionGate {
         // The session's own command, as the user started it: the entry's
         // exec and the ones that process makes of itself (`#!/usr/bin/env
         // node` runs env, then node) until anything else starts a program.
-        if call.pid == self.root_pid && self.root_phase {
+        if call.pid == self.root_pid && (self.root_phase || self.launching.is_some()) {
+            if self.started {
+                // The launcher has found its program.
+                if !is_shell(&call.program) && !shell_script_file(&call.program) {
+                    self.launching = None;
+                }
+            } else {
+                self.started = true;
+                if self.ctx.launcher {
+                    self.launching = Some(Instant::now());
+                }
+            }
             let _ = listener.allow(call.id);
             return;
         }
         self.root_phase = false;
-        self.recent.retain(|(.., at, _)| at.elapsed() < REPEAT);
-        if let Some((.., allowed)) = self
-            .recent
-            .iter()
-            .find(|(pid, argv, ..)| *pid == call.pid && *argv == call.argv)
-        {
-            let _ = if *allowed {
+        if self.launching.is_some_and(|at| at.elapsed() < LAUNCH) {
+            let _ = listener.allow(call.id);
+            return;
+        }
+        self.launching = None;
+        let repeated = self.recent.lock().ok().and_then(|mut recent| {
+            recent.retain(|(.., at, _)| at.elapsed() < REPEAT);
+            recent
+                .iter()
+                .find(|(pid, argv, ..)| *pid == call.pid && *argv == call.argv)
+                .map(|(.., allowed)| *allowed)
+        });
+        if let Some(allowed) = repeated {
+            let _ = if allowed {
                 listener.allow(call.id)
             } else {
                 listener.refuse(call.id)
@@ -268,8 +304,9 @@ impl SessionGate {
                 let _ = listener.allow(call.id);
             }
             Answer::Refuse(why) => {
-                self.recent
-                    .push_back((call.pid, call.argv.clone(), Instant::now(), false));
+                if let Ok(mut recent) = self.recent.lock() {
+                    recent.push_back((call.pid, call.argv.clone(), Instant::now(), false));
+                }
                 let _ = listener.refuse(call.id);
                 self.tell(format!("refused `{}`: {why}", short(&command)));
             }
@@ -368,10 +405,11 @@ impl SessionGate {
             let _ = listener.refuse(call.id);
             return;
         }
-        let (listener, trusted) = (listener.clone(), self.trusted.clone());
+        let (listener, trusted, recent) =
+            (listener.clone(), self.trusted.clone(), self.recent.clone());
         let spawned = std::thread::Builder::new()
             .name("exec-gate-ask".into())
-            .spawn(move || wait_for_user(&listener, call, rx, &trusted));
+            .spawn(move || wait_for_user(&listener, call, rx, &trusted, &recent));
         if spawned.is_err() {
             // The call was moved into the closure that failed to start: the
             // listener refuses it when the process is gone or the engine ends.
@@ -480,6 +518,7 @@ fn wait_for_user(
     call: ExecCall,
     mut rx: oneshot::Receiver<GateReply>,
     trusted: &Mutex<HashSet<ProcKey>>,
+    recent: &Mutex<Recent>,
 ) {
     loop {
         match rx.try_recv() {
@@ -490,6 +529,10 @@ fn wait_for_user(
                     }
                     let _ = listener.allow(call.id);
                 } else {
+                    // Its next PATH folder gets the same answer.
+                    if let Ok(mut r) = recent.lock() {
+                        r.push_back((call.pid, call.argv.clone(), Instant::now(), false));
+                    }
                     let _ = listener.refuse(call.id);
                 }
                 return;
@@ -571,6 +614,33 @@ fn short(command: &str) -> String {
         s.push('…');
     }
     s
+}
+
+/// Whether `program` is a shell (or `env`, which launchers use to find one).
+fn is_shell(program: &Path) -> bool {
+    program
+        .file_name()
+        .is_some_and(|n| SHELLS.iter().any(|s| n == *s) || n == "env")
+}
+
+/// Whether `program` is a `#!` script run by a shell (`#!/usr/bin/env
+/// bash`, `#!/bin/sh`): a launcher such as a pyenv shim.
+pub(super) fn shell_script_file(program: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 128];
+    let Ok(n) = std::fs::File::open(program).and_then(|mut f| f.read(&mut head)) else {
+        return false;
+    };
+    let Some(line) = head[..n].strip_prefix(b"#!") else {
+        return false;
+    };
+    let line = String::from_utf8_lossy(line);
+    let mut words = line.lines().next().unwrap_or("").split_whitespace();
+    let mut interpreter = words.next().unwrap_or("");
+    if interpreter.ends_with("/env") {
+        interpreter = words.find(|w| !w.starts_with('-')).unwrap_or("");
+    }
+    is_shell(Path::new(interpreter)) && !interpreter.ends_with("env")
 }
 
 /// A process's start time and parent, from `/proc/<pid>/stat`.
