@@ -1500,6 +1500,7 @@ impl Actor {
                 "{why}; start the session with --no-exec-gate to run it without the gate"
             ))
         })?;
+        let program = command.first().and_then(|c| pty::resolve_program(c));
         let (spec, handle) = server
             .register(exec_gate::Ctx {
                 session: id.to_string(),
@@ -1507,12 +1508,12 @@ impl Actor {
                 writable: sandbox.writable(),
                 project: self.project.clone(),
                 airlock_home: self.home_root.clone(),
-                program: command.first().and_then(|c| pty::resolve_program(c)),
-                airlock: self.hook_program.clone(),
-                launcher: command
-                    .first()
-                    .and_then(|c| pty::resolve_program(c))
-                    .is_some_and(|p| exec_gate::shell_script_file(&p)),
+                launcher: program.as_deref().is_some_and(exec_gate::shell_script_file),
+                program: program.and_then(|p| std::fs::canonicalize(p).ok()),
+                airlock: self
+                    .hook_program
+                    .as_ref()
+                    .and_then(|p| std::fs::canonicalize(p).ok()),
                 tx: self.tx.clone(),
             })
             .map_err(|e| EngineError::io("register the exec gate".to_string(), e))?;

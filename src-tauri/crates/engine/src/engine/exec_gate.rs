@@ -106,10 +106,11 @@ pub(super) struct Ctx {
     pub(super) writable: Vec<PathBuf>,
     pub(super) project: PathBuf,
     pub(super) airlock_home: PathBuf,
-    /// The session's own program, resolved: the agent starting itself again
+    /// The session's own program, resolved once at registration (symlinks
+    /// followed): the agent starting itself again
     /// (a sub-agent, `claude auth status`) is the agent, not a command.
     pub(super) program: Option<PathBuf>,
-    /// The `airlock` binary: the agents' hooks (`airlock hook claude`, Codex's
+    /// The `airlock` binary, resolved: the agents' hooks (`airlock hook claude`, Codex's
     /// `notify`) are Airlock asking itself, never a card.
     pub(super) airlock: Option<PathBuf>,
     /// The session's program is a `#!` script whose interpreter is a shell:

@@ -100,16 +100,11 @@ impl SessionGate {
     /// `airlock hook claude|codex …`, run directly or as a one-command
     /// script (how Claude Code runs its hooks): Airlock's own hook.
     pub(super) fn airlock_hook(&self, call: &ExecCall, command: &str) -> bool {
-        let Some(airlock) = self
-            .ctx
-            .airlock
-            .as_ref()
-            .and_then(|p| std::fs::canonicalize(p).ok())
-        else {
+        let Some(airlock) = self.ctx.airlock.as_ref() else {
             return false;
         };
         let is_airlock =
-            |p: &str| std::fs::canonicalize(call.cwd.join(p)).is_ok_and(|real| real == airlock);
+            |p: &str| std::fs::canonicalize(call.cwd.join(p)).is_ok_and(|real| real == *airlock);
         let hook = |argv: &[String]| {
             argv.len() >= 3
                 && is_airlock(&argv[0])
@@ -127,12 +122,17 @@ impl SessionGate {
     /// Whether `program` (resolved) is the session's own program or lies in
     /// an installed agent package Airlock knows.
     fn is_agent_program(&self, program: &Path) -> bool {
-        let own = self
-            .ctx
-            .program
-            .as_ref()
-            .and_then(|p| std::fs::canonicalize(p).ok());
-        own.as_deref() == Some(program) || self.in_agent_package(program)
+        self.ctx.program.as_deref() == Some(program) || self.in_agent_package(program)
+    }
+
+    /// An agent's shell-snapshot file (`~/.claude/shell-snapshots/…`,
+    /// `~/.codex/shell_snapshots/…`), where the session may write anyway.
+    fn snapshot_file(&self, p: &str) -> bool {
+        let p = Path::new(p);
+        p.is_absolute()
+            && p.components().all(|c| c != std::path::Component::ParentDir)
+            && p.to_string_lossy().contains("snapshots/")
+            && self.ctx.writable.iter().any(|w| p.starts_with(w))
     }
 
     fn in_agent_package(&self, p: &Path) -> bool {
@@ -164,14 +164,7 @@ impl SessionGate {
             .strip_prefix("SNAPSHOT_FILE=")
             .and_then(|rest| rest.lines().next())
         {
-            let file = Path::new(file.trim());
-            let ok = file.is_absolute()
-                && file
-                    .components()
-                    .all(|c| c != std::path::Component::ParentDir)
-                && file.to_string_lossy().contains("/shell-snapshots/")
-                && self.ctx.writable.iter().any(|w| file.starts_with(w));
-            return ok.then_some(true);
+            return self.snapshot_file(file.trim()).then_some(true);
         }
         if command.starts_with("if [ -z \"${BASH_ENV-}\" ]")
             && command.contains("\necho '# Snapshot file'\n")
@@ -189,13 +182,6 @@ impl SessionGate {
             return Some(false);
         }
         // Codex checking the snapshot it wrote: `set -e; . SNAPSHOT`.
-        let snapshot = |p: &str| {
-            let p = Path::new(p);
-            p.is_absolute()
-                && p.components().all(|c| c != std::path::Component::ParentDir)
-                && p.to_string_lossy().contains("snapshots/")
-                && self.ctx.writable.iter().any(|w| p.starts_with(w))
-        };
         let checks = airlock_policy::split_command(command).is_ok_and(|parts| {
             parts
                 .iter()
@@ -204,7 +190,9 @@ impl SessionGate {
                     let words: Vec<&str> = p.argv.iter().map(String::as_str).collect();
                     match words.as_slice() {
                         ["set", ..] => true,
-                        ["." | "source", file] => !p.dynamic.iter().any(|d| *d) && snapshot(file),
+                        ["." | "source", file] => {
+                            !p.dynamic.iter().any(|d| *d) && self.snapshot_file(file)
+                        }
                         _ => false,
                     }
                 })
