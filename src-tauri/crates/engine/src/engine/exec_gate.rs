@@ -38,19 +38,22 @@ use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use airlock_policy::{Decision, Policy};
+use airlock_policy::Decision;
 use airlock_protocol::GateReply;
 use airlock_sandbox::{ExecCall, ExecListener, Next};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
-use super::gate::{denied_why, judge, policy_files, Verdict};
+use super::gate::{denied_why, judge, Verdict};
 use super::Msg;
 
 mod agents;
+mod policy;
 mod server;
+
+use policy::PolicyCache;
 
 pub(super) use server::GateServer;
 
@@ -117,52 +120,6 @@ pub(super) struct Ctx {
     /// a launcher (see [`SessionGate::launching`]).
     pub(super) launcher: bool,
     pub(super) tx: mpsc::UnboundedSender<Msg>,
-}
-
-/// A policy read once and again only when its files change.
-struct PolicyCache {
-    files: (PathBuf, PathBuf),
-    stamp: Option<[Option<(SystemTime, u64)>; 2]>,
-    policy: Policy,
-    broken: Option<String>,
-    /// Goes up each time the policy is read again.
-    generation: u64,
-}
-
-impl PolicyCache {
-    fn new(project: &Path, airlock_home: &Path) -> PolicyCache {
-        PolicyCache {
-            files: policy_files(project, airlock_home),
-            stamp: None,
-            policy: Policy::default(),
-            broken: None,
-            generation: 0,
-        }
-    }
-
-    /// Reads the policy again if one of its files changed.
-    fn refresh(&mut self) {
-        let stat = |p: &Path| {
-            std::fs::metadata(p)
-                .ok()
-                .and_then(|m| Some((m.modified().ok()?, m.len())))
-        };
-        let now = [stat(&self.files.0), stat(&self.files.1)];
-        if self.stamp != Some(now) {
-            self.stamp = Some(now);
-            self.generation += 1;
-            match Policy::load(Some(&self.files.0), Some(&self.files.1)) {
-                Ok(p) => {
-                    self.policy = p;
-                    self.broken = None;
-                }
-                Err(e) => {
-                    self.policy = Policy::default();
-                    self.broken = Some(e.to_string());
-                }
-            }
-        }
-    }
 }
 
 /// A process, named so a recycled pid is not mistaken for it.
