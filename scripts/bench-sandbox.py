@@ -12,7 +12,14 @@ exec gate, the default for an agent), sandboxed with `--no-exec-gate`, and
     (stage made, sandbox planned, gate registered, PTY spawned);
   - 2,000 execs of /bin/true inside the session, timed by the session's own
     shell (start-up excluded): the added cost per exec is the difference to
-    the unsandboxed session, divided by 2,000;
+    the unsandboxed session of the same round, divided by 2,000 (the median
+    over the rounds);
+  - the floor under the gate: the same loop outside Airlock, run by
+    `gate_floor` (an example of the airlock-sandbox crate) plain and with
+    the exec gate's seccomp filter and a listener that answers "continue"
+    at once, judging nothing. Its difference is what a seccomp user
+    notification costs on this machine; the gate's added cost is shown as a
+    ratio to it;
   - the engine's reply latency during an exec burst: status round trips over
     the engine's socket while a gated session runs /bin/true as fast as it
     can (thousands of execs a second), against the same round trips idle.
@@ -32,6 +39,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.environ.get("AIRLOCK_BIN") or os.path.join(ROOT, "target/release/airlock")
+FLOOR = os.path.join(ROOT, "target/release/examples/gate_floor")
 EXECS = 2000
 KINDS = (("gated", []), ("sandboxed", ["--no-exec-gate"]), ("unsandboxed", ["--no-sandbox"]))
 
@@ -106,15 +114,23 @@ def main():
         runs = int(sys.argv[sys.argv.index("--runs") + 1])
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} is missing: cargo build --release -p airlock-cli (or set AIRLOCK_BIN)")
+    subprocess.run(["cargo", "build", "-q", "--release", "-p", "airlock-sandbox", "--example", "gate_floor"],
+                   cwd=ROOT, check=True)
     engine = Engine()
     try:
         starts = {k: [] for k, _ in KINDS}
         loops = {k: [] for k, _ in KINDS}
+        floor = {"plain": [], "notify": []}
         loop = (
             f"s=$(date +%s%N); i=0; while [ $i -lt {EXECS} ]; do /bin/true; i=$((i+1)); done; "
             "e=$(date +%s%N); echo $((e-s)) > took.txt"
         )
         for _ in range(runs):
+            for kind, extra in (("plain", []), ("notify", ["--notify"])):
+                with tempfile.TemporaryDirectory() as d:
+                    subprocess.run([FLOOR, *extra, "--", "sh", "-c", loop], cwd=d, check=True, timeout=120)
+                    with open(os.path.join(d, "took.txt")) as f:
+                        floor[kind].append(int(f.read()) / 1e9)
             for kind, extra in KINDS:
                 took, out = engine.airlock("run", *extra, "--", "sh", "-c", "exec sleep 60")
                 starts[kind].append(took)
@@ -154,8 +170,19 @@ def main():
         print(f"| `airlock run` until the session is started | {g:.1f} ms | {s:.1f} ms | {u:.1f} ms | {g / u:.2f}x |")
         g, s, u = (med(loops[k]) for k, _ in KINDS)
         print(f"| {EXECS} execs of /bin/true inside the session | {g:.0f} ms | {s:.0f} ms | {u:.0f} ms | {g / u:.2f}x |")
-        per = lambda a, b: (a - b) / EXECS * 1e3
-        print(f"| added cost per exec vs --no-sandbox | {per(g, u):.0f} µs | {per(s, u):.0f} µs | | |")
+        # Each round runs the three kinds back to back, so the machine's
+        # drift (other load, a virtual CPU's steal) hits a round's three
+        # alike: the added cost is the median of each round's difference.
+        per = lambda kind: statistics.median(
+            (a - b) / EXECS * 1e6 for a, b in zip(loops[kind], loops["unsandboxed"])
+        )
+        print(f"| added cost per exec vs --no-sandbox (median of each round's difference) "
+              f"| {per('gated'):.0f} µs | {per('sandboxed'):.0f} µs | | |")
+        notified = statistics.median((a - b) / EXECS * 1e6 for a, b in zip(floor["notify"], floor["plain"]))
+        print()
+        print(f"floor: the same loop outside Airlock, plain {med(floor['plain']):.0f} ms, with a seccomp "
+              f"notification answered at once {med(floor['notify']):.0f} ms: {notified:.0f} µs per exec; "
+              f"the gate's added cost is {per('gated') / notified:.2f}x that floor")
         print()
         print(f"engine status round trip over its socket, {len(idle)} idle and {len(burst)} during a "
               f"gated burst of {burst_rate:.0f} execs/s")

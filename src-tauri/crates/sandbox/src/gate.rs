@@ -104,6 +104,8 @@ pub struct ExecCall {
     /// The program as the caller named it, made absolute against its
     /// folder (or the directory descriptor of `execveat`).
     pub program: PathBuf,
+    /// The file [`ExecCall::program`] names, links followed, when it was read.
+    pub file: FileId,
     /// The arguments, `argv[0]` first (which the caller may set to anything:
     /// judge [`ExecCall::program`], not `argv[0]`).
     pub argv: Vec<String>,
@@ -111,6 +113,31 @@ pub struct ExecCall {
     pub cwd: PathBuf,
     /// True when the arguments were longer than what was read.
     pub truncated: bool,
+}
+
+/// Which file a path named, and its last change: equal ids are the same
+/// file, unchanged (a cache keyed by path can check it is still right).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileId {
+    /// The file system.
+    pub dev: u64,
+    /// The inode.
+    pub ino: u64,
+    /// Its status change time, in nanoseconds (a rename, `chmod` or write
+    /// moves it).
+    pub ctime_ns: i128,
+}
+
+impl FileId {
+    /// The id of what `meta` describes.
+    pub fn of(meta: &std::fs::Metadata) -> FileId {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
+        }
+    }
 }
 
 /// What [`ExecListener::next`] found.
@@ -143,8 +170,11 @@ pub struct ExecListener {
 }
 
 impl ExecListener {
-    /// Wraps a listener received with [`accept_hand_over`].
+    /// Wraps a listener received with [`accept_hand_over`], asking the
+    /// kernel to hand the CPU between caller and listener where it can
+    /// ([`sys::notif_sync_wake`]; without it, only slower).
     pub fn new(fd: OwnedFd) -> ExecListener {
+        let _ = sys::notif_sync_wake(fd.as_fd());
         ExecListener { fd }
     }
 
@@ -187,20 +217,24 @@ impl ExecListener {
             return Ok(Next::Idle);
         }
         Ok(match read {
-            // A shell searching PATH tries each folder in turn: answer the
-            // misses as the kernel would, so one command is judged once.
-            Ok((program, ..)) if std::fs::symlink_metadata(&program).is_err() => {
-                sys::notif_send(self.fd.as_fd(), n.id, Some(libc::ENOENT))?;
-                Next::Idle
-            }
-            Ok((program, argv, cwd, truncated)) => Next::Call(ExecCall {
-                id: n.id,
-                pid: n.pid,
-                program,
-                argv,
-                cwd,
-                truncated,
-            }),
+            Ok((program, argv, cwd, truncated)) => match std::fs::metadata(&program) {
+                // A shell searching PATH tries each folder in turn: answer the
+                // misses as the kernel would, so one command is judged once.
+                Err(e) => {
+                    let errno = e.raw_os_error().unwrap_or(libc::ENOENT);
+                    sys::notif_send(self.fd.as_fd(), n.id, Some(errno))?;
+                    Next::Idle
+                }
+                Ok(meta) => Next::Call(ExecCall {
+                    id: n.id,
+                    pid: n.pid,
+                    program,
+                    file: FileId::of(&meta),
+                    argv,
+                    cwd,
+                    truncated,
+                }),
+            },
             Err(e) => Next::Unreadable {
                 id: n.id,
                 pid: n.pid,
@@ -227,15 +261,77 @@ impl ExecListener {
 
 type ReadCall = (PathBuf, Vec<String>, PathBuf, bool);
 
+/// A caller's memory: read with `process_vm_readv`, or through
+/// `/proc/<pid>/mem` where the kernel lacks it. The last stretch read is
+/// kept: a command's path, its argument pointers and their strings usually
+/// share a page, so one read serves them all.
+struct Mem {
+    pid: u32,
+    /// `/proc/<pid>/mem`, once `process_vm_readv` said ENOSYS.
+    file: Option<std::fs::File>,
+    /// Where the kept stretch starts, and its bytes (up to a page's end).
+    kept: (u64, Vec<u8>),
+}
+
+impl Mem {
+    fn of(pid: u32) -> Mem {
+        Mem {
+            pid,
+            file: None,
+            kept: (0, Vec::with_capacity(4096)),
+        }
+    }
+
+    /// Reads what is mapped of `buf.len()` bytes at `addr`, never across a
+    /// page boundary (the next page may be unmapped); 0 when nothing is.
+    fn read_at(&mut self, buf: &mut [u8], addr: u64) -> io::Result<usize> {
+        let (start, bytes) = &self.kept;
+        if addr >= *start && addr - start < bytes.len() as u64 {
+            let from = &bytes[(addr - start) as usize..];
+            let n = from.len().min(buf.len());
+            buf[..n].copy_from_slice(&from[..n]);
+            return Ok(n);
+        }
+        let page_left = 4096 - (addr % 4096) as usize;
+        let mut kept = std::mem::take(&mut self.kept.1);
+        kept.resize(page_left, 0);
+        let n = match self.read_raw(&mut kept, addr) {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EFAULT) | Some(libc::EIO)) => 0,
+            Err(e) => return Err(e),
+            Ok(n) => n,
+        };
+        kept.truncate(n);
+        let n = n.min(buf.len());
+        buf[..n].copy_from_slice(&kept[..n]);
+        self.kept = (addr, kept);
+        Ok(n)
+    }
+
+    fn read_raw(&mut self, buf: &mut [u8], addr: u64) -> io::Result<usize> {
+        if self.file.is_none() {
+            match sys::read_remote(self.pid, addr, buf) {
+                Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
+                    self.file = Some(std::fs::File::open(format!("/proc/{}/mem", self.pid))?);
+                }
+                other => return other,
+            }
+        }
+        match &self.file {
+            Some(f) => f.read_at(buf, addr),
+            None => unreachable!("opened above"),
+        }
+    }
+}
+
 fn read_call(pid: u32, shape: CallShape, args: &[u64; 6]) -> io::Result<ReadCall> {
     let proc = PathBuf::from(format!("/proc/{pid}"));
-    let mem = std::fs::File::open(proc.join("mem"))?;
+    let mut mem = Mem::of(pid);
     let (dirfd, path_ptr, argv_ptr, flags) = if shape.at {
         (args[0] as i32, args[1], args[2], args[4] as i32)
     } else {
         (libc::AT_FDCWD, args[0], args[1], 0)
     };
-    let path = read_cstr(&mem, path_ptr, MAX_PATH)?.unwrap_or_default();
+    let path = read_cstr(&mut mem, path_ptr, MAX_PATH)?.unwrap_or_default();
     let cwd = std::fs::read_link(proc.join("cwd"))?;
     let base = if dirfd == libc::AT_FDCWD {
         cwd.clone()
@@ -255,43 +351,58 @@ fn read_call(pid: u32, shape: CallShape, args: &[u64; 6]) -> io::Result<ReadCall
         Ok(rest) => proc.join(rest),
         Err(_) => program,
     };
-    let width = if shape.narrow { 4 } else { 8 };
+    let (argv, truncated) = if argv_ptr == 0 {
+        // A null argv is an empty one (Linux allows it).
+        (Vec::new(), false)
+    } else {
+        read_argv(&mut mem, argv_ptr, if shape.narrow { 4 } else { 8 })?
+    };
+    Ok((normalise(&program), argv, cwd, truncated))
+}
+
+/// The strings of a NULL-terminated pointer array at `at` whose pointers are
+/// `width` bytes; true when there were more than [`MAX_ARGS`] or
+/// [`MAX_ARGS_BYTES`].
+fn read_argv(mem: &mut Mem, mut at: u64, width: usize) -> io::Result<(Vec<String>, bool)> {
     let mut argv = Vec::new();
     let mut total = 0usize;
-    let mut truncated = false;
-    // A null argv is an empty one (Linux allows it).
-    let count = if argv_ptr == 0 { 0 } else { MAX_ARGS };
-    for i in 0..count {
-        let mut raw = [0u8; 8];
-        read_exact_at(&mem, &mut raw[..width], argv_ptr + (i * width) as u64)?;
-        let ptr = if width == 4 {
-            u64::from(u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]))
-        } else {
-            u64::from_le_bytes(raw)
+    // The pointers, a page at a time (one read for any usual command).
+    let mut page = vec![0u8; 4096];
+    let (mut have, mut used) = (0usize, 0usize);
+    loop {
+        if argv.len() == MAX_ARGS {
+            return Ok((argv, true));
+        }
+        if have - used < width {
+            // A pointer never straddles a page: the array is aligned.
+            let n = mem.read_at(&mut page, at)?;
+            if n < width {
+                return Err(io::Error::other(format!("cannot read address {at:#x}")));
+            }
+            (have, used) = (n - n % width, 0);
+            at += have as u64;
+        }
+        let raw = &page[used..used + width];
+        used += width;
+        let ptr = match width {
+            4 => u64::from(u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]])),
+            _ => u64::from_le_bytes(raw.try_into().expect("eight bytes")),
         };
         if ptr == 0 {
-            break;
+            return Ok((argv, false));
         }
         let room = MAX_ARGS_BYTES.saturating_sub(total);
         if room == 0 {
-            truncated = true;
-            break;
+            return Ok((argv, true));
         }
-        match read_cstr(&mem, ptr, room)? {
+        match read_cstr(mem, ptr, room)? {
             Some(arg) => {
                 total += arg.len() + 1;
                 argv.push(String::from_utf8_lossy(&arg).into_owned());
             }
-            None => {
-                truncated = true;
-                break;
-            }
-        }
-        if i + 1 == MAX_ARGS {
-            truncated = true;
+            None => return Ok((argv, true)),
         }
     }
-    Ok((normalise(&program), argv, cwd, truncated))
 }
 
 /// Removes `.` and `..` lexically (the program's path is judged, not run).
@@ -309,32 +420,18 @@ fn normalise(p: &Path) -> PathBuf {
     out
 }
 
-fn read_exact_at(mem: &std::fs::File, buf: &mut [u8], addr: u64) -> io::Result<()> {
-    let mut done = 0;
-    while done < buf.len() {
-        let n = mem.read_at(&mut buf[done..], addr + done as u64)?;
-        if n == 0 {
-            return Err(io::Error::other(format!("cannot read address {addr:#x}")));
-        }
-        done += n;
-    }
-    Ok(())
-}
-
 /// Reads a NUL-terminated string of at most `max` bytes; `None` when no NUL
 /// came within `max`.
-fn read_cstr(mem: &std::fs::File, addr: u64, max: usize) -> io::Result<Option<Vec<u8>>> {
+fn read_cstr(mem: &mut Mem, addr: u64, max: usize) -> io::Result<Option<Vec<u8>>> {
     if addr == 0 {
         return Err(io::Error::other("null pointer"));
     }
     let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
     let mut at = addr;
     while out.len() < max {
-        // Never read across a page boundary in one go: the next page may be unmapped.
-        let page_left = 4096 - (at % 4096) as usize;
-        let want = page_left.min(max - out.len());
-        let mut chunk = vec![0u8; want];
-        let n = mem.read_at(&mut chunk, at)?;
+        let want = chunk.len().min(max - out.len());
+        let n = mem.read_at(&mut chunk[..want], at)?;
         if n == 0 {
             return Err(io::Error::other(format!("cannot read address {at:#x}")));
         }
@@ -361,12 +458,45 @@ mod tests {
     #[test]
     fn strings_are_read_from_a_live_process() {
         // Our own memory, read the way the engine reads a caller's.
-        let text = b"hello\0world";
-        let mem = std::fs::File::open("/proc/self/mem").expect("open");
-        let got = read_cstr(&mem, text.as_ptr() as u64, 64).expect("read");
-        assert_eq!(got.as_deref(), Some(&b"hello"[..]));
-        let got = read_cstr(&mem, text.as_ptr() as u64, 3).expect("read");
-        assert_eq!(got, None, "no NUL within the limit");
-        assert!(read_cstr(&mem, 0, 8).is_err());
+        let text = b"hello\0world\0";
+        let file = std::fs::File::open("/proc/self/mem").expect("open");
+        let through_file = Mem {
+            file: Some(file),
+            ..Mem::of(std::process::id())
+        };
+        for mut mem in [Mem::of(std::process::id()), through_file] {
+            // Twice: the second read is served from the kept stretch.
+            for _ in 0..2 {
+                let got = read_cstr(&mut mem, text.as_ptr() as u64, 64).expect("read");
+                assert_eq!(got.as_deref(), Some(&b"hello"[..]));
+            }
+            let got = read_cstr(&mut mem, text.as_ptr() as u64 + 6, 64).expect("read");
+            assert_eq!(got.as_deref(), Some(&b"world"[..]));
+            let got = read_cstr(&mut mem, text.as_ptr() as u64, 3).expect("read");
+            assert_eq!(got, None, "no NUL within the limit");
+            assert!(read_cstr(&mut mem, 0, 8).is_err());
+        }
+    }
+
+    #[test]
+    fn an_argument_array_is_read_whole_and_capped() {
+        let words: Vec<std::ffi::CString> = ["sh", "-c", "echo hi"]
+            .iter()
+            .map(|w| std::ffi::CString::new(*w).expect("no NUL"))
+            .collect();
+        let mut ptrs: Vec<u64> = words.iter().map(|w| w.as_ptr() as u64).collect();
+        ptrs.push(0);
+        let mut mem = Mem::of(std::process::id());
+        let (argv, truncated) = read_argv(&mut mem, ptrs.as_ptr() as u64, 8).expect("argv");
+        assert_eq!(
+            (argv, truncated),
+            (vec!["sh".to_string(), "-c".into(), "echo hi".into()], false)
+        );
+        // More pointers than MAX_ARGS: read up to the cap and marked.
+        let many: Vec<u64> = std::iter::repeat_n(words[0].as_ptr() as u64, MAX_ARGS + 10)
+            .chain([0])
+            .collect();
+        let (argv, truncated) = read_argv(&mut mem, many.as_ptr() as u64, 8).expect("argv");
+        assert_eq!((argv.len(), truncated), (MAX_ARGS, true));
     }
 }

@@ -1,7 +1,7 @@
 //! The raw system calls behind the exec gate: a seccomp filter that turns
 //! every `execve`/`execveat` into a user notification, the notification
 //! listener's ioctls, passing that listener to the engine over a Unix socket
-//! (`SCM_RIGHTS`), the peer's pid, and `poll`.
+//! (`SCM_RIGHTS`), the peer's pid, `poll`, and reading a caller's memory.
 //!
 //! This is the only module of the workspace allowed `unsafe`: each block is a
 //! single libc call on memory this module owns, with a SAFETY note. Everything
@@ -165,7 +165,7 @@ pub(crate) fn exec_filter() -> Vec<libc::sock_filter> {
 /// Installs [`exec_filter`] on the calling thread (and everything it starts)
 /// and returns the notification listener. Sets `no_new_privs` first, which
 /// unprivileged seccomp requires (Landlock has set it already).
-pub(crate) fn install_exec_filter() -> io::Result<OwnedFd> {
+pub fn install_exec_filter() -> io::Result<OwnedFd> {
     let filter = exec_filter();
     let prog = libc::sock_fprog {
         len: u16::try_from(filter.len()).map_err(|_| io::Error::other("filter too long"))?,
@@ -244,6 +244,32 @@ pub fn notif_send(listener: BorrowedFd, id: u64, errno: Option<i32>) -> io::Resu
     Ok(())
 }
 
+/// Asks the kernel to wake the listener's thread on the CPU of the caller
+/// that just stopped at the filter, and the caller on the listener's when
+/// answered (`SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP`, Linux 6.6+): the two hand
+/// the CPU to each other instead of waking an idle one, which on a virtual
+/// machine costs more than judging the call. `Ok(false)` on older kernels.
+pub fn notif_sync_wake(listener: BorrowedFd) -> io::Result<bool> {
+    /// `SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP` from linux/seccomp.h.
+    const SYNC_WAKE_UP: u64 = 1;
+    // SAFETY: the ioctl takes its flags by value.
+    let rc = unsafe {
+        libc::ioctl(
+            listener.as_raw_fd(),
+            libc::SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+            SYNC_WAKE_UP,
+        )
+    };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EINVAL) {
+        return Ok(false);
+    }
+    Err(e)
+}
+
 /// Whether notification `id` is still pending: its caller has not died or
 /// been interrupted. Checked after reading the caller's memory, so what was
 /// read belongs to the call being judged and not to a recycled pid.
@@ -258,6 +284,47 @@ pub fn notif_id_valid(listener: BorrowedFd, id: u64) -> bool {
         )
     };
     rc == 0
+}
+
+/// Reads `buf.len()` bytes or fewer at `addr` in process `pid`'s memory
+/// (`process_vm_readv`: one call, no `/proc/<pid>/mem` to open and close).
+/// Returns how many bytes were read; the caller keeps a read inside one page,
+/// so a short count means the rest is not mapped.
+pub fn read_remote(pid: u32, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
+    let local = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    let remote = libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::other("pid out of range"))?;
+    // SAFETY: `local` describes `buf`, which is live and writable for its
+    // length; `remote` is only read by the kernel, in the other process.
+    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// Now, in the clock ticks since boot that `/proc/<pid>/stat` gives a
+/// process's start time in: a process whose start time is not after this
+/// was already running. 0 if the clock cannot be read (nothing started
+/// before it: trust that depends on it fails closed).
+pub fn boot_ticks() -> u64 {
+    // SAFETY: all-zero is a valid timespec.
+    let mut ts: libc::timespec = unsafe { zeroed() };
+    // SAFETY: `ts` is a live timespec the call writes.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
+    // SAFETY: sysconf only reads its argument.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if rc != 0 || hz <= 0 {
+        return 0;
+    }
+    let ns = u128::from(ts.tv_sec as u64) * 1_000_000_000 + u128::from(ts.tv_nsec as u64);
+    (ns * hz as u128 / 1_000_000_000) as u64
 }
 
 /// What [`poll2`] saw on each descriptor.
@@ -432,6 +499,24 @@ mod tests {
                 assert!(i + 1 + usize::from(ins.jt) < prog.len());
             }
         }
+    }
+
+    #[test]
+    fn boot_ticks_agree_with_a_process_start_time() {
+        let stat = std::fs::read_to_string("/proc/self/stat").expect("stat");
+        let rest = &stat[stat.rfind(')').expect(")") + 2..];
+        let start: u64 = rest
+            .split(' ')
+            .nth(19)
+            .expect("field")
+            .parse()
+            .expect("number");
+        let now = boot_ticks();
+        assert!(start <= now, "started at {start}, now {now}");
+        assert!(
+            now - start < 100 * 3600,
+            "within the hour this test has run"
+        );
     }
 
     #[test]

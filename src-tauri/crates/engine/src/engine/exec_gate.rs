@@ -33,7 +33,7 @@
 //!
 //! The policy is read once and read again only when one of its files changes.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -42,7 +42,7 @@ use std::time::{Duration, Instant};
 
 use airlock_policy::Decision;
 use airlock_protocol::GateReply;
-use airlock_sandbox::{ExecCall, ExecListener, Next};
+use airlock_sandbox::{ExecCall, ExecListener, FileId, Next};
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
@@ -122,8 +122,12 @@ pub(super) struct Ctx {
     pub(super) tx: mpsc::UnboundedSender<Msg>,
 }
 
-/// A process, named so a recycled pid is not mistaken for it.
-type ProcKey = (u32, u64);
+/// Processes trusted with what they start: pid → when (boot clock ticks) it
+/// was trusted. A process found under that pid later is the same one only
+/// if it had started by then (its `/proc` start time is not after it), so a
+/// recycled pid is not mistaken for it; nothing is read from `/proc` to
+/// trust, only to look up.
+type Trusted = HashMap<u32, u64>;
 
 /// One session's gate thread state.
 struct SessionGate {
@@ -143,11 +147,14 @@ struct SessionGate {
     started: bool,
     policy: PolicyCache,
     /// Processes trusted with what they start.
-    trusted: Arc<Mutex<HashSet<ProcKey>>>,
+    trusted: Arc<Mutex<Trusted>>,
     /// Recent answers per process and command line.
     recent: Arc<Mutex<Recent>>,
     /// The policy's verdicts by command and folder, for the policy generation.
     verdicts: (u64, HashMap<(String, PathBuf), Verdict>),
+    /// Whether each program path was found where the session may write, for
+    /// the file it named then (see [`SessionGate::made_here`]).
+    made_here: HashMap<PathBuf, (FileId, bool)>,
     /// `AIRLOCK_EXEC_GATE_LOG`: a file where every verdict is written, to see
     /// what an agent runs and why it waits.
     log: Option<PathBuf>,
@@ -178,6 +185,7 @@ impl SessionGate {
             trusted: Default::default(),
             recent: Default::default(),
             verdicts: (0, HashMap::new()),
+            made_here: HashMap::new(),
             log: std::env::var_os("AIRLOCK_EXEC_GATE_LOG").map(PathBuf::from),
         }
     }
@@ -274,6 +282,11 @@ impl SessionGate {
 
     fn judge(&mut self, call: &ExecCall, command: &str, script: bool) -> Answer {
         let mut verdict = self.verdict(command, &call.cwd);
+        // Never ask the user under a policy read before a change of it (an
+        // "Always allow" of a moment ago).
+        if verdict.decision == Decision::Ask && self.policy.refresh_now() {
+            verdict = self.verdict(command, &call.cwd);
+        }
         if call.truncated && verdict.decision == Decision::Allow {
             verdict.decision = Decision::Ask;
         }
@@ -318,7 +331,7 @@ impl SessionGate {
     /// policy changes: a build runs the same few commands thousands of times,
     /// and parsing each again would be most of the gate's cost.
     fn verdict(&mut self, command: &str, cwd: &Path) -> Verdict {
-        self.policy.refresh();
+        self.policy.refresh_soon();
         let generation = self.policy.generation;
         if self.verdicts.0 != generation || self.verdicts.1.len() >= VERDICTS_KEPT {
             self.verdicts = (generation, HashMap::new());
@@ -376,17 +389,14 @@ impl SessionGate {
 
     /// The command line the policy judges: a shell's script whole (true),
     /// or the program and its arguments.
-    fn command_of(&self, call: &ExecCall) -> (String, bool) {
+    fn command_of(&mut self, call: &ExecCall) -> (String, bool) {
         let args = call.argv.get(1..).unwrap_or(&[]);
         let base = call
             .program
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let made_here = std::fs::canonicalize(&call.program)
-            .map(|real| self.ctx.writable.iter().any(|w| real.starts_with(w)))
-            .unwrap_or(true);
-        if made_here {
+        if self.made_here(call) {
             // A program the session made is judged by its path: no name on
             // the read-only list can vouch for it.
             return (join(&call.program.display().to_string(), args), false);
@@ -397,6 +407,27 @@ impl SessionGate {
             }
         }
         (join(&base, args), false)
+    }
+
+    /// Whether the file `call` runs lies where the session may write (links
+    /// followed). Remembered per path while the path names the same,
+    /// unchanged file: a link swapped or a file rewritten since is a
+    /// different [`FileId`] and is looked at again.
+    fn made_here(&mut self, call: &ExecCall) -> bool {
+        if let Some((file, here)) = self.made_here.get(&call.program) {
+            if *file == call.file {
+                return *here;
+            }
+        }
+        let here = std::fs::canonicalize(&call.program)
+            .map(|real| self.ctx.writable.iter().any(|w| real.starts_with(w)))
+            .unwrap_or(true);
+        if self.made_here.len() >= VERDICTS_KEPT {
+            self.made_here.clear();
+        }
+        self.made_here
+            .insert(call.program.clone(), (call.file, here));
+        here
     }
 
     fn remembered(&self, call: &ExecCall, command: &str) -> bool {
@@ -415,12 +446,7 @@ impl SessionGate {
     }
 
     fn trust(&self, pid: u32) {
-        if let (Some(key), Ok(mut t)) = (proc_key(pid), self.trusted.lock()) {
-            if t.len() > 4096 {
-                t.retain(|(pid, start)| proc_key(*pid).is_some_and(|k| k.1 == *start));
-            }
-            t.insert(key);
-        }
+        trust(&self.trusted, pid);
     }
 
     fn has_trusted_ancestor(&self, pid: u32) -> bool {
@@ -435,7 +461,7 @@ impl SessionGate {
             let Some((start, parent)) = stat(at) else {
                 return false;
             };
-            if t.contains(&(at, start)) {
+            if t.get(&at).is_some_and(|since| start <= *since) {
                 return true;
             }
             if at == self.root_pid || parent <= 1 {
@@ -475,16 +501,14 @@ fn wait_for_user(
     listener: &ExecListener,
     call: ExecCall,
     mut rx: oneshot::Receiver<GateReply>,
-    trusted: &Mutex<HashSet<ProcKey>>,
+    trusted: &Mutex<Trusted>,
     recent: &Mutex<Recent>,
 ) {
     loop {
         match rx.try_recv() {
             Ok(answer) => {
                 if answer.decision == "allow" {
-                    if let (Some(key), Ok(mut t)) = (proc_key(call.pid), trusted.lock()) {
-                        t.insert(key);
-                    }
+                    trust(trusted, call.pid);
                     let _ = listener.allow(call.id);
                 } else {
                     // Its next PATH folder gets the same answer.
@@ -613,8 +637,16 @@ fn stat(pid: u32) -> Option<(u64, u32)> {
     Some((start, parent))
 }
 
-fn proc_key(pid: u32) -> Option<ProcKey> {
-    stat(pid).map(|(start, _)| (pid, start))
+/// Trusts `pid` with what it starts, from now.
+fn trust(trusted: &Mutex<Trusted>, pid: u32) {
+    let now = airlock_sandbox::sys::boot_ticks();
+    if let Ok(mut t) = trusted.lock() {
+        if t.len() >= 4096 {
+            // Keep the processes still running.
+            t.retain(|pid, since| stat(*pid).is_some_and(|(start, _)| start <= *since));
+        }
+        t.insert(pid, now);
+    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,14 @@
 //! The policy as the exec gate reads it: once, and again only when one of
-//! its files changes (a stat of each per exec, no parse).
+//! its files changes. The files are looked at (a stat of each, no parse) at
+//! most every [`LOOK_EVERY`] while execs are allowed or refused, and always
+//! before the user is asked.
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
+
+/// How stale the policy may be for an allow or a refusal: a build's burst of
+/// execs looks at the files a few times a second, not once per exec.
+const LOOK_EVERY: Duration = Duration::from_millis(50);
 
 use airlock_policy::Policy;
 
@@ -12,6 +18,7 @@ use super::super::gate::policy_files;
 pub(super) struct PolicyCache {
     files: (PathBuf, PathBuf),
     stamp: Option<[Option<(SystemTime, u64)>; 2]>,
+    looked: Option<Instant>,
     pub(super) policy: Policy,
     pub(super) broken: Option<String>,
     /// Goes up each time the policy is read again.
@@ -23,14 +30,24 @@ impl PolicyCache {
         PolicyCache {
             files: policy_files(project, airlock_home),
             stamp: None,
+            looked: None,
             policy: Policy::default(),
             broken: None,
             generation: 0,
         }
     }
 
-    /// Reads the policy again if one of its files changed.
-    pub(super) fn refresh(&mut self) {
+    /// Reads the policy again if one of its files changed, looking at them
+    /// only if [`LOOK_EVERY`] has passed since the last look.
+    pub(super) fn refresh_soon(&mut self) {
+        if self.looked.is_none_or(|at| at.elapsed() >= LOOK_EVERY) {
+            self.refresh_now();
+        }
+    }
+
+    /// Reads the policy again if one of its files changed; true if it did.
+    pub(super) fn refresh_now(&mut self) -> bool {
+        self.looked = Some(Instant::now());
         let stat = |p: &Path| {
             std::fs::metadata(p)
                 .ok()
@@ -50,6 +67,8 @@ impl PolicyCache {
                     self.broken = Some(e.to_string());
                 }
             }
+            return true;
         }
+        false
     }
 }
