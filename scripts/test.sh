@@ -17,6 +17,10 @@ step "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+step "macOS: the sandbox crate (its Seatbelt entry) compiles for Apple targets"
+rustup target add x86_64-apple-darwin >/dev/null
+cargo check -p airlock-sandbox --all-targets --target x86_64-apple-darwin --quiet
+
 step "build (engine, CLI, desktop shell)"
 cargo build --workspace --quiet
 
@@ -37,6 +41,7 @@ node --test --test-concurrency=1 tests/agents/
 
 step "benchmarks, quick mode (fail when one errors or hangs, not on its figures)"
 AIRLOCK_BIN=target/debug/airlock timeout 300 python3 scripts/bench-chat.py --quick
+AIRLOCK_BIN=target/debug/airlock timeout 300 python3 scripts/bench-sandbox.py --quick
 
 echo
 echo "airlock: every check passed"

@@ -5,12 +5,14 @@ use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use crate::{confine_self, Error, Spec};
+#[cfg(not(target_os = "macos"))]
+use crate::confine_self;
+use crate::{Error, Spec};
 
 #[cfg(target_os = "linux")]
 use crate::gate::hand_over;
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
 fn hand_over(_gate: &crate::ExecGate) -> Result<(), String> {
     Err("the exec gate exists only on Linux".into())
 }
@@ -68,6 +70,16 @@ pub(crate) fn entry(args: Vec<OsString>) -> Error {
         Ok(invocation) => invocation,
         Err(e) => return e,
     };
+    #[cfg(target_os = "macos")]
+    return seatbelt_exec(invocation);
+    #[cfg(not(target_os = "macos"))]
+    confine_and_exec(invocation)
+}
+
+/// Linux: the process confines itself (Landlock), hands its exec gate over,
+/// then becomes the command.
+#[cfg(not(target_os = "macos"))]
+fn confine_and_exec(invocation: Invocation) -> Error {
     if let Err(e) = confine_self(&invocation.spec) {
         return e;
     }
@@ -83,6 +95,42 @@ pub(crate) fn entry(args: Vec<OsString>) -> Error {
         .exec();
     Error::Exec {
         command: invocation.command,
+        source,
+    }
+}
+
+/// macOS: a process cannot confine itself there, so the command runs under
+/// Apple's `sandbox-exec` with the spec as a Seatbelt profile (paths
+/// resolved: Seatbelt matches `/private/tmp`, not `/tmp`). There is no exec
+/// gate on macOS; the engine does not ask for one.
+#[cfg(target_os = "macos")]
+fn seatbelt_exec(invocation: Invocation) -> Error {
+    if invocation.spec.exec_gate.is_some() {
+        return Error::ExecGate("the exec gate exists only on Linux".into());
+    }
+    if let crate::Support::None { why } = crate::support() {
+        return Error::Unsupported { why };
+    }
+    let mut spec = invocation.spec;
+    for path in spec
+        .write
+        .iter_mut()
+        .chain(spec.hidden.iter_mut())
+        .chain(spec.read.iter_mut())
+    {
+        if let Ok(real) = std::fs::canonicalize(&*path) {
+            *path = real;
+        }
+    }
+    let source = Command::new(crate::SEATBELT)
+        .arg("-p")
+        .arg(crate::seatbelt_profile(&spec))
+        .arg("--")
+        .arg(&invocation.command)
+        .args(&invocation.args)
+        .exec();
+    Error::Exec {
+        command: crate::SEATBELT.into(),
         source,
     }
 }

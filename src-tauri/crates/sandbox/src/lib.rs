@@ -93,7 +93,7 @@ pub mod sys;
 mod walk;
 
 #[cfg(target_os = "linux")]
-pub use gate::{accept_hand_over, answer_hand_over, ExecCall, ExecListener, Next};
+pub use gate::{accept_hand_over, answer_hand_over, ExecCall, ExecListener, FileId, Next};
 pub use seatbelt::seatbelt_profile;
 
 /// The environment variable that makes [`support`] report [`Support::None`] and
@@ -172,7 +172,8 @@ pub enum Support {
     },
     /// Files are confined, but some restrictions are missing.
     Partial {
-        /// The Landlock ABI this crate confines with.
+        /// The Landlock ABI this crate confines with (0 on macOS, where
+        /// Seatbelt confines).
         abi: u32,
         /// What cannot be enforced, in words for the user.
         missing: String,
@@ -300,12 +301,38 @@ fn platform_support() -> Support {
     linux::support()
 }
 
-#[cfg(not(target_os = "linux"))]
+/// On macOS the `sandbox-exec` entry runs the command under Apple's
+/// `sandbox-exec` with [`seatbelt_profile`]: files and network are confined,
+/// but no program is judged before it starts (there is no exec gate).
+#[cfg(target_os = "macos")]
 fn platform_support() -> Support {
-    Support::None {
-        why: "Landlock confinement exists only on Linux (macOS uses seatbelt_profile)".into(),
+    if Path::new(SEATBELT).exists() {
+        Support::Partial {
+            abi: 0,
+            missing: "macOS Seatbelt: commands are not gated on macOS".into(),
+        }
+    } else {
+        Support::None {
+            why: format!("{SEATBELT} is missing"),
+        }
     }
 }
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn platform_support() -> Support {
+    Support::None {
+        why: "this OS has no sandbox Airlock can apply (Landlock on Linux, Seatbelt on macOS)"
+            .into(),
+    }
+}
+
+/// Apple's Seatbelt launcher, which the macOS entry execs.
+#[cfg(target_os = "macos")]
+pub(crate) const SEATBELT: &str = "/usr/bin/sandbox-exec";
+
+/// Whether this OS can hold a session's programs at the exec gate
+/// (seccomp user notification: Linux only).
+pub const EXEC_GATE_SUPPORTED: bool = cfg!(target_os = "linux");
 
 /// Confines the calling process (and everything it starts later) as `spec`
 /// says, and returns what was enforced. Fails — never silently half-applies —
@@ -328,7 +355,7 @@ fn platform_confine(spec: &Spec) -> Result<Enforced, Error> {
 #[cfg(not(target_os = "linux"))]
 fn platform_confine(_spec: &Spec) -> Result<Enforced, Error> {
     Err(Error::Unsupported {
-        why: "Landlock confinement exists only on Linux".into(),
+        why: "a process confines itself only on Linux (Landlock); on macOS the entry execs the command under sandbox-exec".into(),
     })
 }
 

@@ -5,6 +5,8 @@
 //! The tests may run as root (CI does), so a refusal seen here comes from
 //! Landlock, not from file permissions.
 
+#![cfg(target_os = "linux")]
+
 use std::fs;
 use std::io::Read;
 use std::net::TcpListener;

@@ -2,6 +2,8 @@
 //! its seccomp listener to a supervisor in this test, which sees every
 //! program the confined shell starts and allows or refuses it.
 
+#![cfg(target_os = "linux")]
+
 use std::fs;
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixListener;

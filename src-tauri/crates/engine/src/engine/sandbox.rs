@@ -73,6 +73,9 @@ impl Sandbox {
                     .into(),
             );
         };
+        // The exec gate needs seccomp (Linux); elsewhere the sandbox runs
+        // without it and says so.
+        let exec_gate = room.exec_gate && airlock_sandbox::EXEC_GATE_SUPPORTED;
         let partial = match airlock_sandbox::support() {
             Support::None { why } => return unavailable(why),
             Support::Partial { missing, .. } => Some(missing),
@@ -124,7 +127,7 @@ impl Sandbox {
             NetworkMode::Off => "network off",
             NetworkMode::ModelOnly => "network model-only",
         };
-        let commands = if room.exec_gate {
+        let commands = if exec_gate {
             "commands gated"
         } else {
             "commands not gated"
@@ -141,7 +144,7 @@ impl Sandbox {
                 writable,
                 network,
                 summary,
-                exec_gate: room.exec_gate,
+                exec_gate,
                 blocked: 0,
                 last_blocked: None,
             },
