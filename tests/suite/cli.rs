@@ -105,6 +105,32 @@ fn wait_changes(f: &Fixture, n: usize) -> Vec<Value> {
 }
 
 #[test]
+fn version_names_the_commit_it_was_built_from() {
+    let f = Fixture::git(&[]);
+    let out = airlock(&f, &["--version"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    // This checkout's commit, as the build saw it.
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("git");
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    assert_eq!(
+        text.trim(),
+        format!("airlock {} ({head})", env!("CARGO_PKG_VERSION"))
+    );
+    // The engine says the same in `status`, for the window's About.
+    let _served = serve(&f);
+    let status = ok_json(&f, &["status", "--json"]);
+    assert_eq!(
+        status["version"].as_str(),
+        text.trim().strip_prefix("airlock ")
+    );
+}
+
+#[test]
 fn run_changes_approve_reject_through_the_cli() {
     let f = Fixture::git(&[("notes.txt", "a\nb\nc\n")]);
     fails_with(&f, &["status"], "no Airlock engine is running");

@@ -8,6 +8,9 @@ export type Topic = 'project' | 'sessions' | 'changes' | 'actions' | 'selection'
 
 export class Store {
   project = '';
+  /** The engine's version and commit, and its pid (for About). */
+  version = '';
+  pid = 0;
   link: Link | null = null;
   selected: string | null = null;
   readonly sessions = new Map<string, SessionInfo>();
@@ -32,6 +35,8 @@ export class Store {
   changesLoaded = false;
 
   setStatus(status: StatusInfo): void {
+    this.version = status.version;
+    this.pid = status.pid;
     if (this.project !== status.project) {
       this.project = status.project;
       this.emit('project');

@@ -691,6 +691,10 @@ at: number, };
 
 export type StatusInfo = { 
 /**
+ * The engine's version and commit ([`VERSION`]).
+ */
+version: string, 
+/**
  * The project's absolute path.
  */
 project: string, 

@@ -13,6 +13,8 @@ export class TopBar {
   private readonly approveAll: HTMLButtonElement;
   private readonly rejectAll: HTMLButtonElement;
   private readonly actions: HTMLElement;
+  /** About: the engine's version and commit, shown from the brand. */
+  private readonly about = h('div', { class: 'about', role: 'dialog', 'aria-label': 'About Airlock', 'data-testid': 'about', hidden: true });
 
   constructor(
     private readonly ctx: Ctx,
@@ -58,7 +60,24 @@ export class TopBar {
     this.el = h(
       'header',
       { class: 'topbar' },
-      h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, icon(ICONS.shield)), h('span', { class: 'brand-name', text: 'Airlock' })),
+      h(
+        'div',
+        { class: 'brand-wrap' },
+        h(
+          'button',
+          {
+            class: 'brand',
+            type: 'button',
+            'data-testid': 'about-toggle',
+            'aria-label': 'About Airlock',
+            title: 'About Airlock',
+            onclick: () => this.toggleAbout(),
+          },
+          h('span', { class: 'brand-mark' }, icon(ICONS.shield)),
+          h('span', { class: 'brand-name', text: 'Airlock' }),
+        ),
+        this.about,
+      ),
       h('div', { class: 'project' }, icon(ICONS.file), this.path),
       h('div', { class: 'spacer' }),
       this.actionCount,
@@ -73,6 +92,29 @@ export class TopBar {
     this.renderProject();
     this.renderCounts();
     this.renderActions();
+  }
+
+  private toggleAbout(): void {
+    if (!this.about.hidden) {
+      this.about.hidden = true;
+      return;
+    }
+    const { version, pid, project } = this.ctx.store;
+    this.about.replaceChildren(
+      h('div', { class: 'about-name', text: 'Airlock' }),
+      h('div', { class: 'about-line', 'data-testid': 'about-version', text: version || 'version not known yet' }),
+      h('div', { class: 'about-line muted', text: `engine pid ${pid || '—'} · ${project || '—'}` }),
+    );
+    this.about.hidden = false;
+    const close = (e: Event) => {
+      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !this.about.parentElement?.contains(e.target as Node)) {
+        this.about.hidden = true;
+        document.removeEventListener('keydown', close, true);
+        document.removeEventListener('pointerdown', close, true);
+      }
+    };
+    document.addEventListener('keydown', close, true);
+    document.addEventListener('pointerdown', close, true);
   }
 
   private renderActions(): void {

@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(
     name = "airlock",
-    version,
+    version = airlock_protocol::VERSION,
     about = "Review every change an AI agent makes before it reaches your project"
 )]
 struct Cli {

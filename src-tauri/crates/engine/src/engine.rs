@@ -1042,6 +1042,7 @@ impl Actor {
         let mut sessions = sessions;
         sessions.sort_by_key(|s| s.created_at);
         StatusInfo {
+            version: airlock_protocol::VERSION.to_string(),
             project: self.project.display().to_string(),
             pid: std::process::id(),
             pending_changes: sessions.iter().map(|s| s.pending_changes).sum(),

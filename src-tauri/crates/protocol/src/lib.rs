@@ -17,6 +17,11 @@ use ts_rs::TS;
 mod chat;
 pub use chat::*;
 
+/// Airlock's version and the commit it was built from, `0.1.0 (0123456789ab)`
+/// ("unknown" outside a git checkout): what `airlock --version` and the
+/// window's About say.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("AIRLOCK_COMMIT"), ")");
+
 /// A session's id, `s-` followed by hex.
 pub type SessionId = String;
 /// A change's id, `c-` followed by hex; stable for a session and path.
@@ -464,6 +469,8 @@ pub struct Action {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusInfo {
+    /// The engine's version and commit ([`VERSION`]).
+    pub version: String,
     /// The project's absolute path.
     pub project: String,
     /// The engine's process id.
