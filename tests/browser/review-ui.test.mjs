@@ -456,7 +456,7 @@ describe('the review pane', () => {
   });
 
   test('syntax colours follow the OS: a token has another colour in dark mode than in light', async (t) => {
-    const { page, see, startAgent, typeLine, tmp } = await openPage(t, browser, 'theme', { files: { 'src/engine.rs': ENGINE_RS } });
+    const { page, see, until, startAgent, typeLine, tmp } = await openPage(t, browser, 'theme', { files: { 'src/engine.rs': ENGINE_RS } });
     const agentCopy = join(tmp.root, 'engine.rs');
     await writeFile(agentCopy, ENGINE_RS_AGENT);
     await startAgent();
@@ -464,8 +464,20 @@ describe('the review pane', () => {
     const file = fileLoc(page, 'src/engine.rs');
     const keyword = file.locator('[data-testid="hunk"] .code .sy-storage.sy-type').first();
     await see(keyword, 'a highlighted `fn` or `let` in a hunk of src/engine.rs');
-    const colours = () =>
-      keyword.evaluate((el) => ({ token: getComputedStyle(el).color, text: getComputedStyle(el.closest('.code') ?? document.body).color, word: el.textContent }));
+    // Read from a token in the page: the hunk may be painted again while we
+    // look (its labels arrive), and a replaced node has no computed style.
+    const colours = async () => {
+      let got;
+      await until('a painted token to read colours from', async () => {
+        got = await keyword.evaluate((el) =>
+          el.isConnected
+            ? { token: getComputedStyle(el).color, text: getComputedStyle(el.closest('.code') ?? document.body).color, word: el.textContent }
+            : null,
+        );
+        return got && got.token !== '' && got.text !== '';
+      });
+      return got;
+    };
     await page.emulateMedia({ colorScheme: 'dark' });
     const dark = await colours();
     await page.emulateMedia({ colorScheme: 'light' });
