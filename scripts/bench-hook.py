@@ -3,13 +3,17 @@
 `Bash ls` (the policy allows it) through a running engine, against spawning
 /usr/bin/true the same way, 300 calls each in the same run.
 
-    python3 scripts/bench-hook.py [path/to/airlock]   (default target/release/airlock)
+    python3 scripts/bench-hook.py [path/to/airlock] [--quick]   (default target/release/airlock)
+
+--quick: 30 calls each, for CI (it fails when the benchmark errors or hangs,
+not on its figures).
 """
 import json, os, statistics, subprocess, sys, tempfile, time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, "target", "release", "airlock")
-N = 300
+ARGS = [a for a in sys.argv[1:] if a != "--quick"]
+BIN = ARGS[0] if ARGS else os.path.join(REPO, "target", "release", "airlock")
+N = 30 if "--quick" in sys.argv else 300
 
 def timed(cmd, stdin, env):
     out = []
@@ -36,12 +40,14 @@ def main():
         # The session is sandboxed and staged: it can write only in its stage,
         # and its agent's commands run there, so that is where its environment
         # goes and the folder the hook call names.
-        subprocess.run([BIN, "run", "--", "bash", "-c", "env > session.env.tmp && mv session.env.tmp .session.env; sleep 600"], env=env, cwd=project, check=True, stdout=subprocess.DEVNULL)
+        # `env` then a marker written by the shell itself (`:` is a builtin):
+        # the exec gate would ask about an `mv`, like any agent's.
+        subprocess.run([BIN, "run", "--", "bash", "-c", "env > .session.env && : > .session.env.done; sleep 600"], env=env, cwd=project, check=True, stdout=subprocess.DEVNULL)
         status = json.loads(subprocess.run([BIN, "--project", project, "status", "--json"], env=env, check=True, capture_output=True).stdout)
         stage = status["sessions"][0]["cwd"]
         envfile = os.path.join(stage, ".session.env")
         for _ in range(500):
-            if os.path.exists(envfile):
+            if os.path.exists(envfile + ".done"):
                 break
             time.sleep(0.02)
         else:

@@ -40,8 +40,7 @@ step "agent tests (the real Claude Code against a mock model API on 127.0.0.1)"
 node --test --test-concurrency=1 tests/agents/
 
 step "benchmarks, quick mode (fail when one errors or hangs, not on its figures)"
-AIRLOCK_BIN=target/debug/airlock timeout 300 python3 scripts/bench-chat.py --quick
-AIRLOCK_BIN=target/debug/airlock timeout 300 python3 scripts/bench-sandbox.py --quick
+bash scripts/bench-quick.sh
 
 echo
 echo "airlock: every check passed"

@@ -1,7 +1,8 @@
 //! How fast a change is ready for review, against imara-diff alone and
 //! `git diff --no-index --histogram` on the same files, in the same run.
 //!
-//! `cargo bench -p airlock-engine --bench review_speed`
+//! `cargo bench -p airlock-engine --bench review_speed` (`-- --quick`: each
+//! measurement once, as CI runs it through `scripts/bench-quick.sh`)
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -15,7 +16,13 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// `-- --quick` (CI): each measurement once, to show the benchmark runs.
+fn quick() -> bool {
+    std::env::args().any(|a| a == "--quick")
+}
+
 fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+    let runs = if quick() { 1 } else { runs };
     let mut out = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();

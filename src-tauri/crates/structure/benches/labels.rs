@@ -1,7 +1,8 @@
 //! Micro benchmark: build an [`Outline`] for a 10,000-line Rust file and label
 //! a screenful (200 lines) from it; also badges for a change to that file.
 //!
-//! `cargo bench -p airlock-structure --bench labels` prints the median of 50 runs.
+//! `cargo bench -p airlock-structure --bench labels` prints the median of 50 runs
+//! (`-- --quick`: one run, as CI runs it through `scripts/bench-quick.sh`).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -38,8 +39,17 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
+/// `-- --quick` (CI): each measurement once, to show the benchmark runs.
+fn runs() -> usize {
+    if std::env::args().any(|a| a == "--quick") {
+        1
+    } else {
+        RUNS
+    }
+}
+
 fn time<T>(mut f: impl FnMut() -> T) -> Duration {
-    let samples = (0..RUNS)
+    let samples = (0..runs())
         .map(|_| {
             let start = Instant::now();
             black_box(f());
