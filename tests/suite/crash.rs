@@ -1,6 +1,8 @@
 //! Crash safety: `airlock serve` lands a many-file change and is killed with
-//! SIGKILL at a random moment; after a restart every file is fully old or
-//! fully new, the landing is all or nothing, and the queue agrees with the disk.
+//! SIGKILL at a random moment aimed at the landing; after a restart every
+//! file is fully old or fully new, the landing is all or nothing, and the
+//! queue agrees with the disk. At least a quarter of the kills must fall
+//! mid-landing (some files replaced, some not), or the test fails.
 //!
 //! CI runs 20 kills; `scripts/soak-crash.sh` runs 200 (`AIRLOCK_CRASH_RUNS`).
 
@@ -55,6 +57,11 @@ fn landings_are_all_or_nothing_across_sigkill() {
     let mut seed = Instant::now().elapsed().as_nanos() as u64 | 1;
     seed ^= std::process::id() as u64 * 0x9E37_79B9;
     let (mut before_any, mut partial, mut after_all) = (0, 0, 0);
+    // Of the kills mid-landing, those that left the project with some files
+    // replaced and some not.
+    let mut torn_visible = 0;
+    // When to kill, in µs after asking for the landing: between `lo` and `hi`.
+    let (mut lo, mut hi): (u64, Option<u64>) = (0, None);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -124,7 +131,12 @@ fn landings_are_all_or_nothing_across_sigkill() {
         let request =
             serde_json::json!({ "token": info["token"], "request": { "op": "approveAll" } });
         writeln!(sock, "{request}").expect("send");
-        std::thread::sleep(Duration::from_micros(random_below(60_000, &mut seed)));
+        let delay = match hi {
+            // No kill has come too late yet: reach further each time.
+            None => lo + random_below(lo + 40_000, &mut seed),
+            Some(hi) => lo + random_below(hi - lo + 1, &mut seed),
+        };
+        std::thread::sleep(Duration::from_micros(delay));
         let _ = serve.kill(); // SIGKILL
         let _ = serve.wait();
 
@@ -134,10 +146,49 @@ fn landings_are_all_or_nothing_across_sigkill() {
                     == Some(new_text(*i))
             })
             .count();
-        match new_count {
-            0 => before_any += 1,
-            n if n == FILES => after_all += 1,
-            _ => partial += 1,
+        // Mid-landing: the landing was journalled and not finished (some,
+        // none or all of its files replaced) — what the restart must roll
+        // forward.
+        let journalled = std::fs::read_dir(f.home.join("projects"))
+            .expect("projects")
+            .flatten()
+            .map(|e| e.path().join("journal.sqlite"))
+            .find(|p| p.exists())
+            .expect("journal.sqlite");
+        let cut = !airlock_engine::journal::Journal::open(&journalled)
+            .expect("journal")
+            .pending_landings()
+            .expect("pending landings")
+            .is_empty();
+        assert!(
+            cut || new_count == 0 || new_count == FILES,
+            "run {run}: {new_count} of {FILES} files replaced with no landing in the journal"
+        );
+        // Aim the next kill between the latest one that came before the
+        // landing was journalled and the earliest that came after it
+        // finished, so most kills fall inside it whatever this machine's speed. The bracket
+        // widens a little each time, so one early or late outlier cannot
+        // close it for good.
+        match (cut, new_count) {
+            (true, _) => {
+                partial += 1;
+                if new_count > 0 && new_count < FILES {
+                    torn_visible += 1;
+                }
+            }
+            (false, 0) => {
+                before_any += 1;
+                lo = lo.max(delay);
+            }
+            (false, _) => {
+                after_all += 1;
+                hi = Some(hi.map_or(delay, |hi| hi.min(delay)));
+            }
+        }
+        if let Some(h) = hi {
+            let gap = h.saturating_sub(lo).max(2_000);
+            lo = lo.saturating_sub(gap / 10);
+            hi = Some(lo + gap + gap / 5);
         }
         // Restart: the engine rolls a journalled landing forward.
         rt.block_on(async {
@@ -182,7 +233,11 @@ fn landings_are_all_or_nothing_across_sigkill() {
             engine.shutdown().await;
         });
     }
-    eprintln!("crash runs: {runs} (killed before any file landed: {before_any}, mid-landing: {partial}, after all: {after_all})");
+    eprintln!("crash runs: {runs} (killed before the landing was journalled: {before_any}, mid-landing: {partial} ({torn_visible} with the project half replaced), after all: {after_all}; last aimed between {lo} and {hi:?} µs)");
+    assert!(
+        partial * 4 >= runs,
+        "only {partial} of {runs} kills fell mid-landing (before it was journalled: {before_any}, after it finished: {after_all}): the test did not exercise a cut landing often enough"
+    );
 }
 
 /// A landing cut short is rolled forward at the next start, except over a
