@@ -347,6 +347,31 @@ async fn a_staged_agents_write_is_held_in_its_stage_until_approved() {
         "{entries:?}"
     );
     assert!(!outside.exists(), "a write outside the folder was refused");
+
+    // A link the agent makes in its folder is not read through (the engine
+    // is not confined: the link could name its token or `~/.ssh`), and a
+    // FIFO does not hang the engine.
+    let secret = f.home.join("secret.txt");
+    std::fs::write(&secret, "the engine's token\n").expect("secret");
+    let (_, entries) = turn(&engine, &s.id, &format!("link peek {}", secret.display())).await;
+    assert_eq!(agent_text(&entries), "linked");
+    let (_, entries) = turn(&engine, &s.id, "read peek").await;
+    let said = agent_text(&entries);
+    assert!(
+        said.contains("read failed: Airlock refused: peek is a symbolic link"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("token"),
+        "nothing read through the link: {said}"
+    );
+    let (_, entries) = turn(&engine, &s.id, "fifo pipe").await;
+    assert_eq!(agent_text(&entries), "made");
+    let (_, entries) = turn(&engine, &s.id, "read pipe").await;
+    assert!(
+        agent_text(&entries).contains("read failed: Airlock refused: pipe is a FIFO"),
+        "{entries:?}"
+    );
     engine.shutdown().await;
 }
 

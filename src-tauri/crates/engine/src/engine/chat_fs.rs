@@ -44,11 +44,23 @@ impl Actor {
     ) -> std::result::Result<String, String> {
         let (root, rel) = self.inside(session, &req.path)?;
         let path = fsx::safe_join(&root, &rel).map_err(|e| e.to_string())?;
-        let text = match std::fs::read(&path) {
-            Ok(b) => String::from_utf8(b).map_err(|_| format!("{rel} is not UTF-8 text"))?,
+        // Read without following a link at the end (the engine is not
+        // confined: a link in the stage to the engine's token or `~/.ssh`
+        // must not be read through) and without blocking on a FIFO.
+        let text = match fsx::FileState::read(&path).map_err(|e| format!("cannot read {rel}: {e}"))? {
+            fsx::FileState::File { bytes, .. } => {
+                String::from_utf8(bytes).map_err(|_| format!("{rel} is not UTF-8 text"))?
+            }
             // A file that does not exist yet reads as empty: agents read before they create.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(format!("cannot read {rel}: {e}")),
+            fsx::FileState::Missing => String::new(),
+            fsx::FileState::Symlink { target } => {
+                return Err(format!(
+                    "Airlock refused: {rel} is a symbolic link (to {}); only regular files in the session's folder are read",
+                    target.display()
+                ))
+            }
+            fsx::FileState::Folder => return Err(format!("{rel} is a folder")),
+            fsx::FileState::Special(what) => return Err(format!("Airlock refused: {rel} is {what}")),
         };
         let from = req.line.map(|l| l.saturating_sub(1) as usize).unwrap_or(0);
         Ok(match (from, req.limit) {
