@@ -298,3 +298,42 @@ fn a_shell_script_launcher_finds_its_program_unasked_then_the_program_is_gated()
         "0"
     );
 }
+
+#[test]
+fn a_link_the_session_made_is_judged_by_its_path_not_by_the_name_it_borrows() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    // `./cat` is a link the session made to python: judged as `cat`, it
+    // would pass as read-only and run python's script unasked.
+    let id = run(
+        &f,
+        "while [ ! -L ./cat ]; do sleep 0.05; done; ./cat -c 'print(40 + 2)' > out.txt; echo rc=$? > after.txt",
+    );
+    let stage = stage_of(&f, &id);
+    let python = std::process::Command::new("sh")
+        .args(["-c", "command -v python3"])
+        .output()
+        .expect("sh");
+    let python = std::fs::canonicalize(String::from_utf8_lossy(&python.stdout).trim())
+        .expect("python3 on PATH");
+    std::os::unix::fs::symlink(&python, stage.join("cat")).expect("link");
+    let a = card(&f, &id);
+    assert_eq!(a["tool"], "Exec");
+    let summary = a["summary"].as_str().expect("summary");
+    assert!(
+        summary.ends_with("/cat -c 'print(40 + 2)'") && summary.starts_with('/'),
+        "judged by its path: {a}"
+    );
+    let out = airlock(&f, &["reject", a["id"].as_str().expect("id")]);
+    assert!(out.status.success());
+    finished(&f, &id);
+    assert_ne!(
+        std::fs::read_to_string(stage.join("after.txt"))
+            .expect("the shell went on")
+            .trim(),
+        "rc=0"
+    );
+    assert!(!std::fs::read_to_string(stage.join("out.txt"))
+        .unwrap_or_default()
+        .contains("42"));
+}

@@ -71,7 +71,9 @@ impl FileState {
         if let Some(state) = Self::not_a_file(path, &meta)? {
             return Ok(state);
         }
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        // The size is a hint: a sparse or growing file must not make one
+        // huge allocation up front.
+        let mut bytes = Vec::with_capacity((meta.len() as usize).min(64 << 20));
         file.read_to_end(&mut bytes)
             .context(|| format!("read {}", path.display()))?;
         Ok(FileState::File {

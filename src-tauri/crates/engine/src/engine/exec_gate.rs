@@ -122,6 +122,17 @@ pub(super) struct Ctx {
     pub(super) tx: mpsc::UnboundedSender<Msg>,
 }
 
+/// A command line as the policy judges it.
+struct Judged {
+    /// A shell's script whole, or the program and its arguments.
+    command: String,
+    /// Whether `command` is a shell's script.
+    script: bool,
+    /// Whether the program (or the link it was called through) is one the
+    /// session could have made.
+    made_here: bool,
+}
+
 /// Processes trusted with what they start: pid → when (boot clock ticks) it
 /// was trusted. A process found under that pid later is the same one only
 /// if it had started by then (its `/proc` start time is not after it), so a
@@ -257,8 +268,9 @@ impl SessionGate {
             };
             return;
         }
-        let (command, script) = self.command_of(&call);
-        let answer = self.judge(&call, &command, script);
+        let judged = self.command_of(&call);
+        let command = judged.command.clone();
+        let answer = self.judge(&call, &judged);
         if let Some(log) = &self.log {
             log_decision(log, &self.ctx.session, &call, &command, &answer);
         }
@@ -280,7 +292,8 @@ impl SessionGate {
         }
     }
 
-    fn judge(&mut self, call: &ExecCall, command: &str, script: bool) -> Answer {
+    fn judge(&mut self, call: &ExecCall, judged: &Judged) -> Answer {
+        let (command, script) = (judged.command.as_str(), judged.script);
         let mut verdict = self.verdict(command, &call.cwd);
         // Never ask the user under a policy read before a change of it (an
         // "Always allow" of a moment ago).
@@ -289,6 +302,19 @@ impl SessionGate {
         }
         if call.truncated && verdict.decision == Decision::Allow {
             verdict.decision = Decision::Ask;
+        }
+        if judged.made_here && verdict.decision == Decision::Allow && !verdict.by_rule {
+            verdict.decision = Decision::Ask;
+            verdict.risks.insert(
+                0,
+                airlock_protocol::Risk {
+                    kind: "exec".into(),
+                    why: format!(
+                        "runs {}, which this session made or linked: its name vouches for nothing",
+                        call.program.display()
+                    ),
+                },
+            );
         }
         match verdict.decision {
             // What an allowed program starts was judged with it (a script
@@ -389,7 +415,7 @@ impl SessionGate {
 
     /// The command line the policy judges: a shell's script whole (true),
     /// or the program and its arguments.
-    fn command_of(&mut self, call: &ExecCall) -> (String, bool) {
+    fn command_of(&mut self, call: &ExecCall) -> Judged {
         let args = call.argv.get(1..).unwrap_or(&[]);
         let base = call
             .program
@@ -397,20 +423,34 @@ impl SessionGate {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if self.made_here(call) {
-            // A program the session made is judged by its path: no name on
-            // the read-only list can vouch for it.
-            return (join(&call.program.display().to_string(), args), false);
+            // A program the session made (or a link it made to any program)
+            // is shown by its path, and [`SessionGate::judge`] asks about it
+            // unless a rule of the user's allows it: no name on the
+            // read-only list can vouch for it.
+            return Judged {
+                command: join(&call.program.display().to_string(), args),
+                script: false,
+                made_here: true,
+            };
         }
         if SHELLS.contains(&base.as_str()) {
             if let Some(script) = shell_script(args) {
-                return (script.to_string(), true);
+                return Judged {
+                    command: script.to_string(),
+                    script: true,
+                    made_here: false,
+                };
             }
         }
-        (join(&base, args), false)
+        Judged {
+            command: join(&base, args),
+            script: false,
+            made_here: false,
+        }
     }
 
-    /// Whether the file `call` runs lies where the session may write (links
-    /// followed). Remembered per path while the path names the same,
+    /// Whether the file `call` runs, or the link it was called through, lies
+    /// where the session may write. Remembered per path while the path names the same,
     /// unchanged file: a link swapped or a file rewritten since is a
     /// different [`FileId`] and is looked at again.
     fn made_here(&mut self, call: &ExecCall) -> bool {
@@ -419,9 +459,18 @@ impl SessionGate {
                 return *here;
             }
         }
-        let here = std::fs::canonicalize(&call.program)
-            .map(|real| self.ctx.writable.iter().any(|w| real.starts_with(w)))
-            .unwrap_or(true);
+        let writable = |p: &Path| self.ctx.writable.iter().any(|w| p.starts_with(w));
+        // The file that runs, and the name it was called by: a link the
+        // session made (`$STAGE/cat` → python3) names a program it did not
+        // make, and is judged by its path too, not by the name it borrows.
+        let file_here = std::fs::canonicalize(&call.program).map_or(true, |real| writable(&real));
+        let name_here = match (call.program.parent(), call.program.file_name()) {
+            (Some(folder), Some(name)) => {
+                std::fs::canonicalize(folder).map_or(true, |f| writable(&f.join(name)))
+            }
+            _ => true,
+        };
+        let here = file_here || name_here;
         if self.made_here.len() >= VERDICTS_KEPT {
             self.made_here.clear();
         }
