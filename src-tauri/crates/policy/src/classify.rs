@@ -1198,7 +1198,28 @@ fn classify_program(
             }
             false
         }
-        "sort" => !has_flag(args, &["-o", "--output"]),
+        // `sort -o FILE` (also `-oFILE`, `--output=FILE`) writes a file;
+        // `--compress-program=PROG` runs one.
+        "sort" => {
+            if args
+                .iter()
+                .any(|w| w.text.starts_with("--compress-program"))
+            {
+                a.risk(
+                    Exec,
+                    format!("`{label}` runs the program named by --compress-program"),
+                );
+                return false;
+            }
+            !has_flag(args, &["-o", "--output"])
+                && !args.iter().any(|w| {
+                    w.text.starts_with("--output=")
+                        || (w.text.starts_with("-o") && w.text.len() > 2)
+                        || (w.text.starts_with('-')
+                            && !w.text.starts_with("--")
+                            && w.text[1..].contains('o'))
+                })
+        }
         // `uniq in out` writes `out`.
         "uniq" => positionals(args).len() <= 1,
         "yq" => !has_flag(args, &["-i", "--inplace"]),
@@ -1643,6 +1664,14 @@ mod tests {
         assert!(ro("grep -rn foo src"));
         assert!(!ro("echo hi > out.txt"));
         assert!(!ro("sed -i s/a/b/ f"));
+        assert!(ro("sort -rn data.txt"));
+        assert!(ro("sort -t, -k2 data.txt"));
+        assert!(!ro("sort -o out.txt data.txt"));
+        assert!(!ro("sort -ro out.txt data.txt"));
+        assert!(!ro("sort -oout.txt data.txt"));
+        assert!(!ro("sort --output=out.txt data.txt"));
+        assert!(!ro("sort --compress-program=./evil data.txt"));
+        assert!(!ro("sort --compress-program ./evil data.txt"));
         assert!(!ro("cargo test"));
         assert!(!ro("./tool --version"));
         assert!(ro("node --version"));

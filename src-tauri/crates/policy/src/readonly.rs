@@ -66,7 +66,9 @@ pub(crate) fn check(name: &str, args: &[Word], label: &str, a: &mut Assessment) 
         // (`print > f`), and comes on the command line, not from a file.
         "awk" | "gawk" | "mawk" | "nawk" => {
             let program = positionals(args).first().map(|w| w.text).unwrap_or("");
-            let risky = ["system", "getline", ">", "|", "@load", "ENVIRON"];
+            let risky = [
+                "system", "getline", ">", "|", "@load", "@include", "ENVIRON",
+            ];
             if has_flag(
                 args,
                 &[
@@ -308,6 +310,9 @@ mod tests {
         ("sed --in-place=.bak s/a/b/ f.txt", false),
         ("sed -f script.sed f.txt", false),
         ("sed 'k' f.txt", false),
+        ("awk '{print $1}' f.txt", true),
+        ("awk '@include \"x.awk\"; {print}' f.txt", false),
+        ("awk 'BEGIN {system(\"touch pwned\")}'", false),
         ("xxd f.bin", true),
         ("xxd -r dump.txt", true),
         ("xxd -r dump.txt src/main.rs", false),
