@@ -78,7 +78,9 @@ impl FileState {
             .context(|| format!("read {}", path.display()))?;
         Ok(FileState::File {
             bytes,
-            mode: meta.mode() & 0o7777,
+            // Permission bits only: a setuid, setgid or sticky bit an agent
+            // set is not something to land (the review shows `rwx` only).
+            mode: meta.mode() & 0o777,
         })
     }
 
@@ -374,5 +376,20 @@ mod tests {
         );
         remove_file(dir.path(), &p).expect("rm");
         assert!(!dir.path().join("new").exists());
+    }
+
+    #[test]
+    fn setuid_setgid_and_sticky_bits_are_not_read() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = dir.path().join("tool");
+        std::fs::write(&p, b"x").expect("write");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o6755)).expect("chmod");
+        assert_eq!(
+            std::fs::metadata(&p).expect("stat").permissions().mode() & 0o7777,
+            0o6755,
+            "the file system kept the bits"
+        );
+        assert_eq!(FileState::read(&p).expect("read").mode(), Some(0o755));
     }
 }
