@@ -793,7 +793,8 @@ impl Actor {
         let watched = watch::watch_tree(
             &self.project,
             |p| {
-                p.components().any(|c| c.as_os_str() == ".git")
+                p.components()
+                    .any(|c| crate::fsx::is_git_dir(c.as_os_str()))
                     || p.file_name()
                         .is_some_and(|n| n.to_string_lossy().contains(".airlock-"))
             },
@@ -817,7 +818,10 @@ impl Actor {
         let id = session.to_string();
         watch::watch_tree(
             stage,
-            |p| p.components().any(|c| c.as_os_str() == ".git"),
+            |p| {
+                p.components()
+                    .any(|c| crate::fsx::is_git_dir(c.as_os_str()))
+            },
             move |paths| {
                 let _ = tx.send(Msg::StageBatch {
                     session: id.clone(),

@@ -7,6 +7,13 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{EngineError, IoContext, Result};
 
+/// Whether a path component is git's folder: `.git`, in any case (on a
+/// case-insensitive file system `.GIT/hooks` is `.git/hooks`). Never staged,
+/// watched or landed.
+pub fn is_git_dir(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().eq_ignore_ascii_case(b".git")
+}
+
 /// What is at a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileState {
@@ -376,6 +383,17 @@ mod tests {
         );
         remove_file(dir.path(), &p).expect("rm");
         assert!(!dir.path().join("new").exists());
+    }
+
+    #[test]
+    fn git_folder_names_match_in_any_case() {
+        use std::ffi::OsStr;
+        for name in [".git", ".GIT", ".Git"] {
+            assert!(is_git_dir(OsStr::new(name)), "{name}");
+        }
+        for name in ["git", ".github", ".gitignore", "x.git"] {
+            assert!(!is_git_dir(OsStr::new(name)), "{name}");
+        }
     }
 
     #[test]

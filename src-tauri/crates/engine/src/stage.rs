@@ -98,7 +98,7 @@ pub fn walk_files(root: &Path) -> Vec<String> {
         .require_git(false)
         .parents(false)
         .follow_links(false)
-        .filter_entry(|e| e.file_name() != ".git")
+        .filter_entry(|e| !crate::fsx::is_git_dir(e.file_name()))
         .build();
     for entry in walker.flatten() {
         let is_file = entry
@@ -165,7 +165,7 @@ impl IgnoreFilter {
             .hidden(false)
             .require_git(false)
             .parents(false)
-            .filter_entry(|e| e.file_name() != ".git")
+            .filter_entry(|e| !crate::fsx::is_git_dir(e.file_name()))
             .build();
         for entry in walker.flatten() {
             if entry.file_name() != ".gitignore" {
@@ -203,7 +203,10 @@ impl IgnoreFilter {
         let Ok(rel) = path.strip_prefix(&self.root) else {
             return true;
         };
-        if rel.components().any(|c| c.as_os_str() == ".git") {
+        if rel
+            .components()
+            .any(|c| crate::fsx::is_git_dir(c.as_os_str()))
+        {
             return true;
         }
         // Deeper .gitignore files override shallower ones, as in git.
