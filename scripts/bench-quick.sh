@@ -34,8 +34,8 @@ run 300 python3 scripts/bench-sandbox.py --quick
 
 # The browser and terminal benchmarks, small.
 run 300 node tests/terminal/throughput.bench.mjs --mb 8 --runs 1
-run 300 node tests/terminal/rss.bench.mjs --seconds 10 --sessions 2
-run 300 node tests/terminal/xterm-frames.bench.mjs --mb 8
+run 300 node tests/terminal/rss.bench.mjs --seconds 10 --sessions 2 --quick
+run 300 node tests/terminal/xterm-frames.bench.mjs --mb 8 --quick
 run 300 node tests/browser/bench-review.mjs --lines 5000 --runs 1 --seconds 1
 run 300 node tests/browser/bench-chat.mjs --chunks 200 --turns 200 --runs 1 --seconds 1
 

@@ -109,7 +109,8 @@ try {
   );
   console.log(`samples (s: MiB): ${samples.map((s) => `${s.t}: ${mb(s.kib)}`).join(', ')}`);
   console.log(`\ncommand: node tests/terminal/rss.bench.mjs --seconds ${SECONDS} --sessions ${SESSIONS} --rate-mb ${RATE / 1e6} (AIRLOCK_BIN=${process.env.AIRLOCK_BIN})`);
-  process.exitCode = ok && gaps === 0 ? 0 : 1;
+  // --quick (CI): fail only on lost or reordered output, not on the memory figure.
+  process.exitCode = (opts.quick || ok) && gaps === 0 ? 0 : 1;
 } finally {
   await watch?.close();
   await engine?.stop();

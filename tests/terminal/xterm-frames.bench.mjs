@@ -253,7 +253,8 @@ try {
   if (traced) console.log(`\nTrace, frames over 60 ms (main thread and others, slices over 4 ms):\n\n${longFramesInTrace(traced)}`);
   if (pageErrors.length) console.log(`page errors: ${JSON.stringify(pageErrors.slice(0, 5))}`);
   console.log(`\ncommand: node tests/terminal/xterm-frames.bench.mjs --mb ${MB}${opts.cold ? ' --cold' : ''}${opts.profile ? ' --profile' : ''}${SPLIT ? ` --split-kib ${opts['split-kib']}` : ''} (AIRLOCK_BIN=${process.env.AIRLOCK_BIN})`);
-  process.exitCode = max <= LIMIT_MS && shown ? 0 : 1;
+  // --quick (CI): fail only when the output was not all shown, not on the frame times.
+  process.exitCode = shown && (opts.quick || max <= LIMIT_MS) ? 0 : 1;
 } finally {
   await browser?.close();
   await engine?.stop();
