@@ -337,3 +337,27 @@ fn a_link_the_session_made_is_judged_by_its_path_not_by_the_name_it_borrows() {
         .unwrap_or_default()
         .contains("42"));
 }
+
+#[test]
+fn a_program_the_session_made_does_not_pass_by_a_trusted_name() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    // bubblewrap is let through by name — the system's, not one made here.
+    let id = run(
+        &f,
+        "while [ ! -x ./bwrap ]; do sleep 0.05; done; ./bwrap; echo rc=$? > after.txt",
+    );
+    let stage = stage_of(&f, &id);
+    let tool = stage.join("bwrap");
+    std::fs::write(&tool, "#!/bin/sh\ntouch pwned\n").expect("write");
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let a = card(&f, &id);
+    assert!(
+        a["summary"].as_str().is_some_and(|s| s.ends_with("/bwrap")),
+        "{a}"
+    );
+    let out = airlock(&f, &["reject", a["id"].as_str().expect("id")]);
+    assert!(out.status.success());
+    finished(&f, &id);
+    assert!(!stage.join("pwned").exists(), "refused: it did not run");
+}

@@ -340,7 +340,8 @@ impl SessionGate {
                 }
                 // bubblewrap only takes rights away, and the program it
                 // runs is an exec of its own, judged when it comes.
-                if call.program.file_name().is_some_and(|n| n == "bwrap") {
+                // (The system's: one the session made is not bubblewrap.)
+                if !judged.made_here && call.program.file_name().is_some_and(|n| n == "bwrap") {
                     return Answer::Allow { trust: false };
                 }
                 // Allowed to start, not trusted: what the agent part runs is

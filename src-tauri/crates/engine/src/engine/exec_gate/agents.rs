@@ -35,8 +35,11 @@ impl SessionGate {
         let Some(program) = real(&call.program) else {
             return false;
         };
-        // git's own helpers (`git-core/git remote-https` under `git ls-remote`).
-        if self.is_agent_program(&program) || program.to_string_lossy().contains("/git-core/") {
+        // git's own helpers (`git-core/git remote-https` under `git ls-remote`),
+        // where the session cannot have put them.
+        let git_helper = program.to_string_lossy().contains("/git-core/")
+            && !self.ctx.writable.iter().any(|w| program.starts_with(w));
+        if self.is_agent_program(&program) || git_helper {
             return true;
         }
         let in_agent = |p: &Path| self.in_agent_package(p);
