@@ -48,6 +48,16 @@ fn json_out(f: &Fixture, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("json")
 }
 
+/// A file in the project's folder under `$AIRLOCK_HOME/projects/`.
+fn project_file(f: &Fixture, name: &str) -> std::path::PathBuf {
+    std::fs::read_dir(f.home.join("projects"))
+        .expect("projects")
+        .flatten()
+        .map(|e| e.path().join(name))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("no {name} under {}", f.home.display()))
+}
+
 #[test]
 fn landings_are_all_or_nothing_across_sigkill() {
     let runs: usize = std::env::var("AIRLOCK_CRASH_RUNS")
@@ -113,18 +123,9 @@ fn landings_are_all_or_nothing_across_sigkill() {
             std::thread::sleep(Duration::from_millis(20));
         }
         // Ask for the landing over the socket, then kill the engine at a random moment.
-        let info: Value = serde_json::from_slice(
-            &std::fs::read(
-                std::fs::read_dir(f.home.join("projects"))
-                    .expect("projects")
-                    .flatten()
-                    .map(|e| e.path().join("engine.json"))
-                    .find(|p| p.exists())
-                    .expect("engine.json"),
-            )
-            .expect("read"),
-        )
-        .expect("info");
+        let info: Value =
+            serde_json::from_slice(&std::fs::read(project_file(&f, "engine.json")).expect("read"))
+                .expect("info");
         let mut sock =
             std::os::unix::net::UnixStream::connect(info["socket"].as_str().expect("socket"))
                 .expect("connect");
@@ -149,12 +150,7 @@ fn landings_are_all_or_nothing_across_sigkill() {
         // Mid-landing: the landing was journalled and not finished (some,
         // none or all of its files replaced) — what the restart must roll
         // forward.
-        let journalled = std::fs::read_dir(f.home.join("projects"))
-            .expect("projects")
-            .flatten()
-            .map(|e| e.path().join("journal.sqlite"))
-            .find(|p| p.exists())
-            .expect("journal.sqlite");
+        let journalled = project_file(&f, "journal.sqlite");
         let cut = !airlock_engine::journal::Journal::open(&journalled)
             .expect("journal")
             .pending_landings()

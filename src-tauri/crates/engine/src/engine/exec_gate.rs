@@ -465,13 +465,13 @@ impl SessionGate {
         // session made (`$STAGE/cat` → python3) names a program it did not
         // make, and is judged by its path too, not by the name it borrows.
         let file_here = std::fs::canonicalize(&call.program).map_or(true, |real| writable(&real));
-        let name_here = match (call.program.parent(), call.program.file_name()) {
+        let name_here = || match (call.program.parent(), call.program.file_name()) {
             (Some(folder), Some(name)) => {
                 std::fs::canonicalize(folder).map_or(true, |f| writable(&f.join(name)))
             }
             _ => true,
         };
-        let here = file_here || name_here;
+        let here = file_here || name_here();
         if self.made_here.len() >= VERDICTS_KEPT {
             self.made_here.clear();
         }
