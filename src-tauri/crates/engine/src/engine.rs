@@ -1454,6 +1454,8 @@ impl Actor {
             .unwrap_or_else(|| !interactive_shell(command));
         let tmp = self.session_tmp(id)?;
         let settings = self.claude_settings(id);
+        let socket = self.home.socket();
+        let state = self.session_state(id);
         sandbox::Sandbox::plan(
             params.sandbox.unwrap_or_default(),
             params.network.unwrap_or_default(),
@@ -1462,6 +1464,8 @@ impl Actor {
                 root,
                 tmp: &tmp,
                 airlock_home: &self.home_root,
+                socket: &socket,
+                state: &state,
                 reads: vec![settings],
                 staged: !gated,
                 exec_gate,
@@ -1582,12 +1586,25 @@ impl Actor {
         Ok(tmp)
     }
 
+    /// Where an isolated session keeps its writes to the agents' state.
+    fn session_state(&self, id: &str) -> PathBuf {
+        self.home.dir.join("state").join(id)
+    }
+
+    /// Removes a session's temp and state folders.
     fn remove_tmp(&self, id: &str) {
         let tmp = self.home.dir.join("tmp").join(id);
         if let Err(e) = std::fs::remove_dir_all(&tmp) {
             if e.kind() != std::io::ErrorKind::NotFound {
                 self.problem(Some(id), format!("could not remove {}: {e}", tmp.display()));
             }
+        }
+        let state = self.session_state(id);
+        if let Err(e) = sandbox::remove_state(&state) {
+            self.problem(
+                Some(id),
+                format!("could not remove {}: {e}", state.display()),
+            );
         }
     }
 

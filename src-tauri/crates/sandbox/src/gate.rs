@@ -115,6 +115,22 @@ pub struct ExecCall {
     pub truncated: bool,
 }
 
+impl ExecCall {
+    /// [`ExecCall::program`] as the caller sees it: through its own root
+    /// and mounts (an isolated session sees its own agent state folders and
+    /// empty masked ones; see [`crate::Isolate`]). Open this, not `program`,
+    /// to read the file that would run.
+    pub fn seen(&self) -> PathBuf {
+        in_view(self.pid, &self.program)
+    }
+}
+
+/// `path` (absolute) through process `pid`'s root and mount namespace.
+pub(crate) fn in_view(pid: u32, path: &Path) -> PathBuf {
+    let rel = path.strip_prefix("/").unwrap_or(path);
+    PathBuf::from(format!("/proc/{pid}/root")).join(rel)
+}
+
 /// Which file a path named, and its last change: equal ids are the same
 /// file, unchanged (a cache keyed by path can check it is still right).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -217,24 +233,26 @@ impl ExecListener {
             return Ok(Next::Idle);
         }
         Ok(match read {
-            Ok((program, argv, cwd, truncated)) => match std::fs::metadata(&program) {
-                // A shell searching PATH tries each folder in turn: answer the
-                // misses as the kernel would, so one command is judged once.
-                Err(e) => {
-                    let errno = e.raw_os_error().unwrap_or(libc::ENOENT);
-                    sys::notif_send(self.fd.as_fd(), n.id, Some(errno))?;
-                    Next::Idle
+            Ok((program, argv, cwd, truncated)) => {
+                match std::fs::metadata(in_view(n.pid, &program)) {
+                    // A shell searching PATH tries each folder in turn: answer the
+                    // misses as the kernel would, so one command is judged once.
+                    Err(e) => {
+                        let errno = e.raw_os_error().unwrap_or(libc::ENOENT);
+                        sys::notif_send(self.fd.as_fd(), n.id, Some(errno))?;
+                        Next::Idle
+                    }
+                    Ok(meta) => Next::Call(ExecCall {
+                        id: n.id,
+                        pid: n.pid,
+                        program,
+                        file: FileId::of(&meta),
+                        argv,
+                        cwd,
+                        truncated,
+                    }),
                 }
-                Ok(meta) => Next::Call(ExecCall {
-                    id: n.id,
-                    pid: n.pid,
-                    program,
-                    file: FileId::of(&meta),
-                    argv,
-                    cwd,
-                    truncated,
-                }),
-            },
+            }
             Err(e) => Next::Unreadable {
                 id: n.id,
                 pid: n.pid,

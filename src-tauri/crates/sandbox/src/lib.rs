@@ -86,6 +86,8 @@ mod exec;
 mod gate;
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(target_os = "linux")]
+mod ns;
 mod seatbelt;
 #[cfg(target_os = "linux")]
 pub mod sys;
@@ -131,6 +133,57 @@ pub struct Spec {
     /// starts must be judged by the engine first (Linux only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exec_gate: Option<ExecGate>,
+    /// The session's own view of the file system (Linux: user and mount
+    /// namespaces), applied before Landlock: see [`Isolate`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolate: Option<Isolate>,
+}
+
+/// What a session sees differently from the user (Linux only; the engine
+/// asks for it where [`can_isolate`] says yes). Closes what Landlock up to
+/// ABI 7 leaves open: pathname Unix sockets of other programs, and agents'
+/// state folders shared with the user's own runs of the same agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Isolate {
+    /// Folders shown empty and read-only ([`default_masked`] plus Airlock's
+    /// data folder); the spec's own paths inside them are shown again.
+    #[serde(default)]
+    pub mask: Vec<PathBuf>,
+    /// Pathname Unix sockets that stay reachable (the engine's socket, for
+    /// the hook). Every other socket under `/tmp`, `/var/tmp`, `/dev/shm` and
+    /// `/run` when the session starts is hidden.
+    #[serde(default)]
+    pub sockets: Vec<PathBuf>,
+    /// Folders seen through an overlay: the user's files read, the session's
+    /// writes kept in its own folder.
+    #[serde(default)]
+    pub layers: Vec<Layer>,
+    /// Files the session sees as its own copy.
+    #[serde(default)]
+    pub copies: Vec<FileCopy>,
+}
+
+/// A folder the session sees with its writes kept apart (an overlay).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Layer {
+    /// The folder as the session sees it (`~/.claude`); skipped if missing.
+    pub at: PathBuf,
+    /// Where the session's writes go (an empty folder at first).
+    pub upper: PathBuf,
+    /// overlayfs's scratch folder, on the same file system as `upper`.
+    pub work: PathBuf,
+}
+
+/// A file the session sees as its own copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FileCopy {
+    /// The file as the session sees it (`~/.claude.json`); skipped if missing.
+    pub at: PathBuf,
+    /// The copy shown there instead.
+    pub copy: PathBuf,
 }
 
 /// Where the `sandbox-exec` entry hands its exec gate over: the engine's gate
@@ -203,6 +256,9 @@ pub struct Enforced {
     pub skipped: Vec<PathBuf>,
     /// How many hierarchies were granted read access.
     pub read_rules: usize,
+    /// Whether the session has its own view of the file system
+    /// ([`Spec::isolate`]), and how many folders and sockets it hides.
+    pub isolated: Option<(usize, usize)>,
 }
 
 /// Why a session could not be confined or started.
@@ -258,6 +314,14 @@ pub enum Error {
     NotEnforced {
         /// What the kernel reported.
         status: String,
+    },
+    /// The session's own view of the file system could not be made.
+    #[error("cannot give the session its own view of the file system ({step}): {source}; unprivileged user namespaces may be off (sysctl kernel.unprivileged_userns_clone, or AppArmor's restriction on Ubuntu)")]
+    Namespace {
+        /// What was being done.
+        step: &'static str,
+        /// What the system said.
+        source: std::io::Error,
     },
     /// The helper's command line is malformed.
     #[error("{0}; usage: airlock sandbox-exec --spec JSON -- COMMAND [ARGS...]")]
@@ -367,6 +431,40 @@ pub fn exec_entry(args: Vec<OsString>) -> Error {
     exec::entry(args)
 }
 
+/// Whether sessions can have their own view of the file system
+/// ([`Spec::isolate`]): Linux with unprivileged user namespaces. Asked once
+/// per process (a child process tries).
+pub fn can_isolate() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        static CAN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *CAN.get_or_init(sys::can_unshare)
+    }
+    #[cfg(not(target_os = "linux"))]
+    false
+}
+
+/// The folders where other programs keep their Unix sockets, shown empty
+/// to an isolated session ([`Isolate::mask`]): `/run/user` (D-Bus session
+/// bus, ssh-agent, gpg-agent, Wayland, editor IPC, rootless docker), the
+/// system bus, screen's, X11's, docker's and podman's folders.
+pub fn default_masked() -> Vec<PathBuf> {
+    [
+        "/run/user",
+        "/run/dbus",
+        "/var/run/dbus",
+        "/run/screen",
+        "/run/docker",
+        "/run/podman",
+        "/run/containerd",
+        "/tmp/.X11-unix",
+        "/tmp/.ICE-unix",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect()
+}
+
 /// Credential paths under `home` that no session should read: SSH, AWS, GnuPG
 /// and GitHub CLI folders, `.netrc`, git's stored credentials and Docker's
 /// login file. The engine adds Airlock's own data folder to these.
@@ -413,6 +511,7 @@ mod tests {
             read: Vec::new(),
             network: Network::Proxy { port: 3128 },
             exec_gate: None,
+            isolate: None,
         };
         let json = serde_json::to_string(&spec).expect("serialise");
         assert_eq!(

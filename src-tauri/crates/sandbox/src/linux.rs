@@ -105,6 +105,9 @@ pub(crate) fn support() -> Support {
     if abi < MIN_SCOPE {
         missing.push("signal and abstract-socket scoping (ABI 6, Linux 6.12): the session can signal the user's other processes");
     }
+    if !crate::can_isolate() {
+        missing.push("unprivileged user namespaces are off: other programs' Unix sockets (D-Bus, ssh-agent, tmux) stay reachable and agents' state folders are shared with your own runs");
+    }
     if missing.is_empty() {
         Support::Full { abi }
     } else {
@@ -143,6 +146,15 @@ pub(crate) fn confine(spec: &Spec) -> Result<Enforced, Error> {
     if let (Some(mode), true) = (net_mode, number < MIN_NET) {
         return Err(Error::NetworkUnsupported { mode, abi: number });
     }
+    // The private view first: Landlock forbids mounting once it applies, and
+    // its rules must attach to what the session will see.
+    let isolated = match &spec.isolate {
+        Some(iso) => {
+            let done = crate::ns::isolate(spec, iso)?;
+            Some((done.masked, done.covered))
+        }
+        None => None,
+    };
 
     let Plan {
         grants,
@@ -176,6 +188,7 @@ pub(crate) fn confine(spec: &Spec) -> Result<Enforced, Error> {
         write,
         skipped,
         read_rules,
+        isolated,
     })
 }
 

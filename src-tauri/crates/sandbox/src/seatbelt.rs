@@ -159,6 +159,7 @@ mod tests {
             read: vec![PathBuf::from("/Users/u/Library/Airlock/claude/s1.json")],
             network,
             exec_gate: None,
+            isolate: None,
         }
     }
 
@@ -216,6 +217,7 @@ mod tests {
             read: Vec::new(),
             network: Network::On,
             exec_gate: None,
+            isolate: None,
         });
         let w = line_of(&p, r#"(allow file-read* file-write* (subpath "/w"))"#);
         let s = line_of(&p, r#"(deny file-read* file-write* (subpath "/w/secret"))"#);
@@ -254,6 +256,7 @@ mod tests {
             read: Vec::new(),
             network: Network::Off,
             exec_gate: None,
+            isolate: None,
         });
         line_of(
             &p,

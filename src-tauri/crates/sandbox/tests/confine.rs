@@ -85,6 +85,7 @@ impl Lab {
             read: Vec::new(),
             network,
             exec_gate: None,
+            isolate: None,
         }
     }
 

@@ -25,6 +25,7 @@ fn spec(root: &Path, gate: ExecGate) -> Spec {
         read: Vec::new(),
         network: Network::On,
         exec_gate: Some(gate),
+        isolate: None,
     }
 }
 

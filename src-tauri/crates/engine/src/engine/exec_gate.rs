@@ -235,7 +235,7 @@ impl SessionGate {
         if call.pid == self.root_pid && (self.root_phase || self.launching.is_some()) {
             if self.started {
                 // The launcher has found its program.
-                if !is_shell(&call.program) && !shell_script_file(&call.program) {
+                if !is_shell(&call.program) && !shell_script_file(&call.seen()) {
                     self.launching = None;
                 }
             } else {

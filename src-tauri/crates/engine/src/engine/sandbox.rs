@@ -10,11 +10,19 @@
 //! Airlock's data folder (the engine's token, the journal, other sessions'
 //! stages and scrollback) are unreadable. Its hook reaches the engine's
 //! socket with its own session token, which can only ask about its own actions.
+//!
+//! Where the system allows unprivileged user namespaces (see
+//! `airlock_sandbox::can_isolate`), the session also gets its own view of
+//! the file system: other programs' Unix sockets (the D-Bus session bus,
+//! ssh-agent, tmux, docker…) and all of Airlock's data folder but its own
+//! paths are hidden, and the agents' state folders are overlays whose
+//! writes stay in the session's state folder — a hook an agent writes into
+//! `~/.claude/settings.json` never runs in the user's own Claude Code.
 
 use std::path::{Path, PathBuf};
 
 use airlock_protocol::{NetworkMode, SandboxChoice, SandboxInfo, SandboxState};
-use airlock_sandbox::{ExecGate, Network, Spec, Support};
+use airlock_sandbox::{ExecGate, FileCopy, Isolate, Layer, Network, Spec, Support};
 
 use crate::error::{EngineError, Result};
 
@@ -37,6 +45,11 @@ pub(super) struct Room<'a> {
     pub(super) tmp: &'a Path,
     /// Airlock's data folder: hidden from every session.
     pub(super) airlock_home: &'a Path,
+    /// The engine's socket, which the session's hook reaches.
+    pub(super) socket: &'a Path,
+    /// The session's own state folder: where its writes to the agents'
+    /// state folders are kept when it is isolated.
+    pub(super) state: &'a Path,
     /// Files in the data folder the session must read (its hook settings).
     pub(super) reads: Vec<PathBuf>,
     /// Staged or gated, for the summary.
@@ -82,8 +95,11 @@ impl Sandbox {
             Support::Full { .. } => None,
         };
         let home = std::env::var_os("HOME").map(PathBuf::from);
+        let isolate = airlock_sandbox::can_isolate();
         let mut write = vec![room.root.to_path_buf(), room.tmp.to_path_buf()];
         let mut hidden = vec![room.airlock_home.to_path_buf()];
+        let mut layers = Vec::new();
+        let mut copies = Vec::new();
         if let Some(home) = &home {
             for state in airlock_sandbox::default_state_folders(home) {
                 // A state folder that does not exist yet could not be made
@@ -91,15 +107,36 @@ impl Sandbox {
                 // that cannot make its own folder fails: make the folders now.
                 // (`~/.claude.json` is a file; Claude Code makes it at its
                 // first run, so a first run outside Airlock comes first.)
-                if state.extension().is_none() && !state.exists() {
+                let folder = state.extension().is_none();
+                if folder && !state.exists() {
                     if let Err(e) = crate::home::create_private_dir(&state) {
                         return unavailable(format!("cannot create {}: {e}", state.display()));
+                    }
+                }
+                if isolate {
+                    let kept = session_state(&state, folder, room.state);
+                    match kept {
+                        Ok(Kept::Layer(layer)) => layers.push(layer),
+                        Ok(Kept::Copy(copy)) => copies.push(copy),
+                        Ok(Kept::Nothing) => {}
+                        Err(e) => return unavailable(e.to_string()),
                     }
                 }
                 write.push(state);
             }
             hidden.extend(airlock_sandbox::default_hidden(home));
         }
+        let isolate = isolate.then(|| {
+            let mut mask = airlock_sandbox::default_masked();
+            mask.push(room.airlock_home.to_path_buf());
+            Isolate {
+                mask,
+                sockets: vec![room.socket.to_path_buf()],
+                layers,
+                copies,
+            }
+        });
+        let isolated = isolate.is_some();
         let spec = Spec {
             write,
             hidden,
@@ -110,6 +147,7 @@ impl Sandbox {
                 NetworkMode::Off | NetworkMode::ModelOnly => Network::Off,
             },
             exec_gate: None,
+            isolate,
         };
         let writable = spec
             .write
@@ -132,8 +170,13 @@ impl Sandbox {
         } else {
             "commands not gated"
         };
+        let state = if isolated {
+            "its own copy of agent state; other programs' sockets hidden"
+        } else {
+            "agent state"
+        };
         let mut summary = format!(
-            "sandboxed: writes to {root}, its temp folder and agent state only; {net}; {commands}"
+            "sandboxed: writes to {root}, its temp folder and {state} only; {net}; {commands}"
         );
         if let Some(missing) = partial {
             summary.push_str(&format!(" ({missing})"));
@@ -222,5 +265,68 @@ impl Sandbox {
                 Ok(out)
             }
         }
+    }
+}
+
+/// How one agent state path is kept for an isolated session.
+enum Kept {
+    /// A folder seen through an overlay.
+    Layer(Layer),
+    /// A file seen as the session's copy.
+    Copy(FileCopy),
+    /// A file that does not exist: nothing to show.
+    Nothing,
+}
+
+/// Prepares the session's side of one agent state path under `state`: an
+/// overlay's upper and work folders for a folder, a copy for a file (made
+/// once, so a restarted session keeps what it wrote).
+fn session_state(path: &Path, folder: bool, state: &Path) -> Result<Kept> {
+    let name = path.file_name().unwrap_or_default();
+    let kept = state.join(name);
+    if folder {
+        let upper = kept.join("upper");
+        let work = kept.join("work");
+        crate::home::create_private_dir(&upper)?;
+        crate::home::create_private_dir(&work)?;
+        return Ok(Kept::Layer(Layer {
+            at: path.to_path_buf(),
+            upper,
+            work,
+        }));
+    }
+    if !path.is_file() {
+        return Ok(Kept::Nothing);
+    }
+    if !kept.exists() {
+        crate::home::create_private_dir(state)?;
+        std::fs::copy(path, &kept).map_err(|e| {
+            EngineError::BadRequest(format!(
+                "cannot copy {} for the session: {e}",
+                path.display()
+            ))
+        })?;
+    }
+    Ok(Kept::Copy(FileCopy {
+        at: path.to_path_buf(),
+        copy: kept,
+    }))
+}
+
+/// Removes a session's state folder. overlayfs leaves its `work/work`
+/// folder without permissions: give them back first so it can go.
+pub(super) fn remove_state(state: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(entries) = std::fs::read_dir(state) {
+        for entry in entries.flatten() {
+            let inner = entry.path().join("work/work");
+            if inner.is_dir() {
+                let _ = std::fs::set_permissions(&inner, std::fs::Permissions::from_mode(0o700));
+            }
+        }
+    }
+    match std::fs::remove_dir_all(state) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
     }
 }
