@@ -123,6 +123,56 @@ impl ExecCall {
     pub fn seen(&self) -> PathBuf {
         in_view(self.pid, &self.program)
     }
+
+    /// `path` (absolute) with every link resolved as the caller sees it —
+    /// `std::fs::canonicalize` in the caller's mount namespace — or `None`
+    /// when it does not resolve there (or the caller is gone).
+    pub fn real(&self, path: &Path) -> Option<PathBuf> {
+        real_path_in(self.pid, path).ok()
+    }
+}
+
+/// Resolves `path` as `realpath` would, but looking every component up
+/// through process `pid`'s root: an absolute link restarts at the caller's
+/// root, not the engine's.
+fn real_path_in(pid: u32, path: &Path) -> io::Result<PathBuf> {
+    use std::path::Component;
+    let root = PathBuf::from(format!("/proc/{pid}/root"));
+    let push = |pending: &mut Vec<std::ffi::OsString>, p: &Path| {
+        for c in p.components().rev() {
+            match c {
+                Component::Normal(n) => pending.push(n.to_os_string()),
+                Component::ParentDir => pending.push("..".into()),
+                Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
+            }
+        }
+    };
+    let mut pending = Vec::new();
+    push(&mut pending, path);
+    let mut out = PathBuf::from("/");
+    let mut links = 0;
+    while let Some(name) = pending.pop() {
+        if name == ".." {
+            out.pop();
+            continue;
+        }
+        let next = out.join(&name);
+        let seen = root.join(next.strip_prefix("/").unwrap_or(&next));
+        if std::fs::symlink_metadata(&seen)?.file_type().is_symlink() {
+            links += 1;
+            if links > 40 {
+                return Err(io::Error::from_raw_os_error(libc::ELOOP));
+            }
+            let target = std::fs::read_link(&seen)?;
+            if target.is_absolute() {
+                out = PathBuf::from("/");
+            }
+            push(&mut pending, &target);
+        } else {
+            out = next;
+        }
+    }
+    Ok(out)
 }
 
 /// `path` (absolute) through process `pid`'s root and mount namespace.
@@ -466,6 +516,30 @@ fn read_cstr(mem: &mut Mem, addr: u64, max: usize) -> io::Result<Option<Vec<u8>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_resolve_as_the_caller_sees_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let base = std::fs::canonicalize(dir.path()).expect("canonical");
+        std::fs::create_dir_all(base.join("a/b")).expect("mkdir");
+        std::fs::write(base.join("a/b/file"), "x").expect("write");
+        std::os::unix::fs::symlink(base.join("a"), base.join("abs")).expect("link");
+        std::os::unix::fs::symlink("a/b/../b", base.join("rel")).expect("link");
+        std::os::unix::fs::symlink("loop", base.join("loop")).expect("link");
+        let me = std::process::id();
+        for link in ["abs/b/file", "rel/file", "a/./b/file"] {
+            assert_eq!(
+                real_path_in(me, &base.join(link)).expect(link),
+                std::fs::canonicalize(base.join(link)).expect("canonicalize"),
+                "{link}"
+            );
+        }
+        assert!(real_path_in(me, &base.join("missing")).is_err());
+        assert_eq!(
+            real_path_in(me, &base.join("loop")).map_err(|e| e.raw_os_error()),
+            Err(Some(libc::ELOOP))
+        );
+    }
 
     #[test]
     fn paths_are_normalised_lexically() {

@@ -464,10 +464,14 @@ impl SessionGate {
         // The file that runs, and the name it was called by: a link the
         // session made (`$STAGE/cat` → python3) names a program it did not
         // make, and is judged by its path too, not by the name it borrows.
-        let file_here = std::fs::canonicalize(&call.program).map_or(true, |real| writable(&real));
+        // Resolved as the session sees its files (an isolated session has
+        // its own agent state folders).
+        let file_here = call
+            .real(&call.program)
+            .map_or(true, |real| writable(&real));
         let name_here = || match (call.program.parent(), call.program.file_name()) {
             (Some(folder), Some(name)) => {
-                std::fs::canonicalize(folder).map_or(true, |f| writable(&f.join(name)))
+                call.real(folder).map_or(true, |f| writable(&f.join(name)))
             }
             _ => true,
         };

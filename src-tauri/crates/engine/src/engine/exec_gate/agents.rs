@@ -31,7 +31,8 @@ impl SessionGate {
     /// program inside an installed agent package Airlock knows, or a
     /// runtime (`node`) running a file inside one.
     pub(super) fn agent_itself(&self, call: &ExecCall) -> bool {
-        let real = |p: &Path| std::fs::canonicalize(p).ok();
+        // Resolved as the session sees its files.
+        let real = |p: &Path| call.real(p);
         let Some(program) = real(&call.program) else {
             return false;
         };
@@ -106,8 +107,10 @@ impl SessionGate {
         let Some(airlock) = self.ctx.airlock.as_ref() else {
             return false;
         };
-        let is_airlock =
-            |p: &str| std::fs::canonicalize(call.cwd.join(p)).is_ok_and(|real| real == *airlock);
+        let is_airlock = |p: &str| {
+            call.real(&call.cwd.join(p))
+                .is_some_and(|real| real == *airlock)
+        };
         let hook = |argv: &[String]| {
             argv.len() >= 3
                 && is_airlock(&argv[0])
