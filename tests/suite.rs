@@ -1,6 +1,7 @@
 pub mod chat;
 pub mod cli;
 pub mod crash;
+pub mod diskfull;
 pub mod exec_gate;
 pub mod gate;
 pub mod hostile;

@@ -127,7 +127,13 @@ impl ExecCall {
     /// `path` (absolute) with every link resolved as the caller sees it —
     /// `std::fs::canonicalize` in the caller's mount namespace — or `None`
     /// when it does not resolve there (or the caller is gone).
+    /// A caller that changed its root (`chroot` in a user namespace of its
+    /// own) resolves nothing: its `/usr/bin/cat` may be a file it made.
     pub fn real(&self, path: &Path) -> Option<PathBuf> {
+        let root = std::fs::read_link(format!("/proc/{}/root", self.pid)).ok()?;
+        if root != Path::new("/") {
+            return None;
+        }
         real_path_in(self.pid, path).ok()
     }
 }

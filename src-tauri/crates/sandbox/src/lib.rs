@@ -25,6 +25,9 @@
 //! - [`exec_entry`]: the whole `sandbox-exec` helper: parse, confine, exec.
 //! - [`default_hidden`] and [`default_state_folders`]: the credential paths to
 //!   hide and the agents' own state folders to leave writable, under a home.
+//! - [`Isolate`], [`can_isolate`] and [`default_masked`]: the session's own
+//!   view of the file system (Linux user and mount namespaces): other
+//!   programs' Unix sockets hidden, agents' state folders overlaid.
 //! - [`seatbelt_profile`]: the same [`Spec`] as a macOS `sandbox-exec` profile.
 //!
 //! ## How "read everything except hidden" is built (Linux)
@@ -54,10 +57,12 @@
 //!   link to a hidden file elsewhere would expose it. Landlock does not govern
 //!   `chmod`, `chown`, `utime` or extended attributes either: the session can
 //!   change the mode and times of a file it cannot write.
-//! - Pathname Unix sockets stay reachable, even inside a hidden folder: up to
-//!   Landlock ABI 8 `connect()` on them is not a filesystem access, and this crate
-//!   deliberately stops at ABI 7, so the agent's hook can reach Airlock's socket.
-//!   Abstract Unix sockets outside the session are scoped away (ABI 6).
+//! - Pathname Unix sockets stay reachable to Landlock, even inside a hidden
+//!   folder: up to ABI 8 `connect()` on them is not a filesystem access.
+//!   [`Spec::isolate`] closes that where user namespaces are allowed: the
+//!   session's own mount namespace hides other programs' sockets and keeps
+//!   only the ones it names (Airlock's, for the hook); see `ns.rs`. Abstract
+//!   Unix sockets outside the session are scoped away (ABI 6).
 //! - Network rules (ABI 4) filter TCP by port only: `Proxy { port }` allows a
 //!   TCP connect to that port on any address, and UDP is never filtered.
 //! - With signal scoping (ABI 6) the session cannot signal processes outside
