@@ -5,6 +5,7 @@ pub mod diskfull;
 pub mod exec_gate;
 pub mod gate;
 pub mod hostile;
+pub mod killed;
 pub mod pty;
 pub mod review;
 pub mod sandbox;

@@ -399,10 +399,10 @@ fn socket_refuses_wrong_tokens_and_malformed_lines() {
     assert_eq!(status["project"], f.project.display().to_string());
 }
 
-/// `airlock hook claude` with a token the engine refuses: Claude's own
-/// prompt decides ("ask"), and the terminal says why. Never an allow.
+/// `airlock hook claude` with a token the engine refuses: denied, and the
+/// terminal says why. Never an allow, never Claude's own prompt.
 #[test]
-fn the_hook_with_a_wrong_token_asks_and_says_why() {
+fn the_hook_with_a_wrong_token_denies_and_says_why() {
     let f = Fixture::git(&[("a.txt", "a\n")]);
     let _served = serve(&f);
     let out = airlock(&f, &["run", "--", "sleep", "600"]);
@@ -437,7 +437,7 @@ fn the_hook_with_a_wrong_token_asks_and_says_why() {
     );
     let reply: Value = serde_json::from_slice(&out.stdout).expect("decision json");
     assert_eq!(
-        reply["hookSpecificOutput"]["permissionDecision"], "ask",
+        reply["hookSpecificOutput"]["permissionDecision"], "deny",
         "{reply}"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -9,8 +9,10 @@
 //! Reads the hook's JSON from stdin, asks the engine over its socket (with the
 //! session's token from the environment Airlock gave the session), waits for
 //! the decision, and prints Claude Code's hook output. If the engine cannot be
-//! reached or refuses the token, the answer is `ask` with a message on stderr:
-//! Claude's own prompt decides, and nothing is ever allowed silently.
+//! reached, dies while the hook waits, or refuses the token, the answer is
+//! `deny` with a reason that says what to do (Claude tells the user), and
+//! the same on stderr: nothing is ever allowed, nor handed to a prompt the
+//! agent's own process draws.
 //!
 //! Only std: this runs on every tool call, so it must start in a millisecond.
 
@@ -33,12 +35,14 @@ fn output(event: &str, decision: &str, reason: Option<&str>, updated: Option<&Va
     json!({ "hookSpecificOutput": out })
 }
 
-fn ask_with(event: &str, why: &str) -> Value {
+fn deny_with(event: &str, why: &str) -> Value {
     eprintln!("airlock hook: {why}");
     output(
         event,
-        "ask",
-        Some(&format!("Airlock could not decide: {why}")),
+        "deny",
+        Some(&format!(
+            "Airlock could not decide, so this is denied: {why}. Start Airlock again (`airlock serve` or the app) in this project, then retry"
+        )),
         None,
     )
 }
@@ -94,7 +98,7 @@ pub fn run(agent: Option<&str>, arg: Option<&str>) -> i32 {
     }
     let mut input = String::new();
     let answer = match std::io::stdin().read_to_string(&mut input) {
-        Err(e) => ask_with("PreToolUse", &format!("cannot read the hook input: {e}")),
+        Err(e) => deny_with("PreToolUse", &format!("cannot read the hook input: {e}")),
         Ok(_) => decide(&input),
     };
     println!("{answer}");
@@ -104,7 +108,7 @@ pub fn run(agent: Option<&str>, arg: Option<&str>) -> i32 {
 fn decide(input: &str) -> Value {
     let hook: Value = match serde_json::from_str(input) {
         Ok(v) => v,
-        Err(e) => return ask_with("PreToolUse", &format!("malformed hook input: {e}")),
+        Err(e) => return deny_with("PreToolUse", &format!("malformed hook input: {e}")),
     };
     let event = hook["hook_event_name"]
         .as_str()
@@ -121,7 +125,7 @@ fn decide(input: &str) -> Value {
         env("AIRLOCK_TOKEN"),
         env("AIRLOCK_SESSION"),
     ) else {
-        return ask_with(
+        return deny_with(
             &event,
             "this agent was not started by Airlock (no AIRLOCK_SOCKET/TOKEN/SESSION)",
         );
@@ -139,7 +143,7 @@ fn decide(input: &str) -> Value {
     let mut stream = match UnixStream::connect(&socket) {
         Ok(s) => s,
         Err(e) => {
-            return ask_with(
+            return deny_with(
                 &event,
                 &format!("the Airlock engine is not reachable at {socket}: {e}"),
             )
@@ -148,13 +152,13 @@ fn decide(input: &str) -> Value {
     let mut line = request.to_string();
     line.push('\n');
     if let Err(e) = stream.write_all(line.as_bytes()) {
-        return ask_with(&event, &format!("cannot talk to the Airlock engine: {e}"));
+        return deny_with(&event, &format!("cannot talk to the Airlock engine: {e}"));
     }
     let mut reply = String::new();
     match BufReader::new(&stream).read_line(&mut reply) {
         Ok(n) if n > 0 => {}
         _ => {
-            return ask_with(
+            return deny_with(
                 &event,
                 "the Airlock engine closed the connection without a decision",
             )
@@ -162,16 +166,16 @@ fn decide(input: &str) -> Value {
     }
     let reply: Value = match serde_json::from_str(&reply) {
         Ok(v) => v,
-        Err(e) => return ask_with(&event, &format!("unreadable answer from the engine: {e}")),
+        Err(e) => return deny_with(&event, &format!("unreadable answer from the engine: {e}")),
     };
     let decision = match reply["decision"].as_str() {
         Some(d @ ("allow" | "deny" | "ask")) => d,
-        _ => return ask_with(&event, "the engine gave no decision"),
+        _ => return deny_with(&event, "the engine gave no decision"),
     };
     if decision == "ask" {
         // The engine could not decide either (a refused token, an unknown
-        // session): Claude's prompt decides, and the terminal says why.
-        return ask_with(
+        // session): denied, and the terminal says why.
+        return deny_with(
             &event,
             reply["reason"].as_str().unwrap_or("no reason given"),
         );

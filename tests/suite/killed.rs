@@ -1,0 +1,142 @@
+//! The engine killed (SIGKILL) while an agent waits on it: the agent is
+//! answered — never with an allow — nothing it asked for happens, and a
+//! restarted engine shows what is true.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::cli::{airlock, engine_info, ok_json, serve};
+use super::support::*;
+
+#[test]
+fn a_hook_waiting_when_the_engine_is_killed_is_denied_and_nothing_runs() {
+    let f = Fixture::git(&[("build/out.o", "object\n")]);
+    let served = serve(&f);
+    // A stand-in `claude` (gated mode) that leaves its environment where
+    // the test can read it, so the hook asks with the session's own token.
+    let bin = f.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let claude = bin.join("claude");
+    std::fs::write(
+        &claude,
+        "#!/bin/sh\nenv > \"$TMPDIR/claude.env.tmp\" && mv \"$TMPDIR/claude.env.tmp\" \"$TMPDIR/claude.env\"\nexec sleep 600\n",
+    )
+    .expect("write claude");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&claude, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = airlock(
+        &f,
+        &[
+            "run",
+            "--no-exec-gate",
+            "--",
+            claude.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let session = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let (info_path, _) = engine_info(&f);
+    let env_file = info_path
+        .parent()
+        .expect("project home")
+        .join("tmp")
+        .join(&session)
+        .join("claude.env");
+    let started = Instant::now();
+    let env = loop {
+        if let Ok(env) = std::fs::read_to_string(&env_file) {
+            break env;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no environment"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let var = |k: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("{k} in the session's environment"))
+            .to_string()
+    };
+
+    // The hook asks about `rm -rf build` and waits for a click.
+    let input = serde_json::json!({
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": "rm -rf build"},
+        "cwd": f.project,
+    });
+    let mut hook = Command::new(airlock_bin())
+        .args(["hook", "claude"])
+        .env("AIRLOCK_SOCKET", var("AIRLOCK_SOCKET"))
+        .env("AIRLOCK_TOKEN", var("AIRLOCK_TOKEN"))
+        .env("AIRLOCK_SESSION", &session)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hook");
+    hook.stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.to_string().as_bytes())
+        .expect("write");
+    let asked = Instant::now();
+    while ok_json(&f, &["status", "--json"])["actions"]
+        .as_array()
+        .is_none_or(|a| a.is_empty())
+    {
+        assert!(asked.elapsed() < Duration::from_secs(10), "no action card");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        hook.try_wait().expect("hook").is_none(),
+        "the hook waits for the user"
+    );
+
+    // SIGKILL: no goodbye to anyone.
+    drop(served);
+    let killed = Instant::now();
+    while hook.try_wait().expect("hook").is_none() {
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "the hook still waits 10 s after the engine died"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = hook.wait_with_output().expect("hook");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let decision = serde_json::from_slice::<Value>(&out.stdout)
+        .ok()
+        .and_then(|r| {
+            r["hookSpecificOutput"]["permissionDecision"]
+                .as_str()
+                .map(str::to_string)
+        });
+    // Claude Code reads exit 2 as "blocked", and a decision only on exit 0.
+    let denied = out.status.code() == Some(2) || decision.as_deref() == Some("deny");
+    assert!(
+        denied,
+        "the hook must deny when the engine dies: exit {:?}, stdout {}, stderr {stderr}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        stderr.to_lowercase().contains("engine"),
+        "it says the engine is gone: {stderr}"
+    );
+    assert!(f.project.join("build/out.o").exists(), "nothing ran");
+
+    // A restarted engine shows no card for the dead question.
+    let _served = serve(&f);
+    let status = ok_json(&f, &["status", "--json"]);
+    assert_eq!(status["actions"], serde_json::json!([]), "{status}");
+}
