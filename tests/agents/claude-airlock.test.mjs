@@ -102,7 +102,7 @@ function gatedTest(name, fn) {
 }
 
 describe('Airlock holds the real Claude Code (gated)', () => {
-  gatedTest('engine unreachable: airlock hook claude answers "ask", never a silent allow', async (t) => {
+  gatedTest('engine unreachable: airlock hook claude answers "deny" and says why, never an allow', async (t) => {
     const tmp = await makeTemp('hook-down');
     t.after(() => tmp.cleanup());
     const project = join(tmp.root, 'project');
@@ -131,10 +131,10 @@ describe('Airlock holds the real Claude Code (gated)', () => {
     assert.equal(r.code, 0, `airlock hook claude exited ${r.code} (Claude reads a decision only on exit 0): ${r.stderr}`);
     const out = parseDecision(r.stdout, r.stderr);
     assert.equal(out?.hookSpecificOutput?.hookEventName, 'PreToolUse', r.stdout);
-    assert.equal(out.hookSpecificOutput.permissionDecision, 'ask', r.stdout);
+    assert.equal(out.hookSpecificOutput.permissionDecision, 'deny', r.stdout);
     assert.ok(
       typeof out.hookSpecificOutput.permissionDecisionReason === 'string' && out.hookSpecificOutput.permissionDecisionReason.length > 0,
-      `an "ask" should say why: ${r.stdout}`,
+      `a deny should say why: ${r.stdout}`,
     );
   });
 
