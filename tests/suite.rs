@@ -11,4 +11,5 @@ pub mod review;
 pub mod sandbox;
 pub mod scenarios;
 pub mod sessions;
+pub mod socket;
 pub mod support;

@@ -1299,7 +1299,7 @@ impl Actor {
             ("AIRLOCK_SESSION".into(), id.to_string()),
             (
                 "AIRLOCK_SOCKET".into(),
-                self.home.socket().display().to_string(),
+                self.home.hook_socket().display().to_string(),
             ),
             ("TMPDIR".into(), tmp.display().to_string()),
         ];
@@ -1454,7 +1454,7 @@ impl Actor {
             .unwrap_or_else(|| !interactive_shell(command));
         let tmp = self.session_tmp(id)?;
         let settings = self.claude_settings(id);
-        let socket = self.home.socket();
+        let socket = self.home.hook_socket();
         let state = self.session_state(id);
         sandbox::Sandbox::plan(
             params.sandbox.unwrap_or_default(),

@@ -4,6 +4,7 @@
 //! $AIRLOCK_HOME/projects/<hash>/journal.sqlite   sessions, decisions, landings
 //! $AIRLOCK_HOME/projects/<hash>/stages/<session> a staged session's working copy
 //! $AIRLOCK_HOME/projects/<hash>/engine.sock      the running engine's socket (0600)
+//! $AIRLOCK_HOME/projects/<hash>/hook.sock        the agents' socket: their own questions only (0600)
 //! $AIRLOCK_HOME/projects/<hash>/engine.json      its pid and token (0600)
 //! ```
 //! `<hash>` is a hash of the project's canonical path, so every front end finds
@@ -74,6 +75,13 @@ impl ProjectHome {
     /// The engine's socket.
     pub fn socket(&self) -> PathBuf {
         self.dir.join("engine.sock")
+    }
+
+    /// The agents' socket: where a session's hook asks about its own
+    /// actions (with its session token). The only one of Airlock's sockets a
+    /// sandboxed session can reach.
+    pub fn hook_socket(&self) -> PathBuf {
+        self.dir.join("hook.sock")
     }
 
     /// The engine's pid and token.

@@ -11,9 +11,21 @@
 //! → {"token":"…","subscribe":true}
 //! ← {"type":"changeProposed",…}            one event per line until the client leaves
 //! ```
+//!
+//! Agents have a door of their own, `hook.sock` beside it: a session's hook
+//! asks there about its own actions (`gate`, `turn`, with the session's
+//! token) and nothing else is served there. It is the only one of the two a
+//! sandboxed session can reach (its view of Airlock's data folder shows it
+//! that socket and hides `engine.sock`), so a hostile session cannot even
+//! connect where decisions are made, and what it can make the engine hold
+//! is bounded: at most [`MAX_CONNECTIONS`] open connections, a first line
+//! within [`FIRST_LINE`], and [`MAX_INFLIGHT_BYTES`] of partly read lines.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use airlock_protocol::{ErrorCode, Event, IpcError, Reply, Request, Response};
 use serde::{Deserialize, Serialize};
@@ -63,6 +75,7 @@ pub struct SocketRequest {
 pub struct SocketServer {
     task: JoinHandle<()>,
     socket: PathBuf,
+    hook_socket: PathBuf,
     info: PathBuf,
 }
 
@@ -70,6 +83,7 @@ impl Drop for SocketServer {
     fn drop(&mut self) {
         self.task.abort();
         let _ = std::fs::remove_file(&self.socket);
+        let _ = std::fs::remove_file(&self.hook_socket);
         let _ = std::fs::remove_file(&self.info);
     }
 }
@@ -93,10 +107,10 @@ impl SocketServer {
             std::fs::remove_file(&socket)
                 .context(|| format!("remove stale {}", socket.display()))?;
         }
-        let listener =
-            UnixListener::bind(&socket).context(|| format!("bind {}", socket.display()))?;
-        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600))
-            .context(|| format!("chmod {}", socket.display()))?;
+        let listener = bind_private(&socket)?;
+        let hook_socket = ph.hook_socket();
+        let _ = std::fs::remove_file(&hook_socket);
+        let hook_listener = bind_private(&hook_socket)?;
         let info = EngineInfo {
             pid: std::process::id(),
             project: engine.project().display().to_string(),
@@ -105,16 +119,66 @@ impl SocketServer {
             url,
         };
         write_info(&ph, &info)?;
+        // One task serves both doors: aborting it stops both.
         let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve_client(engine.clone(), stream));
-            }
+            let user = accept(
+                engine.clone(),
+                listener,
+                Door::User,
+                Limits::new(tokio::sync::Semaphore::MAX_PERMITS, u64::MAX),
+            );
+            let agents = accept(
+                engine,
+                hook_listener,
+                Door::Agents,
+                Limits::new(MAX_CONNECTIONS, MAX_INFLIGHT_BYTES),
+            );
+            tokio::join!(user, agents);
         });
         Ok(SocketServer {
             task,
             socket,
+            hook_socket,
             info: ph.info(),
         })
+    }
+}
+
+/// Binds a Unix socket only the user may connect to.
+fn bind_private(socket: &Path) -> Result<UnixListener> {
+    let listener = UnixListener::bind(socket).context(|| format!("bind {}", socket.display()))?;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600))
+        .context(|| format!("chmod {}", socket.display()))?;
+    Ok(listener)
+}
+
+/// Which socket a client came in by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Door {
+    /// `engine.sock`: the user's CLI and tools, with the engine's token.
+    User,
+    /// `hook.sock`: agents' hooks, with their session's token, about their
+    /// own actions only.
+    Agents,
+}
+
+/// Serves every client of one socket, within its limits.
+async fn accept(engine: Engine, listener: UnixListener, door: Door, limits: Limits) {
+    while let Ok((stream, _)) = listener.accept().await {
+        match limits.connections.clone().try_acquire_owned() {
+            Ok(permit) => {
+                tokio::spawn(serve_client(
+                    engine.clone(),
+                    stream,
+                    door,
+                    limits.clone(),
+                    permit,
+                ));
+            }
+            Err(_) => {
+                tokio::spawn(refuse(stream));
+            }
+        }
     }
 }
 
@@ -123,37 +187,133 @@ impl SocketServer {
 /// its token is checked, so it is bounded.
 pub const MAX_LINE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// How many connections the agents' socket holds open at once.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// How many bytes of lines not yet whole all connections may hold at once.
+pub const MAX_INFLIGHT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// How long a new connection may take to send its first line.
+pub const FIRST_LINE: Duration = Duration::from_secs(10);
+
+/// What the socket's clients share: connection permits and the budget of
+/// bytes being read.
+#[derive(Clone)]
+struct Limits {
+    connections: Arc<tokio::sync::Semaphore>,
+    inflight: Arc<AtomicU64>,
+    max_inflight: u64,
+}
+
+impl Limits {
+    fn new(connections: usize, max_inflight: u64) -> Limits {
+        Limits {
+            connections: Arc::new(tokio::sync::Semaphore::new(connections)),
+            inflight: Arc::new(AtomicU64::new(0)),
+            max_inflight,
+        }
+    }
+}
+
+/// Bytes of one line counted against [`Limits::inflight`] while it is read.
+struct Held<'a> {
+    inflight: &'a AtomicU64,
+    bytes: u64,
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.inflight.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
+}
+
+/// Tells a connection over the limit why, and closes it.
+async fn refuse(stream: UnixStream) {
+    let (_, mut write) = stream.into_split();
+    let refused = Reply::Error(IpcError::new(
+        ErrorCode::Unavailable,
+        format!("too many connections to the agents' socket ({MAX_CONNECTIONS} open); close some and retry"),
+    ));
+    let _ = write_line(&mut write, &refused).await;
+}
+
 /// Reads one line of at most [`MAX_LINE_BYTES`]; `Err` with what to say when
-/// it is longer, `Ok(None)` at the end of the stream.
+/// it is longer or the engine already holds [`Limits::inflight`]'s worth of
+/// partial lines, `Ok(None)` at the end of the stream.
 async fn read_line_capped(
     reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
+    limits: &Limits,
 ) -> std::result::Result<Option<String>, String> {
-    use tokio::io::AsyncReadExt;
     let mut buf = Vec::new();
-    let n = reader
-        .take(MAX_LINE_BYTES + 1)
-        .read_until(b'\n', &mut buf)
-        .await
-        .map_err(|e| format!("read failed: {e}"))?;
-    if n == 0 {
-        return Ok(None);
+    let mut held = Held {
+        inflight: &limits.inflight,
+        bytes: 0,
+    };
+    loop {
+        let chunk = reader
+            .fill_buf()
+            .await
+            .map_err(|e| format!("read failed: {e}"))?;
+        if chunk.is_empty() {
+            if buf.is_empty() {
+                return Ok(None);
+            }
+            break;
+        }
+        let (take, whole) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (chunk.len(), false),
+        };
+        if (buf.len() + take) as u64 > MAX_LINE_BYTES + 1 {
+            return Err(format!(
+                "request too large: a line may hold at most {} MiB",
+                MAX_LINE_BYTES / (1024 * 1024)
+            ));
+        }
+        let before = limits.inflight.fetch_add(take as u64, Ordering::AcqRel);
+        held.bytes += take as u64;
+        if before + take as u64 > limits.max_inflight {
+            return Err(
+                "the engine is busy reading other large requests; retry in a moment".to_string(),
+            );
+        }
+        buf.extend_from_slice(&chunk[..take]);
+        reader.consume(take);
+        if whole {
+            break;
+        }
     }
-    if buf.last() != Some(&b'\n') && buf.len() as u64 > MAX_LINE_BYTES {
-        return Err(format!(
-            "request too large: a line may hold at most {} MiB",
-            MAX_LINE_BYTES / (1024 * 1024)
-        ));
-    }
+    drop(held);
     String::from_utf8(buf)
         .map(Some)
         .map_err(|_| "malformed request: not UTF-8".to_string())
 }
 
-async fn serve_client(engine: Engine, stream: UnixStream) {
+async fn serve_client(
+    engine: Engine,
+    stream: UnixStream,
+    door: Door,
+    limits: Limits,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+) {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
+    let mut first = door == Door::Agents;
     loop {
-        let line = match read_line_capped(&mut reader).await {
+        let read = read_line_capped(&mut reader, &limits);
+        let read = if first {
+            first = false;
+            match tokio::time::timeout(FIRST_LINE, read).await {
+                Ok(read) => read,
+                Err(_) => Err(format!(
+                    "no request within {} s; connect when there is one to send",
+                    FIRST_LINE.as_secs()
+                )),
+            }
+        } else {
+            read.await
+        };
+        let line = match read {
             Ok(Some(line)) => line,
             Ok(None) => return,
             Err(why) => {
@@ -188,6 +348,10 @@ async fn serve_client(engine: Engine, stream: UnixStream) {
                 Ok(()) => Reply::Ok(airlock_protocol::Response::Done),
                 Err(e) => Reply::Error(e),
             },
+            Ok(_) if door == Door::Agents => Reply::Error(IpcError::new(
+                ErrorCode::Unauthorized,
+                "this is the agents' socket: it answers a session's questions about its own actions (gate, turn) and nothing else",
+            )),
             Ok(req) if !token_matches(&req.token, engine.token()) => Reply::Error(IpcError::new(
                 ErrorCode::Unauthorized,
                 "wrong token: the engine was restarted; run the command again",
