@@ -466,13 +466,9 @@ impl SessionGate {
         // make, and is judged by its path too, not by the name it borrows.
         // Resolved as the session sees its files (an isolated session has
         // its own agent state folders).
-        let file_here = call
-            .real(&call.program)
-            .map_or(true, |real| writable(&real));
+        let file_here = call.real(&call.program).is_none_or(|real| writable(&real));
         let name_here = || match (call.program.parent(), call.program.file_name()) {
-            (Some(folder), Some(name)) => {
-                call.real(folder).map_or(true, |f| writable(&f.join(name)))
-            }
+            (Some(folder), Some(name)) => call.real(folder).is_none_or(|f| writable(&f.join(name))),
             _ => true,
         };
         let here = file_here || name_here();
