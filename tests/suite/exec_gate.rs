@@ -361,3 +361,45 @@ fn a_program_the_session_made_does_not_pass_by_a_trusted_name() {
     finished(&f, &id);
     assert!(!stage.join("pwned").exists(), "refused: it did not run");
 }
+
+#[test]
+fn a_flood_of_risky_commands_waits_as_at_most_64_cards_and_the_rest_are_refused() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    // 90 risky commands at once, each in its own process.
+    let script = "for i in $(seq 1 90); do (rm -rf dir$i; echo \"$i $?\" >> results.txt) & done; wait; echo done > done.txt";
+    let id = run(&f, script);
+    let stage = stage_of(&f, &id);
+    let started = Instant::now();
+    let refused = loop {
+        let n = std::fs::read_to_string(stage.join("results.txt"))
+            .map(|t| t.lines().filter(|l| !l.ends_with(" 0")).count())
+            .unwrap_or(0);
+        if n >= 26 {
+            break n;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "only {n} refused after 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(refused, 26, "the ones past 64 are refused at once");
+    let mine: Vec<Value> = actions(&f)
+        .into_iter()
+        .filter(|a| a["session"] == id.as_str())
+        .collect();
+    assert_eq!(mine.len(), 64, "64 cards wait, no more");
+    // Answered, the cards go and the script ends.
+    for a in &mine {
+        let out = airlock(&f, &["reject", a["id"].as_str().expect("id")]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    finished(&f, &id);
+    assert!(stage.join("done.txt").exists());
+    assert!(actions(&f).iter().all(|a| a["session"] != id.as_str()));
+}

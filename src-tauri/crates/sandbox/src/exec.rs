@@ -10,10 +10,15 @@ use crate::confine_self;
 use crate::{Error, Spec};
 
 #[cfg(target_os = "linux")]
-use crate::gate::hand_over;
+use crate::gate::{connect, hand_over};
 
 #[cfg(not(any(target_os = "linux", target_os = "macos")))]
-fn hand_over(_gate: &crate::ExecGate) -> Result<(), String> {
+fn connect(_gate: &crate::ExecGate) -> Result<(), String> {
+    Err("the exec gate exists only on Linux".into())
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn hand_over(_sock: (), _gate: &crate::ExecGate) -> Result<(), String> {
     Err("the exec gate exists only on Linux".into())
 }
 
@@ -80,11 +85,17 @@ pub(crate) fn entry(args: Vec<OsString>) -> Error {
 /// then becomes the command.
 #[cfg(not(target_os = "macos"))]
 fn confine_and_exec(invocation: Invocation) -> Error {
+    // The gate's socket is reached before confinement: the session's view
+    // of the file system does not show it.
+    let gate = match invocation.spec.exec_gate.as_ref().map(connect).transpose() {
+        Ok(sock) => sock,
+        Err(e) => return Error::ExecGate(e),
+    };
     if let Err(e) = confine_self(&invocation.spec) {
         return e;
     }
-    if let Some(gate) = &invocation.spec.exec_gate {
-        if let Err(e) = hand_over(gate) {
+    if let (Some(sock), Some(spec)) = (gate, &invocation.spec.exec_gate) {
+        if let Err(e) = hand_over(sock, spec) {
             return Error::ExecGate(e);
         }
     }

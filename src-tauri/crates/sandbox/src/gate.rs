@@ -40,18 +40,24 @@ const MAX_ARGS: usize = 4096;
 /// The longest program path read.
 const MAX_PATH: usize = 4096;
 
-/// Installs the exec filter on this process, hands the listener to the
-/// engine and waits for its "ok". Called by the entry after Landlock and
-/// right before `exec`.
-pub(crate) fn hand_over(gate: &ExecGate) -> Result<(), String> {
-    // Connect first: nothing is filtered yet, and a dead engine is a clear
-    // error instead of a process whose every exec fails.
-    let sock = UnixStream::connect(&gate.socket).map_err(|e| {
+/// Connects to the engine's gate socket. Called by the entry before it
+/// confines itself, so the session's own view of the file system need not
+/// show that socket: no process of the session can reach it later.
+pub(crate) fn connect(gate: &ExecGate) -> Result<UnixStream, String> {
+    // Nothing is filtered yet, and a dead engine is a clear error instead of
+    // a process whose every exec fails.
+    UnixStream::connect(&gate.socket).map_err(|e| {
         format!(
             "cannot reach Airlock's exec gate at {}: {e}",
             gate.socket.display()
         )
-    })?;
+    })
+}
+
+/// Installs the exec filter on this process, hands the listener to the
+/// engine over `sock` (from [`connect`]) and waits for its "ok". Called by
+/// the entry after Landlock and right before `exec`.
+pub(crate) fn hand_over(sock: UnixStream, gate: &ExecGate) -> Result<(), String> {
     let _ = sock.set_read_timeout(Some(Duration::from_secs(10)));
     let listener =
         sys::install_exec_filter().map_err(|e| format!("cannot install the exec filter: {e}"))?;

@@ -111,14 +111,13 @@ pub(crate) fn isolate(spec: &Spec, iso: &Isolate) -> Result<Isolated, Error> {
     Ok(done)
 }
 
-/// Every path of the spec the session must still reach, resolved.
+/// Every path of the spec the session must still reach, resolved. (Not
+/// the exec gate's socket: the entry connects to it before isolating.)
 fn kept_paths(spec: &Spec, iso: &Isolate) -> Vec<PathBuf> {
-    let gate = spec.exec_gate.as_ref().map(|g| g.socket.clone());
     spec.write
         .iter()
         .chain(&spec.read)
         .chain(&iso.sockets)
-        .chain(gate.as_ref())
         .filter_map(|p| fs::canonicalize(p).ok())
         .collect()
 }

@@ -169,6 +169,23 @@ struct SessionGate {
     /// `AIRLOCK_EXEC_GATE_LOG`: a file where every verdict is written, to see
     /// what an agent runs and why it waits.
     log: Option<PathBuf>,
+    /// How many of the session's execs wait for the user now (each has a
+    /// card and a thread): at most [`MAX_WAITING`].
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// The most execs of one session that may wait for the user at once; past
+/// it a new one is refused at once, so a process forking asks cannot fill
+/// the engine with threads and the user's screen with cards.
+const MAX_WAITING: usize = 64;
+
+/// One waiting exec, counted in [`SessionGate::waiting`] while it lives.
+struct WaitingSlot(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for WaitingSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// Recent answers per process and command line: a program that tries the
@@ -198,6 +215,7 @@ impl SessionGate {
             verdicts: (0, HashMap::new()),
             made_here: HashMap::new(),
             log: std::env::var_os("AIRLOCK_EXEC_GATE_LOG").map(PathBuf::from),
+            waiting: Default::default(),
         }
     }
 
@@ -390,6 +408,19 @@ impl SessionGate {
         verdict: Verdict,
         summary: String,
     ) {
+        let before = self
+            .waiting
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let slot = WaitingSlot(self.waiting.clone());
+        if before >= MAX_WAITING {
+            drop(slot);
+            let _ = listener.refuse(call.id);
+            self.tell(format!(
+                "refused `{}`: {MAX_WAITING} commands of this session already wait for you; answer those first",
+                short(&summary)
+            ));
+            return;
+        }
         let (reply, rx) = oneshot::channel::<GateReply>();
         let sent = self.ctx.tx.send(Msg::ExecAsk {
             session: self.ctx.session.clone(),
@@ -407,7 +438,10 @@ impl SessionGate {
             (listener.clone(), self.trusted.clone(), self.recent.clone());
         let spawned = std::thread::Builder::new()
             .name("exec-gate-ask".into())
-            .spawn(move || wait_for_user(&listener, call, rx, &trusted, &recent));
+            .spawn(move || {
+                let _slot = slot;
+                wait_for_user(&listener, call, rx, &trusted, &recent)
+            });
         if spawned.is_err() {
             // The call was moved into the closure that failed to start: the
             // listener refuses it when the process is gone or the engine ends.

@@ -6,7 +6,7 @@ use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use airlock_sandbox::{ExecGate, ExecListener};
@@ -85,35 +85,61 @@ impl Drop for GateServer {
     }
 }
 
+/// How many hand-overs may be read at once. A connection that sends
+/// nothing holds its slot for the hand-over's 5 s read timeout at most.
+const HAND_OVERS: usize = 16;
+
 fn accept_loop(
     listener: UnixListener,
     waiting: Arc<Mutex<HashMap<String, Waiting>>>,
     stopped: Arc<AtomicBool>,
 ) {
+    let busy = Arc::new(AtomicUsize::new(0));
     for conn in listener.incoming() {
         if stopped.load(Ordering::SeqCst) {
             return;
         }
         let Ok(conn) = conn else { continue };
-        let (token, pid, fd) = match airlock_sandbox::accept_hand_over(&conn) {
-            Ok(h) => h,
-            Err(e) => {
-                let _ = airlock_sandbox::answer_hand_over(&conn, Some(&e.to_string()));
-                continue;
-            }
-        };
-        let found = waiting.lock().ok().and_then(|mut w| w.remove(&token));
-        let Some(w) = found else {
-            let _ = airlock_sandbox::answer_hand_over(&conn, Some("unknown or used token"));
+        // Each hand-over in its own thread: one that stalls (a process that
+        // connected and said nothing) does not hold up the next session.
+        if busy.fetch_add(1, Ordering::AcqRel) >= HAND_OVERS {
+            busy.fetch_sub(1, Ordering::AcqRel);
+            let _ = airlock_sandbox::answer_hand_over(&conn, Some("the exec gate is busy; retry"));
             continue;
-        };
-        let gate = SessionGate::new(w.ctx, w.shared, pid);
-        let listener = Arc::new(ExecListener::new(fd));
-        let started = std::thread::Builder::new().name("exec-gate".into()).spawn({
-            let listener = listener.clone();
-            move || gate.run(&listener, w.stop)
-        });
-        let refusal = started.err().map(|e| format!("cannot start the gate: {e}"));
-        let _ = airlock_sandbox::answer_hand_over(&conn, refusal.as_deref());
+        }
+        let (waiting, done) = (waiting.clone(), busy.clone());
+        let spawned = std::thread::Builder::new()
+            .name("exec-gate-hand-over".into())
+            .spawn(move || {
+                take_hand_over(&conn, &waiting);
+                done.fetch_sub(1, Ordering::AcqRel);
+            });
+        if spawned.is_err() {
+            busy.fetch_sub(1, Ordering::AcqRel);
+        }
     }
+}
+
+/// Reads one session's hand-over and starts its gate thread.
+fn take_hand_over(conn: &UnixStream, waiting: &Mutex<HashMap<String, Waiting>>) {
+    let (token, pid, fd) = match airlock_sandbox::accept_hand_over(conn) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = airlock_sandbox::answer_hand_over(conn, Some(&e.to_string()));
+            return;
+        }
+    };
+    let found = waiting.lock().ok().and_then(|mut w| w.remove(&token));
+    let Some(w) = found else {
+        let _ = airlock_sandbox::answer_hand_over(conn, Some("unknown or used token"));
+        return;
+    };
+    let gate = SessionGate::new(w.ctx, w.shared, pid);
+    let listener = Arc::new(ExecListener::new(fd));
+    let started = std::thread::Builder::new().name("exec-gate".into()).spawn({
+        let listener = listener.clone();
+        move || gate.run(&listener, w.stop)
+    });
+    let refusal = started.err().map(|e| format!("cannot start the gate: {e}"));
+    let _ = airlock_sandbox::answer_hand_over(conn, refusal.as_deref());
 }
