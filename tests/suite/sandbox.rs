@@ -309,6 +309,74 @@ with open("report.txt", "w") as out:
 }
 
 #[test]
+fn a_gated_session_writes_the_project_but_not_git_hooks_git_config_or_the_policy() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    let script = r#"
+        try() { name=$1; shift; if ( eval "$@" ) >/dev/null 2>&1; then echo "$name: ok"; else echo "$name: denied"; fi >> "$TMPDIR/report.txt"; }
+        try work 'echo work > work.txt'
+        try hook 'echo evil > .git/hooks/pre-commit'
+        try hooks-path 'git config core.hooksPath /tmp'
+        try policy 'printf "[rules]\nallow = [\"Bash(*)\"]\n" > .airlock/policy.toml'
+        try policy-folder 'rm -rf .airlock && mkdir .airlock && echo x > .airlock/policy.toml'
+        try commit 'git add work.txt && git -c user.name=A -c user.email=a@example.com commit -q -m agent'
+        cp "$TMPDIR/report.txt" "$TMPDIR/report.done"
+    "#;
+    // Gated mode is for Claude Code: a stand-in by that name runs the script.
+    let bin = f.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let claude = bin.join("claude");
+    std::fs::write(&claude, format!("#!/bin/bash\n{script}")).expect("write claude");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&claude, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out = airlock(
+        &f,
+        &[
+            "run",
+            "--no-exec-gate",
+            "--mode",
+            "gated",
+            "--",
+            claude.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    finished(&f, &id);
+    let report = std::fs::read_dir(f.home.join("projects"))
+        .expect("projects")
+        .flatten()
+        .map(|p| p.path().join("tmp").join(&id).join("report.done"))
+        .find(|p| p.exists())
+        .expect("the report");
+    let got: Vec<(String, String)> = std::fs::read_to_string(report)
+        .expect("report")
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    let said = |k: &str| got.iter().find(|(a, _)| a == k).map(|(_, b)| b.as_str());
+    assert_eq!(said("work"), Some("ok"), "{got:?}");
+    for k in ["hook", "hooks-path", "policy", "policy-folder"] {
+        assert_eq!(said(k), Some("denied"), "{k}: {got:?}");
+    }
+    // git itself still works in the project: a commit writes objects and refs.
+    assert_eq!(said("commit"), Some("ok"), "{got:?}");
+    assert!(!f.project.join(".git/hooks/pre-commit").exists());
+    assert!(!f.project.join(".airlock/policy.toml").exists());
+    let hooks_path = Command::new("git")
+        .args(["config", "core.hooksPath"])
+        .current_dir(&f.project)
+        .output()
+        .expect("git config");
+    assert!(hooks_path.stdout.is_empty(), "core.hooksPath was set");
+}
+
+#[test]
 fn without_landlock_a_session_says_so_and_require_sandbox_refuses() {
     let f = Fixture::git(&[]);
     let _served = super::cli::serve_with(&f, &[("AIRLOCK_SANDBOX_UNSUPPORTED", "1")]);

@@ -167,6 +167,12 @@ pub struct Isolate {
     /// Files the session sees as its own copy.
     #[serde(default)]
     pub copies: Vec<FileCopy>,
+    /// Paths that stay read-only although they lie inside a write path
+    /// (Landlock cannot take back part of a writable folder; a read-only
+    /// bind mount can): for a gated session, the project's `.git/config`,
+    /// `.git/hooks` and `.airlock`. Missing paths are skipped.
+    #[serde(default)]
+    pub read_only: Vec<PathBuf>,
 }
 
 /// A folder the session sees with its writes kept apart (an overlay).

@@ -22,7 +22,10 @@
 //!   writes kept in its own upper folder, so nothing a session writes there
 //!   (a hook in `settings.json`, a poisoned cache) reaches the user's own
 //!   runs of the same agent;
-//! - each [`Isolate::copies`] file (`~/.claude.json`) is the session's copy.
+//! - each [`Isolate::copies`] file (`~/.claude.json`) is the session's copy;
+//! - each [`Isolate::read_only`] path is a read-only bind mount of itself,
+//!   so a gated session, which may write the project, still cannot plant a
+//!   git hook, set `core.hooksPath` or write Airlock's policy.
 //!
 //! The session cannot undo any of it: Landlock forbids `mount` and `umount`
 //! to a confined process, and mounts inherited into a namespace it might make
@@ -86,6 +89,13 @@ pub(crate) fn isolate(spec: &Spec, iso: &Isolate) -> Result<Isolated, Error> {
         if at.is_file() {
             sys::bind(&copy.copy, &at).map_err(step("show a state file's copy"))?;
         }
+    }
+
+    for path in &iso.read_only {
+        let Ok(path) = fs::canonicalize(path) else {
+            continue;
+        };
+        sys::bind_read_only(&path).map_err(step("keep a path read-only"))?;
     }
 
     let keep = kept_paths(spec, iso);

@@ -560,6 +560,32 @@ pub fn remount_read_only(target: &std::path::Path) -> io::Result<()> {
     )
 }
 
+/// Makes `target` read-only in this mount namespace: a bind mount of it onto
+/// itself, remounted read-only with the flags its file system is already
+/// mounted with (a user namespace may not drop them).
+pub fn bind_read_only(target: &std::path::Path) -> io::Result<()> {
+    bind(target, target)?;
+    let path = c_path(target)?;
+    // SAFETY: all-zero is a valid statvfs, filled in by the call.
+    let mut st: libc::statvfs = unsafe { zeroed() };
+    // SAFETY: `path` is a live NUL-terminated string and `st` is ours.
+    check(unsafe { libc::statvfs(path.as_ptr(), &mut st) })?;
+    let mut flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY;
+    for (st_flag, ms_flag) in [
+        (libc::ST_NOSUID, libc::MS_NOSUID),
+        (libc::ST_NODEV, libc::MS_NODEV),
+        (libc::ST_NOEXEC, libc::MS_NOEXEC),
+        (libc::ST_NOATIME, libc::MS_NOATIME),
+        (libc::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (libc::ST_RELATIME, libc::MS_RELATIME),
+    ] {
+        if st.f_flag & st_flag != 0 {
+            flags |= ms_flag;
+        }
+    }
+    mount(None, target, None, flags, None)
+}
+
 /// Shows `source` (a path, or `/proc/self/fd/N` of an `O_PATH` descriptor)
 /// at `target` as well.
 pub fn bind(source: &std::path::Path, target: &std::path::Path) -> io::Result<()> {

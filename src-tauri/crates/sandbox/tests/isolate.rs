@@ -34,7 +34,7 @@ impl Lab {
         for d in [
             "tmp",
             "home/.claude",
-            "airlock/stages/s1",
+            "airlock/stages/s1/.git/hooks",
             "airlock/stages/s2",
             "airlock/state/s1/claude/upper",
             "airlock/state/s1/claude/work",
@@ -83,6 +83,7 @@ impl Lab {
                     at: self.p("home/.claude.json"),
                     copy: self.p("airlock/state/s1/claude.json"),
                 }],
+                read_only: vec![self.p("airlock/stages/s1/.git/hooks")],
             }),
         }
     }
@@ -252,4 +253,19 @@ fn the_session_cannot_unmount_its_view() {
         !said.contains("\nbus\n") && !said.contains("stdout\nbus"),
         "{said}"
     );
+}
+
+#[test]
+fn a_read_only_path_inside_the_root_stays_read_only() {
+    let lab = Lab::new();
+    let out = lab.sh(
+        &lab.spec(),
+        "echo evil > .git/hooks/pre-commit 2>/dev/null && echo HOOK WRITTEN; \
+         echo fine > work.txt && echo work written",
+    );
+    let said = text(&out);
+    assert!(said.contains("work written"), "{said}");
+    assert!(!said.contains("HOOK WRITTEN"), "{said}");
+    assert!(!lab.p("airlock/stages/s1/.git/hooks/pre-commit").exists());
+    assert!(lab.p("airlock/stages/s1/work.txt").exists());
 }

@@ -126,6 +126,28 @@ impl Sandbox {
             }
             hidden.extend(airlock_sandbox::default_hidden(home));
         }
+        // A gated session writes the project, but not what runs programs
+        // or decides for the user there: git's config and hooks, Airlock's
+        // policy. They are made if missing (empty folders git does not
+        // track), so the session cannot make them itself.
+        let read_only = if isolate && !room.staged {
+            let git = room.root.join(".git");
+            let mut protect = vec![room.root.join(".airlock")];
+            if git.is_dir() {
+                protect.push(git.join("hooks"));
+            }
+            for dir in &protect {
+                if let Err(e) = std::fs::create_dir_all(dir) {
+                    return unavailable(format!("cannot create {}: {e}", dir.display()));
+                }
+            }
+            if git.is_dir() {
+                protect.push(git.join("config"));
+            }
+            protect
+        } else {
+            Vec::new()
+        };
         let isolate = isolate.then(|| {
             let mut mask = airlock_sandbox::default_masked();
             mask.push(room.airlock_home.to_path_buf());
@@ -134,6 +156,7 @@ impl Sandbox {
                 sockets: vec![room.socket.to_path_buf()],
                 layers,
                 copies,
+                read_only,
             }
         });
         let isolated = isolate.is_some();
