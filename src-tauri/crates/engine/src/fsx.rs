@@ -1,9 +1,14 @@
 //! File operations that landing and staging rely on: reading a file's state,
 //! atomic writes that keep the mode, and joins that never leave a root.
 
+use std::ffi::OsString;
 use std::io::Write;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
+
+use rustix::fs::{self as rfs, AtFlags, Mode, OFlags};
+use rustix::io::Errno;
 
 use crate::error::{EngineError, IoContext, Result};
 
@@ -181,53 +186,148 @@ fn gone(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
 }
 
-/// A temp file's name beside `path`, for a write that is renamed over it.
-fn temp_beside(path: &Path) -> Result<(PathBuf, PathBuf)> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| EngineError::BadRequest(format!("no folder for {}", path.display())))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{name}.airlock-{}",
-        crate::home::random_token().get(..12).unwrap_or("tmp")
-    ));
-    Ok((dir.to_path_buf(), tmp))
+/// A folder below `root` opened through each of `parts` in turn without
+/// following a link (`O_NOFOLLOW | O_DIRECTORY` at every step, creating
+/// missing folders when asked). A session writing the same tree cannot
+/// swap a folder for a link between Airlock's look and its write: the
+/// write happens relative to the descriptor, never by name from `/`.
+fn open_dir_beneath(root: &Path, parts: &[OsString], create: bool) -> Result<OwnedFd> {
+    let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC;
+    let mut dir = rfs::openat(rfs::CWD, root, flags, Mode::empty())
+        .map_err(|e| EngineError::io(format!("open {}", root.display()), e.into()))?;
+    let mut at = root.to_path_buf();
+    for part in parts {
+        at.push(part);
+        let open = |dir: &OwnedFd| {
+            rfs::openat(
+                dir,
+                part.as_os_str(),
+                flags | OFlags::NOFOLLOW,
+                Mode::empty(),
+            )
+        };
+        dir = match open(&dir) {
+            Ok(next) => next,
+            Err(Errno::NOENT) if create => {
+                match rfs::mkdirat(&dir, part.as_os_str(), Mode::from_raw_mode(0o755)) {
+                    Ok(()) | Err(Errno::EXIST) => {}
+                    Err(e) => {
+                        return Err(EngineError::io(
+                            format!("create {}", at.display()),
+                            e.into(),
+                        ))
+                    }
+                }
+                open(&dir)
+                    .map_err(|e| EngineError::io(format!("open {}", at.display()), e.into()))?
+            }
+            Err(e @ (Errno::LOOP | Errno::NOTDIR)) => {
+                let link = rfs::statat(&dir, part.as_os_str(), AtFlags::SYMLINK_NOFOLLOW)
+                    .is_ok_and(|st| {
+                        rfs::FileType::from_raw_mode(st.st_mode) == rfs::FileType::Symlink
+                    });
+                if link {
+                    // Never written through: it could point anywhere.
+                    return Err(EngineError::OutsideProject(format!(
+                        "{} (a link where a folder should be)",
+                        at.display()
+                    )));
+                }
+                return Err(EngineError::io(
+                    format!("{} is a file where a folder should be", at.display()),
+                    e.into(),
+                ));
+            }
+            Err(e) => return Err(EngineError::io(format!("open {}", at.display()), e.into())),
+        };
+    }
+    Ok(dir)
 }
 
-/// Puts `bytes` (with `mode`) into a new temp file beside `path`, creating
-/// missing folders, without syncing it: the first half of a write that many
-/// files share one sync for ([`sync_under`], then [`place`]).
-pub fn write_temp(path: &Path, bytes: &[u8], mode: u32) -> Result<PathBuf> {
-    temp_file(path, bytes, mode).map(|(tmp, _)| tmp)
-}
-
-/// [`write_temp`], keeping the open file for a caller that syncs it.
-fn temp_file(path: &Path, bytes: &[u8], mode: u32) -> Result<(PathBuf, std::fs::File)> {
-    let (dir, tmp) = temp_beside(path)?;
-    std::fs::create_dir_all(&dir).context(|| format!("create {}", dir.display()))?;
-    let written = (|| {
-        let mut f = std::fs::File::create(&tmp).context(|| format!("create {}", tmp.display()))?;
-        f.write_all(bytes)
-            .context(|| format!("write {}", tmp.display()))?;
-        f.set_permissions(std::fs::Permissions::from_mode(mode))
-            .context(|| format!("chmod {}", tmp.display()))?;
-        Ok(f)
-    })();
-    match written {
-        Ok(f) => Ok((tmp, f)),
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            Err(e)
+/// `path`'s folders below `root` and its name; refuses a path that is not
+/// below `root` or that holds `..`.
+fn split_beneath(root: &Path, path: &Path) -> Result<(Vec<OsString>, OsString)> {
+    let outside = || EngineError::OutsideProject(path.display().to_string());
+    let rel = path.strip_prefix(root).map_err(|_| outside())?;
+    let mut parts = Vec::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(p) => parts.push(p.to_os_string()),
+            _ => return Err(outside()),
         }
+    }
+    let name = parts.pop().ok_or_else(outside)?;
+    Ok((parts, name))
+}
+
+/// A temp file written beside its target, waiting to be renamed over it.
+pub struct Temp {
+    dir: OwnedFd,
+    tmp: OsString,
+    name: OsString,
+    file: std::fs::File,
+    /// The target, for messages.
+    path: PathBuf,
+}
+
+impl Temp {
+    /// Renames the temp file over its target (in the folder it was made in).
+    pub fn place(self) -> Result<()> {
+        rfs::renameat(&self.dir, &self.tmp, &self.dir, &self.name).map_err(|e| {
+            let _ = rfs::unlinkat(&self.dir, &self.tmp, AtFlags::empty());
+            EngineError::io(format!("rename onto {}", self.path.display()), e.into())
+        })
+    }
+
+    /// Removes the temp file.
+    pub fn discard(&self) {
+        let _ = rfs::unlinkat(&self.dir, &self.tmp, AtFlags::empty());
     }
 }
 
-/// Renames a temp file from [`write_temp`] over `path`.
-pub fn place(tmp: &Path, path: &Path) -> Result<()> {
-    std::fs::rename(tmp, path).context(|| format!("rename onto {}", path.display()))
+/// Puts `bytes` (with `mode`) into a new temp file beside `path` (below
+/// `root`, reached without following links), creating missing folders,
+/// without syncing it: the first half of a write that many files share
+/// one sync for ([`sync_under`], then [`Temp::place`]).
+pub fn write_temp(root: &Path, path: &Path, bytes: &[u8], mode: u32) -> Result<Temp> {
+    let (parts, name) = split_beneath(root, path)?;
+    let dir = open_dir_beneath(root, &parts, true)?;
+    let tmp: OsString = format!(
+        ".{}.airlock-{}",
+        name.to_string_lossy(),
+        crate::home::random_token().get(..12).unwrap_or("tmp")
+    )
+    .into();
+    let fd = rfs::openat(
+        &dir,
+        tmp.as_os_str(),
+        OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )
+    .map_err(|e| {
+        EngineError::io(
+            format!("create a temp file for {}", path.display()),
+            e.into(),
+        )
+    })?;
+    let mut file = std::fs::File::from(fd);
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.set_permissions(std::fs::Permissions::from_mode(mode)));
+    let temp = Temp {
+        dir,
+        tmp,
+        name,
+        file,
+        path: path.to_path_buf(),
+    };
+    match written {
+        Ok(()) => Ok(temp),
+        Err(e) => {
+            temp.discard();
+            Err(EngineError::io(format!("write {}", path.display()), e))
+        }
+    }
 }
 
 /// Makes everything written on the file system that holds `root` durable:
@@ -240,23 +340,31 @@ pub fn sync_under(root: &Path) -> Result<()> {
 }
 
 /// Writes `bytes` to `path` atomically: a temp file beside it, fsync, chmod,
-/// rename over, fsync the folder. Creates missing parent folders.
+/// rename over, fsync the folder. Creates missing parent folders. For
+/// Airlock's own files; a file in a tree a session writes goes through
+/// [`mirror`], which never follows a link on the way.
 pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let (tmp, file) = temp_file(path, bytes, mode)?;
-    let result = (|| {
-        file.sync_all()
-            .context(|| format!("fsync {}", tmp.display()))?;
-        place(&tmp, path)?;
-        if let Some(dir) = path.parent().and_then(|d| std::fs::File::open(d).ok()) {
-            // A folder fsync can fail on some file systems; the rename is done either way.
-            let _ = dir.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let dir = path
+        .parent()
+        .ok_or_else(|| EngineError::BadRequest(format!("no folder for {}", path.display())))?;
+    std::fs::create_dir_all(dir).context(|| format!("create {}", dir.display()))?;
+    write_beneath(dir, path, bytes, mode)
+}
+
+/// [`atomic_write`] below `root`, reached without following links.
+fn write_beneath(root: &Path, path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let temp = write_temp(root, path, bytes, mode)?;
+    if let Err(e) = temp.file.sync_all() {
+        temp.discard();
+        return Err(EngineError::io(format!("fsync {}", path.display()), e));
     }
-    result
+    let dir = temp.dir.try_clone().ok();
+    temp.place()?;
+    if let Some(dir) = dir {
+        // A folder fsync can fail on some file systems; the rename is done either way.
+        let _ = rfs::fsync(&dir);
+    }
+    Ok(())
 }
 
 /// Removes temp files [`atomic_write`] left beside `path` when it was killed.
@@ -275,20 +383,20 @@ pub fn remove_temp_files(path: &Path) {
     }
 }
 
-/// Points `path` at `target` atomically (a temp link renamed over it).
-pub fn atomic_symlink(path: &Path, target: &Path) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| EngineError::BadRequest(format!("no folder for {}", path.display())))?;
-    std::fs::create_dir_all(dir).context(|| format!("create {}", dir.display()))?;
-    let tmp = dir.join(format!(
+/// Points `path` (below `root`) at `target` atomically: a temp link
+/// renamed over it, in a folder reached without following links.
+fn symlink_beneath(root: &Path, path: &Path, target: &Path) -> Result<()> {
+    let (parts, name) = split_beneath(root, path)?;
+    let dir = open_dir_beneath(root, &parts, true)?;
+    let tmp = format!(
         ".airlock-link-{}",
         crate::home::random_token().get(..12).unwrap_or("tmp")
-    ));
-    std::os::unix::fs::symlink(target, &tmp).context(|| format!("symlink {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        EngineError::io(format!("rename onto {}", path.display()), e)
+    );
+    rfs::symlinkat(target, &dir, tmp.as_str())
+        .map_err(|e| EngineError::io(format!("symlink beside {}", path.display()), e.into()))?;
+    rfs::renameat(&dir, tmp.as_str(), &dir, name.as_os_str()).map_err(|e| {
+        let _ = rfs::unlinkat(&dir, tmp.as_str(), AtFlags::empty());
+        EngineError::io(format!("rename onto {}", path.display()), e.into())
     })
 }
 
@@ -299,32 +407,46 @@ pub fn link_count(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// Removes a file (missing is fine) and then any folders it leaves empty, up to `root`.
+/// Removes a file (missing is fine) and then any folders it leaves empty,
+/// up to `root`; every folder is reached without following a link.
 pub fn remove_file(root: &Path, path: &Path) -> Result<()> {
-    match std::fs::remove_file(path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(EngineError::io(format!("remove {}", path.display()), e)),
+    let (parts, name) = split_beneath(root, path)?;
+    let dir = match open_dir_beneath(root, &parts, false) {
+        Ok(dir) => dir,
+        // No folder, no file.
+        Err(EngineError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(())
+        }
+        Err(e) => return Err(e),
+    };
+    match rfs::unlinkat(&dir, name.as_os_str(), AtFlags::empty()) {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(e) => {
+            return Err(EngineError::io(
+                format!("remove {}", path.display()),
+                e.into(),
+            ))
+        }
     }
-    let mut cur = path.parent();
-    while let Some(dir) = cur {
-        if dir == root || !dir.starts_with(root) {
+    for depth in (0..parts.len()).rev() {
+        let Ok(parent) = open_dir_beneath(root, &parts[..depth], false) else {
+            break;
+        };
+        if rfs::unlinkat(&parent, parts[depth].as_os_str(), AtFlags::REMOVEDIR).is_err() {
             break;
         }
-        if std::fs::remove_dir(dir).is_err() {
-            break;
-        }
-        cur = dir.parent();
     }
     Ok(())
 }
 
-/// Makes `dst` hold what `src` holds (a file, or nothing).
+/// Makes `dst` (below `dst_root`) hold what `src` holds (a file, or
+/// nothing). Every folder on the way is reached without following a link,
+/// so a session that swaps one for a link cannot send the write elsewhere.
 pub fn mirror(src: &FileState, dst_root: &Path, dst: &Path) -> Result<()> {
     match src {
-        FileState::File { bytes, mode } => atomic_write(dst, bytes, *mode),
+        FileState::File { bytes, mode } => write_beneath(dst_root, dst, bytes, *mode),
         FileState::Missing => remove_file(dst_root, dst),
-        FileState::Symlink { target } => atomic_symlink(dst, target),
+        FileState::Symlink { target } => symlink_beneath(dst_root, dst, target),
         FileState::Folder | FileState::Special(_) => Err(EngineError::BadRequest(format!(
             "{} is not a regular file",
             dst.display()
@@ -351,6 +473,59 @@ pub fn rel_path(root: &Path, path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The engine is not confined: a folder a session swapped for a link
+    /// between Airlock's look and its write must not take the write (or a
+    /// removal) outside the tree. `mirror` works from folder descriptors
+    /// opened without following links, so the swap is seen at the write.
+    #[test]
+    fn mirror_never_writes_or_removes_through_a_linked_folder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("stage");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(root.join("sub")).expect("mkdir");
+        std::fs::create_dir_all(&outside).expect("mkdir");
+        std::fs::write(outside.join("x.txt"), "outside\n").expect("write");
+        // The swap: `sub` is now a link out of the tree.
+        std::fs::remove_dir(root.join("sub")).expect("rmdir");
+        std::os::unix::fs::symlink(&outside, root.join("sub")).expect("link");
+        let file = FileState::File {
+            bytes: b"agent\n".to_vec(),
+            mode: 0o644,
+        };
+        for state in [&file, &FileState::Missing] {
+            let err = mirror(state, &root, &root.join("sub/x.txt")).expect_err("refused");
+            assert!(matches!(err, EngineError::OutsideProject(_)), "{err:?}");
+        }
+        let link = FileState::Symlink {
+            target: "/etc/passwd".into(),
+        };
+        assert!(mirror(&link, &root, &root.join("sub/y")).is_err());
+        assert_eq!(
+            std::fs::read_to_string(outside.join("x.txt")).expect("read"),
+            "outside\n"
+        );
+        assert_eq!(std::fs::read_dir(&outside).expect("ls").count(), 1);
+        // A file where a folder goes is an I/O error, not "outside".
+        std::fs::write(root.join("plain"), "file\n").expect("write");
+        let err = mirror(&file, &root, &root.join("plain/x.txt")).expect_err("refused");
+        assert!(matches!(err, EngineError::Io { .. }), "{err:?}");
+        // Missing folders are made, and emptied ones removed again.
+        mirror(&file, &root, &root.join("a/b/c.txt")).expect("write");
+        assert_eq!(
+            std::fs::read(root.join("a/b/c.txt")).expect("read"),
+            b"agent\n"
+        );
+        mirror(&FileState::Missing, &root, &root.join("a/b/c.txt")).expect("remove");
+        assert!(!root.join("a").exists());
+        // Nothing is left behind: no temp files.
+        let names: Vec<String> = std::fs::read_dir(&root)
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains("airlock")), "{names:?}");
+    }
 
     #[test]
     fn safe_join_refuses_escapes() {

@@ -11,7 +11,6 @@ use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
 use super::Actor;
-use crate::error::EngineError;
 use crate::fsx;
 
 impl Actor {
@@ -106,14 +105,13 @@ impl Actor {
                 .ok()
                 .and_then(|f| f.mode())
                 .unwrap_or(0o644);
-            let written = target
-                .parent()
-                .map_or(Ok(()), std::fs::create_dir_all)
-                .map_err(|source| EngineError::Io {
-                    context: format!("cannot make the folder of {rel}"),
-                    source,
-                })
-                .and_then(|()| fsx::atomic_write(&target, req.content.as_bytes(), mode));
+            // Relative to the stage's folder descriptors, never following a
+            // link: the agent may swap a folder for a link meanwhile.
+            let file = fsx::FileState::File {
+                bytes: req.content.into_bytes(),
+                mode,
+            };
+            let written = fsx::mirror(&file, &root, &target);
             let _ = match written {
                 Ok(()) => responder.respond(acp::WriteTextFileResponse::new()),
                 Err(e) => return refuse(responder, format!("cannot write {rel}: {e}")),
@@ -146,7 +144,11 @@ impl Actor {
                         .ok()
                         .and_then(|f| f.mode())
                         .unwrap_or(0o644);
-                    let _ = match fsx::atomic_write(&target, text.as_bytes(), mode) {
+                    let file = fsx::FileState::File {
+                        bytes: text.into_bytes(),
+                        mode,
+                    };
+                    let _ = match fsx::mirror(&file, &root, &target) {
                         Ok(()) => responder.respond(acp::WriteTextFileResponse::new()),
                         Err(e) => responder.respond_with_error(agent_client_protocol::Error::new(
                             -32001,

@@ -87,12 +87,10 @@ impl Actor {
     /// indices of the writes already in the project (temps left are removed).
     fn write_all(&self, writes: &[Write]) -> std::result::Result<(), (EngineError, Vec<usize>)> {
         let mut done = Vec::new();
-        let mut temps: Vec<(usize, std::path::PathBuf, std::path::PathBuf)> = Vec::new();
-        let fail = |e: EngineError,
-                    done: Vec<usize>,
-                    temps: &[(usize, std::path::PathBuf, std::path::PathBuf)]| {
-            for (_, tmp, _) in temps {
-                let _ = std::fs::remove_file(tmp);
+        let mut temps: Vec<(usize, fsx::Temp)> = Vec::new();
+        let fail = |e: EngineError, done: Vec<usize>, temps: &[(usize, fsx::Temp)]| {
+            for (_, tmp) in temps {
+                tmp.discard();
             }
             Err((e, done))
         };
@@ -103,7 +101,8 @@ impl Actor {
             };
             let result = match &w.after {
                 FileState::File { bytes, mode } => {
-                    fsx::write_temp(&target, bytes, *mode).map(|tmp| temps.push((i, tmp, target)))
+                    fsx::write_temp(&self.project, &target, bytes, *mode)
+                        .map(|tmp| temps.push((i, tmp)))
                 }
                 other => fsx::mirror(other, &self.project, &target).map(|()| done.push(i)),
             };
@@ -115,9 +114,9 @@ impl Actor {
             return fail(e, done, &temps);
         }
         let mut left = temps.into_iter();
-        while let Some((i, tmp, target)) = left.next() {
-            if let Err(e) = fsx::place(&tmp, &target) {
-                let rest: Vec<_> = std::iter::once((i, tmp, target)).chain(left).collect();
+        while let Some((i, tmp)) = left.next() {
+            if let Err(e) = tmp.place() {
+                let rest: Vec<_> = left.collect();
                 return fail(e, done, &rest);
             }
             done.push(i);
