@@ -199,3 +199,73 @@ fn a_full_data_folder_loses_nothing_and_the_journal_agrees_after_a_restart() {
     ok_json(&f, &["approve", "--json", &id_of(&new)]);
     assert_eq!(read(&f.project.join("b.txt")), "new\n");
 }
+
+/// `airlock serve` limited to `files` open descriptors, killed when dropped.
+struct Limited(std::process::Child);
+
+impl Drop for Limited {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve_limited(f: &Fixture, files: u32) -> Limited {
+    use std::io::BufRead;
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n {files} && exec \"$0\" serve --project \"$1\""
+        ))
+        .arg(airlock_bin())
+        .arg(&f.project)
+        .env("AIRLOCK_HOME", &f.home)
+        .env("SHELL", "/bin/bash")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn airlock serve");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("first line");
+    assert!(
+        first.starts_with("http://127.0.0.1:"),
+        "first line: {first}"
+    );
+    Limited(child)
+}
+
+/// A landing holds no descriptor per file while it waits to rename them all:
+/// 1,500 files land under a limit of 512 open files.
+#[test]
+fn a_landing_of_more_files_than_the_engine_may_open_lands_whole() {
+    let (f, _mounts) = fixture(None, None);
+    let _served = serve_limited(&f, 512);
+    run(
+        &f,
+        "for d in $(seq 1 15); do mkdir -p d$d; for i in $(seq 1 100); do echo $d.$i > d$d/f$i.txt; done; done",
+    );
+    let started = std::time::Instant::now();
+    while changes(&f).len() < 1500 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "only {} of 1,500 held",
+            changes(&f).len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = airlock(&f, &["approve", "--all"]);
+    assert!(
+        out.status.success(),
+        "approve --all: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (d, i) in [(1, 1), (7, 50), (15, 100)] {
+        assert_eq!(
+            read(&f.project.join(format!("d{d}/f{i}.txt"))),
+            format!("{d}.{i}\n")
+        );
+    }
+    assert!(changes(&f).is_empty());
+}

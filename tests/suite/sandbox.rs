@@ -377,6 +377,24 @@ fn a_gated_session_writes_the_project_but_not_git_hooks_git_config_or_the_policy
 }
 
 #[test]
+fn without_user_namespaces_a_session_is_still_confined_and_says_what_it_lacks() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = super::cli::serve_with(&f, &[("AIRLOCK_SANDBOX_NO_NAMESPACES", "1")]);
+    let id = run(
+        &f,
+        &[],
+        "echo x > inside.txt; echo x > /etc/airlock-escape 2>/dev/null; true",
+    );
+    finished(&f, &id);
+    let sandbox = &session_json(&f, &id)["sandbox"];
+    assert_eq!(sandbox["state"], "confined", "{sandbox}");
+    let summary = sandbox["summary"].as_str().unwrap_or("");
+    assert!(summary.contains("user namespaces are off"), "{summary}");
+    assert!(!summary.contains("sockets hidden"), "{summary}");
+    assert!(!Path::new("/etc/airlock-escape").exists());
+}
+
+#[test]
 fn without_landlock_a_session_says_so_and_require_sandbox_refuses() {
     let f = Fixture::git(&[]);
     let _served = super::cli::serve_with(&f, &[("AIRLOCK_SANDBOX_UNSUPPORTED", "1")]);

@@ -261,11 +261,13 @@ fn split_beneath(root: &Path, path: &Path) -> Result<(Vec<OsString>, OsString)> 
 }
 
 /// A temp file written beside its target, waiting to be renamed over it.
+/// It holds no descriptor (a landing of 10,000 files keeps 10,000 of
+/// these): its folder is opened again, link-free, to rename or remove it.
 pub struct Temp {
-    dir: OwnedFd,
+    root: PathBuf,
+    parts: Vec<OsString>,
     tmp: OsString,
     name: OsString,
-    file: std::fs::File,
     /// The target, for messages.
     path: PathBuf,
 }
@@ -273,25 +275,34 @@ pub struct Temp {
 impl Temp {
     /// Renames the temp file over its target (in the folder it was made in).
     pub fn place(self) -> Result<()> {
-        rfs::renameat(&self.dir, &self.tmp, &self.dir, &self.name).map_err(|e| {
-            let _ = rfs::unlinkat(&self.dir, &self.tmp, AtFlags::empty());
-            EngineError::io(format!("rename onto {}", self.path.display()), e.into())
-        })
+        let dir = open_dir_beneath(&self.root, &self.parts, false)?;
+        rename_into_place(&dir, &self.tmp, &self.name, &self.path)
     }
 
     /// Removes the temp file.
     pub fn discard(&self) {
-        let _ = rfs::unlinkat(&self.dir, &self.tmp, AtFlags::empty());
+        if let Ok(dir) = open_dir_beneath(&self.root, &self.parts, false) {
+            let _ = rfs::unlinkat(&dir, self.tmp.as_os_str(), AtFlags::empty());
+        }
     }
 }
 
-/// Puts `bytes` (with `mode`) into a new temp file beside `path` (below
-/// `root`, reached without following links), creating missing folders,
-/// without syncing it: the first half of a write that many files share
-/// one sync for ([`sync_under`], then [`Temp::place`]).
-pub fn write_temp(root: &Path, path: &Path, bytes: &[u8], mode: u32) -> Result<Temp> {
-    let (parts, name) = split_beneath(root, path)?;
-    let dir = open_dir_beneath(root, &parts, true)?;
+fn rename_into_place(dir: &OwnedFd, tmp: &OsString, name: &OsString, path: &Path) -> Result<()> {
+    rfs::renameat(dir, tmp.as_os_str(), dir, name.as_os_str()).map_err(|e| {
+        let _ = rfs::unlinkat(dir, tmp.as_os_str(), AtFlags::empty());
+        EngineError::io(format!("rename onto {}", path.display()), e.into())
+    })
+}
+
+/// Writes `bytes` (with `mode`) into a new temp file in the folder `dir`
+/// (already opened link-free) beside `name`: the file, open, and its name.
+fn temp_in(
+    dir: &OwnedFd,
+    name: &OsString,
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+) -> Result<(std::fs::File, OsString)> {
     let tmp: OsString = format!(
         ".{}.airlock-{}",
         name.to_string_lossy(),
@@ -299,7 +310,7 @@ pub fn write_temp(root: &Path, path: &Path, bytes: &[u8], mode: u32) -> Result<T
     )
     .into();
     let fd = rfs::openat(
-        &dir,
+        dir,
         tmp.as_os_str(),
         OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o600),
@@ -314,20 +325,30 @@ pub fn write_temp(root: &Path, path: &Path, bytes: &[u8], mode: u32) -> Result<T
     let written = file
         .write_all(bytes)
         .and_then(|()| file.set_permissions(std::fs::Permissions::from_mode(mode)));
-    let temp = Temp {
-        dir,
-        tmp,
-        name,
-        file,
-        path: path.to_path_buf(),
-    };
     match written {
-        Ok(()) => Ok(temp),
+        Ok(()) => Ok((file, tmp)),
         Err(e) => {
-            temp.discard();
+            let _ = rfs::unlinkat(dir, tmp.as_os_str(), AtFlags::empty());
             Err(EngineError::io(format!("write {}", path.display()), e))
         }
     }
+}
+
+/// Puts `bytes` (with `mode`) into a new temp file beside `path` (below
+/// `root`, reached without following links), creating missing folders,
+/// without syncing it: the first half of a write that many files share
+/// one sync for ([`sync_under`], then [`Temp::place`]).
+pub fn write_temp(root: &Path, path: &Path, bytes: &[u8], mode: u32) -> Result<Temp> {
+    let (parts, name) = split_beneath(root, path)?;
+    let dir = open_dir_beneath(root, &parts, true)?;
+    let (_file, tmp) = temp_in(&dir, &name, path, bytes, mode)?;
+    Ok(Temp {
+        root: root.to_path_buf(),
+        parts,
+        tmp,
+        name,
+        path: path.to_path_buf(),
+    })
 }
 
 /// Makes everything written on the file system that holds `root` durable:
@@ -353,17 +374,17 @@ pub fn atomic_write(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
 
 /// [`atomic_write`] below `root`, reached without following links.
 fn write_beneath(root: &Path, path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    let temp = write_temp(root, path, bytes, mode)?;
-    if let Err(e) = temp.file.sync_all() {
-        temp.discard();
+    let (parts, name) = split_beneath(root, path)?;
+    let dir = open_dir_beneath(root, &parts, true)?;
+    let (file, tmp) = temp_in(&dir, &name, path, bytes, mode)?;
+    if let Err(e) = file.sync_all() {
+        let _ = rfs::unlinkat(&dir, tmp.as_os_str(), AtFlags::empty());
         return Err(EngineError::io(format!("fsync {}", path.display()), e));
     }
-    let dir = temp.dir.try_clone().ok();
-    temp.place()?;
-    if let Some(dir) = dir {
-        // A folder fsync can fail on some file systems; the rename is done either way.
-        let _ = rfs::fsync(&dir);
-    }
+    drop(file);
+    rename_into_place(&dir, &tmp, &name, path)?;
+    // A folder fsync can fail on some file systems; the rename is done either way.
+    let _ = rfs::fsync(&dir);
     Ok(())
 }
 

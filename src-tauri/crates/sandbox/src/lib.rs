@@ -442,10 +442,18 @@ pub fn exec_entry(args: Vec<OsString>) -> Error {
     exec::entry(args)
 }
 
+/// The environment variable that makes [`can_isolate`] say no, so callers
+/// can test the path of a system without unprivileged user namespaces.
+pub const NO_NAMESPACES_ENV: &str = "AIRLOCK_SANDBOX_NO_NAMESPACES";
+
 /// Whether sessions can have their own view of the file system
 /// ([`Spec::isolate`]): Linux with unprivileged user namespaces. Asked once
-/// per process (a child process tries).
+/// per process (a child process tries); `AIRLOCK_SANDBOX_NO_NAMESPACES=1`
+/// says no.
 pub fn can_isolate() -> bool {
+    if std::env::var_os(NO_NAMESPACES_ENV).is_some_and(|v| v == "1") {
+        return false;
+    }
     #[cfg(target_os = "linux")]
     {
         static CAN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -477,8 +485,10 @@ pub fn default_masked() -> Vec<PathBuf> {
 }
 
 /// Credential paths under `home` that no session should read: SSH, AWS, GnuPG
-/// and GitHub CLI folders, `.netrc`, git's stored credentials and Docker's
-/// login file. The engine adds Airlock's own data folder to these.
+/// and GitHub CLI folders, `.netrc`, git's stored credentials, Docker's
+/// login file, and the browsers' profiles (their cookies are logins to
+/// everything, and their history holds `airlock serve`'s links). The engine
+/// adds Airlock's own data folder to these.
 pub fn default_hidden(home: &Path) -> Vec<PathBuf> {
     [
         ".ssh",
@@ -488,6 +498,19 @@ pub fn default_hidden(home: &Path) -> Vec<PathBuf> {
         ".netrc",
         ".git-credentials",
         ".docker/config.json",
+        ".config/google-chrome",
+        ".config/chromium",
+        ".config/BraveSoftware",
+        ".config/microsoft-edge",
+        ".config/vivaldi",
+        ".mozilla",
+        ".var/app/org.mozilla.firefox",
+        ".var/app/com.google.Chrome",
+        "snap/firefox",
+        "snap/chromium",
+        "Library/Application Support/Google/Chrome",
+        "Library/Application Support/Firefox",
+        "Library/Cookies",
     ]
     .iter()
     .map(|p| home.join(p))
@@ -563,7 +586,9 @@ mod tests {
         let hidden = default_hidden(home);
         assert!(hidden.contains(&home.join(".ssh")));
         assert!(hidden.contains(&home.join(".docker/config.json")));
-        assert_eq!(hidden.len(), 7);
+        assert!(hidden.contains(&home.join(".config/google-chrome")));
+        assert!(hidden.contains(&home.join(".mozilla")));
+        assert_eq!(hidden.len(), 20);
         let state = default_state_folders(home);
         assert_eq!(state.len(), 6);
         assert!(state.contains(&home.join(".claude.json")));
