@@ -80,6 +80,77 @@ fn fails_with(f: &Fixture, args: &[&str], needle: &str) {
     );
 }
 
+/// A session of a stand-in `claude` (gated mode is for Claude Code)
+/// started through the CLI without the exec gate: it writes its arguments
+/// and the environment Airlock gave it to its temp folder, then runs `rest`.
+pub(super) struct StandIn {
+    pub(super) session: String,
+    /// The session's temp folder.
+    pub(super) tmp: std::path::PathBuf,
+    /// The engine's `engine.json`.
+    pub(super) info: Value,
+    env: String,
+}
+
+impl StandIn {
+    /// A variable of the session's environment.
+    pub(super) fn var(&self, k: &str) -> String {
+        self.env
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("{k} in the session's environment"))
+            .to_string()
+    }
+}
+
+/// Runs `script` as a stand-in `claude` without the exec gate, with
+/// `extra` options for `airlock run`; the session's id.
+pub(super) fn run_claude(f: &Fixture, extra: &[&str], script: &str) -> String {
+    let claude = f.dir.path().join("bin/claude");
+    executable(&claude, script);
+    let mut args = vec!["run", "--no-exec-gate"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--", claude.to_str().expect("utf-8")]);
+    let out = airlock(f, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+pub(super) fn stand_in_claude(f: &Fixture, rest: &str) -> StandIn {
+    let session = run_claude(
+        f,
+        &[],
+        &format!(
+            "#!/bin/sh\necho \"$@\" > \"$TMPDIR/claude.args\"\nenv > \"$TMPDIR/claude.env.tmp\" && mv \"$TMPDIR/claude.env.tmp\" \"$TMPDIR/claude.env\"\n{rest}\n"
+        ),
+    );
+    let (info_path, info) = engine_info(f);
+    let tmp = info_path
+        .parent()
+        .expect("project home")
+        .join("tmp")
+        .join(&session);
+    for _ in 0..500 {
+        if let Ok(env) = std::fs::read_to_string(tmp.join("claude.env")) {
+            return StandIn {
+                session,
+                tmp,
+                info,
+                env,
+            };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!(
+        "the stand-in's environment never appeared in {}",
+        tmp.display()
+    );
+}
+
 /// The running engine's `engine.json`: its path and contents (socket, token).
 pub(super) fn engine_info(f: &Fixture) -> (std::path::PathBuf, Value) {
     let path = std::fs::read_dir(f.home.join("projects"))
@@ -558,54 +629,13 @@ fn session_commands_and_orphans() {
 fn an_agents_own_turn_report_ends_its_turn() {
     let f = Fixture::git(&[("a.txt", "a\n")]);
     let _served = serve(&f);
-    let bin = f.dir.path().join("bin");
-    std::fs::create_dir_all(&bin).expect("bin");
-    let claude = bin.join("claude");
-    std::fs::write(
-        &claude,
-        "#!/bin/sh\nenv > \"$TMPDIR/claude.env\"\necho \"$@\" > \"$TMPDIR/claude.args\"\nwhile true; do echo tick; sleep 0.2; done\n",
-    )
-    .expect("write claude");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&claude, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let out = airlock(
-        &f,
-        &[
-            "run",
-            "--no-exec-gate",
-            "--",
-            claude.to_str().expect("utf-8"),
-        ],
+    let stand_in = stand_in_claude(&f, "while true; do echo tick; sleep 0.2; done");
+    let (session, tmp, info) = (
+        stand_in.session.clone(),
+        stand_in.tmp.clone(),
+        stand_in.info.clone(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let session = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let (info_path, info) = engine_info(&f);
-    let tmp = info_path
-        .parent()
-        .expect("project home")
-        .join("tmp")
-        .join(&session);
-    let mut env = None;
-    for _ in 0..250 {
-        env = std::fs::read_to_string(tmp.join("claude.env"))
-            .ok()
-            .filter(|e| e.contains("AIRLOCK_TOKEN="));
-        if env.is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let env = env.expect("the stand-in's environment");
-    let var = |k: &str| {
-        env.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap_or_else(|| panic!("{k} in the session's environment"))
-            .to_string()
-    };
+    let var = |k: &str| stand_in.var(k);
     let args = std::fs::read_to_string(tmp.join("claude.args")).expect("args");
     let settings_path = args.split_whitespace().nth(1).expect("--settings FILE");
     let settings: Value =

@@ -67,13 +67,7 @@ fn fixture(project_size: Option<&str>, home_size: Option<&str>) -> (Fixture, Vec
 
 /// Starts `script` (bash) as a staged session without the exec gate.
 fn run(f: &Fixture, script: &str) -> String {
-    let out = airlock(f, &["run", "--no-exec-gate", "--", "bash", "-c", script]);
-    assert!(
-        out.status.success(),
-        "airlock run: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    super::sandbox::run(f, &[], script)
 }
 
 fn changes(f: &Fixture) -> Vec<Value> {

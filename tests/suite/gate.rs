@@ -26,18 +26,13 @@ struct Gated {
 
 /// A gated session of a stand-in `claude`, and the token its hook would show.
 async fn gated(f: &Fixture) -> Gated {
-    let bin = f.dir.path().join("bin");
-    std::fs::create_dir_all(&bin).expect("bin");
-    let claude = bin.join("claude");
     // Sandboxed, the stand-in may write only to the project and its own
     // temp folder: its environment goes there.
-    std::fs::write(
+    let claude = f.dir.path().join("bin/claude");
+    executable(
         &claude,
         "#!/bin/sh\nenv > \"$TMPDIR/claude.env.tmp\" && mv \"$TMPDIR/claude.env.tmp\" \"$TMPDIR/claude.env\"\nexec sleep 600\n",
-    )
-    .expect("write claude");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&claude, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    );
     let engine = Engine::open(EngineConfig {
         home: Some(f.home.clone()),
         hook_program: Some(airlock_bin()),

@@ -8,64 +8,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::cli::{airlock, engine_info, ok_json, serve};
+use super::cli::{ok_json, serve, stand_in_claude};
 use super::support::*;
 
 #[test]
 fn a_hook_waiting_when_the_engine_is_killed_is_denied_and_nothing_runs() {
     let f = Fixture::git(&[("build/out.o", "object\n")]);
     let served = serve(&f);
-    // A stand-in `claude` (gated mode) that leaves its environment where
-    // the test can read it, so the hook asks with the session's own token.
-    let bin = f.dir.path().join("bin");
-    std::fs::create_dir_all(&bin).expect("bin");
-    let claude = bin.join("claude");
-    std::fs::write(
-        &claude,
-        "#!/bin/sh\nenv > \"$TMPDIR/claude.env.tmp\" && mv \"$TMPDIR/claude.env.tmp\" \"$TMPDIR/claude.env\"\nexec sleep 600\n",
-    )
-    .expect("write claude");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&claude, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let out = airlock(
-        &f,
-        &[
-            "run",
-            "--no-exec-gate",
-            "--",
-            claude.to_str().expect("utf-8"),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let session = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let (info_path, _) = engine_info(&f);
-    let env_file = info_path
-        .parent()
-        .expect("project home")
-        .join("tmp")
-        .join(&session)
-        .join("claude.env");
-    let started = Instant::now();
-    let env = loop {
-        if let Ok(env) = std::fs::read_to_string(&env_file) {
-            break env;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "no environment"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let var = |k: &str| {
-        env.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap_or_else(|| panic!("{k} in the session's environment"))
-            .to_string()
-    };
+    // A stand-in `claude`, so the hook asks with the session's own token.
+    let stand_in = stand_in_claude(&f, "exec sleep 600");
+    let (session, var) = (&stand_in.session, |k: &str| stand_in.var(k));
 
     // The hook asks about `rm -rf build` and waits for a click.
     let input = serde_json::json!({
@@ -78,7 +30,7 @@ fn a_hook_waiting_when_the_engine_is_killed_is_denied_and_nothing_runs() {
         .args(["hook", "claude"])
         .env("AIRLOCK_SOCKET", var("AIRLOCK_SOCKET"))
         .env("AIRLOCK_TOKEN", var("AIRLOCK_TOKEN"))
-        .env("AIRLOCK_SESSION", &session)
+        .env("AIRLOCK_SESSION", session)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

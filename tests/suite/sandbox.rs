@@ -16,7 +16,7 @@ use super::support::*;
 /// The exec gate is off: these try Landlock's walls, and every write they
 /// attempt would otherwise wait for a click first (the gate's own tests
 /// are below).
-fn run(f: &Fixture, extra: &[&str], script: &str) -> String {
+pub(super) fn run(f: &Fixture, extra: &[&str], script: &str) -> String {
     let mut args = vec!["run", "--no-exec-gate"];
     args.extend_from_slice(extra);
     args.extend_from_slice(&["--", "bash", "-c", script]);
@@ -50,6 +50,16 @@ pub(super) fn finished(f: &Fixture, id: &str) -> PathBuf {
         std::thread::sleep(Duration::from_millis(20));
     }
     panic!("session {id} never exited");
+}
+
+/// The project's git has no `core.hooksPath` (a session did not set one).
+fn assert_no_hooks_path(project: &Path) {
+    let hooks_path = Command::new("git")
+        .args(["config", "core.hooksPath"])
+        .current_dir(project)
+        .output()
+        .expect("git config");
+    assert!(hooks_path.stdout.is_empty(), "core.hooksPath was set");
 }
 
 /// `name: ok` / `name: denied` lines the agent's script wrote.
@@ -138,12 +148,7 @@ fn a_staged_shell_writes_only_in_its_stage_and_cannot_read_airlock() {
     assert!(!stage.join("../../dotdot.txt").exists());
     assert!(!f.project.join(".git/hooks/pre-commit").exists());
     assert!(!Path::new("/etc/airlock-escape").exists());
-    let hooks_path = Command::new("git")
-        .args(["config", "core.hooksPath"])
-        .current_dir(&f.project)
-        .output()
-        .expect("git config");
-    assert!(hooks_path.stdout.is_empty(), "core.hooksPath was set");
+    assert_no_hooks_path(&f.project);
     // The agent's file is held for review like any other.
     let changes = ok_json(&f, &["changes", "--json", "--session", &id]);
     let paths: Vec<&str> = changes["changes"]
@@ -323,29 +328,7 @@ fn a_gated_session_writes_the_project_but_not_git_hooks_git_config_or_the_policy
         cp "$TMPDIR/report.txt" "$TMPDIR/report.done"
     "#;
     // Gated mode is for Claude Code: a stand-in by that name runs the script.
-    let bin = f.dir.path().join("bin");
-    std::fs::create_dir_all(&bin).expect("bin");
-    let claude = bin.join("claude");
-    std::fs::write(&claude, format!("#!/bin/bash\n{script}")).expect("write claude");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&claude, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let out = airlock(
-        &f,
-        &[
-            "run",
-            "--no-exec-gate",
-            "--mode",
-            "gated",
-            "--",
-            claude.to_str().expect("utf-8"),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let id = super::cli::run_claude(&f, &["--mode", "gated"], &format!("#!/bin/bash\n{script}"));
     finished(&f, &id);
     let report = std::fs::read_dir(f.home.join("projects"))
         .expect("projects")
@@ -368,12 +351,7 @@ fn a_gated_session_writes_the_project_but_not_git_hooks_git_config_or_the_policy
     assert_eq!(said("commit"), Some("ok"), "{got:?}");
     assert!(!f.project.join(".git/hooks/pre-commit").exists());
     assert!(!f.project.join(".airlock/policy.toml").exists());
-    let hooks_path = Command::new("git")
-        .args(["config", "core.hooksPath"])
-        .current_dir(&f.project)
-        .output()
-        .expect("git config");
-    assert!(hooks_path.stdout.is_empty(), "core.hooksPath was set");
+    assert_no_hooks_path(&f.project);
 }
 
 #[test]

@@ -17,7 +17,8 @@ use std::process::{Command, Output};
 
 use airlock_sandbox::{support, Network, Spec, Support};
 
-const PROBE: &str = env!("CARGO_BIN_EXE_sandbox-exec-probe");
+mod common;
+use common::{probe, text, PROBE};
 
 /// A throwaway world: a session root, its temp folder, a fake home with
 /// credentials and agent state, Airlock's data folder with a stage inside,
@@ -96,30 +97,15 @@ impl Lab {
     }
 
     fn run(&self, spec: &Spec, command: &[&str]) -> Output {
-        let json = serde_json::to_string(spec).expect("spec json");
-        Command::new(PROBE)
-            .arg("--spec")
-            .arg(json)
-            .arg("--")
-            .args(command)
-            .current_dir(self.p("root"))
-            .env("ROOT", self.p("root"))
-            .env("TMPDIR", self.p("tmp"))
-            .env("HOME", self.p("home"))
-            .env("LAB", &self.base)
-            .env_remove("AIRLOCK_SANDBOX_UNSUPPORTED")
-            .output()
-            .expect("start the probe")
+        let (root, tmp, home) = (self.p("root"), self.p("tmp"), self.p("home"));
+        let env = [
+            ("ROOT", root.as_os_str()),
+            ("TMPDIR", tmp.as_os_str()),
+            ("HOME", home.as_os_str()),
+            ("LAB", self.base.as_os_str()),
+        ];
+        probe(spec, command, &root, &env)
     }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 fn assert_ok(out: &Output) {

@@ -9,11 +9,12 @@ use std::fs;
 use std::io::Read;
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use airlock_sandbox::{can_isolate, FileCopy, Isolate, Layer, Network, Spec};
 
-const PROBE: &str = env!("CARGO_BIN_EXE_sandbox-exec-probe");
+mod common;
+use common::{probe, text};
 
 /// A session root, its temp folder, a home with agent state, Airlock's data
 /// folder holding the engine's socket and token, and a folder where "the
@@ -89,28 +90,15 @@ impl Lab {
     }
 
     fn sh(&self, spec: &Spec, script: &str) -> Output {
-        let json = serde_json::to_string(spec).expect("spec json");
-        Command::new(PROBE)
-            .arg("--spec")
-            .arg(json)
-            .arg("--")
-            .args(["/bin/sh", "-c", script])
-            .current_dir(self.p("airlock/stages/s1"))
-            .env("HOME", self.p("home"))
-            .env("LAB", &self.base)
-            .env_remove("AIRLOCK_SANDBOX_UNSUPPORTED")
-            .output()
-            .expect("start the probe")
+        let home = self.p("home");
+        let env = [("HOME", home.as_os_str()), ("LAB", self.base.as_os_str())];
+        probe(
+            spec,
+            &["/bin/sh", "-c", script],
+            &self.p("airlock/stages/s1"),
+            &env,
+        )
     }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// A listener that answers each connection with `name`, in a thread.
