@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::cli::{ok_json, serve, stand_in_claude};
+use super::cli::{airlock, ok_json, serve, stand_in_claude};
 use super::support::*;
 
 #[test]
@@ -91,4 +91,132 @@ fn a_hook_waiting_when_the_engine_is_killed_is_denied_and_nothing_runs() {
     let _served = serve(&f);
     let status = ok_json(&f, &["status", "--json"]);
     assert_eq!(status["actions"], serde_json::json!([]), "{status}");
+}
+
+/// Whether a process whose command line holds `marker` is alive.
+fn running(marker: &str) -> bool {
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .any(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
+        })
+}
+
+#[test]
+fn a_chat_agent_waiting_on_a_held_write_when_the_engine_is_killed_writes_nothing() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let served = serve(&f);
+    // The scripted ACP agent under the name of one that sends its writes
+    // through Airlock (Gemini CLI), so it may run gated; a marker names it.
+    let marker = format!("airlock-killed-{}", std::process::id());
+    let gemini = f.dir.path().join("bin/gemini");
+    let agent = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/acp_agent.py");
+    executable(
+        &gemini,
+        &format!(
+            "#!/bin/sh\nexec '{}' '{}' \"$@\"\n",
+            python(),
+            agent.display()
+        ),
+    );
+    let out = airlock(
+        &f,
+        &[
+            "run",
+            "--acp",
+            "--mode",
+            "gated",
+            "--",
+            gemini.to_str().expect("utf-8"),
+            &marker,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let started = Instant::now();
+    while ok_json(&f, &["status", "--json"])["sessions"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["id"] == id.as_str()).cloned())
+        .is_none_or(|s| s["chat"].is_null())
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the agent never got ready"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let prompt = Command::new(airlock_bin())
+        .args(["prompt", &id, "write", "notes.txt", "held", "text"])
+        .env("AIRLOCK_HOME", &f.home)
+        .current_dir(&f.project)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("airlock prompt");
+    let asked = Instant::now();
+    while !ok_json(&f, &["changes", "--json"])["changes"]
+        .as_array()
+        .is_some_and(|c| c.iter().any(|c| c["path"] == "notes.txt"))
+    {
+        assert!(
+            asked.elapsed() < Duration::from_secs(20),
+            "the write never waited"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(running(&marker), "the agent waits on its write");
+
+    drop(served);
+    // The agent hears its connection end and goes; the prompt says why.
+    let killed = Instant::now();
+    while running(&marker) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "the agent outlived the engine by 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = prompt.wait_with_output().expect("prompt");
+    assert!(!out.status.success(), "the prompt cannot have succeeded");
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .to_lowercase()
+            .contains("engine"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!f.project.join("notes.txt").exists(), "nothing was written");
+
+    // A restarted engine tells the truth: the chat is over, and nothing of
+    // it waits to be approved into the project.
+    let _served = serve(&f);
+    let status = ok_json(&f, &["status", "--json"]);
+    let session = status["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .find(|s| s["id"] == id.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("{id} in {status}"));
+    assert_ne!(session["state"], "running", "{session}");
+    assert_eq!(status["actions"], serde_json::json!([]), "{status}");
+    let pending = ok_json(&f, &["changes", "--json"]);
+    assert!(
+        !pending["changes"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["path"] == "notes.txt")),
+        "a write nobody waits for any more is not offered: {pending}"
+    );
 }

@@ -193,13 +193,16 @@ impl Sandbox {
         } else {
             "commands not gated"
         };
-        let state = if isolated {
-            "its own copy of agent state; other programs' sockets hidden"
+        let (state, sockets) = if isolated {
+            (
+                "its own copy of agent state",
+                "; other programs' sockets hidden",
+            )
         } else {
-            "agent state"
+            ("agent state", "")
         };
         let mut summary = format!(
-            "sandboxed: writes to {root}, its temp folder and {state} only; {net}; {commands}"
+            "sandboxed: writes to {root}, its temp folder and {state} only{sockets}; {net}; {commands}"
         );
         if let Some(missing) = partial {
             summary.push_str(&format!(" ({missing})"));
