@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Airlock needs to build and test: WebKitGTK 4.1 and
 # the rest of Tauri 2's system libraries, Xvfb and WebKitWebDriver for the desktop
-# test, Chromium for the browser test, git for stages. Idempotent: a package that
+# test, Chromium for the browser test, git for stages, and MinGW's C compiler
+# for the Windows build check (tree-sitter's grammars are C). Idempotent: a package that
 # is already installed costs one dpkg query.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ pkgs=(
   libssl-dev pkg-config build-essential libxdo-dev
   xvfb xauth webkit2gtk-driver imagemagick chromium fonts-dejavu-core
   libdbus-1-dev git vim-tiny less
+  gcc-mingw-w64-x86-64
 )
 
 missing=()

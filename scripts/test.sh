@@ -21,6 +21,13 @@ step "macOS: the sandbox crate (its Seatbelt entry) compiles for Apple targets"
 rustup target add x86_64-apple-darwin >/dev/null
 cargo check -p airlock-sandbox --all-targets --target x86_64-apple-darwin --quiet
 
+step "Windows: the protocol, policy, structure and sandbox crates compile for x86_64-pc-windows-gnu"
+# The engine and the CLI do not yet (Unix sockets, PTY process groups,
+# rustix): README "Platforms" says so.
+rustup target add x86_64-pc-windows-gnu >/dev/null
+cargo check -p airlock-protocol -p airlock-policy -p airlock-structure -p airlock-sandbox \
+  --target x86_64-pc-windows-gnu --quiet
+
 step "build (engine, CLI, desktop shell)"
 cargo build --workspace --quiet
 

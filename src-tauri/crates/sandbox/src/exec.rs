@@ -2,28 +2,31 @@
 //! confined, then replaced by the command.
 
 use std::ffi::OsString;
+#[cfg(unix)]
 use std::os::unix::process::CommandExt;
+#[cfg(unix)]
 use std::process::Command;
 
-#[cfg(not(target_os = "macos"))]
+#[cfg(all(unix, not(target_os = "macos")))]
 use crate::confine_self;
 use crate::{Error, Spec};
 
 #[cfg(target_os = "linux")]
 use crate::gate::{connect, hand_over};
 
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
 fn connect(_gate: &crate::ExecGate) -> Result<(), String> {
     Err("the exec gate exists only on Linux".into())
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "macos"))))]
 fn hand_over(_sock: (), _gate: &crate::ExecGate) -> Result<(), String> {
     Err("the exec gate exists only on Linux".into())
 }
 
 /// A parsed helper command line.
 #[derive(Debug)]
+#[cfg_attr(not(unix), allow(dead_code))]
 pub(crate) struct Invocation {
     pub(crate) spec: Spec,
     pub(crate) command: OsString,
@@ -77,13 +80,20 @@ pub(crate) fn entry(args: Vec<OsString>) -> Error {
     };
     #[cfg(target_os = "macos")]
     return seatbelt_exec(invocation);
-    #[cfg(not(target_os = "macos"))]
-    confine_and_exec(invocation)
+    #[cfg(all(unix, not(target_os = "macos")))]
+    return confine_and_exec(invocation);
+    #[cfg(not(unix))]
+    {
+        drop(invocation);
+        Error::Unsupported {
+            why: "this OS has no sandbox Airlock can apply (Landlock on Linux, Seatbelt on macOS)".into(),
+        }
+    }
 }
 
 /// Linux: the process confines itself (Landlock), hands its exec gate over,
 /// then becomes the command.
-#[cfg(not(target_os = "macos"))]
+#[cfg(all(unix, not(target_os = "macos")))]
 fn confine_and_exec(invocation: Invocation) -> Error {
     // The gate's socket is reached before confinement: the session's view
     // of the file system does not show it.
