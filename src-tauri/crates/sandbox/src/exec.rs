@@ -86,7 +86,8 @@ pub(crate) fn entry(args: Vec<OsString>) -> Error {
     {
         drop(invocation);
         Error::Unsupported {
-            why: "this OS has no sandbox Airlock can apply (Landlock on Linux, Seatbelt on macOS)".into(),
+            why: "this OS has no sandbox Airlock can apply (Landlock on Linux, Seatbelt on macOS)"
+                .into(),
         }
     }
 }
