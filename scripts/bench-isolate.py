@@ -62,6 +62,7 @@ def lab():
     isolated["isolate"] = {
         "mask": ["/run/user", "/run/dbus", "/run/screen", "/tmp/.X11-unix", os.path.join(base, "airlock")],
         "sockets": [],
+        "scan": [os.path.join(base, "home")],
         "layers": layers,
         "copies": [{"at": os.path.join(base, "home/.claude.json"),
                     "copy": os.path.join(base, "airlock/state/s/.claude.json")}],

@@ -156,10 +156,15 @@ pub struct Isolate {
     #[serde(default)]
     pub mask: Vec<PathBuf>,
     /// Pathname Unix sockets that stay reachable (the engine's socket, for
-    /// the hook). Every other socket under `/tmp`, `/var/tmp`, `/dev/shm` and
-    /// `/run` when the session starts is hidden.
+    /// the hook). Every other socket under `/tmp`, `/var/tmp`, `/dev/shm`,
+    /// `/run` and the [`Isolate::scan`] folders when the session starts is
+    /// hidden.
     #[serde(default)]
     pub sockets: Vec<PathBuf>,
+    /// More folders to look for sockets in, after the system's (the user's
+    /// home: ssh's control sockets, Docker Desktop's, editors').
+    #[serde(default)]
+    pub scan: Vec<PathBuf>,
     /// Folders seen through an overlay: the user's files read, the session's
     /// writes kept in its own folder.
     #[serde(default)]

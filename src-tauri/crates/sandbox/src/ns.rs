@@ -13,8 +13,8 @@
 //!   is an empty read-only tmpfs, with the spec's own paths inside it (the
 //!   stage, its temp folder, its hook settings, Airlock's engine socket) shown
 //!   again at the same place;
-//! - every other socket found under `/tmp`, `/var/tmp`, `/dev/shm` and `/run`
-//!   (four levels down) is hidden: its folder becomes an empty tmpfs, or, where
+//! - every other socket found under `/tmp`, `/var/tmp`, `/dev/shm`, `/run`
+//!   and the [`Isolate::scan`] folders (the home), four levels down, is hidden: its folder becomes an empty tmpfs, or, where
 //!   that folder must stay (it holds a path of the spec), the socket itself is
 //!   covered by `/dev/null`, so `connect()` fails with "Connection refused";
 //! - each [`Isolate::layers`] folder (the agents' state: `~/.claude`,
@@ -117,7 +117,7 @@ pub(crate) fn isolate(spec: &Spec, iso: &Isolate) -> Result<Isolated, Error> {
         mask_folder(mask, &keep)?;
         done.masked += 1;
     }
-    hide_sockets(&outer, &keep, &mut done)?;
+    hide_sockets(&outer, &keep, &iso.scan, &mut done)?;
     Ok(done)
 }
 
@@ -166,15 +166,35 @@ fn mask_folder(mask: &Path, keep: &[PathBuf]) -> Result<(), Error> {
 }
 
 /// Hides every socket found under the scan roots, except kept ones.
-fn hide_sockets(masks: &[PathBuf], keep: &[PathBuf], done: &mut Isolated) -> Result<(), Error> {
-    let mut budget = SCAN_ENTRIES;
+fn hide_sockets(
+    masks: &[PathBuf],
+    keep: &[PathBuf],
+    more: &[PathBuf],
+    done: &mut Isolated,
+) -> Result<(), Error> {
     let mut found = Vec::new();
+    // The system's folders first, then each extra one with a budget of its
+    // own: a large home cannot use up the look at /tmp.
+    let mut budget = SCAN_ENTRIES;
     for root in SCAN_ROOTS {
         let root = Path::new(root);
         if root.is_dir() {
             scan(root, 0, masks, keep, &mut budget, &mut found);
         }
     }
+    let more: Vec<PathBuf> = more
+        .iter()
+        .filter_map(|r| fs::canonicalize(r).ok())
+        .collect();
+    for root in &more {
+        let mut budget = SCAN_ENTRIES;
+        if root.is_dir() && !masks.iter().any(|m| root.starts_with(m)) {
+            scan(root, 0, masks, keep, &mut budget, &mut found);
+        }
+    }
+    // A home under /tmp is looked at twice.
+    found.sort();
+    found.dedup();
     let mut emptied: Vec<PathBuf> = Vec::new();
     for socket in found {
         if emptied.iter().any(|d| socket.starts_with(d)) {
@@ -184,6 +204,7 @@ fn hide_sockets(masks: &[PathBuf], keep: &[PathBuf], done: &mut Isolated) -> Res
         // The folder may go whole when it is not a scan root and holds no
         // path of the session.
         let may_empty = !SCAN_ROOTS.iter().any(|r| parent == Path::new(r))
+            && !more.iter().any(|r| parent == r.as_path())
             && !keep
                 .iter()
                 .any(|k| k.starts_with(parent) || parent.starts_with(k));

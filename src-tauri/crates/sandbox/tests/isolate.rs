@@ -35,6 +35,8 @@ impl Lab {
         for d in [
             "tmp",
             "home/.claude",
+            "home/.ssh",
+            "home/.local/share/app",
             "airlock/stages/s1/.git/hooks",
             "airlock/stages/s2",
             "airlock/state/s1/claude/upper",
@@ -73,8 +75,9 @@ impl Lab {
             network: Network::On,
             exec_gate: None,
             isolate: Some(Isolate {
-                mask: vec![self.p("runtime"), self.p("airlock")],
+                mask: vec![self.p("runtime"), self.p("airlock"), self.p("home/.ssh")],
                 sockets: vec![self.p("airlock/engine.sock")],
+                scan: vec![self.p("home")],
                 layers: vec![Layer {
                     at: self.p("home/.claude"),
                     upper: self.p("airlock/state/s1/claude/upper"),
@@ -132,10 +135,14 @@ fn only_airlocks_socket_is_reachable_from_the_session() {
     listen(&lab.p("runtime/bus"), "dbus");
     listen(&lab.p("apps/tmux-1000/default"), "tmux");
     listen(&lab.p("loose.sock"), "loose");
+    // ssh's control socket in a hidden folder, an app's in the home.
+    listen(&lab.p("home/.ssh/cm-git@host"), "ssh");
+    listen(&lab.p("home/.local/share/app/ipc.sock"), "app");
     let out = lab.sh(
         &lab.spec(),
         &format!(
-            "for s in airlock/engine.sock runtime/bus apps/tmux-1000/default loose.sock; do \
+            "for s in airlock/engine.sock runtime/bus apps/tmux-1000/default loose.sock \
+                      home/.ssh/cm-git@host home/.local/share/app/ipc.sock; do \
                printf '%s: ' $s; {CONNECT} \"$LAB/$s\"; done"
         ),
     );
@@ -149,6 +156,14 @@ fn only_airlocks_socket_is_reachable_from_the_session() {
     );
     assert!(
         said.contains("loose.sock: refused Connection refused"),
+        "{said}"
+    );
+    assert!(
+        said.contains("home/.ssh/cm-git@host: refused No such file"),
+        "{said}"
+    );
+    assert!(
+        said.contains("home/.local/share/app/ipc.sock: refused No such file"),
         "{said}"
     );
     assert!(

@@ -151,9 +151,14 @@ impl Sandbox {
         let isolate = isolate.then(|| {
             let mut mask = airlock_sandbox::default_masked();
             mask.push(room.airlock_home.to_path_buf());
+            // Hidden folders are shown empty too: Landlock keeps their files
+            // unreadable, but not the sockets in them (ssh's control
+            // sockets in ~/.ssh, gpg-agent's in ~/.gnupg).
+            mask.extend(hidden.iter().filter(|h| h.is_dir()).cloned());
             Isolate {
                 mask,
                 sockets: vec![room.socket.to_path_buf()],
+                scan: home.iter().cloned().collect(),
                 layers,
                 copies,
                 read_only,
