@@ -14,9 +14,11 @@
 //!   stage, its temp folder, its hook settings, Airlock's engine socket) shown
 //!   again at the same place;
 //! - every other socket found under `/tmp`, `/var/tmp`, `/dev/shm`, `/run`
-//!   and the [`Isolate::scan`] folders (the home), four levels down, is hidden: its folder becomes an empty tmpfs, or, where
-//!   that folder must stay (it holds a path of the spec), the socket itself is
-//!   covered by `/dev/null`, so `connect()` fails with "Connection refused";
+//!   and the [`Isolate::scan`] folders (the home), four levels down, is
+//!   hidden: its folder becomes an empty tmpfs when it holds sockets only
+//!   (tmux's, ssh-agent's), or else — it holds files too, or a path of the
+//!   spec — the socket itself is covered by `/dev/null`, so `connect()`
+//!   fails with "Connection refused";
 //! - each [`Isolate::layers`] folder (the agents' state: `~/.claude`,
 //!   `~/.codex`…) is an overlay: the user's files read through, the session's
 //!   writes kept in its own upper folder, so nothing a session writes there
@@ -201,13 +203,17 @@ fn hide_sockets(
             continue;
         }
         let parent = socket.parent().unwrap_or(Path::new("/"));
-        // The folder may go whole when it is not a scan root and holds no
-        // path of the session.
+        // The folder goes whole (so a socket made there later is hidden
+        // too) only when it is a socket folder: not a scan root, no path of
+        // the session, and nothing in it but sockets and folders of them.
+        // A folder that also holds files keeps them: systemd-resolved's
+        // holds the `resolv.conf` that `/etc/resolv.conf` links to.
         let may_empty = !SCAN_ROOTS.iter().any(|r| parent == Path::new(r))
             && !more.iter().any(|r| parent == r.as_path())
             && !keep
                 .iter()
-                .any(|k| k.starts_with(parent) || parent.starts_with(k));
+                .any(|k| k.starts_with(parent) || parent.starts_with(k))
+            && only_sockets(parent);
         if may_empty {
             sys::mount_empty(parent).map_err(step("mask a socket's folder"))?;
             sys::remount_read_only(parent).map_err(step("make a masked folder read-only"))?;
@@ -219,6 +225,26 @@ fn hide_sockets(
         }
     }
     Ok(())
+}
+
+/// Whether `dir` holds nothing but sockets (at most [`SCAN_ENTRIES`] looked
+/// at; a folder with more is not a socket folder).
+fn only_sockets(dir: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    let mut seen = 0;
+    for entry in entries {
+        seen += 1;
+        let is_socket = entry
+            .ok()
+            .and_then(|e| e.file_type().ok())
+            .is_some_and(|t| t.is_socket());
+        if !is_socket || seen > SCAN_ENTRIES {
+            return false;
+        }
+    }
+    true
 }
 
 /// Collects the sockets below `dir`, not descending into masks or kept paths.

@@ -138,12 +138,22 @@ fn only_airlocks_socket_is_reachable_from_the_session() {
     // ssh's control socket in a hidden folder, an app's in the home.
     listen(&lab.p("home/.ssh/cm-git@host"), "ssh");
     listen(&lab.p("home/.local/share/app/ipc.sock"), "app");
+    // A socket beside files (systemd-resolved's folder holds the
+    // resolv.conf that /etc/resolv.conf links to): the files stay.
+    fs::create_dir_all(lab.p("apps/resolve")).expect("mkdir");
+    fs::write(
+        lab.p("apps/resolve/stub-resolv.conf"),
+        "nameserver 127.0.0.53\n",
+    )
+    .expect("write");
+    listen(&lab.p("apps/resolve/io.systemd.Resolve"), "resolved");
     let out = lab.sh(
         &lab.spec(),
         &format!(
             "for s in airlock/engine.sock runtime/bus apps/tmux-1000/default loose.sock \
-                      home/.ssh/cm-git@host home/.local/share/app/ipc.sock; do \
-               printf '%s: ' $s; {CONNECT} \"$LAB/$s\"; done"
+                      home/.ssh/cm-git@host home/.local/share/app/ipc.sock apps/resolve/io.systemd.Resolve; do \
+               printf '%s: ' $s; {CONNECT} \"$LAB/$s\"; done; \
+             printf 'resolver: '; cat \"$LAB/apps/resolve/stub-resolv.conf\""
         ),
     );
     let said = text(&out);
@@ -162,6 +172,11 @@ fn only_airlocks_socket_is_reachable_from_the_session() {
         said.contains("home/.ssh/cm-git@host: refused No such file"),
         "{said}"
     );
+    assert!(
+        said.contains("apps/resolve/io.systemd.Resolve: refused Connection refused"),
+        "{said}"
+    );
+    assert!(said.contains("resolver: nameserver 127.0.0.53"), "{said}");
     assert!(
         said.contains("home/.local/share/app/ipc.sock: refused No such file"),
         "{said}"
