@@ -610,9 +610,29 @@ fn session_commands_and_orphans() {
         .find(|p| p.exists())
         .expect("stages");
     std::fs::create_dir_all(stages.join("s-crashed/sub")).expect("orphan");
+    // Its agent state too, with overlayfs's permission-less scratch folder.
+    let state = stages
+        .parent()
+        .expect("project home")
+        .join("state/s-crashed");
+    std::fs::create_dir_all(state.join(".claude/work/work")).expect("state");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        state.join(".claude/work/work"),
+        std::fs::Permissions::from_mode(0),
+    )
+    .expect("chmod");
     assert!(ok(&["orphans"]).contains("s-crashed"));
     assert!(ok(&["orphans", "--clean"]).contains("removed"));
     assert!(!stages.join("s-crashed").exists());
+    assert!(!state.exists(), "the orphaned agent state is removed too");
+    // A live session's state stays.
+    let live = stages
+        .parent()
+        .expect("project home")
+        .join("state")
+        .join(&id);
+    assert!(live.is_dir(), "{} was removed", live.display());
     ok(&["session", "remove", &id]);
     assert_eq!(
         ok_json(&f, &["status", "--json"])["sessions"]

@@ -905,6 +905,18 @@ impl Actor {
                 for o in &orphans {
                     stage::remove(&self.project, Path::new(&o.path))?;
                 }
+                // And the agent state of sessions that are gone (a crash
+                // between a session's removal and its folders').
+                if let Ok(entries) = std::fs::read_dir(self.home.dir.join("state")) {
+                    for e in entries.flatten() {
+                        let id = e.file_name().to_string_lossy().into_owned();
+                        if !self.sessions.contains_key(&id) {
+                            sandbox::remove_state(&e.path()).map_err(|e| {
+                                EngineError::io("remove an orphaned state folder", e)
+                            })?;
+                        }
+                    }
+                }
                 Ok(Response::Orphans { orphans })
             }
             Request::WriteInput { session, data } => {
