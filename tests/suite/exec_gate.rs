@@ -338,6 +338,40 @@ fn a_link_the_session_made_is_judged_by_its_path_not_by_the_name_it_borrows() {
         .contains("42"));
 }
 
+/// The same link, named `cat` and given a file outside the project: the
+/// policy asks about reading outside, and a read-only command that only
+/// reads passes such an ask — but not a program the session made.
+#[test]
+fn a_link_the_session_made_does_not_pass_as_only_reading_outside() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    let script = f.dir.path().join("outside.py");
+    std::fs::write(&script, "open('ran.txt', 'w').write('ran')\n").expect("script");
+    let id = run(
+        &f,
+        &format!(
+            "while [ ! -L ./cat ]; do sleep 0.05; done; ./cat {}; echo rc=$? > after.txt",
+            script.display()
+        ),
+    );
+    let stage = stage_of(&f, &id);
+    std::os::unix::fs::symlink(python(), stage.join("cat")).expect("link");
+    let a = card(&f, &id);
+    assert!(
+        a["risks"]
+            .to_string()
+            .contains("this session made or linked"),
+        "{a}"
+    );
+    let out = airlock(&f, &["reject", a["id"].as_str().expect("id")]);
+    assert!(out.status.success());
+    finished(&f, &id);
+    assert!(
+        !stage.join("ran.txt").exists(),
+        "python ran the script unasked"
+    );
+}
+
 #[test]
 fn a_program_the_session_made_does_not_pass_by_a_trusted_name() {
     let f = Fixture::git(&[("a.txt", "a\n")]);
@@ -402,4 +436,55 @@ fn a_flood_of_risky_commands_waits_as_at_most_64_cards_and_the_rest_are_refused(
     finished(&f, &id);
     assert!(stage.join("done.txt").exists());
     assert!(actions(&f).iter().all(|a| a["session"] != id.as_str()));
+}
+
+/// A process that moves its root (a user namespace of its own, then
+/// `chroot` into its stage) names programs by paths that mean its own
+/// files there: `/bin/cat` is a file it made. The gate asks about it rather
+/// than let it pass as `cat`.
+#[test]
+fn a_program_run_after_chroot_is_asked_about_not_taken_for_the_real_one() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    let script = r#"
+import ctypes, os, shutil
+os.makedirs("bin", exist_ok=True)
+shutil.copy("/bin/cat", "bin/cat")
+libc = ctypes.CDLL(None, use_errno=True)
+# A child of the session's command, as an agent's tool would be.
+pid = os.fork()
+if pid == 0:
+    if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
+        os._exit(3)
+    os.chroot(".")
+    os.chdir("/")
+    try:
+        os.execv("/bin/cat", ["cat", "/a.txt"])
+    except OSError as e:
+        open("/refused.txt", "w").write(str(e))
+    os._exit(4)
+os.waitpid(pid, 0)
+"#;
+    let out = airlock(&f, &["run", "--", &python(), "-c", script]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let a = card(&f, &id);
+    assert_eq!(a["tool"], "Exec", "{a}");
+    assert!(
+        a["summary"].as_str().unwrap_or("").contains("/bin/cat"),
+        "shown by its path, as a program the session made: {a}"
+    );
+    let out = airlock(&f, &["reject", a["id"].as_str().expect("id")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stage = stage_of(&f, &id);
+    finished(&f, &id);
+    assert!(stage.join("refused.txt").exists(), "the exec was refused");
 }

@@ -321,7 +321,10 @@ impl SessionGate {
         if call.truncated && verdict.decision == Decision::Allow {
             verdict.decision = Decision::Ask;
         }
-        if judged.made_here && verdict.decision == Decision::Allow && !verdict.by_rule {
+        // Whatever else the policy saw (a read outside the project asks
+        // too, and a read-only command would then pass as only reading),
+        // a program the session made is asked about as such.
+        if judged.made_here && verdict.decision != Decision::Deny && !verdict.by_rule {
             verdict.decision = Decision::Ask;
             verdict.risks.insert(
                 0,
