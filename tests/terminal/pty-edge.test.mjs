@@ -257,16 +257,18 @@ describe('the environment of a session', () => {
       assert.equal(env.AIRLOCK_PROJECT, undefined, 'a staged session is not told where the project is');
       assert.equal(env.TMPDIR, join(realpathSync(tmp.home), 'projects', readdirSync(join(realpathSync(tmp.home), 'projects'))[0], 'tmp', a.info.id), 'TMPDIR is its own');
 
-      // The socket is the engine's: $AIRLOCK_HOME/projects/<hash>/engine.sock, 0600, beside engine.json.
+      // The socket is the agents' door: $AIRLOCK_HOME/projects/<hash>/hook.sock, 0600,
+      // beside the engine's own (engine.sock, named in engine.json), which a session never gets.
       const projects = join(realpathSync(tmp.home), 'projects');
       const [hash, ...more] = readdirSync(projects);
       assert.deepEqual(more, [], 'one project folder under $AIRLOCK_HOME/projects');
-      assert.equal(env.AIRLOCK_SOCKET, join(projects, hash, 'engine.sock'));
+      assert.equal(env.AIRLOCK_SOCKET, join(projects, hash, 'hook.sock'));
       const st = statSync(env.AIRLOCK_SOCKET);
       assert.ok(st.isSocket(), `${env.AIRLOCK_SOCKET} is a socket`);
       assert.equal(st.mode & 0o777, 0o600, 'the socket is 0600');
       const info = JSON.parse(await readFile(join(projects, hash, 'engine.json'), 'utf8'));
-      assert.equal(info.socket, env.AIRLOCK_SOCKET, 'engine.json names the same socket');
+      assert.equal(info.socket, join(projects, hash, 'engine.sock'), 'engine.json names the engine\'s own socket');
+      assert.notEqual(info.socket, env.AIRLOCK_SOCKET, 'a session is not given the engine\'s socket');
 
       // The token is the session's own hook token: not the engine's, not another session's.
       assert.match(env.AIRLOCK_TOKEN, /^[0-9a-f]{64}$/);
@@ -282,7 +284,7 @@ describe('the environment of a session', () => {
       // ...another session's token for this session is refused, and so is a changed one.
       for (const token of [b.env.AIRLOCK_TOKEN, env.AIRLOCK_TOKEN.replace(/.$/, (c) => (c === '0' ? '1' : '0'))]) {
         const refused = hook({ ...triple(env), AIRLOCK_TOKEN: token }, a.info.cwd);
-        assert.equal(refused.permissionDecision, 'ask', `a wrong token: ${JSON.stringify(refused)}`);
+        assert.equal(refused.permissionDecision, 'deny', `a wrong token: ${JSON.stringify(refused)}`);
         assert.match(refused.permissionDecisionReason, /refused the hook's token/);
       }
     } finally {
