@@ -76,27 +76,14 @@ impl SessionGate {
                     .any(|w| p.starts_with(w))
         };
         let args = call.argv.get(1..).unwrap_or(&[]);
-        // Only settings that keep git from running programs, as agents pass them.
-        let mut i = 0;
-        while i < args.len() && args[i] == "-c" {
-            let setting = args
-                .get(i + 1)
-                .map_or("", String::as_str)
-                .to_ascii_lowercase();
-            if !setting.starts_with("core.sshcommand=ssh -o batchmode=yes")
-                && !setting.starts_with("safe.")
-                && !setting.starts_with("protocol.")
-            {
-                return false;
-            }
-            i += 2;
-        }
-        let rest = &args[i.min(args.len())..];
-        match rest.first().map(String::as_str) {
-            Some("clone") => rest
+        let Some((verb, rest)) = quiet_git(args) else {
+            return false;
+        };
+        match verb {
+            "clone" => rest
                 .last()
                 .is_some_and(|dest| !dest.starts_with('-') && state(Path::new(dest))),
-            Some("fetch" | "pull") => state(&call.cwd),
+            "fetch" | "pull" => state(&call.cwd),
             _ => false,
         }
     }
@@ -238,6 +225,98 @@ pub(super) fn only_reads(command: &str, verdict: &Verdict) -> bool {
             .is_ok_and(|parts| parts.iter().all(airlock_policy::is_read_only))
 }
 
+/// A git command line whose settings and options cannot make git run a
+/// program of the caller's choosing (no `core.sshCommand` with a
+/// `ProxyCommand`, no `protocol.ext.allow`, no `--upload-pack`): its verb
+/// and what follows the verb.
+fn quiet_git(args: &[String]) -> Option<(&str, &[String])> {
+    let mut i = 0;
+    while i < args.len() && args[i] == "-c" {
+        let setting = args.get(i + 1)?.to_ascii_lowercase();
+        if !quiet_setting(&setting) {
+            return None;
+        }
+        i += 2;
+    }
+    let (verb, rest) = args[i..].split_first()?;
+    let mut j = 0;
+    while j < rest.len() {
+        let a = rest[j].as_str();
+        let takes_value = matches!(a, "--depth" | "-b" | "--branch" | "--origin");
+        let flag = matches!(
+            a,
+            "-q" | "--quiet"
+                | "--single-branch"
+                | "--no-tags"
+                | "--prune"
+                | "--ff-only"
+                | "--progress"
+                | "--no-progress"
+                | "--depth"
+                | "-b"
+                | "--branch"
+                | "--origin"
+        ) || [
+            "--depth=",
+            "--branch=",
+            "--filter=blob:none",
+            "--filter=tree:0",
+        ]
+        .iter()
+        .any(|p| a.starts_with(p));
+        if a.starts_with('-') && !flag {
+            return None;
+        }
+        j += if takes_value { 2 } else { 1 };
+    }
+    Some((verb.as_str(), rest))
+}
+
+/// A `-c` setting agents pass that cannot make git run a program.
+fn quiet_setting(setting: &str) -> bool {
+    if let Some(value) = setting.strip_prefix("core.sshcommand=") {
+        // `ssh` with `-o Key=Value` options that only tune it.
+        let mut words = value.split_whitespace();
+        if words.next() != Some("ssh") {
+            return false;
+        }
+        let quiet = |kv: &str| {
+            kv.split_once('=').is_some_and(|(k, _)| {
+                matches!(
+                    k,
+                    "batchmode"
+                        | "stricthostkeychecking"
+                        | "connecttimeout"
+                        | "loglevel"
+                        | "serveraliveinterval"
+                        | "serveralivecountmax"
+                )
+            })
+        };
+        while let Some(w) = words.next() {
+            let kv = match w.strip_prefix("-o") {
+                Some("") => words.next().unwrap_or(""),
+                Some(kv) => kv,
+                None => return false,
+            };
+            if !quiet(kv) {
+                return false;
+            }
+        }
+        return true;
+    }
+    if let Some(rest) = setting.strip_prefix("protocol.") {
+        // Versions, and taking transports away; never allowing one.
+        return rest.starts_with("version=")
+            || (rest.ends_with(".allow=never")
+                || rest.ends_with(".allow=user")
+                || rest == "allow=never"
+                || rest == "allow=user")
+                && !rest.starts_with("ext.");
+    }
+    setting.starts_with("safe.directory=")
+}
+
 /// The command Claude Code's Bash tool wraps in its shell snapshot:
 /// `source SNAPSHOT 2>/dev/null || true && shopt -u extglob || true && { builtin
 /// unalias -- which; builtin unset -f -- which; } … && eval 'CMD' < /dev/null
@@ -274,6 +353,61 @@ pub(super) fn gemini_wrapped(script: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn git_for_agent_state_is_quiet_only_when_it_cannot_run_a_program() {
+        let quiet = [
+            "clone --depth 1 https://github.com/a/b /h/.claude/plugins/b",
+            "-c protocol.version=2 fetch --prune",
+            "-c protocol.file.allow=never pull --ff-only",
+            "clone --filter=blob:none --branch=main u /h/x",
+        ];
+        for line in quiet {
+            assert!(quiet_git(&words(line)).is_some(), "{line}");
+        }
+        // As Claude Code passes it: one argument with spaces.
+        let ssh: Vec<String> = [
+            "-c",
+            "core.sshCommand=ssh -o BatchMode=yes",
+            "clone",
+            "-q",
+            "git@github.com:a/b",
+            "/h/x",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(quiet_git(&ssh).map(|(verb, _)| verb), Some("clone"));
+        let proxy: Vec<String> = ["-c", "core.sshCommand=ssh -o ProxyCommand=evil", "fetch"]
+            .map(String::from)
+            .to_vec();
+        assert!(quiet_git(&proxy).is_none());
+        let loud = [
+            "-c protocol.ext.allow=always clone ext::sh /h/x",
+            "-c protocol.allow=always clone u /h/x",
+            "-c core.sshCommand=sh clone u /h/x",
+            "-c core.fsmonitor=evil fetch",
+            "clone --upload-pack=evil u /h/x",
+            "clone -u evil u /h/x",
+            "clone --config core.sshCommand=evil u /h/x",
+            "clone --template=/tmp/t u /h/x",
+            "fetch --upload-pack evil",
+        ];
+        for line in loud {
+            assert!(quiet_git(&words(line)).is_none(), "{line}");
+        }
+        // A ProxyCommand runs what it names.
+        assert!(!quiet_setting(
+            "core.sshcommand=ssh -o batchmode=yes -o proxycommand=evil"
+        ));
+        assert!(!quiet_setting("core.sshcommand=ssh -oproxycommand=evil"));
+        assert!(quiet_setting(
+            "core.sshcommand=ssh -o batchmode=yes -o stricthostkeychecking=accept-new"
+        ));
+    }
 
     #[test]
     fn claude_codes_wrapper_gives_back_the_command_and_nothing_else() {
