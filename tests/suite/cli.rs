@@ -619,7 +619,7 @@ fn session_commands_and_orphans() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(
         state.join(".claude/work/work"),
-        std::fs::Permissions::from_mode(0),
+        std::fs::Permissions::from_mode(0o000),
     )
     .expect("chmod");
     assert!(ok(&["orphans"]).contains("s-crashed"));

@@ -242,6 +242,10 @@ fn quiet_git(args: &[String]) -> Option<(&str, &[String])> {
     let mut j = 0;
     while j < rest.len() {
         let a = rest[j].as_str();
+        if a == "--" {
+            // Only the URL and the folder follow.
+            break;
+        }
         let takes_value = matches!(a, "--depth" | "-b" | "--branch" | "--origin");
         let flag = matches!(
             a,
@@ -250,6 +254,8 @@ fn quiet_git(args: &[String]) -> Option<(&str, &[String])> {
                 | "--no-tags"
                 | "--prune"
                 | "--ff-only"
+                | "--recurse-submodules"
+                | "--shallow-submodules"
                 | "--progress"
                 | "--no-progress"
                 | "--depth"
@@ -365,6 +371,8 @@ mod tests {
             "-c protocol.version=2 fetch --prune",
             "-c protocol.file.allow=never pull --ff-only",
             "clone --filter=blob:none --branch=main u /h/x",
+            // As Claude Code clones its plugin marketplace.
+            "clone --depth 1 --recurse-submodules --shallow-submodules -- https://github.com/a/b /h/.claude/plugins/m",
         ];
         for line in quiet {
             assert!(quiet_git(&words(line)).is_some(), "{line}");
