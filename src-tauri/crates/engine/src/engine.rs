@@ -32,6 +32,8 @@ mod chat;
 mod chat_fs;
 mod chat_requests;
 mod chat_wire;
+#[doc(hidden)]
+pub use chat_wire::fuzz_acp_frame;
 mod decide;
 mod exec_gate;
 mod feedback;

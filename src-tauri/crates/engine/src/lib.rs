@@ -36,6 +36,8 @@ pub mod subscription;
 pub mod watch;
 pub mod words;
 
+#[doc(hidden)]
+pub use engine::fuzz_acp_frame;
 pub use engine::{
     scrollback_from_env, Engine, EngineConfig, DEFAULT_SCROLLBACK_BYTES, FIRST_WINDOW_HUNKS,
 };

@@ -311,9 +311,110 @@ pub(super) fn permission_answer(
     }
 }
 
+/// One line an ACP agent could send, put through every translation the
+/// engine applies to it — the fuzz target `acp_frame` (fuzz/). Must never
+/// panic, and a "no" from the user must never come out as an allow.
+#[doc(hidden)]
+pub fn fuzz_acp_frame(line: &[u8]) {
+    let root = Path::new("/stage/s-1");
+    if let Ok(n) = serde_json::from_slice::<acp::SessionNotification>(line) {
+        match &n.update {
+            acp::SessionUpdate::AgentMessageChunk(c)
+            | acp::SessionUpdate::AgentThoughtChunk(c)
+            | acp::SessionUpdate::UserMessageChunk(c) => {
+                let _ = block_text(&c.content);
+            }
+            acp::SessionUpdate::ToolCall(tc) => {
+                let _ = (
+                    tool_kind(&tc.kind),
+                    tool_status(&tc.status),
+                    locations(root, &tc.locations),
+                    tool_content(root, &tc.content),
+                );
+            }
+            acp::SessionUpdate::ToolCallUpdate(u) => {
+                let mut call = blank_call(u.tool_call_id.to_string());
+                apply_fields(&mut call, root, &u.fields);
+                let _ = gate_question("s-1", root, u);
+            }
+            acp::SessionUpdate::ConfigOptionUpdate(u) => {
+                let _ = config_options(&u.config_options);
+            }
+            _ => {}
+        }
+    }
+    if let Ok(r) = serde_json::from_slice::<acp::RequestPermissionRequest>(line) {
+        let _ = gate_question("s-1", root, &r.tool_call);
+        for decision in ["deny", "ask"] {
+            let reply = GateReply {
+                decision: decision.into(),
+                reason: None,
+                updated_input: None,
+            };
+            let (outcome, shown) = permission_answer(&r.options, Some(&reply));
+            assert_ne!(
+                shown,
+                PermissionOutcome::Allowed,
+                "{decision} shown as allowed"
+            );
+            if let RequestPermissionOutcome::Selected(s) = outcome {
+                let kind = r
+                    .options
+                    .iter()
+                    .find(|o| o.option_id == s.option_id)
+                    .map(|o| o.kind);
+                assert!(
+                    !matches!(
+                        kind,
+                        Some(PermissionOptionKind::AllowOnce | PermissionOptionKind::AllowAlways)
+                    ),
+                    "{decision} picked an allow option"
+                );
+            }
+        }
+        let (_, shown) = permission_answer(&r.options, None);
+        assert_ne!(
+            shown,
+            PermissionOutcome::Allowed,
+            "no answer shown as allowed"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The fuzz target's seeds (fuzz/seeds/acp_frame) go through it here
+    /// too, so its invariants run with every test run.
+    #[test]
+    fn the_fuzz_seeds_translate_without_a_panic() {
+        let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../fuzz/seeds/acp_frame");
+        let mut n = 0;
+        for entry in std::fs::read_dir(&seeds).expect("seeds").flatten() {
+            fuzz_acp_frame(&std::fs::read(entry.path()).expect("seed"));
+            n += 1;
+        }
+        assert!(n >= 6, "{n} seeds in {}", seeds.display());
+        // The seeds parse as what they stand for, or they test nothing.
+        let tool: acp::SessionNotification =
+            serde_json::from_slice(&std::fs::read(seeds.join("tool_call.json")).expect("seed"))
+                .expect("a session update");
+        assert!(matches!(tool.update, acp::SessionUpdate::ToolCall(_)));
+        let asked: acp::RequestPermissionRequest = serde_json::from_slice(
+            &std::fs::read(seeds.join("permission_allow_only.json")).expect("seed"),
+        )
+        .expect("a permission request");
+        let deny = GateReply {
+            decision: "deny".into(),
+            reason: None,
+            updated_input: None,
+        };
+        assert_eq!(
+            permission_answer(&asked.options, Some(&deny)).1,
+            PermissionOutcome::Rejected
+        );
+    }
 
     fn call(kind: acp::ToolKind, raw: Value, paths: &[&str]) -> acp::ToolCallUpdate {
         let mut f = acp::ToolCallUpdateFields::new()
