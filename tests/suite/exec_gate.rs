@@ -4,7 +4,6 @@
 //! command and everything it runs through. Real kernel (seccomp user
 //! notification + Landlock), real `airlock serve`, real processes.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -44,6 +43,16 @@ fn card(f: &Fixture, session: &str) -> Value {
     panic!(
         "no card for {session}: {}",
         ok_json(f, &["status", "--json"])
+    );
+}
+
+/// Rejects the exec card `a` through the CLI.
+fn reject(f: &Fixture, a: &Value) {
+    let out = airlock(f, &["reject", a["id"].as_str().expect("id")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 
@@ -265,15 +274,13 @@ fn a_shell_script_launcher_finds_its_program_unasked_then_the_program_is_gated()
     let _served = serve(&f);
     // A launcher like a pyenv shim: helper programs, then the real program.
     let launcher = f.dir.path().join("launcher");
-    std::fs::write(
+    executable(
         &launcher,
-        format!(
+        &format!(
             "#!/bin/sh\ncp /etc/os-release copied.txt\nexec '{}' -c 'import subprocess; open(\"rm.txt\", \"w\").write(str(subprocess.call([\"rm\", \"-rf\", \"build\"])))'\n",
             python()
         ),
-    )
-    .expect("write launcher");
-    std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    );
     let out = airlock(&f, &["run", "--", launcher.to_str().expect("utf-8")]);
     assert!(
         out.status.success(),
@@ -289,8 +296,7 @@ fn a_shell_script_launcher_finds_its_program_unasked_then_the_program_is_gated()
         stage.join("copied.txt").exists(),
         "the launcher's own helper ran unasked"
     );
-    let out = airlock(&f, &["reject", a["id"].as_str().expect("id")]);
-    assert!(out.status.success());
+    reject(&f, &a);
     finished(&f, &id);
     assert!(stage.join("build/out.o").exists());
     assert_ne!(
@@ -310,13 +316,7 @@ fn a_link_the_session_made_is_judged_by_its_path_not_by_the_name_it_borrows() {
         "while [ ! -L ./cat ]; do sleep 0.05; done; ./cat -c 'print(40 + 2)' > out.txt; echo rc=$? > after.txt",
     );
     let stage = stage_of(&f, &id);
-    let python = std::process::Command::new("sh")
-        .args(["-c", "command -v python3"])
-        .output()
-        .expect("sh");
-    let python = std::fs::canonicalize(String::from_utf8_lossy(&python.stdout).trim())
-        .expect("python3 on PATH");
-    std::os::unix::fs::symlink(&python, stage.join("cat")).expect("link");
+    std::os::unix::fs::symlink(python(), stage.join("cat")).expect("link");
     let a = card(&f, &id);
     assert_eq!(a["tool"], "Exec");
     let summary = a["summary"].as_str().expect("summary");
@@ -324,8 +324,7 @@ fn a_link_the_session_made_is_judged_by_its_path_not_by_the_name_it_borrows() {
         summary.ends_with("/cat -c 'print(40 + 2)'") && summary.starts_with('/'),
         "judged by its path: {a}"
     );
-    let out = airlock(&f, &["reject", a["id"].as_str().expect("id")]);
-    assert!(out.status.success());
+    reject(&f, &a);
     finished(&f, &id);
     assert_ne!(
         std::fs::read_to_string(stage.join("after.txt"))
@@ -363,8 +362,7 @@ fn a_link_the_session_made_does_not_pass_as_only_reading_outside() {
             .contains("this session made or linked"),
         "{a}"
     );
-    let out = airlock(&f, &["reject", a["id"].as_str().expect("id")]);
-    assert!(out.status.success());
+    reject(&f, &a);
     finished(&f, &id);
     assert!(
         !stage.join("ran.txt").exists(),
@@ -382,16 +380,13 @@ fn a_program_the_session_made_does_not_pass_by_a_trusted_name() {
         "while [ ! -x ./bwrap ]; do sleep 0.05; done; ./bwrap; echo rc=$? > after.txt",
     );
     let stage = stage_of(&f, &id);
-    let tool = stage.join("bwrap");
-    std::fs::write(&tool, "#!/bin/sh\ntouch pwned\n").expect("write");
-    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    executable(&stage.join("bwrap"), "#!/bin/sh\ntouch pwned\n");
     let a = card(&f, &id);
     assert!(
         a["summary"].as_str().is_some_and(|s| s.ends_with("/bwrap")),
         "{a}"
     );
-    let out = airlock(&f, &["reject", a["id"].as_str().expect("id")]);
-    assert!(out.status.success());
+    reject(&f, &a);
     finished(&f, &id);
     assert!(!stage.join("pwned").exists(), "refused: it did not run");
 }
@@ -426,12 +421,7 @@ fn a_flood_of_risky_commands_waits_as_at_most_64_cards_and_the_rest_are_refused(
     assert_eq!(mine.len(), 64, "64 cards wait, no more");
     // Answered, the cards go and the script ends.
     for a in &mine {
-        let out = airlock(&f, &["reject", a["id"].as_str().expect("id")]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        reject(&f, a);
     }
     finished(&f, &id);
     assert!(stage.join("done.txt").exists());
@@ -478,12 +468,7 @@ os.waitpid(pid, 0)
         a["summary"].as_str().unwrap_or("").contains("/bin/cat"),
         "shown by its path, as a program the session made: {a}"
     );
-    let out = airlock(&f, &["reject", a["id"].as_str().expect("id")]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    reject(&f, &a);
     let stage = stage_of(&f, &id);
     finished(&f, &id);
     assert!(stage.join("refused.txt").exists(), "the exec was refused");
