@@ -11,7 +11,7 @@
 //! - every [`Isolate::mask`] folder (the user runtime folders under
 //!   `/run/user`, the system bus, X11's socket folder, Airlock's data folder…)
 //!   is an empty read-only tmpfs, with the spec's own paths inside it (the
-//!   stage, its temp folder, its hook settings, Airlock's engine socket) shown
+//!   stage, its temp folder, its hook settings, Airlock's socket for agents) shown
 //!   again at the same place;
 //! - every other socket found under `/tmp`, `/var/tmp`, `/dev/shm`, `/run`
 //!   and the [`Isolate::scan`] folders (the home), four levels down, is

@@ -8,7 +8,7 @@
 //! write only to its root (its stage, or the project for a gated session),
 //! its own temp folder and the agents' state folders; credentials and
 //! Airlock's data folder (the engine's token, the journal, other sessions'
-//! stages and scrollback) are unreadable. Its hook reaches the engine's
+//! stages and scrollback) are unreadable. Its hook reaches the agents'
 //! socket with its own session token, which can only ask about its own actions.
 //!
 //! Where the system allows unprivileged user namespaces (see
@@ -45,7 +45,7 @@ pub(super) struct Room<'a> {
     pub(super) tmp: &'a Path,
     /// Airlock's data folder: hidden from every session.
     pub(super) airlock_home: &'a Path,
-    /// The engine's socket, which the session's hook reaches.
+    /// The agents' socket (`hook.sock`), which the session's hook reaches.
     pub(super) socket: &'a Path,
     /// The session's own state folder: where its writes to the agents'
     /// state folders are kept when it is isolated.
@@ -126,25 +126,11 @@ impl Sandbox {
             }
             hidden.extend(airlock_sandbox::default_hidden(home));
         }
-        // A gated session writes the project, but not what runs programs
-        // or decides for the user there: git's config and hooks, Airlock's
-        // policy. They are made if missing (empty folders git does not
-        // track), so the session cannot make them itself.
         let read_only = if isolate && !room.staged {
-            let git = room.root.join(".git");
-            let mut protect = vec![room.root.join(".airlock")];
-            if git.is_dir() {
-                protect.push(git.join("hooks"));
+            match protected(room.root) {
+                Ok(paths) => paths,
+                Err(why) => return unavailable(why),
             }
-            for dir in &protect {
-                if let Err(e) = std::fs::create_dir_all(dir) {
-                    return unavailable(format!("cannot create {}: {e}", dir.display()));
-                }
-            }
-            if git.is_dir() {
-                protect.push(git.join("config"));
-            }
-            protect
         } else {
             Vec::new()
         };
@@ -297,6 +283,26 @@ impl Sandbox {
             }
         }
     }
+}
+
+/// What a gated session writes the project around: git's config and hooks
+/// and Airlock's policy, which run programs or decide for the user. They
+/// are made if missing (empty folders git does not track), so the session
+/// cannot make them itself; they stay read-only in its view.
+fn protected(root: &Path) -> std::result::Result<Vec<PathBuf>, String> {
+    let git = root.join(".git");
+    let mut paths = vec![root.join(".airlock")];
+    if git.is_dir() {
+        paths.push(git.join("hooks"));
+    }
+    for dir in &paths {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    if git.is_dir() {
+        paths.push(git.join("config"));
+    }
+    Ok(paths)
 }
 
 /// How one agent state path is kept for an isolated session.
