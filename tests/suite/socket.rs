@@ -99,11 +99,15 @@ fn a_flood_of_connections_and_bytes_is_bounded_and_the_user_is_still_answered() 
 
     // Six clients each sending 50 MiB with no end of line: the engine holds
     // at most 256 MiB of them; the rest are told it is busy.
+    // Nobody ends their line until all have sent what they can: the engine
+    // holds them all at once, however slowly it reads.
     let chunk = vec![b'x'; 1024 * 1024];
+    let all_sent = std::sync::Arc::new(std::sync::Barrier::new(6));
     let writers: Vec<_> = (0..6)
         .map(|_| {
             let hook = hook.clone();
             let chunk = chunk.clone();
+            let all_sent = all_sent.clone();
             std::thread::spawn(move || {
                 let mut s = UnixStream::connect(&hook).expect("connect");
                 s.set_read_timeout(Some(Duration::from_secs(60)))
@@ -114,6 +118,7 @@ fn a_flood_of_connections_and_bytes_is_bounded_and_the_user_is_still_answered() 
                         break;
                     }
                 }
+                all_sent.wait();
                 let _ = s.shutdown(std::net::Shutdown::Write);
                 let mut line = String::new();
                 let _ = BufReader::new(&s).read_line(&mut line);
