@@ -63,7 +63,7 @@ impl Actor {
         }
         let s = self.session_mut(session)?;
         // Dropping the cards' reply channels answers their requests `cancelled`.
-        let dropped: Vec<String> = std::mem::take(&mut s.actions).into_keys().collect();
+        let dropped: Vec<String> = std::mem::take(&mut s.gate.actions).into_keys().collect();
         for id in dropped {
             self.emit(Event::ActionResolved {
                 action: id,

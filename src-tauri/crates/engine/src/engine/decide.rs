@@ -15,7 +15,7 @@ impl Actor {
     /// Where a hunk or change id is: its session and path.
     fn locate(&self, id: &str) -> Result<(String, String)> {
         for s in self.sessions.values() {
-            for (rel, p) in &s.view {
+            for (rel, p) in &s.queue.view {
                 if p.change.id == id || p.has_hunk(id) {
                     return Ok((s.info.id.clone(), rel.clone()));
                 }
@@ -59,7 +59,12 @@ impl Actor {
             }
             let rels = by_session.entry(session).or_default();
             rels.push(rel.clone());
-            if let Some(old) = s.view.get(rel).and_then(|p| p.change.old_path.clone()) {
+            if let Some(old) = s
+                .queue
+                .view
+                .get(rel)
+                .and_then(|p| p.change.old_path.clone())
+            {
                 rels.push(old);
             }
         }
@@ -76,7 +81,7 @@ impl Actor {
         Ok(keys
             .iter()
             .filter_map(|(session, rel)| {
-                let p = self.sessions.get(session)?.view.get(rel)?.clone();
+                let p = self.sessions.get(session)?.queue.view.get(rel)?.clone();
                 Some(((session.clone(), rel.clone()), p))
             })
             .collect())
@@ -88,7 +93,7 @@ impl Actor {
     pub(super) fn queued_change(&self, id: &str) -> Result<Proposal> {
         self.sessions
             .values()
-            .flat_map(|s| s.view.values())
+            .flat_map(|s| s.queue.view.values())
             .find(|p| p.change.id == id)
             .cloned()
             .ok_or_else(|| EngineError::UnknownId {
@@ -112,7 +117,7 @@ impl Actor {
             .sessions
             .values()
             .filter(|s| session.is_none_or(|id| id == s.info.id))
-            .flat_map(|s| s.view.values().map(|p| p.change.id.clone()))
+            .flat_map(|s| s.queue.view.values().map(|p| p.change.id.clone()))
             .filter(|id| versions.is_none_or(|v| v.contains_key(id)))
             .collect())
     }
@@ -136,7 +141,7 @@ impl Actor {
         // queue per id (approving all of 10,000 changes names 10,000 ids).
         let mut index: HashMap<&str, (&str, &str, &str)> = HashMap::new();
         for s in self.sessions.values() {
-            for (rel, p) in &s.view {
+            for (rel, p) in &s.queue.view {
                 let at = (s.info.id.as_str(), rel.as_str(), p.change.version.as_str());
                 index.insert(p.change.id.as_str(), at);
                 for h in &p.change.hunks {
@@ -368,10 +373,10 @@ impl Actor {
     /// Remembers a decision for `listChanges` with `decided`.
     fn record_decided(&mut self, session: &str, change: Change) {
         if let Some(s) = self.sessions.get_mut(session) {
-            if s.decided.len() >= super::DECIDED_KEPT {
-                s.decided.pop_front();
+            if s.queue.decided.len() >= super::DECIDED_KEPT {
+                s.queue.decided.pop_front();
             }
-            s.decided.push_back((crate::home::now_ms(), change));
+            s.queue.decided.push_back((crate::home::now_ms(), change));
         }
     }
 

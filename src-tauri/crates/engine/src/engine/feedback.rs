@@ -114,10 +114,14 @@ impl Actor {
         }
         let (session, rel) = self.find_hunk(target)?;
         let s = self.session_mut(&session)?;
-        let p = s.view.get(&rel).ok_or_else(|| EngineError::UnknownId {
-            what: "change",
-            id: target.to_string(),
-        })?;
+        let p = s
+            .queue
+            .view
+            .get(&rel)
+            .ok_or_else(|| EngineError::UnknownId {
+                what: "change",
+                id: target.to_string(),
+            })?;
         let hunk = p.change.hunks.iter().find(|h| h.id == target);
         let place = match hunk {
             Some(h) => {
@@ -187,6 +191,7 @@ impl Actor {
         let message = review_message(&comments);
         let commented: HashSet<&str> = comments.iter().map(|c| c.path.as_str()).collect();
         let waiting_edit = s
+            .gate
             .gated
             .keys()
             .find(|rel| commented.contains(rel.as_str()))
@@ -203,7 +208,7 @@ impl Actor {
             ReviewDelivery::Hook
         } else {
             let s = self.session_mut(session)?;
-            let Some(p) = s.process.as_ref() else {
+            let Some(p) = s.term.process.as_ref() else {
                 return Err(EngineError::BadRequest(format!(
                     "session {session} has exited: there is no agent to send the review to"
                 )));
@@ -217,7 +222,7 @@ impl Actor {
             p.write(format!("{PASTE_START}{message}{PASTE_END}").into_bytes())?;
             // Enter on its own, after the paste: the program takes the text first.
             p.write(b"\r".to_vec())?;
-            s.turn_reported = false;
+            s.term.turn_reported = false;
             ReviewDelivery::Terminal
         };
         if let Some(s) = self.sessions.get_mut(session) {

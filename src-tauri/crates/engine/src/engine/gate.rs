@@ -210,7 +210,7 @@ impl Actor {
             ));
             return;
         };
-        if !crate::server::token_matches(token, &s.hook_token) {
+        if !crate::server::token_matches(token, &s.gate.hook_token) {
             let _ = reply_to.send(reply(
                 "ask",
                 Some("Airlock refused the hook's token".into()),
@@ -318,14 +318,14 @@ impl Actor {
             return Ok(());
         };
         let s = self.session_mut(&req.session)?;
-        if let Some(old) = s.gated.remove(rel) {
+        if let Some(old) = s.gate.gated.remove(rel) {
             let _ = old.reply.send(reply(
                 "deny",
                 Some("superseded by a newer edit of the same file".into()),
                 None,
             ));
         }
-        s.gated.insert(
+        s.gate.gated.insert(
             rel.to_string(),
             GatedEdit {
                 proposal,
@@ -435,7 +435,7 @@ impl Actor {
         reply_to: oneshot::Sender<GateReply>,
     ) -> String {
         if let Some(s) = self.sessions.get_mut(&action.session) {
-            s.actions.insert(
+            s.gate.actions.insert(
                 action.id.clone(),
                 PendingAction {
                     action: action.clone(),
@@ -463,13 +463,13 @@ impl Actor {
                 format!("Airlock does not know session {}", report.session),
             )
         })?;
-        if !crate::server::token_matches(token, &s.hook_token) {
+        if !crate::server::token_matches(token, &s.gate.hook_token) {
             return Err(IpcError::new(
                 ErrorCode::Unauthorized,
                 "Airlock refused the hook's token",
             ));
         }
-        s.turn_reported = true;
+        s.term.turn_reported = true;
         self.update_turn(&report.session);
         let Some(s) = self.sessions.get(&report.session) else {
             return Ok(());
@@ -489,7 +489,7 @@ impl Actor {
         let mut gone = Vec::new();
         let mut out = Vec::new();
         for s in self.sessions.values_mut() {
-            s.actions.retain(|id, p| {
+            s.gate.actions.retain(|id, p| {
                 if p.reply.is_closed() {
                     gone.push(id.clone());
                     false
@@ -497,7 +497,7 @@ impl Actor {
                     true
                 }
             });
-            out.extend(s.actions.values().map(|p| p.action.clone()));
+            out.extend(s.gate.actions.values().map(|p| p.action.clone()));
         }
         for id in gone {
             self.emit(Event::ActionResolved {
@@ -523,7 +523,7 @@ impl Actor {
             let owner = self
                 .sessions
                 .iter()
-                .find(|(_, s)| s.actions.contains_key(id))
+                .find(|(_, s)| s.gate.actions.contains_key(id))
                 .map(|(k, _)| k.clone())
                 .ok_or_else(|| EngineError::UnknownId {
                     what: "action",
@@ -536,7 +536,7 @@ impl Actor {
             let Some(p) = self
                 .sessions
                 .get_mut(&session)
-                .and_then(|s| s.actions.remove(&id))
+                .and_then(|s| s.gate.actions.remove(&id))
             else {
                 continue;
             };
@@ -602,10 +602,14 @@ impl Actor {
         edited: Option<(&str, &[u8])>,
     ) -> Result<()> {
         let s = self.session_mut(session)?;
-        let g = s.gated.get(rel).ok_or_else(|| EngineError::UnknownId {
-            what: "change",
-            id: rel.to_string(),
-        })?;
+        let g = s
+            .gate
+            .gated
+            .get(rel)
+            .ok_or_else(|| EngineError::UnknownId {
+                what: "change",
+                id: rel.to_string(),
+            })?;
         let all = g.proposal.all_ids();
         let whole = all.iter().all(|h| take.contains(h.as_str()));
         if approve && g.tool == "NotebookEdit" && (edited.is_some() || !whole) {
@@ -614,7 +618,7 @@ impl Actor {
                 "{rel}: a notebook edit is approved or rejected whole; approve all of it, or reject it with a reason"
             )));
         }
-        let Some(g) = s.gated.remove(rel) else {
+        let Some(g) = s.gate.gated.remove(rel) else {
             return Ok(());
         };
         let answer = if !approve {

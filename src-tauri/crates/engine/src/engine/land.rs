@@ -47,7 +47,7 @@ impl Actor {
             let Some(base) = self
                 .sessions
                 .get(session)
-                .and_then(|s| s.bases.get(&w.path))
+                .and_then(|s| s.queue.bases.get(&w.path))
                 .cloned()
             else {
                 continue;

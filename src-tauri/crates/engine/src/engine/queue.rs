@@ -78,7 +78,7 @@ impl Actor {
         let Some(s) = self.sessions.get(session) else {
             return;
         };
-        let mut rels = expand(&s.stage, &self.project, &s.filter, &paths, &s.raw);
+        let mut rels = expand(&s.stage, &self.project, &s.filter, &paths, &s.queue.raw);
         if rels.len() > INTAKE_CHUNK {
             // A burst of thousands of files is taken in a chunk at a time;
             // the rest goes to the back of the mailbox, so a window's
@@ -108,7 +108,7 @@ impl Actor {
             return;
         };
         let linked = |p: &Proposal| p.change.held.as_deref() == Some(review::HARD_LINKED);
-        let touched = rels.iter().any(|rel| match s.raw.get(rel) {
+        let touched = rels.iter().any(|rel| match s.queue.raw.get(rel) {
             Some(p) => linked(p) || !matches!(p.proposed, FileState::File { .. }),
             None => true,
         });
@@ -116,6 +116,7 @@ impl Actor {
             return;
         }
         let stale: Vec<String> = s
+            .queue
             .raw
             .iter()
             .filter(|(rel, p)| {
@@ -211,8 +212,8 @@ impl Actor {
                 let Some(s) = self.sessions.get(&id) else {
                     continue;
                 };
-                let pending = s.raw.contains_key(rel);
-                let base = s.bases.get(rel).cloned();
+                let pending = s.queue.raw.contains_key(rel);
+                let base = s.queue.bases.get(rel).cloned();
                 if !pending {
                     if staged != now && !matches!(now, FileState::Folder | FileState::Special(_)) {
                         if let Err(e) = fsx::mirror(&now, &stage_root, &stage_path) {
@@ -271,7 +272,7 @@ impl Actor {
             self.problem(Some(session), format!("journal: {e}"));
         }
         if let Some(s) = self.sessions.get_mut(session) {
-            s.bases.insert(rel.to_string(), state);
+            s.queue.bases.insert(rel.to_string(), state);
         }
     }
 
@@ -282,7 +283,7 @@ impl Actor {
         };
         let mut rels: BTreeSet<String> = stage::walk_files(&self.project).into_iter().collect();
         rels.extend(stage::walk_files(&s.stage));
-        rels.extend(s.raw.keys().cloned());
+        rels.extend(s.queue.raw.keys().cloned());
         // Taken in like any batch: a chunk at a time (an overflowed watch on a
         // stage of 100,000 files must not hold the actor for seconds).
         let paths = rels.iter().map(|rel| s.stage.join(rel)).collect();
@@ -319,7 +320,7 @@ impl Actor {
             if held.is_none() {
                 held = review::stage_hazard(&self.project, &s.stage, rel, &proposed);
             }
-            let user_changed = s.bases.get(rel).filter(|b| **b != base_now).map(|b| {
+            let user_changed = s.queue.bases.get(rel).filter(|b| **b != base_now).map(|b| {
                 match (review::text_of(b), review::text_of(&base_now)) {
                     (Some(old), Some(new)) => diff::changed_ranges(old, new),
                     _ => std::iter::once(0..u32::MAX).collect(),
@@ -339,21 +340,21 @@ impl Actor {
         })();
         match computed {
             Ok(Some(mut p)) => {
-                if let Some(old) = s.raw.get(rel) {
+                if let Some(old) = s.queue.raw.get(rel) {
                     p.inherit(old);
                 }
-                if !s.bases.contains_key(rel) {
+                if !s.queue.bases.contains_key(rel) {
                     let base = p.base.clone();
                     self.set_base(session, rel, base);
                 }
                 if let Some(s) = self.sessions.get_mut(session) {
-                    s.raw.insert(rel.to_string(), p);
+                    s.queue.raw.insert(rel.to_string(), p);
                 }
             }
             Ok(None) => {
                 if let Some(s) = self.sessions.get_mut(session) {
-                    s.raw.remove(rel);
-                    if s.bases.remove(rel).is_some() {
+                    s.queue.raw.remove(rel);
+                    if s.queue.bases.remove(rel).is_some() {
                         if let Err(e) = self.journal.remove_base(session, rel) {
                             self.problem(Some(session), format!("journal: {e}"));
                         }
@@ -370,7 +371,7 @@ impl Actor {
         let Some(s) = self.sessions.get_mut(session) else {
             return;
         };
-        let Some(g) = s.gated.get_mut(rel) else {
+        let Some(g) = s.gate.gated.get_mut(rel) else {
             return;
         };
         let Ok(now) = fsx::safe_join(&project, rel).and_then(|p| FileState::read(&p)) else {
@@ -429,6 +430,7 @@ impl Actor {
             return;
         };
         let deleted: Vec<(&str, &FileState)> = s
+            .queue
             .raw
             .values()
             .filter(|p| {
@@ -437,6 +439,7 @@ impl Actor {
             .map(|p| (p.change.path.as_str(), &p.base))
             .collect();
         let created: Vec<(&str, &FileState)> = s
+            .queue
             .raw
             .values()
             .filter(|p| {
@@ -446,15 +449,16 @@ impl Actor {
             .collect();
         let pairs = review::pair_renames(&deleted, &created);
         let mut view: BTreeMap<String, Proposal> = if s.info.mode == SessionMode::Gated {
-            s.gated
+            s.gate
+                .gated
                 .iter()
                 .map(|(k, g)| (k.clone(), g.proposal.clone()))
                 .collect()
         } else {
-            s.raw.clone()
+            s.queue.raw.clone()
         };
         for (old, new) in pairs {
-            let (Some(o), Some(n)) = (s.raw.get(&old), s.raw.get(&new)) else {
+            let (Some(o), Some(n)) = (s.queue.raw.get(&old), s.queue.raw.get(&new)) else {
                 continue;
             };
             let ctx = Context {
@@ -470,23 +474,27 @@ impl Actor {
         }
         // Changes are looked up by id (a rename's id is its new path's), once
         // each: a batch of thousands of files costs n, not n² comparisons.
-        let old_by_id: HashMap<&str, &Proposal> =
-            s.view.values().map(|o| (o.change.id.as_str(), o)).collect();
+        let old_by_id: HashMap<&str, &Proposal> = s
+            .queue
+            .view
+            .values()
+            .map(|o| (o.change.id.as_str(), o))
+            .collect();
         for p in view.values_mut() {
             if let Some(old) = old_by_id.get(p.change.id.as_str()) {
                 p.inherit(old);
             }
         }
         drop(old_by_id);
-        let old_view = std::mem::replace(&mut s.view, view);
+        let old_view = std::mem::replace(&mut s.queue.view, view);
         // Labels and badges come from tree-sitter, which can take tens of
         // milliseconds on a large file: compute them off the actor, behind what
         // a user waits for, and announce the change again when they are ready;
         // a result for hunks that moved on meanwhile is dropped. The first
         // window's highlighting is worked out there too, ahead of the pane.
-        for p in s.view.values().filter(|p| !p.enriched) {
+        for p in s.queue.view.values().filter(|p| !p.enriched) {
             let key = (p.change.id.clone(), p.line_ids());
-            if !s.enriching.insert(key) {
+            if !s.queue.enriching.insert(key) {
                 continue;
             }
             let p = p.clone();
@@ -505,8 +513,12 @@ impl Actor {
             });
         }
         let mut events = Vec::new();
-        let new_by_id: HashMap<&str, &Proposal> =
-            s.view.values().map(|n| (n.change.id.as_str(), n)).collect();
+        let new_by_id: HashMap<&str, &Proposal> = s
+            .queue
+            .view
+            .values()
+            .map(|n| (n.change.id.as_str(), n))
+            .collect();
         for (path, p) in &old_view {
             if !new_by_id.contains_key(p.change.id.as_str()) {
                 events.push(Event::ChangeRemoved {
@@ -520,7 +532,7 @@ impl Actor {
             .values()
             .map(|o| (o.change.id.as_str(), o))
             .collect();
-        for p in s.view.values() {
+        for p in s.queue.view.values() {
             let same = old_by_id
                 .get(p.change.id.as_str())
                 .is_some_and(|o| o.change == p.change);
@@ -549,21 +561,22 @@ impl Actor {
         let Some(s) = self.sessions.get_mut(session) else {
             return;
         };
-        s.enriching
+        s.queue
+            .enriching
             .remove(&(change.to_string(), e.hunk_ids.clone()));
         let mut updated = None;
-        for p in s.view.values_mut() {
+        for p in s.queue.view.values_mut() {
             if p.change.id == change && !p.enriched && p.apply(&e) {
                 updated = Some(p.change.clone());
             }
         }
         if let Some(c) = &updated {
-            if let Some(raw) = s.raw.get_mut(&c.path) {
+            if let Some(raw) = s.queue.raw.get_mut(&c.path) {
                 if raw.change.id == c.id {
                     raw.apply(&e);
                 }
             }
-            if let Some(g) = s.gated.get_mut(&c.path) {
+            if let Some(g) = s.gate.gated.get_mut(&c.path) {
                 g.proposal.apply(&e);
             }
         }

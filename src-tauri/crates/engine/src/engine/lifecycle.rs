@@ -1,0 +1,580 @@
+//! A session's life: brought back from the journal, started (its stage,
+//! agent settings, sandbox and process), restarted, removed; and the folders
+//! it owns under the project's data folder.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use airlock_protocol::{
+    Event, Orphan, Response, SessionInfo, SessionKind, SessionMode, SessionState,
+    StartSessionParams, TurnState,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use super::confine::{session_env, Confined};
+use super::session::{Parts, Session};
+use super::{chat, sandbox, Actor, Msg, PTY_QUEUE};
+use crate::error::{EngineError, Result};
+use crate::home;
+use crate::pty::{self, PtyProcess, SpawnSpec};
+use crate::scrollback::Scrollback;
+use crate::stage::{self, IgnoreFilter};
+use crate::watch::{self, TreeWatcher};
+
+impl Actor {
+    /// Brings back the journal's sessions: exited, with their pending changes.
+    pub(super) fn restore(&mut self) {
+        let sessions = match self.journal.sessions() {
+            Ok(s) => s,
+            Err(e) => {
+                self.problem(None, format!("could not read the journal: {e}"));
+                return;
+            }
+        };
+        for info in sessions {
+            let stage = PathBuf::from(&info.cwd);
+            let id = info.id.clone();
+            let running_before = info.exit_code.is_none();
+            let gated = info.mode == SessionMode::Gated;
+            let watcher = if stage.is_dir() && !gated {
+                self.watch_stage(&id, &stage).ok()
+            } else {
+                None
+            };
+            let filter = IgnoreFilter::new(&stage, Some(&self.project.join(".git/info/exclude")));
+            let scrollback = self.open_scrollback(&id);
+            let chat = chat::Chat::load(self.chat_file(&id));
+            let mut info = info;
+            if chat.is_some() {
+                info.kind = SessionKind::Chat;
+            }
+            if running_before {
+                let note: &[u8] =
+                    b"\r\n[Airlock restarted; this session's process ended with it]\r\n";
+                if let Ok(mut sb) = scrollback.lock() {
+                    sb.push(note);
+                }
+            }
+            let bases = match self.journal.bases(&id) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.problem(Some(&id), format!("could not read the journal: {e}"));
+                    HashMap::new()
+                }
+            };
+            let mut session = Session::new(Parts {
+                info,
+                stage: stage.clone(),
+                watcher,
+                filter,
+                scrollback,
+                hook_token: home::random_token(),
+            });
+            session.queue.bases = bases;
+            session.chat = chat;
+            session.comments = self.load_comments(&id);
+            self.sessions.insert(id.clone(), session);
+            if running_before {
+                let _ = self.journal.session_exited(&id, None);
+            }
+            if stage.is_dir() && !gated {
+                self.rescan(&id);
+            }
+        }
+    }
+
+    pub(super) fn watch_project(&mut self) {
+        let tx = self.tx.clone();
+        let watched = watch::watch_tree(
+            &self.project,
+            |p| {
+                p.components()
+                    .any(|c| crate::fsx::is_git_dir(c.as_os_str()))
+                    || p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().contains(".airlock-"))
+            },
+            move |paths| {
+                let _ = tx.send(Msg::ProjectBatch { paths });
+            },
+        );
+        match watched {
+            Ok(w) => self._project_watcher = Some(w),
+            Err(e) => self.problem(
+                None,
+                format!(
+                    "cannot watch the project, so your own edits will not reach the agents: {e}"
+                ),
+            ),
+        }
+    }
+
+    pub(super) fn watch_stage(&self, session: &str, stage: &Path) -> Result<TreeWatcher> {
+        let tx = self.tx.clone();
+        let id = session.to_string();
+        watch::watch_tree(
+            stage,
+            |p| {
+                p.components()
+                    .any(|c| crate::fsx::is_git_dir(c.as_os_str()))
+            },
+            move |paths| {
+                let _ = tx.send(Msg::StageBatch {
+                    session: id.clone(),
+                    paths,
+                    settled: false,
+                });
+            },
+        )
+    }
+
+    pub(super) async fn start_session(&mut self, params: StartSessionParams) -> Result<Response> {
+        let command = params
+            .command
+            .clone()
+            .filter(|c| !c.is_empty() && !c[0].is_empty())
+            .unwrap_or_else(|| vec![self.default_shell.clone()]);
+        let mut command = command;
+        let agent = Path::new(&command[0])
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let kind = params.kind.unwrap_or_default();
+        let is_chat = kind == SessionKind::Chat;
+        let is_claude = agent == "claude" && !is_chat;
+        let mode = params.mode.unwrap_or_default();
+        if is_chat && mode == SessionMode::Gated && !chat::writes_through_client(&agent) {
+            return Err(EngineError::BadRequest(format!(
+                "`{}` writes files itself, so Airlock cannot hold its writes in the project: run it staged (Airlock knows these agents send their writes through it: {})",
+                command[0],
+                chat::gated_agents()
+            )));
+        }
+        if mode == SessionMode::Gated && !is_claude && !is_chat {
+            return Err(EngineError::BadRequest(format!(
+                "`{}` has no gate Airlock can hold, so it can only run staged; start it in staged mode",
+                command[0]
+            )));
+        }
+        if mode == SessionMode::Gated && self.hook_program.is_none() {
+            return Err(EngineError::BadRequest(
+                "gated mode needs the `airlock` command beside this app for Claude Code's hook; build it with `cargo build -p airlock-cli`, or run staged".into(),
+            ));
+        }
+        // Refuse before making a stage for a command that cannot start.
+        if pty::resolve_program(&command[0]).is_none() {
+            return Err(EngineError::Spawn {
+                command: command.join(" "),
+                reason: format!(
+                    "`{}` was not found on PATH; {}",
+                    command[0],
+                    chat::install_hint(&command[0])
+                        .unwrap_or_else(|| "install it or give its full path".into())
+                ),
+            });
+        }
+        let id = format!("s-{}", &home::random_token()[..10]);
+        let hook_token = home::random_token();
+        let gated = mode == SessionMode::Gated;
+        let stage = if gated {
+            self.project.clone()
+        } else {
+            let stage = self.home.stages().join(&id);
+            let (project, stage_for_task) = (self.project.clone(), stage.clone());
+            tokio::task::spawn_blocking(move || stage::create(&project, &stage_for_task))
+                .await
+                .map_err(|e| EngineError::BadRequest(format!("stage creation failed: {e}")))??;
+            stage
+        };
+        if is_claude {
+            if let Some(hook) = &self.hook_program {
+                // Claude Code reads extra settings from a file we own: the user's
+                // project and ~/.claude stay untouched and keep working.
+                let settings = self.claude_settings(&id);
+                let body = serde_json::json!({
+                    "hooks": {
+                        "PreToolUse": [{
+                            "matcher": "*",
+                            "hooks": [{
+                                "type": "command",
+                                "command": format!("'{}' hook claude", hook.display()),
+                                "timeout": 86400
+                            }]
+                        }],
+                        // Its turn's end, said by Claude Code itself rather
+                        // than guessed from a quiet terminal.
+                        "Stop": [{
+                            "hooks": [{
+                                "type": "command",
+                                "command": format!("'{}' hook claude", hook.display()),
+                                "timeout": 30
+                            }]
+                        }]
+                    }
+                });
+                let bytes = serde_json::to_vec_pretty(&body)
+                    .map_err(|e| EngineError::BadRequest(format!("claude settings: {e}")))?;
+                crate::fsx::atomic_write(&settings, &bytes, 0o600)?;
+                command.insert(1, "--settings".into());
+                command.insert(2, settings.display().to_string());
+            }
+        }
+        if agent == "codex" && !is_chat {
+            if let Some(hook) = &self.hook_program {
+                // Codex says when its turn completes through its `notify` program.
+                let program = serde_json::to_string(&hook.display().to_string())
+                    .map_err(|e| EngineError::BadRequest(format!("codex notify: {e}")))?;
+                command.insert(1, "-c".into());
+                command.insert(2, format!("notify=[{program}, \"hook\", \"codex\"]"));
+            }
+        }
+        let sandbox = match self.plan_sandbox(&id, &stage, gated, &command, &params) {
+            Ok(s) => s,
+            Err(e) => {
+                if !gated {
+                    self.remove_stage(&id, &stage);
+                }
+                return Err(e);
+            }
+        };
+        let name = params
+            .name
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| agent.clone());
+        let info = SessionInfo {
+            id: id.clone(),
+            name,
+            command: command.clone(),
+            mode,
+            state: SessionState::Running,
+            // A chat's turn starts with its first prompt.
+            turn: if is_chat {
+                TurnState::Idle
+            } else {
+                TurnState::Running
+            },
+            exit_code: None,
+            cwd: stage.display().to_string(),
+            created_at: home::now_ms(),
+            pending_changes: 0,
+            pending_hunks: 0,
+            sandbox: Some(sandbox.info.clone()),
+            kind,
+            chat: None,
+        };
+        // Watch before the command starts, so not even its first write is missed.
+        let watcher = if gated {
+            None
+        } else {
+            match self.watch_stage(&id, &stage) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    self.problem(Some(&id), format!("cannot watch the stage: {e}"));
+                    None
+                }
+            }
+        };
+        let size = (params.cols.unwrap_or(80), params.rows.unwrap_or(24));
+        // Open before the command starts: its coalescer writes there.
+        let scrollback = self.open_scrollback(&id);
+        let started = match self.confine(&id, &sandbox, command, &stage).await {
+            Err(e) => Err(e),
+            Ok(Confined {
+                command,
+                exec_gate,
+                proxy,
+                env,
+            }) => if is_chat {
+                self.spawn_agent(&id, command, &stage, None, &env)
+                    .map(|agent| {
+                        (
+                            None,
+                            Some(chat::Chat::new(self.chat_file(&id), Some(agent))),
+                        )
+                    })
+            } else {
+                let env = session_env(&hook_token, env);
+                self.spawn_process(&id, command, &stage, env, size, &scrollback)
+                    .map(|p| (Some(p), None))
+            }
+            .map(|(process, chat)| (process, chat, exec_gate, proxy)),
+        };
+        let (process, chat, exec_gate, proxy) = match started {
+            Ok(p) => p,
+            Err(e) => {
+                self.forget_scrollback(&id);
+                if !gated {
+                    self.remove_stage(&id, &stage);
+                }
+                return Err(e);
+            }
+        };
+        let filter = IgnoreFilter::new(&stage, Some(&self.project.join(".git/info/exclude")));
+        self.journal.insert_session(&info)?;
+        let mut session = Session::new(Parts {
+            info: info.clone(),
+            stage,
+            watcher,
+            filter,
+            scrollback,
+            hook_token,
+        });
+        session.term.process = process;
+        session.term.size = size;
+        session.term.last_output = Some(std::time::Instant::now());
+        session.sandbox = Some(sandbox);
+        session.chat = chat;
+        session.gate.exec = exec_gate;
+        session.proxy = proxy;
+        self.sessions.insert(id.clone(), session);
+        self.emit(Event::SessionStarted {
+            session: info.clone(),
+        });
+        Ok(Response::Session(info))
+    }
+
+    /// Runs a session's command in a new PTY with the environment its hooks need.
+    pub(super) fn spawn_process(
+        &self,
+        id: &str,
+        command: Vec<String>,
+        cwd: &Path,
+        extra_env: Vec<(String, String)>,
+        (cols, rows): (u16, u16),
+        scrollback: &Arc<Mutex<Scrollback>>,
+    ) -> Result<PtyProcess> {
+        let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(PTY_QUEUE);
+        let (exit_tx, exit_rx) = oneshot::channel::<Option<i32>>();
+        let tmp = self.session_tmp(id)?;
+        let mut env = vec![
+            ("AIRLOCK_SESSION".into(), id.to_string()),
+            (
+                "AIRLOCK_SOCKET".into(),
+                self.home.hook_socket().display().to_string(),
+            ),
+            ("TMPDIR".into(), tmp.display().to_string()),
+        ];
+        // A staged agent is not told where the project is: it has no business there.
+        if cwd == self.project {
+            env.push(("AIRLOCK_PROJECT".into(), self.project.display().to_string()));
+        }
+        env.extend(extra_env);
+        let spec = SpawnSpec {
+            command,
+            cwd: cwd.to_path_buf(),
+            env,
+            cols,
+            rows,
+        };
+        let process = pty::spawn(spec, out_tx, move |code| {
+            let _ = exit_tx.send(code);
+        })?;
+        self.spawn_coalescer(id.to_string(), scrollback.clone(), out_rx, exit_rx);
+        Ok(process)
+    }
+
+    pub(super) async fn restart_session(&mut self, id: &str) -> Result<Response> {
+        let s = self.session_mut(id)?;
+        if s.term.process.is_some() || s.chat.as_ref().is_some_and(|c| c.agent.is_some()) {
+            return Err(EngineError::BadRequest(format!(
+                "session {id} is still running; stop it first"
+            )));
+        }
+        if !s.stage.is_dir() {
+            return Err(EngineError::StageGone(id.to_string()));
+        }
+        let (command, stage, size) = (s.info.command.clone(), s.stage.clone(), s.term.size);
+        let gated = s.info.mode == SessionMode::Gated;
+        let scrollback = s.scrollback.clone();
+        let sandbox = match s.sandbox.clone() {
+            Some(sandbox) => sandbox,
+            None => {
+                self.plan_sandbox(id, &stage, gated, &command, &StartSessionParams::default())?
+            }
+        };
+        let Confined {
+            command,
+            exec_gate,
+            proxy,
+            env,
+        } = self.confine(id, &sandbox, command, &stage).await?;
+        let token = home::random_token();
+        let resume = self
+            .session_mut(id)?
+            .chat
+            .as_ref()
+            .map(|c| c.agent_session.clone());
+        let (process, agent) = if let Some(resume) = resume {
+            // The same conversation, where the agent can load it.
+            (
+                None,
+                Some(self.spawn_agent(id, command, &stage, resume, &env)?),
+            )
+        } else {
+            let env = session_env(&token, env);
+            let p = self.spawn_process(id, command, &stage, env, size, &scrollback)?;
+            (Some(p), None)
+        };
+        let s = self.session_mut(id)?;
+        s.info.sandbox = Some(sandbox.info.clone());
+        s.sandbox = Some(sandbox);
+        s.gate.exec = exec_gate;
+        s.proxy = proxy;
+        s.term.process = process;
+        if let Some(chat) = s.chat.as_mut() {
+            chat.agent = agent;
+            // Until the new agent has said what it offers.
+            s.info.chat = None;
+        }
+        s.gate.hook_token = token;
+        s.info.state = SessionState::Running;
+        s.info.exit_code = None;
+        s.term.last_output = Some(std::time::Instant::now());
+        s.info.turn = TurnState::Running;
+        let info = s.info.clone();
+        self.emit(Event::SessionUpdated {
+            session: info.clone(),
+        });
+        Ok(Response::Session(info))
+    }
+
+    pub(super) fn remove_session(&mut self, id: &str, force: bool) -> Result<()> {
+        let s = self.session_mut(id)?;
+        if !s.queue.view.is_empty() && !force {
+            return Err(EngineError::Held(format!(
+                "session {id} still has {} pending change(s): decide them first, or remove it with force to discard them",
+                s.queue.view.len()
+            )));
+        }
+        let Some(mut s) = self.sessions.remove(id) else {
+            return Ok(());
+        };
+        if let Some(p) = s.term.process.as_mut() {
+            p.stop();
+        }
+        if let Some(agent) = s.chat.as_ref().and_then(|c| c.agent.as_ref()) {
+            agent.kill();
+        }
+        let _ = std::fs::remove_file(self.chat_file(id));
+        let _ = std::fs::remove_file(self.chat_file(id).with_extension("agent"));
+        let _ = std::fs::remove_file(self.comments_file(id));
+        if s.info.mode == SessionMode::Staged {
+            stage::remove(&self.project, &s.stage)?;
+        }
+        self.remove_tmp(id);
+        self.forget_scrollback(id);
+        let _ = std::fs::remove_file(self.home.dir.join("claude").join(format!("{id}.json")));
+        self.journal.delete_session(id)?;
+        for p in s.queue.view.values() {
+            self.emit(Event::ChangeRemoved {
+                change: p.change.id.clone(),
+                session: id.to_string(),
+                path: p.change.path.clone(),
+            });
+        }
+        self.emit(Event::SessionRemoved {
+            session: id.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Says once that a staged session's stage is gone from disk: its
+    /// watcher may see only the files go, not the folder itself.
+    pub(super) fn check_stage(&mut self, id: &str) {
+        let Some(s) = self.sessions.get_mut(id) else {
+            return;
+        };
+        if s.info.mode != SessionMode::Staged || s.stage_lost || s.stage.is_dir() {
+            return;
+        }
+        s.stage_lost = true;
+        self.problem(Some(id), EngineError::StageGone(id.to_string()).to_string());
+    }
+
+    /// Where a chat session's transcript is kept.
+    pub(super) fn chat_file(&self, id: &str) -> PathBuf {
+        self.home.dir.join("chats").join(format!("{id}.json"))
+    }
+
+    /// Where Claude Code's hook settings for a session live.
+    pub(super) fn claude_settings(&self, id: &str) -> PathBuf {
+        self.home.dir.join("claude").join(format!("{id}.json"))
+    }
+
+    /// A session's private temp folder (`$TMPDIR`), made if missing.
+    pub(super) fn session_tmp(&self, id: &str) -> Result<PathBuf> {
+        let tmp = self.home.dir.join("tmp").join(id);
+        home::create_private_dir(&tmp)?;
+        Ok(tmp)
+    }
+
+    /// Where an isolated session keeps its writes to the agents' state.
+    pub(super) fn session_state(&self, id: &str) -> PathBuf {
+        self.home.dir.join("state").join(id)
+    }
+
+    /// Removes a session's temp and state folders.
+    pub(super) fn remove_tmp(&self, id: &str) {
+        let tmp = self.home.dir.join("tmp").join(id);
+        if let Err(e) = std::fs::remove_dir_all(&tmp) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                self.problem(Some(id), format!("could not remove {}: {e}", tmp.display()));
+            }
+        }
+        let state = self.session_state(id);
+        if let Err(e) = sandbox::remove_state(&state) {
+            self.problem(
+                Some(id),
+                format!("could not remove {}: {e}", state.display()),
+            );
+        }
+    }
+
+    /// Removes a stage whose session never started, saying so if it cannot.
+    pub(super) fn remove_stage(&self, id: &str, stage: &Path) {
+        if let Err(e) = stage::remove(&self.project, stage) {
+            self.problem(Some(id), format!("could not remove the stage: {e}"));
+        }
+        self.remove_tmp(id);
+    }
+
+    /// Stage folders that no session owns.
+    pub(super) fn orphans(&self) -> Vec<Orphan> {
+        let owned: std::collections::HashSet<&Path> =
+            self.sessions.values().map(|s| s.stage.as_path()).collect();
+        let Ok(entries) = std::fs::read_dir(self.home.stages()) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir() && !owned.contains(p.as_path()))
+            .map(|p| Orphan {
+                bytes: disk_use(&p),
+                path: p.display().to_string(),
+            })
+            .collect()
+    }
+}
+
+pub(super) fn disk_use(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(m) = e.path().symlink_metadata() else {
+                continue;
+            };
+            if m.is_dir() {
+                stack.push(e.path());
+            } else {
+                total += m.blocks() * 512;
+            }
+        }
+    }
+    total
+}

@@ -1,0 +1,257 @@
+//! The requests people send (windows, the CLI), answered on the actor.
+
+use std::path::Path;
+
+use airlock_protocol::{Change, Request, Response, SessionInfo, StatusInfo};
+use base64::Engine as _;
+
+use super::session::Session;
+use super::{chat, decided, sandbox, stage, Actor};
+use crate::error::{EngineError, Result};
+
+impl Actor {
+    pub(super) async fn handle(&mut self, request: Request) -> Result<Response> {
+        match request {
+            Request::Status => Ok(Response::Status(self.status())),
+            Request::StartSession(params) => self.start_session(params).await,
+            Request::StopSession { session } => {
+                let s = self.session_mut(&session)?;
+                if let Some(p) = s.term.process.as_mut() {
+                    p.stop();
+                }
+                if let Some(agent) = s.chat.as_ref().and_then(|c| c.agent.as_ref()) {
+                    agent.kill();
+                }
+                Ok(Response::Done)
+            }
+            Request::Prompt { session, text } => Ok(Response::Prompted {
+                index: self.prompt(&session, text)?,
+            }),
+            Request::Cancel { session } => {
+                self.cancel(&session)?;
+                Ok(Response::Done)
+            }
+            Request::Transcript { session, from } => {
+                let from = from.unwrap_or(0);
+                Ok(Response::Transcript {
+                    from,
+                    entries: self.transcript(&session, from)?,
+                })
+            }
+            Request::Comment { target, line, text } => Ok(Response::Comments {
+                comments: self.comment(&target, line, text)?,
+            }),
+            Request::DeleteComment { comment } => Ok(Response::Comments {
+                comments: self.delete_comment(&comment)?,
+            }),
+            Request::ListComments { session } => Ok(Response::Comments {
+                comments: self.list_comments(session.as_deref())?,
+            }),
+            Request::SendReview { session } => {
+                let (via, comments, message) = self.send_review(&session)?;
+                Ok(Response::ReviewSent {
+                    via,
+                    comments,
+                    message,
+                })
+            }
+            Request::SetChatConfig {
+                session,
+                config,
+                value,
+            } => {
+                self.set_chat_config(&session, config, value)?;
+                Ok(Response::Done)
+            }
+            Request::ListAgents => Ok(Response::Agents {
+                agents: chat::known_agents(),
+            }),
+            Request::SetChatMode { session, mode } => {
+                self.set_chat_mode(&session, mode)?;
+                Ok(Response::Done)
+            }
+            Request::RestartSession { session } => self.restart_session(&session).await,
+            Request::RemoveSession { session, force } => {
+                self.remove_session(&session, force.unwrap_or(false))?;
+                Ok(Response::Done)
+            }
+            Request::ListOrphans => Ok(Response::Orphans {
+                orphans: self.orphans(),
+            }),
+            Request::CleanOrphans => {
+                let orphans = self.orphans();
+                for o in &orphans {
+                    stage::remove(&self.project, Path::new(&o.path))?;
+                }
+                // And the agent state of sessions that are gone (a crash
+                // between a session's removal and its folders').
+                if let Ok(entries) = std::fs::read_dir(self.home.dir.join("state")) {
+                    for e in entries.flatten() {
+                        let id = e.file_name().to_string_lossy().into_owned();
+                        if !self.sessions.contains_key(&id) {
+                            sandbox::remove_state(&e.path()).map_err(|e| {
+                                EngineError::io("remove an orphaned state folder", e)
+                            })?;
+                        }
+                    }
+                }
+                Ok(Response::Orphans { orphans })
+            }
+            Request::WriteInput { session, data } => {
+                let s = self.session_mut(&session)?;
+                if s.chat.is_some() {
+                    return Err(EngineError::BadRequest(format!(
+                        "session {session} is a chat: send it a prompt instead"
+                    )));
+                }
+                // The user typing starts the agent's next turn.
+                s.term.turn_reported = false;
+                match &s.term.process {
+                    Some(p) => p.write(data.into_bytes())?,
+                    None => {
+                        return Err(EngineError::BadRequest(format!(
+                            "session {session} has exited; start a new session to type into"
+                        )))
+                    }
+                }
+                Ok(Response::Done)
+            }
+            Request::ResizeSession {
+                session,
+                cols,
+                rows,
+            } => {
+                let s = self.session_mut(&session)?;
+                if let Some(p) = &s.term.process {
+                    p.resize(cols, rows)?;
+                }
+                s.term.size = (cols, rows);
+                Ok(Response::Done)
+            }
+            Request::ReadScrollback { session } => {
+                let (bytes, end) = self.outputs.snapshot(&session)?;
+                Ok(Response::Scrollback {
+                    data: base64::engine::general_purpose::STANDARD.encode(bytes),
+                    end,
+                })
+            }
+            Request::ListChanges { session, decided } => {
+                if let Some(id) = &session {
+                    self.session_mut(id)?;
+                }
+                let mine = |s: &&Session| session.as_ref().is_none_or(|id| *id == s.info.id);
+                let mut changes: Vec<Change> = self
+                    .sessions
+                    .values()
+                    .filter(mine)
+                    .flat_map(|s| s.queue.view.values().map(|p| p.change.clone()))
+                    .collect();
+                if decided.unwrap_or(false) {
+                    let mut done: Vec<&(u64, Change)> = self
+                        .sessions
+                        .values()
+                        .filter(mine)
+                        .flat_map(|s| s.queue.decided.iter())
+                        .collect();
+                    done.sort_by_key(|(at, _)| *at);
+                    changes.extend(done.into_iter().map(|(_, c)| c.clone()));
+                }
+                Ok(Response::Changes { changes })
+            }
+            Request::GetDiff { .. } | Request::GetLines { .. } | Request::ListFiles { .. } => Err(
+                EngineError::BadRequest("diffs are rendered beside the actor".into()),
+            ),
+            Request::Approve {
+                ids,
+                always,
+                versions,
+            } => {
+                let (actions, rest): (Vec<String>, Vec<String>) =
+                    ids.into_iter().partition(|id| id.starts_with("a-"));
+                let rules = self.decide_actions(&actions, true, always.unwrap_or(false), None)?;
+                let mut out = decided(self.decide(&rest, true, None, false, versions.as_ref())?);
+                out.actions = actions;
+                out.rules = rules;
+                Ok(Response::Decided(out))
+            }
+            Request::Reject {
+                ids,
+                reason,
+                versions,
+            } => {
+                let (actions, rest): (Vec<String>, Vec<String>) =
+                    ids.into_iter().partition(|id| id.starts_with("a-"));
+                self.decide_actions(&actions, false, false, reason.as_deref())?;
+                let mut out = decided(self.decide(
+                    &rest,
+                    false,
+                    reason.as_deref(),
+                    false,
+                    versions.as_ref(),
+                )?);
+                out.actions = actions;
+                Ok(Response::Decided(out))
+            }
+            Request::ApproveAll { session, versions } => {
+                let ids = self.all_change_ids(session.as_deref(), versions.as_ref())?;
+                self.decide(&ids, true, None, true, versions.as_ref())
+            }
+            Request::RejectAll {
+                session,
+                reason,
+                versions,
+            } => {
+                let ids = self.all_change_ids(session.as_deref(), versions.as_ref())?;
+                self.decide(&ids, false, reason.as_deref(), true, versions.as_ref())
+            }
+            Request::ApproveEdited { hunk, text } => {
+                self.approve_edited(&hunk, text.into_bytes(), true)
+            }
+            Request::ApproveLines {
+                hunk,
+                removed,
+                added,
+            } => {
+                let (session, rel) = self.find_hunk(&hunk)?;
+                let text = self
+                    .fresh(&session, &rel)?
+                    .lines_text(&hunk, &removed, &added)?;
+                self.approve_edited(&hunk, text, false)
+            }
+            Request::ListLandings => Ok(Response::Landings {
+                landings: self.journal.landings()?,
+            }),
+            Request::Undo { landing } => self.undo(landing),
+            Request::UndoReject { rejection } => self.undo_reject(&rejection),
+            Request::GetThemeCss => {
+                let (light, dark, auto) = crate::highlight::theme_css();
+                Ok(Response::ThemeCss { light, dark, auto })
+            }
+        }
+    }
+
+    pub(super) fn status(&mut self) -> StatusInfo {
+        let actions = self.actions();
+        let sessions: Vec<SessionInfo> = self.sessions.values().map(|s| s.info.clone()).collect();
+        let mut sessions = sessions;
+        sessions.sort_by_key(|s| s.created_at);
+        StatusInfo {
+            version: airlock_protocol::VERSION.to_string(),
+            project: self.project.display().to_string(),
+            pid: std::process::id(),
+            pending_changes: sessions.iter().map(|s| s.pending_changes).sum(),
+            pending_hunks: sessions.iter().map(|s| s.pending_hunks).sum(),
+            sessions,
+            actions,
+        }
+    }
+
+    pub(super) fn session_mut(&mut self, id: &str) -> Result<&mut Session> {
+        self.sessions
+            .get_mut(id)
+            .ok_or_else(|| EngineError::UnknownId {
+                what: "session",
+                id: id.to_string(),
+            })
+    }
+}
