@@ -407,7 +407,7 @@ fn render_beside(
     tokio::spawn(async move {
         let result = tokio::task::spawn_blocking(work)
             .await
-            .map_err(|e| IpcError::from(EngineError::BadRequest(format!("rendering failed: {e}"))));
+            .map_err(|e| IpcError::from(EngineError::Internal(format!("rendering failed: {e}"))));
         let _ = reply.send(result);
     });
 }
@@ -453,58 +453,7 @@ impl Actor {
                 else => return,
             };
             match msg {
-                Msg::Call(request, reply) => match request {
-                    // Rendering a diff can take a while on a huge file: it runs
-                    // beside the actor, so typing and other requests never wait on it.
-                    Request::GetDiff {
-                        change,
-                        from,
-                        count,
-                        ignore_whitespace,
-                    } => match self.queued_change(&change) {
-                        Ok(p) => render_beside(reply, move || {
-                            Response::Diff(p.render(
-                                from.unwrap_or(0),
-                                count,
-                                ignore_whitespace.unwrap_or(false),
-                            ))
-                        }),
-                        Err(e) => {
-                            let _ = reply.send(Err(e.into()));
-                        }
-                    },
-                    Request::GetLines {
-                        change,
-                        from,
-                        count,
-                    } => match self.queued_change(&change) {
-                        Ok(p) => render_beside(reply, move || Response::Lines {
-                            lines: p.context_lines(from, count),
-                        }),
-                        Err(e) => {
-                            let _ = reply.send(Err(e.into()));
-                        }
-                    },
-                    // Walking a big tree runs beside the actor too.
-                    Request::ListFiles { session } => match self.session_mut(&session) {
-                        Ok(s) => {
-                            let root = s.stage.clone();
-                            render_beside(reply, move || {
-                                let mut paths = stage::walk_files(&root);
-                                let truncated = paths.len() > LISTED_FILES;
-                                paths.truncate(LISTED_FILES);
-                                Response::Files { paths, truncated }
-                            })
-                        }
-                        Err(e) => {
-                            let _ = reply.send(Err(e.into()));
-                        }
-                    },
-                    request => {
-                        let result = self.handle(request).await.map_err(IpcError::from);
-                        let _ = reply.send(result);
-                    }
-                },
+                Msg::Call(request, reply) => self.call(request, reply).await,
                 Msg::StageBatch {
                     session,
                     paths,
@@ -521,14 +470,7 @@ impl Actor {
                     request,
                     reply,
                 } => self.gate(&token, request, reply),
-                Msg::Tick => {
-                    let ids: Vec<String> = self.sessions.keys().cloned().collect();
-                    for id in ids {
-                        self.update_turn(&id);
-                        self.check_stage(&id);
-                    }
-                    self.persist_output(false);
-                }
+                Msg::Tick => self.tick(),
                 Msg::Output(session) => self.output(&session),
                 Msg::Exited { session, code } => self.exited(&session, code),
                 Msg::Agent { session, msg } => self.agent_said(&session, *msg),
@@ -568,23 +510,103 @@ impl Actor {
                 Msg::ExecNotice { session, message } => self.problem(Some(&session), message),
                 Msg::ProxyBlocked { session, host } => self.proxy_blocked(&session, host),
                 Msg::Shutdown(done) => {
-                    for s in self.sessions.values_mut() {
-                        if let Some(mut p) = s.term.process.take() {
-                            p.stop();
-                        }
-                        if let Some(agent) = s.chat.as_mut().and_then(|c| c.agent.take()) {
-                            agent.kill();
-                        }
-                        if let Some(chat) = &s.chat {
-                            let _ = chat.save();
-                        }
-                    }
-                    self.persist_output(true);
+                    self.shut_down();
                     let _ = done.send(());
                     return;
                 }
             }
         }
+    }
+
+    /// Answers a request. Rendering a diff can take a while on a huge file,
+    /// and walking a big tree too: those run beside the actor, so typing and
+    /// other requests never wait on them.
+    async fn call(
+        &mut self,
+        request: Request,
+        reply: oneshot::Sender<std::result::Result<Response, IpcError>>,
+    ) {
+        match request {
+            // Rendering a diff can take a while on a huge file: it runs
+            // beside the actor, so typing and other requests never wait on it.
+            Request::GetDiff {
+                change,
+                from,
+                count,
+                ignore_whitespace,
+            } => match self.queued_change(&change) {
+                Ok(p) => render_beside(reply, move || {
+                    Response::Diff(p.render(
+                        from.unwrap_or(0),
+                        count,
+                        ignore_whitespace.unwrap_or(false),
+                    ))
+                }),
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            Request::GetLines {
+                change,
+                from,
+                count,
+            } => match self.queued_change(&change) {
+                Ok(p) => render_beside(reply, move || Response::Lines {
+                    lines: p.context_lines(from, count),
+                }),
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            // Walking a big tree runs beside the actor too.
+            Request::ListFiles { session } => match self.session_mut(&session) {
+                Ok(s) => {
+                    let root = s.stage.clone();
+                    render_beside(reply, move || {
+                        let mut paths = stage::walk_files(&root);
+                        let truncated = paths.len() > LISTED_FILES;
+                        paths.truncate(LISTED_FILES);
+                        Response::Files { paths, truncated }
+                    })
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            request => {
+                let result = self.handle(request).await.map_err(IpcError::from);
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    /// Once a second: turns that ended by going quiet, stages gone from
+    /// disk, output logs brought up to date.
+    fn tick(&mut self) {
+        let ids: Vec<String> = self.sessions.keys().cloned().collect();
+        for id in ids {
+            self.update_turn(&id);
+            self.check_stage(&id);
+        }
+        self.persist_output(false);
+    }
+
+    /// Stops every process and agent and saves what is not yet on disk.
+    fn shut_down(&mut self) {
+        for s in self.sessions.values_mut() {
+            if let Some(mut p) = s.term.process.take() {
+                p.stop();
+            }
+            if let Some(agent) = s.chat.as_mut().and_then(|c| c.agent.take()) {
+                agent.kill();
+            }
+            if let Some(chat) = &s.chat {
+                if let Err(e) = chat.save() {
+                    eprintln!("airlock: could not save the chat of {}: {e}", s.info.id);
+                }
+            }
+        }
+        self.persist_output(true);
     }
 
     fn emit(&self, event: Event) {

@@ -61,6 +61,10 @@ pub enum EngineError {
     /// nothing was decided.
     #[error("{} changed since you looked: nothing was decided; review the new diff and decide again", .0.join(", "))]
     Changed(Vec<String>),
+    /// A fault inside Airlock (a worker that died, a value that would not
+    /// serialise): not the caller's doing.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The engine stopped.
     #[error("the engine has stopped; restart Airlock")]
     Stopped,
@@ -101,7 +105,7 @@ impl From<EngineError> for IpcError {
             EngineError::NoProject(_) => ErrorCode::NotFound,
             EngineError::StageGone(_) => ErrorCode::NotFound,
             EngineError::Io { .. } | EngineError::Git { .. } => ErrorCode::Io,
-            EngineError::Journal(_) => ErrorCode::Internal,
+            EngineError::Journal(_) | EngineError::Internal(_) => ErrorCode::Internal,
             EngineError::Held(_) => ErrorCode::Conflict,
             EngineError::Changed(_) => ErrorCode::Changed,
             EngineError::Stopped => ErrorCode::Unavailable,

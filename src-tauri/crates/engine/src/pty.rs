@@ -183,7 +183,7 @@ impl PtyProcess {
                 pixel_width: 0,
                 pixel_height: 0,
             })
-            .map_err(|e| EngineError::BadRequest(format!("resize failed: {e}")))
+            .map_err(|e| EngineError::Internal(format!("resize failed: {e}")))
     }
 
     /// Hangs up the whole process group, then kills whatever is left.

@@ -401,7 +401,7 @@ pub fn token_matches(given: &str, expected: &str) -> bool {
 /// Writes `engine.json` (`0600`).
 pub fn write_info(ph: &ProjectHome, info: &EngineInfo) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(info)
-        .map_err(|e| EngineError::BadRequest(format!("engine info: {e}")))?;
+        .map_err(|e| EngineError::Internal(format!("engine info: {e}")))?;
     crate::fsx::atomic_write(&ph.info(), &bytes, 0o600)
 }
 

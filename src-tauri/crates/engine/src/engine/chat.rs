@@ -172,7 +172,7 @@ impl Chat {
 
     pub(super) fn save(&self) -> Result<()> {
         let bytes = serde_json::to_vec(&self.transcript)
-            .map_err(|e| EngineError::BadRequest(format!("transcript: {e}")))?;
+            .map_err(|e| EngineError::Internal(format!("transcript: {e}")))?;
         if let Some(dir) = self.file.parent() {
             crate::home::create_private_dir(dir)?;
         }

@@ -128,107 +128,29 @@ impl Actor {
         )
     }
 
+    /// Starts a session: its stage (for a staged one), the agent's own
+    /// settings, its sandbox, then its process or chat agent.
     pub(super) async fn start_session(&mut self, params: StartSessionParams) -> Result<Response> {
-        let command = params
+        let mut command = params
             .command
             .clone()
             .filter(|c| !c.is_empty() && !c[0].is_empty())
             .unwrap_or_else(|| vec![self.default_shell.clone()]);
-        let mut command = command;
         let agent = Path::new(&command[0])
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let kind = params.kind.unwrap_or_default();
-        let is_chat = kind == SessionKind::Chat;
-        let is_claude = agent == "claude" && !is_chat;
         let mode = params.mode.unwrap_or_default();
-        if is_chat && mode == SessionMode::Gated && !chat::writes_through_client(&agent) {
-            return Err(EngineError::BadRequest(format!(
-                "`{}` writes files itself, so Airlock cannot hold its writes in the project: run it staged (Airlock knows these agents send their writes through it: {})",
-                command[0],
-                chat::gated_agents()
-            )));
-        }
-        if mode == SessionMode::Gated && !is_claude && !is_chat {
-            return Err(EngineError::BadRequest(format!(
-                "`{}` has no gate Airlock can hold, so it can only run staged; start it in staged mode",
-                command[0]
-            )));
-        }
-        if mode == SessionMode::Gated && self.hook_program.is_none() {
-            return Err(EngineError::BadRequest(
-                "gated mode needs the `airlock` command beside this app for Claude Code's hook; build it with `cargo build -p airlock-cli`, or run staged".into(),
-            ));
-        }
-        // Refuse before making a stage for a command that cannot start.
-        if pty::resolve_program(&command[0]).is_none() {
-            return Err(EngineError::Spawn {
-                command: command.join(" "),
-                reason: format!(
-                    "`{}` was not found on PATH; {}",
-                    command[0],
-                    chat::install_hint(&command[0])
-                        .unwrap_or_else(|| "install it or give its full path".into())
-                ),
-            });
-        }
+        self.check_start(&command, &agent, kind, mode)?;
         let id = format!("s-{}", &home::random_token()[..10]);
         let hook_token = home::random_token();
         let gated = mode == SessionMode::Gated;
-        let stage = if gated {
-            self.project.clone()
-        } else {
-            let stage = self.home.stages().join(&id);
-            let (project, stage_for_task) = (self.project.clone(), stage.clone());
-            tokio::task::spawn_blocking(move || stage::create(&project, &stage_for_task))
-                .await
-                .map_err(|e| EngineError::BadRequest(format!("stage creation failed: {e}")))??;
-            stage
-        };
-        if is_claude {
-            if let Some(hook) = &self.hook_program {
-                // Claude Code reads extra settings from a file we own: the user's
-                // project and ~/.claude stay untouched and keep working.
-                let settings = self.claude_settings(&id);
-                let body = serde_json::json!({
-                    "hooks": {
-                        "PreToolUse": [{
-                            "matcher": "*",
-                            "hooks": [{
-                                "type": "command",
-                                "command": format!("'{}' hook claude", hook.display()),
-                                "timeout": 86400
-                            }]
-                        }],
-                        // Its turn's end, said by Claude Code itself rather
-                        // than guessed from a quiet terminal.
-                        "Stop": [{
-                            "hooks": [{
-                                "type": "command",
-                                "command": format!("'{}' hook claude", hook.display()),
-                                "timeout": 30
-                            }]
-                        }]
-                    }
-                });
-                let bytes = serde_json::to_vec_pretty(&body)
-                    .map_err(|e| EngineError::BadRequest(format!("claude settings: {e}")))?;
-                crate::fsx::atomic_write(&settings, &bytes, 0o600)?;
-                command.insert(1, "--settings".into());
-                command.insert(2, settings.display().to_string());
-            }
-        }
-        if agent == "codex" && !is_chat {
-            if let Some(hook) = &self.hook_program {
-                // Codex says when its turn completes through its `notify` program.
-                let program = serde_json::to_string(&hook.display().to_string())
-                    .map_err(|e| EngineError::BadRequest(format!("codex notify: {e}")))?;
-                command.insert(1, "-c".into());
-                command.insert(2, format!("notify=[{program}, \"hook\", \"codex\"]"));
-            }
-        }
-        let sandbox = match self.plan_sandbox(&id, &stage, gated, &command, &params) {
+        let stage = self.make_stage(&id, gated).await?;
+        let planned = self
+            .agent_settings(&id, &agent, kind, &mut command)
+            .and_then(|()| self.plan_sandbox(&id, &stage, gated, &command, &params));
+        let sandbox = match planned {
             Ok(s) => s,
             Err(e) => {
                 if !gated {
@@ -241,66 +163,24 @@ impl Actor {
             .name
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| agent.clone());
-        let info = SessionInfo {
-            id: id.clone(),
-            name,
-            command: command.clone(),
-            mode,
-            state: SessionState::Running,
-            // A chat's turn starts with its first prompt.
-            turn: if is_chat {
-                TurnState::Idle
-            } else {
-                TurnState::Running
-            },
-            exit_code: None,
-            cwd: stage.display().to_string(),
-            created_at: home::now_ms(),
-            pending_changes: 0,
-            pending_hunks: 0,
-            sandbox: Some(sandbox.info.clone()),
-            kind,
-            chat: None,
-        };
+        let info = new_info(&id, name, command.clone(), (mode, kind), &stage, &sandbox);
         // Watch before the command starts, so not even its first write is missed.
-        let watcher = if gated {
-            None
-        } else {
-            match self.watch_stage(&id, &stage) {
-                Ok(w) => Some(w),
-                Err(e) => {
-                    self.problem(Some(&id), format!("cannot watch the stage: {e}"));
-                    None
-                }
-            }
-        };
+        let watcher = (!gated)
+            .then(|| self.watch_new_stage(&id, &stage))
+            .flatten();
         let size = (params.cols.unwrap_or(80), params.rows.unwrap_or(24));
         // Open before the command starts: its coalescer writes there.
         let scrollback = self.open_scrollback(&id);
-        let started = match self.confine(&id, &sandbox, command, &stage).await {
-            Err(e) => Err(e),
-            Ok(Confined {
-                command,
-                exec_gate,
-                proxy,
-                env,
-            }) => if is_chat {
-                self.spawn_agent(&id, command, &stage, None, &env)
-                    .map(|agent| {
-                        (
-                            None,
-                            Some(chat::Chat::new(self.chat_file(&id), Some(agent))),
-                        )
-                    })
-            } else {
-                let env = session_env(&hook_token, env);
-                self.spawn_process(&id, command, &stage, env, size, &scrollback)
-                    .map(|p| (Some(p), None))
-            }
-            .map(|(process, chat)| (process, chat, exec_gate, proxy)),
+        let launch = Launch {
+            id: &id,
+            stage: &stage,
+            kind,
+            hook_token: &hook_token,
+            size,
+            scrollback: &scrollback,
         };
-        let (process, chat, exec_gate, proxy) = match started {
-            Ok(p) => p,
+        let launched = match self.launch(launch, &sandbox, command).await {
+            Ok(l) => l,
             Err(e) => {
                 self.forget_scrollback(&id);
                 if !gated {
@@ -319,18 +199,146 @@ impl Actor {
             scrollback,
             hook_token,
         });
-        session.term.process = process;
+        session.term.process = launched.process;
         session.term.size = size;
         session.term.last_output = Some(std::time::Instant::now());
         session.sandbox = Some(sandbox);
-        session.chat = chat;
-        session.gate.exec = exec_gate;
-        session.proxy = proxy;
+        session.chat = launched.chat;
+        session.gate.exec = launched.exec_gate;
+        session.proxy = launched.proxy;
         self.sessions.insert(id.clone(), session);
         self.emit(Event::SessionStarted {
             session: info.clone(),
         });
         Ok(Response::Session(info))
+    }
+
+    /// A new stage's watcher; a problem is shown when it cannot be watched.
+    fn watch_new_stage(&self, id: &str, stage: &Path) -> Option<TreeWatcher> {
+        self.watch_stage(id, stage)
+            .inspect_err(|e| self.problem(Some(id), format!("cannot watch the stage: {e}")))
+            .ok()
+    }
+
+    /// Refuses, before anything is made, a session that cannot work.
+    fn check_start(
+        &self,
+        command: &[String],
+        agent: &str,
+        kind: SessionKind,
+        mode: SessionMode,
+    ) -> Result<()> {
+        let is_chat = kind == SessionKind::Chat;
+        let gated = mode == SessionMode::Gated;
+        if is_chat && gated && !chat::writes_through_client(agent) {
+            return Err(EngineError::BadRequest(format!(
+                "`{}` writes files itself, so Airlock cannot hold its writes in the project: run it staged (Airlock knows these agents send their writes through it: {})",
+                command[0],
+                chat::gated_agents()
+            )));
+        }
+        if gated && agent != "claude" && !is_chat {
+            return Err(EngineError::BadRequest(format!(
+                "`{}` has no gate Airlock can hold, so it can only run staged; start it in staged mode",
+                command[0]
+            )));
+        }
+        if gated && self.hook_program.is_none() {
+            return Err(EngineError::BadRequest(
+                "gated mode needs the `airlock` command beside this app for Claude Code's hook; build it with `cargo build -p airlock-cli`, or run staged".into(),
+            ));
+        }
+        if pty::resolve_program(&command[0]).is_none() {
+            return Err(EngineError::Spawn {
+                command: command.join(" "),
+                reason: format!(
+                    "`{}` was not found on PATH; {}",
+                    command[0],
+                    chat::install_hint(&command[0])
+                        .unwrap_or_else(|| "install it or give its full path".into())
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// A new session's folder: a fresh stage, or the project for a gated one.
+    /// (`&mut`: the actor is `Send` but not `Sync`, and this awaits.)
+    async fn make_stage(&mut self, id: &str, gated: bool) -> Result<PathBuf> {
+        if gated {
+            return Ok(self.project.clone());
+        }
+        let stage = self.home.stages().join(id);
+        let (project, stage_for_task) = (self.project.clone(), stage.clone());
+        tokio::task::spawn_blocking(move || stage::create(&project, &stage_for_task))
+            .await
+            .map_err(|e| EngineError::Internal(format!("stage creation failed: {e}")))??;
+        Ok(stage)
+    }
+
+    /// Tells a terminal agent how to reach Airlock: Claude Code's hooks
+    /// (in a settings file Airlock owns: the user's project and ~/.claude
+    /// stay untouched) and Codex's `notify` program.
+    fn agent_settings(
+        &self,
+        id: &str,
+        agent: &str,
+        kind: SessionKind,
+        command: &mut Vec<String>,
+    ) -> Result<()> {
+        let Some(hook) = &self.hook_program else {
+            return Ok(());
+        };
+        if kind == SessionKind::Chat {
+            return Ok(());
+        }
+        if agent == "claude" {
+            let settings = self.claude_settings(id);
+            let bytes = serde_json::to_vec_pretty(&claude_hooks(hook))
+                .map_err(|e| EngineError::Internal(format!("claude settings: {e}")))?;
+            crate::fsx::atomic_write(&settings, &bytes, 0o600)?;
+            command.insert(1, "--settings".into());
+            command.insert(2, settings.display().to_string());
+        }
+        if agent == "codex" {
+            // Codex says when its turn completes through its `notify` program.
+            let program = serde_json::to_string(&hook.display().to_string())
+                .map_err(|e| EngineError::Internal(format!("codex notify: {e}")))?;
+            command.insert(1, "-c".into());
+            command.insert(2, format!("notify=[{program}, \"hook\", \"codex\"]"));
+        }
+        Ok(())
+    }
+
+    /// Confines a new session's command and starts it: a terminal's process
+    /// or a chat's agent.
+    async fn launch(
+        &mut self,
+        at: Launch<'_>,
+        sandbox: &sandbox::Sandbox,
+        command: Vec<String>,
+    ) -> Result<Launched> {
+        let Confined {
+            command,
+            exec_gate,
+            proxy,
+            env,
+        } = self.confine(at.id, sandbox, command, at.stage).await?;
+        let (process, chat) = if at.kind == SessionKind::Chat {
+            let agent = self.spawn_agent(at.id, command, at.stage, None, &env)?;
+            let chat = chat::Chat::new(self.chat_file(at.id), Some(agent));
+            (None, Some(chat))
+        } else {
+            let env = session_env(at.hook_token, env);
+            let p = self.spawn_process(at.id, command, at.stage, env, at.size, at.scrollback)?;
+            (Some(p), None)
+        };
+        Ok(Launched {
+            process,
+            chat,
+            exec_gate,
+            proxy,
+        })
     }
 
     /// Runs a session's command in a new PTY with the environment its hooks need.
@@ -577,4 +585,72 @@ pub(super) fn disk_use(dir: &Path) -> u64 {
         }
     }
     total
+}
+
+/// Where and how a new session's command starts.
+struct Launch<'a> {
+    id: &'a str,
+    stage: &'a Path,
+    kind: SessionKind,
+    hook_token: &'a str,
+    size: (u16, u16),
+    scrollback: &'a Arc<Mutex<Scrollback>>,
+}
+
+/// What [`Actor::launch`] started.
+struct Launched {
+    process: Option<PtyProcess>,
+    chat: Option<chat::Chat>,
+    exec_gate: Option<super::exec_gate::Handle>,
+    proxy: Option<airlock_proxy::Proxy>,
+}
+
+/// A new session as the wire shows it.
+fn new_info(
+    id: &str,
+    name: String,
+    command: Vec<String>,
+    (mode, kind): (SessionMode, SessionKind),
+    stage: &Path,
+    sandbox: &sandbox::Sandbox,
+) -> SessionInfo {
+    SessionInfo {
+        id: id.to_string(),
+        name,
+        command,
+        mode,
+        state: SessionState::Running,
+        // A chat's turn starts with its first prompt.
+        turn: if kind == SessionKind::Chat {
+            TurnState::Idle
+        } else {
+            TurnState::Running
+        },
+        exit_code: None,
+        cwd: stage.display().to_string(),
+        created_at: home::now_ms(),
+        pending_changes: 0,
+        pending_hunks: 0,
+        sandbox: Some(sandbox.info.clone()),
+        kind,
+        chat: None,
+    }
+}
+
+/// The hooks Claude Code runs: each tool call asks Airlock first, and its
+/// turn's end is said by Claude Code itself rather than guessed from a
+/// quiet terminal.
+fn claude_hooks(hook: &Path) -> serde_json::Value {
+    let command = format!("'{}' hook claude", hook.display());
+    serde_json::json!({
+        "hooks": {
+            "PreToolUse": [{
+                "matcher": "*",
+                "hooks": [{ "type": "command", "command": command, "timeout": 86400 }]
+            }],
+            "Stop": [{
+                "hooks": [{ "type": "command", "command": command, "timeout": 30 }]
+            }]
+        }
+    })
 }

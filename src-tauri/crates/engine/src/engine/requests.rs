@@ -10,10 +10,55 @@ use super::{chat, decided, sandbox, stage, Actor};
 use crate::error::{EngineError, Result};
 
 impl Actor {
+    /// Answers a request from a person; diffs, lines and file lists are
+    /// rendered beside the actor instead (see `Actor::run`).
     pub(super) async fn handle(&mut self, request: Request) -> Result<Response> {
         match request {
             Request::Status => Ok(Response::Status(self.status())),
             Request::StartSession(params) => self.start_session(params).await,
+            Request::RestartSession { session } => self.restart_session(&session).await,
+            Request::ListAgents => Ok(Response::Agents {
+                agents: chat::known_agents(),
+            }),
+            Request::GetDiff { .. } | Request::GetLines { .. } | Request::ListFiles { .. } => Err(
+                EngineError::BadRequest("diffs are rendered beside the actor".into()),
+            ),
+            Request::GetThemeCss => {
+                let (light, dark, auto) = crate::highlight::theme_css();
+                Ok(Response::ThemeCss { light, dark, auto })
+            }
+            request @ (Request::StopSession { .. }
+            | Request::RemoveSession { .. }
+            | Request::ListOrphans
+            | Request::CleanOrphans
+            | Request::WriteInput { .. }
+            | Request::ResizeSession { .. }
+            | Request::ReadScrollback { .. }) => self.session_request(request),
+            request @ (Request::Prompt { .. }
+            | Request::Cancel { .. }
+            | Request::Transcript { .. }
+            | Request::SetChatConfig { .. }
+            | Request::SetChatMode { .. }
+            | Request::Comment { .. }
+            | Request::DeleteComment { .. }
+            | Request::ListComments { .. }
+            | Request::SendReview { .. }) => self.chat_request(request),
+            request @ (Request::ListChanges { .. }
+            | Request::Approve { .. }
+            | Request::Reject { .. }
+            | Request::ApproveAll { .. }
+            | Request::RejectAll { .. }
+            | Request::ApproveEdited { .. }
+            | Request::ApproveLines { .. }
+            | Request::ListLandings
+            | Request::Undo { .. }
+            | Request::UndoReject { .. }) => self.review_request(request),
+        }
+    }
+
+    /// A session's process, terminal and folders.
+    fn session_request(&mut self, request: Request) -> Result<Response> {
+        match request {
             Request::StopSession { session } => {
                 let s = self.session_mut(&session)?;
                 if let Some(p) = s.term.process.as_mut() {
@@ -24,53 +69,6 @@ impl Actor {
                 }
                 Ok(Response::Done)
             }
-            Request::Prompt { session, text } => Ok(Response::Prompted {
-                index: self.prompt(&session, text)?,
-            }),
-            Request::Cancel { session } => {
-                self.cancel(&session)?;
-                Ok(Response::Done)
-            }
-            Request::Transcript { session, from } => {
-                let from = from.unwrap_or(0);
-                Ok(Response::Transcript {
-                    from,
-                    entries: self.transcript(&session, from)?,
-                })
-            }
-            Request::Comment { target, line, text } => Ok(Response::Comments {
-                comments: self.comment(&target, line, text)?,
-            }),
-            Request::DeleteComment { comment } => Ok(Response::Comments {
-                comments: self.delete_comment(&comment)?,
-            }),
-            Request::ListComments { session } => Ok(Response::Comments {
-                comments: self.list_comments(session.as_deref())?,
-            }),
-            Request::SendReview { session } => {
-                let (via, comments, message) = self.send_review(&session)?;
-                Ok(Response::ReviewSent {
-                    via,
-                    comments,
-                    message,
-                })
-            }
-            Request::SetChatConfig {
-                session,
-                config,
-                value,
-            } => {
-                self.set_chat_config(&session, config, value)?;
-                Ok(Response::Done)
-            }
-            Request::ListAgents => Ok(Response::Agents {
-                agents: chat::known_agents(),
-            }),
-            Request::SetChatMode { session, mode } => {
-                self.set_chat_mode(&session, mode)?;
-                Ok(Response::Done)
-            }
-            Request::RestartSession { session } => self.restart_session(&session).await,
             Request::RemoveSession { session, force } => {
                 self.remove_session(&session, force.unwrap_or(false))?;
                 Ok(Response::Done)
@@ -78,25 +76,7 @@ impl Actor {
             Request::ListOrphans => Ok(Response::Orphans {
                 orphans: self.orphans(),
             }),
-            Request::CleanOrphans => {
-                let orphans = self.orphans();
-                for o in &orphans {
-                    stage::remove(&self.project, Path::new(&o.path))?;
-                }
-                // And the agent state of sessions that are gone (a crash
-                // between a session's removal and its folders').
-                if let Ok(entries) = std::fs::read_dir(self.home.dir.join("state")) {
-                    for e in entries.flatten() {
-                        let id = e.file_name().to_string_lossy().into_owned();
-                        if !self.sessions.contains_key(&id) {
-                            sandbox::remove_state(&e.path()).map_err(|e| {
-                                EngineError::io("remove an orphaned state folder", e)
-                            })?;
-                        }
-                    }
-                }
-                Ok(Response::Orphans { orphans })
-            }
+            Request::CleanOrphans => self.clean_orphans(),
             Request::WriteInput { session, data } => {
                 let s = self.session_mut(&session)?;
                 if s.chat.is_some() {
@@ -135,32 +115,66 @@ impl Actor {
                     end,
                 })
             }
-            Request::ListChanges { session, decided } => {
-                if let Some(id) = &session {
-                    self.session_mut(id)?;
-                }
-                let mine = |s: &&Session| session.as_ref().is_none_or(|id| *id == s.info.id);
-                let mut changes: Vec<Change> = self
-                    .sessions
-                    .values()
-                    .filter(mine)
-                    .flat_map(|s| s.queue.view.values().map(|p| p.change.clone()))
-                    .collect();
-                if decided.unwrap_or(false) {
-                    let mut done: Vec<&(u64, Change)> = self
-                        .sessions
-                        .values()
-                        .filter(mine)
-                        .flat_map(|s| s.queue.decided.iter())
-                        .collect();
-                    done.sort_by_key(|(at, _)| *at);
-                    changes.extend(done.into_iter().map(|(_, c)| c.clone()));
-                }
-                Ok(Response::Changes { changes })
+            other => Err(misrouted(&other)),
+        }
+    }
+
+    /// A chat's conversation and the review comments sent to agents.
+    fn chat_request(&mut self, request: Request) -> Result<Response> {
+        match request {
+            Request::Prompt { session, text } => Ok(Response::Prompted {
+                index: self.prompt(&session, text)?,
+            }),
+            Request::Cancel { session } => {
+                self.cancel(&session)?;
+                Ok(Response::Done)
             }
-            Request::GetDiff { .. } | Request::GetLines { .. } | Request::ListFiles { .. } => Err(
-                EngineError::BadRequest("diffs are rendered beside the actor".into()),
-            ),
+            Request::Transcript { session, from } => {
+                let from = from.unwrap_or(0);
+                Ok(Response::Transcript {
+                    from,
+                    entries: self.transcript(&session, from)?,
+                })
+            }
+            Request::SetChatConfig {
+                session,
+                config,
+                value,
+            } => {
+                self.set_chat_config(&session, config, value)?;
+                Ok(Response::Done)
+            }
+            Request::SetChatMode { session, mode } => {
+                self.set_chat_mode(&session, mode)?;
+                Ok(Response::Done)
+            }
+            Request::Comment { target, line, text } => Ok(Response::Comments {
+                comments: self.comment(&target, line, text)?,
+            }),
+            Request::DeleteComment { comment } => Ok(Response::Comments {
+                comments: self.delete_comment(&comment)?,
+            }),
+            Request::ListComments { session } => Ok(Response::Comments {
+                comments: self.list_comments(session.as_deref())?,
+            }),
+            Request::SendReview { session } => {
+                let (via, comments, message) = self.send_review(&session)?;
+                Ok(Response::ReviewSent {
+                    via,
+                    comments,
+                    message,
+                })
+            }
+            other => Err(misrouted(&other)),
+        }
+    }
+
+    /// The review queue: what is pending, decisions, landings and undo.
+    fn review_request(&mut self, request: Request) -> Result<Response> {
+        match request {
+            Request::ListChanges { session, decided } => {
+                self.list_changes(session, decided.unwrap_or(false))
+            }
             Request::Approve {
                 ids,
                 always,
@@ -223,11 +237,52 @@ impl Actor {
             }),
             Request::Undo { landing } => self.undo(landing),
             Request::UndoReject { rejection } => self.undo_reject(&rejection),
-            Request::GetThemeCss => {
-                let (light, dark, auto) = crate::highlight::theme_css();
-                Ok(Response::ThemeCss { light, dark, auto })
+            other => Err(misrouted(&other)),
+        }
+    }
+    /// Removes the stages no session owns, and the agent state of sessions
+    /// that are gone (a crash between a session's removal and its folders').
+    fn clean_orphans(&mut self) -> Result<Response> {
+        let orphans = self.orphans();
+        for o in &orphans {
+            stage::remove(&self.project, Path::new(&o.path))?;
+        }
+        if let Ok(entries) = std::fs::read_dir(self.home.dir.join("state")) {
+            for e in entries.flatten() {
+                let id = e.file_name().to_string_lossy().into_owned();
+                if !self.sessions.contains_key(&id) {
+                    sandbox::remove_state(&e.path())
+                        .map_err(|e| EngineError::io("remove an orphaned state folder", e))?;
+                }
             }
         }
+        Ok(Response::Orphans { orphans })
+    }
+
+    /// The pending changes (of one session or all), and the decided ones
+    /// after them, oldest first, when asked.
+    fn list_changes(&mut self, session: Option<String>, decided: bool) -> Result<Response> {
+        if let Some(id) = &session {
+            self.session_mut(id)?;
+        }
+        let mine = |s: &&Session| session.as_ref().is_none_or(|id| *id == s.info.id);
+        let mut changes: Vec<Change> = self
+            .sessions
+            .values()
+            .filter(mine)
+            .flat_map(|s| s.queue.view.values().map(|p| p.change.clone()))
+            .collect();
+        if decided {
+            let mut done: Vec<&(u64, Change)> = self
+                .sessions
+                .values()
+                .filter(mine)
+                .flat_map(|s| s.queue.decided.iter())
+                .collect();
+            done.sort_by_key(|(at, _)| *at);
+            changes.extend(done.into_iter().map(|(_, c)| c.clone()));
+        }
+        Ok(Response::Changes { changes })
     }
 
     pub(super) fn status(&mut self) -> StatusInfo {
@@ -254,4 +309,13 @@ impl Actor {
                 id: id.to_string(),
             })
     }
+}
+
+/// A request that reached a handler not its own: Airlock's fault.
+fn misrouted(request: &Request) -> EngineError {
+    let name = serde_json::to_value(request)
+        .ok()
+        .and_then(|v| v.get("op").and_then(|m| m.as_str()).map(str::to_string))
+        .unwrap_or_default();
+    EngineError::Internal(format!("request {name} reached the wrong handler"))
 }

@@ -270,7 +270,7 @@ impl Sandbox {
                     ..spec.clone()
                 };
                 let json = serde_json::to_string(&spec)
-                    .map_err(|e| EngineError::BadRequest(format!("sandbox spec: {e}")))?;
+                    .map_err(|e| EngineError::Internal(format!("sandbox spec: {e}")))?;
                 let mut out = vec![
                     helper.display().to_string(),
                     "sandbox-exec".into(),
