@@ -37,6 +37,7 @@ mod lifecycle;
 mod output;
 mod queue;
 mod requests;
+mod review_queue;
 mod sandbox;
 mod session;
 use session::Session;

@@ -11,11 +11,12 @@
 //! changed is marked a conflict, which cannot be approved as it is: a landing
 //! never writes over text the user wrote after the base.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use airlock_protocol::{ChangeKind, ChangeState, Event, SessionMode};
+use airlock_protocol::{Event, SessionMode};
 
+use super::review_queue::{merged, view_events};
 use super::{Actor, FIRST_WINDOW_HUNKS};
 use crate::diff;
 use crate::error::Result;
@@ -197,74 +198,58 @@ impl Actor {
             }
             let stage_root = s.stage.clone();
             for rel in rels {
-                let Ok(project_path) = fsx::safe_join(&self.project, rel) else {
-                    continue;
-                };
-                let Ok(stage_path) = fsx::safe_join(&stage_root, rel) else {
-                    continue;
-                };
-                let Ok(now) = FileState::read(&project_path) else {
-                    continue;
-                };
-                let Ok(staged) = FileState::read(&stage_path) else {
-                    continue;
-                };
-                let Some(s) = self.sessions.get(&id) else {
-                    continue;
-                };
-                let pending = s.queue.raw.contains_key(rel);
-                let base = s.queue.bases.get(rel).cloned();
-                if !pending {
-                    if staged != now && !matches!(now, FileState::Folder | FileState::Special(_)) {
-                        if let Err(e) = fsx::mirror(&now, &stage_root, &stage_path) {
-                            self.problem(
-                                Some(&id),
-                                format!("could not bring your edit of {rel} to the stage: {e}"),
-                            );
-                        }
-                    }
-                } else if let Some(base) = base.filter(|b| *b != now.clone().as_file()) {
-                    let merged = match (
-                        review::text_of(&base),
-                        review::text_of(&now),
-                        review::text_of(&staged),
-                    ) {
-                        (Some(b), Some(o), Some(t)) => diffy::merge_bytes(b, o, t).ok(),
-                        _ => None,
-                    };
-                    if let Some(merged) = merged {
-                        let mode = staged.mode().or(now.mode()).unwrap_or(0o644);
-                        let next = if merged.is_empty()
-                            && matches!(now, FileState::Missing)
-                            && matches!(staged, FileState::Missing)
-                        {
-                            FileState::Missing
-                        } else {
-                            FileState::File {
-                                bytes: merged,
-                                mode,
-                            }
-                        };
-                        if next != staged {
-                            if let Err(e) = fsx::mirror(&next, &stage_root, &stage_path) {
-                                self.problem(
-                                    Some(&id),
-                                    format!(
-                                        "could not merge your edit of {rel} into the stage: {e}"
-                                    ),
-                                );
-                                continue;
-                            }
-                        }
-                        self.set_base(&id, rel, now.clone());
-                    }
-                    // A conflicting merge leaves the stage as the agent wrote it;
-                    // refresh marks the hunks that touch the user's lines.
-                }
+                self.bring_to_stage(&id, &stage_root, rel);
                 self.refresh(&id, rel);
             }
             self.publish(&id);
         }
+    }
+
+    /// The user's edit of `rel` reaches a staged session's stage: copied
+    /// where the agent has nothing pending there, merged three-way where it
+    /// has (a conflict leaves the agent's text; the review marks the hunks
+    /// that touch the user's lines).
+    fn bring_to_stage(&mut self, id: &str, stage_root: &std::path::Path, rel: &str) {
+        let (Ok(project_path), Ok(stage_path)) = (
+            fsx::safe_join(&self.project, rel),
+            fsx::safe_join(stage_root, rel),
+        ) else {
+            return;
+        };
+        let (Ok(now), Ok(staged)) = (FileState::read(&project_path), FileState::read(&stage_path))
+        else {
+            return;
+        };
+        let Some(s) = self.sessions.get(id) else {
+            return;
+        };
+        let pending = s.queue.raw.contains_key(rel);
+        let base = s.queue.bases.get(rel).cloned();
+        if !pending {
+            if staged != now && !matches!(now, FileState::Folder | FileState::Special(_)) {
+                if let Err(e) = fsx::mirror(&now, stage_root, &stage_path) {
+                    self.problem(
+                        Some(id),
+                        format!("could not bring your edit of {rel} to the stage: {e}"),
+                    );
+                }
+            }
+            return;
+        }
+        let Some(base) = base.filter(|b| *b != now.clone().as_file()) else {
+            return;
+        };
+        let Some(next) = merged(&base, &now, &staged) else {
+            return;
+        };
+        if next != staged {
+            if let Err(e) = fsx::mirror(&next, stage_root, &stage_path) {
+                let message = format!("could not merge your edit of {rel} into the stage: {e}");
+                self.problem(Some(id), message);
+                return;
+            }
+        }
+        self.set_base(id, rel, now);
     }
 
     pub(super) fn set_base(&mut self, session: &str, rel: &str, state: FileState) {
@@ -429,75 +414,14 @@ impl Actor {
         let Some(s) = self.sessions.get_mut(session) else {
             return;
         };
-        let deleted: Vec<(&str, &FileState)> = s
-            .queue
-            .raw
-            .values()
-            .filter(|p| {
-                p.change.kind == ChangeKind::Deleted && p.change.state == ChangeState::Pending
-            })
-            .map(|p| (p.change.path.as_str(), &p.base))
-            .collect();
-        let created: Vec<(&str, &FileState)> = s
-            .queue
-            .raw
-            .values()
-            .filter(|p| {
-                p.change.kind == ChangeKind::Created && p.change.state == ChangeState::Pending
-            })
-            .map(|p| (p.change.path.as_str(), &p.proposed))
-            .collect();
-        let pairs = review::pair_renames(&deleted, &created);
-        let mut view: BTreeMap<String, Proposal> = if s.info.mode == SessionMode::Gated {
-            s.gate
-                .gated
-                .iter()
-                .map(|(k, g)| (k.clone(), g.proposal.clone()))
-                .collect()
-        } else {
-            s.queue.raw.clone()
-        };
-        for (old, new) in pairs {
-            let (Some(o), Some(n)) = (s.queue.raw.get(&old), s.queue.raw.get(&new)) else {
-                continue;
-            };
-            let ctx = Context {
-                old_path: Some(old.clone()),
-                ..Default::default()
-            };
-            if let Some(p) =
-                review::proposal_from(session, &new, o.base.clone(), n.proposed.clone(), ctx)
-            {
-                view.remove(&old);
-                view.insert(new, p);
-            }
-        }
-        // Changes are looked up by id (a rename's id is its new path's), once
-        // each: a batch of thousands of files costs n, not n² comparisons.
-        let old_by_id: HashMap<&str, &Proposal> = s
-            .queue
-            .view
-            .values()
-            .map(|o| (o.change.id.as_str(), o))
-            .collect();
-        for p in view.values_mut() {
-            if let Some(old) = old_by_id.get(p.change.id.as_str()) {
-                p.inherit(old);
-            }
-        }
-        drop(old_by_id);
-        let old_view = std::mem::replace(&mut s.queue.view, view);
+        let gated = (s.info.mode == SessionMode::Gated).then_some(&s.gate.gated);
+        let old_view = s.queue.rebuild_view(session, gated);
         // Labels and badges come from tree-sitter, which can take tens of
         // milliseconds on a large file: compute them off the actor, behind what
         // a user waits for, and announce the change again when they are ready;
         // a result for hunks that moved on meanwhile is dropped. The first
         // window's highlighting is worked out there too, ahead of the pane.
-        for p in s.queue.view.values().filter(|p| !p.enriched) {
-            let key = (p.change.id.clone(), p.line_ids());
-            if !s.queue.enriching.insert(key) {
-                continue;
-            }
-            let p = p.clone();
+        for p in s.queue.take_unenriched() {
             let tx = self.tx.clone();
             let session_id = session.to_string();
             super::in_background(move || {
@@ -512,37 +436,7 @@ impl Actor {
                 });
             });
         }
-        let mut events = Vec::new();
-        let new_by_id: HashMap<&str, &Proposal> = s
-            .queue
-            .view
-            .values()
-            .map(|n| (n.change.id.as_str(), n))
-            .collect();
-        for (path, p) in &old_view {
-            if !new_by_id.contains_key(p.change.id.as_str()) {
-                events.push(Event::ChangeRemoved {
-                    change: p.change.id.clone(),
-                    session: session.to_string(),
-                    path: path.clone(),
-                });
-            }
-        }
-        let old_by_id: HashMap<&str, &Proposal> = old_view
-            .values()
-            .map(|o| (o.change.id.as_str(), o))
-            .collect();
-        for p in s.queue.view.values() {
-            let same = old_by_id
-                .get(p.change.id.as_str())
-                .is_some_and(|o| o.change == p.change);
-            if !same {
-                events.push(Event::ChangeProposed {
-                    change: p.change.clone(),
-                });
-            }
-        }
-        drop(new_by_id);
+        let mut events = view_events(session, &old_view, &s.queue.view);
         let before = (s.info.pending_changes, s.info.pending_hunks);
         s.counts();
         if before != (s.info.pending_changes, s.info.pending_hunks) {

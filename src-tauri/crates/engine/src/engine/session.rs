@@ -4,17 +4,16 @@
 //! [`Chat`](super::chat::Chat) beside its queue instead of a running
 //! terminal; its kind is [`SessionInfo::kind`], data rather than `if`s.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use airlock_protocol::{Change, ReviewComment, SessionInfo};
+use airlock_protocol::{ReviewComment, SessionInfo};
 
+use super::review_queue::ReviewQueue;
 use super::{chat, exec_gate, gate, sandbox};
-use crate::fsx::FileState;
 use crate::pty::PtyProcess;
-use crate::review::Proposal;
 use crate::scrollback::Scrollback;
 use crate::stage::IgnoreFilter;
 use crate::watch::TreeWatcher;
@@ -54,21 +53,6 @@ pub(super) struct Terminal {
     /// The agent said its turn ended and the user has not typed since: the
     /// turn is not guessed from output (a TUI redraws while it waits).
     pub(super) turn_reported: bool,
-}
-
-/// What a session proposes and what was decided of it.
-#[derive(Default)]
-pub(super) struct ReviewQueue {
-    /// One proposal per differing path, before renames are paired.
-    pub(super) raw: BTreeMap<String, Proposal>,
-    /// What the queue shows: `raw` with deletions and creations paired into renames.
-    pub(super) view: BTreeMap<String, Proposal>,
-    /// The project text each pending path started from (see `queue`).
-    pub(super) bases: HashMap<String, FileState>,
-    /// What was decided, newest last (at most [`super::DECIDED_KEPT`]), with when.
-    pub(super) decided: VecDeque<(u64, Change)>,
-    /// Changes whose labels and badges are being computed (by change id and hunk ids).
-    pub(super) enriching: HashSet<(String, Vec<String>)>,
 }
 
 /// What a session's agent waits on: its hook calls, its gated edits, its

@@ -1,0 +1,278 @@
+//! A session's review queue as plain data, and the rules that need no
+//! files, processes or channels: how the shown view is built from the raw
+//! proposals (renames paired, labels kept), what a new view announces, what
+//! still needs labels, and how a user's edit merges into the agent's text.
+//! The actor reads the files and performs what these return.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+use airlock_protocol::{Change, ChangeKind, ChangeState, Event};
+
+use super::gate::GatedEdit;
+use crate::fsx::FileState;
+use crate::review::{self, Context, Proposal};
+
+/// What a session proposes and what was decided of it.
+#[derive(Default)]
+pub(super) struct ReviewQueue {
+    /// One proposal per differing path, before renames are paired.
+    pub(super) raw: BTreeMap<String, Proposal>,
+    /// What the queue shows: `raw` with deletions and creations paired into renames.
+    pub(super) view: BTreeMap<String, Proposal>,
+    /// The project text each pending path started from (see `queue`).
+    pub(super) bases: HashMap<String, FileState>,
+    /// What was decided, newest last (at most [`super::DECIDED_KEPT`]), with when.
+    pub(super) decided: VecDeque<(u64, Change)>,
+    /// Changes whose labels and badges are being computed (by change id and hunk ids).
+    pub(super) enriching: HashSet<(String, Vec<String>)>,
+}
+
+impl ReviewQueue {
+    /// Builds the view again from `raw` (or, for a gated session, from its
+    /// waiting edits), pairing a deleted and a created file with the same
+    /// text into a rename and keeping the labels of hunks that did not
+    /// change. Returns the view it replaced.
+    pub(super) fn rebuild_view(
+        &mut self,
+        session: &str,
+        gated: Option<&BTreeMap<String, GatedEdit>>,
+    ) -> BTreeMap<String, Proposal> {
+        let pending = |kind: ChangeKind| {
+            move |p: &&Proposal| p.change.kind == kind && p.change.state == ChangeState::Pending
+        };
+        let deleted: Vec<(&str, &FileState)> = self
+            .raw
+            .values()
+            .filter(pending(ChangeKind::Deleted))
+            .map(|p| (p.change.path.as_str(), &p.base))
+            .collect();
+        let created: Vec<(&str, &FileState)> = self
+            .raw
+            .values()
+            .filter(pending(ChangeKind::Created))
+            .map(|p| (p.change.path.as_str(), &p.proposed))
+            .collect();
+        let pairs = review::pair_renames(&deleted, &created);
+        let mut view: BTreeMap<String, Proposal> = match gated {
+            Some(gated) => gated
+                .iter()
+                .map(|(k, g)| (k.clone(), g.proposal.clone()))
+                .collect(),
+            None => self.raw.clone(),
+        };
+        for (old, new) in pairs {
+            let (Some(o), Some(n)) = (self.raw.get(&old), self.raw.get(&new)) else {
+                continue;
+            };
+            let ctx = Context {
+                old_path: Some(old.clone()),
+                ..Default::default()
+            };
+            if let Some(p) =
+                review::proposal_from(session, &new, o.base.clone(), n.proposed.clone(), ctx)
+            {
+                view.remove(&old);
+                view.insert(new, p);
+            }
+        }
+        // Changes are looked up by id (a rename's id is its new path's), once
+        // each: a batch of thousands of files costs n, not n² comparisons.
+        let old_by_id = by_id(&self.view);
+        for p in view.values_mut() {
+            if let Some(old) = old_by_id.get(p.change.id.as_str()) {
+                p.inherit(old);
+            }
+        }
+        std::mem::replace(&mut self.view, view)
+    }
+
+    /// The shown proposals that still need labels and badges and are not
+    /// being worked on yet; they are marked as being worked on.
+    pub(super) fn take_unenriched(&mut self) -> Vec<Proposal> {
+        let mut out = Vec::new();
+        for p in self.view.values().filter(|p| !p.enriched) {
+            if self.enriching.insert((p.change.id.clone(), p.line_ids())) {
+                out.push(p.clone());
+            }
+        }
+        out
+    }
+}
+
+/// What the window must hear after the view went from `old` to `new`: the
+/// changes that are gone, then the new or different ones.
+pub(super) fn view_events(
+    session: &str,
+    old: &BTreeMap<String, Proposal>,
+    new: &BTreeMap<String, Proposal>,
+) -> Vec<Event> {
+    let (old_by_id, new_by_id) = (by_id(old), by_id(new));
+    let mut events = Vec::new();
+    for (path, p) in old {
+        if !new_by_id.contains_key(p.change.id.as_str()) {
+            events.push(Event::ChangeRemoved {
+                change: p.change.id.clone(),
+                session: session.to_string(),
+                path: path.clone(),
+            });
+        }
+    }
+    for p in new.values() {
+        let same = old_by_id
+            .get(p.change.id.as_str())
+            .is_some_and(|o| o.change == p.change);
+        if !same {
+            events.push(Event::ChangeProposed {
+                change: p.change.clone(),
+            });
+        }
+    }
+    events
+}
+
+fn by_id(view: &BTreeMap<String, Proposal>) -> HashMap<&str, &Proposal> {
+    view.values().map(|p| (p.change.id.as_str(), p)).collect()
+}
+
+/// The user edited a file the agent also changed: the agent's text with
+/// the user's edit merged in three ways (`base` is the project text the
+/// agent started from, `now` the project's, `staged` the agent's). `None`
+/// when the two conflict or either side is not text: the stage then keeps
+/// the agent's text, and the review marks the hunks that touch the
+/// user's lines.
+pub(super) fn merged(base: &FileState, now: &FileState, staged: &FileState) -> Option<FileState> {
+    let bytes = match (
+        review::text_of(base),
+        review::text_of(now),
+        review::text_of(staged),
+    ) {
+        (Some(b), Some(o), Some(t)) => diffy::merge_bytes(b, o, t).ok()?,
+        _ => return None,
+    };
+    let both_gone = matches!(now, FileState::Missing) && matches!(staged, FileState::Missing);
+    Some(if bytes.is_empty() && both_gone {
+        FileState::Missing
+    } else {
+        FileState::File {
+            bytes,
+            mode: staged.mode().or(now.mode()).unwrap_or(0o644),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> FileState {
+        FileState::File {
+            bytes: text.as_bytes().to_vec(),
+            mode: 0o644,
+        }
+    }
+
+    fn queue(changes: &[(&str, FileState, FileState)]) -> ReviewQueue {
+        let mut q = ReviewQueue::default();
+        for (rel, base, proposed) in changes {
+            let p = review::proposal_from(
+                "s-1",
+                rel,
+                base.clone(),
+                proposed.clone(),
+                Context::default(),
+            )
+            .expect("a change");
+            q.raw.insert(rel.to_string(), p);
+        }
+        q
+    }
+
+    const BODY: &str = "fn main() {\n    println!(\"hello\");\n}\n";
+
+    #[test]
+    fn a_deleted_and_a_created_file_with_one_text_show_as_one_rename() {
+        let mut q = queue(&[
+            ("old.rs", file(BODY), FileState::Missing),
+            ("new.rs", FileState::Missing, file(BODY)),
+        ]);
+        q.rebuild_view("s-1", None);
+        assert_eq!(q.view.len(), 1, "{:?}", q.view.keys().collect::<Vec<_>>());
+        let p = &q.view["new.rs"];
+        assert_eq!(p.change.kind, ChangeKind::Renamed);
+        assert_eq!(p.change.old_path.as_deref(), Some("old.rs"));
+    }
+
+    #[test]
+    fn unrelated_files_stay_two_changes() {
+        let mut q = queue(&[
+            ("a.rs", file(BODY), FileState::Missing),
+            ("b.txt", FileState::Missing, file("nothing alike\n")),
+        ]);
+        q.rebuild_view("s-1", None);
+        assert_eq!(q.view.len(), 2);
+    }
+
+    #[test]
+    fn a_new_view_announces_only_what_changed() {
+        let mut q = queue(&[("a.txt", file("1\n"), file("2\n"))]);
+        q.rebuild_view("s-1", None);
+        let first = view_events("s-1", &BTreeMap::new(), &q.view);
+        assert!(matches!(first.as_slice(), [Event::ChangeProposed { .. }]));
+        // The same raw proposals again: nothing to say.
+        let old = q.rebuild_view("s-1", None);
+        assert!(view_events("s-1", &old, &q.view).is_empty());
+        // The file went back to the project's text: its change is removed.
+        q.raw.clear();
+        let old = q.rebuild_view("s-1", None);
+        let events = view_events("s-1", &old, &q.view);
+        assert!(
+            matches!(events.as_slice(), [Event::ChangeRemoved { path, .. }] if path == "a.txt"),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn labels_are_kept_for_hunks_that_did_not_change_and_asked_for_once() {
+        let mut q = queue(&[("a.txt", file("1\n"), file("2\n"))]);
+        q.rebuild_view("s-1", None);
+        let wanted = q.take_unenriched();
+        assert_eq!(wanted.len(), 1);
+        assert!(q.take_unenriched().is_empty(), "asked for twice");
+        let mut enriched = wanted[0].clone();
+        enriched.enriched = true;
+        q.view.insert("a.txt".into(), enriched);
+        q.rebuild_view("s-1", None);
+        assert!(q.view["a.txt"].enriched, "labels lost on a rebuild");
+    }
+
+    #[test]
+    fn a_user_edit_merges_into_the_agents_text() {
+        let base = file("one\ntwo\nthree\n");
+        let now = file("ONE\ntwo\nthree\n");
+        let staged = file("one\ntwo\nTHREE\n");
+        assert_eq!(
+            merged(&base, &now, &staged),
+            Some(file("ONE\ntwo\nTHREE\n"))
+        );
+    }
+
+    #[test]
+    fn a_conflicting_or_binary_edit_does_not_merge() {
+        let base = file("one\n");
+        assert_eq!(merged(&base, &file("two\n"), &file("three\n")), None);
+        let binary = FileState::File {
+            bytes: vec![0u8, 159, 146, 150],
+            mode: 0o644,
+        };
+        assert_eq!(merged(&base, &binary, &file("three\n")), None);
+    }
+
+    #[test]
+    fn a_file_both_sides_deleted_stays_deleted() {
+        let base = file("one\n");
+        assert_eq!(
+            merged(&base, &FileState::Missing, &FileState::Missing),
+            Some(FileState::Missing)
+        );
+    }
+}
