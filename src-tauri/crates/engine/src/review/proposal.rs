@@ -47,83 +47,11 @@ pub fn proposal_from(
     let symlink = [&base, &proposed]
         .iter()
         .any(|s| matches!(s, FileState::Symlink { .. }));
-    let mut notice = None;
-    let mut hunks = Vec::new();
-    let mut mode_hunk = None;
-    let mut whole = false;
-    match (text_of(&base), text_of(&proposed)) {
-        (Some(b), Some(p)) => {
-            hunks = diff::diff_lines(&key, b, p);
-            if let (Some(om), Some(nm)) = (base.mode(), proposed.mode()) {
-                if om != nm {
-                    mode_hunk = Some(side_hash(&key, "mode", &base, &proposed));
-                    notice = Some(format!("Mode {om:o} → {nm:o}."));
-                }
-            }
-            if hunks.is_empty() && mode_hunk.is_none() {
-                whole = true;
-                notice = Some(if matches!(kind, ChangeKind::Renamed) {
-                    "Moved without edits.".to_string()
-                } else {
-                    "Empty file.".to_string()
-                });
-            }
-        }
-        _ => {
-            whole = true;
-            notice = Some(if symlink {
-                let show = |s: &FileState| match s {
-                    FileState::Symlink { target } => format!("symlink → {}", target.display()),
-                    FileState::Missing => "nothing".to_string(),
-                    FileState::File { bytes, .. } => format!("a file of {} bytes", bytes.len()),
-                    FileState::Folder => "a folder".into(),
-                    FileState::Special(what) => what.to_string(),
-                };
-                format!("{} becomes {}.", show(&base), show(&proposed))
-            } else if binary {
-                let size = |s: &FileState| {
-                    s.bytes()
-                        .map_or_else(|| "nothing".to_string(), |b| human_size(b.len() as u64))
-                };
-                format!(
-                    "Binary file: {} → {}, approve or reject it whole.",
-                    size(&base),
-                    size(&proposed)
-                )
-            } else {
-                format!(
-                    "Larger than {} MB: shown without a diff; approve or reject it whole.",
-                    MAX_DIFF_BYTES / (1024 * 1024)
-                )
-            });
-        }
-    }
+    let (hunks, mode_hunk, whole, notice) =
+        hunks_of(&key, &base, &proposed, kind, (symlink, binary));
     let whole_hunk = whole.then(|| side_hash(&key, "whole", &base, &proposed));
     let user = ctx.user_changed.as_deref();
-    let mut headers: Vec<HunkHeader> = hunks
-        .iter()
-        .map(|h| {
-            let mut hd = header(h);
-            hd.conflict = user.is_some_and(|r| r.iter().any(|u| diff::touches(&h.before, u)));
-            hd
-        })
-        .collect();
-    for (id, kind) in [(&mode_hunk, HunkKind::Mode), (&whole_hunk, HunkKind::Whole)] {
-        if let Some(id) = id {
-            headers.push(HunkHeader {
-                id: id.clone(),
-                old_start: 0,
-                old_lines: 0,
-                new_start: 0,
-                new_lines: 0,
-                kind,
-                // A whole file the user also changed cannot be merged line by line.
-                conflict: kind == HunkKind::Whole && user.is_some_and(|r| !r.is_empty()),
-                label: None,
-                badges: Vec::new(),
-            });
-        }
-    }
+    let headers = headers_of(&hunks, &mode_hunk, &whole_hunk, user);
     let (additions, deletions) = hunks.iter().fold((0, 0), |(a, d), h| {
         (a + h.after.len() as u32, d + h.before.len() as u32)
     });
@@ -180,6 +108,109 @@ fn version_of(key: &str, kind: ChangeKind, headers: &[HunkHeader]) -> String {
         h.update([0]);
     }
     format!("v-{}", hex8(&h.finalize()))
+}
+
+/// A change's line hunks, its mode hunk's id, whether it is decided whole,
+/// and what it says in place of (or beside) a diff.
+fn hunks_of(
+    key: &str,
+    base: &FileState,
+    proposed: &FileState,
+    kind: ChangeKind,
+    (symlink, binary): (bool, bool),
+) -> (Vec<LineHunk>, Option<String>, bool, Option<String>) {
+    let mut notice = None;
+    let mut hunks = Vec::new();
+    let mut mode_hunk = None;
+    let mut whole = false;
+    match (text_of(base), text_of(proposed)) {
+        (Some(b), Some(p)) => {
+            hunks = diff::diff_lines(key, b, p);
+            if let (Some(om), Some(nm)) = (base.mode(), proposed.mode()) {
+                if om != nm {
+                    mode_hunk = Some(side_hash(key, "mode", base, proposed));
+                    notice = Some(format!("Mode {om:o} → {nm:o}."));
+                }
+            }
+            if hunks.is_empty() && mode_hunk.is_none() {
+                whole = true;
+                notice = Some(if matches!(kind, ChangeKind::Renamed) {
+                    "Moved without edits.".to_string()
+                } else {
+                    "Empty file.".to_string()
+                });
+            }
+        }
+        _ => {
+            whole = true;
+            notice = Some(whole_notice(base, proposed, symlink, binary));
+        }
+    }
+    (hunks, mode_hunk, whole, notice)
+}
+
+/// What a change held whole says instead of a diff.
+fn whole_notice(base: &FileState, proposed: &FileState, symlink: bool, binary: bool) -> String {
+    if symlink {
+        let show = |s: &FileState| match s {
+            FileState::Symlink { target } => format!("symlink → {}", target.display()),
+            FileState::Missing => "nothing".to_string(),
+            FileState::File { bytes, .. } => format!("a file of {} bytes", bytes.len()),
+            FileState::Folder => "a folder".into(),
+            FileState::Special(what) => what.to_string(),
+        };
+        format!("{} becomes {}.", show(base), show(proposed))
+    } else if binary {
+        let size = |s: &FileState| {
+            s.bytes()
+                .map_or_else(|| "nothing".to_string(), |b| human_size(b.len() as u64))
+        };
+        format!(
+            "Binary file: {} → {}, approve or reject it whole.",
+            size(base),
+            size(proposed)
+        )
+    } else {
+        format!(
+            "Larger than {} MB: shown without a diff; approve or reject it whole.",
+            MAX_DIFF_BYTES / (1024 * 1024)
+        )
+    }
+}
+
+/// The hunks' headers as the wire shows them, the mode and whole-file
+/// hunks last; hunks that touch lines the user changed are conflicts.
+fn headers_of(
+    hunks: &[LineHunk],
+    mode_hunk: &Option<String>,
+    whole_hunk: &Option<String>,
+    user: Option<&[Range<u32>]>,
+) -> Vec<HunkHeader> {
+    let mut headers: Vec<HunkHeader> = hunks
+        .iter()
+        .map(|h| {
+            let mut hd = header(h);
+            hd.conflict = user.is_some_and(|r| r.iter().any(|u| diff::touches(&h.before, u)));
+            hd
+        })
+        .collect();
+    for (id, kind) in [(mode_hunk, HunkKind::Mode), (whole_hunk, HunkKind::Whole)] {
+        if let Some(id) = id {
+            headers.push(HunkHeader {
+                id: id.clone(),
+                old_start: 0,
+                old_lines: 0,
+                new_start: 0,
+                new_lines: 0,
+                kind,
+                // A whole file the user also changed cannot be merged line by line.
+                conflict: kind == HunkKind::Whole && user.is_some_and(|r| !r.is_empty()),
+                label: None,
+                badges: Vec::new(),
+            });
+        }
+    }
+    headers
 }
 
 /// A size as the review pane shows it: bytes, then KiB and MiB to one decimal.

@@ -30,46 +30,9 @@ impl Proposal {
             .skip(from as usize)
             .take(count.map_or(usize::MAX, |c| c as usize))
             .collect();
-        // Each hunk's context: up to CONTEXT lines either side, never shown twice.
-        let spans: Vec<(Range<u32>, Range<u32>)> = window
-            .iter()
-            .map(|(i, h)| {
-                let prev_end = i
-                    .checked_sub(1)
-                    .map(|p| self.hunks[p].before.end + CONTEXT)
-                    .unwrap_or(0);
-                let before_from = h
-                    .before
-                    .start
-                    .saturating_sub(CONTEXT)
-                    .max(prev_end.min(h.before.start));
-                let next = self
-                    .hunks
-                    .get(i + 1)
-                    .map(|n| n.before.start)
-                    .unwrap_or(base_count);
-                let after_to = (h.before.end + CONTEXT).min(next).min(base_count);
-                (before_from..h.before.start, h.before.end..after_to)
-            })
-            .collect();
-        // Highlight only what this window shows (and, for its state, what is above it).
-        let mut want_base: Vec<u32> = Vec::new();
-        let mut want_new: Vec<u32> = Vec::new();
-        for ((_, h), (above, below)) in window.iter().zip(&spans) {
-            want_base.extend(above.clone());
-            want_base.extend(h.before.clone());
-            want_base.extend(below.clone());
-            want_new.extend(h.after.clone());
-        }
-        // Both sides at once, on the two highlighter threads.
-        let path = self.change.path.as_str();
-        let (base_html, new_html) = std::thread::scope(|scope| {
-            let other = scope.spawn(|| {
-                highlight::lines_on(1, path, &String::from_utf8_lossy(proposed), &want_new)
-            });
-            let base_html = highlight_map(path, base, &want_base);
-            (base_html, other.join().unwrap_or_default())
-        });
+        let spans = self.context_spans(&window, base_count);
+        let (base_html, new_html) =
+            highlight_window(&self.change.path, (base, proposed), &window, &spans);
         let mut out = Vec::with_capacity(window.len());
         for ((_, h), (above, below)) in window.iter().zip(spans) {
             let mut lines = Vec::new();
@@ -82,48 +45,13 @@ impl Proposal {
                     (b as i64 + offset) as u32,
                 ));
             }
-            let removed: Vec<u32> = h.before.clone().collect();
-            let added: Vec<u32> = h.after.clone().collect();
-            let mut removed_words = vec![Vec::new(); removed.len()];
-            let mut added_words = vec![Vec::new(); added.len()];
-            if !removed.is_empty() && !added.is_empty() {
-                let old: Vec<String> = removed
-                    .iter()
-                    .map(|&b| lossy_line(base_lines[b as usize]))
-                    .collect();
-                let new: Vec<String> = added
-                    .iter()
-                    .map(|&a| lossy_line(new_lines[a as usize]))
-                    .collect();
-                for (k, j, a, b) in word_pairs(&old, &new) {
-                    removed_words[k] = a;
-                    added_words[j] = b;
-                }
-            }
-            for (k, b) in removed.iter().enumerate() {
-                let raw = base_lines[*b as usize];
-                let mut l = numbered(
-                    LineKind::Removed,
-                    Some(*b),
-                    None,
-                    raw,
-                    pick(&base_html, *b, raw),
-                );
-                l.words = std::mem::take(&mut removed_words[k]);
-                lines.push(l);
-            }
-            for (k, a) in added.iter().enumerate() {
-                let raw = new_lines[*a as usize];
-                let mut l = numbered(
-                    LineKind::Added,
-                    None,
-                    Some(*a),
-                    raw,
-                    pick(&new_html, *a, raw),
-                );
-                l.words = std::mem::take(&mut added_words[k]);
-                lines.push(l);
-            }
+            let sides = Sides {
+                base: &base_lines,
+                new: &new_lines,
+                base_html: &base_html,
+                new_html: &new_html,
+            };
+            lines.extend(changed_lines(h, &sides));
             let offset_after = h.after.end as i64 - h.before.end as i64;
             for b in below {
                 lines.push(context_line(
@@ -150,6 +78,36 @@ impl Proposal {
             old_line_count: base_count,
             new_line_count: new_count,
         }
+    }
+
+    /// Each shown hunk's context: up to [`CONTEXT`] lines either side
+    /// (above, below, in base lines), never shown twice.
+    fn context_spans(
+        &self,
+        window: &[(usize, &LineHunk)],
+        base_count: u32,
+    ) -> Vec<(Range<u32>, Range<u32>)> {
+        window
+            .iter()
+            .map(|(i, h)| {
+                let prev_end = i
+                    .checked_sub(1)
+                    .map(|p| self.hunks[p].before.end + CONTEXT)
+                    .unwrap_or(0);
+                let before_from = h
+                    .before
+                    .start
+                    .saturating_sub(CONTEXT)
+                    .max(prev_end.min(h.before.start));
+                let next = self
+                    .hunks
+                    .get(i + 1)
+                    .map(|n| n.before.start)
+                    .unwrap_or(base_count);
+                let after_to = (h.before.end + CONTEXT).min(next).min(base_count);
+                (before_from..h.before.start, h.before.end..after_to)
+            })
+            .collect()
     }
 
     /// Project lines `from..from+count` (1-based) as context, numbered on both sides.
@@ -263,4 +221,87 @@ fn context_line(lines: &[&[u8]], html: &HtmlLines, b: u32, new_no: u32) -> DiffL
         raw,
         pick(html, b, raw),
     )
+}
+
+/// Both sides' lines of a change and their highlighting.
+struct Sides<'a> {
+    base: &'a [&'a [u8]],
+    new: &'a [&'a [u8]],
+    base_html: &'a HtmlLines,
+    new_html: &'a HtmlLines,
+}
+
+/// A hunk's removed lines, then its added lines, with the words that
+/// changed between paired lines marked.
+fn changed_lines(h: &LineHunk, sides: &Sides) -> Vec<DiffLine> {
+    let mut out = Vec::with_capacity(h.before.len() + h.after.len());
+    let removed: Vec<u32> = h.before.clone().collect();
+    let added: Vec<u32> = h.after.clone().collect();
+    let mut removed_words = vec![Vec::new(); removed.len()];
+    let mut added_words = vec![Vec::new(); added.len()];
+    if !removed.is_empty() && !added.is_empty() {
+        let old: Vec<String> = removed
+            .iter()
+            .map(|&b| lossy_line(sides.base[b as usize]))
+            .collect();
+        let new: Vec<String> = added
+            .iter()
+            .map(|&a| lossy_line(sides.new[a as usize]))
+            .collect();
+        for (k, j, a, b) in word_pairs(&old, &new) {
+            removed_words[k] = a;
+            added_words[j] = b;
+        }
+    }
+    for (k, b) in removed.iter().enumerate() {
+        let raw = sides.base[*b as usize];
+        let mut l = numbered(
+            LineKind::Removed,
+            Some(*b),
+            None,
+            raw,
+            pick(sides.base_html, *b, raw),
+        );
+        l.words = std::mem::take(&mut removed_words[k]);
+        out.push(l);
+    }
+    for (k, a) in added.iter().enumerate() {
+        let raw = sides.new[*a as usize];
+        let mut l = numbered(
+            LineKind::Added,
+            None,
+            Some(*a),
+            raw,
+            pick(sides.new_html, *a, raw),
+        );
+        l.words = std::mem::take(&mut added_words[k]);
+        out.push(l);
+    }
+    out
+}
+
+/// The two sides' highlighting, of the lines this window shows only (and,
+/// for the highlighter's state, what is above them): both sides at once,
+/// on the two highlighter threads.
+fn highlight_window(
+    path: &str,
+    (base, proposed): (&[u8], &[u8]),
+    window: &[(usize, &LineHunk)],
+    spans: &[(Range<u32>, Range<u32>)],
+) -> (HtmlLines, HtmlLines) {
+    // Highlight only what this window shows (and, for its state, what is above it).
+    let mut want_base: Vec<u32> = Vec::new();
+    let mut want_new: Vec<u32> = Vec::new();
+    for ((_, h), (above, below)) in window.iter().zip(spans) {
+        want_base.extend(above.clone());
+        want_base.extend(h.before.clone());
+        want_base.extend(below.clone());
+        want_new.extend(h.after.clone());
+    }
+    std::thread::scope(|scope| {
+        let other = scope
+            .spawn(|| highlight::lines_on(1, path, &String::from_utf8_lossy(proposed), &want_new));
+        let base_html = highlight_map(path, base, &want_base);
+        (base_html, other.join().unwrap_or_default())
+    })
 }
