@@ -98,32 +98,15 @@ impl Sandbox {
         let isolate = airlock_sandbox::can_isolate();
         let mut write = vec![room.root.to_path_buf(), room.tmp.to_path_buf()];
         let mut hidden = vec![room.airlock_home.to_path_buf()];
-        let mut layers = Vec::new();
-        let mut copies = Vec::new();
+        let (mut layers, mut copies) = (Vec::new(), Vec::new());
         if let Some(home) = &home {
-            for state in airlock_sandbox::default_state_folders(home) {
-                // A state folder that does not exist yet could not be made
-                // inside the sandbox ($HOME is read-only there), and an agent
-                // that cannot make its own folder fails: make the folders now.
-                // (`~/.claude.json` is a file; Claude Code makes it at its
-                // first run, so a first run outside Airlock comes first.)
-                let folder = state.extension().is_none();
-                if folder && !state.exists() {
-                    if let Err(e) = crate::home::create_private_dir(&state) {
-                        return unavailable(format!("cannot create {}: {e}", state.display()));
-                    }
-                }
-                if isolate {
-                    let kept = session_state(&state, folder, room.state);
-                    match kept {
-                        Ok(Kept::Layer(layer)) => layers.push(layer),
-                        Ok(Kept::Copy(copy)) => copies.push(copy),
-                        Ok(Kept::Nothing) => {}
-                        Err(e) => return unavailable(e.to_string()),
-                    }
-                }
-                write.push(state);
-            }
+            let folders = match state_folders(home, room.state, isolate) {
+                Ok(f) => f,
+                Err(why) => return unavailable(why),
+            };
+            write.extend(folders.write);
+            layers = folders.layers;
+            copies = folders.copies;
             hidden.extend(airlock_sandbox::default_hidden(home));
         }
         let read_only = if isolate && !room.staged {
@@ -169,35 +152,7 @@ impl Sandbox {
             .filter(|p| p.exists())
             .map(|p| p.display().to_string())
             .collect();
-        let root = if room.staged {
-            "its stage"
-        } else {
-            "the project"
-        };
-        let net = match network {
-            NetworkMode::On => "network on",
-            NetworkMode::Off => "network off",
-            NetworkMode::ModelOnly => "network model-only",
-        };
-        let commands = if exec_gate {
-            "commands gated"
-        } else {
-            "commands not gated"
-        };
-        let (state, sockets) = if isolated {
-            (
-                "its own copy of agent state",
-                "; other programs' sockets hidden",
-            )
-        } else {
-            ("agent state", "")
-        };
-        let mut summary = format!(
-            "sandboxed: writes to {root}, its temp folder and {state} only{sockets}; {net}; {commands}"
-        );
-        if let Some(missing) = partial {
-            summary.push_str(&format!(" ({missing})"));
-        }
+        let summary = summary(room.staged, network, exec_gate, isolated, partial);
         Ok(Sandbox {
             info: SandboxInfo {
                 state: SandboxState::Confined,
@@ -303,6 +258,81 @@ fn protected(root: &Path) -> std::result::Result<Vec<PathBuf>, String> {
         paths.push(git.join("config"));
     }
     Ok(paths)
+}
+
+/// The agents' state folders a session writes to, and (isolated) how it
+/// sees them: overlays for folders, its own copy for files.
+#[derive(Default)]
+struct StateFolders {
+    write: Vec<PathBuf>,
+    layers: Vec<Layer>,
+    copies: Vec<FileCopy>,
+}
+
+/// The agents' state folders under `home` for a session keeping its
+/// writes in `state`. A folder that does not exist yet could not be made
+/// inside the sandbox ($HOME is read-only there), and an agent that cannot
+/// make its own folder fails: the folders are made now. (`~/.claude.json`
+/// is a file; Claude Code makes it at its first run, so a first run outside
+/// Airlock comes first.)
+fn state_folders(
+    home: &Path,
+    state: &Path,
+    isolate: bool,
+) -> std::result::Result<StateFolders, String> {
+    let mut out = StateFolders::default();
+    for folder_or_file in airlock_sandbox::default_state_folders(home) {
+        let folder = folder_or_file.extension().is_none();
+        if folder && !folder_or_file.exists() {
+            crate::home::create_private_dir(&folder_or_file)
+                .map_err(|e| format!("cannot create {}: {e}", folder_or_file.display()))?;
+        }
+        if isolate {
+            match session_state(&folder_or_file, folder, state).map_err(|e| e.to_string())? {
+                Kept::Layer(layer) => out.layers.push(layer),
+                Kept::Copy(copy) => out.copies.push(copy),
+                Kept::Nothing => {}
+            }
+        }
+        out.write.push(folder_or_file);
+    }
+    Ok(out)
+}
+
+/// The one line the shield shows for a confined session.
+fn summary(
+    staged: bool,
+    network: NetworkMode,
+    exec_gate: bool,
+    isolated: bool,
+    partial: Option<String>,
+) -> String {
+    let root = if staged { "its stage" } else { "the project" };
+    let net = match network {
+        NetworkMode::On => "network on",
+        NetworkMode::Off => "network off",
+        NetworkMode::ModelOnly => "network model-only",
+    };
+    let commands = if exec_gate {
+        "commands gated"
+    } else {
+        "commands not gated"
+    };
+    let (state, sockets) = if isolated {
+        (
+            "its own copy of agent state",
+            "; other programs' sockets hidden",
+        )
+    } else {
+        ("agent state", "")
+    };
+    let mut summary = format!(
+        "sandboxed: writes to {root}, its temp folder and {state} only{sockets}; {net}; {commands}"
+    );
+    if let Some(missing) = partial {
+        summary.push_str(&format!(" ({missing})"));
+    }
+    summary
 }
 
 /// How one agent state path is kept for an isolated session.
