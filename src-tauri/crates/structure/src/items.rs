@@ -4,16 +4,16 @@
 //! labels (innermost item per line, then up the parents) and badges (items
 //! keyed by their chain of labels) are answered without walking the tree again.
 
+mod go;
+mod js;
+mod python;
+mod rust;
+
 use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
 use crate::Language;
-
-mod go;
-mod js;
-mod python;
-mod rust;
 
 /// What an item is; used to pair renames (only like with like) and to tell
 /// callables (whose insides are not API) from containers.
