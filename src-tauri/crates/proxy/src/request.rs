@@ -1,13 +1,14 @@
 //! Reading and parsing a proxy request's head: pure functions of bytes (and
-//! one reader), tested here without a proxy.
+//! one reader, in [`head`]), tested here without a proxy. What the proxy
+//! answers when it refuses is in [`refusal`].
 
-use tokio::io::{AsyncRead, AsyncReadExt};
+mod head;
+mod refusal;
+
+pub(crate) use head::{read_head, HeadError, MAX_HEAD};
+pub(crate) use refusal::{Refusal, Status};
 
 use crate::rule::{parse_port, split_host_port, Host};
-
-/// The largest request head (request line, headers and the blank line) the
-/// proxy reads; a longer one is answered with 431.
-pub(crate) const MAX_HEAD: usize = 16 * 1024;
 
 /// What the client asked for.
 #[derive(Debug, PartialEq, Eq)]
@@ -31,152 +32,6 @@ impl Request {
     }
 }
 
-/// The HTTP answers the proxy gives when it does not tunnel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Status {
-    BadRequest,
-    Forbidden,
-    MethodNotAllowed,
-    HeadTooLarge,
-    BadGateway,
-    GatewayTimeout,
-}
-
-impl Status {
-    pub(crate) fn code(self) -> u16 {
-        match self {
-            Status::BadRequest => 400,
-            Status::Forbidden => 403,
-            Status::MethodNotAllowed => 405,
-            Status::HeadTooLarge => 431,
-            Status::BadGateway => 502,
-            Status::GatewayTimeout => 504,
-        }
-    }
-
-    fn reason(self) -> &'static str {
-        match self {
-            Status::BadRequest => "Bad Request",
-            Status::Forbidden => "Forbidden",
-            Status::MethodNotAllowed => "Method Not Allowed",
-            Status::HeadTooLarge => "Request Header Fields Too Large",
-            Status::BadGateway => "Bad Gateway",
-            Status::GatewayTimeout => "Gateway Timeout",
-        }
-    }
-}
-
-/// A refusal: the status and the one line that says why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Refusal {
-    pub(crate) status: Status,
-    pub(crate) why: String,
-}
-
-impl Refusal {
-    pub(crate) fn new(status: Status, why: impl Into<String>) -> Refusal {
-        Refusal {
-            status,
-            why: why.into(),
-        }
-    }
-
-    fn bad(why: impl Into<String>) -> Refusal {
-        Refusal::new(Status::BadRequest, why)
-    }
-
-    /// The whole HTTP/1.1 response: a plain-text body of one line, and
-    /// `Connection: close` because the proxy closes after answering.
-    pub(crate) fn response(&self) -> Vec<u8> {
-        // The line may quote an I/O error; keep it one line.
-        let body: String = self
-            .why
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect();
-        let allow = if self.status == Status::MethodNotAllowed {
-            "Allow: CONNECT\r\n"
-        } else {
-            ""
-        };
-        format!(
-            "HTTP/1.1 {} {}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\
-             Connection: close\r\n{allow}\r\n{body}\n",
-            self.status.code(),
-            self.status.reason(),
-            body.len() + 1,
-        )
-        .into_bytes()
-    }
-}
-
-/// Why no head could be read.
-#[derive(Debug)]
-pub(crate) enum HeadError {
-    /// The head did not end within [`MAX_HEAD`] bytes.
-    TooLarge,
-    /// The client closed the connection before the head ended, or it failed.
-    Closed,
-}
-
-/// Reads until the blank line that ends the head. Returns the head (blank line
-/// included) and whatever the client already sent after it (the start of a
-/// body, or of a TLS handshake sent before the tunnel was confirmed).
-/// Empty lines before the request line are skipped, as RFC 9112 asks.
-pub(crate) async fn read_head<R: AsyncRead + Unpin>(
-    reader: &mut R,
-    max: usize,
-) -> Result<(Vec<u8>, Vec<u8>), HeadError> {
-    let mut head = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 4096];
-    let mut scanned = 0;
-    loop {
-        let read = reader
-            .read(&mut chunk)
-            .await
-            .map_err(|_| HeadError::Closed)?;
-        let Some(bytes) = chunk.get(..read).filter(|bytes| !bytes.is_empty()) else {
-            return Err(HeadError::Closed);
-        };
-        head.extend_from_slice(bytes);
-        if scanned == 0 {
-            let blank = head
-                .iter()
-                .take_while(|&&b| b == b'\r' || b == b'\n')
-                .count();
-            head.drain(..blank);
-        }
-        if let Some(end) = head_end(&head, scanned) {
-            if end > max {
-                return Err(HeadError::TooLarge);
-            }
-            let rest = head.split_off(end);
-            return Ok((head, rest));
-        }
-        if head.len() > max {
-            return Err(HeadError::TooLarge);
-        }
-        // The terminator may straddle two reads.
-        scanned = head.len().saturating_sub(3);
-    }
-}
-
-/// The index just past the first empty line at or after `from`, if any.
-/// Accepts CRLF and bare LF line ends.
-fn head_end(bytes: &[u8], from: usize) -> Option<usize> {
-    let tail = bytes.get(from..)?;
-    tail.iter().enumerate().find_map(|(i, &b)| {
-        if b != b'\n' {
-            return None;
-        }
-        match (tail.get(i + 1), tail.get(i + 2)) {
-            (Some(b'\n'), _) => Some(from + i + 2),
-            (Some(b'\r'), Some(b'\n')) => Some(from + i + 3),
-            _ => None,
-        }
-    })
-}
-
 /// Parses a head read by [`read_head`] into a [`Request`], or the refusal to
 /// send. Refuses anything that is not `CONNECT host:port` or an absolute-form
 /// `http://` request, and any header the proxy would have to forward that a
@@ -186,7 +41,22 @@ pub(crate) fn parse(head: &[u8]) -> Result<Request, Refusal> {
     let mut lines = head
         .split(|&b| b == b'\n')
         .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
-    let first = lines.next().unwrap_or_default();
+    let (method, target, version) = request_line(lines.next().unwrap_or_default())?;
+    let headers = parse_headers(lines)?;
+
+    if method == "CONNECT" {
+        let (host, port) = authority(target, None)?;
+        return Ok(Request::Connect { host, port });
+    }
+    match strip_prefix_ignore_case(target, "http://") {
+        Some(rest) => absolute_http(method, rest, version, &headers),
+        None => Err(not_a_proxy_target(method, target)),
+    }
+}
+
+/// `METHOD TARGET VERSION`, each checked: printable ASCII, a token for a
+/// method, a non-empty target, HTTP/1.1 or HTTP/1.0.
+fn request_line(first: &[u8]) -> Result<(&str, &str, &str), Refusal> {
     let line = std::str::from_utf8(first)
         .ok()
         .filter(|line| line.bytes().all(|b| b.is_ascii_graphic() || b == b' '))
@@ -216,58 +86,63 @@ pub(crate) fn parse(head: &[u8]) -> Result<Request, Refusal> {
             "unsupported protocol {version:?}: Airlock's proxy speaks HTTP/1.1"
         )));
     }
-    let headers = parse_headers(lines)?;
+    Ok((method, target, version))
+}
 
-    if method == "CONNECT" {
-        let (host, port) = authority(target, None)?;
-        return Ok(Request::Connect { host, port });
+/// An absolute-form request for `http://` + `rest`: the destination and the
+/// origin-form head to send it.
+fn absolute_http(
+    method: &str,
+    rest: &str,
+    version: &str,
+    headers: &[Header<'_>],
+) -> Result<Request, Refusal> {
+    let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (written, path) = rest.split_at(split);
+    if written.contains('@') {
+        return Err(Refusal::bad(
+            "the URL carries credentials (user@host), which Airlock's proxy does not pass on",
+        ));
     }
+    let (host, port) = authority(written, Some(80))?;
+    let path = path.split('#').next().unwrap_or_default();
+    let path = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    };
+    let host_header = if port == 80 {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    };
+    let head = forward_head(method, &path, version, &host_header, headers);
+    Ok(Request::Forward { host, port, head })
+}
+
+/// Why a target other than `CONNECT host:port` or `http://…` is refused.
+fn not_a_proxy_target(method: &str, target: &str) -> Refusal {
     if target.starts_with('/') {
-        return Err(Refusal::bad(format!(
+        return Refusal::bad(format!(
             "`{method} {target}` is not a proxy request: ask for an absolute URL \
              (http://host/path), or use CONNECT for https"
-        )));
-    }
-    if let Some(rest) = strip_prefix_ignore_case(target, "http://") {
-        let split = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (written, path) = rest.split_at(split);
-        if written.contains('@') {
-            return Err(Refusal::bad(
-                "the URL carries credentials (user@host), which Airlock's proxy does not pass on",
-            ));
-        }
-        let (host, port) = authority(written, Some(80))?;
-        let path = path.split('#').next().unwrap_or_default();
-        let path = if path.starts_with('/') {
-            path.to_owned()
-        } else {
-            format!("/{path}")
-        };
-        let host_header = if port == 80 {
-            host.to_string()
-        } else {
-            format!("{host}:{port}")
-        };
-        let head = forward_head(method, &path, version, &host_header, &headers);
-        return Ok(Request::Forward { host, port, head });
+        ));
     }
     if strip_prefix_ignore_case(target, "https://").is_some() {
-        return Err(Refusal::bad(
+        return Refusal::bad(
             "https:// URLs go through CONNECT: Airlock's proxy does not speak TLS to the client",
-        ));
+        );
     }
     if target.contains("://") {
-        return Err(Refusal::bad(
-            "only http:// URLs can be proxied (and https:// through CONNECT)",
-        ));
+        return Refusal::bad("only http:// URLs can be proxied (and https:// through CONNECT)");
     }
-    Err(Refusal::new(
+    Refusal::new(
         Status::MethodNotAllowed,
         format!(
             "`{method} {target}`: only CONNECT may name a bare host:port; other methods need \
              an absolute http:// URL"
         ),
-    ))
+    )
 }
 
 /// One header line, kept as sent, with its name.
@@ -528,80 +403,5 @@ mod tests {
             let got = refusal(head);
             assert_eq!(got.status, status, "{head:?}: {}", got.why);
         }
-    }
-
-    #[test]
-    fn response_is_one_plain_line() {
-        let response = Refusal::new(
-            Status::BadGateway,
-            "cannot reach x:1: refused\r\nX-Injected: 1",
-        )
-        .response();
-        let text = String::from_utf8_lossy(&response);
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or_default();
-        assert!(head.starts_with("HTTP/1.1 502 Bad Gateway\r\n"), "{head}");
-        assert!(
-            head.contains(&format!("Content-Length: {}", body.len())),
-            "{text}"
-        );
-        assert_eq!(body.lines().count(), 1, "{body:?}");
-        assert!(!head.contains("X-Injected"));
-    }
-
-    #[tokio::test]
-    async fn head_reading_handles_splits_limits_and_eof() {
-        // Leading blank lines are skipped; what follows the head is returned.
-        let mut input: &[u8] = b"\r\nCONNECT a.test:443 HTTP/1.1\r\n\r\n\x16\x03\x01";
-        let (head, rest) = read_head(&mut input, MAX_HEAD)
-            .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!(head, b"CONNECT a.test:443 HTTP/1.1\r\n\r\n");
-        assert_eq!(rest, b"\x16\x03\x01");
-
-        // A terminator split across reads is still found.
-        let mut reader = tokio_test_reader(&[b"GET http://a.test/ HTTP/1.1\r\n\r", b"\nbody"]);
-        let (head, rest) = read_head(&mut reader, MAX_HEAD)
-            .await
-            .unwrap_or_else(|e| panic!("{e:?}"));
-        assert!(head.ends_with(b"\r\n\r\n"));
-        assert_eq!(rest, b"body");
-
-        // Exactly at the limit is fine; one byte more is not.
-        let line = b"GET http://a.test/ HTTP/1.1\r\n";
-        let pad = |total: usize| {
-            let filler = total - line.len() - b"X: \r\n\r\n".len();
-            let mut head = line.to_vec();
-            head.extend_from_slice(b"X: ");
-            head.extend(std::iter::repeat_n(b'a', filler));
-            head.extend_from_slice(b"\r\n\r\n");
-            head
-        };
-        let exact = pad(MAX_HEAD);
-        assert!(read_head(&mut exact.as_slice(), MAX_HEAD).await.is_ok());
-        let over = pad(MAX_HEAD + 1);
-        assert!(matches!(
-            read_head(&mut over.as_slice(), MAX_HEAD).await,
-            Err(HeadError::TooLarge)
-        ));
-        let endless = vec![b'a'; 3 * MAX_HEAD];
-        assert!(matches!(
-            read_head(&mut endless.as_slice(), MAX_HEAD).await,
-            Err(HeadError::TooLarge)
-        ));
-
-        let mut cut: &[u8] = b"GET http://a.test/ HTTP/1.1\r\nHost: a";
-        assert!(matches!(
-            read_head(&mut cut, MAX_HEAD).await,
-            Err(HeadError::Closed)
-        ));
-    }
-
-    /// A reader that returns the given pieces one read at a time.
-    fn tokio_test_reader(pieces: &[&[u8]]) -> impl AsyncRead + Unpin {
-        let mut reader: Box<dyn AsyncRead + Unpin + Send> = Box::new(tokio::io::empty());
-        for piece in pieces {
-            reader = Box::new(reader.chain(std::io::Cursor::new(piece.to_vec())));
-        }
-        reader
     }
 }

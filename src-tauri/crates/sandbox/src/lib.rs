@@ -82,10 +82,11 @@
 #![deny(missing_docs)]
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+mod defaults;
 mod exec;
 #[cfg(target_os = "linux")]
 mod gate;
@@ -94,140 +95,21 @@ mod linux;
 #[cfg(target_os = "linux")]
 mod ns;
 mod seatbelt;
+mod spec;
 #[cfg(target_os = "linux")]
 pub mod sys;
 #[cfg(target_os = "linux")]
 mod walk;
 
+pub use defaults::{default_hidden, default_masked, default_state_folders};
 #[cfg(target_os = "linux")]
 pub use gate::{accept_hand_over, answer_hand_over, ExecCall, ExecListener, FileId, Next};
 pub use seatbelt::seatbelt_profile;
+pub use spec::{ExecGate, FileCopy, Isolate, Layer, Network, Spec};
 
 /// The environment variable that makes [`support`] report [`Support::None`] and
 /// [`confine_self`] refuse, so callers can test their "no sandbox" path.
 pub const UNSUPPORTED_ENV: &str = "AIRLOCK_SANDBOX_UNSUPPORTED";
-
-/// What a session may do. Serialisable (serde, camelCase) so the engine can
-/// pass it on the helper's command line.
-///
-/// Every path must be absolute; they are resolved (symlinks followed) before
-/// use, so a symlinked home folder is still matched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Spec {
-    /// Read-write hierarchies: the session root, its private `TMPDIR`, the
-    /// agent's state folders. A path may be a single file (`~/.claude.json`);
-    /// paths that do not exist are skipped. A write path may lie inside a
-    /// hidden one (the stage lives inside Airlock's data folder) and stays
-    /// writable there.
-    #[serde(default)]
-    pub write: Vec<PathBuf>,
-    /// Unreadable and unwritable paths: credentials and Airlock's own data
-    /// folder. A hidden path may not lie inside a write path (Landlock cannot
-    /// carve it out again; [`confine_self`] refuses such a spec).
-    #[serde(default)]
-    pub hidden: Vec<PathBuf>,
-    /// Read-only paths that may lie inside hidden ones: what the session must
-    /// read from Airlock's data folder (its agent's hook settings) and nothing
-    /// else there. Missing paths are skipped.
-    #[serde(default)]
-    pub read: Vec<PathBuf>,
-    /// What the session may do on the network.
-    pub network: Network,
-    /// Where to hand the exec gate over, when every program the session
-    /// starts must be judged by the engine first (Linux only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exec_gate: Option<ExecGate>,
-    /// The session's own view of the file system (Linux: user and mount
-    /// namespaces), applied before Landlock: see [`Isolate`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub isolate: Option<Isolate>,
-}
-
-/// What a session sees differently from the user (Linux only; the engine
-/// asks for it where [`can_isolate`] says yes). Closes what Landlock up to
-/// ABI 7 leaves open: pathname Unix sockets of other programs, and agents'
-/// state folders shared with the user's own runs of the same agent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Isolate {
-    /// Folders shown empty and read-only ([`default_masked`] plus Airlock's
-    /// data folder); the spec's own paths inside them are shown again.
-    #[serde(default)]
-    pub mask: Vec<PathBuf>,
-    /// Pathname Unix sockets that stay reachable (the engine's socket, for
-    /// the hook). Every other socket under `/tmp`, `/var/tmp`, `/dev/shm`,
-    /// `/run` and the [`Isolate::scan`] folders when the session starts is
-    /// hidden.
-    #[serde(default)]
-    pub sockets: Vec<PathBuf>,
-    /// More folders to look for sockets in, after the system's (the user's
-    /// home: ssh's control sockets, Docker Desktop's, editors').
-    #[serde(default)]
-    pub scan: Vec<PathBuf>,
-    /// Folders seen through an overlay: the user's files read, the session's
-    /// writes kept in its own folder.
-    #[serde(default)]
-    pub layers: Vec<Layer>,
-    /// Files the session sees as its own copy.
-    #[serde(default)]
-    pub copies: Vec<FileCopy>,
-    /// Paths that stay read-only although they lie inside a write path
-    /// (Landlock cannot take back part of a writable folder; a read-only
-    /// bind mount can): for a gated session, the project's `.git/config`,
-    /// `.git/hooks` and `.airlock`. Missing paths are skipped.
-    #[serde(default)]
-    pub read_only: Vec<PathBuf>,
-}
-
-/// A folder the session sees with its writes kept apart (an overlay).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Layer {
-    /// The folder as the session sees it (`~/.claude`); skipped if missing.
-    pub at: PathBuf,
-    /// Where the session's writes go (an empty folder at first).
-    pub upper: PathBuf,
-    /// overlayfs's scratch folder, on the same file system as `upper`.
-    pub work: PathBuf,
-}
-
-/// A file the session sees as its own copy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct FileCopy {
-    /// The file as the session sees it (`~/.claude.json`); skipped if missing.
-    pub at: PathBuf,
-    /// The copy shown there instead.
-    pub copy: PathBuf,
-}
-
-/// Where the `sandbox-exec` entry hands its exec gate over: the engine's gate
-/// socket and the session's one-time token for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ExecGate {
-    /// The engine's gate socket.
-    pub socket: PathBuf,
-    /// The session's one-time token: the engine accepts one listener for it.
-    pub token: String,
-}
-
-/// The session's network mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "mode", rename_all = "camelCase")]
-pub enum Network {
-    /// Unrestricted.
-    On,
-    /// No TCP connect and no TCP bind (UDP is not filtered by Landlock).
-    Off,
-    /// TCP connects only to `port` (meant for Airlock's proxy on 127.0.0.1;
-    /// Landlock filters by port only, not by address), and no TCP bind.
-    Proxy {
-        /// The proxy's TCP port.
-        port: u16,
-    },
-}
 
 /// Whether this system can confine a session, as reported by [`support`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -386,7 +268,7 @@ fn platform_support() -> Support {
 /// but no program is judged before it starts (there is no exec gate).
 #[cfg(target_os = "macos")]
 fn platform_support() -> Support {
-    if Path::new(SEATBELT).exists() {
+    if std::path::Path::new(SEATBELT).exists() {
         Support::Partial {
             abi: 0,
             missing: "macOS Seatbelt: commands are not gated on macOS".into(),
@@ -468,110 +350,9 @@ pub fn can_isolate() -> bool {
     false
 }
 
-/// The folders where other programs keep their Unix sockets, shown empty
-/// to an isolated session ([`Isolate::mask`]): `/run/user` (D-Bus session
-/// bus, ssh-agent, gpg-agent, Wayland, editor IPC, rootless docker), the
-/// system bus, screen's, X11's, docker's and podman's folders.
-pub fn default_masked() -> Vec<PathBuf> {
-    [
-        "/run/user",
-        "/run/dbus",
-        "/var/run/dbus",
-        "/run/screen",
-        "/run/docker",
-        "/run/podman",
-        "/run/containerd",
-        "/tmp/.X11-unix",
-        "/tmp/.ICE-unix",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .collect()
-}
-
-/// Credential paths under `home` that no session should read: SSH, AWS, GnuPG
-/// and GitHub CLI folders, `.netrc`, git's stored credentials, Docker's
-/// login file, and the browsers' profiles (their cookies are logins to
-/// everything, and their history holds `airlock serve`'s links). The engine
-/// adds Airlock's own data folder to these.
-pub fn default_hidden(home: &Path) -> Vec<PathBuf> {
-    [
-        ".ssh",
-        ".aws",
-        ".gnupg",
-        ".config/gh",
-        ".netrc",
-        ".git-credentials",
-        ".docker/config.json",
-        ".config/google-chrome",
-        ".config/chromium",
-        ".config/BraveSoftware",
-        ".config/microsoft-edge",
-        ".config/vivaldi",
-        ".mozilla",
-        ".var/app/org.mozilla.firefox",
-        ".var/app/com.google.Chrome",
-        "snap/firefox",
-        "snap/chromium",
-        "Library/Application Support/Google/Chrome",
-        "Library/Application Support/Firefox",
-        "Library/Cookies",
-    ]
-    .iter()
-    .map(|p| home.join(p))
-    .collect()
-}
-
-/// The agents' own state under `home`, which they must write to work:
-/// `~/.claude`, `~/.claude.json`, `~/.codex`, `~/.gemini`, `~/.cache`, `~/.npm`.
-pub fn default_state_folders(home: &Path) -> Vec<PathBuf> {
-    [
-        ".claude",
-        ".claude.json",
-        ".codex",
-        ".gemini",
-        ".cache",
-        ".npm",
-    ]
-    .iter()
-    .map(|p| home.join(p))
-    .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spec_json_is_camel_case_and_tagged() {
-        let spec = Spec {
-            write: vec!["/s".into()],
-            hidden: vec!["/h".into()],
-            read: Vec::new(),
-            network: Network::Proxy { port: 3128 },
-            exec_gate: None,
-            isolate: None,
-        };
-        let json = serde_json::to_string(&spec).expect("serialise");
-        assert_eq!(
-            json,
-            r#"{"write":["/s"],"hidden":["/h"],"read":[],"network":{"mode":"proxy","port":3128}}"#
-        );
-        let back: Spec = serde_json::from_str(&json).expect("parse");
-        assert_eq!(back, spec);
-        let off: Spec = serde_json::from_str(r#"{"network":{"mode":"off"}}"#).expect("parse");
-        assert_eq!(off.network, Network::Off);
-        assert!(off.write.is_empty() && off.hidden.is_empty());
-    }
-
-    #[test]
-    fn unknown_spec_fields_are_refused() {
-        let err = serde_json::from_str::<Spec>(r#"{"network":{"mode":"on"},"writes":[]}"#);
-        assert!(
-            err.is_err(),
-            "a misspelt field must not silently widen access"
-        );
-    }
 
     #[test]
     fn simulated_unsupported_says_why() {
@@ -583,20 +364,5 @@ mod tests {
             }
         );
         assert_ne!(support_with(Some("0".into())), got);
-    }
-
-    #[test]
-    fn defaults_are_under_home() {
-        let home = Path::new("/home/u");
-        let hidden = default_hidden(home);
-        assert!(hidden.contains(&home.join(".ssh")));
-        assert!(hidden.contains(&home.join(".docker/config.json")));
-        assert!(hidden.contains(&home.join(".config/google-chrome")));
-        assert!(hidden.contains(&home.join(".mozilla")));
-        assert_eq!(hidden.len(), 20);
-        let state = default_state_folders(home);
-        assert_eq!(state.len(), 6);
-        assert!(state.contains(&home.join(".claude.json")));
-        assert!(!state.iter().any(|p| p.ends_with(".config/gcloud")));
     }
 }

@@ -217,6 +217,8 @@ struct Plan {
     read_rules: usize,
 }
 
+/// Resolves the spec's paths and lists its rules: the read walk around the
+/// hidden paths, the devices, the write paths, then the extra read paths.
 fn plan(spec: &Spec, abi: ABI) -> Result<Plan, Error> {
     let all = AccessFs::from_all(abi);
     let read = AccessFs::from_read(abi);
@@ -227,31 +229,8 @@ fn plan(spec: &Spec, abi: ABI) -> Result<Plan, Error> {
         .iter()
         .map(|p| resolve(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut write = Vec::new();
-    let mut skipped = Vec::new();
-    for path in &spec.write {
-        if !path.is_absolute() {
-            return Err(Error::RelativePath { path: path.clone() });
-        }
-        match std::fs::canonicalize(path) {
-            Ok(real) => write.push(real),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => skipped.push(path.clone()),
-            Err(source) => {
-                return Err(Error::Path {
-                    path: path.clone(),
-                    source,
-                })
-            }
-        }
-    }
-    for w in &write {
-        if let Some(h) = hidden.iter().find(|h| h.starts_with(w)) {
-            return Err(Error::HiddenInsideWrite {
-                write: w.clone(),
-                hidden: h.clone(),
-            });
-        }
-    }
+    let (write, skipped) = write_paths(&spec.write)?;
+    refuse_hidden_inside_write(&hidden, &write)?;
 
     // `/dev` is kept out of the blanket read grant and opened up piece by piece.
     let mut walk_hidden = hidden;
@@ -266,13 +245,66 @@ fn plan(spec: &Spec, abi: ABI) -> Result<Plan, Error> {
             required: false,
         })
         .collect();
+    grants.extend(device_grants(all, file));
+    grants.extend(write.iter().map(|path| Grant {
+        path: path.clone(),
+        access: fitted(path, all, file),
+        required: true,
+    }));
+    grants.extend(extra_read_grants(&spec.read, read, file)?);
+    Ok(Plan {
+        grants,
+        write,
+        skipped,
+        read_rules,
+    })
+}
 
+/// The write paths resolved, and apart the ones that do not exist.
+fn write_paths(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), Error> {
+    let mut write = Vec::new();
+    let mut skipped = Vec::new();
+    for path in paths {
+        if !path.is_absolute() {
+            return Err(Error::RelativePath { path: path.clone() });
+        }
+        match std::fs::canonicalize(path) {
+            Ok(real) => write.push(real),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => skipped.push(path.clone()),
+            Err(source) => {
+                return Err(Error::Path {
+                    path: path.clone(),
+                    source,
+                })
+            }
+        }
+    }
+    Ok((write, skipped))
+}
+
+/// A hidden path inside a write path cannot be hidden: Landlock grants the
+/// whole hierarchy below a rule.
+fn refuse_hidden_inside_write(hidden: &[PathBuf], write: &[PathBuf]) -> Result<(), Error> {
+    for w in write {
+        if let Some(h) = hidden.iter().find(|h| h.starts_with(w)) {
+            return Err(Error::HiddenInsideWrite {
+                write: w.clone(),
+                hidden: h.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `/dev` listable, the [`DEVICES`] and `/dev/pts` readable and writable,
+/// `/dev/shm` writable: never executable.
+fn device_grants(all: BitFlags<AccessFs>, file: BitFlags<AccessFs>) -> Vec<Grant> {
     let device = file & !AccessFs::Execute;
-    grants.push(Grant {
+    let mut grants = vec![Grant {
         path: "/dev".into(),
         access: AccessFs::ReadDir.into(),
         required: false,
-    });
+    }];
     grants.extend(DEVICES.iter().map(|d| Grant {
         path: (*d).into(),
         access: device,
@@ -288,12 +320,18 @@ fn plan(spec: &Spec, abi: ABI) -> Result<Plan, Error> {
         access: all & !AccessFs::Execute,
         required: false,
     });
-    grants.extend(write.iter().map(|path| Grant {
-        path: path.clone(),
-        access: fitted(path, all, file),
-        required: true,
-    }));
-    for path in &spec.read {
+    grants
+}
+
+/// Read rules for [`Spec::read`] paths (which may lie inside hidden ones);
+/// missing ones are skipped.
+fn extra_read_grants(
+    paths: &[PathBuf],
+    read: BitFlags<AccessFs>,
+    file: BitFlags<AccessFs>,
+) -> Result<Vec<Grant>, Error> {
+    let mut grants = Vec::new();
+    for path in paths {
         if !path.is_absolute() {
             return Err(Error::RelativePath { path: path.clone() });
         }
@@ -305,12 +343,7 @@ fn plan(spec: &Spec, abi: ABI) -> Result<Plan, Error> {
             });
         }
     }
-    Ok(Plan {
-        grants,
-        write,
-        skipped,
-        read_rules,
-    })
+    Ok(grants)
 }
 
 /// Directory-only rights are invalid on a file rule; drop them for files.

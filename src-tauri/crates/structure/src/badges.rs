@@ -2,19 +2,22 @@
 //!
 //! Where each kind is placed is documented on [`FileBadges`].
 
+mod findings;
 mod paths;
-
-pub use paths::grants_power;
+mod placement;
 mod symbols;
 mod syntax;
 mod text;
 
-use std::collections::BTreeMap;
+pub use paths::grants_power;
+
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
 use crate::{Language, Outline};
+use findings::{count_noun, list, Findings};
+use placement::{overlapping, place_for, Place};
 
 /// What a badge warns about. Declared (and ordered) most serious first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -187,207 +190,9 @@ pub fn badges_for_outlines(
     found.finish()
 }
 
-/// Which hunk a finding belongs to, or the file when there are no hunks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Place {
-    Hunk(usize),
-    File,
-}
-
-/// Findings gathered per place and kind, as `(verb, object)` phrases, turned
-/// into one sentence per badge at the end: `deletes fn a, fn b and fn c`.
-pub(crate) struct Findings {
-    file: Vec<Badge>,
-    phrases: BTreeMap<(usize, BadgeKind), Vec<(&'static str, String)>>,
-    hunk_count: usize,
-}
-
-/// The index [`Findings`] uses for the file in `phrases`.
-const FILE_SLOT: usize = usize::MAX;
-
-/// How many objects a sentence names before "and N more".
-const LIST_MAX: usize = 3;
-
-impl Findings {
-    fn new(hunk_count: usize) -> Self {
-        Self {
-            file: Vec::new(),
-            phrases: BTreeMap::new(),
-            hunk_count,
-        }
-    }
-
-    fn file_badge(&mut self, badge: Badge) {
-        self.file.push(badge);
-    }
-
-    /// Records `verb object` (`"deletes"`, `"fn land"`) for a kind at a place.
-    pub(crate) fn add(
-        &mut self,
-        place: Place,
-        kind: BadgeKind,
-        verb: &'static str,
-        object: String,
-    ) {
-        let slot = match place {
-            Place::Hunk(i) if i < self.hunk_count => i,
-            _ => FILE_SLOT,
-        };
-        self.phrases
-            .entry((slot, kind))
-            .or_default()
-            .push((verb, object));
-    }
-
-    fn finish(self) -> FileBadges {
-        let mut out = FileBadges {
-            file: self.file,
-            hunks: vec![Vec::new(); self.hunk_count],
-        };
-        for ((slot, kind), phrases) in self.phrases {
-            let badge = Badge {
-                kind,
-                why: sentence(&phrases),
-            };
-            match out.hunks.get_mut(slot) {
-                Some(list) => list.push(badge),
-                None => out.file.push(badge),
-            }
-        }
-        out.file.sort_by_key(|b| b.kind);
-        for list in &mut out.hunks {
-            list.sort_by_key(|b| b.kind);
-        }
-        out
-    }
-}
-
-/// Groups phrases by verb (in first-seen order) and lists each verb's objects:
-/// `removes test fn a and 2 assertions; adds 1 skip marker`.
-fn sentence(phrases: &[(&'static str, String)]) -> String {
-    let mut verbs: Vec<(&str, Vec<&str>)> = Vec::new();
-    for (verb, object) in phrases {
-        match verbs.iter_mut().find(|(v, _)| v == verb) {
-            Some((_, objects)) => objects.push(object),
-            None => verbs.push((verb, vec![object])),
-        }
-    }
-    verbs
-        .iter()
-        .map(|(verb, objects)| format!("{verb} {}", list(objects)))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// `a`, `a and b`, `a, b and c`, `a, b, c and 2 more`.
-pub(crate) fn list(items: &[&str]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => (*one).to_owned(),
-        _ if items.len() <= LIST_MAX => {
-            let (last, rest) = items.split_last().map_or((&"", &[][..]), |(l, r)| (l, r));
-            format!("{} and {last}", rest.join(", "))
-        }
-        _ => format!(
-            "{} and {} more",
-            items.get(..LIST_MAX).unwrap_or(items).join(", "),
-            items.len() - LIST_MAX
-        ),
-    }
-}
-
-/// `1 assertion`, `2 assertions`.
-pub(crate) fn count_noun(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
-/// Rows `[first, last]` overlapped by a hunk side, in rows.
-fn overlap(side: &Range<u32>, first: u32, last: u32) -> u32 {
-    let lo = side.start.max(first);
-    let hi = side.end.min(last.saturating_add(1));
-    hi.saturating_sub(lo)
-}
-
-/// The hunk whose old (`new == false`) or new side overlaps rows `[first, last]`
-/// most; `None` if none does.
-pub(crate) fn overlapping(hunks: &[HunkLines], new: bool, first: u32, last: u32) -> Option<usize> {
-    hunks
-        .iter()
-        .enumerate()
-        .map(|(i, (o, n))| (i, overlap(if new { n } else { o }, first, last)))
-        .filter(|&(_, rows)| rows > 0)
-        // max_by_key keeps the last of equals; prefer the first hunk.
-        .min_by_key(|&(i, rows)| (u32::MAX - rows, i))
-        .map(|(i, _)| i)
-}
-
-/// The hunk whose old or new side is closest to `row` (0 if it contains it).
-pub(crate) fn nearest(hunks: &[HunkLines], new: bool, row: u32) -> Option<usize> {
-    hunks
-        .iter()
-        .enumerate()
-        .map(|(i, (o, n))| {
-            let side = if new { n } else { o };
-            let distance = if row < side.start {
-                side.start - row
-            } else if row >= side.end {
-                (row - side.end).saturating_add(u32::from(side.end > side.start))
-            } else {
-                0
-            };
-            (i, distance)
-        })
-        .min_by_key(|&(i, distance)| (distance, i))
-        .map(|(i, _)| i)
-}
-
-/// [`overlapping`], else [`nearest`] to `first`, else the file.
-pub(crate) fn place_for(hunks: &[HunkLines], new: bool, first: u32, last: u32) -> Place {
-    overlapping(hunks, new, first, last)
-        .or_else(|| nearest(hunks, new, first))
-        .map_or(Place::File, Place::Hunk)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sentences_group_by_verb() {
-        let phrases = [
-            ("removes", "test fn a".to_owned()),
-            ("adds", "1 skip marker".to_owned()),
-            ("removes", "2 assertions".to_owned()),
-        ];
-        assert_eq!(
-            sentence(&phrases),
-            "removes test fn a and 2 assertions; adds 1 skip marker"
-        );
-    }
-
-    #[test]
-    fn lists_cap_at_three() {
-        assert_eq!(list(&["a"]), "a");
-        assert_eq!(list(&["a", "b"]), "a and b");
-        assert_eq!(list(&["a", "b", "c"]), "a, b and c");
-        assert_eq!(list(&["a", "b", "c", "d", "e"]), "a, b, c and 2 more");
-    }
-
-    #[test]
-    fn placement_prefers_overlap_then_distance() {
-        let hunks = [(0..2, 0..2), (10..14, 10..10), (20..20, 16..18)];
-        assert_eq!(overlapping(&hunks, false, 11, 30), Some(1));
-        assert_eq!(overlapping(&hunks, true, 16, 16), Some(2));
-        assert_eq!(overlapping(&hunks, true, 10, 12), None);
-        assert_eq!(nearest(&hunks, true, 11), Some(1));
-        assert_eq!(nearest(&hunks, true, 19), Some(2));
-        assert_eq!(nearest(&hunks, false, 3), Some(0));
-        assert_eq!(place_for(&[], true, 3, 3), Place::File);
-    }
 
     #[test]
     fn risk_score_sums_weights() {

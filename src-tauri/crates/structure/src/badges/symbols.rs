@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{count_noun, overlapping, place_for, BadgeKind, Findings, HunkLines};
+use super::{count_noun, overlapping, place_for, BadgeKind, Findings, HunkLines, Place};
 use crate::items::{Item, ItemKind};
 use crate::Outline;
 
@@ -100,54 +100,88 @@ pub(super) fn diff(
 ) {
     let old = Side::new(old);
     let new = Side::new(new);
-
-    let mut removed: HashSet<usize> = HashSet::new();
-    let mut added: HashSet<usize> = HashSet::new();
-    let mut matched: Vec<(usize, usize)> = Vec::new();
-    for (key, olds) in &old.by_key {
-        let news = new.by_key.get(key).map_or(&[][..], Vec::as_slice);
-        let (olds, news) = pick_unmatched(
-            olds,
-            news,
-            |i| old.coverage(i, hunks, false),
-            |i| new.coverage(i, hunks, true),
-        );
-        removed.extend(olds.gone);
-        added.extend(news.gone);
-        matched.extend(olds.kept.into_iter().zip(news.kept));
-    }
-    for (key, news) in &new.by_key {
-        if !old.by_key.contains_key(key) {
-            added.extend(news);
-        }
-    }
+    let changes = Changes::between(&old, &new, hunks);
 
     // Only the outermost removed/added items: a deleted impl implies its fns.
-    let top = |side: &Side, set: &HashSet<usize>| -> Vec<usize> {
-        let mut v: Vec<usize> = set
-            .iter()
-            .copied()
-            .filter(|&i| {
-                side.item(i)
-                    .and_then(|it| it.parent)
-                    .is_none_or(|p| !set.contains(&(p as usize)))
-            })
-            .collect();
-        v.sort_unstable();
-        v
-    };
-    let removed_top = top(&old, &removed);
-    let added_top = top(&new, &added);
+    let removed_top = outermost(&old, &changes.removed);
+    let added_top = outermost(&new, &changes.added);
 
     let renames = pair_renames(&old, &new, &removed_top, &added_top);
+    report_renames(&old, &new, &renames, hunks, found);
     let renamed: HashSet<usize> = renames.iter().map(|&(o, _)| o).collect();
+    report_removals(&old, &removed_top, &renamed, hunks, found);
+    report_kept(&old, &new, &changes.kept, hunks, found);
+}
 
-    for &(o, n) in &renames {
+/// Items by key: gone from the old side, new on the new side, or kept (an
+/// old and a new item paired).
+struct Changes {
+    removed: HashSet<usize>,
+    added: HashSet<usize>,
+    kept: Vec<(usize, usize)>,
+}
+
+impl Changes {
+    /// Pairs items with equal keys; where one side has more of a key, the
+    /// extras the hunks cover most are the ones removed or added.
+    fn between(old: &Side, new: &Side, hunks: &[HunkLines]) -> Self {
+        let mut changes = Self {
+            removed: HashSet::new(),
+            added: HashSet::new(),
+            kept: Vec::new(),
+        };
+        for (key, olds) in &old.by_key {
+            let news = new.by_key.get(key).map_or(&[][..], Vec::as_slice);
+            let (olds, news) = pick_unmatched(
+                olds,
+                news,
+                |i| old.coverage(i, hunks, false),
+                |i| new.coverage(i, hunks, true),
+            );
+            changes.removed.extend(olds.gone);
+            changes.added.extend(news.gone);
+            changes.kept.extend(olds.kept.into_iter().zip(news.kept));
+        }
+        for (key, news) in &new.by_key {
+            if !old.by_key.contains_key(key) {
+                changes.added.extend(news);
+            }
+        }
+        changes.kept.sort_unstable();
+        changes
+    }
+}
+
+/// The items of `set` whose parent is not in it, in order.
+fn outermost(side: &Side, set: &HashSet<usize>) -> Vec<usize> {
+    let mut v: Vec<usize> = set
+        .iter()
+        .copied()
+        .filter(|&i| {
+            side.item(i)
+                .and_then(|it| it.parent)
+                .is_none_or(|p| !set.contains(&(p as usize)))
+        })
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// `renames fn a to fn b`, on the hunk that removed the old item, else the one
+/// that added the new.
+fn report_renames(
+    old: &Side,
+    new: &Side,
+    renames: &[(usize, usize)],
+    hunks: &[HunkLines],
+    found: &mut Findings,
+) {
+    for &(o, n) in renames {
         let (Some(before), Some(after)) = (old.item(o), new.item(n)) else {
             continue;
         };
         let place = match overlapping(hunks, false, before.start, before.end) {
-            Some(h) => super::Place::Hunk(h),
+            Some(h) => Place::Hunk(h),
             None => place_for(hunks, true, after.start, after.end),
         };
         found.add(
@@ -157,9 +191,19 @@ pub(super) fn diff(
             format!("{} to {}", before.label, after.label),
         );
     }
+}
 
-    let tests_within = tests_within(&old, &removed_top);
-    for &o in &removed_top {
+/// `deletes fn a` for removed items that were not renamed; a removed test is
+/// `removes test fn a`, and tests inside a removed item are counted.
+fn report_removals(
+    old: &Side,
+    removed_top: &[usize],
+    renamed: &HashSet<usize>,
+    hunks: &[HunkLines],
+    found: &mut Findings,
+) {
+    let tests_within = tests_within(old, removed_top);
+    for &o in removed_top {
         if renamed.contains(&o) {
             continue;
         }
@@ -189,14 +233,24 @@ pub(super) fn diff(
             );
         }
     }
+}
 
-    matched.sort_unstable();
-    for (o, n) in matched {
+/// For items on both sides: made non-public, a public signature changed, or a
+/// test no longer marked as one. Placed on the hunk over the new signature,
+/// else the one nearest the old.
+fn report_kept(
+    old: &Side,
+    new: &Side,
+    kept: &[(usize, usize)],
+    hunks: &[HunkLines],
+    found: &mut Findings,
+) {
+    for &(o, n) in kept {
         let (Some(before), Some(after)) = (old.item(o), new.item(n)) else {
             continue;
         };
         let place = || match overlapping(hunks, true, after.start, after.header_end) {
-            Some(h) => super::Place::Hunk(h),
+            Some(h) => Place::Hunk(h),
             None => place_for(hunks, false, before.start, before.header_end),
         };
         if before.public && !after.public {

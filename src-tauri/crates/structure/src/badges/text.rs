@@ -84,6 +84,34 @@ fn tokens(line: &str) -> Vec<Tok<'_>> {
     out
 }
 
+/// A line of code and its tokens, with the lookups every language's counter uses.
+struct Line<'a> {
+    text: &'a str,
+    toks: Vec<Tok<'a>>,
+}
+
+impl<'a> Line<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            toks: tokens(text),
+        }
+    }
+
+    /// The byte at `i`, if the line is that long.
+    fn at(&self, i: usize) -> Option<u8> {
+        self.text.as_bytes().get(i).copied()
+    }
+
+    /// For token `k` written `prev.tok` with nothing between them, `prev`.
+    fn member_of(&self, k: usize) -> Option<&'a str> {
+        let tok = self.toks.get(k)?;
+        let prev = self.toks.get(k.checked_sub(1)?)?;
+        (tok.start > 0 && self.at(tok.start - 1) == Some(b'.') && prev.end + 1 == tok.start)
+            .then_some(prev.text)
+    }
+}
+
 fn count_line(lang: Language, line: &str) -> Counts {
     let trimmed = line.trim_start();
     let comment = match lang {
@@ -93,109 +121,119 @@ fn count_line(lang: Language, line: &str) -> Counts {
     if comment || trimmed.is_empty() {
         return Counts::default();
     }
-    let bytes = line.as_bytes();
-    let at = |i: usize| bytes.get(i).copied();
-    let toks = tokens(line);
-    // `prev.tok` with nothing between them.
-    let member_of = |k: usize| -> Option<&str> {
-        let tok = toks.get(k)?;
-        let prev = toks.get(k.checked_sub(1)?)?;
-        (tok.start > 0 && at(tok.start - 1) == Some(b'.') && prev.end + 1 == tok.start)
-            .then_some(prev.text)
-    };
-    let mut c = Counts::default();
+    let line = Line::new(line);
     match lang {
-        Language::Rust => {
-            c.assertions = toks
-                .iter()
-                .filter(|t| t.text.contains("assert") && at(t.end) == Some(b'!'))
-                .count();
-            c.skips = line.matches("#[ignore").count();
-        }
-        Language::Python => {
-            for (k, t) in toks.iter().enumerate() {
-                let call = at(t.end) == Some(b'(');
-                if (t.text == "assert" && k == 0) || (t.text.starts_with("assert") && call) {
-                    c.assertions += 1;
-                }
-                if t.text == "raises" && call && member_of(k) == Some("pytest") {
-                    c.assertions += 1;
-                }
-            }
-            c.skips = [
-                "pytest.mark.skip",
-                "pytest.mark.xfail",
-                "unittest.skip",
-                "pytest.skip(",
-                ".skipTest(",
-            ]
+        Language::Rust => rust_counts(&line),
+        Language::Python => python_counts(&line),
+        Language::Go => go_counts(&line),
+        Language::TypeScript | Language::Tsx | Language::JavaScript => js_counts(&line),
+    }
+}
+
+/// `assert!`, `assert_eq!`, `debug_assert_ne!`, `prop_assert!`…; `#[ignore]`.
+fn rust_counts(line: &Line) -> Counts {
+    Counts {
+        assertions: line
+            .toks
             .iter()
-            .map(|m| line.matches(m).count())
-            .sum();
+            .filter(|t| t.text.contains("assert") && line.at(t.end) == Some(b'!'))
+            .count(),
+        skips: line.text.matches("#[ignore").count(),
+    }
+}
+
+/// `assert x`, `self.assertEqual(…)`, `mock.assert_called(…)`, `pytest.raises(…)`;
+/// pytest and unittest skip and xfail markers.
+fn python_counts(line: &Line) -> Counts {
+    let mut c = Counts::default();
+    for (k, t) in line.toks.iter().enumerate() {
+        let call = line.at(t.end) == Some(b'(');
+        if (t.text == "assert" && k == 0) || (t.text.starts_with("assert") && call) {
+            c.assertions += 1;
         }
-        Language::Go => {
-            for (k, t) in toks.iter().enumerate() {
-                let on_t = matches!(member_of(k), Some("t" | "b" | "tb" | "f"));
-                if on_t
-                    && matches!(
-                        t.text,
-                        "Error" | "Errorf" | "Fatal" | "Fatalf" | "Fail" | "FailNow"
-                    )
-                {
-                    c.assertions += 1;
-                }
-                if on_t && matches!(t.text, "Skip" | "Skipf" | "SkipNow") {
-                    c.skips += 1;
-                }
-                // testify: assert.Equal(…), require.NoError(…)
-                if matches!(t.text, "assert" | "require")
-                    && at(t.end) == Some(b'.')
-                    && toks.get(k + 1).is_some_and(|n| {
-                        n.start == t.end + 1
-                            && n.text.starts_with(|ch: char| ch.is_ascii_uppercase())
-                    })
-                {
-                    c.assertions += 1;
-                }
-            }
-        }
-        Language::TypeScript | Language::Tsx | Language::JavaScript => {
-            let mut expects = 0;
-            let mut matchers = 0;
-            for (k, t) in toks.iter().enumerate() {
-                let next = at(t.end);
-                if t.text == "expect" && next == Some(b'(') {
-                    expects += 1;
-                }
-                // `.toBe(`, `.toEqual(`, `.toHaveBeenCalled(`: one per expectation.
-                let is_matcher = t.text.len() > 2
-                    && t.text.starts_with("to")
-                    && t.text.as_bytes().get(2).is_some_and(u8::is_ascii_uppercase);
-                if is_matcher && t.start > 0 && at(t.start - 1) == Some(b'.') {
-                    matchers += 1;
-                }
-                if t.text == "assert" && matches!(next, Some(b'(' | b'.')) && member_of(k).is_none()
-                {
-                    c.assertions += 1;
-                }
-                if matches!(t.text, "skip" | "todo")
-                    && member_of(k).is_some_and(|p| JS_TEST_FNS.contains(&p))
-                {
-                    c.skips += 1;
-                }
-                if matches!(
-                    t.text,
-                    "xit" | "xdescribe" | "xtest" | "xspecify" | "xcontext"
-                ) && next == Some(b'(')
-                {
-                    c.skips += 1;
-                }
-            }
-            // `expect(a).toBe(1)` is one assertion; a bare matcher line (chained on
-            // the previous line) still counts.
-            c.assertions += expects.max(matchers);
+        if t.text == "raises" && call && line.member_of(k) == Some("pytest") {
+            c.assertions += 1;
         }
     }
+    c.skips = [
+        "pytest.mark.skip",
+        "pytest.mark.xfail",
+        "unittest.skip",
+        "pytest.skip(",
+        ".skipTest(",
+    ]
+    .iter()
+    .map(|m| line.text.matches(m).count())
+    .sum();
+    c
+}
+
+/// `t.Error`/`t.Fatal` and friends, testify's `assert.X`/`require.X`; `t.Skip`.
+fn go_counts(line: &Line) -> Counts {
+    let mut c = Counts::default();
+    for (k, t) in line.toks.iter().enumerate() {
+        let on_t = matches!(line.member_of(k), Some("t" | "b" | "tb" | "f"));
+        if on_t
+            && matches!(
+                t.text,
+                "Error" | "Errorf" | "Fatal" | "Fatalf" | "Fail" | "FailNow"
+            )
+        {
+            c.assertions += 1;
+        }
+        if on_t && matches!(t.text, "Skip" | "Skipf" | "SkipNow") {
+            c.skips += 1;
+        }
+        // testify: assert.Equal(…), require.NoError(…)
+        if matches!(t.text, "assert" | "require")
+            && line.at(t.end) == Some(b'.')
+            && line.toks.get(k + 1).is_some_and(|n| {
+                n.start == t.end + 1 && n.text.starts_with(|ch: char| ch.is_ascii_uppercase())
+            })
+        {
+            c.assertions += 1;
+        }
+    }
+    c
+}
+
+/// `expect(…)` with its matchers, `assert(…)`/`assert.x(…)`; `it.skip`,
+/// `describe.todo`, `xit`…
+fn js_counts(line: &Line) -> Counts {
+    let mut c = Counts::default();
+    let mut expects = 0;
+    let mut matchers = 0;
+    for (k, t) in line.toks.iter().enumerate() {
+        let next = line.at(t.end);
+        if t.text == "expect" && next == Some(b'(') {
+            expects += 1;
+        }
+        // `.toBe(`, `.toEqual(`, `.toHaveBeenCalled(`: one per expectation.
+        let is_matcher = t.text.len() > 2
+            && t.text.starts_with("to")
+            && t.text.as_bytes().get(2).is_some_and(u8::is_ascii_uppercase);
+        if is_matcher && t.start > 0 && line.at(t.start - 1) == Some(b'.') {
+            matchers += 1;
+        }
+        if t.text == "assert" && matches!(next, Some(b'(' | b'.')) && line.member_of(k).is_none() {
+            c.assertions += 1;
+        }
+        if matches!(t.text, "skip" | "todo")
+            && line.member_of(k).is_some_and(|p| JS_TEST_FNS.contains(&p))
+        {
+            c.skips += 1;
+        }
+        if matches!(
+            t.text,
+            "xit" | "xdescribe" | "xtest" | "xspecify" | "xcontext"
+        ) && next == Some(b'(')
+        {
+            c.skips += 1;
+        }
+    }
+    // `expect(a).toBe(1)` is one assertion; a bare matcher line (chained on
+    // the previous line) still counts.
+    c.assertions += expects.max(matchers);
     c
 }
 
