@@ -94,44 +94,45 @@ impl Sandbox {
             Support::Partial { missing, .. } => Some(missing),
             Support::Full { .. } => None,
         };
+        match Self::confining(helper, network, room, exec_gate, partial) {
+            Ok(sandbox) => Ok(sandbox),
+            Err(why) => unavailable(why),
+        }
+    }
+
+    /// A confined session's sandbox: where it writes, what it cannot see,
+    /// how it is isolated; `Err` says why it cannot be had.
+    fn confining(
+        helper: &Path,
+        network: NetworkMode,
+        room: Room,
+        exec_gate: bool,
+        partial: Option<String>,
+    ) -> std::result::Result<Sandbox, String> {
         let home = std::env::var_os("HOME").map(PathBuf::from);
         let isolate = airlock_sandbox::can_isolate();
         let mut write = vec![room.root.to_path_buf(), room.tmp.to_path_buf()];
         let mut hidden = vec![room.airlock_home.to_path_buf()];
         let (mut layers, mut copies) = (Vec::new(), Vec::new());
         if let Some(home) = &home {
-            let folders = match state_folders(home, room.state, isolate) {
-                Ok(f) => f,
-                Err(why) => return unavailable(why),
-            };
+            let folders = state_folders(home, room.state, isolate)?;
             write.extend(folders.write);
             layers = folders.layers;
             copies = folders.copies;
             hidden.extend(airlock_sandbox::default_hidden(home));
         }
         let read_only = if isolate && !room.staged {
-            match protected(room.root) {
-                Ok(paths) => paths,
-                Err(why) => return unavailable(why),
-            }
+            protected(room.root)?
         } else {
             Vec::new()
         };
-        let isolate = isolate.then(|| {
-            let mut mask = airlock_sandbox::default_masked();
-            mask.push(room.airlock_home.to_path_buf());
-            // Hidden folders are shown empty too: Landlock keeps their files
-            // unreadable, but not the sockets in them (ssh's control
-            // sockets in ~/.ssh, gpg-agent's in ~/.gnupg).
-            mask.extend(hidden.iter().filter(|h| h.is_dir()).cloned());
-            Isolate {
-                mask,
-                sockets: vec![room.socket.to_path_buf()],
-                scan: home.iter().cloned().collect(),
-                layers,
-                copies,
-                read_only,
-            }
+        let isolate = isolate.then(|| Isolate {
+            mask: masked(room.airlock_home, &hidden),
+            sockets: vec![room.socket.to_path_buf()],
+            scan: home.iter().cloned().collect(),
+            layers,
+            copies,
+            read_only,
         });
         let isolated = isolate.is_some();
         let spec = Spec {
@@ -297,6 +298,17 @@ fn state_folders(
         out.write.push(folder_or_file);
     }
     Ok(out)
+}
+
+/// What an isolated session sees as empty folders: the system's sockets
+/// and agents' folders, Airlock's data folder, and the hidden folders too:
+/// Landlock keeps their files unreadable, but not the sockets in them
+/// (ssh's control sockets in ~/.ssh, gpg-agent's in ~/.gnupg).
+fn masked(airlock_home: &Path, hidden: &[PathBuf]) -> Vec<PathBuf> {
+    let mut mask = airlock_sandbox::default_masked();
+    mask.push(airlock_home.to_path_buf());
+    mask.extend(hidden.iter().filter(|h| h.is_dir()).cloned());
+    mask
 }
 
 /// The one line the shield shows for a confined session.
