@@ -20,7 +20,7 @@ use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::schema::{
     CancelNotification, ClientCapabilities, ContentBlock, FileSystemCapabilities, Implementation,
     InitializeRequest, LoadSessionRequest, NewSessionRequest, PromptRequest, ReadTextFileRequest,
-    ReadTextFileResponse, RequestPermissionRequest, RequestPermissionResponse,
+    ReadTextFileResponse, RequestPermissionRequest, RequestPermissionResponse, SessionConfigOption,
     SessionConfigOptionValue, SessionId, SessionModeState, SessionNotification,
     SetSessionConfigOptionRequest, SetSessionModeRequest, StopReason, WriteTextFileRequest,
     WriteTextFileResponse,
@@ -310,41 +310,7 @@ async fn run(
             loop {
                 tokio::select! {
                     msg = rx.recv() => match msg {
-                        Some(ToAgent::Prompt(blocks)) => {
-                            let sent = cx.send_request(PromptRequest::new(session.clone(), blocks));
-                            let on = on.clone();
-                            tokio::spawn(async move {
-                                let result = sent.block_task().await.map(|r| r.stop_reason).map_err(|e| why(&e));
-                                on(FromAgent::TurnEnded(result));
-                            });
-                        }
-                        Some(ToAgent::Cancel) => {
-                            let _ = cx.send_notification(CancelNotification::new(session.clone()));
-                        }
-                        Some(ToAgent::SetMode(mode)) => {
-                            let sent = cx.send_request(SetSessionModeRequest::new(session.clone(), mode));
-                            let on = on.clone();
-                            tokio::spawn(async move {
-                                if let Err(e) = sent.block_task().await {
-                                    on(FromAgent::Refused(format!("the agent refused the mode: {}", why(&e))));
-                                }
-                            });
-                        }
-                        Some(ToAgent::SetConfig(config, value)) => {
-                            let value = match value.as_str() {
-                                "true" => SessionConfigOptionValue::boolean(true),
-                                "false" => SessionConfigOptionValue::boolean(false),
-                                v => SessionConfigOptionValue::value_id(v.to_string()),
-                            };
-                            let sent = cx.send_request(SetSessionConfigOptionRequest::new(session.clone(), config, value));
-                            let on = on.clone();
-                            tokio::spawn(async move {
-                                match sent.block_task().await {
-                                    Ok(r) => on(FromAgent::Config(r.config_options)),
-                                    Err(e) => on(FromAgent::Refused(format!("the agent refused the setting: {}", why(&e)))),
-                                }
-                            });
-                        }
+                        Some(msg) => send(&cx, &session, msg, &on),
                         None => break,
                     },
                     _ = cx.incoming_closed() => break,
@@ -354,6 +320,163 @@ async fn run(
         })
         .await
         .map_err(|e| e.to_string())
+}
+
+/// Sends the agent what Airlock has for it; its answers come back through
+/// `on` when they arrive, without holding up the next message.
+fn send(
+    cx: &ConnectionTo<Agent>,
+    session: &SessionId,
+    msg: ToAgent,
+    on: &(impl Fn(FromAgent) + Send + Sync + Clone + 'static),
+) {
+    let on = on.clone();
+    match msg {
+        ToAgent::Prompt(blocks) => {
+            let sent = cx.send_request(PromptRequest::new(session.clone(), blocks));
+            tokio::spawn(async move {
+                let result = sent
+                    .block_task()
+                    .await
+                    .map(|r| r.stop_reason)
+                    .map_err(|e| why(&e));
+                on(FromAgent::TurnEnded(result));
+            });
+        }
+        ToAgent::Cancel => {
+            if let Err(e) = cx.send_notification(CancelNotification::new(session.clone())) {
+                on(FromAgent::Refused(format!(
+                    "could not send the cancel: {}",
+                    why(&e)
+                )));
+            }
+        }
+        ToAgent::SetMode(mode) => {
+            let sent = cx.send_request(SetSessionModeRequest::new(session.clone(), mode));
+            tokio::spawn(async move {
+                if let Err(e) = sent.block_task().await {
+                    on(FromAgent::Refused(format!(
+                        "the agent refused the mode: {}",
+                        why(&e)
+                    )));
+                }
+            });
+        }
+        ToAgent::SetConfig(config, value) => {
+            let value = match value.as_str() {
+                "true" => SessionConfigOptionValue::boolean(true),
+                "false" => SessionConfigOptionValue::boolean(false),
+                v => SessionConfigOptionValue::value_id(v.to_string()),
+            };
+            let request = SetSessionConfigOptionRequest::new(session.clone(), config, value);
+            let sent = cx.send_request(request);
+            tokio::spawn(async move {
+                match sent.block_task().await {
+                    Ok(r) => on(FromAgent::Config(r.config_options)),
+                    Err(e) => on(FromAgent::Refused(format!(
+                        "the agent refused the setting: {}",
+                        why(&e)
+                    ))),
+                }
+            });
+        }
+    }
+}
+
+/// What a new or loaded conversation starts with: its id, modes and
+/// settings, and whether it was resumed.
+type Opened = (
+    SessionId,
+    Option<SessionModeState>,
+    Vec<SessionConfigOption>,
+    bool,
+);
+
+/// `session/load` when the conversation can be resumed, else `session/new`.
+async fn open_session(
+    cx: &ConnectionTo<Agent>,
+    cwd: PathBuf,
+    resume: Option<String>,
+    replaying: &std::sync::atomic::AtomicBool,
+) -> std::result::Result<Opened, String> {
+    Ok(match resume {
+        Some(id) => {
+            replaying.store(true, std::sync::atomic::Ordering::SeqCst);
+            let loaded = tokio::time::timeout(
+                START_TIMEOUT,
+                cx.send_request(LoadSessionRequest::new(id.clone(), cwd))
+                    .block_task(),
+            )
+            .await;
+            replaying.store(false, std::sync::atomic::Ordering::SeqCst);
+            let loaded = loaded
+                .map_err(|_| {
+                    format!(
+                        "the agent did not answer `session/load` within {} s",
+                        START_TIMEOUT.as_secs()
+                    )
+                })?
+                .map_err(|e| format!("the agent could not resume the conversation: {}", why(&e)))?;
+            (
+                SessionId::from(id),
+                loaded.modes,
+                loaded.config_options.unwrap_or_default(),
+                true,
+            )
+        }
+        None => {
+            let new = tokio::time::timeout(
+                START_TIMEOUT,
+                cx.send_request(NewSessionRequest::new(cwd)).block_task(),
+            )
+            .await
+            .map_err(|_| {
+                format!(
+                    "the agent did not answer `session/new` within {} s",
+                    START_TIMEOUT.as_secs()
+                )
+            })?
+            .map_err(|e| format!("the agent refused `session/new`: {}", why(&e)))?;
+            (
+                new.session_id,
+                new.modes,
+                new.config_options.unwrap_or_default(),
+                false,
+            )
+        }
+    })
+}
+
+/// Moves an agent that starts in a mode that acts without asking to one
+/// that asks, before the first turn: no command may run unasked, not even
+/// once. Returns the mode it left.
+async fn leave_self_approving(
+    cx: &ConnectionTo<Agent>,
+    session_id: &SessionId,
+    modes: Option<&mut SessionModeState>,
+) -> std::result::Result<Option<String>, String> {
+    let Some(m) = modes else {
+        return Ok(None);
+    };
+    {
+        let offered: Vec<String> = m.available_modes.iter().map(|m| m.id.to_string()).collect();
+        let offered: Vec<&str> = offered.iter().map(String::as_str).collect();
+        let current = m.current_mode_id.to_string();
+        if let Some(asking) = asking_mode(&current, &offered) {
+            // Before the first turn: no command may run unasked, not even once.
+            tokio::time::timeout(
+                START_TIMEOUT,
+                cx.send_request(SetSessionModeRequest::new(session_id.clone(), asking))
+                    .block_task(),
+            )
+            .await
+            .map_err(|_| format!("the agent did not answer `session/set_mode` within {} s", START_TIMEOUT.as_secs()))?
+            .map_err(|e| format!("the agent starts in mode `{current}`, which acts without asking, and refused to switch to `{asking}`: {}", why(&e)))?;
+            m.current_mode_id = asking.to_string().into();
+            return Ok(Some(current));
+        }
+    }
+    Ok(None)
 }
 
 /// An error from the connection, for people.
@@ -399,71 +522,8 @@ async fn handshake(
         ));
     }
     let resume = resume.filter(|_| init.agent_capabilities.load_session);
-    let (session_id, mut modes, config, resumed) = match resume {
-        Some(id) => {
-            replaying.store(true, std::sync::atomic::Ordering::SeqCst);
-            let loaded = tokio::time::timeout(
-                START_TIMEOUT,
-                cx.send_request(LoadSessionRequest::new(id.clone(), cwd))
-                    .block_task(),
-            )
-            .await;
-            replaying.store(false, std::sync::atomic::Ordering::SeqCst);
-            let loaded = loaded
-                .map_err(|_| {
-                    format!(
-                        "the agent did not answer `session/load` within {} s",
-                        START_TIMEOUT.as_secs()
-                    )
-                })?
-                .map_err(|e| format!("the agent could not resume the conversation: {}", why(&e)))?;
-            (
-                SessionId::from(id),
-                loaded.modes,
-                loaded.config_options.unwrap_or_default(),
-                true,
-            )
-        }
-        None => {
-            let new = tokio::time::timeout(
-                START_TIMEOUT,
-                cx.send_request(NewSessionRequest::new(cwd)).block_task(),
-            )
-            .await
-            .map_err(|_| {
-                format!(
-                    "the agent did not answer `session/new` within {} s",
-                    START_TIMEOUT.as_secs()
-                )
-            })?
-            .map_err(|e| format!("the agent refused `session/new`: {}", why(&e)))?;
-            (
-                new.session_id,
-                new.modes,
-                new.config_options.unwrap_or_default(),
-                false,
-            )
-        }
-    };
-    let mut left_mode = None;
-    if let Some(m) = modes.as_mut() {
-        let offered: Vec<String> = m.available_modes.iter().map(|m| m.id.to_string()).collect();
-        let offered: Vec<&str> = offered.iter().map(String::as_str).collect();
-        let current = m.current_mode_id.to_string();
-        if let Some(asking) = asking_mode(&current, &offered) {
-            // Before the first turn: no command may run unasked, not even once.
-            tokio::time::timeout(
-                START_TIMEOUT,
-                cx.send_request(SetSessionModeRequest::new(session_id.clone(), asking))
-                    .block_task(),
-            )
-            .await
-            .map_err(|_| format!("the agent did not answer `session/set_mode` within {} s", START_TIMEOUT.as_secs()))?
-            .map_err(|e| format!("the agent starts in mode `{current}`, which acts without asking, and refused to switch to `{asking}`: {}", why(&e)))?;
-            m.current_mode_id = asking.to_string().into();
-            left_mode = Some(current);
-        }
-    }
+    let (session_id, mut modes, config, resumed) = open_session(cx, cwd, resume, replaying).await?;
+    let left_mode = leave_self_approving(cx, &session_id, modes.as_mut()).await?;
     let name = init
         .agent_info
         .as_ref()
