@@ -236,25 +236,7 @@ pub fn line_hunks<T: AsRef<[u8]>>(input: &InternedInput<T>) -> Vec<imara_diff::H
         diff.postprocess_lines(input);
         return diff.hunks().collect();
     }
-    let n = input.interner.num_tokens() as usize;
-    let (mut count_b, mut count_a) = (vec![0u32; n], vec![0u32; n]);
-    let mut pos_a = vec![0u32; n];
-    for t in before.iter() {
-        count_b[u32::from(*t) as usize] += 1;
-    }
-    for (j, t) in after.iter().enumerate() {
-        let t = u32::from(*t) as usize;
-        count_a[t] += 1;
-        pos_a[t] = j as u32;
-    }
-    let pairs: Vec<(u32, u32)> = before
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| {
-            let t = u32::from(*t) as usize;
-            (count_b[t] == 1 && count_a[t] == 1).then_some((i as u32, pos_a[t]))
-        })
-        .collect();
+    let pairs = unique_pairs(input);
     let anchors = increasing_run(&pairs);
     let mut hunks = Vec::new();
     let (mut pb, mut pa) = (0u32, 0u32);
@@ -305,8 +287,37 @@ pub fn line_hunks<T: AsRef<[u8]>>(input: &InternedInput<T>) -> Vec<imara_diff::H
         pa = j + 1;
     }
     gap(pb..before.len() as u32, pa..after.len() as u32, &mut hunks);
-    // Neighbouring regions split by nothing but an anchor stay separate hunks;
-    // touching ones (no line between them) merge.
+    merge_touching(hunks)
+}
+
+/// The lines that occur exactly once on each side, as (before, after)
+/// line numbers in the order of `before`.
+fn unique_pairs<T: AsRef<[u8]>>(input: &InternedInput<T>) -> Vec<(u32, u32)> {
+    let (before, after) = (&input.before, &input.after);
+    let n = input.interner.num_tokens() as usize;
+    let (mut count_b, mut count_a) = (vec![0u32; n], vec![0u32; n]);
+    let mut pos_a = vec![0u32; n];
+    for t in before.iter() {
+        count_b[u32::from(*t) as usize] += 1;
+    }
+    for (j, t) in after.iter().enumerate() {
+        let t = u32::from(*t) as usize;
+        count_a[t] += 1;
+        pos_a[t] = j as u32;
+    }
+    before
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            let t = u32::from(*t) as usize;
+            (count_b[t] == 1 && count_a[t] == 1).then_some((i as u32, pos_a[t]))
+        })
+        .collect()
+}
+
+/// Neighbouring regions split by nothing but an anchor stay separate hunks;
+/// touching ones (no line between them) merge.
+fn merge_touching(hunks: Vec<imara_diff::Hunk>) -> Vec<imara_diff::Hunk> {
     let mut merged: Vec<imara_diff::Hunk> = Vec::with_capacity(hunks.len());
     for h in hunks {
         match merged.last_mut() {
