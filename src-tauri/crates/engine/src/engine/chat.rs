@@ -367,51 +367,15 @@ impl Actor {
             FromAgent::Update(n) => self.session_update(session, n.update),
             FromAgent::Permission(req, responder) => self.permission(session, *req, responder),
             FromAgent::Write(req, responder) => self.agent_write(session, *req, responder),
-            FromAgent::Read(req, responder) => {
-                let answer = self.agent_read(session, &req);
-                let _ = match answer {
-                    Ok(text) => responder.respond(acp::ReadTextFileResponse::new(text)),
-                    Err(e) => {
-                        responder.respond_with_error(agent_client_protocol::Error::new(-32002, e))
-                    }
-                };
-            }
+            FromAgent::Read(req, responder) => self.answer_read(session, &req, responder),
             FromAgent::TurnEnded(result) => self.turn_ended(session, result),
             FromAgent::Refused(why) => self.notice(session, why),
             FromAgent::Config(opts) => {
                 let config = config_options(&opts);
                 self.chat_info_changed(session, |c| c.config = config);
             }
-            FromAgent::Unparsed(line) => {
-                let Ok(chat) = self.chat_mut(session) else {
-                    return;
-                };
-                chat.unparsed += 1;
-                if chat.unparsed <= UNPARSED_SHOWN {
-                    self.notice(
-                        session,
-                        format!("the agent printed a line that is not ACP: {line}"),
-                    );
-                }
-            }
-            FromAgent::Failed(why) => {
-                let Ok(chat) = self.chat_mut(session) else {
-                    return;
-                };
-                if std::mem::replace(&mut chat.failed, true) {
-                    return;
-                }
-                self.notice(session, why.clone());
-                self.problem(Some(session), why);
-                if let Some(agent) = self
-                    .sessions
-                    .get(session)
-                    .and_then(|s| s.chat.as_ref())
-                    .and_then(|c| c.agent.as_ref())
-                {
-                    agent.kill();
-                }
-            }
+            FromAgent::Unparsed(line) => self.unparsed(session, &line),
+            FromAgent::Failed(why) => self.agent_failed(session, why),
             FromAgent::Stderr(bytes) => {
                 if let Some(s) = self.sessions.get(session) {
                     if let Ok(mut sb) = s.scrollback.lock() {
@@ -419,30 +383,83 @@ impl Actor {
                     }
                 }
             }
-            FromAgent::Exited(code) => {
-                let busy = self
-                    .sessions
-                    .get(session)
-                    .and_then(|s| s.info.chat.as_ref())
-                    .is_some_and(|c| c.busy);
-                if busy {
-                    self.turn_ended(session, Err("the agent exited during the turn".into()));
-                }
-                self.notice(
-                    session,
-                    match code {
-                        Some(0) => "the agent exited".to_string(),
-                        Some(c) => format!("the agent exited with code {c}"),
-                        None => "the agent was stopped".to_string(),
-                    },
-                );
-                if let Ok(chat) = self.chat_mut(session) {
-                    chat.agent = None;
-                    let _ = chat.save();
-                }
-                self.exited(session, code);
+            FromAgent::Exited(code) => self.agent_exited(session, code),
+        }
+    }
+
+    /// Answers the agent's `fs/read_text_file`.
+    fn answer_read(
+        &mut self,
+        session: &str,
+        req: &acp::ReadTextFileRequest,
+        responder: agent_client_protocol::v1::Responder<acp::ReadTextFileResponse>,
+    ) {
+        let answer = self.agent_read(session, req);
+        let _ = match answer {
+            Ok(text) => responder.respond(acp::ReadTextFileResponse::new(text)),
+            Err(e) => responder.respond_with_error(agent_client_protocol::Error::new(-32002, e)),
+        };
+    }
+
+    /// A line from the agent that is not ACP: shown, the first few times.
+    fn unparsed(&mut self, session: &str, line: &str) {
+        let Ok(chat) = self.chat_mut(session) else {
+            return;
+        };
+        chat.unparsed += 1;
+        if chat.unparsed <= UNPARSED_SHOWN {
+            self.notice(
+                session,
+                format!("the agent printed a line that is not ACP: {line}"),
+            );
+        }
+    }
+
+    /// The agent's connection failed: said once, and the agent stopped.
+    fn agent_failed(&mut self, session: &str, why: String) {
+        let Ok(chat) = self.chat_mut(session) else {
+            return;
+        };
+        if std::mem::replace(&mut chat.failed, true) {
+            return;
+        }
+        self.notice(session, why.clone());
+        self.problem(Some(session), why);
+        if let Some(agent) = self
+            .sessions
+            .get(session)
+            .and_then(|s| s.chat.as_ref())
+            .and_then(|c| c.agent.as_ref())
+        {
+            agent.kill();
+        }
+    }
+
+    /// The agent's process ended (in a turn, that turn ends with it).
+    fn agent_exited(&mut self, session: &str, code: Option<i32>) {
+        let busy = self
+            .sessions
+            .get(session)
+            .and_then(|s| s.info.chat.as_ref())
+            .is_some_and(|c| c.busy);
+        if busy {
+            self.turn_ended(session, Err("the agent exited during the turn".into()));
+        }
+        self.notice(
+            session,
+            match code {
+                Some(0) => "the agent exited".to_string(),
+                Some(c) => format!("the agent exited with code {c}"),
+                None => "the agent was stopped".to_string(),
+            },
+        );
+        if let Ok(chat) = self.chat_mut(session) {
+            chat.agent = None;
+            if let Err(e) = chat.save() {
+                self.problem(Some(session), format!("could not save the chat: {e}"));
             }
         }
+        self.exited(session, code);
     }
 
     /// The agent answered `initialize` and `session/new`.
@@ -503,6 +520,8 @@ impl Actor {
         });
     }
 
+    /// What the agent streams during a turn: text, thoughts, tool calls,
+    /// its plan, and changes to its commands, mode, settings and usage.
     fn session_update(&mut self, session: &str, update: SessionUpdate) {
         let root = match self.sessions.get(session) {
             Some(s) => s.stage.clone(),
@@ -541,35 +560,7 @@ impl Actor {
                     apply_fields(c, &root, &u.fields)
                 });
             }
-            SessionUpdate::Plan(p) => {
-                let items: Vec<PlanItem> = p
-                    .entries
-                    .iter()
-                    .map(|e| PlanItem {
-                        content: e.content.clone(),
-                        status: match e.status {
-                            acp::PlanEntryStatus::InProgress => PlanStatus::InProgress,
-                            acp::PlanEntryStatus::Completed => PlanStatus::Completed,
-                            _ => PlanStatus::Pending,
-                        },
-                    })
-                    .collect();
-                let Ok(chat) = self.chat_mut(session) else {
-                    return;
-                };
-                match chat.plan.filter(|i| *i < chat.transcript.len()) {
-                    Some(i) => {
-                        chat.transcript[i] = ChatEntry::Plan { items };
-                        self.replaced(session, i);
-                    }
-                    None => {
-                        let i = self.push_entry(session, ChatEntry::Plan { items });
-                        if let Ok(chat) = self.chat_mut(session) {
-                            chat.plan = i;
-                        }
-                    }
-                }
-            }
+            SessionUpdate::Plan(p) => self.plan_update(session, &p),
             SessionUpdate::AvailableCommandsUpdate(u) => self.chat_info_changed(session, |c| {
                 c.commands = u
                     .available_commands
@@ -594,6 +585,37 @@ impl Actor {
                 });
             }),
             _ => {}
+        }
+    }
+
+    /// The agent's plan: one entry of the transcript, replaced in place.
+    fn plan_update(&mut self, session: &str, p: &acp::Plan) {
+        let items: Vec<PlanItem> = p
+            .entries
+            .iter()
+            .map(|e| PlanItem {
+                content: e.content.clone(),
+                status: match e.status {
+                    acp::PlanEntryStatus::InProgress => PlanStatus::InProgress,
+                    acp::PlanEntryStatus::Completed => PlanStatus::Completed,
+                    _ => PlanStatus::Pending,
+                },
+            })
+            .collect();
+        let Ok(chat) = self.chat_mut(session) else {
+            return;
+        };
+        match chat.plan.filter(|i| *i < chat.transcript.len()) {
+            Some(i) => {
+                chat.transcript[i] = ChatEntry::Plan { items };
+                self.replaced(session, i);
+            }
+            None => {
+                let i = self.push_entry(session, ChatEntry::Plan { items });
+                if let Ok(chat) = self.chat_mut(session) {
+                    chat.plan = i;
+                }
+            }
         }
     }
 
