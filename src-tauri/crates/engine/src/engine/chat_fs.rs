@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use agent_client_protocol::v1::schema as acp;
+use agent_client_protocol::v1::Responder;
 use airlock_protocol::{GateReply, GateRequest, SessionMode};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -72,67 +73,50 @@ impl Actor {
         })
     }
 
+    /// The agent's `fs/write_text_file`: inside its folder only. Staged, it
+    /// lands in the stage and is held like any staged write; gated, it waits
+    /// as a gated edit and what the user approves is written, the reply
+    /// going out only when the user decides.
     pub(super) fn agent_write(
         &mut self,
         session: &str,
         req: acp::WriteTextFileRequest,
-        responder: agent_client_protocol::v1::Responder<acp::WriteTextFileResponse>,
+        responder: Responder<acp::WriteTextFileResponse>,
     ) {
-        let refuse = |responder: agent_client_protocol::v1::Responder<
-            acp::WriteTextFileResponse,
-        >,
-                      why: String| {
-            let _ = responder.respond_with_error(agent_client_protocol::Error::new(-32001, why));
-        };
         let (root, rel) = match self.inside(session, &req.path) {
             Ok(x) => x,
             Err(why) => {
                 self.notice(session, why.clone());
-                return refuse(responder, why);
+                return answer_write(responder, Err(why));
             }
         };
         let target = match fsx::safe_join(&root, &rel) {
             Ok(t) => t,
-            Err(e) => return refuse(responder, e.to_string()),
+            Err(e) => return answer_write(responder, Err(e.to_string())),
         };
         let gated = self
             .sessions
             .get(session)
             .is_some_and(|s| s.info.mode == SessionMode::Gated);
+        let at = Target { root, rel, target };
         if !gated {
             // The stage watcher sees this write and holds it like any other.
-            let mode = crate::fsx::FileState::read(&target)
-                .ok()
-                .and_then(|f| f.mode())
-                .unwrap_or(0o644);
-            // Relative to the stage's folder descriptors, never following a
-            // link: the agent may swap a folder for a link meanwhile.
-            let file = fsx::FileState::File {
-                bytes: req.content.into_bytes(),
-                mode,
-            };
-            let written = fsx::mirror(&file, &root, &target);
-            let _ = match written {
-                Ok(()) => responder.respond(acp::WriteTextFileResponse::new()),
-                Err(e) => return refuse(responder, format!("cannot write {rel}: {e}")),
-            };
-            return;
+            return answer_write(responder, at.write(req.content));
         }
-        // Gated: the write waits as a gated edit; what the user approves is written.
         let question = GateRequest {
             session: session.to_string(),
             agent: "acp".into(),
             tool: "Write".into(),
-            input: json!({ "file_path": target.display().to_string(), "content": req.content }),
-            cwd: root.display().to_string(),
+            input: json!({ "file_path": at.target.display().to_string(), "content": req.content }),
+            cwd: at.root.display().to_string(),
         };
         let (tx, rx) = oneshot::channel::<GateReply>();
         self.gate_checked(question, tx);
         let content = req.content;
         tokio::spawn(async move {
-            let reply = rx.await.ok();
-            match reply {
+            let result = match rx.await.ok() {
                 Some(r) if r.decision == "allow" => {
+                    // The text the user approved: some hunks, or edited.
                     let text = r
                         .updated_input
                         .as_ref()
@@ -140,36 +124,50 @@ impl Actor {
                         .and_then(Value::as_str)
                         .map(str::to_string)
                         .unwrap_or(content);
-                    let mode = crate::fsx::FileState::read(&target)
-                        .ok()
-                        .and_then(|f| f.mode())
-                        .unwrap_or(0o644);
-                    let file = fsx::FileState::File {
-                        bytes: text.into_bytes(),
-                        mode,
-                    };
-                    let _ = match fsx::mirror(&file, &root, &target) {
-                        Ok(()) => responder.respond(acp::WriteTextFileResponse::new()),
-                        Err(e) => responder.respond_with_error(agent_client_protocol::Error::new(
-                            -32001,
-                            format!("cannot write {rel}: {e}"),
-                        )),
-                    };
+                    at.write(text)
                 }
-                Some(r) => {
-                    let why = r
-                        .reason
-                        .unwrap_or_else(|| "The user rejected this write in Airlock.".into());
-                    let _ = responder
-                        .respond_with_error(agent_client_protocol::Error::new(-32001, why));
-                }
-                None => {
-                    let _ = responder.respond_with_error(agent_client_protocol::Error::new(
-                        -32001,
-                        "the write was not decided: the session ended",
-                    ));
-                }
-            }
+                Some(r) => Err(r
+                    .reason
+                    .unwrap_or_else(|| "The user rejected this write in Airlock.".into())),
+                None => Err("the write was not decided: the session ended".into()),
+            };
+            answer_write(responder, result);
         });
     }
+}
+
+/// Where an agent's write goes: relative to the folder's descriptors, never
+/// following a link (the agent may swap a folder for a link meanwhile).
+struct Target {
+    root: PathBuf,
+    rel: String,
+    target: PathBuf,
+}
+
+impl Target {
+    /// Writes `text`, keeping the file's mode (a new file gets 0644).
+    fn write(&self, text: String) -> std::result::Result<(), String> {
+        let mode = fsx::FileState::read(&self.target)
+            .ok()
+            .and_then(|f| f.mode())
+            .unwrap_or(0o644);
+        let file = fsx::FileState::File {
+            bytes: text.into_bytes(),
+            mode,
+        };
+        fsx::mirror(&file, &self.root, &self.target)
+            .map_err(|e| format!("cannot write {}: {e}", self.rel))
+    }
+}
+
+/// The reply to a write: success, or an error with why (the user's reason
+/// for a rejection). An agent that stopped waiting needs no reply.
+fn answer_write(
+    responder: Responder<acp::WriteTextFileResponse>,
+    result: std::result::Result<(), String>,
+) {
+    let _ = match result {
+        Ok(()) => responder.respond(acp::WriteTextFileResponse::new()),
+        Err(why) => responder.respond_with_error(agent_client_protocol::Error::new(-32001, why)),
+    };
 }
