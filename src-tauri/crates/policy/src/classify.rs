@@ -18,6 +18,12 @@ use serde::{Deserialize, Serialize};
 use crate::paths::{is_harmless_device, is_inside, resolve, secret_reason};
 use crate::shell::{split_command, SimpleCommand};
 
+mod git;
+mod words;
+
+use words::{basename, has_opt, short, skip_options};
+pub(crate) use words::{has_flag, option_value, positionals, Word};
+
 /// What kind of harm a command may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -247,20 +253,6 @@ impl Cwds {
     }
 }
 
-fn short(text: &str) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= 60 {
-        one_line
-    } else {
-        let cut: String = one_line.chars().take(57).collect();
-        format!("{cut}…")
-    }
-}
-
-fn basename(word: &str) -> &str {
-    word.rsplit('/').next().unwrap_or(word)
-}
-
 fn assess_one(cmd: &SimpleCommand, ctx: &ClassifyContext, cwds: &Cwds, depth: u8) -> Assessment {
     let label = short(&cmd.text);
     let mut a = Assessment {
@@ -367,12 +359,6 @@ fn resolve_in(raw: &str, cwds: &Cwds, ctx: &ClassifyContext) -> Vec<Option<PathB
         out.push(None);
     }
     out
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Word<'w> {
-    pub(crate) text: &'w str,
-    pub(crate) dynamic: bool,
 }
 
 const SHELLS: [&str; 9] = [
@@ -664,77 +650,6 @@ fn ssh_auth_check(args: &[Word]) -> bool {
     )
 }
 
-/// Skips leading options (`-x`, `--flag`, `--key=value`, and the listed
-/// options' separate values) and a `--`.
-fn skip_options<'w>(mut words: &'w [Word<'w>], with_value: &[&str]) -> &'w [Word<'w>] {
-    while let Some(w) = words.first() {
-        if w.text == "--" {
-            return &words[1..];
-        }
-        if !w.text.starts_with('-') || w.text == "-" {
-            break;
-        }
-        let takes_value = with_value.contains(&w.text);
-        words = &words[if takes_value { 2.min(words.len()) } else { 1 }..];
-    }
-    words
-}
-
-/// The value of `-c VALUE` (or `--command=VALUE`) among `words`.
-pub(crate) fn option_value<'w>(words: &'w [Word<'w>], names: &[&str]) -> Option<Word<'w>> {
-    for (i, w) in words.iter().enumerate() {
-        if names.contains(&w.text) {
-            return words.get(i + 1).copied();
-        }
-        for n in names {
-            if let Some(v) = w.text.strip_prefix(n).and_then(|r| r.strip_prefix('=')) {
-                return Some(Word {
-                    text: v,
-                    dynamic: w.dynamic,
-                });
-            }
-        }
-    }
-    None
-}
-
-pub(crate) fn has_flag(args: &[Word], flags: &[&str]) -> bool {
-    args.iter().any(|w| {
-        flags.contains(&w.text)
-            || flags
-                .iter()
-                .any(|f| f.starts_with("--") && w.text.starts_with(&format!("{f}=")))
-    })
-}
-
-/// Whether a short-option cluster (`-rf`) or a long option names `short`/`long`.
-fn has_opt(args: &[Word], short: char, long: &str) -> bool {
-    args.iter().any(|w| {
-        let t = w.text;
-        t == long
-            || (t.starts_with('-')
-                && !t.starts_with("--")
-                && t.len() > 1
-                && t[1..].chars().all(|c| c.is_ascii_alphanumeric())
-                && t[1..].contains(short))
-    })
-}
-
-pub(crate) fn positionals<'w>(args: &'w [Word<'w>]) -> Vec<Word<'w>> {
-    let mut out = Vec::new();
-    let mut after_dashes = false;
-    for w in args {
-        if !after_dashes && w.text == "--" {
-            after_dashes = true;
-            continue;
-        }
-        if after_dashes || !w.text.starts_with('-') || w.text == "-" {
-            out.push(*w);
-        }
-    }
-    out
-}
-
 /// Runs the code in `code` (from `sh -c`, `eval`, `su -c`) through the
 /// splitter and classifier.
 fn shell_string(code: Word, label: &str, ctx: &ClassifyContext, depth: u8, a: &mut Assessment) {
@@ -907,7 +822,7 @@ fn classify_program(
             false
         }
         "find" => find(args, label, ctx, cwds, depth, a),
-        "git" => git(args, label, a),
+        "git" => git::classify(args, label, a),
         "sudo" | "su" | "doas" | "pkexec" => false,
         n if DOWNLOADERS.contains(&n) => {
             a.downloads = true;
@@ -1317,299 +1232,6 @@ fn js_package_manager(name: &str, args: &[Word], label: &str, a: &mut Assessment
         Some("config") => matches!(pos.get(1).map(|w| w.text), Some("get" | "list")),
         _ => false,
     }
-}
-
-/// A `git -c key=value` that cannot make git run anything: colours, quoting,
-/// identity, and how logs and diffs are shown.
-fn harmless_git_config(setting: &str) -> bool {
-    let (key, value) = setting.split_once('=').unwrap_or((setting, ""));
-    let key = key.to_ascii_lowercase();
-    // Settings that switch a program off, as agents pass them to run git
-    // safely (Claude Code: `-c core.hooksPath=/dev/null -c core.fsmonitor=`).
-    let off = match key.as_str() {
-        "core.fsmonitor" => matches!(value, "" | "false"),
-        "core.hookspath" => value == "/dev/null",
-        "core.pager" => matches!(value, "" | "cat"),
-        "core.askpass" => value.is_empty(),
-        "protocol.ext.allow" => value == "never",
-        "submodule.recurse" | "maintenance.auto" | "diff.autorefreshindex" => value == "false",
-        "gc.auto" => value == "0",
-        "safe.barerepository" => value == "explicit",
-        // Runs only while serving a pack to a fetch or push from a
-        // repository with alternates: never for a read-only subcommand.
-        "core.alternaterefscommand" => true,
-        _ => key.starts_with("hook.") && key.ends_with(".enabled") && value == "false",
-    };
-    off || key.starts_with("color.")
-        || key.starts_with("format.")
-        || key.starts_with("advice.")
-        || matches!(
-            key.as_str(),
-            "core.quotepath"
-                | "core.abbrev"
-                | "user.name"
-                | "user.email"
-                | "log.showsignature"
-                | "log.decorate"
-                | "diff.noprefix"
-                | "diff.renames"
-                | "diff.mnemonicprefix"
-                | "init.defaultbranch"
-                | "safe.directory"
-                | "column.ui"
-        )
-}
-
-fn git(args: &[Word], label: &str, a: &mut Assessment) -> bool {
-    use RiskKind::*;
-    // Global options before the subcommand. A configuration set on the
-    // command line can make any subcommand run a program (`-c
-    // core.fsmonitor=CMD status`, a pager, an alias, a diff driver), so only
-    // settings known to run nothing leave a command read-only.
-    let mut i = 0;
-    let mut runs = None;
-    while i < args.len() {
-        match args[i].text {
-            "-c" => {
-                let key = args.get(i + 1).map_or("", |w| w.text);
-                if !harmless_git_config(key) {
-                    runs = Some(key.split('=').next().unwrap_or(key).to_string());
-                }
-                i += 2;
-            }
-            "--config-env" | "--exec-path" => {
-                runs = Some(args[i].text.to_string());
-                i += 2;
-            }
-            t if t.starts_with("--config-env=") || t.starts_with("--exec-path=") => {
-                runs = Some(t.split('=').next().unwrap_or(t).to_string());
-                i += 1;
-            }
-            "-C" | "--git-dir" | "--work-tree" | "--namespace" => i += 2,
-            t if t.starts_with('-') => i += 1,
-            _ => break,
-        }
-    }
-    if let Some(setting) = &runs {
-        a.risk(
-            Exec,
-            format!("`{label}` sets `{setting}` for git, which can make it run a program"),
-        );
-    }
-    let Some(sub) = args.get(i).map(|w| w.text) else {
-        return true; // `git --version`, `git --help`
-    };
-    let rest = &args[i + 1..];
-    let pos = positionals(rest);
-    let first = pos.first().map(|w| w.text);
-    let flag = |f: &[&str]| has_flag(rest, f);
-    let read_only = match sub {
-        "push" => {
-            a.risk(Network, format!("`{label}` sends commits to a remote"));
-            let force_refspec = pos.iter().any(|w| w.text.starts_with('+'));
-            if has_opt(rest, 'f', "--force")
-                || flag(&["--force-with-lease", "--force-if-includes"])
-                || rest
-                    .iter()
-                    .any(|w| w.text.starts_with("--force-with-lease="))
-                || force_refspec
-            {
-                a.risk(
-                    ForcePush,
-                    format!("`{label}` force-pushes, overwriting the remote branch"),
-                );
-            }
-            if flag(&["--mirror"]) {
-                a.risk(
-                    HistoryRewrite,
-                    format!("`{label}` mirrors every ref, overwriting the remote's history"),
-                );
-            }
-            if has_opt(rest, 'd', "--delete") || pos.iter().any(|w| w.text.starts_with(':')) {
-                a.risk(Delete, format!("`{label}` deletes a remote branch or tag"));
-            }
-            false
-        }
-        "pull" | "fetch" | "clone" => {
-            a.risk(Network, format!("`{label}` talks to a remote"));
-            false
-        }
-        // Lists a remote's refs and writes nothing.
-        "ls-remote" => {
-            a.risk(Network, format!("`{label}` talks to a remote"));
-            true
-        }
-        "remote" => {
-            if matches!(first, Some("update" | "prune")) {
-                a.risk(Network, format!("`{label}` talks to a remote"));
-            }
-            matches!(first, None | Some("get-url"))
-        }
-        "submodule" => {
-            if matches!(first, Some("update" | "add" | "sync" | "foreach")) {
-                a.risk(Network, format!("`{label}` fetches submodules"));
-            }
-            first == Some("status")
-        }
-        "reset" => {
-            if flag(&["--hard", "--keep", "--merge"]) {
-                a.risk(
-                    HistoryRewrite,
-                    format!("`{label}` moves the branch and discards uncommitted changes"),
-                );
-            }
-            false
-        }
-        "rebase" => {
-            if !flag(&["--abort", "--show-current-patch"]) {
-                a.risk(HistoryRewrite, format!("`{label}` rewrites commits"));
-            }
-            false
-        }
-        "filter-branch" | "filter-repo" | "replace" | "update-ref" => {
-            a.risk(
-                HistoryRewrite,
-                format!("`{label}` rewrites history or refs"),
-            );
-            false
-        }
-        "commit" => {
-            if flag(&["--amend"]) {
-                a.risk(
-                    HistoryRewrite,
-                    format!("`{label}` rewrites the last commit"),
-                );
-            }
-            false
-        }
-        "reflog" => {
-            if matches!(first, Some("expire" | "delete")) {
-                a.risk(
-                    HistoryRewrite,
-                    format!("`{label}` drops reflog entries, the safety net for lost commits"),
-                );
-                return false;
-            }
-            true
-        }
-        "branch" => {
-            let force_delete =
-                flag(&["-D"]) || (has_opt(rest, 'd', "--delete") && has_opt(rest, 'f', "--force"));
-            if force_delete || flag(&["-M", "-C"]) || has_opt(rest, 'f', "--force") {
-                a.risk(
-                    HistoryRewrite,
-                    format!("`{label}` force-deletes or overwrites a branch"),
-                );
-                return false;
-            }
-            let listing = [
-                "-a",
-                "-r",
-                "-v",
-                "-vv",
-                "-l",
-                "--list",
-                "--all",
-                "--remotes",
-                "--verbose",
-                "--show-current",
-                "--merged",
-                "--no-merged",
-                "--contains",
-                "--no-color",
-                "--color",
-            ];
-            let only_listing = rest.iter().all(|w| {
-                listing.contains(&w.text)
-                    || w.text.starts_with("--sort")
-                    || w.text.starts_with("--format")
-            });
-            (pos.is_empty() && only_listing) || flag(&["--list", "-l", "--show-current"])
-        }
-        "tag" => {
-            if has_opt(rest, 'd', "--delete") {
-                a.risk(Delete, format!("`{label}` deletes a tag"));
-                return false;
-            }
-            if has_opt(rest, 'f', "--force") {
-                a.risk(HistoryRewrite, format!("`{label}` moves an existing tag"));
-                return false;
-            }
-            pos.is_empty() || flag(&["-l", "--list"])
-        }
-        "clean" => {
-            if has_opt(rest, 'n', "--dry-run") {
-                return true;
-            }
-            a.risk(Delete, format!("`{label}` deletes untracked files"));
-            false
-        }
-        "checkout" => {
-            if has_opt(rest, 'f', "--force")
-                || rest.iter().any(|w| w.text == "--")
-                || first == Some(".")
-            {
-                a.risk(Delete, format!("`{label}` discards uncommitted changes"));
-            }
-            false
-        }
-        "restore" => {
-            // `--staged` alone only unstages.
-            if !flag(&["--staged", "-S"]) || flag(&["--worktree", "-W"]) {
-                a.risk(Delete, format!("`{label}` discards uncommitted changes"));
-            }
-            false
-        }
-        "switch" => {
-            if has_opt(rest, 'f', "--force") || flag(&["--discard-changes"]) {
-                a.risk(Delete, format!("`{label}` discards uncommitted changes"));
-            }
-            if flag(&["-C", "--force-create"]) {
-                a.risk(
-                    HistoryRewrite,
-                    format!("`{label}` resets an existing branch"),
-                );
-            }
-            false
-        }
-        "stash" => match first {
-            Some("drop" | "clear") => {
-                a.risk(Delete, format!("`{label}` deletes stashed changes"));
-                false
-            }
-            Some("list" | "show") => true,
-            _ => false,
-        },
-        "rm" => {
-            if !flag(&["--cached"]) {
-                a.risk(Delete, format!("`{label}` deletes files"));
-            }
-            false
-        }
-        "config" => {
-            let reading = rest
-                .iter()
-                .any(|w| w.text.starts_with("--get") || matches!(w.text, "--list" | "-l"))
-                || (pos.len() <= 1 && !flag(&["--unset", "--unset-all", "--add", "-e", "--edit"]));
-            if !reading && flag(&["--global", "--system"]) {
-                a.risk(
-                    OutsideProject,
-                    format!("`{label}` changes git configuration outside the project"),
-                );
-            }
-            reading
-        }
-        "worktree" => first == Some("list"),
-        "status" | "log" | "diff" | "show" | "blame" | "annotate" | "rev-parse" | "ls-files"
-        | "ls-tree" | "cat-file" | "describe" | "shortlog" | "grep" | "rev-list" | "merge-base"
-        | "name-rev" | "show-ref" | "for-each-ref" | "count-objects" | "check-ignore"
-        | "check-attr" | "var" | "version" | "help" | "whatchanged" | "cherry" | "range-diff"
-        | "show-branch" | "verify-commit" | "verify-tag" | "fsck" => {
-            !rest.iter().any(|w| w.text.starts_with("--output"))
-        }
-        _ => false,
-    };
-    read_only && runs.is_none()
 }
 
 #[cfg(test)]
