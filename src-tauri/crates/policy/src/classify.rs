@@ -19,6 +19,7 @@ use crate::paths::{is_harmless_device, is_inside, resolve, secret_reason};
 use crate::shell::{split_command, SimpleCommand};
 
 mod git;
+mod packages;
 mod words;
 
 use words::{basename, has_opt, short, skip_options};
@@ -783,9 +784,23 @@ fn check_path_args(
     }
 }
 
-/// The program-specific rules. Adds risks to `a` and returns whether the
-/// command only reads.
+/// The program-specific rules, one family of programs per file. Adds risks
+/// to `a` and returns whether the command only reads.
 fn classify_program(
+    name: &str,
+    args: &[Word],
+    label: &str,
+    ctx: &ClassifyContext,
+    cwds: &Cwds,
+    depth: u8,
+    a: &mut Assessment,
+) -> bool {
+    packages::classify(name, args, label, a)
+        .unwrap_or_else(|| classify_other(name, args, label, ctx, cwds, depth, a))
+}
+
+/// The rules not yet split by family.
+fn classify_other(
     name: &str,
     args: &[Word],
     label: &str,
@@ -852,108 +867,6 @@ fn classify_program(
                     Delete,
                     format!("`{label}` deletes files missing from the source"),
                 );
-            }
-            false
-        }
-        "npm" | "pnpm" | "yarn" | "bun" => js_package_manager(name, args, label, a),
-        "npx" | "bunx" | "pnpx" => {
-            a.risk(
-                PackageInstall,
-                format!("`{label}` may download and run a package ({name})"),
-            );
-            false
-        }
-        "pip" | "pip3" | "pipx" | "uv" | "poetry" | "pdm" | "conda" | "mamba" | "micromamba" => {
-            let installs = match (name, sub) {
-                ("uv", Some("pip")) => positionals(args)
-                    .get(1)
-                    .is_some_and(|w| matches!(w.text, "install" | "sync")),
-                ("uv", Some("tool")) => true,
-                ("poetry" | "pdm", Some(s)) => matches!(s, "add" | "install" | "update"),
-                (_, Some(s)) => matches!(s, "install" | "add" | "sync" | "upgrade"),
-                _ => false,
-            };
-            if installs {
-                a.risk(PackageInstall, format!("`{label}` installs packages"));
-            }
-            matches!(sub, Some("list" | "show" | "freeze"))
-        }
-        "cargo" => {
-            match sub {
-                Some("install" | "add" | "binstall") => {
-                    a.risk(PackageInstall, format!("`{label}` installs crates"));
-                }
-                Some("publish" | "yank" | "login" | "owner") => {
-                    a.risk(Network, format!("`{label}` publishes to crates.io"));
-                }
-                _ => {}
-            }
-            matches!(
-                sub,
-                Some("metadata" | "tree" | "search" | "locate-project" | "pkgid")
-            )
-        }
-        "apt" | "apt-get" | "aptitude" | "dnf" | "yum" | "zypper" | "apk" | "brew" | "port"
-        | "snap" | "flatpak" | "choco" | "winget" | "nix-env" | "pkg" => {
-            let installs = matches!(
-                sub,
-                Some(
-                    "install"
-                        | "add"
-                        | "reinstall"
-                        | "upgrade"
-                        | "update"
-                        | "remove"
-                        | "purge"
-                        | "autoremove"
-                        | "uninstall"
-                        | "erase"
-                        | "dist-upgrade"
-                        | "full-upgrade"
-                )
-            ) || has_flag(args, &["-i", "--install"]);
-            if installs {
-                a.risk(
-                    PackageInstall,
-                    format!("`{label}` changes installed system packages"),
-                );
-            }
-            matches!(sub, Some("list" | "search" | "show" | "info" | "policy"))
-        }
-        "pacman" => {
-            if args
-                .iter()
-                .any(|w| w.text.starts_with("-S") || w.text.starts_with("-R") || w.text == "-U")
-            {
-                a.risk(
-                    PackageInstall,
-                    format!("`{label}` changes installed system packages"),
-                );
-            }
-            false
-        }
-        "gem" | "bundle" | "composer" => {
-            if matches!(sub, Some("install" | "add" | "require" | "update")) {
-                a.risk(PackageInstall, format!("`{label}` installs packages"));
-            }
-            if name == "gem" && sub == Some("push") {
-                a.risk(Network, format!("`{label}` publishes a gem"));
-            }
-            false
-        }
-        "go" => {
-            if matches!(sub, Some("install" | "get")) {
-                a.risk(PackageInstall, format!("`{label}` installs Go modules"));
-            }
-            matches!(sub, Some("version" | "env" | "list" | "doc" | "vet"))
-        }
-        "dotnet" => {
-            let words: Vec<&str> = positionals(args).iter().map(|w| w.text).collect();
-            if words.starts_with(&["add", "package"])
-                || words.starts_with(&["tool", "install"])
-                || words.first() == Some(&"add") && words.get(2) == Some(&"package")
-            {
-                a.risk(PackageInstall, format!("`{label}` installs packages"));
             }
             false
         }
@@ -1191,47 +1104,6 @@ fn find(
         i += 1;
     }
     read_only
-}
-
-fn js_package_manager(name: &str, args: &[Word], label: &str, a: &mut Assessment) -> bool {
-    use RiskKind::*;
-    let pos = positionals(args);
-    let sub = pos.first().map(|w| w.text);
-    match sub {
-        None if name == "yarn" => {
-            a.risk(PackageInstall, format!("`{label}` installs packages"));
-            false
-        }
-        Some(
-            "install" | "i" | "in" | "ins" | "inst" | "insta" | "instal" | "isnt" | "isnta"
-            | "isntal" | "isntall" | "add" | "ci" | "update" | "up" | "upgrade" | "udpate",
-        ) => {
-            a.risk(PackageInstall, format!("`{label}` installs packages"));
-            false
-        }
-        Some(
-            "publish" | "unpublish" | "deprecate" | "login" | "adduser" | "owner" | "dist-tag",
-        ) => {
-            a.risk(
-                Network,
-                format!("`{label}` publishes to the package registry"),
-            );
-            false
-        }
-        Some("dlx" | "exec" | "x") => {
-            a.risk(
-                PackageInstall,
-                format!("`{label}` may download and run a package"),
-            );
-            false
-        }
-        Some(
-            "ls" | "list" | "view" | "info" | "outdated" | "why" | "explain" | "help" | "root"
-            | "prefix",
-        ) => true,
-        Some("config") => matches!(pos.get(1).map(|w| w.text), Some("get" | "list")),
-        _ => false,
-    }
 }
 
 #[cfg(test)]
