@@ -19,6 +19,7 @@ use crate::paths::{is_harmless_device, is_inside, resolve, secret_reason};
 use crate::shell::{split_command, SimpleCommand};
 
 mod git;
+mod network;
 mod packages;
 mod words;
 
@@ -368,7 +369,6 @@ const SHELLS: [&str; 9] = [
 const INTERPRETERS: [&str; 11] = [
     "python", "python2", "python3", "perl", "ruby", "node", "nodejs", "php", "deno", "bun", "lua",
 ];
-const DOWNLOADERS: [&str; 7] = ["curl", "wget", "fetch", "aria2c", "http", "https", "xh"];
 
 /// Commands that only read, whatever their arguments (their path arguments
 /// are still checked).
@@ -615,42 +615,6 @@ fn bwrap_inner<'w>(mut words: &'w [Word<'w>]) -> &'w [Word<'w>] {
     words
 }
 
-/// `ssh -T [-o …] git@github.com` with no remote command: the check of one's
-/// SSH key with a git host (Claude Code runs it at start). The host answers
-/// with a greeting and closes; no command runs anywhere.
-fn ssh_auth_check(args: &[Word]) -> bool {
-    let mut i = 0;
-    let mut host = None;
-    while i < args.len() {
-        let w = args[i].text;
-        match w {
-            "-T" | "-q" | "-4" | "-6" => i += 1,
-            "-o" => {
-                let value = args.get(i + 1).map_or("", |v| v.text);
-                let key = value.split('=').next().unwrap_or("").to_ascii_lowercase();
-                if !matches!(
-                    key.as_str(),
-                    "batchmode" | "connecttimeout" | "stricthostkeychecking" | "loglevel"
-                ) {
-                    return false;
-                }
-                i += 2;
-            }
-            _ if w.starts_with('-') => return false,
-            _ if host.is_none() => {
-                host = Some(w);
-                i += 1;
-            }
-            // A remote command.
-            _ => return false,
-        }
-    }
-    matches!(
-        host,
-        Some("git@github.com" | "git@gitlab.com" | "git@bitbucket.org")
-    )
-}
-
 /// Runs the code in `code` (from `sh -c`, `eval`, `su -c`) through the
 /// splitter and classifier.
 fn shell_string(code: Word, label: &str, ctx: &ClassifyContext, depth: u8, a: &mut Assessment) {
@@ -796,6 +760,7 @@ fn classify_program(
     a: &mut Assessment,
 ) -> bool {
     packages::classify(name, args, label, a)
+        .or_else(|| network::classify(name, args, label, a))
         .unwrap_or_else(|| classify_other(name, args, label, ctx, cwds, depth, a))
 }
 
@@ -839,37 +804,6 @@ fn classify_other(
         "find" => find(args, label, ctx, cwds, depth, a),
         "git" => git::classify(args, label, a),
         "sudo" | "su" | "doas" | "pkexec" => false,
-        n if DOWNLOADERS.contains(&n) => {
-            a.downloads = true;
-            a.risk(
-                Network,
-                format!("`{label}` downloads from the network ({n})"),
-            );
-            false
-        }
-        "ssh" | "scp" | "sftp" | "nc" | "ncat" | "netcat" | "telnet" | "ftp" | "socat" | "mosh"
-        | "gh" | "aws" | "gcloud" | "az" => {
-            a.risk(Network, format!("`{label}` reaches the network ({name})"));
-            name == "ssh" && ssh_auth_check(args)
-        }
-        "rsync" => {
-            let remote = positionals(args).iter().any(|w| {
-                w.text.starts_with("rsync://")
-                    || w.text.find(':').is_some_and(|c| {
-                        !w.text.starts_with('/') && w.text.find('/').is_none_or(|s| c < s)
-                    })
-            });
-            if remote {
-                a.risk(Network, format!("`{label}` copies to or from another host"));
-            }
-            if args.iter().any(|w| w.text.starts_with("--delete")) {
-                a.risk(
-                    Delete,
-                    format!("`{label}` deletes files missing from the source"),
-                );
-            }
-            false
-        }
         "docker" | "podman" => {
             match sub {
                 Some("push" | "pull" | "login") => {
