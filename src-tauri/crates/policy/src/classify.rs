@@ -19,6 +19,7 @@ use crate::paths::{is_harmless_device, is_inside, resolve, secret_reason};
 use crate::shell::{split_command, SimpleCommand};
 
 mod git;
+mod infra;
 mod network;
 mod packages;
 mod words;
@@ -761,6 +762,7 @@ fn classify_program(
 ) -> bool {
     packages::classify(name, args, label, a)
         .or_else(|| network::classify(name, args, label, a))
+        .or_else(|| infra::classify(name, args, label, a))
         .unwrap_or_else(|| classify_other(name, args, label, ctx, cwds, depth, a))
 }
 
@@ -775,7 +777,6 @@ fn classify_other(
     a: &mut Assessment,
 ) -> bool {
     use RiskKind::*;
-    let sub = positionals(args).first().map(|w| w.text);
     match name {
         "rm" | "rmdir" | "unlink" | "shred" | "srm" | "wipe" => {
             let recursive = has_opt(args, 'r', "--recursive") || has_opt(args, 'R', "--recursive");
@@ -804,40 +805,6 @@ fn classify_other(
         "find" => find(args, label, ctx, cwds, depth, a),
         "git" => git::classify(args, label, a),
         "sudo" | "su" | "doas" | "pkexec" => false,
-        "docker" | "podman" => {
-            match sub {
-                Some("push" | "pull" | "login") => {
-                    a.risk(Network, format!("`{label}` talks to a container registry"));
-                }
-                Some("rm" | "rmi") => {
-                    a.risk(Delete, format!("`{label}` deletes containers or images"));
-                }
-                Some("system" | "volume" | "image" | "container" | "network")
-                    if args.iter().any(|w| matches!(w.text, "prune" | "rm")) =>
-                {
-                    a.risk(Delete, format!("`{label}` deletes Docker data"));
-                }
-                _ => {}
-            }
-            matches!(
-                sub,
-                Some("ps" | "images" | "version" | "info" | "inspect" | "logs")
-            )
-        }
-        "kubectl" => {
-            if sub == Some("delete") {
-                a.risk(Delete, format!("`{label}` deletes cluster resources"));
-            }
-            matches!(sub, Some("get" | "describe" | "logs" | "version"))
-        }
-        "terraform" | "tofu" => {
-            if sub == Some("destroy") {
-                a.risk(Delete, format!("`{label}` destroys infrastructure"));
-            } else if sub == Some("apply") {
-                a.risk(Network, format!("`{label}` changes infrastructure"));
-            }
-            false
-        }
         "chmod" | "chown" | "chgrp" => {
             let recursive = has_opt(args, 'R', "--recursive");
             let wide = name == "chmod"
