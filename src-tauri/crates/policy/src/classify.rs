@@ -16,14 +16,16 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::paths::{is_harmless_device, is_inside, resolve, secret_reason};
-use crate::shell::{split_command, SimpleCommand};
+use crate::shell::SimpleCommand;
 
 mod git;
 mod infra;
+mod interpreters;
 mod network;
 mod packages;
 mod words;
 
+use interpreters::shell_string;
 use words::{basename, has_opt, short, skip_options};
 pub(crate) use words::{has_flag, option_value, positionals, Word};
 
@@ -364,13 +366,6 @@ fn resolve_in(raw: &str, cwds: &Cwds, ctx: &ClassifyContext) -> Vec<Option<PathB
     out
 }
 
-const SHELLS: [&str; 9] = [
-    "sh", "bash", "zsh", "dash", "ksh", "fish", "csh", "tcsh", "ash",
-];
-const INTERPRETERS: [&str; 11] = [
-    "python", "python2", "python3", "perl", "ruby", "node", "nodejs", "php", "deno", "bun", "lua",
-];
-
 /// Commands that only read, whatever their arguments (their path arguments
 /// are still checked).
 #[rustfmt::skip]
@@ -616,26 +611,6 @@ fn bwrap_inner<'w>(mut words: &'w [Word<'w>]) -> &'w [Word<'w>] {
     words
 }
 
-/// Runs the code in `code` (from `sh -c`, `eval`, `su -c`) through the
-/// splitter and classifier.
-fn shell_string(code: Word, label: &str, ctx: &ClassifyContext, depth: u8, a: &mut Assessment) {
-    if code.dynamic || depth >= MAX_DEPTH {
-        a.read_only = false;
-        a.risk(
-            RiskKind::Exec,
-            format!("`{label}` runs shell code that is only known at run time"),
-        );
-        return;
-    }
-    let cmds = match split_command(code.text) {
-        Ok(cmds) => cmds,
-        Err(_) => vec![SimpleCommand::unparsed(code.text)],
-    };
-    for inner in assess_all(&cmds, ctx, depth + 1) {
-        a.absorb(inner);
-    }
-}
-
 fn check_path_args(
     name: &str,
     args: &[Word],
@@ -763,6 +738,7 @@ fn classify_program(
     packages::classify(name, args, label, a)
         .or_else(|| network::classify(name, args, label, a))
         .or_else(|| infra::classify(name, args, label, a))
+        .or_else(|| interpreters::classify(name, args, label, ctx, depth, a))
         .unwrap_or_else(|| classify_other(name, args, label, ctx, cwds, depth, a))
 }
 
@@ -828,102 +804,6 @@ fn classify_other(
                     Permissions,
                     format!("`{label}` makes files writable by everyone or setuid"),
                 );
-            }
-            false
-        }
-        "printenv" => {
-            a.risk(
-                Secrets,
-                format!("`{label}` prints the environment, which often holds tokens"),
-            );
-            true
-        }
-        "set" => {
-            if args.is_empty() {
-                a.risk(
-                    Secrets,
-                    format!("`{label}` prints every shell variable, which may hold tokens"),
-                );
-            }
-            true
-        }
-        "eval" => {
-            a.exec_sink = true;
-            let code: Vec<&str> = args.iter().map(|w| w.text).collect();
-            let joined = code.join(" ");
-            let dynamic = args.iter().any(|w| w.dynamic);
-            shell_string(
-                Word {
-                    text: &joined,
-                    dynamic,
-                },
-                label,
-                ctx,
-                depth,
-                a,
-            );
-            false
-        }
-        "source" | "." => {
-            a.exec_sink = true;
-            false
-        }
-        n if SHELLS.contains(&n) => {
-            a.exec_sink = true;
-            if let Some(code) = option_value(args, &["-c"]).or_else(|| {
-                // `bash -lc '…'`, `sh -ec '…'`: a cluster ending in c.
-                args.iter()
-                    .position(|w| {
-                        w.text.starts_with('-')
-                            && !w.text.starts_with("--")
-                            && w.text.ends_with('c')
-                    })
-                    .and_then(|i| args.get(i + 1).copied())
-            }) {
-                shell_string(code, label, ctx, depth, a);
-                return a.read_only;
-            }
-            let script = positionals(args).into_iter().next();
-            if has_opt(args, 's', "-s")
-                || script.is_none_or(|s| s.text == "-" || s.text == "/dev/stdin")
-            {
-                a.stdin_exec = true;
-            }
-            false
-        }
-        n if INTERPRETERS.contains(&n) || n.starts_with("python3.") => {
-            a.exec_sink = true;
-            let inline: &[&str] = match n {
-                "perl" => &["-e", "-E"],
-                "ruby" | "lua" => &["-e"],
-                "node" | "nodejs" | "bun" => &["-e", "-p", "--eval", "--print"],
-                "php" => &["-r"],
-                "deno" => &["eval"],
-                _ => &["-c"],
-            };
-            // Only options before the script or module count.
-            let before_program = args
-                .iter()
-                .take_while(|w| (w.text.starts_with('-') && w.text != "-m") || w.text == "eval");
-            if before_program.into_iter().any(|w| inline.contains(&w.text)) {
-                a.risk(
-                    Exec,
-                    format!("`{label}` runs inline {n} code the classifier cannot check"),
-                );
-                return false;
-            }
-            if let Some(module) = option_value(args, &["-m"]) {
-                if module.text == "pip" {
-                    let rest: Vec<&str> = args.iter().map(|w| w.text).collect();
-                    if rest.contains(&"install") {
-                        a.risk(PackageInstall, format!("`{label}` installs packages"));
-                    }
-                }
-                return false;
-            }
-            let script = positionals(args).into_iter().next();
-            if script.is_none_or(|s| s.text == "-") {
-                a.stdin_exec = true;
             }
             false
         }
@@ -1010,6 +890,7 @@ fn find(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shell::split_command;
 
     fn kinds(cmd: &str) -> Vec<RiskKind> {
         let project = Path::new("/p");
