@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::paths::{is_harmless_device, is_inside, resolve, secret_reason};
 use crate::shell::SimpleCommand;
 
+mod files;
 mod git;
 mod infra;
 mod interpreters;
@@ -26,7 +27,7 @@ mod packages;
 mod words;
 
 use interpreters::shell_string;
-use words::{basename, has_opt, short, skip_options};
+use words::{basename, short, skip_options};
 pub(crate) use words::{has_flag, option_value, positionals, Word};
 
 /// What kind of harm a command may do.
@@ -726,6 +727,9 @@ fn check_path_args(
 
 /// The program-specific rules, one family of programs per file. Adds risks
 /// to `a` and returns whether the command only reads.
+///
+/// Each family's `classify` answers `None` for a program not its own, so the
+/// families are asked in turn and each program is named in one place only.
 fn classify_program(
     name: &str,
     args: &[Word],
@@ -735,156 +739,27 @@ fn classify_program(
     depth: u8,
     a: &mut Assessment,
 ) -> bool {
-    packages::classify(name, args, label, a)
-        .or_else(|| network::classify(name, args, label, a))
-        .or_else(|| infra::classify(name, args, label, a))
-        .or_else(|| interpreters::classify(name, args, label, ctx, depth, a))
-        .unwrap_or_else(|| classify_other(name, args, label, ctx, cwds, depth, a))
+    let family = match name {
+        "git" => Some(git::classify(args, label, a)),
+        "find" => Some(files::find(args, label, ctx, cwds, depth, a)),
+        // Looked through by `unwrap_wrappers` before they get here.
+        "sudo" | "su" | "doas" | "pkexec" => Some(false),
+        _ => files::classify(name, args, label, a)
+            .or_else(|| network::classify(name, args, label, a))
+            // Before the interpreters: `bun` is judged as a package manager.
+            .or_else(|| packages::classify(name, args, label, a))
+            .or_else(|| infra::classify(name, args, label, a))
+            .or_else(|| interpreters::classify(name, args, label, ctx, depth, a)),
+    };
+    family.unwrap_or_else(|| read_only_program(name, args, label, a))
 }
 
-/// The rules not yet split by family.
-fn classify_other(
-    name: &str,
-    args: &[Word],
-    label: &str,
-    ctx: &ClassifyContext,
-    cwds: &Cwds,
-    depth: u8,
-    a: &mut Assessment,
-) -> bool {
-    use RiskKind::*;
-    match name {
-        "rm" | "rmdir" | "unlink" | "shred" | "srm" | "wipe" => {
-            let recursive = has_opt(args, 'r', "--recursive") || has_opt(args, 'R', "--recursive");
-            let how = if name == "rm" && recursive {
-                "deletes files recursively"
-            } else {
-                "deletes files"
-            };
-            a.risk(Delete, format!("`{label}` {how}"));
-            false
-        }
-        "truncate" => {
-            a.risk(Delete, format!("`{label}` truncates files"));
-            false
-        }
-        "dd" => {
-            if args.iter().any(|w| w.text.starts_with("of=")) {
-                a.risk(Delete, format!("`{label}` overwrites its output file"));
-            }
-            false
-        }
-        n if n.starts_with("mkfs") || matches!(n, "wipefs" | "fdisk" | "parted" | "sfdisk") => {
-            a.risk(Delete, format!("`{label}` rewrites a disk or partition"));
-            false
-        }
-        "find" => find(args, label, ctx, cwds, depth, a),
-        "git" => git::classify(args, label, a),
-        "sudo" | "su" | "doas" | "pkexec" => false,
-        "chmod" | "chown" | "chgrp" => {
-            let recursive = has_opt(args, 'R', "--recursive");
-            let wide = name == "chmod"
-                && positionals(args).first().is_some_and(|m| {
-                    let m = m.text;
-                    m.ends_with("777")
-                        || m.ends_with("666")
-                        || m.contains("+s")
-                        || m.starts_with("a+w")
-                        || m.starts_with("o+w")
-                        || (m.len() == 4 && m.starts_with(['4', '2', '6']))
-                });
-            if recursive {
-                a.risk(
-                    Permissions,
-                    format!("`{label}` changes ownership or permissions recursively"),
-                );
-            }
-            if wide {
-                a.risk(
-                    Permissions,
-                    format!("`{label}` makes files writable by everyone or setuid"),
-                );
-            }
-            false
-        }
-        // `sort -o FILE` (also `-oFILE`, `--output=FILE`) writes a file;
-        // `--compress-program=PROG` runs one.
-        "sort" => {
-            if args
-                .iter()
-                .any(|w| w.text.starts_with("--compress-program"))
-            {
-                a.risk(
-                    Exec,
-                    format!("`{label}` runs the program named by --compress-program"),
-                );
-                return false;
-            }
-            !has_flag(args, &["-o", "--output"])
-                && !args.iter().any(|w| {
-                    w.text.starts_with("--output=")
-                        || (w.text.starts_with("-o") && w.text.len() > 2)
-                        || (w.text.starts_with('-')
-                            && !w.text.starts_with("--")
-                            && w.text[1..].contains('o'))
-                })
-        }
-        // `uniq in out` writes `out`.
-        "uniq" => positionals(args).len() <= 1,
-        "yq" => !has_flag(args, &["-i", "--inplace"]),
-        _ => {
-            crate::readonly::check(name, args, label, a).unwrap_or(true)
-                && (READ_ONLY.contains(&name) || name == "sed")
-        }
-    }
-}
-
-fn find(
-    args: &[Word],
-    label: &str,
-    ctx: &ClassifyContext,
-    cwds: &Cwds,
-    depth: u8,
-    a: &mut Assessment,
-) -> bool {
-    let mut read_only = true;
-    if args.iter().any(|w| w.text == "-delete") {
-        a.risk(
-            RiskKind::Delete,
-            format!("`{label}` deletes the files it finds"),
-        );
-        read_only = false;
-    }
-    if args
-        .iter()
-        .any(|w| matches!(w.text, "-fprint" | "-fprint0" | "-fprintf" | "-fls"))
-    {
-        read_only = false;
-    }
-    let mut i = 0;
-    while i < args.len() {
-        if matches!(args[i].text, "-exec" | "-execdir" | "-ok" | "-okdir") {
-            let end = args[i + 1..]
-                .iter()
-                .position(|w| w.text == ";" || w.text == "+")
-                .map_or(args.len(), |p| i + 1 + p);
-            let inner = &args[i + 1..end];
-            if depth < MAX_DEPTH {
-                let mut sub = Assessment {
-                    read_only: true,
-                    ..Assessment::default()
-                };
-                analyze(inner, label, ctx, cwds, depth + 1, &mut sub);
-                read_only &= sub.read_only;
-                a.absorb(sub);
-            } else {
-                read_only = false;
-            }
-            i = end;
-        }
-        i += 1;
-    }
-    read_only
+/// Any other program: read-only if it is on the read-only list (or is
+/// `sed`) and [`crate::readonly::check`] finds no option that writes or runs
+/// a program.
+fn read_only_program(name: &str, args: &[Word], label: &str, a: &mut Assessment) -> bool {
+    crate::readonly::check(name, args, label, a).unwrap_or(true)
+        && (READ_ONLY.contains(&name) || name == "sed")
 }
 
 #[cfg(test)]
