@@ -10,6 +10,14 @@
 //!
 //! The lists are deliberately modest: a command the classifier does not know
 //! gets no risk but is not read-only either, so it still asks.
+//!
+//! This file holds the types and the walk over a command line; the rules
+//! are in one file per concern: `locations` (working directories, path
+//! arguments, redirects), `wrappers` (`sudo`, `env`, `xargs`, …), then one
+//! per family of programs — `files`, `git`, `network`, `packages`, `infra`
+//! (containers and infrastructure), `interpreters` (shells, `eval`, …) —
+//! and `words` for reading options. Programs known to only read are
+//! [`READ_ONLY`] here and the checks of [`crate::readonly`].
 
 use std::path::{Path, PathBuf};
 
@@ -155,8 +163,12 @@ impl Assessment {
     }
 }
 
+/// How deep `sh -c`, `eval` and `find -exec` may nest inside one another
+/// before what runs inside is no longer examined (and so is not trusted).
 const MAX_DEPTH: u8 = 3;
 
+/// One [`Assessment`] per command of a line, in order, with `cd` followed
+/// from one command to the next and downloads that feed a shell marked.
 pub(crate) fn assess_all(
     cmds: &[SimpleCommand],
     ctx: &ClassifyContext,
@@ -168,6 +180,14 @@ pub(crate) fn assess_all(
         out.push(assess_one(cmd, ctx, &cwds, depth));
         cwds.follow(cmd, ctx);
     }
+    mark_pipe_to_shell(cmds, &mut out);
+    out
+}
+
+/// Adds [`RiskKind::PipeToShell`] to each shell or interpreter that runs
+/// what a downloader produced: through a pipe (`curl … | sh`) or a
+/// substitution (`bash <(curl …)`, `eval "$(wget -O- …)"`).
+fn mark_pipe_to_shell(cmds: &[SimpleCommand], out: &mut [Assessment]) {
     // A substitution's download feeds the command that holds it; children
     // come after their parents, so one backward pass carries it up.
     let mut carries: Vec<bool> = out.iter().map(|a| a.downloads).collect();
@@ -204,7 +224,6 @@ pub(crate) fn assess_all(
             );
         }
     }
-    out
 }
 
 fn assess_one(cmd: &SimpleCommand, ctx: &ClassifyContext, cwds: &Cwds, depth: u8) -> Assessment {
@@ -241,26 +260,6 @@ fn assess_one(cmd: &SimpleCommand, ctx: &ClassifyContext, cwds: &Cwds, depth: u8
     analyze(&words, &label, ctx, cwds, depth, &mut a);
     a
 }
-
-/// Commands that only read, whatever their arguments (their path arguments
-/// are still checked).
-#[rustfmt::skip]
-const READ_ONLY: &[&str] = &[
-    "ls", "ll", "la", "dir", "cat", "bat", "batcat", "head", "tail", "less", "more", "wc", "grep",
-    "egrep", "fgrep", "rg", "ag", "ack", "fd", "fdfind", "tree", "pwd", "echo", "printf", "which",
-    "whereis", "type", "whoami", "id", "groups", "date", "cal", "uname", "hostname", "stat",
-    "file", "du", "df", "diff", "cmp", "comm", "cut", "tr", "nl", "rev", "tac", "column", "fold",
-    "paste", "join", "expand", "unexpand", "jq", "xxd", "hexdump", "od", "strings", "base64",
-    "md5sum", "sha1sum", "sha256sum", "sha512sum", "shasum", "cksum", "b2sum", "basename",
-    "dirname", "realpath", "readlink", "true", "false", "test", "[", ":", "sleep", "seq",
-    "locale", "nproc", "free", "uptime", "ps", "pgrep", "history", "cd", "pushd", "popd",
-    "export", "declare", "local", "readonly", "typeset", "unset", "shopt", "man", "help", "info",
-    "tldr", "wait", "jobs", "exit", "return", "break", "continue", "shift", "lsof", "look",
-    "numfmt", "tput", "clear", "getconf", "arch", "tty", "read", "logname", "users", "who", "w",
-    "lsb_release", "sw_vers", "lspci", "lsusb", "lscpu", "lsblk", "lsmem", "clinfo", "xrandr",
-    "nvidia-smi", "xdpyinfo", "awk", "gawk", "mawk", "nawk",
-    "last", "zcat", "zgrep", "zless", "bzcat", "xzcat",
-];
 
 fn analyze(
     words: &[Word],
@@ -324,6 +323,26 @@ fn classify_program(
     };
     family.unwrap_or_else(|| read_only_program(name, args, label, a))
 }
+
+/// Commands that only read, whatever their arguments (their path arguments
+/// are still checked).
+#[rustfmt::skip]
+const READ_ONLY: &[&str] = &[
+    "ls", "ll", "la", "dir", "cat", "bat", "batcat", "head", "tail", "less", "more", "wc", "grep",
+    "egrep", "fgrep", "rg", "ag", "ack", "fd", "fdfind", "tree", "pwd", "echo", "printf", "which",
+    "whereis", "type", "whoami", "id", "groups", "date", "cal", "uname", "hostname", "stat",
+    "file", "du", "df", "diff", "cmp", "comm", "cut", "tr", "nl", "rev", "tac", "column", "fold",
+    "paste", "join", "expand", "unexpand", "jq", "xxd", "hexdump", "od", "strings", "base64",
+    "md5sum", "sha1sum", "sha256sum", "sha512sum", "shasum", "cksum", "b2sum", "basename",
+    "dirname", "realpath", "readlink", "true", "false", "test", "[", ":", "sleep", "seq",
+    "locale", "nproc", "free", "uptime", "ps", "pgrep", "history", "cd", "pushd", "popd",
+    "export", "declare", "local", "readonly", "typeset", "unset", "shopt", "man", "help", "info",
+    "tldr", "wait", "jobs", "exit", "return", "break", "continue", "shift", "lsof", "look",
+    "numfmt", "tput", "clear", "getconf", "arch", "tty", "read", "logname", "users", "who", "w",
+    "lsb_release", "sw_vers", "lspci", "lsusb", "lscpu", "lsblk", "lsmem", "clinfo", "xrandr",
+    "nvidia-smi", "xdpyinfo", "awk", "gawk", "mawk", "nawk",
+    "last", "zcat", "zgrep", "zless", "bzcat", "xzcat",
+];
 
 /// Any other program: read-only if it is on the read-only list (or is
 /// `sed`) and [`crate::readonly::check`] finds no option that writes or runs
