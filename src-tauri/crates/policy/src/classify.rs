@@ -10,13 +10,35 @@
 //!
 //! The lists are deliberately modest: a command the classifier does not know
 //! gets no risk but is not read-only either, so it still asks.
+//!
+//! This file holds the types and the walk over a command line; the rules
+//! are in one file per concern: `locations` (working directories, path
+//! arguments, redirects), `wrappers` (`sudo`, `env`, `xargs`, …), then one
+//! per family of programs — `files`, `git`, `network`, `packages`, `infra`
+//! (containers and infrastructure), `interpreters` (shells, `eval`, …) —
+//! and `words` for reading options. Programs known to only read are
+//! [`READ_ONLY`] here and the checks of [`crate::readonly`].
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::paths::{is_harmless_device, is_inside, resolve, secret_reason};
-use crate::shell::{split_command, SimpleCommand};
+use crate::shell::SimpleCommand;
+
+mod files;
+mod git;
+mod infra;
+mod interpreters;
+mod locations;
+mod network;
+mod packages;
+mod words;
+mod wrappers;
+
+use locations::Cwds;
+use words::{basename, short};
+pub(crate) use words::{has_flag, option_value, positionals, Word};
+use wrappers::unwrap_wrappers;
 
 /// What kind of harm a command may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -141,8 +163,12 @@ impl Assessment {
     }
 }
 
+/// How deep `sh -c`, `eval` and `find -exec` may nest inside one another
+/// before what runs inside is no longer examined (and so is not trusted).
 const MAX_DEPTH: u8 = 3;
 
+/// One [`Assessment`] per command of a line, in order, with `cd` followed
+/// from one command to the next and downloads that feed a shell marked.
 pub(crate) fn assess_all(
     cmds: &[SimpleCommand],
     ctx: &ClassifyContext,
@@ -154,6 +180,14 @@ pub(crate) fn assess_all(
         out.push(assess_one(cmd, ctx, &cwds, depth));
         cwds.follow(cmd, ctx);
     }
+    mark_pipe_to_shell(cmds, &mut out);
+    out
+}
+
+/// Adds [`RiskKind::PipeToShell`] to each shell or interpreter that runs
+/// what a downloader produced: through a pipe (`curl … | sh`) or a
+/// substitution (`bash <(curl …)`, `eval "$(wget -O- …)"`).
+fn mark_pipe_to_shell(cmds: &[SimpleCommand], out: &mut [Assessment]) {
     // A substitution's download feeds the command that holds it; children
     // come after their parents, so one backward pass carries it up.
     let mut carries: Vec<bool> = out.iter().map(|a| a.downloads).collect();
@@ -190,75 +224,6 @@ pub(crate) fn assess_all(
             );
         }
     }
-    out
-}
-
-/// The working directories a command may run in: where the line started and
-/// where its `cd`s lead (both are checked, since a `cd` inside a subshell does
-/// not last).
-struct Cwds {
-    list: Vec<PathBuf>,
-    unknown: bool,
-}
-
-impl Cwds {
-    fn start(ctx: &ClassifyContext) -> Cwds {
-        Cwds {
-            list: vec![ctx.cwd.to_path_buf()],
-            unknown: false,
-        }
-    }
-
-    fn follow(&mut self, cmd: &SimpleCommand, ctx: &ClassifyContext) {
-        let Some(name) = cmd.argv.first() else {
-            return;
-        };
-        if !matches!(name.as_str(), "cd" | "pushd" | "popd") {
-            return;
-        }
-        let args: Vec<(usize, &String)> = cmd
-            .argv
-            .iter()
-            .enumerate()
-            .skip(1)
-            .filter(|(_, a)| !a.starts_with('-') || a.as_str() == "-")
-            .collect();
-        let target = match (name.as_str(), args.first()) {
-            ("popd", _) => None,
-            (_, Some((_, dash))) if dash.as_str() == "-" => None,
-            (_, None) => ctx.home.map(Path::to_path_buf),
-            (_, Some((i, arg))) => {
-                if cmd.dynamic.get(*i).copied().unwrap_or(true) && !arg.starts_with("$HOME") {
-                    None
-                } else {
-                    let base = self.list.last().map_or(ctx.cwd, PathBuf::as_path);
-                    resolve(arg, base, ctx.home)
-                }
-            }
-        };
-        match target {
-            Some(dir) => {
-                if !self.list.contains(&dir) {
-                    self.list.push(dir);
-                }
-            }
-            None => self.unknown = true,
-        }
-    }
-}
-
-fn short(text: &str) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() <= 60 {
-        one_line
-    } else {
-        let cut: String = one_line.chars().take(57).collect();
-        format!("{cut}…")
-    }
-}
-
-fn basename(word: &str) -> &str {
-    word.rsplit('/').next().unwrap_or(word)
 }
 
 fn assess_one(cmd: &SimpleCommand, ctx: &ClassifyContext, cwds: &Cwds, depth: u8) -> Assessment {
@@ -281,56 +246,8 @@ fn assess_one(cmd: &SimpleCommand, ctx: &ClassifyContext, cwds: &Cwds, depth: u8
             format!("`{label}` could not be parsed; review it as a whole"),
         );
     }
-    for dir in &cwds.list {
-        if !is_inside(dir, ctx.project) {
-            a.risk(
-                RiskKind::OutsideProject,
-                format!("`{label}` runs in {}, outside the project", dir.display()),
-            );
-        }
-    }
-    for r in &cmd.redirects {
-        if r.is_fd_dup() || r.op.starts_with("<<") {
-            continue;
-        }
-        let writes = r.writes_file();
-        if (r.target.contains('$') && !r.target.starts_with("$HOME")) || r.target.contains('`') {
-            a.read_only &= !writes;
-            continue;
-        }
-        let verb = if writes { "writes to" } else { "reads" };
-        for resolved in resolve_in(&r.target, cwds, ctx) {
-            match resolved {
-                Some(path) if is_harmless_device(&path) => {}
-                Some(path) => {
-                    a.read_only &= !writes;
-                    if !is_inside(&path, ctx.project) {
-                        a.risky_write_redirect |= writes;
-                        a.risk(
-                            RiskKind::OutsideProject,
-                            format!("`{label}` {verb} {}, outside the project", r.target),
-                        );
-                    }
-                    if let Some(why) = secret_reason(relative(&path, ctx.project)) {
-                        a.risky_write_redirect |= writes;
-                        a.risk(
-                            RiskKind::Secrets,
-                            format!("`{label}` {verb} {}: {why}", r.target),
-                        );
-                    }
-                    a.paths.push(path);
-                }
-                None => {
-                    a.read_only &= !writes;
-                    a.risky_write_redirect |= writes;
-                    a.risk(
-                        RiskKind::OutsideProject,
-                        format!("`{label}` {verb} {}, outside the project", r.target),
-                    );
-                }
-            }
-        }
-    }
+    locations::check_cwds(&label, ctx, cwds, &mut a);
+    locations::check_redirects(cmd, &label, ctx, cwds, &mut a);
     let words: Vec<Word> = cmd
         .argv
         .iter()
@@ -343,80 +260,6 @@ fn assess_one(cmd: &SimpleCommand, ctx: &ClassifyContext, cwds: &Cwds, depth: u8
     analyze(&words, &label, ctx, cwds, depth, &mut a);
     a
 }
-
-fn relative<'p>(path: &'p Path, project: &Path) -> &'p Path {
-    path.strip_prefix(project).unwrap_or(path)
-}
-
-/// `raw` resolved in each possible working directory; `None` entries are
-/// locations that cannot be known statically.
-fn resolve_in(raw: &str, cwds: &Cwds, ctx: &ClassifyContext) -> Vec<Option<PathBuf>> {
-    let absolute = raw.starts_with('/')
-        || raw.starts_with('~')
-        || raw.starts_with("$HOME")
-        || raw.starts_with("${HOME}");
-    if absolute {
-        return vec![resolve(raw, ctx.cwd, ctx.home)];
-    }
-    let mut out: Vec<Option<PathBuf>> = cwds
-        .list
-        .iter()
-        .map(|dir| resolve(raw, dir, ctx.home))
-        .collect();
-    if cwds.unknown {
-        out.push(None);
-    }
-    out
-}
-
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Word<'w> {
-    pub(crate) text: &'w str,
-    pub(crate) dynamic: bool,
-}
-
-const SHELLS: [&str; 9] = [
-    "sh", "bash", "zsh", "dash", "ksh", "fish", "csh", "tcsh", "ash",
-];
-const INTERPRETERS: [&str; 11] = [
-    "python", "python2", "python3", "perl", "ruby", "node", "nodejs", "php", "deno", "bun", "lua",
-];
-const DOWNLOADERS: [&str; 7] = ["curl", "wget", "fetch", "aria2c", "http", "https", "xh"];
-
-/// Commands that only read, whatever their arguments (their path arguments
-/// are still checked).
-#[rustfmt::skip]
-const READ_ONLY: &[&str] = &[
-    "ls", "ll", "la", "dir", "cat", "bat", "batcat", "head", "tail", "less", "more", "wc", "grep",
-    "egrep", "fgrep", "rg", "ag", "ack", "fd", "fdfind", "tree", "pwd", "echo", "printf", "which",
-    "whereis", "type", "whoami", "id", "groups", "date", "cal", "uname", "hostname", "stat",
-    "file", "du", "df", "diff", "cmp", "comm", "cut", "tr", "nl", "rev", "tac", "column", "fold",
-    "paste", "join", "expand", "unexpand", "jq", "xxd", "hexdump", "od", "strings", "base64",
-    "md5sum", "sha1sum", "sha256sum", "sha512sum", "shasum", "cksum", "b2sum", "basename",
-    "dirname", "realpath", "readlink", "true", "false", "test", "[", ":", "sleep", "seq",
-    "locale", "nproc", "free", "uptime", "ps", "pgrep", "history", "cd", "pushd", "popd",
-    "export", "declare", "local", "readonly", "typeset", "unset", "shopt", "man", "help", "info",
-    "tldr", "wait", "jobs", "exit", "return", "break", "continue", "shift", "lsof", "look",
-    "numfmt", "tput", "clear", "getconf", "arch", "tty", "read", "logname", "users", "who", "w",
-    "lsb_release", "sw_vers", "lspci", "lsusb", "lscpu", "lsblk", "lsmem", "clinfo", "xrandr",
-    "nvidia-smi", "xdpyinfo", "awk", "gawk", "mawk", "nawk",
-    "last", "zcat", "zgrep", "zless", "bzcat", "xzcat",
-];
-
-/// Commands whose first positional argument is a pattern or script, not a path.
-#[rustfmt::skip]
-const PATTERN_FIRST: &[&str] = &[
-    "grep", "egrep", "fgrep", "rg", "ag", "ack", "sed", "awk", "gawk", "mawk", "jq", "yq",
-    "zgrep",
-];
-
-/// Commands whose arguments are text, never paths.
-#[rustfmt::skip]
-const TEXT_ARGS: &[&str] = &[
-    "echo", "printf", "true", "false", ":", "export", "declare", "local", "readonly", "typeset",
-    "unset", "cd", "pushd", "popd", "test", "[", "man", "help", "info", "tldr", "which", "type",
-    "whereis", "command",
-];
 
 fn analyze(
     words: &[Word],
@@ -440,9 +283,7 @@ fn analyze(
     }
     let name = basename(first.text);
     let args = &words[1..];
-    if !TEXT_ARGS.contains(&name) {
-        check_path_args(name, args, label, ctx, cwds, a);
-    }
+    locations::check_path_args(name, args, label, ctx, cwds, a);
     // `./tool --version` may be anything; a bare `tool --version` is not.
     let version_query = args.len() == 1
         && matches!(
@@ -454,422 +295,11 @@ fn analyze(
     a.read_only &= read_only;
 }
 
-/// Looks through `sudo`, `env`, `time`, … and returns the command they run.
-fn unwrap_wrappers<'w>(
-    mut words: &'w [Word<'w>],
-    label: &str,
-    ctx: &ClassifyContext,
-    depth: u8,
-    a: &mut Assessment,
-) -> &'w [Word<'w>] {
-    loop {
-        let Some(first) = words.first() else {
-            return words;
-        };
-        if first.dynamic {
-            return words;
-        }
-        let name = basename(first.text);
-        let rest = &words[1..];
-        words = match name {
-            "sudo" | "doas" | "pkexec" | "run0" => {
-                a.risk(
-                    RiskKind::Sudo,
-                    format!("`{label}` runs with administrator rights ({name})"),
-                );
-                let inner = skip_options(
-                    rest,
-                    &[
-                        "-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user",
-                    ],
-                );
-                if inner.is_empty() {
-                    a.read_only = false;
-                }
-                inner
-            }
-            "su" => {
-                a.risk(
-                    RiskKind::Sudo,
-                    format!("`{label}` runs as another user (su)"),
-                );
-                a.read_only = false;
-                if let Some(code) = option_value(rest, &["-c", "--command"]) {
-                    shell_string(code, label, ctx, depth, a);
-                }
-                return &[];
-            }
-            "env" => {
-                let mut inner = skip_options(rest, &["-u", "--unset", "-C", "--chdir", "-S"]);
-                while inner
-                    .first()
-                    .is_some_and(|w| w.text.contains('=') && !w.text.starts_with('='))
-                {
-                    inner = &inner[1..];
-                }
-                if inner.is_empty() {
-                    a.risk(
-                        RiskKind::Secrets,
-                        format!("`{label}` prints the environment, which often holds tokens"),
-                    );
-                }
-                inner
-            }
-            "nice" => skip_options(rest, &["-n", "--adjustment"]),
-            "ionice" => skip_options(rest, &["-c", "-n", "-p", "--class", "--classdata"]),
-            "stdbuf" => skip_options(rest, &["-i", "-o", "-e"]),
-            "timeout" => {
-                let inner = skip_options(rest, &["-s", "--signal", "-k", "--kill-after"]);
-                inner.get(1..).unwrap_or(&[])
-            }
-            "watch" => skip_options(rest, &["-n", "--interval", "-d"]),
-            // bubblewrap only takes rights away (agents probe it, Codex runs
-            // its commands in it): what it runs is judged.
-            "bwrap" => bwrap_inner(rest),
-            "nohup" | "time" | "builtin" | "exec" | "setsid" | "unbuffer" | "chronic" => {
-                skip_options(rest, &[])
-            }
-            "command" => {
-                if rest
-                    .first()
-                    .is_some_and(|w| w.text == "-v" || w.text == "-V")
-                {
-                    return &[];
-                }
-                skip_options(rest, &[])
-            }
-            "xargs" => skip_options(
-                rest,
-                &[
-                    "-n",
-                    "-L",
-                    "-P",
-                    "-s",
-                    "-d",
-                    "-E",
-                    "-I",
-                    "-a",
-                    "--max-args",
-                    "--max-procs",
-                    "--delimiter",
-                    "--arg-file",
-                    "--max-lines",
-                ],
-            ),
-            _ => return words,
-        };
-    }
-}
-
-/// What bubblewrap runs: its options skipped with their one or two values.
-fn bwrap_inner<'w>(mut words: &'w [Word<'w>]) -> &'w [Word<'w>] {
-    const TWO: [&str; 12] = [
-        "--bind",
-        "--bind-try",
-        "--ro-bind",
-        "--ro-bind-try",
-        "--dev-bind",
-        "--dev-bind-try",
-        "--symlink",
-        "--setenv",
-        "--file",
-        "--bind-data",
-        "--ro-bind-data",
-        "--chmod",
-    ];
-    const ONE: [&str; 30] = [
-        "--proc",
-        "--dev",
-        "--tmpfs",
-        "--mqueue",
-        "--dir",
-        "--chdir",
-        "--unsetenv",
-        "--seccomp",
-        "--add-seccomp-fd",
-        "--args",
-        "--uid",
-        "--gid",
-        "--hostname",
-        "--perms",
-        "--size",
-        "--remount-ro",
-        "--lock-file",
-        "--sync-fd",
-        "--block-fd",
-        "--userns-block-fd",
-        "--info-fd",
-        "--json-status-fd",
-        "--cap-add",
-        "--cap-drop",
-        "--exec-label",
-        "--file-label",
-        "--argv0",
-        "--userns",
-        "--userns2",
-        "--pidns",
-    ];
-    while let Some(w) = words.first() {
-        if w.text == "--" {
-            return &words[1..];
-        }
-        if !w.text.starts_with("--") {
-            break;
-        }
-        let n = if TWO.contains(&w.text) {
-            3
-        } else if ONE.contains(&w.text) {
-            2
-        } else {
-            1
-        };
-        words = &words[n.min(words.len())..];
-    }
-    words
-}
-
-/// `ssh -T [-o …] git@github.com` with no remote command: the check of one's
-/// SSH key with a git host (Claude Code runs it at start). The host answers
-/// with a greeting and closes; no command runs anywhere.
-fn ssh_auth_check(args: &[Word]) -> bool {
-    let mut i = 0;
-    let mut host = None;
-    while i < args.len() {
-        let w = args[i].text;
-        match w {
-            "-T" | "-q" | "-4" | "-6" => i += 1,
-            "-o" => {
-                let value = args.get(i + 1).map_or("", |v| v.text);
-                let key = value.split('=').next().unwrap_or("").to_ascii_lowercase();
-                if !matches!(
-                    key.as_str(),
-                    "batchmode" | "connecttimeout" | "stricthostkeychecking" | "loglevel"
-                ) {
-                    return false;
-                }
-                i += 2;
-            }
-            _ if w.starts_with('-') => return false,
-            _ if host.is_none() => {
-                host = Some(w);
-                i += 1;
-            }
-            // A remote command.
-            _ => return false,
-        }
-    }
-    matches!(
-        host,
-        Some("git@github.com" | "git@gitlab.com" | "git@bitbucket.org")
-    )
-}
-
-/// Skips leading options (`-x`, `--flag`, `--key=value`, and the listed
-/// options' separate values) and a `--`.
-fn skip_options<'w>(mut words: &'w [Word<'w>], with_value: &[&str]) -> &'w [Word<'w>] {
-    while let Some(w) = words.first() {
-        if w.text == "--" {
-            return &words[1..];
-        }
-        if !w.text.starts_with('-') || w.text == "-" {
-            break;
-        }
-        let takes_value = with_value.contains(&w.text);
-        words = &words[if takes_value { 2.min(words.len()) } else { 1 }..];
-    }
-    words
-}
-
-/// The value of `-c VALUE` (or `--command=VALUE`) among `words`.
-pub(crate) fn option_value<'w>(words: &'w [Word<'w>], names: &[&str]) -> Option<Word<'w>> {
-    for (i, w) in words.iter().enumerate() {
-        if names.contains(&w.text) {
-            return words.get(i + 1).copied();
-        }
-        for n in names {
-            if let Some(v) = w.text.strip_prefix(n).and_then(|r| r.strip_prefix('=')) {
-                return Some(Word {
-                    text: v,
-                    dynamic: w.dynamic,
-                });
-            }
-        }
-    }
-    None
-}
-
-pub(crate) fn has_flag(args: &[Word], flags: &[&str]) -> bool {
-    args.iter().any(|w| {
-        flags.contains(&w.text)
-            || flags
-                .iter()
-                .any(|f| f.starts_with("--") && w.text.starts_with(&format!("{f}=")))
-    })
-}
-
-/// Whether a short-option cluster (`-rf`) or a long option names `short`/`long`.
-fn has_opt(args: &[Word], short: char, long: &str) -> bool {
-    args.iter().any(|w| {
-        let t = w.text;
-        t == long
-            || (t.starts_with('-')
-                && !t.starts_with("--")
-                && t.len() > 1
-                && t[1..].chars().all(|c| c.is_ascii_alphanumeric())
-                && t[1..].contains(short))
-    })
-}
-
-pub(crate) fn positionals<'w>(args: &'w [Word<'w>]) -> Vec<Word<'w>> {
-    let mut out = Vec::new();
-    let mut after_dashes = false;
-    for w in args {
-        if !after_dashes && w.text == "--" {
-            after_dashes = true;
-            continue;
-        }
-        if after_dashes || !w.text.starts_with('-') || w.text == "-" {
-            out.push(*w);
-        }
-    }
-    out
-}
-
-/// Runs the code in `code` (from `sh -c`, `eval`, `su -c`) through the
-/// splitter and classifier.
-fn shell_string(code: Word, label: &str, ctx: &ClassifyContext, depth: u8, a: &mut Assessment) {
-    if code.dynamic || depth >= MAX_DEPTH {
-        a.read_only = false;
-        a.risk(
-            RiskKind::Exec,
-            format!("`{label}` runs shell code that is only known at run time"),
-        );
-        return;
-    }
-    let cmds = match split_command(code.text) {
-        Ok(cmds) => cmds,
-        Err(_) => vec![SimpleCommand::unparsed(code.text)],
-    };
-    for inner in assess_all(&cmds, ctx, depth + 1) {
-        a.absorb(inner);
-    }
-}
-
-fn check_path_args(
-    name: &str,
-    args: &[Word],
-    label: &str,
-    ctx: &ClassifyContext,
-    cwds: &Cwds,
-    a: &mut Assessment,
-) {
-    let mut skip_pattern = PATTERN_FIRST.contains(&name)
-        && !has_flag(
-            args,
-            &[
-                "-e",
-                "-f",
-                "--regexp",
-                "--expression",
-                "--file",
-                "--from-file",
-            ],
-        );
-    const TEXT_VALUE_FLAGS: [&str; 8] = [
-        "-m",
-        "--message",
-        "-e",
-        "--regexp",
-        "--expression",
-        "--body",
-        "--title",
-        "-c",
-    ];
-    let mut after_dashes = false;
-    let mut skip_next = false;
-    for w in args {
-        if std::mem::take(&mut skip_next) {
-            continue;
-        }
-        if !after_dashes && w.text == "--" {
-            after_dashes = true;
-            continue;
-        }
-        if !after_dashes && TEXT_VALUE_FLAGS.contains(&w.text) {
-            skip_next = true;
-            continue;
-        }
-        let value = if after_dashes {
-            w.text
-        } else if let Some(v) = w.text.strip_prefix("--").and_then(|o| o.split_once('=')) {
-            v.1
-        } else if w.text.starts_with('-') {
-            continue;
-        } else if skip_pattern {
-            skip_pattern = false;
-            continue;
-        } else {
-            w.text
-        };
-        let value = if name == "curl" {
-            value.trim_start_matches('@')
-        } else {
-            value
-        };
-        if value.is_empty() || value.contains("://") {
-            continue;
-        }
-        if w.dynamic && !(value.starts_with("$HOME") || value.starts_with("${HOME}")) {
-            continue;
-        }
-        // `host:path` (scp, rsync, git remotes) is not a local path.
-        if let Some(colon) = value.find(':') {
-            if value.find('/').is_none_or(|slash| colon < slash) && !value.starts_with('/') {
-                continue;
-            }
-        }
-        let path_like = value.starts_with('/')
-            || value.starts_with('~')
-            || value.starts_with("$HOME")
-            || value.starts_with("${HOME}")
-            || value.split('/').any(|c| c == "..");
-        if let Some(why) = secret_reason(Path::new(value)) {
-            a.risk(
-                RiskKind::Secrets,
-                format!("`{label}` touches {value}: {why}"),
-            );
-        }
-        for resolved in resolve_in(value, cwds, ctx) {
-            match resolved {
-                Some(path) => {
-                    if is_harmless_device(&path) {
-                        continue;
-                    }
-                    if path_like && !is_inside(&path, ctx.project) {
-                        a.risk(
-                            RiskKind::OutsideProject,
-                            format!("`{label}` uses {value}, outside the project"),
-                        );
-                    }
-                    a.paths.push(path);
-                }
-                None if path_like => a.risk(
-                    RiskKind::OutsideProject,
-                    format!("`{label}` uses {value}, outside the project"),
-                ),
-                None => a.risk(
-                    RiskKind::OutsideProject,
-                    format!(
-                        "`{label}` uses {value} relative to a directory only known at run time"
-                    ),
-                ),
-            }
-        }
-    }
-}
-
-/// The program-specific rules. Adds risks to `a` and returns whether the
-/// command only reads.
+/// The program-specific rules, one family of programs per file. Adds risks
+/// to `a` and returns whether the command only reads.
+///
+/// Each family's `classify` answers `None` for a program not its own, so the
+/// families are asked in turn and each program is named in one place only.
 fn classify_program(
     name: &str,
     args: &[Word],
@@ -879,742 +309,53 @@ fn classify_program(
     depth: u8,
     a: &mut Assessment,
 ) -> bool {
-    use RiskKind::*;
-    let sub = positionals(args).first().map(|w| w.text);
-    match name {
-        "rm" | "rmdir" | "unlink" | "shred" | "srm" | "wipe" => {
-            let recursive = has_opt(args, 'r', "--recursive") || has_opt(args, 'R', "--recursive");
-            let how = if name == "rm" && recursive {
-                "deletes files recursively"
-            } else {
-                "deletes files"
-            };
-            a.risk(Delete, format!("`{label}` {how}"));
-            false
-        }
-        "truncate" => {
-            a.risk(Delete, format!("`{label}` truncates files"));
-            false
-        }
-        "dd" => {
-            if args.iter().any(|w| w.text.starts_with("of=")) {
-                a.risk(Delete, format!("`{label}` overwrites its output file"));
-            }
-            false
-        }
-        n if n.starts_with("mkfs") || matches!(n, "wipefs" | "fdisk" | "parted" | "sfdisk") => {
-            a.risk(Delete, format!("`{label}` rewrites a disk or partition"));
-            false
-        }
-        "find" => find(args, label, ctx, cwds, depth, a),
-        "git" => git(args, label, a),
-        "sudo" | "su" | "doas" | "pkexec" => false,
-        n if DOWNLOADERS.contains(&n) => {
-            a.downloads = true;
-            a.risk(
-                Network,
-                format!("`{label}` downloads from the network ({n})"),
-            );
-            false
-        }
-        "ssh" | "scp" | "sftp" | "nc" | "ncat" | "netcat" | "telnet" | "ftp" | "socat" | "mosh"
-        | "gh" | "aws" | "gcloud" | "az" => {
-            a.risk(Network, format!("`{label}` reaches the network ({name})"));
-            name == "ssh" && ssh_auth_check(args)
-        }
-        "rsync" => {
-            let remote = positionals(args).iter().any(|w| {
-                w.text.starts_with("rsync://")
-                    || w.text.find(':').is_some_and(|c| {
-                        !w.text.starts_with('/') && w.text.find('/').is_none_or(|s| c < s)
-                    })
-            });
-            if remote {
-                a.risk(Network, format!("`{label}` copies to or from another host"));
-            }
-            if args.iter().any(|w| w.text.starts_with("--delete")) {
-                a.risk(
-                    Delete,
-                    format!("`{label}` deletes files missing from the source"),
-                );
-            }
-            false
-        }
-        "npm" | "pnpm" | "yarn" | "bun" => js_package_manager(name, args, label, a),
-        "npx" | "bunx" | "pnpx" => {
-            a.risk(
-                PackageInstall,
-                format!("`{label}` may download and run a package ({name})"),
-            );
-            false
-        }
-        "pip" | "pip3" | "pipx" | "uv" | "poetry" | "pdm" | "conda" | "mamba" | "micromamba" => {
-            let installs = match (name, sub) {
-                ("uv", Some("pip")) => positionals(args)
-                    .get(1)
-                    .is_some_and(|w| matches!(w.text, "install" | "sync")),
-                ("uv", Some("tool")) => true,
-                ("poetry" | "pdm", Some(s)) => matches!(s, "add" | "install" | "update"),
-                (_, Some(s)) => matches!(s, "install" | "add" | "sync" | "upgrade"),
-                _ => false,
-            };
-            if installs {
-                a.risk(PackageInstall, format!("`{label}` installs packages"));
-            }
-            matches!(sub, Some("list" | "show" | "freeze"))
-        }
-        "cargo" => {
-            match sub {
-                Some("install" | "add" | "binstall") => {
-                    a.risk(PackageInstall, format!("`{label}` installs crates"));
-                }
-                Some("publish" | "yank" | "login" | "owner") => {
-                    a.risk(Network, format!("`{label}` publishes to crates.io"));
-                }
-                _ => {}
-            }
-            matches!(
-                sub,
-                Some("metadata" | "tree" | "search" | "locate-project" | "pkgid")
-            )
-        }
-        "apt" | "apt-get" | "aptitude" | "dnf" | "yum" | "zypper" | "apk" | "brew" | "port"
-        | "snap" | "flatpak" | "choco" | "winget" | "nix-env" | "pkg" => {
-            let installs = matches!(
-                sub,
-                Some(
-                    "install"
-                        | "add"
-                        | "reinstall"
-                        | "upgrade"
-                        | "update"
-                        | "remove"
-                        | "purge"
-                        | "autoremove"
-                        | "uninstall"
-                        | "erase"
-                        | "dist-upgrade"
-                        | "full-upgrade"
-                )
-            ) || has_flag(args, &["-i", "--install"]);
-            if installs {
-                a.risk(
-                    PackageInstall,
-                    format!("`{label}` changes installed system packages"),
-                );
-            }
-            matches!(sub, Some("list" | "search" | "show" | "info" | "policy"))
-        }
-        "pacman" => {
-            if args
-                .iter()
-                .any(|w| w.text.starts_with("-S") || w.text.starts_with("-R") || w.text == "-U")
-            {
-                a.risk(
-                    PackageInstall,
-                    format!("`{label}` changes installed system packages"),
-                );
-            }
-            false
-        }
-        "gem" | "bundle" | "composer" => {
-            if matches!(sub, Some("install" | "add" | "require" | "update")) {
-                a.risk(PackageInstall, format!("`{label}` installs packages"));
-            }
-            if name == "gem" && sub == Some("push") {
-                a.risk(Network, format!("`{label}` publishes a gem"));
-            }
-            false
-        }
-        "go" => {
-            if matches!(sub, Some("install" | "get")) {
-                a.risk(PackageInstall, format!("`{label}` installs Go modules"));
-            }
-            matches!(sub, Some("version" | "env" | "list" | "doc" | "vet"))
-        }
-        "dotnet" => {
-            let words: Vec<&str> = positionals(args).iter().map(|w| w.text).collect();
-            if words.starts_with(&["add", "package"])
-                || words.starts_with(&["tool", "install"])
-                || words.first() == Some(&"add") && words.get(2) == Some(&"package")
-            {
-                a.risk(PackageInstall, format!("`{label}` installs packages"));
-            }
-            false
-        }
-        "docker" | "podman" => {
-            match sub {
-                Some("push" | "pull" | "login") => {
-                    a.risk(Network, format!("`{label}` talks to a container registry"));
-                }
-                Some("rm" | "rmi") => {
-                    a.risk(Delete, format!("`{label}` deletes containers or images"));
-                }
-                Some("system" | "volume" | "image" | "container" | "network")
-                    if args.iter().any(|w| matches!(w.text, "prune" | "rm")) =>
-                {
-                    a.risk(Delete, format!("`{label}` deletes Docker data"));
-                }
-                _ => {}
-            }
-            matches!(
-                sub,
-                Some("ps" | "images" | "version" | "info" | "inspect" | "logs")
-            )
-        }
-        "kubectl" => {
-            if sub == Some("delete") {
-                a.risk(Delete, format!("`{label}` deletes cluster resources"));
-            }
-            matches!(sub, Some("get" | "describe" | "logs" | "version"))
-        }
-        "terraform" | "tofu" => {
-            if sub == Some("destroy") {
-                a.risk(Delete, format!("`{label}` destroys infrastructure"));
-            } else if sub == Some("apply") {
-                a.risk(Network, format!("`{label}` changes infrastructure"));
-            }
-            false
-        }
-        "chmod" | "chown" | "chgrp" => {
-            let recursive = has_opt(args, 'R', "--recursive");
-            let wide = name == "chmod"
-                && positionals(args).first().is_some_and(|m| {
-                    let m = m.text;
-                    m.ends_with("777")
-                        || m.ends_with("666")
-                        || m.contains("+s")
-                        || m.starts_with("a+w")
-                        || m.starts_with("o+w")
-                        || (m.len() == 4 && m.starts_with(['4', '2', '6']))
-                });
-            if recursive {
-                a.risk(
-                    Permissions,
-                    format!("`{label}` changes ownership or permissions recursively"),
-                );
-            }
-            if wide {
-                a.risk(
-                    Permissions,
-                    format!("`{label}` makes files writable by everyone or setuid"),
-                );
-            }
-            false
-        }
-        "printenv" => {
-            a.risk(
-                Secrets,
-                format!("`{label}` prints the environment, which often holds tokens"),
-            );
-            true
-        }
-        "set" => {
-            if args.is_empty() {
-                a.risk(
-                    Secrets,
-                    format!("`{label}` prints every shell variable, which may hold tokens"),
-                );
-            }
-            true
-        }
-        "eval" => {
-            a.exec_sink = true;
-            let code: Vec<&str> = args.iter().map(|w| w.text).collect();
-            let joined = code.join(" ");
-            let dynamic = args.iter().any(|w| w.dynamic);
-            shell_string(
-                Word {
-                    text: &joined,
-                    dynamic,
-                },
-                label,
-                ctx,
-                depth,
-                a,
-            );
-            false
-        }
-        "source" | "." => {
-            a.exec_sink = true;
-            false
-        }
-        n if SHELLS.contains(&n) => {
-            a.exec_sink = true;
-            if let Some(code) = option_value(args, &["-c"]).or_else(|| {
-                // `bash -lc '…'`, `sh -ec '…'`: a cluster ending in c.
-                args.iter()
-                    .position(|w| {
-                        w.text.starts_with('-')
-                            && !w.text.starts_with("--")
-                            && w.text.ends_with('c')
-                    })
-                    .and_then(|i| args.get(i + 1).copied())
-            }) {
-                shell_string(code, label, ctx, depth, a);
-                return a.read_only;
-            }
-            let script = positionals(args).into_iter().next();
-            if has_opt(args, 's', "-s")
-                || script.is_none_or(|s| s.text == "-" || s.text == "/dev/stdin")
-            {
-                a.stdin_exec = true;
-            }
-            false
-        }
-        n if INTERPRETERS.contains(&n) || n.starts_with("python3.") => {
-            a.exec_sink = true;
-            let inline: &[&str] = match n {
-                "perl" => &["-e", "-E"],
-                "ruby" | "lua" => &["-e"],
-                "node" | "nodejs" | "bun" => &["-e", "-p", "--eval", "--print"],
-                "php" => &["-r"],
-                "deno" => &["eval"],
-                _ => &["-c"],
-            };
-            // Only options before the script or module count.
-            let before_program = args
-                .iter()
-                .take_while(|w| (w.text.starts_with('-') && w.text != "-m") || w.text == "eval");
-            if before_program.into_iter().any(|w| inline.contains(&w.text)) {
-                a.risk(
-                    Exec,
-                    format!("`{label}` runs inline {n} code the classifier cannot check"),
-                );
-                return false;
-            }
-            if let Some(module) = option_value(args, &["-m"]) {
-                if module.text == "pip" {
-                    let rest: Vec<&str> = args.iter().map(|w| w.text).collect();
-                    if rest.contains(&"install") {
-                        a.risk(PackageInstall, format!("`{label}` installs packages"));
-                    }
-                }
-                return false;
-            }
-            let script = positionals(args).into_iter().next();
-            if script.is_none_or(|s| s.text == "-") {
-                a.stdin_exec = true;
-            }
-            false
-        }
-        // `sort -o FILE` (also `-oFILE`, `--output=FILE`) writes a file;
-        // `--compress-program=PROG` runs one.
-        "sort" => {
-            if args
-                .iter()
-                .any(|w| w.text.starts_with("--compress-program"))
-            {
-                a.risk(
-                    Exec,
-                    format!("`{label}` runs the program named by --compress-program"),
-                );
-                return false;
-            }
-            !has_flag(args, &["-o", "--output"])
-                && !args.iter().any(|w| {
-                    w.text.starts_with("--output=")
-                        || (w.text.starts_with("-o") && w.text.len() > 2)
-                        || (w.text.starts_with('-')
-                            && !w.text.starts_with("--")
-                            && w.text[1..].contains('o'))
-                })
-        }
-        // `uniq in out` writes `out`.
-        "uniq" => positionals(args).len() <= 1,
-        "yq" => !has_flag(args, &["-i", "--inplace"]),
-        _ => {
-            crate::readonly::check(name, args, label, a).unwrap_or(true)
-                && (READ_ONLY.contains(&name) || name == "sed")
-        }
-    }
-}
-
-fn find(
-    args: &[Word],
-    label: &str,
-    ctx: &ClassifyContext,
-    cwds: &Cwds,
-    depth: u8,
-    a: &mut Assessment,
-) -> bool {
-    let mut read_only = true;
-    if args.iter().any(|w| w.text == "-delete") {
-        a.risk(
-            RiskKind::Delete,
-            format!("`{label}` deletes the files it finds"),
-        );
-        read_only = false;
-    }
-    if args
-        .iter()
-        .any(|w| matches!(w.text, "-fprint" | "-fprint0" | "-fprintf" | "-fls"))
-    {
-        read_only = false;
-    }
-    let mut i = 0;
-    while i < args.len() {
-        if matches!(args[i].text, "-exec" | "-execdir" | "-ok" | "-okdir") {
-            let end = args[i + 1..]
-                .iter()
-                .position(|w| w.text == ";" || w.text == "+")
-                .map_or(args.len(), |p| i + 1 + p);
-            let inner = &args[i + 1..end];
-            if depth < MAX_DEPTH {
-                let mut sub = Assessment {
-                    read_only: true,
-                    ..Assessment::default()
-                };
-                analyze(inner, label, ctx, cwds, depth + 1, &mut sub);
-                read_only &= sub.read_only;
-                a.absorb(sub);
-            } else {
-                read_only = false;
-            }
-            i = end;
-        }
-        i += 1;
-    }
-    read_only
-}
-
-fn js_package_manager(name: &str, args: &[Word], label: &str, a: &mut Assessment) -> bool {
-    use RiskKind::*;
-    let pos = positionals(args);
-    let sub = pos.first().map(|w| w.text);
-    match sub {
-        None if name == "yarn" => {
-            a.risk(PackageInstall, format!("`{label}` installs packages"));
-            false
-        }
-        Some(
-            "install" | "i" | "in" | "ins" | "inst" | "insta" | "instal" | "isnt" | "isnta"
-            | "isntal" | "isntall" | "add" | "ci" | "update" | "up" | "upgrade" | "udpate",
-        ) => {
-            a.risk(PackageInstall, format!("`{label}` installs packages"));
-            false
-        }
-        Some(
-            "publish" | "unpublish" | "deprecate" | "login" | "adduser" | "owner" | "dist-tag",
-        ) => {
-            a.risk(
-                Network,
-                format!("`{label}` publishes to the package registry"),
-            );
-            false
-        }
-        Some("dlx" | "exec" | "x") => {
-            a.risk(
-                PackageInstall,
-                format!("`{label}` may download and run a package"),
-            );
-            false
-        }
-        Some(
-            "ls" | "list" | "view" | "info" | "outdated" | "why" | "explain" | "help" | "root"
-            | "prefix",
-        ) => true,
-        Some("config") => matches!(pos.get(1).map(|w| w.text), Some("get" | "list")),
-        _ => false,
-    }
-}
-
-/// A `git -c key=value` that cannot make git run anything: colours, quoting,
-/// identity, and how logs and diffs are shown.
-fn harmless_git_config(setting: &str) -> bool {
-    let (key, value) = setting.split_once('=').unwrap_or((setting, ""));
-    let key = key.to_ascii_lowercase();
-    // Settings that switch a program off, as agents pass them to run git
-    // safely (Claude Code: `-c core.hooksPath=/dev/null -c core.fsmonitor=`).
-    let off = match key.as_str() {
-        "core.fsmonitor" => matches!(value, "" | "false"),
-        "core.hookspath" => value == "/dev/null",
-        "core.pager" => matches!(value, "" | "cat"),
-        "core.askpass" => value.is_empty(),
-        "protocol.ext.allow" => value == "never",
-        "submodule.recurse" | "maintenance.auto" | "diff.autorefreshindex" => value == "false",
-        "gc.auto" => value == "0",
-        "safe.barerepository" => value == "explicit",
-        // Runs only while serving a pack to a fetch or push from a
-        // repository with alternates: never for a read-only subcommand.
-        "core.alternaterefscommand" => true,
-        _ => key.starts_with("hook.") && key.ends_with(".enabled") && value == "false",
+    let family = match name {
+        "git" => Some(git::classify(args, label, a)),
+        "find" => Some(files::find(args, label, ctx, cwds, depth, a)),
+        // Looked through by `unwrap_wrappers` before they get here.
+        "sudo" | "su" | "doas" | "pkexec" => Some(false),
+        _ => files::classify(name, args, label, a)
+            .or_else(|| network::classify(name, args, label, a))
+            // Before the interpreters: `bun` is judged as a package manager.
+            .or_else(|| packages::classify(name, args, label, a))
+            .or_else(|| infra::classify(name, args, label, a))
+            .or_else(|| interpreters::classify(name, args, label, ctx, depth, a)),
     };
-    off || key.starts_with("color.")
-        || key.starts_with("format.")
-        || key.starts_with("advice.")
-        || matches!(
-            key.as_str(),
-            "core.quotepath"
-                | "core.abbrev"
-                | "user.name"
-                | "user.email"
-                | "log.showsignature"
-                | "log.decorate"
-                | "diff.noprefix"
-                | "diff.renames"
-                | "diff.mnemonicprefix"
-                | "init.defaultbranch"
-                | "safe.directory"
-                | "column.ui"
-        )
+    family.unwrap_or_else(|| read_only_program(name, args, label, a))
 }
 
-fn git(args: &[Word], label: &str, a: &mut Assessment) -> bool {
-    use RiskKind::*;
-    // Global options before the subcommand. A configuration set on the
-    // command line can make any subcommand run a program (`-c
-    // core.fsmonitor=CMD status`, a pager, an alias, a diff driver), so only
-    // settings known to run nothing leave a command read-only.
-    let mut i = 0;
-    let mut runs = None;
-    while i < args.len() {
-        match args[i].text {
-            "-c" => {
-                let key = args.get(i + 1).map_or("", |w| w.text);
-                if !harmless_git_config(key) {
-                    runs = Some(key.split('=').next().unwrap_or(key).to_string());
-                }
-                i += 2;
-            }
-            "--config-env" | "--exec-path" => {
-                runs = Some(args[i].text.to_string());
-                i += 2;
-            }
-            t if t.starts_with("--config-env=") || t.starts_with("--exec-path=") => {
-                runs = Some(t.split('=').next().unwrap_or(t).to_string());
-                i += 1;
-            }
-            "-C" | "--git-dir" | "--work-tree" | "--namespace" => i += 2,
-            t if t.starts_with('-') => i += 1,
-            _ => break,
-        }
-    }
-    if let Some(setting) = &runs {
-        a.risk(
-            Exec,
-            format!("`{label}` sets `{setting}` for git, which can make it run a program"),
-        );
-    }
-    let Some(sub) = args.get(i).map(|w| w.text) else {
-        return true; // `git --version`, `git --help`
-    };
-    let rest = &args[i + 1..];
-    let pos = positionals(rest);
-    let first = pos.first().map(|w| w.text);
-    let flag = |f: &[&str]| has_flag(rest, f);
-    let read_only = match sub {
-        "push" => {
-            a.risk(Network, format!("`{label}` sends commits to a remote"));
-            let force_refspec = pos.iter().any(|w| w.text.starts_with('+'));
-            if has_opt(rest, 'f', "--force")
-                || flag(&["--force-with-lease", "--force-if-includes"])
-                || rest
-                    .iter()
-                    .any(|w| w.text.starts_with("--force-with-lease="))
-                || force_refspec
-            {
-                a.risk(
-                    ForcePush,
-                    format!("`{label}` force-pushes, overwriting the remote branch"),
-                );
-            }
-            if flag(&["--mirror"]) {
-                a.risk(
-                    HistoryRewrite,
-                    format!("`{label}` mirrors every ref, overwriting the remote's history"),
-                );
-            }
-            if has_opt(rest, 'd', "--delete") || pos.iter().any(|w| w.text.starts_with(':')) {
-                a.risk(Delete, format!("`{label}` deletes a remote branch or tag"));
-            }
-            false
-        }
-        "pull" | "fetch" | "clone" => {
-            a.risk(Network, format!("`{label}` talks to a remote"));
-            false
-        }
-        // Lists a remote's refs and writes nothing.
-        "ls-remote" => {
-            a.risk(Network, format!("`{label}` talks to a remote"));
-            true
-        }
-        "remote" => {
-            if matches!(first, Some("update" | "prune")) {
-                a.risk(Network, format!("`{label}` talks to a remote"));
-            }
-            matches!(first, None | Some("get-url"))
-        }
-        "submodule" => {
-            if matches!(first, Some("update" | "add" | "sync" | "foreach")) {
-                a.risk(Network, format!("`{label}` fetches submodules"));
-            }
-            first == Some("status")
-        }
-        "reset" => {
-            if flag(&["--hard", "--keep", "--merge"]) {
-                a.risk(
-                    HistoryRewrite,
-                    format!("`{label}` moves the branch and discards uncommitted changes"),
-                );
-            }
-            false
-        }
-        "rebase" => {
-            if !flag(&["--abort", "--show-current-patch"]) {
-                a.risk(HistoryRewrite, format!("`{label}` rewrites commits"));
-            }
-            false
-        }
-        "filter-branch" | "filter-repo" | "replace" | "update-ref" => {
-            a.risk(
-                HistoryRewrite,
-                format!("`{label}` rewrites history or refs"),
-            );
-            false
-        }
-        "commit" => {
-            if flag(&["--amend"]) {
-                a.risk(
-                    HistoryRewrite,
-                    format!("`{label}` rewrites the last commit"),
-                );
-            }
-            false
-        }
-        "reflog" => {
-            if matches!(first, Some("expire" | "delete")) {
-                a.risk(
-                    HistoryRewrite,
-                    format!("`{label}` drops reflog entries, the safety net for lost commits"),
-                );
-                return false;
-            }
-            true
-        }
-        "branch" => {
-            let force_delete =
-                flag(&["-D"]) || (has_opt(rest, 'd', "--delete") && has_opt(rest, 'f', "--force"));
-            if force_delete || flag(&["-M", "-C"]) || has_opt(rest, 'f', "--force") {
-                a.risk(
-                    HistoryRewrite,
-                    format!("`{label}` force-deletes or overwrites a branch"),
-                );
-                return false;
-            }
-            let listing = [
-                "-a",
-                "-r",
-                "-v",
-                "-vv",
-                "-l",
-                "--list",
-                "--all",
-                "--remotes",
-                "--verbose",
-                "--show-current",
-                "--merged",
-                "--no-merged",
-                "--contains",
-                "--no-color",
-                "--color",
-            ];
-            let only_listing = rest.iter().all(|w| {
-                listing.contains(&w.text)
-                    || w.text.starts_with("--sort")
-                    || w.text.starts_with("--format")
-            });
-            (pos.is_empty() && only_listing) || flag(&["--list", "-l", "--show-current"])
-        }
-        "tag" => {
-            if has_opt(rest, 'd', "--delete") {
-                a.risk(Delete, format!("`{label}` deletes a tag"));
-                return false;
-            }
-            if has_opt(rest, 'f', "--force") {
-                a.risk(HistoryRewrite, format!("`{label}` moves an existing tag"));
-                return false;
-            }
-            pos.is_empty() || flag(&["-l", "--list"])
-        }
-        "clean" => {
-            if has_opt(rest, 'n', "--dry-run") {
-                return true;
-            }
-            a.risk(Delete, format!("`{label}` deletes untracked files"));
-            false
-        }
-        "checkout" => {
-            if has_opt(rest, 'f', "--force")
-                || rest.iter().any(|w| w.text == "--")
-                || first == Some(".")
-            {
-                a.risk(Delete, format!("`{label}` discards uncommitted changes"));
-            }
-            false
-        }
-        "restore" => {
-            // `--staged` alone only unstages.
-            if !flag(&["--staged", "-S"]) || flag(&["--worktree", "-W"]) {
-                a.risk(Delete, format!("`{label}` discards uncommitted changes"));
-            }
-            false
-        }
-        "switch" => {
-            if has_opt(rest, 'f', "--force") || flag(&["--discard-changes"]) {
-                a.risk(Delete, format!("`{label}` discards uncommitted changes"));
-            }
-            if flag(&["-C", "--force-create"]) {
-                a.risk(
-                    HistoryRewrite,
-                    format!("`{label}` resets an existing branch"),
-                );
-            }
-            false
-        }
-        "stash" => match first {
-            Some("drop" | "clear") => {
-                a.risk(Delete, format!("`{label}` deletes stashed changes"));
-                false
-            }
-            Some("list" | "show") => true,
-            _ => false,
-        },
-        "rm" => {
-            if !flag(&["--cached"]) {
-                a.risk(Delete, format!("`{label}` deletes files"));
-            }
-            false
-        }
-        "config" => {
-            let reading = rest
-                .iter()
-                .any(|w| w.text.starts_with("--get") || matches!(w.text, "--list" | "-l"))
-                || (pos.len() <= 1 && !flag(&["--unset", "--unset-all", "--add", "-e", "--edit"]));
-            if !reading && flag(&["--global", "--system"]) {
-                a.risk(
-                    OutsideProject,
-                    format!("`{label}` changes git configuration outside the project"),
-                );
-            }
-            reading
-        }
-        "worktree" => first == Some("list"),
-        "status" | "log" | "diff" | "show" | "blame" | "annotate" | "rev-parse" | "ls-files"
-        | "ls-tree" | "cat-file" | "describe" | "shortlog" | "grep" | "rev-list" | "merge-base"
-        | "name-rev" | "show-ref" | "for-each-ref" | "count-objects" | "check-ignore"
-        | "check-attr" | "var" | "version" | "help" | "whatchanged" | "cherry" | "range-diff"
-        | "show-branch" | "verify-commit" | "verify-tag" | "fsck" => {
-            !rest.iter().any(|w| w.text.starts_with("--output"))
-        }
-        _ => false,
-    };
-    read_only && runs.is_none()
+/// Commands that only read, whatever their arguments (their path arguments
+/// are still checked).
+#[rustfmt::skip]
+const READ_ONLY: &[&str] = &[
+    "ls", "ll", "la", "dir", "cat", "bat", "batcat", "head", "tail", "less", "more", "wc", "grep",
+    "egrep", "fgrep", "rg", "ag", "ack", "fd", "fdfind", "tree", "pwd", "echo", "printf", "which",
+    "whereis", "type", "whoami", "id", "groups", "date", "cal", "uname", "hostname", "stat",
+    "file", "du", "df", "diff", "cmp", "comm", "cut", "tr", "nl", "rev", "tac", "column", "fold",
+    "paste", "join", "expand", "unexpand", "jq", "xxd", "hexdump", "od", "strings", "base64",
+    "md5sum", "sha1sum", "sha256sum", "sha512sum", "shasum", "cksum", "b2sum", "basename",
+    "dirname", "realpath", "readlink", "true", "false", "test", "[", ":", "sleep", "seq",
+    "locale", "nproc", "free", "uptime", "ps", "pgrep", "history", "cd", "pushd", "popd",
+    "export", "declare", "local", "readonly", "typeset", "unset", "shopt", "man", "help", "info",
+    "tldr", "wait", "jobs", "exit", "return", "break", "continue", "shift", "lsof", "look",
+    "numfmt", "tput", "clear", "getconf", "arch", "tty", "read", "logname", "users", "who", "w",
+    "lsb_release", "sw_vers", "lspci", "lsusb", "lscpu", "lsblk", "lsmem", "clinfo", "xrandr",
+    "nvidia-smi", "xdpyinfo", "awk", "gawk", "mawk", "nawk",
+    "last", "zcat", "zgrep", "zless", "bzcat", "xzcat",
+];
+
+/// Any other program: read-only if it is on the read-only list (or is
+/// `sed`) and [`crate::readonly::check`] finds no option that writes or runs
+/// a program.
+fn read_only_program(name: &str, args: &[Word], label: &str, a: &mut Assessment) -> bool {
+    crate::readonly::check(name, args, label, a).unwrap_or(true)
+        && (READ_ONLY.contains(&name) || name == "sed")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shell::split_command;
 
     fn kinds(cmd: &str) -> Vec<RiskKind> {
         let project = Path::new("/p");

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::classify::{assess_all, ClassifyContext, Risk, RiskKind};
+use crate::classify::{assess_all, Assessment, ClassifyContext, Risk, RiskKind};
 use crate::paths::{is_inside, normalize, resolve, secret_reason};
 use crate::rule::{family, normalize_command, Family, MatchKind};
 use crate::shell::{split_command, SimpleCommand};
@@ -123,6 +123,17 @@ struct Decider<'a> {
     suggested: Vec<String>,
 }
 
+/// What a file tool's call is, for judging each path it names.
+#[derive(Clone, Copy)]
+struct FileCall<'t> {
+    tool: &'t str,
+    fam: Family,
+    /// A search root (Glob, Grep, LS) rather than one file.
+    directory: bool,
+    /// "reads" or "writes", for the risks' sentences.
+    verb: &'static str,
+}
+
 impl Decider<'_> {
     fn record(&mut self, list: Decision, rule: &Rule) {
         let m = MatchedRule {
@@ -193,44 +204,9 @@ impl Decider<'_> {
         if let Some(rule) = whole_exact {
             self.record(Decision::Allow, rule);
         }
-        let (project, home) = (self.project, self.home);
         let mut decision = Decision::Allow;
         for (part, a) in parts.iter().zip(&assessments) {
-            let mut allow: Option<MatchKind> = whole_exact.map(|_| MatchKind::Exact);
-            let restricted = self.by_rules(|list, rule| {
-                if let Some(kind) = rule.matches_command(&part.text) {
-                    if list == Decision::Allow {
-                        allow = match (allow, kind) {
-                            (Some(MatchKind::Exact), _) | (_, MatchKind::Exact) => {
-                                Some(MatchKind::Exact)
-                            }
-                            _ => Some(MatchKind::Loose),
-                        };
-                    }
-                    return true;
-                }
-                list != Decision::Allow
-                    && a.paths
-                        .iter()
-                        .any(|p| rule.restricts_shell_path(!a.read_only, p, project, home))
-            });
-            let part_decision = match (restricted.filter(|d| *d > Decision::Allow), allow) {
-                (Some(strict), _) => strict,
-                (None, Some(_)) if part.unparsed => Decision::Ask,
-                (None, Some(MatchKind::Loose)) if a.risky_write_redirect => Decision::Ask,
-                (None, Some(_)) => Decision::Allow,
-                (None, None) if part.unparsed || !a.risks.is_empty() || !a.read_only => {
-                    Decision::Ask
-                }
-                (None, None) => Decision::Allow,
-            };
-            for r in &a.risks {
-                self.risk(r.kind, r.why.clone());
-            }
-            if part_decision == Decision::Ask && !part.unparsed {
-                self.suggest(format!("Bash({})", normalize_command(&part.text)));
-            }
-            decision = decision.max(part_decision);
+            decision = decision.max(self.bash_part(part, a, whole_exact.is_some()));
         }
         if parts.iter().any(|p| p.unparsed) {
             self.suggested.clear();
@@ -238,13 +214,95 @@ impl Decider<'_> {
         (decision, texts)
     }
 
+    /// One part of a Bash command: a matching `ask` or `deny` rule (on its
+    /// text or its paths) decides; else a matching `allow` rule, unless the
+    /// part did not parse or a loose rule meets a risky redirect; else its
+    /// risks. `whole_exact`: an exact allow rule matched the whole line.
+    fn bash_part(&mut self, part: &SimpleCommand, a: &Assessment, whole_exact: bool) -> Decision {
+        let (project, home) = (self.project, self.home);
+        let mut allow: Option<MatchKind> = whole_exact.then_some(MatchKind::Exact);
+        let restricted = self.by_rules(|list, rule| {
+            if let Some(kind) = rule.matches_command(&part.text) {
+                if list == Decision::Allow {
+                    allow = match (allow, kind) {
+                        (Some(MatchKind::Exact), _) | (_, MatchKind::Exact) => {
+                            Some(MatchKind::Exact)
+                        }
+                        _ => Some(MatchKind::Loose),
+                    };
+                }
+                return true;
+            }
+            list != Decision::Allow
+                && a.paths
+                    .iter()
+                    .any(|p| rule.restricts_shell_path(!a.read_only, p, project, home))
+        });
+        let part_decision = match (restricted.filter(|d| *d > Decision::Allow), allow) {
+            (Some(strict), _) => strict,
+            (None, Some(_)) if part.unparsed => Decision::Ask,
+            (None, Some(MatchKind::Loose)) if a.risky_write_redirect => Decision::Ask,
+            (None, Some(_)) => Decision::Allow,
+            (None, None) if part.unparsed || !a.risks.is_empty() || !a.read_only => Decision::Ask,
+            (None, None) => Decision::Allow,
+        };
+        for r in &a.risks {
+            self.risk(r.kind, r.why.clone());
+        }
+        if part_decision == Decision::Ask && !part.unparsed {
+            self.suggest(format!("Bash({})", normalize_command(&part.text)));
+        }
+        part_decision
+    }
+
     fn file(&mut self, tool: &str, input: &Value, fam: Family) -> (Decision, Vec<String>) {
+        let directory = matches!(tool, "Glob" | "Grep" | "LS");
+        let Some(targets) = self.file_targets(tool, input, directory) else {
+            return (Decision::Ask, Vec::new());
+        };
+        let verb = if fam == Family::Edit {
+            "writes"
+        } else {
+            "reads"
+        };
+        let call = FileCall {
+            tool,
+            fam,
+            directory,
+            verb,
+        };
+        let mut decision = Decision::Allow;
+        let mut parts = Vec::new();
+        for (raw, path) in targets {
+            let Some(path) = path else {
+                self.risk(
+                    RiskKind::OutsideProject,
+                    format!("{tool} {verb} {raw}, which is outside the project"),
+                );
+                decision = decision.max(Decision::Ask);
+                parts.push(raw);
+                continue;
+            };
+            decision = decision.max(self.file_path(&call, &raw, &path));
+            parts.push(path.display().to_string());
+        }
+        (decision, parts)
+    }
+
+    /// The paths a file tool's call names, as written and resolved: its path
+    /// (`.` for a search tool given none) and, for `Glob`, a pattern that
+    /// reaches outside it. `None`, with a risk, when the call names no path.
+    fn file_targets(
+        &mut self,
+        tool: &str,
+        input: &Value,
+        directory: bool,
+    ) -> Option<Vec<(String, Option<PathBuf>)>> {
         let key = match tool {
             "NotebookEdit" | "NotebookRead" => "notebook_path",
             "Glob" | "Grep" | "LS" => "path",
             _ => "file_path",
         };
-        let directory = matches!(tool, "Glob" | "Grep" | "LS");
         let raw = input.get(key).and_then(Value::as_str);
         let raw = match raw {
             Some(r) if !r.is_empty() => r,
@@ -254,7 +312,7 @@ impl Decider<'_> {
                     RiskKind::Unparsed,
                     format!("the {tool} call has no `{key}` to check"),
                 );
-                return (Decision::Ask, Vec::new());
+                return None;
             }
         };
         let mut targets = vec![(raw.to_string(), resolve(raw, self.cwd, self.home))];
@@ -274,66 +332,52 @@ impl Decider<'_> {
                 }
             }
         }
-        let verb = if fam == Family::Edit {
-            "writes"
-        } else {
-            "reads"
-        };
+        Some(targets)
+    }
+
+    /// One resolved path of a file tool's call (`raw` as written): a
+    /// matching rule decides; without one, a path outside the project or a
+    /// secret asks.
+    fn file_path(&mut self, call: &FileCall, raw: &str, path: &Path) -> Decision {
+        let FileCall {
+            tool,
+            fam,
+            directory,
+            verb,
+        } = *call;
         let (project, home) = (self.project, self.home);
-        let mut decision = Decision::Allow;
-        let mut parts = Vec::new();
-        for (raw, path) in targets {
-            let Some(path) = path else {
-                self.risk(
-                    RiskKind::OutsideProject,
-                    format!("{tool} {verb} {raw}, which is outside the project"),
-                );
-                decision = decision.max(Decision::Ask);
-                parts.push(raw);
-                continue;
-            };
-            let hit = self.by_rules(|list, rule| {
-                rule.matches_tool(tool)
-                    || rule.matches_path(
-                        fam,
-                        list != Decision::Allow,
-                        &path,
-                        directory,
-                        project,
-                        home,
-                    )
-            });
-            let inside = is_inside(&path, project);
-            let secret = secret_reason(path.strip_prefix(project).unwrap_or(&path));
-            if !inside {
-                self.risk(
-                    RiskKind::OutsideProject,
-                    format!("{tool} {verb} {}, outside the project", path.display()),
-                );
-            }
-            if let Some(why) = secret {
-                self.risk(RiskKind::Secrets, format!("{tool} {verb} {raw}: {why}"));
-            }
-            let risky = !inside || secret.is_some();
-            let one = match hit {
-                Some(d) => d,
-                None if risky => Decision::Ask,
-                None => Decision::Allow,
-            };
-            if one == Decision::Ask {
-                let rule_tool = if fam == Family::Edit { "Edit" } else { "Read" };
-                let pattern = path_rule_pattern(&path, project, home);
-                let pattern = if directory {
-                    format!("{pattern}/**")
-                } else {
-                    pattern
-                };
-                self.suggest(format!("{rule_tool}({pattern})"));
-            }
-            decision = decision.max(one);
-            parts.push(path.display().to_string());
+        let hit = self.by_rules(|list, rule| {
+            rule.matches_tool(tool)
+                || rule.matches_path(fam, list != Decision::Allow, path, directory, project, home)
+        });
+        let inside = is_inside(path, project);
+        let secret = secret_reason(path.strip_prefix(project).unwrap_or(path));
+        if !inside {
+            self.risk(
+                RiskKind::OutsideProject,
+                format!("{tool} {verb} {}, outside the project", path.display()),
+            );
         }
-        (decision, parts)
+        if let Some(why) = secret {
+            self.risk(RiskKind::Secrets, format!("{tool} {verb} {raw}: {why}"));
+        }
+        let risky = !inside || secret.is_some();
+        let one = match hit {
+            Some(d) => d,
+            None if risky => Decision::Ask,
+            None => Decision::Allow,
+        };
+        if one == Decision::Ask {
+            let rule_tool = if fam == Family::Edit { "Edit" } else { "Read" };
+            let pattern = path_rule_pattern(path, project, home);
+            let pattern = if directory {
+                format!("{pattern}/**")
+            } else {
+                pattern
+            };
+            self.suggest(format!("{rule_tool}({pattern})"));
+        }
+        one
     }
 
     fn web_fetch(&mut self, input: &Value) -> (Decision, Vec<String>) {

@@ -61,37 +61,7 @@ pub(crate) fn check(name: &str, args: &[Word], label: &str, a: &mut Assessment) 
             !has_flag(args, &["-s", "--set"]) && !args.iter().any(|w| w.text.starts_with("-s"))
         }
         "hostname" => positionals(args).is_empty() && !has_flag(args, &["-F", "--file", "-b"]),
-        // awk runs programs: read-only when its program can neither start a
-        // command (`system`, `| getline`, `print | "cmd"`) nor write a file
-        // (`print > f`), and comes on the command line, not from a file.
-        "awk" | "gawk" | "mawk" | "nawk" => {
-            let program = positionals(args).first().map(|w| w.text).unwrap_or("");
-            let risky = [
-                "system", "getline", ">", "|", "@load", "@include", "ENVIRON",
-            ];
-            if has_flag(
-                args,
-                &[
-                    "-f",
-                    "--file",
-                    "-i",
-                    "--include",
-                    "-l",
-                    "--load",
-                    "-E",
-                    "--exec",
-                ],
-            ) {
-                exec(a, "runs an awk program from a file or loads an extension")
-            } else if risky.iter().any(|r| program.contains(r)) {
-                exec(
-                    a,
-                    "runs an awk program that can start commands or write files",
-                )
-            } else {
-                true
-            }
-        }
+        "awk" | "gawk" | "mawk" | "nawk" => awk(args, label, a),
         // Hardware probes that agents' system-information libraries run at
         // start (Gemini CLI through `systeminformation`): read-only as queries.
         "clinfo" => true,
@@ -116,6 +86,37 @@ pub(crate) fn check(name: &str, args: &[Word], label: &str, a: &mut Assessment) 
         }),
         _ => return None,
     })
+}
+
+/// awk runs programs: read-only when its program can neither start a
+/// command (`system`, `| getline`, `print | "cmd"`) nor write a file
+/// (`print > f`), and comes on the command line, not from a file.
+fn awk(args: &[Word], label: &str, a: &mut Assessment) -> bool {
+    let program = positionals(args).first().map(|w| w.text).unwrap_or("");
+    let risky = [
+        "system", "getline", ">", "|", "@load", "@include", "ENVIRON",
+    ];
+    let what = if has_flag(
+        args,
+        &[
+            "-f",
+            "--file",
+            "-i",
+            "--include",
+            "-l",
+            "--load",
+            "-E",
+            "--exec",
+        ],
+    ) {
+        "runs an awk program from a file or loads an extension"
+    } else if risky.iter().any(|r| program.contains(r)) {
+        "runs an awk program that can start commands or write files"
+    } else {
+        return true;
+    };
+    a.risk(RiskKind::Exec, format!("`{label}` {what}"));
+    false
 }
 
 /// `sed` only reads unless it edits in place (`-i`), reads its script from
@@ -192,30 +193,13 @@ enum SedScript {
 /// and `y` bodies are skipped by their delimiters, and text arguments
 /// (`a`, `i`, `c`, labels, file names of `r`) run to the end of the line.
 fn sed_script(script: &str) -> SedScript {
-    let b: Vec<char> = script.chars().collect();
-    let mut i = 0;
-    // Skips a delimited part (`/re/`, a body of `s`), honouring backslashes.
-    let delimited = |i: &mut usize, d: char| -> bool {
-        while *i < b.len() {
-            match b[*i] {
-                '\\' => *i += 2,
-                c if c == d => {
-                    *i += 1;
-                    return true;
-                }
-                _ => *i += 1,
-            }
-        }
-        false
-    };
-    let to_eol = |i: &mut usize| {
-        while *i < b.len() && b[*i] != '\n' {
-            *i += 1;
-        }
+    let mut s = Script {
+        b: script.chars().collect(),
+        i: 0,
     };
     let mut worst = SedScript::Reads;
-    while i < b.len() {
-        let c = b[i];
+    while s.i < s.b.len() {
+        let c = s.b[s.i];
         // Separators, spaces, addresses and negation.
         if c.is_whitespace()
             || c == ';'
@@ -228,66 +212,119 @@ fn sed_script(script: &str) -> SedScript {
             || c == '~'
             || c == '+'
         {
-            i += 1;
+            s.i += 1;
             continue;
         }
         if c == '/' || c == '\\' {
-            let d = if c == '\\' {
-                i += 1;
-                match b.get(i) {
-                    Some(d) => *d,
-                    None => return SedScript::Unknown,
-                }
-            } else {
-                '/'
-            };
-            i += 1;
-            if !delimited(&mut i, d) {
+            if !s.regex_address(c) {
                 return SedScript::Unknown;
-            }
-            // Address flags `I` and `M`.
-            while i < b.len() && matches!(b[i], 'I' | 'M') {
-                i += 1;
             }
             continue;
         }
-        i += 1;
+        s.i += 1;
+        match s.command(c) {
+            SedScript::Reads => {}
+            SedScript::Writes => worst = SedScript::Writes,
+            runs_or_unknown => return runs_or_unknown,
+        }
+    }
+    worst
+}
+
+/// A sed script being read, and where the reading is.
+struct Script {
+    b: Vec<char>,
+    i: usize,
+}
+
+impl Script {
+    /// Skips a delimited part (`/re/`, a body of `s`), honouring
+    /// backslashes; `false` if the closing delimiter never comes.
+    fn delimited(&mut self, d: char) -> bool {
+        while self.i < self.b.len() {
+            match self.b[self.i] {
+                '\\' => self.i += 2,
+                c if c == d => {
+                    self.i += 1;
+                    return true;
+                }
+                _ => self.i += 1,
+            }
+        }
+        false
+    }
+
+    fn skip_to_eol(&mut self) {
+        while self.i < self.b.len() && self.b[self.i] != '\n' {
+            self.i += 1;
+        }
+    }
+
+    /// Skips a regex address, `/re/` or `\cREc` (`c` is the `/` or `\` it
+    /// starts with), and its flags; `false` if it is not closed.
+    fn regex_address(&mut self, c: char) -> bool {
+        let d = if c == '\\' {
+            self.i += 1;
+            match self.b.get(self.i) {
+                Some(d) => *d,
+                None => return false,
+            }
+        } else {
+            '/'
+        };
+        self.i += 1;
+        if !self.delimited(d) {
+            return false;
+        }
+        // Address flags `I` and `M`.
+        while self.i < self.b.len() && matches!(self.b[self.i], 'I' | 'M') {
+            self.i += 1;
+        }
+        true
+    }
+
+    /// What the command `c` does; reads its arguments, if any.
+    fn command(&mut self, c: char) -> SedScript {
         match c {
             's' | 'y' => {
-                let Some(&d) = b.get(i) else {
+                let Some(&d) = self.b.get(self.i) else {
                     return SedScript::Unknown;
                 };
-                i += 1;
-                if !delimited(&mut i, d) || !delimited(&mut i, d) {
+                self.i += 1;
+                if !self.delimited(d) || !self.delimited(d) {
                     return SedScript::Unknown;
                 }
                 if c == 's' {
-                    while i < b.len() && !matches!(b[i], ';' | '\n' | '}') {
-                        match b[i] {
-                            'e' => return SedScript::Runs,
-                            'w' => worst = SedScript::Writes,
-                            _ => {}
-                        }
-                        if b[i] == 'w' {
-                            to_eol(&mut i);
-                            break;
-                        }
-                        i += 1;
-                    }
+                    return self.substitute_flags();
                 }
             }
             'e' => return SedScript::Runs,
             'w' | 'W' => {
-                worst = SedScript::Writes;
-                to_eol(&mut i);
+                self.skip_to_eol();
+                return SedScript::Writes;
             }
-            'a' | 'i' | 'c' | 'r' | 'R' | 'b' | 't' | 'T' | ':' => to_eol(&mut i),
+            'a' | 'i' | 'c' | 'r' | 'R' | 'b' | 't' | 'T' | ':' => self.skip_to_eol(),
             'p' | 'P' | 'd' | 'D' | 'n' | 'N' | 'g' | 'G' | 'h' | 'H' | 'x' | 'l' | '=' | 'q'
             | 'Q' | 'z' | 'F' => {}
             _ => return SedScript::Unknown,
         }
+        SedScript::Reads
     }
-    worst
+
+    /// The flags after `s/re/text/`: `e` runs the result, `w FILE` writes.
+    fn substitute_flags(&mut self) -> SedScript {
+        while self.i < self.b.len() && !matches!(self.b[self.i], ';' | '\n' | '}') {
+            match self.b[self.i] {
+                'e' => return SedScript::Runs,
+                'w' => {
+                    self.skip_to_eol();
+                    return SedScript::Writes;
+                }
+                _ => self.i += 1,
+            }
+        }
+        SedScript::Reads
+    }
 }
 
 #[cfg(test)]
