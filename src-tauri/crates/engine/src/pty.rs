@@ -102,50 +102,18 @@ pub fn spawn(
     drop(pair.slave);
     let pid = child.process_id();
     let killer = child.clone_killer();
-    let mut reader = pair
+    let reader = pair
         .master
         .try_clone_reader()
         .map_err(|e| spawn_err(format!("pty reader: {e}")))?;
-    let mut writer = pair
+    let writer = pair
         .master
         .take_writer()
         .map_err(|e| spawn_err(format!("pty writer: {e}")))?;
 
-    std::thread::Builder::new()
-        .name("pty-read".into())
-        .spawn(move || {
-            let mut buf = vec![0u8; 16 * 1024];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        if output.blocking_send(buf[..n].to_vec()).is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    // EIO: every slave fd is closed, the process is gone.
-                    Err(_) => break,
-                }
-            }
-        })
-        .map_err(|e| spawn_err(format!("reader thread: {e}")))?;
-
+    read_into(reader, output).map_err(|e| spawn_err(format!("reader thread: {e}")))?;
     let (wtx, wrx) = std_mpsc::channel::<Vec<u8>>();
-    std::thread::Builder::new()
-        .name("pty-write".into())
-        .spawn(move || {
-            while let Ok(bytes) = wrx.recv() {
-                if writer
-                    .write_all(&bytes)
-                    .and_then(|_| writer.flush())
-                    .is_err()
-                {
-                    break;
-                }
-            }
-        })
-        .map_err(|e| spawn_err(format!("writer thread: {e}")))?;
+    write_from(writer, wrx).map_err(|e| spawn_err(format!("writer thread: {e}")))?;
 
     std::thread::Builder::new()
         .name("pty-wait".into())
@@ -213,4 +181,52 @@ fn signal_group(pid: u32, signal: libc::c_int) {
     unsafe {
         libc::killpg(pgid, signal);
     }
+}
+
+/// Reads the PTY on a thread of its own into `output` until the process is
+/// gone (a full channel blocks the thread; no byte is dropped).
+fn read_into(
+    mut reader: Box<dyn std::io::Read + Send>,
+    output: mpsc::Sender<Vec<u8>>,
+) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("pty-read".into())
+        .spawn(move || {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        if output.blocking_send(buf[..n].to_vec()).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    // EIO: every slave fd is closed, the process is gone.
+                    Err(_) => break,
+                }
+            }
+        })
+        .map(|_| ())
+}
+
+/// Writes what the user types to the PTY on a thread of its own, in order.
+fn write_from(
+    mut writer: Box<dyn std::io::Write + Send>,
+    wrx: std_mpsc::Receiver<Vec<u8>>,
+) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("pty-write".into())
+        .spawn(move || {
+            while let Ok(bytes) = wrx.recv() {
+                if writer
+                    .write_all(&bytes)
+                    .and_then(|_| writer.flush())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        })
+        .map(|_| ())
 }

@@ -289,6 +289,26 @@ async fn read_line_capped(
         .map_err(|_| "malformed request: not UTF-8".to_string())
 }
 
+/// The next request line; an agent's first must come within [`FIRST_LINE`].
+async fn next_line(
+    reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
+    limits: &Limits,
+    first: bool,
+) -> std::result::Result<Option<String>, String> {
+    let read = read_line_capped(reader, limits);
+    if !first {
+        return read.await;
+    }
+    tokio::time::timeout(FIRST_LINE, read)
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "no request within {} s; connect when there is one to send",
+                FIRST_LINE.as_secs()
+            ))
+        })
+}
+
 async fn serve_client(
     engine: Engine,
     stream: UnixStream,
@@ -300,19 +320,7 @@ async fn serve_client(
     let mut reader = BufReader::new(read);
     let mut first = door == Door::Agents;
     loop {
-        let read = read_line_capped(&mut reader, &limits);
-        let read = if first {
-            first = false;
-            match tokio::time::timeout(FIRST_LINE, read).await {
-                Ok(read) => read,
-                Err(_) => Err(format!(
-                    "no request within {} s; connect when there is one to send",
-                    FIRST_LINE.as_secs()
-                )),
-            }
-        } else {
-            read.await
-        };
+        let read = next_line(&mut reader, &limits, std::mem::take(&mut first)).await;
         let line = match read {
             Ok(Some(line)) => line,
             Ok(None) => return,

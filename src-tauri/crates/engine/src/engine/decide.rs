@@ -598,7 +598,7 @@ mod tests {
     #[test]
     fn a_hunk_over_the_users_lines_is_refused_alone_and_left_out_in_bulk() {
         let mine = Context {
-            user_changed: Some(vec![0..1]),
+            user_changed: Some(std::iter::once(0..1).collect()),
             ..Default::default()
         };
         let (key, p) = queued("a.txt", mine);

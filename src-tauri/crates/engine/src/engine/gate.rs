@@ -621,59 +621,11 @@ impl Actor {
         let Some(g) = s.gate.gated.remove(rel) else {
             return Ok(());
         };
-        let answer = if !approve {
-            reply(
-                "deny",
-                Some(
-                    reason
-                        .map(str::to_string)
-                        .unwrap_or_else(|| "The user rejected this edit in Airlock.".into()),
-                ),
-                None,
-            )
+        let answer = if approve {
+            approval(&g, take, whole, edited)?
         } else {
-            let after = match edited {
-                Some((hunk, text)) => g
-                    .proposal
-                    .plan_edit(hunk, text)?
-                    .0
-                    .first()
-                    .map(|w| w.after.clone()),
-                None if whole && !g.rebased => None,
-                None => g
-                    .proposal
-                    .plan_approve(take)
-                    .first()
-                    .map(|w| w.after.clone()),
-            };
-            match after {
-                None => reply("allow", None, None),
-                Some(state) => {
-                    let text = String::from_utf8(state.bytes().unwrap_or_default().to_vec())
-                        .map_err(|_| {
-                            EngineError::BadRequest("the approved text is not UTF-8".into())
-                        })?;
-                    let file_path = g.input.get("file_path").cloned().unwrap_or(Value::Null);
-                    let current =
-                        String::from_utf8_lossy(g.proposal.base.bytes().unwrap_or_default())
-                            .into_owned();
-                    let updated = match g.tool.as_str() {
-                        "Write" => json!({ "file_path": file_path, "content": text }),
-                        "MultiEdit" => {
-                            json!({ "file_path": file_path, "edits": [{ "old_string": current, "new_string": text }] })
-                        }
-                        _ => {
-                            json!({ "file_path": file_path, "old_string": current, "new_string": text, "replace_all": false })
-                        }
-                    };
-                    let why = if g.rebased && whole && edited.is_none() {
-                        "the user approved this edit in Airlock, merged with their own edit of the file"
-                    } else {
-                        "the user approved part of this edit in Airlock"
-                    };
-                    reply("allow", Some(why.into()), Some(updated))
-                }
-            }
+            let why = reason.unwrap_or("The user rejected this edit in Airlock.");
+            reply("deny", Some(why.to_string()), None)
         };
         if g.reply.send(answer).is_err() {
             self.problem(
@@ -684,4 +636,51 @@ impl Actor {
         self.publish(session);
         Ok(())
     }
+}
+
+/// The answer to an approved gated edit: allow as the agent asked, or,
+/// for a part, an edited version or a merge with the user's own edit,
+/// allow with the tool's input rewritten to the approved text.
+fn approval(
+    g: &GatedEdit,
+    take: &HashSet<&str>,
+    whole: bool,
+    edited: Option<(&str, &[u8])>,
+) -> Result<GateReply> {
+    let after = match edited {
+        Some((hunk, text)) => g
+            .proposal
+            .plan_edit(hunk, text)?
+            .0
+            .first()
+            .map(|w| w.after.clone()),
+        None if whole && !g.rebased => None,
+        None => g
+            .proposal
+            .plan_approve(take)
+            .first()
+            .map(|w| w.after.clone()),
+    };
+    let Some(state) = after else {
+        return Ok(reply("allow", None, None));
+    };
+    let text = String::from_utf8(state.bytes().unwrap_or_default().to_vec())
+        .map_err(|_| EngineError::BadRequest("the approved text is not UTF-8".into()))?;
+    let file_path = g.input.get("file_path").cloned().unwrap_or(Value::Null);
+    let current = String::from_utf8_lossy(g.proposal.base.bytes().unwrap_or_default()).into_owned();
+    let updated = match g.tool.as_str() {
+        "Write" => json!({ "file_path": file_path, "content": text }),
+        "MultiEdit" => {
+            json!({ "file_path": file_path, "edits": [{ "old_string": current, "new_string": text }] })
+        }
+        _ => {
+            json!({ "file_path": file_path, "old_string": current, "new_string": text, "replace_all": false })
+        }
+    };
+    let why = if g.rebased && whole && edited.is_none() {
+        "the user approved this edit in Airlock, merged with their own edit of the file"
+    } else {
+        "the user approved part of this edit in Airlock"
+    };
+    Ok(reply("allow", Some(why.into()), Some(updated)))
 }
