@@ -58,22 +58,7 @@ fn main() {
     let tmp = tempfile::tempdir().expect("tmp");
     let project = support::git_project(tmp.path());
 
-    // The physical floor, same files, same disk, same run.
-    let floor_dir = tmp.path().join("floor");
-    let t = Instant::now();
-    write_files(&floor_dir, n);
-    let write_floor = t.elapsed();
-    let copy_dst = tmp.path().join("copy");
-    let t = Instant::now();
-    let ok = Command::new("cp")
-        .arg("-r")
-        .arg(floor_dir.join("gen"))
-        .arg(&copy_dst)
-        .status()
-        .expect("cp")
-        .success();
-    assert!(ok);
-    let copy_floor = t.elapsed();
+    let (write_floor, copy_floor) = floors(tmp.path(), n);
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -125,6 +110,38 @@ fn main() {
         l.sort();
         (held, approved, l)
     });
+    report(n, (held, write_floor), (approved, copy_floor), &latencies);
+}
+
+/// The physical floor, same files, same disk, same run: writing them, and
+/// `cp -r` of them.
+fn floors(tmp: &std::path::Path, n: usize) -> (Duration, Duration) {
+    let floor_dir = tmp.join("floor");
+    let t = Instant::now();
+    write_files(&floor_dir, n);
+    let write_floor = t.elapsed();
+    let copy_dst = tmp.join("copy");
+    let t = Instant::now();
+    let ok = Command::new("cp")
+        .arg("-r")
+        .arg(floor_dir.join("gen"))
+        .arg(&copy_dst)
+        .status()
+        .expect("cp")
+        .success();
+    assert!(ok);
+    let copy_floor = t.elapsed();
+
+    (write_floor, copy_floor)
+}
+
+/// The table BENCHMARKS.md shows.
+fn report(
+    n: usize,
+    (held, write_floor): (Duration, Duration),
+    (approved, copy_floor): (Duration, Duration),
+    latencies: &[Duration],
+) {
     let p = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
     println!("review queue at scale: {n} new files written into a stage");
     println!("| step | Airlock | physical floor (same run) | ratio |");
