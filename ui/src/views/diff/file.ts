@@ -4,25 +4,15 @@
 // the rest, sized from measured heights or estimates from line counts.
 
 import type { Ctx } from '../../context';
-import type { Change, DiffLine, HunkDiff, HunkHeader } from '../../ipc/bindings';
+import type { Change, HunkDiff, HunkHeader } from '../../ipc/bindings';
 import { h, icon, ICONS, replaceChildren } from '../../lib/dom';
 import type { Prefs, ViewMode } from '../../prefs';
 import { badgeList, collapsedByDefault } from './badges';
 import { decisionButtons, type DecideButtons } from './decide';
-import {
-  EXPAND_MAX,
-  EXPAND_STEP,
-  gapRemaining,
-  heldReason,
-  HunkView,
-  SpecialHunkView,
-  type ExpandDirection,
-  type GapState,
-  type HunkHost,
-  type ItemView,
-  type Selection,
-} from './hunk';
+import { CONTEXT, EXPAND_MAX, EXPAND_STEP, gapAbove, gapBelow, gapRemaining, type ExpandDirection, type GapState } from './gap';
+import { heldReason, HunkView, type HunkHost, type ItemView, type Selection } from './hunk';
 import { rowCount } from './lines';
+import { SpecialHunkView } from './special';
 
 /**
  * Line hunks per `getDiff` request: about a viewport's worth. The engine
@@ -44,7 +34,6 @@ const FILE_HEADER_H = 41;
 const ROW_H = 20;
 const GAP_H = 29;
 const SPECIAL_H = 90;
-const CONTEXT = 3;
 
 /** What a file needs from the review pane. */
 export interface FileHost {
@@ -76,29 +65,6 @@ class Placeholder implements ItemView {
   ) {
     this.el = h('div', { class: 'hunk-placeholder', 'aria-busy': 'true', style: `height:${Math.round(height)}px` }, h('span', { text: 'Loading…' }));
   }
-}
-
-/** 0-based [start, end) of the project lines a line hunk replaces. */
-function before(hh: HunkHeader): [number, number] {
-  const start = hh.oldLines > 0 ? hh.oldStart - 1 : hh.oldStart;
-  return [start, start + hh.oldLines];
-}
-
-function oldExtent(lines: readonly DiffLine[]): [number, number] | null {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = 0;
-  for (const l of lines) {
-    if (l.oldNo === null) continue;
-    if (l.oldNo < lo) lo = l.oldNo;
-    if (l.oldNo > hi) hi = l.oldNo;
-  }
-  return hi === 0 ? null : [lo, hi];
-}
-
-function trailingContext(lines: readonly DiffLine[]): number {
-  let n = 0;
-  for (let i = lines.length - 1; i >= 0 && lines[i]?.kind === 'context'; i--) n++;
-  return n;
 }
 
 export function sameChange(a: Change, b: Change): boolean {
@@ -620,38 +586,21 @@ export class FileView implements HunkHost {
 
   private gapAbove(j: number, d: HunkDiff): GapState | null {
     if (this.change.kind === 'created' || this.change.kind === 'deleted') return null;
-    const key = `a:${d.header.id}`;
-    const known = this.gaps.get(key);
-    if (known) return known;
-    const mine = oldExtent(d.lines);
-    const end = mine ? mine[0] - 1 : before(d.header)[0];
-    let start = 1;
     const prev = j > 0 ? this.dataAt(j - 1) : null;
-    const prevExtent = prev ? oldExtent(prev.lines) : null;
-    if (prev && prevExtent) start = prevExtent[1] + 1;
-    else if (prev) start = before(prev.header)[1] + 1;
-    else if (j > 0) {
-      const b = this.allIndex.get(d.header.id) ?? 0;
-      const p = this.lineHeaders[b - 1];
-      if (!p) return null;
-      start = Math.min(before(p)[1] + CONTEXT, before(d.header)[0]) + 1;
-    }
-    if (end < start) return null;
-    const g: GapState = { start, end, top: [], bottom: [], ended: false, loading: false };
-    this.gaps.set(key, g);
-    return g;
+    return this.gap(`a:${d.header.id}`, () => gapAbove(d, j, prev, () => this.lineHeaders[(this.allIndex.get(d.header.id) ?? 0) - 1]));
   }
 
   private gapBelow(j: number, d: HunkDiff): GapState | null {
     if (j !== this.total - 1 || this.change.kind === 'created' || this.change.kind === 'deleted') return null;
-    // Fewer context lines than usual after the change: the file ends there.
-    if (trailingContext(d.lines) < CONTEXT) return null;
-    const key = `b:${d.header.id}`;
+    return this.gap(`b:${d.header.id}`, () => gapBelow(d));
+  }
+
+  /** The gap under `key`, found the first time it is asked for (its lines expanded stay while it is kept). */
+  private gap(key: string, find: () => GapState | null): GapState | null {
     const known = this.gaps.get(key);
     if (known) return known;
-    const ext = oldExtent(d.lines);
-    const g: GapState = { start: (ext ? ext[1] : before(d.header)[1]) + 1, end: null, top: [], bottom: [], ended: false, loading: false };
-    this.gaps.set(key, g);
+    const g = find();
+    if (g) this.gaps.set(key, g);
     return g;
   }
 
