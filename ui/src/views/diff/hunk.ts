@@ -5,8 +5,7 @@
 
 import type { Ctx } from '../../context';
 import type { Change, HunkDiff, HunkHeader } from '../../ipc/bindings';
-import { h, icon, ICONS, replaceChildren } from '../../lib/dom';
-import type { Props } from '../../lib/dom';
+import { h, icon, ICONS, replaceChildren, type Props } from '../../lib/dom';
 import type { ViewMode } from '../../prefs';
 import { badgeList } from './badges';
 import { decisionButtons, type DecideButtons } from './decide';
