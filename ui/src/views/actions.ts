@@ -62,6 +62,19 @@ function withCode(text: string): (Node | string)[] {
   return text.split(/`([^`]+)`/).map((part, i) => (i % 2 === 1 ? h('code', { text: part }) : part));
 }
 
+/** Why the action was judged risky, one line a risk; or that no rule allows it yet. */
+function riskList(a: Action): HTMLElement {
+  return a.risks.length
+    ? h(
+        'ul',
+        { class: 'action-risks', 'aria-label': 'Why it was judged risky' },
+        ...a.risks.map((r) =>
+          h('li', { 'data-kind': r.kind }, h('span', { class: 'action-risk-kind', title: r.kind, text: riskWord(r.kind) }), h('span', { class: 'action-risk-why' }, ...withCode(r.why))),
+        ),
+      )
+    : h('p', { class: 'action-no-risk', text: 'No rule allows this yet.' });
+}
+
 function clock(ms: number): string {
   return new Date(ms).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
@@ -155,6 +168,50 @@ export class ActionsView {
       h('code', { class: 'action-summary', 'data-testid': 'action-summary', text: a.summary || '(nothing)' }),
       '?',
     );
+    const el = h(
+      'article',
+      {
+        class: 'action-card',
+        'data-testid': 'action-card',
+        'data-action-id': a.id,
+        'data-session-id': a.session,
+        tabindex: 0,
+        'aria-label': `${verb(a.tool)} ${a.summary}? — a: allow once, A: always allow, r: deny`,
+      },
+      h(
+        'div',
+        { class: 'action-head' },
+        h('span', { class: 'action-icon', 'aria-hidden': 'true' }, icon(ICONS.hand)),
+        h('span', { class: 'action-tool', 'data-testid': 'action-tool', text: a.tool }),
+        h('span', { class: 'badge badge-session action-session' }),
+        h('span', { class: 'spacer' }),
+        h('time', { class: 'action-time', datetime: new Date(a.at).toISOString(), text: clock(a.at) }),
+      ),
+      question,
+      h('p', { class: 'action-cwd', title: a.cwd }, icon(ICONS.folder), h('span', { class: 'sr-only', text: 'in ' }), h('code', { 'data-testid': 'action-cwd', 'data-cwd': a.cwd })),
+      riskList(a),
+      a.suggestedRule !== null
+        ? h('p', { class: 'action-suggested' }, 'Always allow adds ', h('code', { text: a.suggestedRule }), ' to ', h('code', { text: '.airlock/policy.toml' }))
+        : null,
+      this.decideRow(a),
+    );
+    el.addEventListener('keydown', (ev) => {
+      if (ev.target !== el || ev.ctrlKey || ev.metaKey || ev.altKey || ev.isComposing) return;
+      if (ev.key === 'a') void this.answer(a, 'allow');
+      else if (ev.key === 'A') {
+        if (a.suggestedRule === null) this.ctx.notify('No rule can describe this action: allow it once (a), or deny it (r)');
+        else void this.answer(a, 'always');
+      } else if (ev.key === 'r') void this.deny(a);
+      else return;
+      // Handled here: the review's own a / A / r must not act on a hunk too.
+      ev.preventDefault();
+      ev.stopPropagation();
+    });
+    return el;
+  }
+
+  /** Deny… / Always allow / Allow once; Deny… opens the reason prompt in their place. */
+  private decideRow(a: Action): HTMLElement {
     const allow = h(
       'button',
       {
@@ -196,56 +253,7 @@ export class ActionsView {
       'Deny…',
     );
     const buttons = h('div', { class: 'action-buttons' }, deny, h('span', { class: 'spacer' }), always, allow);
-    const decide = h('div', { class: 'action-decide' }, buttons);
-    const risks = a.risks.length
-      ? h(
-          'ul',
-          { class: 'action-risks', 'aria-label': 'Why it was judged risky' },
-          ...a.risks.map((r) =>
-            h('li', { 'data-kind': r.kind }, h('span', { class: 'action-risk-kind', title: r.kind, text: riskWord(r.kind) }), h('span', { class: 'action-risk-why' }, ...withCode(r.why))),
-          ),
-        )
-      : h('p', { class: 'action-no-risk', text: 'No rule allows this yet.' });
-    const el = h(
-      'article',
-      {
-        class: 'action-card',
-        'data-testid': 'action-card',
-        'data-action-id': a.id,
-        'data-session-id': a.session,
-        tabindex: 0,
-        'aria-label': `${verb(a.tool)} ${a.summary}? — a: allow once, A: always allow, r: deny`,
-      },
-      h(
-        'div',
-        { class: 'action-head' },
-        h('span', { class: 'action-icon', 'aria-hidden': 'true' }, icon(ICONS.hand)),
-        h('span', { class: 'action-tool', 'data-testid': 'action-tool', text: a.tool }),
-        h('span', { class: 'badge badge-session action-session' }),
-        h('span', { class: 'spacer' }),
-        h('time', { class: 'action-time', datetime: new Date(a.at).toISOString(), text: clock(a.at) }),
-      ),
-      question,
-      h('p', { class: 'action-cwd', title: a.cwd }, icon(ICONS.folder), h('span', { class: 'sr-only', text: 'in ' }), h('code', { 'data-testid': 'action-cwd', 'data-cwd': a.cwd })),
-      risks,
-      a.suggestedRule !== null
-        ? h('p', { class: 'action-suggested' }, 'Always allow adds ', h('code', { text: a.suggestedRule }), ' to ', h('code', { text: '.airlock/policy.toml' }))
-        : null,
-      decide,
-    );
-    el.addEventListener('keydown', (ev) => {
-      if (ev.target !== el || ev.ctrlKey || ev.metaKey || ev.altKey || ev.isComposing) return;
-      if (ev.key === 'a') void this.answer(a, 'allow');
-      else if (ev.key === 'A') {
-        if (a.suggestedRule === null) this.ctx.notify('No rule can describe this action: allow it once (a), or deny it (r)');
-        else void this.answer(a, 'always');
-      } else if (ev.key === 'r') void this.deny(a);
-      else return;
-      // Handled here: the review's own a / A / r must not act on a hunk too.
-      ev.preventDefault();
-      ev.stopPropagation();
-    });
-    return el;
+    return h('div', { class: 'action-decide' }, buttons);
   }
 
   private async deny(a: Action): Promise<void> {

@@ -4,7 +4,7 @@
 
 import type { Ctx } from '../context';
 import type { Change, ReviewDelivery } from '../ipc/bindings';
-import { h, icon, ICONS } from '../lib/dom';
+import { h, icon, ICONS, type Props } from '../lib/dom';
 import type { Prefs } from '../prefs';
 import { FileView, type FileHost } from './diff/file';
 import { HunkView } from './diff/hunk';
@@ -15,6 +15,11 @@ const VIA: Record<ReviewDelivery, string> = {
   terminal: 'typed into its terminal',
   hook: 'through its hook, with its next tool call',
 };
+
+/** One of the review's options: an icon and a label (`renderTools` fills in those that say the option's state). */
+function toolButton(props: Props, paths: string, label?: string): HTMLButtonElement {
+  return h('button', { class: 'tool-button', type: 'button', ...props }, icon(paths), h('span', label === undefined ? { class: 'label' } : { class: 'label', text: label }));
+}
 
 interface Cursor {
   file: string;
@@ -65,41 +70,24 @@ export class ReviewView implements FileHost {
     /** Shown above the review tools: the action cards. */
     top: HTMLElement,
   ) {
-    this.viewToggle = h(
-      'button',
+    this.viewToggle = toolButton(
       {
-        class: 'tool-button',
-        type: 'button',
         'data-testid': 'view-toggle',
         title: 'Show the diff side by side or unified',
         onclick: () => prefs.set('view', prefs.get('view') === 'split' ? 'unified' : 'split'),
       },
-      icon(ICONS.columns),
-      h('span', { class: 'label' }),
+      ICONS.columns,
     );
-    this.wsToggle = h(
-      'button',
+    this.wsToggle = toolButton(
       {
-        class: 'tool-button',
-        type: 'button',
         'data-testid': 'whitespace-toggle',
         title: 'Hide hunks that only change white space',
         onclick: () => prefs.set('ignoreWhitespace', !prefs.get('ignoreWhitespace')),
       },
-      icon(ICONS.space),
-      h('span', { class: 'label', text: 'Hide white space' }),
+      ICONS.space,
+      'Hide white space',
     );
-    this.sortToggle = h(
-      'button',
-      {
-        class: 'tool-button',
-        type: 'button',
-        'data-testid': 'sort-toggle',
-        onclick: () => prefs.set('sort', prefs.get('sort') === 'risk' ? 'path' : 'risk'),
-      },
-      icon(ICONS.sort),
-      h('span', { class: 'label' }),
-    );
+    this.sortToggle = toolButton({ 'data-testid': 'sort-toggle', onclick: () => prefs.set('sort', prefs.get('sort') === 'risk' ? 'path' : 'risk') }, ICONS.sort);
     this.el = h(
       'section',
       { class: 'review-pane', 'aria-label': 'Pending changes' },

@@ -43,91 +43,121 @@ function turnOf(s: SessionInfo): TurnState {
   return s.state === 'exited' ? 'exited' : s.turn === 'exited' ? 'idle' : s.turn;
 }
 
+/** What waits for the user in a session: actions to allow or deny, hunks to review. */
+function counts(actions: number, pending: number): HTMLElement {
+  return h(
+    'span',
+    { class: 'session-counts' },
+    actions > 0
+      ? h('span', {
+          class: 'pending-count pending-actions',
+          'data-testid': 'session-actions',
+          title: `${actions} ${actions === 1 ? 'action waits' : 'actions wait'} for you to allow or deny`,
+          text: String(actions),
+        })
+      : null,
+    pending > 0 ? h('span', { class: 'pending-count', title: `${pending} hunks wait for you`, text: String(pending) }) : null,
+  );
+}
+
+/** A session's name with what waits in it, and a line with its mode, kind and turn. */
+function sessionMain(s: SessionInfo, turn: TurnState, word: string, waiting: HTMLElement): HTMLElement {
+  return h(
+    'span',
+    { class: 'session-main' },
+    h('span', { class: 'session-line' }, h('span', { class: 'session-name', text: s.name }), waiting),
+    h(
+      'span',
+      { class: 'session-meta' },
+      h('span', { class: `badge badge-mode mode-${s.mode}`, text: s.mode }),
+      s.kind === 'chat' ? h('span', { class: 'badge badge-kind', 'data-testid': 'session-kind', text: 'chat' }) : null,
+      h('span', {
+        class: `session-turn turn-${turn}${turn === 'exited' && s.exitCode !== null && s.exitCode !== 0 ? ' failed' : ''}`,
+        'data-testid': 'session-turn',
+        text: word,
+      }),
+    ),
+  );
+}
+
 export class SessionsView {
   readonly el: HTMLElement;
   private readonly list = h('ul', { class: 'session-list', 'aria-label': 'Sessions' });
-  private readonly input: HTMLInputElement;
-  private readonly name: HTMLInputElement;
-  private readonly mode: HTMLSelectElement;
-  private readonly network: HTMLSelectElement;
-  private readonly kind: HTMLSelectElement;
-  private readonly presets: HTMLElement;
+  private readonly input = h('input', {
+    type: 'text',
+    class: 'command-input',
+    id: 'new-session-command',
+    'data-testid': 'new-session-command',
+    'aria-label': 'Command for the new session',
+    placeholder: 'command (default: $SHELL)',
+    autocomplete: 'off',
+    spellcheck: false,
+  });
+  private readonly name = h('input', {
+    type: 'text',
+    class: 'command-input name-input',
+    'data-testid': 'new-session-name',
+    'aria-label': 'Name for the new session (optional)',
+    placeholder: 'name (optional)',
+    autocomplete: 'off',
+    spellcheck: false,
+    maxlength: 80,
+  });
+  private readonly mode = h(
+    'select',
+    {
+      class: 'mode-select',
+      'data-testid': 'new-session-mode',
+      'aria-label': 'Mode',
+      'aria-describedby': 'new-session-hint',
+      title: 'How the agent is held',
+      onchange: () => this.renderHint(),
+    },
+    h('option', { value: 'staged', text: 'staged' }),
+    h('option', { value: 'gated', text: 'gated' }),
+  );
+  private readonly network = h(
+    'select',
+    {
+      class: 'mode-select network-select',
+      'data-testid': 'new-session-network',
+      'aria-label': 'Network',
+      title: 'on: any host · model-only: only the model APIs your policy names, through Airlock\'s proxy · off: no connections',
+    },
+    h('option', { value: 'on', text: 'network on' }),
+    h('option', { value: 'modelOnly', text: 'model-only' }),
+    h('option', { value: 'off', text: 'offline' }),
+  );
+  private readonly kind = h(
+    'select',
+    {
+      class: 'mode-select kind-select',
+      'data-testid': 'new-session-kind',
+      'aria-label': 'Kind of session',
+      title: 'A terminal runs any command in a terminal; a chat talks to an ACP agent',
+      onchange: () => this.kindChanged(),
+    },
+    h('option', { value: 'terminal', text: 'Terminal' }),
+    h('option', { value: 'chat', text: 'Chat' }),
+  );
+  private readonly presets = h(
+    'div',
+    { class: 'new-session-presets', role: 'group', 'aria-label': 'ACP agents', hidden: true, 'data-testid': 'new-session-presets' },
+  );
+  private readonly start = h(
+    'button',
+    { class: 'btn btn-primary', type: 'submit', 'data-testid': 'new-session-start', 'aria-label': 'Start session' },
+    icon(ICONS.play),
+    'Start',
+  );
   private agentsAsked = 0;
   private readonly hint = h('p', { class: 'hint new-session-hint', id: 'new-session-hint', 'data-testid': 'new-session-hint' });
   private readonly error = h('p', { class: 'new-session-error', role: 'alert', 'data-testid': 'new-session-error', hidden: true });
-  private readonly start: HTMLButtonElement;
   /** Sessions whose removal waits for "discard N pending changes?", with N. */
   private readonly confirming = new Map<string, number>();
   private readonly busy = new Set<string>();
 
   constructor(private readonly ctx: Ctx) {
-    this.input = h('input', {
-      type: 'text',
-      class: 'command-input',
-      id: 'new-session-command',
-      'data-testid': 'new-session-command',
-      'aria-label': 'Command for the new session',
-      placeholder: 'command (default: $SHELL)',
-      autocomplete: 'off',
-      spellcheck: false,
-    });
-    this.name = h('input', {
-      type: 'text',
-      class: 'command-input name-input',
-      'data-testid': 'new-session-name',
-      'aria-label': 'Name for the new session (optional)',
-      placeholder: 'name (optional)',
-      autocomplete: 'off',
-      spellcheck: false,
-      maxlength: 80,
-    });
-    this.mode = h(
-      'select',
-      {
-        class: 'mode-select',
-        'data-testid': 'new-session-mode',
-        'aria-label': 'Mode',
-        'aria-describedby': 'new-session-hint',
-        title: 'How the agent is held',
-        onchange: () => this.renderHint(),
-      },
-      h('option', { value: 'staged', text: 'staged' }),
-      h('option', { value: 'gated', text: 'gated' }),
-    );
-    this.network = h(
-      'select',
-      {
-        class: 'mode-select network-select',
-        'data-testid': 'new-session-network',
-        'aria-label': 'Network',
-        title: 'on: any host · model-only: only the model APIs your policy names, through Airlock\'s proxy · off: no connections',
-      },
-      h('option', { value: 'on', text: 'network on' }),
-      h('option', { value: 'modelOnly', text: 'model-only' }),
-      h('option', { value: 'off', text: 'offline' }),
-    );
-    this.kind = h(
-      'select',
-      {
-        class: 'mode-select kind-select',
-        'data-testid': 'new-session-kind',
-        'aria-label': 'Kind of session',
-        title: 'A terminal runs any command in a terminal; a chat talks to an ACP agent',
-        onchange: () => this.kindChanged(),
-      },
-      h('option', { value: 'terminal', text: 'Terminal' }),
-      h('option', { value: 'chat', text: 'Chat' }),
-    );
-    this.presets = h(
-      'div',
-      { class: 'new-session-presets', role: 'group', 'aria-label': 'ACP agents', hidden: true, 'data-testid': 'new-session-presets' },
-    );
-    this.start = h(
-      'button',
-      { class: 'btn btn-primary', type: 'submit', 'data-testid': 'new-session-start', 'aria-label': 'Start session' },
-      icon(ICONS.play),
-      'Start',
-    );
     const form = h(
       'form',
       { class: 'new-session', onsubmit: (ev: SubmitEvent) => void this.submit(ev) },
@@ -334,19 +364,6 @@ export class SessionsView {
         },
         icon(ico),
       );
-    const counts = h(
-      'span',
-      { class: 'session-counts' },
-      actions > 0
-        ? h('span', {
-            class: 'pending-count pending-actions',
-            'data-testid': 'session-actions',
-            title: `${actions} ${actions === 1 ? 'action waits' : 'actions wait'} for you to allow or deny`,
-            text: String(actions),
-          })
-        : null,
-      pending > 0 ? h('span', { class: 'pending-count', title: `${pending} hunks wait for you`, text: String(pending) }) : null,
-    );
     const controls = h(
       'div',
       { class: 'session-controls' },
@@ -378,22 +395,7 @@ export class SessionsView {
             onclick: select,
           },
           h('span', { class: `state-dot turn-${turn}`, 'aria-hidden': 'true' }),
-          h(
-            'span',
-            { class: 'session-main' },
-            h('span', { class: 'session-line' }, h('span', { class: 'session-name', text: s.name }), counts),
-            h(
-              'span',
-              { class: 'session-meta' },
-              h('span', { class: `badge badge-mode mode-${s.mode}`, text: s.mode }),
-              s.kind === 'chat' ? h('span', { class: 'badge badge-kind', 'data-testid': 'session-kind', text: 'chat' }) : null,
-              h('span', {
-                class: `session-turn turn-${turn}${turn === 'exited' && s.exitCode !== null && s.exitCode !== 0 ? ' failed' : ''}`,
-                'data-testid': 'session-turn',
-                text: word,
-              }),
-            ),
-          ),
+          sessionMain(s, turn, word, counts(actions, pending)),
         ),
         controls,
       ),

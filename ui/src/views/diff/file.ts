@@ -1,50 +1,25 @@
-// One pending change: its header and a virtualized list of its hunks. Hunks
-// come from the engine in windows (`getDiff` from/count) as they near the
-// viewport, and only hunks near the viewport are in the DOM; spacers stand for
-// the rest, sized from measured heights or estimates from line counts.
+// One pending change: its header (header.ts) and a virtualized list of its
+// hunks. Hunks come from the engine in windows (`getDiff` from/count, see
+// windows.ts) as they near the viewport, and only hunks near the viewport are
+// in the DOM; spacers stand for the rest, sized from measured heights or
+// estimates from line counts.
 
 import type { Ctx } from '../../context';
-import type { Change, DiffLine, HunkDiff, HunkHeader } from '../../ipc/bindings';
-import { h, icon, ICONS, replaceChildren } from '../../lib/dom';
+import type { Change, HunkDiff, HunkHeader } from '../../ipc/bindings';
+import { h } from '../../lib/dom';
 import type { Prefs, ViewMode } from '../../prefs';
-import { badgeList, collapsedByDefault } from './badges';
-import { decisionButtons, type DecideButtons } from './decide';
-import {
-  EXPAND_MAX,
-  EXPAND_STEP,
-  gapRemaining,
-  heldReason,
-  HunkView,
-  SpecialHunkView,
-  type ExpandDirection,
-  type GapState,
-  type HunkHost,
-  type ItemView,
-  type Selection,
-} from './hunk';
-import { rowCount } from './lines';
+import { collapsedByDefault } from './badges';
+import { EXPAND_MAX, EXPAND_STEP, gapAbove, gapBelow, gapRemaining, type ExpandDirection, type GapState } from './gap';
+import { FileHeader } from './header';
+import { HunkView, type HunkHost, type ItemView, type Selection } from './hunk';
+import { FILE_HEADER_H, itemsBetween, loadedHeight, SPECIAL_H, unloadedHeight } from './layout';
+import { SpecialHunkView } from './special';
+import { HunkWindows, WINDOW } from './windows';
 
-/**
- * Line hunks per `getDiff` request: about a viewport's worth. The engine
- * highlights from the top of the file down to the last line asked for, so the
- * first window's size is what a large change costs before its first paint.
- */
-// The engine highlights this many ahead of the first ask (FIRST_WINDOW_HUNKS in engine/queue.rs).
-export const WINDOW = 12;
-/** Windows kept in memory (~400 hunks); the rest are asked for again when needed. */
-const MAX_WINDOWS = 32;
 /** Pixels rendered beyond the viewport on each side. */
 const OVERSCAN = 900;
 /** A pinned hunk (editor open, decision in flight) stays rendered within this many items of the viewport. */
 const PIN_REACH = 100;
-
-const HEADER_H = 33;
-/** A file's own header, for estimates made before any layout. */
-const FILE_HEADER_H = 41;
-const ROW_H = 20;
-const GAP_H = 29;
-const SPECIAL_H = 90;
-const CONTEXT = 3;
 
 /** What a file needs from the review pane. */
 export interface FileHost {
@@ -61,12 +36,6 @@ export interface FileHost {
   toggled(file: FileView): void;
 }
 
-interface Win {
-  hunks: HunkDiff[];
-  stale: boolean;
-  used: number;
-}
-
 class Placeholder implements ItemView {
   readonly el: HTMLElement;
   readonly pinned = false;
@@ -76,29 +45,6 @@ class Placeholder implements ItemView {
   ) {
     this.el = h('div', { class: 'hunk-placeholder', 'aria-busy': 'true', style: `height:${Math.round(height)}px` }, h('span', { text: 'Loading…' }));
   }
-}
-
-/** 0-based [start, end) of the project lines a line hunk replaces. */
-function before(hh: HunkHeader): [number, number] {
-  const start = hh.oldLines > 0 ? hh.oldStart - 1 : hh.oldStart;
-  return [start, start + hh.oldLines];
-}
-
-function oldExtent(lines: readonly DiffLine[]): [number, number] | null {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = 0;
-  for (const l of lines) {
-    if (l.oldNo === null) continue;
-    if (l.oldNo < lo) lo = l.oldNo;
-    if (l.oldNo > hi) hi = l.oldNo;
-  }
-  return hi === 0 ? null : [lo, hi];
-}
-
-function trailingContext(lines: readonly DiffLine[]): number {
-  let n = 0;
-  for (let i = lines.length - 1; i >= 0 && lines[i]?.kind === 'context'; i--) n++;
-  return n;
 }
 
 export function sameChange(a: Change, b: Change): boolean {
@@ -125,12 +71,7 @@ export class FileView implements HunkHost {
   private readonly itemsEl = h('div', { class: 'hunks' });
   private readonly bottomSpacer = h('div', { class: 'v-spacer', 'aria-hidden': 'true' });
   private readonly status = h('div', { class: 'file-status', hidden: true });
-  private readonly meta = h('span', { class: 'file-meta' });
-  private readonly badges = h('span', { class: 'file-badges' });
-  private readonly pathEl = h('span', { class: 'file-path' });
-  private readonly heldNote = h('p', { class: 'held-note', role: 'note', hidden: true });
-  private readonly toggle: HTMLButtonElement;
-  private readonly buttons: DecideButtons;
+  private readonly heading: FileHeader;
 
   view: ViewMode;
   collapsed: boolean;
@@ -142,10 +83,7 @@ export class FileView implements HunkHost {
   private allIndex = new Map<string, number>();
   private total = 0;
   private totalKnown = false;
-  private gen = 0;
-  private readonly windows = new Map<number, Win>();
-  private readonly inflight = new Map<number, number>();
-  private uses = 0;
+  private readonly windows: HunkWindows;
   private readonly heights = new Map<string, number>();
   private offsets: Float64Array | null = null;
   private readonly rendered = new Map<number, ItemView>();
@@ -154,8 +92,6 @@ export class FileView implements HunkHost {
   private readonly pins = new Set<string>();
   private range: [number, number] = [0, 0];
   private current: number | null = null;
-  private failed: string | null = null;
-  private failedGen = -1;
   private disposed = false;
   private readonly resizes: ResizeObserver;
 
@@ -170,34 +106,17 @@ export class FileView implements HunkHost {
     this.collapsed = collapsed ?? collapsedByDefault(change.badges);
     this.userSet = collapsed !== undefined;
     this.resizes = new ResizeObserver(() => host.schedule());
-    this.toggle = h(
-      'button',
-      {
-        class: 'icon-button chevron',
-        type: 'button',
-        'data-testid': 'file-toggle',
-        onclick: () => this.toggleByUser(),
-      },
-      icon(ICONS.chevron),
-    );
-    this.buttons = decisionButtons(this.ctx, {
-      scope: 'file',
-      what: change.path,
-      ids: () => this.approvableIds(),
-      rejectIds: () => [this.change.id],
+    this.heading = new FileHeader(this.ctx, () => this.change, {
+      toggle: () => this.toggleByUser(),
       busy: (on) => this.el.classList.toggle('busy', on),
     });
-    this.header = h(
-      'header',
-      { class: 'file-header', tabindex: -1 },
-      this.toggle,
-      this.pathEl,
-      this.meta,
-      this.badges,
-      h('span', { class: 'spacer' }),
-      this.buttons.el,
-    );
-    this.body.append(this.heldNote, this.status, this.topSpacer, this.itemsEl, this.bottomSpacer);
+    this.header = this.heading.el;
+    this.windows = new HunkWindows({
+      fetch: (from, count) => this.fetch(from, count),
+      drawn: () => [Math.max(0, this.range[0] - this.special.length), Math.max(0, this.range[1] - this.special.length)],
+      arrived: (total) => this.arrived(total),
+    });
+    this.body.append(this.heading.heldNote, this.status, this.topSpacer, this.itemsEl, this.bottomSpacer);
     this.el = h('article', { class: 'file', 'data-testid': 'change-file' }, this.header, this.body);
     this.setHunks(change);
     this.renderHeader();
@@ -261,8 +180,7 @@ export class FileView implements HunkHost {
 
   /** The diff may have moved: ask again, showing what we have meanwhile. */
   refetch(): void {
-    this.gen++;
-    for (const w of this.windows.values()) w.stale = true;
+    this.windows.stale();
     this.gaps.clear();
     this.offsets = null;
     this.host.schedule();
@@ -274,7 +192,6 @@ export class FileView implements HunkHost {
     const ws = this.host.prefs.get('ignoreWhitespace');
     if (ws !== this.ws) {
       this.ws = ws;
-      this.gen++;
       this.windows.clear();
       this.gaps.clear();
       this.totalKnown = false;
@@ -299,15 +216,14 @@ export class FileView implements HunkHost {
   setCollapsed(on: boolean): void {
     this.collapsed = on;
     this.el.classList.toggle('collapsed', on);
-    this.toggle.setAttribute('aria-expanded', String(!on));
-    this.toggle.setAttribute('aria-label', `${on ? 'Expand' : 'Collapse'} ${this.change.path}`);
-    this.toggle.title = `${on ? 'Show' : 'Hide'} the diff (o)`;
+    this.heading.setCollapsed(on);
     if (on) this.clearRendered();
     this.host.schedule();
   }
 
   dispose(): void {
     this.disposed = true;
+    this.windows.dispose();
     this.clearRendered();
     this.resizes.disconnect();
     this.el.remove();
@@ -315,12 +231,12 @@ export class FileView implements HunkHost {
 
   /** Asks for the first window now, before the first layout pass needs it. */
   prefetch(): void {
-    if (!this.collapsed && this.lineHeaders.length > 0) this.ensure(0, Math.min(this.total, WINDOW));
+    if (!this.collapsed && this.lineHeaders.length > 0) this.windows.ensure(0, Math.min(this.total, WINDOW));
   }
 
   /** Whether a window of the current diff is on its way from the engine. */
   loading(): boolean {
-    return [...this.inflight.values()].includes(this.gen);
+    return this.windows.loading();
   }
 
   /** The hunk id of item `i`, when known. */
@@ -336,11 +252,8 @@ export class FileView implements HunkHost {
   indexOfHunk(id: string): number {
     const s = this.special.findIndex((x) => x.id === id);
     if (s >= 0) return s;
-    for (const [w, win] of this.windows) {
-      if (win.stale) continue;
-      const k = win.hunks.findIndex((x) => x.header.id === id);
-      if (k >= 0) return this.special.length + w * WINDOW + k;
-    }
+    const j = this.windows.indexOf(id);
+    if (j >= 0) return this.special.length + j;
     if (!this.ws) {
       const k = this.lineHeaders.findIndex((x) => x.id === id);
       if (k >= 0) return this.special.length + k;
@@ -420,14 +333,7 @@ export class FileView implements HunkHost {
     const first = this.host.firstPaintPending;
     const a = viewTop - (first ? 0 : OVERSCAN);
     const b = viewBottom + (first ? 0 : OVERSCAN);
-    let i0 = 0;
-    let i1 = 0;
-    if (b > 0 && a < full) {
-      i0 = Math.max(0, upper(off, a) - 1);
-      i1 = Math.min(n, Math.max(i0 + 1, lower(off, b)));
-    } else {
-      i0 = i1 = b <= 0 ? 0 : n;
-    }
+    let [i0, i1] = itemsBetween(off, n, a, b);
     for (const id of this.pins) {
       const p = this.indexOfHunk(id);
       if (p < 0) continue;
@@ -439,8 +345,8 @@ export class FileView implements HunkHost {
     // (the engine highlights on the same two threads).
     const s = this.special.length;
     if (i1 > s) {
-      this.ensure(Math.max(0, i0 - s), i1 - s);
-      if (!this.loading() && !first) this.ensure(i1 - s, Math.min(this.total, i1 - s + 10));
+      this.windows.ensure(Math.max(0, i0 - s), i1 - s);
+      if (!this.loading() && !first) this.windows.ensure(i1 - s, Math.min(this.total, i1 - s + 10));
     }
     this.range = [i0, i1];
     this.renderRange(i0, i1);
@@ -459,64 +365,18 @@ export class FileView implements HunkHost {
     this.offsets = null;
   }
 
-  private approvableIds(): string[] {
-    const c = this.change;
-    if (!c.hunks.some((x) => x.conflict)) return [c.id];
-    return c.hunks.filter((x) => !x.conflict).map((x) => x.id);
-  }
-
   private renderHeader(): void {
     const c = this.change;
     this.el.dataset['path'] = c.path;
     this.el.dataset['changeId'] = c.id;
     this.el.dataset['state'] = c.state;
     this.el.classList.toggle('held', c.state === 'held');
-    const base = (p: string) => {
-      const slash = p.lastIndexOf('/');
-      return [slash >= 0 ? h('span', { class: 'dir', text: p.slice(0, slash + 1) }) : null, h('span', { class: 'base', text: p.slice(slash + 1) })];
-    };
-    replaceChildren(
-      this.pathEl,
-      ...(c.oldPath ? [h('span', { class: 'old-path', title: c.oldPath }, ...base(c.oldPath)), h('span', { class: 'rename-arrow', text: ' → ' })] : []),
-      ...base(c.path),
-    );
-    this.pathEl.title = c.oldPath ? `${c.oldPath} → ${c.path}` : c.path;
-    const session = this.ctx.store.sessions.get(c.session);
-    const showSession = this.ctx.store.sessions.size > 1 && session;
-    const lineHunks = this.lineHeaders.length;
-    replaceChildren(
-      this.meta,
-      h('span', { class: `badge kind kind-${c.kind}`, text: c.kind }),
-      c.binary ? h('span', { class: 'badge badge-muted', text: 'binary' }) : null,
-      c.state === 'conflict' ? h('span', { class: 'badge badge-conflict', text: 'conflict' }) : null,
-      c.state === 'held' ? h('span', { class: 'badge badge-danger', text: 'held' }) : null,
-      c.binary
-        ? null
-        : h(
-            'span',
-            { class: 'stat', 'aria-label': `${c.additions} additions, ${c.deletions} deletions` },
-            h('span', { class: c.additions ? 'add' : 'add zero', text: `+${c.additions}` }),
-            h('span', { class: c.deletions ? 'del' : 'del zero', text: `−${c.deletions}` }),
-          ),
-      lineHunks > 1 ? h('span', { class: 'hunk-count', text: `${lineHunks} hunks` }) : null,
-      showSession ? h('span', { class: 'badge badge-session', title: 'Proposed by this session', text: session.name }) : null,
-    );
-    replaceChildren(this.badges, badgeList(c.badges));
-    const held = heldReason(c);
-    this.heldNote.hidden = held === null;
-    if (held) replaceChildren(this.heldNote, icon(ICONS.alert), h('span', { text: `This change is held: ${c.held ?? ''}. It cannot land; reject it to send it back to the agent.` }));
-    const conflicts = c.hunks.filter((x) => x.conflict).length;
-    if (held) this.buttons.block(held);
-    else if (conflicts > 0 && conflicts === c.hunks.length) this.buttons.block('Every hunk overlaps lines you changed — reject to keep yours, or edit them');
-    else if (conflicts > 0) {
-      this.buttons.block(null, 'Approve others');
-      this.buttons.approve.title = `Approve the ${c.hunks.length - conflicts} hunks that do not overlap your edits (A)`;
-    } else this.buttons.block(null);
+    this.heading.render(this.lineHeaders.length);
   }
 
   private renderStatus(): void {
     let text: string | null = null;
-    if (this.failed && this.failedGen === this.gen) text = this.failed;
+    if (this.windows.failed()) text = 'This diff could not be loaded; it is asked for again when the change moves.';
     else if (this.itemCount() === 0 && this.totalKnown) {
       text = this.ws && this.lineHeaders.length > 0 ? 'Only white-space changes (hidden by the white-space filter).' : 'No textual difference.';
     }
@@ -525,8 +385,7 @@ export class FileView implements HunkHost {
   }
 
   private dataAt(j: number): HunkDiff | null {
-    const win = this.windows.get(Math.floor(j / WINDOW));
-    return win?.hunks[j % WINDOW] ?? null;
+    return this.windows.at(j);
   }
 
   private keyAt(i: number): string {
@@ -537,20 +396,8 @@ export class FileView implements HunkHost {
     if (i < this.special.length) return SPECIAL_H;
     const j = i - this.special.length;
     const d = this.dataAt(j);
-    if (d) {
-      let removed = 0;
-      let added = 0;
-      let context = 0;
-      for (const l of d.lines) {
-        if (l.kind === 'removed') removed++;
-        else if (l.kind === 'added') added++;
-        else context++;
-      }
-      return HEADER_H + (j > 0 ? GAP_H : 0) + rowCount(removed, added, context, this.view) * ROW_H + 1;
-    }
-    const hh = this.ws ? null : this.lineHeaders[j];
-    const rows = hh ? rowCount(hh.oldLines, hh.newLines, 2 * CONTEXT, this.view) : 10;
-    return HEADER_H + GAP_H + rows * ROW_H + 1;
+    if (d) return loadedHeight(d, j === 0, this.view);
+    return unloadedHeight(this.ws ? undefined : this.lineHeaders[j], this.view);
   }
 
   private getOffsets(): Float64Array {
@@ -562,96 +409,44 @@ export class FileView implements HunkHost {
     return off;
   }
 
-  private ensure(j0: number, j1: number): void {
-    if (j1 <= j0 || this.failedGen === this.gen) return;
-    for (let w = Math.floor(j0 / WINDOW); w <= Math.floor((j1 - 1) / WINDOW); w++) {
-      const win = this.windows.get(w);
-      if (win && !win.stale) {
-        win.used = ++this.uses;
-        continue;
-      }
-      if (this.inflight.get(w) === this.gen) continue;
-      this.inflight.set(w, this.gen);
-      void this.load(w, this.gen);
-    }
-  }
-
-  private async load(w: number, gen: number): Promise<void> {
+  /** Line hunks [from, from + count) as the engine has them now. */
+  private async fetch(from: number, count: number): Promise<{ hunks: HunkDiff[]; total: number } | null> {
     const res = await this.ctx.call(
       this.ws
-        ? { op: 'getDiff', change: this.change.id, from: w * WINDOW, count: WINDOW, ignoreWhitespace: true }
-        : { op: 'getDiff', change: this.change.id, from: w * WINDOW, count: WINDOW },
+        ? { op: 'getDiff', change: this.change.id, from, count, ignoreWhitespace: true }
+        : { op: 'getDiff', change: this.change.id, from, count },
       { quiet: ['notFound', 'badRequest'] },
     );
-    if (this.inflight.get(w) === gen) this.inflight.delete(w);
-    if (gen !== this.gen || this.disposed) return;
-    if (res?.type !== 'diff') {
-      // Gone meanwhile (its event follows), or the engine said why in a banner.
-      // Not asked again until the change moves.
-      this.failed = 'This diff could not be loaded; it is asked for again when the change moves.';
-      this.failedGen = gen;
-      this.host.schedule();
-      return;
-    }
-    this.failed = null;
-    this.windows.set(w, { hunks: res.hunks, stale: false, used: ++this.uses });
-    this.total = res.total;
-    this.totalKnown = true;
-    if (!this.loading()) {
-      for (const [k, win] of this.windows) if (win.stale) this.windows.delete(k);
-    }
-    this.evict();
-    this.offsets = null;
-    this.host.schedule();
+    return res?.type === 'diff' ? res : null;
   }
 
-  /** Keeps at most MAX_WINDOWS windows, dropping the least recently used outside the rendered range. */
-  private evict(): void {
-    if (this.windows.size <= MAX_WINDOWS) return;
-    const s = this.special.length;
-    const lo = Math.floor(Math.max(0, this.range[0] - s) / WINDOW);
-    const hi = Math.floor(Math.max(0, this.range[1] - s) / WINDOW);
-    const victims = [...this.windows.entries()].filter(([w]) => w < lo || w > hi).sort((x, y) => x[1].used - y[1].used);
-    for (const [w] of victims) {
-      if (this.windows.size <= MAX_WINDOWS) break;
-      this.windows.delete(w);
+  /** A window came (`total`: the line hunks in all), or could not be loaded (null). */
+  private arrived(total: number | null): void {
+    if (total !== null) {
+      this.total = total;
+      this.totalKnown = true;
+      this.offsets = null;
     }
+    this.host.schedule();
   }
 
   private gapAbove(j: number, d: HunkDiff): GapState | null {
     if (this.change.kind === 'created' || this.change.kind === 'deleted') return null;
-    const key = `a:${d.header.id}`;
-    const known = this.gaps.get(key);
-    if (known) return known;
-    const mine = oldExtent(d.lines);
-    const end = mine ? mine[0] - 1 : before(d.header)[0];
-    let start = 1;
     const prev = j > 0 ? this.dataAt(j - 1) : null;
-    const prevExtent = prev ? oldExtent(prev.lines) : null;
-    if (prev && prevExtent) start = prevExtent[1] + 1;
-    else if (prev) start = before(prev.header)[1] + 1;
-    else if (j > 0) {
-      const b = this.allIndex.get(d.header.id) ?? 0;
-      const p = this.lineHeaders[b - 1];
-      if (!p) return null;
-      start = Math.min(before(p)[1] + CONTEXT, before(d.header)[0]) + 1;
-    }
-    if (end < start) return null;
-    const g: GapState = { start, end, top: [], bottom: [], ended: false, loading: false };
-    this.gaps.set(key, g);
-    return g;
+    return this.gap(`a:${d.header.id}`, () => gapAbove(d, j, prev, () => this.lineHeaders[(this.allIndex.get(d.header.id) ?? 0) - 1]));
   }
 
   private gapBelow(j: number, d: HunkDiff): GapState | null {
     if (j !== this.total - 1 || this.change.kind === 'created' || this.change.kind === 'deleted') return null;
-    // Fewer context lines than usual after the change: the file ends there.
-    if (trailingContext(d.lines) < CONTEXT) return null;
-    const key = `b:${d.header.id}`;
+    return this.gap(`b:${d.header.id}`, () => gapBelow(d));
+  }
+
+  /** The gap under `key`, found the first time it is asked for (its lines expanded stay while it is kept). */
+  private gap(key: string, find: () => GapState | null): GapState | null {
     const known = this.gaps.get(key);
     if (known) return known;
-    const ext = oldExtent(d.lines);
-    const g: GapState = { start: (ext ? ext[1] : before(d.header)[1]) + 1, end: null, top: [], bottom: [], ended: false, loading: false };
-    this.gaps.set(key, g);
+    const g = find();
+    if (g) this.gaps.set(key, g);
     return g;
   }
 
@@ -751,28 +546,4 @@ export class FileView implements HunkHost {
     if (changed) this.offsets = null;
     return changed;
   }
-}
-
-/** The first index whose value is > x (values ascending). */
-function upper(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((a[mid] ?? 0) > x) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
-/** The first index whose value is >= x. */
-function lower(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((a[mid] ?? 0) >= x) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }

@@ -1,42 +1,16 @@
 // One hunk: its header (range, enclosing symbols, risk badges, decisions),
-// the collapsed context above it with expand controls, its lines, line
-// selection and the inline editor.
+// the collapsed context above it with expand controls (gap.ts), its lines,
+// line selection, review comments and the inline editor. A hunk that is not
+// lines is a SpecialHunkView (special.ts).
 
 import type { Ctx } from '../../context';
-import type { Change, DiffLine, HunkDiff, HunkHeader } from '../../ipc/bindings';
-import { h, icon, ICONS, replaceChildren } from '../../lib/dom';
+import type { Change, HunkDiff, HunkHeader } from '../../ipc/bindings';
+import { h, icon, ICONS, replaceChildren, type Props } from '../../lib/dom';
 import type { ViewMode } from '../../prefs';
 import { badgeList } from './badges';
 import { decisionButtons, type DecideButtons } from './decide';
+import { gapViews, type ExpandDirection, type GapState } from './gap';
 import { linesTable, refsOf, type LineRef } from './lines';
-
-/** Unchanged project lines between two shown hunks (or before the first, after the last). */
-export interface GapState {
-  /** First project line of the gap, 1-based. */
-  start: number;
-  /** Last project line, or null when the gap runs to the end of a file of unknown length. */
-  end: number | null;
-  /** Lines shown at the top of the gap (expanded down from the hunk above). */
-  top: DiffLine[];
-  /** Lines shown at the bottom of the gap (expanded up from the hunk below). */
-  bottom: DiffLine[];
-  /** The end of the file was reached. */
-  ended: boolean;
-  loading: boolean;
-}
-
-export type ExpandDirection = 'up' | 'down' | 'all';
-
-/** Lines one click on "expand up/down" reveals. */
-export const EXPAND_STEP = 20;
-/** The most lines "expand all" reveals at once. */
-export const EXPAND_MAX = 1000;
-
-export function gapRemaining(g: GapState): number {
-  if (g.ended) return 0;
-  if (g.end === null) return Number.POSITIVE_INFINITY;
-  return Math.max(0, g.end - g.bottom.length - (g.start + g.top.length) + 1);
-}
 
 export interface Selection {
   removed: Set<number>;
@@ -75,11 +49,16 @@ function whereOf(change: Change, hh: HunkHeader): string {
 
 export const CONFLICT_TEXT =
   'This hunk overlaps lines you changed in the project since the agent’s edit — reject it to keep yours, or edit it before approving.';
-const CONFLICT_SHORT = 'Overlaps lines you changed — reject to keep yours, or edit it';
+export const CONFLICT_SHORT = 'Overlaps lines you changed — reject to keep yours, or edit it';
 
 export function heldReason(change: Change): string | null {
   if (change.state !== 'held') return null;
   return `Held: ${change.held ?? 'this change cannot be landed'} — only Reject is possible`;
+}
+
+/** A button of a hunk's header: an icon and its label (filled in later when not given). */
+function headerButton(props: Props, paths: string, label?: string): HTMLButtonElement {
+  return h('button', props, icon(paths), h('span', label === undefined ? { class: 'label' } : { class: 'label', text: label }));
 }
 
 export class HunkView implements ItemView {
@@ -114,14 +93,13 @@ export class HunkView implements ItemView {
   ) {
     const hh = hunk.header;
     const change = host.change;
-    const ctx = host.ctx;
     this.key = hh.id;
     this.state = change.state;
     const where = whereOf(change, hh);
     const held = heldReason(change);
     this.sel = host.selection(hh.id);
     this.selectable = held === null && !hh.conflict;
-    this.buttons = decisionButtons(ctx, {
+    this.buttons = decisionButtons(host.ctx, {
       scope: 'hunk',
       what: where,
       ids: () => [hh.id],
@@ -133,8 +111,7 @@ export class HunkView implements ItemView {
     });
     if (held) this.buttons.block(held);
     else if (hh.conflict) this.buttons.block(CONFLICT_SHORT);
-    this.editButton = h(
-      'button',
+    this.editButton = headerButton(
       {
         class: 'btn btn-sm btn-edit',
         type: 'button',
@@ -144,11 +121,10 @@ export class HunkView implements ItemView {
         disabled: held !== null,
         onclick: () => void this.toggleEditor(),
       },
-      icon(ICONS.edit),
-      h('span', { class: 'label', text: 'Edit' }),
+      ICONS.edit,
+      'Edit',
     );
-    this.commentButton = h(
-      'button',
+    this.commentButton = headerButton(
       {
         class: 'btn btn-sm btn-comment',
         type: 'button',
@@ -157,11 +133,10 @@ export class HunkView implements ItemView {
         title: 'Write a review comment on this hunk for the agent (c); Send review sends them all',
         onclick: () => this.openComment(),
       },
-      icon(ICONS.chat),
-      h('span', { class: 'label', text: 'Comment' }),
+      ICONS.chat,
+      'Comment',
     );
-    this.linesButton = h(
-      'button',
+    this.linesButton = headerButton(
       {
         class: 'btn btn-sm btn-approve-lines',
         type: 'button',
@@ -169,9 +144,19 @@ export class HunkView implements ItemView {
         hidden: true,
         onclick: () => void this.approveSelected(),
       },
-      icon(ICONS.check),
-      h('span', { class: 'label' }),
+      ICONS.check,
     );
+    this.el = this.frame(where);
+    this.scroll.addEventListener('click', (ev) => this.onCheck(ev));
+    this.renderLines();
+    this.renderGaps();
+    this.renderSelection();
+    this.renderComments();
+  }
+
+  /** The hunk's section: the gaps around it, its header, its lines, the editor and the comments. */
+  private frame(where: string): HTMLElement {
+    const hh = this.hunk.header;
     const header = h(
       'div',
       { class: 'hunk-header' },
@@ -184,7 +169,7 @@ export class HunkView implements ItemView {
       this.editButton,
       this.buttons.el,
     );
-    this.el = h(
+    return h(
       'section',
       {
         class: `hunk${hh.conflict ? ' conflict' : ''}`,
@@ -205,11 +190,6 @@ export class HunkView implements ItemView {
       ),
       this.below,
     );
-    this.scroll.addEventListener('click', (ev) => this.onCheck(ev));
-    this.renderLines();
-    this.renderGaps();
-    this.renderSelection();
-    this.renderComments();
   }
 
   get pinned(): boolean {
@@ -308,8 +288,9 @@ export class HunkView implements ItemView {
 
   /** Re-draws the collapsed context around the hunk after an expansion. */
   renderGaps(): void {
-    this.above.replaceChildren(...(this.gapAbove ? this.gapEls(this.gapAbove, 'above') : []));
-    this.below.replaceChildren(...(this.gapBelow ? this.gapEls(this.gapBelow, 'below') : []));
+    const expand = (g: GapState, dir: ExpandDirection) => void this.host.expand(g, dir);
+    this.above.replaceChildren(...(this.gapAbove ? gapViews(this.gapAbove, 'above', this.view, expand) : []));
+    this.below.replaceChildren(...(this.gapBelow ? gapViews(this.gapBelow, 'below', this.view, expand) : []));
   }
 
   /** Opens the editor (or focuses it). */
@@ -332,57 +313,6 @@ export class HunkView implements ItemView {
         isSelected: (r) => (r.side === 'removed' ? this.sel.removed : this.sel.added).has(r.index),
         where,
       }),
-    );
-  }
-
-  private gapEls(g: GapState, place: 'above' | 'below'): Node[] {
-    const out: Node[] = [];
-    const opts = { selectable: false, isSelected: () => false, where: '' };
-    if (g.top.length > 0) out.push(h('div', { class: 'lines-scroll' }, linesTable(g.top, this.view, opts, 'context-lines')));
-    const left = gapRemaining(g);
-    if (left > 0) out.push(this.expander(g, left, place));
-    if (g.bottom.length > 0) out.push(h('div', { class: 'lines-scroll' }, linesTable(g.bottom, this.view, opts, 'context-lines')));
-    return out;
-  }
-
-  private expander(g: GapState, left: number, place: 'above' | 'below'): HTMLElement {
-    const from = g.start + g.top.length;
-    const to = g.end === null ? null : g.end - g.bottom.length;
-    const range = to === null ? `from line ${from}` : from === to ? `line ${from}` : `lines ${from}–${to}`;
-    const btn = (dir: ExpandDirection, paths: string, label: string, text: string) =>
-      h(
-        'button',
-        {
-          class: 'gap-btn',
-          type: 'button',
-          'data-testid': 'expand-context',
-          'data-direction': dir,
-          'aria-label': label,
-          title: label,
-          disabled: g.loading,
-          onclick: () => void this.host.expand(g, dir),
-        },
-        icon(paths),
-        h('span', { text }),
-      );
-    const step = Math.min(EXPAND_STEP, left);
-    const buttons: HTMLElement[] = [];
-    // "Down" continues below the hunk above; "up" climbs from the hunk below.
-    if (place === 'above' && g.start > 1) buttons.push(btn('down', ICONS.arrowDown, `Show ${step} more unchanged lines below the hunk above`, 'Expand down'));
-    if (place === 'above') buttons.push(btn('up', ICONS.arrowUp, `Show ${step} more unchanged lines above this hunk`, 'Expand up'));
-    if (place === 'below') buttons.push(btn('down', ICONS.arrowDown, `Show ${step} more unchanged lines below this hunk`, 'Expand down'));
-    if (Number.isFinite(left) && left > step) {
-      const all = Math.min(left, EXPAND_MAX);
-      buttons.push(
-        btn('all', ICONS.unfold, left > EXPAND_MAX ? `Show ${EXPAND_MAX} of ${left} unchanged lines` : `Show all ${left} unchanged lines`, left > EXPAND_MAX ? `Expand ${all}` : 'Expand all'),
-      );
-    }
-    const count = Number.isFinite(left) ? `${left} unchanged ${left === 1 ? 'line' : 'lines'}` : 'More unchanged lines';
-    return h(
-      'div',
-      { class: `gap gap-${place}`, role: 'group', 'aria-label': `${count}, ${range}` },
-      h('span', { class: 'gap-buttons' }, ...buttons),
-      h('span', { class: 'gap-text', text: Number.isFinite(left) ? `${count} · ${range}` : `${count} ${range}` }),
     );
   }
 
@@ -522,97 +452,4 @@ export class HunkView implements ItemView {
     this.host.pin(this.key, this.pinned);
     if (refocus) this.el.focus({ preventScroll: true });
   }
-}
-
-/** A hunk that is not lines: the file's mode, or the whole file (binary, symlink, too large, empty, moved). */
-export class SpecialHunkView implements ItemView {
-  readonly el: HTMLElement;
-  readonly key: string;
-  readonly state: Change['state'];
-  private busy = false;
-  private prompting = false;
-
-  constructor(host: HunkHost, readonly header: HunkHeader) {
-    const c = host.change;
-    this.key = header.id;
-    this.state = c.state;
-    const mode = (m: number | null) => (m === null ? '—' : (m & 0o777).toString(8));
-    const title =
-      header.kind === 'mode'
-        ? `mode ${mode(c.oldMode)} → ${mode(c.newMode)}`
-        : c.kind === 'renamed'
-          ? 'Rename'
-          : c.binary
-            ? 'Binary file'
-            : 'Whole file';
-    const what = `${header.kind === 'mode' ? 'mode change' : 'whole file'} of ${c.path}`;
-    const held = heldReason(c);
-    const buttons = decisionButtons(host.ctx, {
-      scope: 'hunk',
-      what,
-      ids: () => [header.id],
-      busy: (on) => {
-        this.busy = on;
-        this.el.classList.toggle('busy', on);
-        host.pin(header.id, this.pinned);
-      },
-      prompting: (on) => {
-        this.prompting = on;
-        host.pin(header.id, this.pinned);
-      },
-    });
-    if (held) buttons.block(held);
-    else if (header.conflict) buttons.block(CONFLICT_SHORT);
-    const body =
-      header.kind === 'whole'
-        ? h(
-            'div',
-            { class: 'file-notice' },
-            h('p', { text: c.notice ?? (c.binary ? 'Binary file' : 'No textual difference') }),
-            h(
-              'p',
-              { class: 'sizes' },
-              h('span', { text: `Project: ${formatSize(c.oldSize)}` }),
-              h('span', { text: '→' }),
-              h('span', { text: `Proposed: ${formatSize(c.newSize)}` }),
-            ),
-          )
-        : null;
-    this.el = h(
-      'section',
-      {
-        class: `hunk hunk-${header.kind}${header.conflict ? ' conflict' : ''}`,
-        'data-testid': 'hunk',
-        'data-hunk-id': header.id,
-        'data-kind': header.kind,
-        'aria-label': `Hunk: ${what}`,
-        tabindex: -1,
-      },
-      h(
-        'div',
-        { class: 'hunk-main' },
-        h(
-          'div',
-          { class: 'hunk-header' },
-          h('code', { class: 'hunk-range', text: title }),
-          badgeList(header.badges),
-          h('span', { class: 'spacer' }),
-          buttons.el,
-        ),
-        header.conflict ? h('p', { class: 'conflict-note', role: 'note' }, icon(ICONS.alert), h('span', { text: CONFLICT_TEXT })) : null,
-        body,
-      ),
-    );
-  }
-
-  get pinned(): boolean {
-    return this.busy || this.prompting;
-  }
-}
-
-export function formatSize(n: number | null): string {
-  if (n === null) return '—';
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
