@@ -1,14 +1,16 @@
 //! A session's review queue as plain data, and the rules that need no
 //! files, processes or channels: how the shown view is built from the raw
 //! proposals (renames paired, labels kept), what a new view announces, what
-//! still needs labels, and how a user's edit merges into the agent's text.
-//! The actor reads the files and performs what these return.
+//! still needs labels, how a user's edit merges into the agent's text, and
+//! what a decision takes of each file (or why it is refused). The actor
+//! reads the files and performs what these return.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use airlock_protocol::{Change, ChangeKind, ChangeState, Event};
 
 use super::gate::GatedEdit;
+use crate::error::{EngineError, Result};
 use crate::fsx::FileState;
 use crate::review::{self, Context, Proposal};
 
@@ -160,6 +162,96 @@ pub(super) fn merged(base: &FileState, now: &FileState, staged: &FileState) -> O
     })
 }
 
+/// A queued file: its session and path.
+pub(super) type Key = (String, String);
+/// Decided ids by file: the chosen hunk ids, or `None` for the whole change.
+pub(super) type Groups = BTreeMap<Key, Option<HashSet<String>>>;
+
+/// The rules of a decision, checked against the files as they are now
+/// (`fresh`) before anything is written: what each file takes. A hunk
+/// that is gone, or a whole change whose version moved on since the user
+/// reviewed it, fails the decision with the paths that changed. Approving
+/// a held change or a hunk over the user's own lines is refused, or (in
+/// bulk) skipped; a file that changes what may run is never approved in bulk.
+pub(super) fn plan_decisions(
+    groups: Groups,
+    reviewed: &HashMap<Key, String>,
+    fresh: &HashMap<Key, Proposal>,
+    approve: bool,
+    bulk: bool,
+) -> Result<Vec<(String, Proposal, HashSet<String>)>> {
+    let mut moved = Vec::new();
+    let mut plans: Vec<(String, Proposal, HashSet<String>)> = Vec::new();
+    for ((session, rel), chosen) in groups {
+        let key = (session, rel);
+        let Some(p) = fresh.get(&key) else {
+            moved.push(key.1);
+            continue;
+        };
+        let stale = reviewed.get(&key).is_some_and(|v| *v != p.change.version);
+        let (session, rel) = key;
+        let mut take: HashSet<String> = match chosen {
+            None => p.all_ids(),
+            Some(set) => {
+                // A hunk id names its lines: one that is gone moved on.
+                if set.iter().any(|h| !p.has_hunk(h)) {
+                    moved.push(rel);
+                    continue;
+                }
+                set
+            }
+        };
+        if approve && bulk && grants_power(&p.change) {
+            // Approved on its own, never in bulk: it changes what may run.
+            continue;
+        }
+        if approve {
+            if let Some(why) = &p.change.held {
+                if bulk {
+                    continue;
+                }
+                return Err(EngineError::Held(format!(
+                    "{rel} is held: {why}; reject it instead"
+                )));
+            }
+            let conflicts: Vec<&str> = p
+                .conflicts()
+                .into_iter()
+                .filter(|c| take.contains(*c))
+                .collect();
+            if !conflicts.is_empty() {
+                if bulk {
+                    take.retain(|h| !p.conflicts().contains(&h.as_str()));
+                } else {
+                    return Err(EngineError::Held(format!(
+                    "{rel}: hunk {} overlaps lines you changed since the agent's edit; reject it to keep yours, or edit it before approving",
+                    conflicts.join(", ")
+                )));
+                }
+            }
+        }
+        // Held and conflicting hunks are refused as such first: their
+        // message says what to do, whatever else moved.
+        if stale {
+            moved.push(rel);
+            continue;
+        }
+        if !take.is_empty() {
+            plans.push((session, p.clone(), take));
+        }
+    }
+    if !moved.is_empty() {
+        return Err(EngineError::Changed(moved));
+    }
+    Ok(plans)
+}
+/// Whether a change touches a file that changes what agents or tools may run.
+fn grants_power(c: &Change) -> bool {
+    std::iter::once(&c.path)
+        .chain(c.old_path.as_ref())
+        .any(|p| airlock_structure::grants_power(p).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +365,119 @@ mod tests {
         assert_eq!(
             merged(&base, &FileState::Missing, &FileState::Missing),
             Some(FileState::Missing)
+        );
+    }
+}
+
+#[cfg(test)]
+mod decision_tests {
+    use super::*;
+    use crate::review::{proposal_from, Context};
+
+    fn file(text: &str) -> FileState {
+        FileState::File {
+            bytes: text.as_bytes().to_vec(),
+            mode: 0o644,
+        }
+    }
+
+    /// A queued change of `rel` from "a\nb\nc\n" to "A\nb\nC\n": two hunks.
+    fn queued(rel: &str, ctx: Context) -> (Key, Proposal) {
+        let p =
+            proposal_from("s-1", rel, file("a\nb\nc\n"), file("A\nb\nC\n"), ctx).expect("a change");
+        (("s-1".to_string(), rel.to_string()), p)
+    }
+
+    fn whole(key: &Key) -> Groups {
+        BTreeMap::from([(key.clone(), None)])
+    }
+
+    fn plan(
+        groups: Groups,
+        reviewed: &HashMap<Key, String>,
+        fresh: &[(Key, Proposal)],
+        approve: bool,
+        bulk: bool,
+    ) -> Result<Vec<(String, Proposal, HashSet<String>)>> {
+        let fresh: HashMap<Key, Proposal> = fresh.iter().cloned().collect();
+        plan_decisions(groups, reviewed, &fresh, approve, bulk)
+    }
+
+    #[test]
+    fn a_whole_change_is_decided_at_the_version_reviewed_only() {
+        let (key, p) = queued("a.txt", Context::default());
+        let seen = HashMap::from([(key.clone(), p.change.version.clone())]);
+        let plans = plan(whole(&key), &seen, &[(key.clone(), p.clone())], true, false)
+            .expect("the version reviewed");
+        assert_eq!(plans[0].2, p.all_ids());
+        let stale = HashMap::from([(key.clone(), "an older version".to_string())]);
+        let err = plan(whole(&key), &stale, &[(key.clone(), p)], true, false)
+            .expect_err("a version that moved on");
+        assert!(matches!(&err, EngineError::Changed(paths) if paths == &["a.txt".to_string()]));
+    }
+
+    #[test]
+    fn a_hunk_that_is_gone_changes_nothing() {
+        let (key, p) = queued("a.txt", Context::default());
+        let mut chosen: HashSet<String> = p.all_ids().into_iter().take(1).collect();
+        chosen.insert("h-gone".into());
+        let groups = BTreeMap::from([(key.clone(), Some(chosen))]);
+        let err = plan(groups, &HashMap::new(), &[(key, p)], false, false).expect_err("gone");
+        assert!(matches!(err, EngineError::Changed(_)));
+    }
+
+    #[test]
+    fn a_file_gone_from_the_queue_is_changed_since() {
+        let (key, _) = queued("a.txt", Context::default());
+        let err = plan(whole(&key), &HashMap::new(), &[], true, false).expect_err("gone");
+        assert!(matches!(err, EngineError::Changed(_)));
+    }
+
+    #[test]
+    fn a_held_change_is_refused_alone_skipped_in_bulk_and_may_be_rejected() {
+        let held = Context {
+            held: Some("hard-linked".into()),
+            ..Default::default()
+        };
+        let (key, p) = queued("a.txt", held);
+        let fresh = [(key.clone(), p)];
+        let err = plan(whole(&key), &HashMap::new(), &fresh, true, false).expect_err("held");
+        assert!(matches!(err, EngineError::Held(_)));
+        let bulk = plan(whole(&key), &HashMap::new(), &fresh, true, true).expect("skipped");
+        assert!(bulk.is_empty());
+        let rejected = plan(whole(&key), &HashMap::new(), &fresh, false, false).expect("reject");
+        assert_eq!(rejected.len(), 1);
+    }
+
+    #[test]
+    fn a_hunk_over_the_users_lines_is_refused_alone_and_left_out_in_bulk() {
+        let mine = Context {
+            user_changed: Some(std::iter::once(0..1).collect()),
+            ..Default::default()
+        };
+        let (key, p) = queued("a.txt", mine);
+        let conflicts: Vec<String> = p.conflicts().iter().map(|c| c.to_string()).collect();
+        assert_eq!(conflicts.len(), 1, "the first hunk touches line 1");
+        let fresh = [(key.clone(), p.clone())];
+        let err = plan(whole(&key), &HashMap::new(), &fresh, true, false).expect_err("conflict");
+        assert!(matches!(err, EngineError::Held(_)));
+        let bulk = plan(whole(&key), &HashMap::new(), &fresh, true, true).expect("bulk");
+        assert_eq!(bulk[0].2.len(), p.all_ids().len() - 1);
+        assert!(!bulk[0].2.contains(&conflicts[0]));
+    }
+
+    #[test]
+    fn a_file_that_changes_what_may_run_is_never_approved_in_bulk() {
+        let (key, p) = queued(".github/workflows/ci.yml", Context::default());
+        let fresh = [(key.clone(), p)];
+        assert!(plan(whole(&key), &HashMap::new(), &fresh, true, true)
+            .expect("bulk")
+            .is_empty());
+        assert_eq!(
+            plan(whole(&key), &HashMap::new(), &fresh, true, false)
+                .expect("alone")
+                .len(),
+            1
         );
     }
 }
