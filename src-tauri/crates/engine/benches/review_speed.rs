@@ -143,6 +143,23 @@ fn measure_big(make: fn(usize) -> Vec<String>) -> Big {
     }
 }
 
+/// Three-way rebase of a 10k-line file: the user edits 50 lines, the agent 50 others.
+fn measure_rebase() -> Duration {
+    let base10 = source(10_000);
+    let mut user = base10.clone();
+    let mut agent = base10.clone();
+    for i in (10..10_000).step_by(200) {
+        user[i] = format!("// user {i}\n");
+        agent[i + 100] = format!("// agent {i}\n");
+    }
+    let (b10, u10, a10) = (base10.concat(), user.concat(), agent.concat());
+    let rebase = time(51, || {
+        diffy::merge_bytes(b10.as_bytes(), u10.as_bytes(), a10.as_bytes()).is_ok()
+    });
+    assert!(diffy::merge_bytes(b10.as_bytes(), u10.as_bytes(), a10.as_bytes()).is_ok());
+    rebase
+}
+
 fn main() {
     let typical = measure_big(source);
     let repeats = measure_big(repetitive);
@@ -164,19 +181,7 @@ fn main() {
         .map(|p| p.change.hunks.len())
     });
 
-    // Three-way rebase of a 10k-line file: the user edits 50 lines, the agent 50 others.
-    let base10 = source(10_000);
-    let mut user = base10.clone();
-    let mut agent = base10.clone();
-    for i in (10..10_000).step_by(200) {
-        user[i] = format!("// user {i}\n");
-        agent[i + 100] = format!("// agent {i}\n");
-    }
-    let (b10, u10, a10) = (base10.concat(), user.concat(), agent.concat());
-    let rebase = time(51, || {
-        diffy::merge_bytes(b10.as_bytes(), u10.as_bytes(), a10.as_bytes()).is_ok()
-    });
-    assert!(diffy::merge_bytes(b10.as_bytes(), u10.as_bytes(), a10.as_bytes()).is_ok());
+    let rebase = measure_rebase();
 
     // Highlight + labels for 200 visible lines of a 10k-line file, cold each time
     // (a new text, so nothing is cached), against the labels' built outline.

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use airlock_protocol::{DecisionOutcome, Event, IpcError, Request, Response};
@@ -20,6 +19,7 @@ use crate::stage::{self, IgnoreFilter};
 use crate::subscription::{Outputs, Subscription, Wire};
 use crate::watch::TreeWatcher;
 
+mod background;
 mod chat;
 mod chat_fs;
 mod chat_requests;
@@ -230,6 +230,7 @@ impl Engine {
             outputs: outputs.clone(),
             tx: tx.clone(),
             default_shell,
+            background: background::Background::start(),
             exec_gates: exec_gate::GateServer::start(ph.dir.join("gate.sock"))
                 .map_err(|e| format!("the exec gate's socket could not start: {e}")),
         };
@@ -362,44 +363,6 @@ impl Engine {
     }
 }
 
-/// Runs `job` on the engine's background thread: one thread at a low CPU
-/// priority, so work nobody waits for (labels and badges of a new change)
-/// never slows what somebody does (a diff being opened, a terminal streaming)
-/// on a machine with few cores. Jobs run one after another, in order.
-#[allow(unsafe_code)]
-pub(crate) fn in_background(job: impl FnOnce() + Send + 'static) {
-    type Job = Box<dyn FnOnce() + Send>;
-    static QUEUE: std::sync::OnceLock<Mutex<std::sync::mpsc::Sender<Job>>> =
-        std::sync::OnceLock::new();
-    let queue = QUEUE.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<Job>();
-        let spawned = std::thread::Builder::new()
-            .name("background".into())
-            .spawn(move || {
-                // SAFETY: setpriority with PRIO_PROCESS and who = 0 changes only
-                // the calling thread's nice value on Linux; it touches no memory.
-                unsafe {
-                    libc::setpriority(libc::PRIO_PROCESS, 0, 10);
-                }
-                while let Ok(job) = rx.recv() {
-                    job();
-                }
-            });
-        if spawned.is_err() {
-            // No thread: the receiver is gone and jobs run where they are sent (below).
-        }
-        Mutex::new(tx)
-    });
-    let job: Job = Box::new(job);
-    let unsent = match queue.lock() {
-        Ok(tx) => tx.send(job).err().map(|e| e.0),
-        Err(_) => Some(job),
-    };
-    if let Some(job) = unsent {
-        tokio::task::spawn_blocking(job);
-    }
-}
-
 /// Runs a CPU-heavy answer on the blocking pool and replies from there.
 fn render_beside(
     reply: oneshot::Sender<std::result::Result<Response, IpcError>>,
@@ -438,6 +401,8 @@ struct Actor {
     default_shell: String,
     /// Takes each gated session's exec listener; `None` if it could not start.
     exec_gates: std::result::Result<exec_gate::GateServer, String>,
+    /// Labels and badges are worked out here, off the actor.
+    background: background::Background,
 }
 
 impl Actor {

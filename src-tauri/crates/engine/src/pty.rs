@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
 
 use portable_pty::{native_pty_system, ChildKiller, CommandBuilder, MasterPty, PtySize};
+use rustix::process::{Pid, Signal};
 use tokio::sync::mpsc;
 
 use crate::error::{EngineError, Result};
@@ -157,30 +158,29 @@ impl PtyProcess {
     /// Hangs up the whole process group, then kills whatever is left.
     pub fn stop(&mut self) {
         if let Some(pid) = self.pid {
-            signal_group(pid, libc::SIGHUP);
-            signal_group(pid, libc::SIGCONT);
+            signal_group(pid, Signal::HUP);
+            signal_group(pid, Signal::CONT);
             let pid_copy = pid;
             std::thread::spawn(move || {
                 std::thread::sleep(std::time::Duration::from_millis(500));
-                signal_group(pid_copy, libc::SIGKILL);
+                signal_group(pid_copy, Signal::KILL);
             });
         }
         let _ = self.killer.kill();
     }
 }
 
-#[allow(unsafe_code)]
-fn signal_group(pid: u32, signal: libc::c_int) {
-    let Ok(pgid) = libc::pid_t::try_from(pid) else {
+/// Signals the process group `pid` leads; a group that is gone (or the
+/// init process's) is left alone.
+fn signal_group(pid: u32, signal: Signal) {
+    let Some(pgid) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
         return;
     };
-    if pgid <= 1 {
+    if pgid.as_raw_nonzero().get() <= 1 {
         return;
     }
-    // SAFETY: killpg only sends a signal; a stale pgid fails with ESRCH.
-    unsafe {
-        libc::killpg(pgid, signal);
-    }
+    // A stale group fails with ESRCH: nothing to do.
+    let _ = rustix::process::kill_process_group(pgid, signal);
 }
 
 /// Reads the PTY on a thread of its own into `output` until the process is

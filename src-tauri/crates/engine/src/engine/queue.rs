@@ -424,7 +424,7 @@ impl Actor {
         for p in s.queue.take_unenriched() {
             let tx = self.tx.clone();
             let session_id = session.to_string();
-            super::in_background(move || {
+            self.background.run(move || {
                 // The review pane opens on the first hunks: have their lines
                 // highlighted before it asks (the highlighter keeps its work).
                 let _ = p.render(0, Some(FIRST_WINDOW_HUNKS), false);
