@@ -300,7 +300,6 @@ pub enum Request {
     rename_all = "camelCase",
     rename_all_fields = "camelCase"
 )]
-
 pub enum Response {
     /// It was done.
     Done,

@@ -2,7 +2,6 @@
 //! agent settings, sandbox and process), restarted, removed; and the folders
 //! it owns under the project's data folder.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -14,120 +13,15 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::confine::{session_env, Confined};
 use super::session::{Parts, Session};
-use super::{chat, sandbox, Actor, Msg, PTY_QUEUE};
+use super::{chat, sandbox, Actor, PTY_QUEUE};
 use crate::error::{EngineError, Result};
 use crate::home;
 use crate::pty::{self, PtyProcess, SpawnSpec};
 use crate::scrollback::Scrollback;
 use crate::stage::{self, IgnoreFilter};
-use crate::watch::{self, TreeWatcher};
+use crate::watch::TreeWatcher;
 
 impl Actor {
-    /// Brings back the journal's sessions: exited, with their pending changes.
-    pub(super) fn restore(&mut self) {
-        let sessions = match self.journal.sessions() {
-            Ok(s) => s,
-            Err(e) => {
-                self.problem(None, format!("could not read the journal: {e}"));
-                return;
-            }
-        };
-        for info in sessions {
-            let stage = PathBuf::from(&info.cwd);
-            let id = info.id.clone();
-            let running_before = info.exit_code.is_none();
-            let gated = info.mode == SessionMode::Gated;
-            let watcher = if stage.is_dir() && !gated {
-                self.watch_stage(&id, &stage).ok()
-            } else {
-                None
-            };
-            let filter = IgnoreFilter::new(&stage, Some(&self.project.join(".git/info/exclude")));
-            let scrollback = self.open_scrollback(&id);
-            let chat = chat::Chat::load(self.chat_file(&id));
-            let mut info = info;
-            if chat.is_some() {
-                info.kind = SessionKind::Chat;
-            }
-            if running_before {
-                let note: &[u8] =
-                    b"\r\n[Airlock restarted; this session's process ended with it]\r\n";
-                if let Ok(mut sb) = scrollback.lock() {
-                    sb.push(note);
-                }
-            }
-            let bases = match self.journal.bases(&id) {
-                Ok(b) => b,
-                Err(e) => {
-                    self.problem(Some(&id), format!("could not read the journal: {e}"));
-                    HashMap::new()
-                }
-            };
-            let mut session = Session::new(Parts {
-                info,
-                stage: stage.clone(),
-                watcher,
-                filter,
-                scrollback,
-                hook_token: home::random_token(),
-            });
-            session.queue.bases = bases;
-            session.chat = chat;
-            session.comments = self.load_comments(&id);
-            self.sessions.insert(id.clone(), session);
-            if running_before {
-                let _ = self.journal.session_exited(&id, None);
-            }
-            if stage.is_dir() && !gated {
-                self.rescan(&id);
-            }
-        }
-    }
-
-    pub(super) fn watch_project(&mut self) {
-        let tx = self.tx.clone();
-        let watched = watch::watch_tree(
-            &self.project,
-            |p| {
-                p.components()
-                    .any(|c| crate::fsx::is_git_dir(c.as_os_str()))
-                    || p.file_name()
-                        .is_some_and(|n| n.to_string_lossy().contains(".airlock-"))
-            },
-            move |paths| {
-                let _ = tx.send(Msg::ProjectBatch { paths });
-            },
-        );
-        match watched {
-            Ok(w) => self._project_watcher = Some(w),
-            Err(e) => self.problem(
-                None,
-                format!(
-                    "cannot watch the project, so your own edits will not reach the agents: {e}"
-                ),
-            ),
-        }
-    }
-
-    pub(super) fn watch_stage(&self, session: &str, stage: &Path) -> Result<TreeWatcher> {
-        let tx = self.tx.clone();
-        let id = session.to_string();
-        watch::watch_tree(
-            stage,
-            |p| {
-                p.components()
-                    .any(|c| crate::fsx::is_git_dir(c.as_os_str()))
-            },
-            move |paths| {
-                let _ = tx.send(Msg::StageBatch {
-                    session: id.clone(),
-                    paths,
-                    settled: false,
-                });
-            },
-        )
-    }
-
     /// Starts a session: its stage (for a staged one), the agent's own
     /// settings, its sandbox, then its process or chat agent.
     pub(super) async fn start_session(&mut self, params: StartSessionParams) -> Result<Response> {
