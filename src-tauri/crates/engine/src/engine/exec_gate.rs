@@ -50,7 +50,10 @@ use super::gate::{denied_why, judge, Verdict};
 use super::Msg;
 
 mod agents;
+mod ask;
+mod command;
 mod policy;
+mod process;
 mod server;
 
 use policy::PolicyCache;
@@ -58,6 +61,10 @@ use policy::PolicyCache;
 pub(super) use server::GateServer;
 
 use agents::{claude_wrapped, gemini_wrapped, only_reads, runs_from_config};
+use ask::{log_decision, wait_for_user};
+pub(super) use command::shell_script_file;
+use command::{is_shell, join, shell_script, short};
+use process::{stat, trust};
 
 /// Shells whose `-c SCRIPT` is judged as the script.
 const SHELLS: [&str; 8] = ["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "busybox"];
@@ -557,227 +564,5 @@ impl SessionGate {
             at = parent;
         }
         false
-    }
-}
-
-fn log_decision(log: &Path, session: &str, call: &ExecCall, command: &str, answer: &Answer) {
-    use std::io::Write;
-    let verdict = match answer {
-        Answer::Allow { trust: true } => "allow+trust".to_string(),
-        Answer::Allow { trust: false } => "allow".to_string(),
-        Answer::Refuse(why) => format!("refuse ({why})"),
-        Answer::Ask(..) => "ask".to_string(),
-    };
-    let line = format!(
-        "{session} pid {} {} {:?} => {verdict}: {}\n",
-        call.pid,
-        call.program.display(),
-        call.argv,
-        short(command)
-    );
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)
-    {
-        let _ = f.write_all(line.as_bytes());
-    }
-}
-
-fn wait_for_user(
-    listener: &ExecListener,
-    call: ExecCall,
-    mut rx: oneshot::Receiver<GateReply>,
-    trusted: &Mutex<Trusted>,
-    recent: &Mutex<Recent>,
-) {
-    loop {
-        match rx.try_recv() {
-            Ok(answer) => {
-                if answer.decision == "allow" {
-                    trust(trusted, call.pid);
-                    let _ = listener.allow(call.id);
-                } else {
-                    // Its next PATH folder gets the same answer.
-                    if let Ok(mut r) = recent.lock() {
-                        r.push_back((call.pid, call.argv.clone(), Instant::now(), false));
-                    }
-                    let _ = listener.refuse(call.id);
-                }
-                return;
-            }
-            Err(oneshot::error::TryRecvError::Closed) => {
-                let _ = listener.refuse(call.id);
-                return;
-            }
-            Err(oneshot::error::TryRecvError::Empty) => {}
-        }
-        // The process died or was interrupted (Ctrl-C): dropping `rx` lets
-        // the actor forget the card.
-        if !listener.is_pending(call.id) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// The script of `sh [options] -c SCRIPT [name args…]`, if that is the shape.
-fn shell_script(args: &[String]) -> Option<&str> {
-    let mut has_c = false;
-    let mut i = 0;
-    while i < args.len() {
-        let a = args[i].as_str();
-        if a == "--" || a == "-" {
-            i += 1;
-            break;
-        }
-        if a.starts_with("--") {
-            i += 1;
-            continue;
-        }
-        if a.len() > 1 && (a.starts_with('-') || a.starts_with('+')) {
-            let flags = &a[1..];
-            if a.starts_with('-') && flags.contains('c') {
-                has_c = true;
-            }
-            // `-o option` and `-O shopt` take the next word.
-            if flags.contains('o') || flags.contains('O') {
-                i += 1;
-            }
-            i += 1;
-            continue;
-        }
-        break;
-    }
-    if has_c {
-        args.get(i).map(String::as_str)
-    } else {
-        None
-    }
-}
-
-fn join(program: &str, args: &[String]) -> String {
-    std::iter::once(program)
-        .chain(args.iter().map(String::as_str))
-        .map(quote)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// A word as a shell would read it back.
-fn quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_@%+=:,./-".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
-fn short(command: &str) -> String {
-    let mut s: String = command.chars().take(120).collect();
-    if s.len() < command.len() {
-        s.push('…');
-    }
-    s
-}
-
-/// Whether `program` is a shell (or `env`, which launchers use to find one).
-fn is_shell(program: &Path) -> bool {
-    program
-        .file_name()
-        .is_some_and(|n| SHELLS.iter().any(|s| n == *s) || n == "env")
-}
-
-/// Whether `program` is a `#!` script run by a shell (`#!/usr/bin/env
-/// bash`, `#!/bin/sh`): a launcher such as a pyenv shim.
-pub(super) fn shell_script_file(program: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 128];
-    let Ok(n) = std::fs::File::open(program).and_then(|mut f| f.read(&mut head)) else {
-        return false;
-    };
-    let Some(line) = head[..n].strip_prefix(b"#!") else {
-        return false;
-    };
-    let line = String::from_utf8_lossy(line);
-    let mut words = line.lines().next().unwrap_or("").split_whitespace();
-    let mut interpreter = words.next().unwrap_or("");
-    if interpreter.ends_with("/env") {
-        interpreter = words.find(|w| !w.starts_with('-')).unwrap_or("");
-    }
-    is_shell(Path::new(interpreter)) && !interpreter.ends_with("env")
-}
-
-/// A process's start time and parent, from `/proc/<pid>/stat`.
-fn stat(pid: u32) -> Option<(u64, u32)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may hold anything: split after it.
-    let rest = &text[text.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    // Fields from "state" (3rd in the file): ppid is the 4th, starttime the 22nd.
-    let parent = fields.get(1)?.parse().ok()?;
-    let start = fields.get(19)?.parse().ok()?;
-    Some((start, parent))
-}
-
-/// Trusts `pid` with what it starts, from now.
-fn trust(trusted: &Mutex<Trusted>, pid: u32) {
-    let now = airlock_sandbox::sys::boot_ticks();
-    if let Ok(mut t) = trusted.lock() {
-        if t.len() >= 4096 {
-            // Keep the processes still running.
-            t.retain(|pid, since| stat(*pid).is_some_and(|(start, _)| start <= *since));
-        }
-        t.insert(pid, now);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn v(words: &[&str]) -> Vec<String> {
-        words.iter().map(|w| w.to_string()).collect()
-    }
-
-    #[test]
-    fn shell_scripts_are_found_behind_any_option_cluster() {
-        assert_eq!(shell_script(&v(&["-c", "ls"])), Some("ls"));
-        assert_eq!(shell_script(&v(&["-lc", "npm test"])), Some("npm test"));
-        assert_eq!(shell_script(&v(&["-c", "-l", "rm x"])), Some("rm x"));
-        assert_eq!(
-            shell_script(&v(&["-o", "pipefail", "-c", "a | b"])),
-            Some("a | b")
-        );
-        assert_eq!(
-            shell_script(&v(&["--login", "-c", "x", "name", "arg"])),
-            Some("x")
-        );
-        assert_eq!(shell_script(&v(&["script.sh"])), None);
-        assert_eq!(shell_script(&v(&[])), None);
-        assert_eq!(shell_script(&v(&["+c", "x"])), None);
-    }
-
-    #[test]
-    fn words_are_quoted_so_the_classifier_reads_them_back() {
-        assert_eq!(join("rm", &v(&["-rf", "build"])), "rm -rf build");
-        assert_eq!(
-            join("echo", &v(&["a b", "it's", ""])),
-            r"echo 'a b' 'it'\''s' ''"
-        );
-        let parts =
-            airlock_policy::split_command(&join("echo", &v(&["a; rm -rf /"]))).expect("parse");
-        assert_eq!(parts.len(), 1, "a quoted word stays one word");
-    }
-
-    #[test]
-    fn a_process_stat_line_gives_its_parent_and_start() {
-        let (start, parent) = stat(std::process::id()).expect("own stat");
-        assert!(start > 0);
-        assert_eq!(parent, std::os::unix::process::parent_id());
     }
 }
