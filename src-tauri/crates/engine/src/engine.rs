@@ -24,6 +24,7 @@ mod background;
 mod chat;
 mod chat_fs;
 mod chat_requests;
+mod chat_updates;
 mod chat_wire;
 mod confine;
 #[doc(hidden)]

@@ -26,12 +26,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use agent_client_protocol::v1::schema::{self as acp, RequestPermissionResponse, SessionUpdate};
+use agent_client_protocol::v1::schema::{self as acp};
 use airlock_protocol::{
-    ChatChoice, ChatEntry, ChatInfo, ChatUsage, Event, GateReply, Permission, PermissionOutcome,
-    PlanItem, PlanStatus, SessionMode, StopReason, ToolCall, ToolStatus,
+    ChatChoice, ChatEntry, ChatInfo, Event, PermissionOutcome, StopReason, ToolStatus,
 };
-use tokio::sync::oneshot;
 
 use super::chat_wire::*;
 use super::{Actor, Msg};
@@ -116,24 +114,24 @@ pub(super) struct Chat {
     pub(super) agent: Option<AgentHandle>,
     pub(super) transcript: Vec<ChatEntry>,
     /// Tool call id → its entry.
-    tools: HashMap<String, usize>,
+    pub(super) tools: HashMap<String, usize>,
     /// The plan entry of the running turn, replaced in place.
-    plan: Option<usize>,
+    pub(super) plan: Option<usize>,
     /// Where the transcript is kept (and beside it, `.agent`, the agent's
     /// id of the conversation, for `session/load` after a restart).
-    file: PathBuf,
+    pub(super) file: PathBuf,
     /// The agent's id of the conversation.
     pub(super) agent_session: Option<String>,
-    unparsed: u32,
+    pub(super) unparsed: u32,
     /// Streamed text appended to the transcript but not yet announced: one
     /// [`Event::ChatText`] carries every chunk that was waiting in the
     /// mailbox behind the first (see [`Actor::stream_text`]).
-    pending: Option<(usize, String)>,
+    pub(super) pending: Option<(usize, String)>,
     /// What the agent announced before it was ready, shown once it is.
-    early: ChatInfo,
+    pub(super) early: ChatInfo,
     /// The connection already failed: what follows (a broken pipe as the
     /// agent is stopped) is its echo, not news.
-    failed: bool,
+    pub(super) failed: bool,
 }
 
 impl Chat {
@@ -253,7 +251,7 @@ impl Actor {
     }
 
     /// Announces the entry at `index` again after a change in place.
-    fn replaced(&self, session: &str, index: usize) {
+    pub(super) fn replaced(&self, session: &str, index: usize) {
         let Some(entry) = self
             .sessions
             .get(session)
@@ -290,7 +288,7 @@ impl Actor {
     }
 
     /// Streamed text: appended to the last entry when it is of the same kind.
-    fn stream_text(&mut self, session: &str, thought: bool, text: String) {
+    pub(super) fn stream_text(&mut self, session: &str, thought: bool, text: String) {
         let Some(chat) = self.sessions.get_mut(session).and_then(|s| s.chat.as_mut()) else {
             return;
         };
@@ -326,7 +324,7 @@ impl Actor {
         }
     }
 
-    fn emit_text(&self, session: &str, index: usize, text: String) {
+    pub(super) fn emit_text(&self, session: &str, index: usize, text: String) {
         self.emit(Event::ChatText {
             session: session.to_string(),
             index: index as u32,
@@ -463,7 +461,7 @@ impl Actor {
     }
 
     /// The agent answered `initialize` and `session/new`.
-    fn agent_ready(&mut self, session: &str, ready: crate::acp::Ready) {
+    pub(super) fn agent_ready(&mut self, session: &str, ready: crate::acp::Ready) {
         if ready.resumed {
             self.notice(
                 session,
@@ -520,210 +518,11 @@ impl Actor {
         });
     }
 
-    /// What the agent streams during a turn: text, thoughts, tool calls,
-    /// its plan, and changes to its commands, mode, settings and usage.
-    fn session_update(&mut self, session: &str, update: SessionUpdate) {
-        let root = match self.sessions.get(session) {
-            Some(s) => s.stage.clone(),
-            None => return,
-        };
-        match update {
-            SessionUpdate::AgentMessageChunk(c) => {
-                self.stream_text(session, false, block_text(&c.content))
-            }
-            SessionUpdate::AgentThoughtChunk(c) => {
-                self.stream_text(session, true, block_text(&c.content))
-            }
-            SessionUpdate::UserMessageChunk(c) => {
-                self.push_entry(
-                    session,
-                    ChatEntry::User {
-                        text: block_text(&c.content),
-                    },
-                );
-            }
-            SessionUpdate::ToolCall(tc) => {
-                let mut call = blank_call(tc.tool_call_id.to_string());
-                call.title = tc.title.clone();
-                call.kind = tool_kind(&tc.kind);
-                call.status = tool_status(&tc.status);
-                call.locations = locations(&root, &tc.locations);
-                call.content = tool_content(&root, &tc.content);
-                self.upsert_call(session, call.id.clone(), |c| {
-                    let permission = c.permission.take();
-                    *c = call;
-                    c.permission = permission;
-                });
-            }
-            SessionUpdate::ToolCallUpdate(u) => {
-                self.upsert_call(session, u.tool_call_id.to_string(), |c| {
-                    apply_fields(c, &root, &u.fields)
-                });
-            }
-            SessionUpdate::Plan(p) => self.plan_update(session, &p),
-            SessionUpdate::AvailableCommandsUpdate(u) => self.chat_info_changed(session, |c| {
-                c.commands = u
-                    .available_commands
-                    .into_iter()
-                    .map(|a| ChatChoice {
-                        id: a.name,
-                        description: Some(a.description),
-                    })
-                    .collect();
-            }),
-            SessionUpdate::CurrentModeUpdate(u) => self.chat_info_changed(session, |c| {
-                c.mode = Some(u.current_mode_id.to_string());
-            }),
-            SessionUpdate::ConfigOptionUpdate(u) => {
-                let config = config_options(&u.config_options);
-                self.chat_info_changed(session, |c| c.config = config);
-            }
-            SessionUpdate::UsageUpdate(u) => self.chat_info_changed(session, |c| {
-                c.usage = Some(ChatUsage {
-                    used: u.used,
-                    size: u.size,
-                });
-            }),
-            _ => {}
-        }
-    }
-
-    /// The agent's plan: one entry of the transcript, replaced in place.
-    fn plan_update(&mut self, session: &str, p: &acp::Plan) {
-        let items: Vec<PlanItem> = p
-            .entries
-            .iter()
-            .map(|e| PlanItem {
-                content: e.content.clone(),
-                status: match e.status {
-                    acp::PlanEntryStatus::InProgress => PlanStatus::InProgress,
-                    acp::PlanEntryStatus::Completed => PlanStatus::Completed,
-                    _ => PlanStatus::Pending,
-                },
-            })
-            .collect();
-        let Ok(chat) = self.chat_mut(session) else {
-            return;
-        };
-        match chat.plan.filter(|i| *i < chat.transcript.len()) {
-            Some(i) => {
-                chat.transcript[i] = ChatEntry::Plan { items };
-                self.replaced(session, i);
-            }
-            None => {
-                let i = self.push_entry(session, ChatEntry::Plan { items });
-                if let Ok(chat) = self.chat_mut(session) {
-                    chat.plan = i;
-                }
-            }
-        }
-    }
-
-    /// Changes a tool call in place (making it when the agent never announced it).
-    fn upsert_call(&mut self, session: &str, id: String, change: impl FnOnce(&mut ToolCall)) {
-        let Ok(chat) = self.chat_mut(session) else {
-            return;
-        };
-        match chat.tools.get(&id).copied() {
-            Some(i) => {
-                if let Some(ChatEntry::Tool { call }) = chat.transcript.get_mut(i) {
-                    change(call);
-                }
-                self.replaced(session, i);
-            }
-            None => {
-                let mut call = blank_call(id);
-                change(&mut call);
-                self.push_entry(session, ChatEntry::Tool { call });
-            }
-        }
-    }
-
-    fn set_permission(&mut self, session: &str, tool: &str, permission: Permission) {
-        self.upsert_call(session, tool.to_string(), |c| {
-            c.permission = Some(permission)
-        });
-    }
-
-    fn permission(
+    pub(super) fn turn_ended(
         &mut self,
         session: &str,
-        req: acp::RequestPermissionRequest,
-        responder: agent_client_protocol::v1::Responder<RequestPermissionResponse>,
+        result: std::result::Result<acp::StopReason, String>,
     ) {
-        let Some(s) = self.sessions.get(session) else {
-            return;
-        };
-        let (root, mode) = (s.stage.clone(), s.info.mode);
-        let tool_id = req.tool_call.tool_call_id.to_string();
-        // Make sure the card exists with what the request says about the call.
-        self.upsert_call(session, tool_id.clone(), |c| {
-            apply_fields(c, &root, &req.tool_call.fields)
-        });
-        let question = gate_question(session, &root, &req.tool_call);
-        let paths_inside = req
-            .tool_call
-            .fields
-            .locations
-            .as_ref()
-            .is_none_or(|l| l.iter().all(|l| fsx::rel_path(&root, &l.path).is_some()));
-        let edit = question.tool == "Write";
-        if edit && paths_inside {
-            let why = match mode {
-                SessionMode::Staged => "the stage holds what it writes for your review",
-                SessionMode::Gated => "its write comes to Airlock and waits for your review",
-            };
-            let (answer, outcome) =
-                permission_answer(&req.options, Some(&super::gate::reply("allow", None, None)));
-            let _ = responder.respond(RequestPermissionResponse::new(answer));
-            self.set_permission(
-                session,
-                &tool_id,
-                Permission {
-                    action: None,
-                    outcome: Some(outcome),
-                    reason: Some(why.into()),
-                },
-            );
-            return;
-        }
-        let (tx, rx) = oneshot::channel::<GateReply>();
-        let action = self.gate_action(question, root, tx);
-        self.set_permission(
-            session,
-            &tool_id,
-            Permission {
-                action: action.clone(),
-                outcome: None,
-                reason: None,
-            },
-        );
-        let options = req.options;
-        let report = self.tx.clone();
-        let session = session.to_string();
-        tokio::spawn(async move {
-            let reply = rx.await.ok();
-            let (answer, outcome) = permission_answer(&options, reply.as_ref());
-            let _ = responder.respond(RequestPermissionResponse::new(answer));
-            let _ = report.send(Msg::Answered {
-                session,
-                tool: tool_id,
-                permission: Permission {
-                    action,
-                    outcome: Some(outcome),
-                    reason: reply.and_then(|r| r.reason),
-                },
-            });
-        });
-    }
-
-    /// A permission request was answered (by the user, the policy, or a cancel).
-    pub(super) fn answered(&mut self, session: &str, tool: &str, permission: Permission) {
-        self.set_permission(session, tool, permission);
-        self.update_turn(session);
-    }
-
-    fn turn_ended(&mut self, session: &str, result: std::result::Result<acp::StopReason, String>) {
         let reason = match result {
             Ok(r) => stop_reason(&r),
             Err(why) => {
