@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything, then runs every check and test Airlock has:
-# formatting, clippy, the TypeScript type check, generated-bindings drift,
+# formatting, clippy, the size limits, the TypeScript type check, generated-bindings drift,
 # Rust unit and integration tests, browser tests (Chromium), the desktop
 # test (the Tauri window under Xvfb through tauri-driver), and the real
 # Claude Code CLI held by Airlock against a mock model API.
@@ -16,6 +16,8 @@ bash scripts/setup.sh
 step "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# Files over 600 lines and TypeScript functions over 80 (clippy checks Rust's).
+node scripts/check-size.mjs
 
 step "macOS: the sandbox crate (its Seatbelt entry) compiles for Apple targets"
 rustup target add x86_64-apple-darwin >/dev/null
