@@ -37,16 +37,17 @@ fn project_from_args() -> PathBuf {
 /// Shows a desktop notification when a session starts waiting for the user or
 /// finishes: the engine says so once per change of turn, never per byte.
 fn notify_on_attention(engine: &Engine) {
+    use airlock_protocol::AttentionKind;
     let mut events = engine.subscribe_without_output();
     tauri::async_runtime::spawn(async move {
         while let Some(event) = events.next().await {
             let airlock_protocol::Event::Attention { kind, message, .. } = event else {
                 continue;
             };
-            let summary = if kind == "waiting" {
-                "Airlock: waiting for you"
-            } else {
-                "Airlock: session finished"
+            let summary = match kind {
+                AttentionKind::Waiting => "Airlock: waiting for you",
+                AttentionKind::Done => "Airlock: turn finished",
+                AttentionKind::Finished => "Airlock: session finished",
             };
             let shown = tauri::async_runtime::spawn_blocking(move || {
                 notify_rust::Notification::new()

@@ -388,7 +388,10 @@ async fn a_command_waits_for_the_user_who_can_reject_or_allow_it() {
     assert_eq!(action.tool, "Bash");
     assert_eq!(action.summary, "rm -rf build");
     assert!(
-        action.risks.iter().any(|r| r.kind == "delete"),
+        action
+            .risks
+            .iter()
+            .any(|r| r.kind == airlock_protocol::RiskKind::Delete),
         "{:?}",
         action.risks
     );

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use airlock_engine::{Engine, EngineConfig};
 use airlock_protocol::{
-    GateReply, GateRequest, Request, Response, SessionMode, StartSessionParams,
+    GateDecision, GateReply, GateRequest, Request, Response, RiskKind, SessionMode,
+    StartSessionParams,
 };
 use serde_json::{json, Value};
 
@@ -142,7 +143,7 @@ impl Gated {
             })
             .await
             .expect("deny");
-        assert_eq!(answer(h).await.decision, "deny");
+        assert_eq!(answer(h).await.decision, GateDecision::Deny);
     }
 
     async fn approve(&self, ids: Vec<String>) -> Result<Response, airlock_protocol::IpcError> {
@@ -246,7 +247,7 @@ async fn a_notebook_edit_waits_for_review_and_is_approved_whole() {
     );
     g.approve(vec![change.id.clone()]).await.expect("approve");
     let reply = answer(h).await;
-    assert_eq!(reply.decision, "allow", "{reply:?}");
+    assert_eq!(reply.decision, GateDecision::Allow, "{reply:?}");
     assert_eq!(reply.updated_input, None, "the tool runs as it asked");
     let Response::Changes { changes } = call(
         &g.engine,
@@ -281,7 +282,7 @@ async fn a_notebook_edit_that_cannot_apply_is_denied_with_why() {
         json!({"notebook_path": abs(&f, "nb.ipynb"), "cell_id": "nope", "new_source": "x"}),
     ))
     .await;
-    assert_eq!(reply.decision, "deny");
+    assert_eq!(reply.decision, GateDecision::Deny);
     assert!(
         reply
             .reason
@@ -296,7 +297,8 @@ async fn a_notebook_edit_that_cannot_apply_is_denied_with_why() {
     ))
     .await;
     assert_eq!(
-        reply.decision, "deny",
+        reply.decision,
+        GateDecision::Deny,
         "nothing to review is nothing to allow"
     );
     assert!(
@@ -322,7 +324,7 @@ async fn the_users_edit_while_a_write_waits_is_merged_not_written_over() {
     std::fs::write(f.project.join("a.txt"), &user).expect("user edit");
     g.approve(vec![change.id.clone()]).await.expect("approve");
     let reply = answer(h).await;
-    assert_eq!(reply.decision, "allow", "{reply:?}");
+    assert_eq!(reply.decision, GateDecision::Allow, "{reply:?}");
     let content = reply
         .updated_input
         .as_ref()
@@ -366,7 +368,7 @@ async fn an_edit_over_the_users_lines_is_a_conflict_that_cannot_be_approved() {
     )
     .await;
     let reply = answer(h).await;
-    assert_eq!(reply.decision, "deny");
+    assert_eq!(reply.decision, GateDecision::Deny);
     assert_eq!(reply.reason.as_deref(), Some("keep mine"));
     assert_eq!(
         std::fs::read_to_string(f.project.join("a.txt")).expect("read"),
@@ -384,7 +386,7 @@ async fn deny_rules_hold_for_edits_and_a_broken_policy_allows_nothing() {
         json!({"file_path": abs(&f, "secret/key.txt"), "old_string": "k", "new_string": "leak"}),
     ))
     .await;
-    assert_eq!(reply.decision, "deny", "{reply:?}");
+    assert_eq!(reply.decision, GateDecision::Deny, "{reply:?}");
     assert!(
         reply
             .reason
@@ -402,7 +404,7 @@ async fn deny_rules_hold_for_edits_and_a_broken_policy_allows_nothing() {
         action
             .risks
             .iter()
-            .any(|r| r.kind == "policy" && r.why.contains("does not load")),
+            .any(|r| r.kind == RiskKind::Policy && r.why.contains("does not load")),
         "{action:?}"
     );
     assert!(
@@ -440,7 +442,7 @@ async fn a_gated_write_that_leaves_the_project_is_never_allowed_unseen() {
         json!({"file_path": abs(&f, "link/x.txt"), "content": "x\n"}),
     ))
     .await;
-    assert_eq!(reply.decision, "deny", "{reply:?}");
+    assert_eq!(reply.decision, GateDecision::Deny, "{reply:?}");
     assert!(!outside.join("x.txt").exists());
     assert!(changes(&g.engine, None).await.is_empty());
 }
@@ -486,7 +488,11 @@ async fn a_review_sent_to_gated_claude_is_the_answer_to_its_waiting_edit() {
     assert_eq!(via, airlock_protocol::ReviewDelivery::Hook);
     assert_eq!(comments, 1);
     let reply = answer(h).await;
-    assert_eq!(reply.decision, "deny", "the edit goes back with the review");
+    assert_eq!(
+        reply.decision,
+        GateDecision::Deny,
+        "the edit goes back with the review"
+    );
     let reason = reply.reason.expect("reason");
     assert_eq!(reason, message);
     assert!(

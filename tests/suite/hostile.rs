@@ -273,7 +273,10 @@ async fn approve_all_leaves_out_files_that_grant_power() {
     })
     .await;
     assert!(
-        policy.badges.iter().any(|b| b.kind == "grantsPower"),
+        policy
+            .badges
+            .iter()
+            .any(|b| b.kind == airlock_protocol::BadgeKind::GrantsPower),
         "{:?}",
         policy.badges
     );

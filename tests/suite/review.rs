@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use airlock_engine::Engine;
-use airlock_protocol::{Change, ChangeState, ErrorCode, Event, Request, Response};
+use airlock_protocol::{BadgeKind, Change, ChangeState, ErrorCode, Event, Request, Response};
 
 use super::support::*;
 
@@ -469,19 +469,19 @@ async fn hunks_get_symbol_labels_and_risk_badges() {
             .any(|l| l.contains("impl Engine") && l.contains("fn land")),
         "{labels:?}"
     );
-    let kinds: Vec<&str> = lib
+    let kinds: Vec<BadgeKind> = lib
         .hunks
         .iter()
-        .flat_map(|h| h.badges.iter().map(|b| b.kind.as_str()))
+        .flat_map(|h| h.badges.iter().map(|b| b.kind))
         .collect();
-    assert!(kinds.contains(&"changesSignature"), "{kinds:?}");
+    assert!(kinds.contains(&BadgeKind::ChangesSignature), "{kinds:?}");
     assert!(
-        kinds.contains(&"weakensTest") || kinds.contains(&"deletesSymbol"),
+        kinds.contains(&BadgeKind::WeakensTest) || kinds.contains(&BadgeKind::DeletesSymbol),
         "{kinds:?}"
     );
     let env = c.iter().find(|c| c.path == ".env").expect(".env");
     assert!(
-        env.badges.iter().any(|b| b.kind == "secrets"),
+        env.badges.iter().any(|b| b.kind == BadgeKind::Secrets),
         "{:?}",
         env.badges
     );

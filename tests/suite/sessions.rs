@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use airlock_engine::{Engine, EngineConfig};
-use airlock_protocol::{ErrorCode, Event, Request, Response, SessionInfo, TurnState};
+use airlock_protocol::{
+    AttentionKind, ErrorCode, Event, Request, Response, SessionInfo, TurnState,
+};
 
 use super::support::*;
 
@@ -69,13 +71,19 @@ async fn turn_state_follows_output_pending_changes_and_exit() {
     .await;
     wait_event(&mut events, 10, "finished", |e| {
         seen.push(e.clone());
-        matches!(e, Event::Attention { kind, .. } if kind == "finished")
+        matches!(
+            e,
+            Event::Attention {
+                kind: AttentionKind::Finished,
+                ..
+            }
+        )
     })
     .await;
-    let notes: Vec<(String, String)> = seen
+    let notes: Vec<(AttentionKind, String)> = seen
         .iter()
         .filter_map(|e| match e {
-            Event::Attention { kind, message, .. } => Some((kind.clone(), message.clone())),
+            Event::Attention { kind, message, .. } => Some((*kind, message.clone())),
             _ => None,
         })
         .collect();
@@ -84,9 +92,9 @@ async fn turn_state_follows_output_pending_changes_and_exit() {
         2,
         "one notification per event, none per byte: {notes:?}"
     );
-    assert_eq!(notes[0].0, "waiting");
+    assert_eq!(notes[0].0, AttentionKind::Waiting);
     assert!(notes[0].1.contains("1 hunk"), "{notes:?}");
-    assert_eq!(notes[1].0, "finished");
+    assert_eq!(notes[1].0, AttentionKind::Finished);
     assert!(notes[1].1.contains("code 4"), "{notes:?}");
 }
 

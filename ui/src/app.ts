@@ -3,7 +3,7 @@
 
 import type { ActionAnswer, Ctx, Decision, Removal } from './context';
 import type { Change, ErrorCode, Request, Response, SessionInfo, SessionKind, SessionMode, NetworkMode, StartSessionParams } from './ipc/bindings';
-import { EngineError, type Incoming, type Link, type Scrollback, type Transport } from './ipc/transport';
+import { EngineError, type Incoming, type Link, type ReplyTo, type Scrollback, type Transport } from './ipc/transport';
 import { h } from './lib/dom';
 import { Prefs } from './prefs';
 import { Store } from './store';
@@ -118,7 +118,7 @@ export class App implements Ctx {
 
   // ---- Ctx ----
 
-  call(req: Request, opts?: { quiet?: ErrorCode[] }): Promise<Response | null> {
+  call<R extends Request>(req: R, opts?: { quiet?: ErrorCode[] }): Promise<ReplyTo<R> | null> {
     return this.settle(this.transport.call(req), opts);
   }
 

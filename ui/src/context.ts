@@ -1,8 +1,8 @@
 // What views may ask of the app. Kept apart from app.ts so views do not import it.
 
-import type { ErrorCode, Request, Response, SessionKind, SessionMode, NetworkMode } from './ipc/bindings';
+import type { ErrorCode, Request, SessionKind, SessionMode, NetworkMode } from './ipc/bindings';
 import type { Store } from './store';
-import type { Scrollback } from './ipc/transport';
+import type { ReplyTo, Scrollback } from './ipc/transport';
 
 export type Decision = 'approve' | 'reject';
 
@@ -15,7 +15,7 @@ export type Removal = { kind: 'removed' } | { kind: 'pending'; changes: number }
 export interface Ctx {
   readonly store: Store;
   /** Sends a request; on failure shows the error banner (unless its code is `quiet`) and resolves to null. */
-  call(req: Request, opts?: { quiet?: ErrorCode[] }): Promise<Response | null>;
+  call<R extends Request>(req: R, opts?: { quiet?: ErrorCode[] }): Promise<ReplyTo<R> | null>;
   /** A session's scrollback as bytes; on failure shows the error banner and resolves to null. */
   readScrollback(session: string): Promise<Scrollback | null>;
   /** Approves or rejects hunk and change ids; true when the engine accepted it. */

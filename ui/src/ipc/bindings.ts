@@ -531,14 +531,15 @@ risk: number, };
 
 export type Badge = { 
 /**
- * `deletesSymbol`, `renamesSymbol`, `changesSignature`, `weakensTest`,
- * `syntaxError`, `secrets`, `lockfile`, `ciConfig`, `migration`, `generated`.
+ * What kind of risk.
  */
-kind: string, 
+kind: BadgeKind, 
 /**
  * Why, for people.
  */
 why: string, };
+
+export type BadgeKind = "grantsPower" | "secrets" | "syntaxError" | "weakensTest" | "ciConfig" | "migration" | "deletesSymbol" | "changesSignature" | "renamesSymbol" | "lockfile" | "generated";
 
 export type WordRange = { 
 /**
@@ -645,15 +646,15 @@ rejection: string | null, };
 
 export type Risk = { 
 /**
- * `delete`, `forcePush`, `historyRewrite`, `sudo`, `pipeToShell`,
- * `packageInstall`, `outsideProject`, `network`, `secrets`, `permissions`,
- * `exec`, `unparsed`.
+ * What kind of harm.
  */
-kind: string, 
+kind: RiskKind, 
 /**
  * Why, for people.
  */
 why: string, };
+
+export type RiskKind = "delete" | "forcePush" | "historyRewrite" | "sudo" | "pipeToShell" | "packageInstall" | "outsideProject" | "network" | "secrets" | "permissions" | "exec" | "unparsed" | "policy";
 
 export type Action = { 
 /**
@@ -1098,9 +1099,9 @@ action: Action, } | { "type": "actionResolved",
  */
 action: string, 
 /**
- * `allow`, `deny` or `gone`.
+ * How it ended.
  */
-outcome: string, 
+outcome: ActionOutcome, 
 /**
  * The rule written by "Always allow".
  */
@@ -1110,9 +1111,9 @@ rule?: string, } | { "type": "attention",
  */
 session: string, 
 /**
- * `waiting`, `done` (a chat finished its turn) or `finished` (the agent exited).
+ * Why.
  */
-kind: string, 
+kind: AttentionKind, 
 /**
  * What to tell the user.
  */
@@ -1210,6 +1211,10 @@ session?: string,
  */
 message: string, };
 
+export type AttentionKind = "waiting" | "done" | "finished";
+
+export type ActionOutcome = "allow" | "deny" | "gone";
+
 export type GateRequest = { 
 /**
  * The session the agent runs in (`$AIRLOCK_SESSION`).
@@ -1234,9 +1239,9 @@ cwd: string, };
 
 export type GateReply = { 
 /**
- * `allow`, `deny` or `ask` (leave it to the agent's own prompt).
+ * Allow, deny, or leave it to the agent's own prompt.
  */
-decision: string, 
+decision: GateDecision, 
 /**
  * Why, for the agent to read.
  */
@@ -1245,6 +1250,8 @@ reason: string | null,
  * Replaces the tool's input (a partially approved or edited write).
  */
 updatedInput: unknown, };
+
+export type GateDecision = "allow" | "deny" | "ask";
 
 export type TurnReport = { 
 /**
@@ -1255,3 +1262,47 @@ session: string,
  * Which agent says so (`claude`, `codex`).
  */
 agent: string, };
+
+/** How many hunks the review pane asks for first (the engine highlights them ahead). */
+export const FIRST_WINDOW_HUNKS = 12;
+
+/** Changes with these badges start collapsed. */
+export const COLLAPSED_BADGES: readonly BadgeKind[] = ["lockfile", "generated"];
+
+/** The reply to each request, by its `op`. */
+export interface Replies {
+  status: Extract<Response, { type: "status" }>;
+  startSession: Extract<Response, { type: "session" }>;
+  stopSession: Extract<Response, { type: "done" }>;
+  restartSession: Extract<Response, { type: "session" }>;
+  removeSession: Extract<Response, { type: "done" }>;
+  listOrphans: Extract<Response, { type: "orphans" }>;
+  cleanOrphans: Extract<Response, { type: "orphans" }>;
+  writeInput: Extract<Response, { type: "done" }>;
+  resizeSession: Extract<Response, { type: "done" }>;
+  readScrollback: Extract<Response, { type: "scrollback" }>;
+  listChanges: Extract<Response, { type: "changes" }>;
+  getDiff: Extract<Response, { type: "diff" }>;
+  getLines: Extract<Response, { type: "lines" }>;
+  prompt: Extract<Response, { type: "prompted" }>;
+  cancel: Extract<Response, { type: "done" }>;
+  transcript: Extract<Response, { type: "transcript" }>;
+  listFiles: Extract<Response, { type: "files" }>;
+  comment: Extract<Response, { type: "comments" }>;
+  deleteComment: Extract<Response, { type: "comments" }>;
+  listComments: Extract<Response, { type: "comments" }>;
+  sendReview: Extract<Response, { type: "reviewSent" }>;
+  setChatConfig: Extract<Response, { type: "done" }>;
+  listAgents: Extract<Response, { type: "agents" }>;
+  setChatMode: Extract<Response, { type: "done" }>;
+  approve: Extract<Response, { type: "decided" }>;
+  reject: Extract<Response, { type: "decided" }>;
+  approveEdited: Extract<Response, { type: "decided" }>;
+  approveLines: Extract<Response, { type: "decided" }>;
+  listLandings: Extract<Response, { type: "landings" }>;
+  undo: Extract<Response, { type: "decided" }>;
+  undoReject: Extract<Response, { type: "decided" }>;
+  approveAll: Extract<Response, { type: "decided" }>;
+  rejectAll: Extract<Response, { type: "decided" }>;
+  getThemeCss: Extract<Response, { type: "themeCss" }>;
+}

@@ -6,7 +6,7 @@
 // app takes the state again, which it does once the event stream is up.
 
 import type { Request, Response } from './bindings';
-import type { Incoming, Link, Scrollback, Transport } from './transport';
+import type { Incoming, Link, ReplyTo, Scrollback, Transport } from './transport';
 
 /** One request and the engine's reply to it, as the server wrote them. */
 interface BootEntry {
@@ -65,7 +65,7 @@ export class BootTransport implements Transport {
     this.kind = inner.kind;
   }
 
-  call(req: Request): Promise<Response> {
+  call<R extends Request>(req: R): Promise<ReplyTo<R>> {
     const key = bootKey(req);
     if (key === 'status' || key === 'listChanges') {
       // Asked again: the app is taking the live state, so the snapshot is over.
@@ -75,7 +75,7 @@ export class BootTransport implements Transport {
     const reply = key === null ? undefined : this.replies.get(key);
     if (key === null || reply === undefined) return this.inner.call(req);
     this.replies.delete(key);
-    return Promise.resolve(reply);
+    return Promise.resolve(reply as ReplyTo<R>);
   }
 
   readScrollback(session: string): Promise<Scrollback> {

@@ -4,7 +4,7 @@
 
 import { Channel, invoke } from '@tauri-apps/api/core';
 import { base64ToBytes, parseOutputFrame } from '../lib/bytes';
-import type { ErrorCode, Event, IpcError, Reply, Request, Response } from './bindings';
+import type { ErrorCode, Event, IpcError, Replies, Reply, Request, Response } from './bindings';
 
 /** Terminal output with its raw bytes, however the wire carried them. */
 export interface OutputBytes {
@@ -43,11 +43,14 @@ async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
 /** The event stream: `refused` when the engine no longer takes this page's token (it restarted). */
 export type Link = 'up' | 'down' | 'refused';
 
+/** The engine's reply to `R`: the `Response` variant `Replies` names for its `op` (the engine checks it keeps to that). */
+export type ReplyTo<R extends Request> = Replies[R['op']];
+
 export interface Transport {
   /** Which implementation, for diagnostics. */
   readonly kind: 'tauri' | 'browser';
   /** Sends one request; resolves with the engine's answer, or throws an {@link EngineError}. */
-  call(req: Request): Promise<Response>;
+  call<R extends Request>(req: R): Promise<ReplyTo<R>>;
   /** A session's scrollback as bytes, and the output offset of its end (`readScrollback`). */
   readScrollback(session: string): Promise<Scrollback>;
   /**
@@ -135,10 +138,10 @@ async function command(name: string, args: Record<string, unknown>): Promise<unk
 class TauriTransport implements Transport {
   readonly kind = 'tauri' as const;
 
-  async call(request: Request): Promise<Response> {
+  async call<R extends Request>(request: R): Promise<ReplyTo<R>> {
     const reply = await command('call_engine', { request });
     if (!isReply(reply)) throw new EngineError('internal', 'The desktop shell sent an unexpected reply.');
-    return unwrap(reply);
+    return unwrap(reply) as ReplyTo<R>;
   }
 
   /** `read_scrollback`: the end offset (u64, little-endian), then the raw bytes; no base64, no JSON. */
@@ -214,7 +217,7 @@ class BrowserTransport implements Transport {
   private readonly callUrl = new URL('api/call', document.baseURI).href;
   private readonly scrollbackUrl = new URL('api/scrollback', document.baseURI).href;
 
-  async call(request: Request): Promise<Response> {
+  async call<R extends Request>(request: R): Promise<ReplyTo<R>> {
     let res: globalThis.Response;
     try {
       res = await fetch(this.callUrl, {
@@ -236,7 +239,7 @@ class BrowserTransport implements Transport {
     if (res.status === 401 && 'error' in body && !this.token) {
       throw new EngineError('unauthorized', 'This page has no access token. Open the URL that `airlock serve` printed (it ends in ?token=…).');
     }
-    return unwrap(body);
+    return unwrap(body) as ReplyTo<R>;
   }
 
   /** Raw bytes from `GET /api/scrollback`, streamed: no base64, no JSON to parse. */

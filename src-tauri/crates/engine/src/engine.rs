@@ -5,11 +5,12 @@
 //! Requests, gates and shutdown come on a mailbox of their own that the actor
 //! always takes first, so a window is answered while a burst is taken in.
 
+use airlock_protocol::GateDecision;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use airlock_protocol::{DecisionOutcome, Event, IpcError, Request, Response};
+use airlock_protocol::{Event, IpcError, Request, Response};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::error::{EngineError, Result};
@@ -44,6 +45,7 @@ mod restore;
 mod review_queue;
 mod sandbox;
 mod session;
+use requests::render_beside;
 use session::Session;
 
 /// Reads (of up to 4 KiB from a PTY) queued for a session's coalescer: more
@@ -58,10 +60,7 @@ const FRAME: Duration = Duration::from_millis(16);
 const FRAME_BYTES: usize = 1 << 20;
 /// Scrollback kept in memory per session unless configured (see [`EngineConfig::scrollback_bytes`]).
 pub const DEFAULT_SCROLLBACK_BYTES: usize = 10 * 1024 * 1024;
-/// How many hunks the review pane asks for first (`WINDOW` in
-/// ui/src/views/diff/file.ts): the window the engine highlights as soon as it
-/// proposes a change, and the one [`Engine::first_replies`] carries.
-pub const FIRST_WINDOW_HUNKS: u32 = 12;
+pub use airlock_protocol::FIRST_WINDOW_HUNKS;
 /// Decided changes each session remembers for `listChanges` with `decided`.
 const DECIDED_KEPT: usize = 200;
 /// Output kept on disk per session, for windows that fell behind.
@@ -266,11 +265,22 @@ impl Engine {
 
     /// Performs one operation.
     pub async fn call(&self, request: Request) -> std::result::Result<Response, IpcError> {
+        let expected = request.reply_type();
         let (reply, rx) = oneshot::channel();
         self.calls
             .send(Msg::Call(request, reply))
             .map_err(|_| IpcError::from(EngineError::Stopped))?;
-        rx.await.map_err(|_| IpcError::from(EngineError::Stopped))?
+        let answer = rx.await.map_err(|_| IpcError::from(EngineError::Stopped))?;
+        // The TypeScript side types each reply by `airlock_protocol::REPLIES`:
+        // every test run checks that the engine keeps to it.
+        if let Ok(response) = &answer {
+            debug_assert_eq!(
+                response.reply_type(),
+                expected,
+                "a reply that REPLIES does not name"
+            );
+        }
+        answer
     }
 
     /// An agent's gate asks; waits for the policy's or the user's answer. An
@@ -287,11 +297,15 @@ impl Engine {
             reply,
         });
         if sent.is_err() {
-            return gate::reply("ask", Some("the Airlock engine is stopping".into()), None);
+            return gate::reply(
+                GateDecision::Ask,
+                Some("the Airlock engine is stopping".into()),
+                None,
+            );
         }
         rx.await.unwrap_or_else(|_| {
             gate::reply(
-                "deny",
+                GateDecision::Deny,
                 Some("Airlock stopped waiting for a decision (the session ended)".into()),
                 None,
             )
@@ -364,26 +378,6 @@ impl Engine {
         if self.calls.send(Msg::Shutdown(tx)).is_ok() {
             let _ = rx.await;
         }
-    }
-}
-
-/// Runs a CPU-heavy answer on the blocking pool and replies from there.
-fn render_beside(
-    reply: oneshot::Sender<std::result::Result<Response, IpcError>>,
-    work: impl FnOnce() -> Response + Send + 'static,
-) {
-    tokio::spawn(async move {
-        let result = tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| IpcError::from(EngineError::Internal(format!("rendering failed: {e}"))));
-        let _ = reply.send(result);
-    });
-}
-
-fn decided(r: Response) -> DecisionOutcome {
-    match r {
-        Response::Decided(d) => d,
-        _ => DecisionOutcome::default(),
     }
 }
 

@@ -12,6 +12,7 @@
 //! handled as bytes, so CRLF, a missing final newline and invalid UTF-8 all
 //! survive exactly.
 
+use airlock_protocol::BadgeKind;
 use std::ops::Range;
 use std::path::Path;
 
@@ -74,10 +75,20 @@ pub struct Enrichment {
 }
 
 fn wire_badge(b: &airlock_structure::Badge) -> Badge {
-    let kind = serde_json::to_value(b.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    use airlock_structure::BadgeKind as S;
+    let kind = match b.kind {
+        S::GrantsPower => BadgeKind::GrantsPower,
+        S::Secrets => BadgeKind::Secrets,
+        S::SyntaxError => BadgeKind::SyntaxError,
+        S::WeakensTest => BadgeKind::WeakensTest,
+        S::CiConfig => BadgeKind::CiConfig,
+        S::Migration => BadgeKind::Migration,
+        S::DeletesSymbol => BadgeKind::DeletesSymbol,
+        S::ChangesSignature => BadgeKind::ChangesSignature,
+        S::RenamesSymbol => BadgeKind::RenamesSymbol,
+        S::Lockfile => BadgeKind::Lockfile,
+        S::Generated => BadgeKind::Generated,
+    };
     Badge {
         kind,
         why: b.why.clone(),

@@ -57,9 +57,8 @@ pub enum HunkKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Badge {
-    /// `deletesSymbol`, `renamesSymbol`, `changesSignature`, `weakensTest`,
-    /// `syntaxError`, `secrets`, `lockfile`, `ciConfig`, `migration`, `generated`.
-    pub kind: String,
+    /// What kind of risk.
+    pub kind: BadgeKind,
     /// Why, for people.
     pub why: String,
 }
@@ -249,4 +248,38 @@ pub struct LandingInfo {
     /// The landing that undid this one.
     #[ts(type = "number | null")]
     pub undone_by: Option<i64>,
+}
+
+/// A risk a change carries, most serious first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum BadgeKind {
+    /// Changes what agents or tools may run (their settings, hooks, CI).
+    GrantsPower,
+    /// Adds something that looks like a secret.
+    Secrets,
+    /// Leaves the file unparsable.
+    SyntaxError,
+    /// Deletes or skips tests, or weakens assertions.
+    WeakensTest,
+    /// Changes CI configuration.
+    CiConfig,
+    /// A database migration.
+    Migration,
+    /// Deletes a function, type or method.
+    DeletesSymbol,
+    /// Changes a signature.
+    ChangesSignature,
+    /// Renames a symbol.
+    RenamesSymbol,
+    /// A lockfile.
+    Lockfile,
+    /// A generated file.
+    Generated,
+}
+
+impl BadgeKind {
+    /// Kinds whose changes the review pane shows collapsed at first (and
+    /// whose diffs the engine does not render ahead of the pane).
+    pub const COLLAPSED: [BadgeKind; 2] = [BadgeKind::Lockfile, BadgeKind::Generated];
 }

@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::{Action, Change, ChangeId, ChatEntry, ReviewComment, SessionId, SessionInfo};
+use crate::{
+    Action, ActionOutcome, Change, ChangeId, ChatEntry, ReviewComment, SessionId, SessionInfo,
+};
 
 impl Event {
     /// The event as one JSON text, as `serde_json::to_string` writes it.
@@ -63,8 +65,8 @@ pub enum Event {
     ActionResolved {
         /// Which action.
         action: String,
-        /// `allow`, `deny` or `gone`.
-        outcome: String,
+        /// How it ended.
+        outcome: ActionOutcome,
         /// The rule written by "Always allow".
         #[ts(optional)]
         rule: Option<String>,
@@ -75,8 +77,8 @@ pub enum Event {
     Attention {
         /// Which session.
         session: SessionId,
-        /// `waiting`, `done` (a chat finished its turn) or `finished` (the agent exited).
-        kind: String,
+        /// Why.
+        kind: AttentionKind,
         /// What to tell the user.
         message: String,
     },
@@ -159,4 +161,16 @@ pub enum Event {
         /// What happened and what to do.
         message: String,
     },
+}
+
+/// Why a session needs the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum AttentionKind {
+    /// It waits for a decision.
+    Waiting,
+    /// Its agent finished its turn.
+    Done,
+    /// Its agent exited.
+    Finished,
 }

@@ -9,10 +9,8 @@ use crate::SessionId;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Risk {
-    /// `delete`, `forcePush`, `historyRewrite`, `sudo`, `pipeToShell`,
-    /// `packageInstall`, `outsideProject`, `network`, `secrets`, `permissions`,
-    /// `exec`, `unparsed`.
-    pub kind: String,
+    /// What kind of harm.
+    pub kind: RiskKind,
     /// Why, for people.
     pub why: String,
 }
@@ -73,11 +71,68 @@ pub struct TurnReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct GateReply {
-    /// `allow`, `deny` or `ask` (leave it to the agent's own prompt).
-    pub decision: String,
+    /// Allow, deny, or leave it to the agent's own prompt.
+    pub decision: GateDecision,
     /// Why, for the agent to read.
     pub reason: Option<String>,
     /// Replaces the tool's input (a partially approved or edited write).
     #[ts(type = "unknown")]
     pub updated_input: Option<serde_json::Value>,
+}
+
+/// What kind of harm an action may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum RiskKind {
+    /// Deletes or overwrites files or refs.
+    Delete,
+    /// Overwrites a remote branch.
+    ForcePush,
+    /// Rewrites history.
+    HistoryRewrite,
+    /// Runs as another user.
+    Sudo,
+    /// Runs code just downloaded.
+    PipeToShell,
+    /// Installs or removes packages.
+    PackageInstall,
+    /// Reads or writes outside the project.
+    OutsideProject,
+    /// Reaches the network.
+    Network,
+    /// Touches secrets.
+    Secrets,
+    /// Changes permissions broadly.
+    Permissions,
+    /// Runs code the classifier cannot see (a program the exec gate holds).
+    Exec,
+    /// The command could not be parsed.
+    Unparsed,
+    /// Airlock's policy does not load: every action waits for the user.
+    Policy,
+}
+
+/// The answer to a [`GateRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum GateDecision {
+    /// The agent may go on.
+    Allow,
+    /// The agent may not; the reason says why.
+    Deny,
+    /// Leave it to the agent's own prompt.
+    Ask,
+}
+
+/// How an action card ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ActionOutcome {
+    /// Allowed (once, or always with a rule).
+    Allow,
+    /// Denied.
+    Deny,
+    /// Its agent stopped waiting (the process died, the turn was cancelled,
+    /// the session ended).
+    Gone,
 }

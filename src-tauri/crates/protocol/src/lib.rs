@@ -31,6 +31,11 @@ pub use wire::*;
 /// window's About say.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("AIRLOCK_COMMIT"), ")");
 
+/// How many hunks the review pane asks for first: the window the engine
+/// highlights as soon as it proposes a change, and the one its first
+/// replies carry.
+pub const FIRST_WINDOW_HUNKS: u32 = 12;
+
 /// A session's id, `s-` followed by hex.
 pub type SessionId = String;
 
@@ -80,6 +85,7 @@ pub fn typescript_bindings() -> String {
         LandingInfo::decl(&cfg),
         Change::decl(&cfg),
         Badge::decl(&cfg),
+        BadgeKind::decl(&cfg),
         WordRange::decl(&cfg),
         LineKind::decl(&cfg),
         DiffLine::decl(&cfg),
@@ -87,6 +93,7 @@ pub fn typescript_bindings() -> String {
         ChangeDiff::decl(&cfg),
         DecisionOutcome::decl(&cfg),
         Risk::decl(&cfg),
+        RiskKind::decl(&cfg),
         Action::decl(&cfg),
         StatusInfo::decl(&cfg),
         StartSessionParams::decl(&cfg),
@@ -96,8 +103,11 @@ pub fn typescript_bindings() -> String {
         IpcError::decl(&cfg),
         Reply::decl(&cfg),
         Event::decl(&cfg),
+        AttentionKind::decl(&cfg),
+        ActionOutcome::decl(&cfg),
         GateRequest::decl(&cfg),
         GateReply::decl(&cfg),
+        GateDecision::decl(&cfg),
         TurnReport::decl(&cfg),
     ];
     let mut out = String::from(
@@ -109,8 +119,34 @@ pub fn typescript_bindings() -> String {
         out.push_str(&decl);
         out.push_str("\n\n");
     }
+    out.push_str(&shared_constants());
     out.truncate(out.trim_end().len());
     out.push('\n');
+    out
+}
+
+/// What the UI shares with the engine: constants, and the reply type of
+/// each request (so `call` returns the right [`Response`] variant).
+fn shared_constants() -> String {
+    let collapsed: Vec<String> = BadgeKind::COLLAPSED
+        .iter()
+        .filter_map(|k| serde_json::to_string(k).ok())
+        .collect();
+    let mut out = format!(
+        "/** How many hunks the review pane asks for first (the engine highlights them ahead). */\n\
+         export const FIRST_WINDOW_HUNKS = {FIRST_WINDOW_HUNKS};\n\n\
+         /** Changes with these badges start collapsed. */\n\
+         export const COLLAPSED_BADGES: readonly BadgeKind[] = [{}];\n\n\
+         /** The reply to each request, by its `op`. */\n\
+         export interface Replies {{\n",
+        collapsed.join(", ")
+    );
+    for (op, reply) in REPLIES {
+        out.push_str(&format!(
+            "  {op}: Extract<Response, {{ type: \"{reply}\" }}>;\n"
+        ));
+    }
+    out.push_str("}\n");
     out
 }
 
@@ -185,6 +221,36 @@ mod tests {
             committed == fresh,
             "ui/src/ipc/bindings.ts is stale: run `UPDATE_BINDINGS=1 cargo test -p airlock-protocol`"
         );
+    }
+
+    /// Every `op` the `Request` type has, and every `type` of `Response`,
+    /// as its TypeScript declaration names them.
+    fn tags(decl: &str, tag: &str) -> std::collections::BTreeSet<String> {
+        decl.split(&format!("\"{tag}\": \""))
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next().map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn every_request_has_one_reply_type_and_it_exists() {
+        let cfg = ts_rs::Config::default();
+        let ops = tags(&Request::decl(&cfg), "op");
+        let types = tags(&Response::decl(&cfg), "type");
+        assert!(ops.len() > 30 && types.len() > 15, "{ops:?} {types:?}");
+        let listed: std::collections::BTreeSet<String> =
+            REPLIES.iter().map(|(op, _)| op.to_string()).collect();
+        assert_eq!(listed, ops, "REPLIES must name every request once");
+        for (op, reply) in REPLIES {
+            assert!(
+                types.contains(reply),
+                "{op} is answered by `{reply}`, which Response lacks"
+            );
+        }
+        let done = Request::ListAgents;
+        assert_eq!(done.op(), "listAgents");
+        assert_eq!(done.reply_type(), "agents");
+        assert_eq!(Response::Done.reply_type(), "done");
     }
 
     #[test]

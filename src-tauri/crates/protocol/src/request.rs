@@ -390,3 +390,120 @@ pub enum Response {
         auto: String,
     },
 }
+
+impl Request {
+    /// Its `op`, as the wire names it.
+    pub fn op(&self) -> &'static str {
+        match self {
+            Request::Status => "status",
+            Request::StartSession(..) => "startSession",
+            Request::StopSession { .. } => "stopSession",
+            Request::RestartSession { .. } => "restartSession",
+            Request::RemoveSession { .. } => "removeSession",
+            Request::ListOrphans => "listOrphans",
+            Request::CleanOrphans => "cleanOrphans",
+            Request::WriteInput { .. } => "writeInput",
+            Request::ResizeSession { .. } => "resizeSession",
+            Request::ReadScrollback { .. } => "readScrollback",
+            Request::ListChanges { .. } => "listChanges",
+            Request::GetDiff { .. } => "getDiff",
+            Request::GetLines { .. } => "getLines",
+            Request::Prompt { .. } => "prompt",
+            Request::Cancel { .. } => "cancel",
+            Request::Transcript { .. } => "transcript",
+            Request::ListFiles { .. } => "listFiles",
+            Request::Comment { .. } => "comment",
+            Request::DeleteComment { .. } => "deleteComment",
+            Request::ListComments { .. } => "listComments",
+            Request::SendReview { .. } => "sendReview",
+            Request::SetChatConfig { .. } => "setChatConfig",
+            Request::ListAgents => "listAgents",
+            Request::SetChatMode { .. } => "setChatMode",
+            Request::Approve { .. } => "approve",
+            Request::Reject { .. } => "reject",
+            Request::ApproveEdited { .. } => "approveEdited",
+            Request::ApproveLines { .. } => "approveLines",
+            Request::ListLandings => "listLandings",
+            Request::Undo { .. } => "undo",
+            Request::UndoReject { .. } => "undoReject",
+            Request::ApproveAll { .. } => "approveAll",
+            Request::RejectAll { .. } => "rejectAll",
+            Request::GetThemeCss => "getThemeCss",
+        }
+    }
+
+    /// The `type` of the [`Response`] it is answered with (an error aside).
+    pub fn reply_type(&self) -> &'static str {
+        reply_type(self.op()).unwrap_or("")
+    }
+}
+
+impl Response {
+    /// Its `type`, as the wire names it.
+    pub fn reply_type(&self) -> &'static str {
+        match self {
+            Response::Done => "done",
+            Response::Status(..) => "status",
+            Response::Session(..) => "session",
+            Response::Scrollback { .. } => "scrollback",
+            Response::Changes { .. } => "changes",
+            Response::Diff(..) => "diff",
+            Response::Lines { .. } => "lines",
+            Response::Decided(..) => "decided",
+            Response::Prompted { .. } => "prompted",
+            Response::Comments { .. } => "comments",
+            Response::ReviewSent { .. } => "reviewSent",
+            Response::Agents { .. } => "agents",
+            Response::Files { .. } => "files",
+            Response::Transcript { .. } => "transcript",
+            Response::Orphans { .. } => "orphans",
+            Response::Landings { .. } => "landings",
+            Response::ThemeCss { .. } => "themeCss",
+        }
+    }
+}
+
+/// Each request's `op` and the `type` of the [`Response`] that answers it:
+/// what the TypeScript side's `Replies` is generated from. The engine
+/// checks every answer against it in debug builds.
+pub const REPLIES: [(&str, &str); 34] = [
+    ("status", "status"),
+    ("startSession", "session"),
+    ("stopSession", "done"),
+    ("restartSession", "session"),
+    ("removeSession", "done"),
+    ("listOrphans", "orphans"),
+    ("cleanOrphans", "orphans"),
+    ("writeInput", "done"),
+    ("resizeSession", "done"),
+    ("readScrollback", "scrollback"),
+    ("listChanges", "changes"),
+    ("getDiff", "diff"),
+    ("getLines", "lines"),
+    ("prompt", "prompted"),
+    ("cancel", "done"),
+    ("transcript", "transcript"),
+    ("listFiles", "files"),
+    ("comment", "comments"),
+    ("deleteComment", "comments"),
+    ("listComments", "comments"),
+    ("sendReview", "reviewSent"),
+    ("setChatConfig", "done"),
+    ("listAgents", "agents"),
+    ("setChatMode", "done"),
+    ("approve", "decided"),
+    ("reject", "decided"),
+    ("approveEdited", "decided"),
+    ("approveLines", "decided"),
+    ("listLandings", "landings"),
+    ("undo", "decided"),
+    ("undoReject", "decided"),
+    ("approveAll", "decided"),
+    ("rejectAll", "decided"),
+    ("getThemeCss", "themeCss"),
+];
+
+/// The `type` of the [`Response`] that answers the request `op`.
+pub fn reply_type(op: &str) -> Option<&'static str> {
+    REPLIES.iter().find(|(o, _)| *o == op).map(|(_, r)| *r)
+}

@@ -1,10 +1,10 @@
 // Risk badges the engine attaches to files and hunks: a short name, the why as
 // a tooltip, and the why shown as text while the badge has focus.
 
-import type { Badge } from '../../ipc/bindings';
+import { COLLAPSED_BADGES, type Badge, type BadgeKind } from '../../ipc/bindings';
 import { h } from '../../lib/dom';
 
-const NAMES: Record<string, string> = {
+const NAMES: Record<BadgeKind, string> = {
   grantsPower: 'grants power',
   deletesSymbol: 'deletes symbol',
   renamesSymbol: 'renames symbol',
@@ -18,16 +18,16 @@ const NAMES: Record<string, string> = {
   generated: 'generated',
 };
 
-const DANGER = new Set(['grantsPower', 'secrets', 'syntaxError', 'deletesSymbol', 'weakensTest']);
-const QUIET = new Set(['lockfile', 'generated']);
+const DANGER = new Set<BadgeKind>(['grantsPower', 'secrets', 'syntaxError', 'deletesSymbol', 'weakensTest']);
+const QUIET = new Set<BadgeKind>(COLLAPSED_BADGES);
 
-function nameOf(kind: string): string {
-  return NAMES[kind] ?? kind.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+function nameOf(kind: BadgeKind): string {
+  return NAMES[kind];
 }
 
 /** Files with these badges start collapsed: rarely read line by line. */
 export function collapsedByDefault(badges: readonly Badge[]): boolean {
-  return badges.some((b) => b.kind === 'lockfile' || b.kind === 'generated');
+  return badges.some((b) => COLLAPSED_BADGES.includes(b.kind));
 }
 
 export function badgeEl(b: Badge): HTMLElement {

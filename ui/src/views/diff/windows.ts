@@ -4,15 +4,15 @@
 // windows held are shown until the new ones come; answers for a diff that
 // moved since they were asked for are dropped.
 
-import type { HunkDiff } from '../../ipc/bindings';
+import { FIRST_WINDOW_HUNKS, type HunkDiff } from '../../ipc/bindings';
 
 /**
  * Line hunks per `getDiff` request: about a viewport's worth. The engine
  * highlights from the top of the file down to the last line asked for, so the
  * first window's size is what a large change costs before its first paint.
  */
-// The engine highlights this many ahead of the first ask (FIRST_WINDOW_HUNKS in engine/queue.rs).
-export const WINDOW = 12;
+// The engine highlights this many ahead of the first ask: the same constant.
+export const WINDOW = FIRST_WINDOW_HUNKS;
 /** Windows kept in memory (~400 hunks); the rest are asked for again when needed. */
 const MAX_WINDOWS = 32;
 

@@ -1,6 +1,7 @@
 //! Action cards: a risky tool call or program held until the user allows
 //! or denies it (once, or always with a rule written to the policy).
 
+use airlock_protocol::{ActionOutcome, GateDecision};
 use std::path::PathBuf;
 
 use airlock_policy::Decision;
@@ -30,14 +31,14 @@ impl Actor {
             Decision::Allow => {
                 self.remember_for_exec(&req.session, &req.tool, &req.input);
                 let _ = reply_to.send(reply(
-                    "allow",
+                    GateDecision::Allow,
                     Some("allowed by Airlock's policy".into()),
                     None,
                 ));
                 None
             }
             Decision::Deny => {
-                let _ = reply_to.send(reply("deny", Some(denied_why(&verdict)), None));
+                let _ = reply_to.send(reply(GateDecision::Deny, Some(denied_why(&verdict)), None));
                 None
             }
             Decision::Ask => {
@@ -115,7 +116,7 @@ impl Actor {
         for id in gone {
             self.emit(Event::ActionResolved {
                 action: id,
-                outcome: "gone".into(),
+                outcome: ActionOutcome::Gone,
                 rule: None,
             });
         }
@@ -169,10 +170,14 @@ impl Actor {
                 self.remember_for_exec(&session, "Bash", &input);
             }
             let answer = if allow {
-                reply("allow", Some("allowed by the user in Airlock".into()), None)
+                reply(
+                    GateDecision::Allow,
+                    Some("allowed by the user in Airlock".into()),
+                    None,
+                )
             } else {
                 reply(
-                    "deny",
+                    GateDecision::Deny,
                     Some(
                         reason
                             .map(str::to_string)
@@ -192,11 +197,11 @@ impl Actor {
             self.emit(Event::ActionResolved {
                 action: id.clone(),
                 outcome: if !delivered {
-                    "gone".into()
+                    ActionOutcome::Gone
                 } else if allow {
-                    "allow".into()
+                    ActionOutcome::Allow
                 } else {
-                    "deny".into()
+                    ActionOutcome::Deny
                 },
                 rule,
             });

@@ -3,6 +3,7 @@
 //! its stage (where the stage watcher holds them for review like any other);
 //! a gated session's wait as gated edits and reach the project as approved.
 
+use airlock_protocol::GateDecision;
 use std::path::{Path, PathBuf};
 
 use agent_client_protocol::v1::schema as acp;
@@ -115,7 +116,7 @@ impl Actor {
         let content = req.content;
         tokio::spawn(async move {
             let result = match rx.await.ok() {
-                Some(r) if r.decision == "allow" => {
+                Some(r) if r.decision == GateDecision::Allow => {
                     // The text the user approved: some hunks, or edited.
                     let text = r
                         .updated_input

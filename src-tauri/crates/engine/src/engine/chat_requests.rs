@@ -67,7 +67,7 @@ impl Actor {
         for id in dropped {
             self.emit(Event::ActionResolved {
                 action: id,
-                outcome: "gone".into(),
+                outcome: airlock_protocol::ActionOutcome::Gone,
                 rule: None,
             });
         }

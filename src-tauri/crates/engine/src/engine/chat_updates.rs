@@ -4,6 +4,7 @@
 //! by the policy or the user.
 
 use agent_client_protocol::v1::schema::{self as acp, RequestPermissionResponse, SessionUpdate};
+use airlock_protocol::GateDecision;
 use airlock_protocol::{
     ChatChoice, ChatEntry, ChatUsage, GateReply, Permission, PlanItem, PlanStatus, SessionMode,
     ToolCall,
@@ -168,8 +169,10 @@ impl Actor {
                 SessionMode::Staged => "the stage holds what it writes for your review",
                 SessionMode::Gated => "its write comes to Airlock and waits for your review",
             };
-            let (answer, outcome) =
-                permission_answer(&req.options, Some(&super::gate::reply("allow", None, None)));
+            let (answer, outcome) = permission_answer(
+                &req.options,
+                Some(&super::gate::reply(GateDecision::Allow, None, None)),
+            );
             let _ = responder.respond(RequestPermissionResponse::new(answer));
             self.set_permission(
                 session,

@@ -3,6 +3,7 @@
 //! questions, the gate's answers into permission outcomes, prompts with
 //! `@path` mentions into content blocks. Pure functions, unit-tested here.
 
+use airlock_protocol::GateDecision;
 use std::path::Path;
 
 use agent_client_protocol::v1::schema::{
@@ -289,7 +290,7 @@ pub(super) fn permission_answer(
 ) -> (RequestPermissionOutcome, PermissionOutcome) {
     let selected = |id| RequestPermissionOutcome::Selected(SelectedPermissionOutcome::new(id));
     match reply {
-        Some(r) if r.decision == "allow" => match pick_option(options, true) {
+        Some(r) if r.decision == GateDecision::Allow => match pick_option(options, true) {
             Some(id) => (selected(id), PermissionOutcome::Allowed),
             None => (
                 RequestPermissionOutcome::Cancelled,
@@ -345,9 +346,9 @@ pub fn fuzz_acp_frame(line: &[u8]) {
     }
     if let Ok(r) = serde_json::from_slice::<acp::RequestPermissionRequest>(line) {
         let _ = gate_question("s-1", root, &r.tool_call);
-        for decision in ["deny", "ask"] {
+        for decision in [GateDecision::Deny, GateDecision::Ask] {
             let reply = GateReply {
-                decision: decision.into(),
+                decision,
                 reason: None,
                 updated_input: None,
             };
@@ -355,7 +356,7 @@ pub fn fuzz_acp_frame(line: &[u8]) {
             assert_ne!(
                 shown,
                 PermissionOutcome::Allowed,
-                "{decision} shown as allowed"
+                "{decision:?} shown as allowed"
             );
             if let RequestPermissionOutcome::Selected(s) = outcome {
                 let kind = r
@@ -368,7 +369,7 @@ pub fn fuzz_acp_frame(line: &[u8]) {
                         kind,
                         Some(PermissionOptionKind::AllowOnce | PermissionOptionKind::AllowAlways)
                     ),
-                    "{decision} picked an allow option"
+                    "{decision:?} picked an allow option"
                 );
             }
         }
@@ -406,7 +407,7 @@ mod tests {
         )
         .expect("a permission request");
         let deny = GateReply {
-            decision: "deny".into(),
+            decision: GateDecision::Deny,
             reason: None,
             updated_input: None,
         };
@@ -436,9 +437,9 @@ mod tests {
         acp::PermissionOption::new(id.to_string(), id.to_string(), kind)
     }
 
-    fn reply(decision: &str) -> GateReply {
+    fn reply(decision: GateDecision) -> GateReply {
         GateReply {
-            decision: decision.into(),
+            decision,
             reason: None,
             updated_input: None,
         }
@@ -512,21 +513,21 @@ mod tests {
             RequestPermissionOutcome::Selected(s) => s.option_id.to_string(),
             _ => "cancelled".into(),
         };
-        let (o, out) = permission_answer(&all, Some(&reply("allow")));
+        let (o, out) = permission_answer(&all, Some(&reply(GateDecision::Allow)));
         assert_eq!(
             (picked(o).as_str(), out),
             ("once", PermissionOutcome::Allowed)
         );
-        let (o, out) = permission_answer(&all, Some(&reply("deny")));
+        let (o, out) = permission_answer(&all, Some(&reply(GateDecision::Deny)));
         assert_eq!(
             (picked(o).as_str(), out),
             ("no", PermissionOutcome::Rejected)
         );
         // Only `always` on offer: a one-time allow by the user still allows.
-        let (o, _) = permission_answer(&all[..1], Some(&reply("allow")));
+        let (o, _) = permission_answer(&all[..1], Some(&reply(GateDecision::Allow)));
         assert_eq!(picked(o), "always");
         // No reject option: a denial is `cancelled`, never the first option.
-        let (o, out) = permission_answer(&all[..2], Some(&reply("deny")));
+        let (o, out) = permission_answer(&all[..2], Some(&reply(GateDecision::Deny)));
         assert_eq!(
             (picked(o).as_str(), out),
             ("cancelled", PermissionOutcome::Rejected)
@@ -538,7 +539,7 @@ mod tests {
             ("cancelled", PermissionOutcome::Cancelled)
         );
         // "ask" (the gate could not decide) is not an allow.
-        let (o, _) = permission_answer(&all, Some(&reply("ask")));
+        let (o, _) = permission_answer(&all, Some(&reply(GateDecision::Ask)));
         assert_eq!(picked(o), "no");
     }
 

@@ -336,7 +336,7 @@ impl SessionGate {
             verdict.risks.insert(
                 0,
                 airlock_protocol::Risk {
-                    kind: "exec".into(),
+                    kind: airlock_protocol::RiskKind::Exec,
                     why: format!(
                         "runs {}, which this session made or linked: its name vouches for nothing",
                         call.program.display()

@@ -5,6 +5,7 @@
 //! own start-up. `airlock serve` asks them here instead while the page's
 //! script loads, and writes the replies into the page (see `ui/src/ipc/boot.ts`).
 
+use airlock_protocol::BadgeKind;
 use std::collections::HashSet;
 
 use airlock_protocol::{Change, HunkKind, Request, Response};
@@ -79,7 +80,7 @@ fn opened_first(changes: &[Change]) -> Vec<String> {
             && !c
                 .badges
                 .iter()
-                .any(|b| b.kind == "lockfile" || b.kind == "generated")
+                .any(|b| BadgeKind::COLLAPSED.contains(&b.kind))
     };
     let mut by_risk: Vec<&Change> = changes.iter().filter(opens).collect();
     by_risk.sort_by(|a, b| b.risk.cmp(&a.risk).then_with(|| a.path.cmp(&b.path)));

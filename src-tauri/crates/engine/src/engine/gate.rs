@@ -15,6 +15,7 @@
 //! A reply channel dropped without an answer (the session ended, the engine
 //! stopped) is a denial, never an allow.
 
+use airlock_protocol::{AttentionKind, GateDecision, RiskKind};
 use std::path::{Path, PathBuf};
 
 use airlock_policy::{Decision, Policy};
@@ -50,12 +51,12 @@ pub(super) struct GatedEdit {
 }
 
 pub(super) fn reply(
-    decision: &str,
+    decision: GateDecision,
     reason: Option<String>,
     updated_input: Option<Value>,
 ) -> GateReply {
     GateReply {
-        decision: decision.to_string(),
+        decision,
         reason,
         updated_input,
     }
@@ -95,10 +96,7 @@ pub(super) fn judge(
         .risks
         .iter()
         .map(|r| Risk {
-            kind: serde_json::to_value(r.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            kind: risk_kind(r.kind),
             why: r.why.clone(),
         })
         .collect();
@@ -107,7 +105,7 @@ pub(super) fn judge(
         risks.insert(
             0,
             Risk {
-                kind: "policy".into(),
+                kind: RiskKind::Policy,
                 why: format!(
                     "Airlock's policy does not load ({e}): every action waits for you until it is fixed"
                 ),
@@ -168,7 +166,7 @@ impl Actor {
     ) {
         let Some(s) = self.sessions.get(&req.session) else {
             let _ = reply_to.send(reply(
-                "ask",
+                GateDecision::Ask,
                 Some(format!("Airlock does not know session {}", req.session)),
                 None,
             ));
@@ -176,7 +174,7 @@ impl Actor {
         };
         if !crate::server::token_matches(token, &s.gate.hook_token) {
             let _ = reply_to.send(reply(
-                "ask",
+                GateDecision::Ask,
                 Some("Airlock refused the hook's token".into()),
                 None,
             ));
@@ -189,7 +187,11 @@ impl Actor {
     /// (its hook showed the token, or its chat connection asked).
     pub(super) fn gate_checked(&mut self, req: GateRequest, reply_to: oneshot::Sender<GateReply>) {
         let Some(s) = self.sessions.get(&req.session) else {
-            let _ = reply_to.send(reply("deny", Some("unknown session".into()), None));
+            let _ = reply_to.send(reply(
+                GateDecision::Deny,
+                Some("unknown session".into()),
+                None,
+            ));
             return;
         };
         let cwd = if req.cwd.is_empty() {
@@ -214,7 +216,7 @@ impl Actor {
                 let staged = s.info.mode == SessionMode::Staged;
                 if staged && fsx::rel_path(&s.stage, &path).is_some() {
                     let _ = reply_to.send(reply(
-                        "allow",
+                        GateDecision::Allow,
                         Some("Airlock holds edits in the stage for review".into()),
                         None,
                     ));
@@ -225,7 +227,11 @@ impl Actor {
                         // The user's deny rules hold for edits too (`Edit(secrets/**)`).
                         let verdict = self.verdict(&req, &cwd, self.project.clone());
                         if verdict.decision == Decision::Deny {
-                            let _ = reply_to.send(reply("deny", Some(denied_why(&verdict)), None));
+                            let _ = reply_to.send(reply(
+                                GateDecision::Deny,
+                                Some(denied_why(&verdict)),
+                                None,
+                            ));
                             return;
                         }
                         match self.gated_edit(&req, &rel, reply_to) {
@@ -294,10 +300,29 @@ impl Actor {
         if s.info.turn == TurnState::Idle {
             self.emit(Event::Attention {
                 session: report.session.clone(),
-                kind: "done".into(),
+                kind: AttentionKind::Done,
                 message: format!("{} finished its turn", s.info.name),
             });
         }
         Ok(())
+    }
+}
+
+/// The wire's name for a kind of harm the policy found.
+pub(super) fn risk_kind(kind: airlock_policy::RiskKind) -> RiskKind {
+    use airlock_policy::RiskKind as P;
+    match kind {
+        P::Delete => RiskKind::Delete,
+        P::ForcePush => RiskKind::ForcePush,
+        P::HistoryRewrite => RiskKind::HistoryRewrite,
+        P::Sudo => RiskKind::Sudo,
+        P::PipeToShell => RiskKind::PipeToShell,
+        P::PackageInstall => RiskKind::PackageInstall,
+        P::OutsideProject => RiskKind::OutsideProject,
+        P::Network => RiskKind::Network,
+        P::Secrets => RiskKind::Secrets,
+        P::Permissions => RiskKind::Permissions,
+        P::Exec => RiskKind::Exec,
+        P::Unparsed => RiskKind::Unparsed,
     }
 }

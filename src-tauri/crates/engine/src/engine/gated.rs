@@ -3,6 +3,7 @@
 //! user decides (allow as asked, allow a part or an edited version with the
 //! tool's input rewritten, or deny with the user's reason).
 
+use airlock_protocol::GateDecision;
 use std::collections::HashSet;
 
 use airlock_protocol::{GateReply, GateRequest};
@@ -30,7 +31,7 @@ impl Actor {
             Err(why) => {
                 // Nothing to review means nothing to allow: the agent reads why and tries again.
                 let _ = reply_to.send(reply(
-                    "deny",
+                    GateDecision::Deny,
                     Some(format!(
                         "Airlock cannot show this {} of {rel} for review: {why}. Read the file again and retry.",
                         req.tool
@@ -51,13 +52,13 @@ impl Actor {
             proposed.clone(),
             Context::default(),
         ) else {
-            let _ = reply_to.send(reply("allow", Some("no change".into()), None));
+            let _ = reply_to.send(reply(GateDecision::Allow, Some("no change".into()), None));
             return Ok(());
         };
         let s = self.session_mut(&req.session)?;
         if let Some(old) = s.gate.gated.remove(rel) {
             let _ = old.reply.send(reply(
-                "deny",
+                GateDecision::Deny,
                 Some("superseded by a newer edit of the same file".into()),
                 None,
             ));
@@ -113,7 +114,7 @@ impl Actor {
             approval(&g, take, whole, edited)?
         } else {
             let why = reason.unwrap_or("The user rejected this edit in Airlock.");
-            reply("deny", Some(why.to_string()), None)
+            reply(GateDecision::Deny, Some(why.to_string()), None)
         };
         if g.reply.send(answer).is_err() {
             self.problem(
@@ -150,7 +151,7 @@ pub(super) fn approval(
             .map(|w| w.after.clone()),
     };
     let Some(state) = after else {
-        return Ok(reply("allow", None, None));
+        return Ok(reply(GateDecision::Allow, None, None));
     };
     let text = String::from_utf8(state.bytes().unwrap_or_default().to_vec())
         .map_err(|_| EngineError::BadRequest("the approved text is not UTF-8".into()))?;
@@ -170,7 +171,7 @@ pub(super) fn approval(
     } else {
         "the user approved part of this edit in Airlock"
     };
-    Ok(reply("allow", Some(why.into()), Some(updated)))
+    Ok(reply(GateDecision::Allow, Some(why.into()), Some(updated)))
 }
 
 /// Applies Claude Code's Edit / MultiEdit input to `text`; `None` when an

@@ -2,6 +2,7 @@
 //! scrollback a frame at a time, the actor announces them, works out whose
 //! turn it is, and tidies up when the process exits.
 
+use airlock_protocol::AttentionKind;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -170,15 +171,16 @@ impl Actor {
                         (h, a) => format!("{h} hunk(s) and {a} action(s)"),
                     };
                     Some((
-                        "waiting",
+                        AttentionKind::Waiting,
                         format!("{} is waiting for you: {what}", info.name),
                     ))
                 }
-                TurnState::Idle if s.chat.is_some() && was == TurnState::Running => {
-                    Some(("done", format!("{} finished its turn", info.name)))
-                }
+                TurnState::Idle if s.chat.is_some() && was == TurnState::Running => Some((
+                    AttentionKind::Done,
+                    format!("{} finished its turn", info.name),
+                )),
                 TurnState::Exited => Some((
-                    "finished",
+                    AttentionKind::Finished,
                     match info.exit_code {
                         Some(0) => format!("{} finished", info.name),
                         Some(c) => format!("{} exited with code {c}", info.name),
@@ -191,7 +193,7 @@ impl Actor {
             if let Some((kind, message)) = attention {
                 self.emit(Event::Attention {
                     session: session.to_string(),
-                    kind: kind.into(),
+                    kind,
                     message,
                 });
             }
@@ -219,7 +221,7 @@ impl Actor {
         for id in dropped {
             self.emit(Event::ActionResolved {
                 action: id,
-                outcome: "gone".into(),
+                outcome: airlock_protocol::ActionOutcome::Gone,
                 rule: None,
             });
         }

@@ -2,11 +2,14 @@
 
 use std::path::Path;
 
-use airlock_protocol::{Change, Request, Response, SessionInfo, StatusInfo};
+use airlock_protocol::{
+    Change, DecisionOutcome, IpcError, Request, Response, SessionInfo, StatusInfo,
+};
 use base64::Engine as _;
+use tokio::sync::oneshot;
 
 use super::session::Session;
-use super::{chat, decided, sandbox, stage, Actor};
+use super::{chat, sandbox, stage, Actor};
 use crate::error::{EngineError, Result};
 
 impl Actor {
@@ -318,4 +321,24 @@ fn misrouted(request: &Request) -> EngineError {
         .and_then(|v| v.get("op").and_then(|m| m.as_str()).map(str::to_string))
         .unwrap_or_default();
     EngineError::Internal(format!("request {name} reached the wrong handler"))
+}
+
+/// Runs a CPU-heavy answer on the blocking pool and replies from there.
+pub(super) fn render_beside(
+    reply: oneshot::Sender<std::result::Result<Response, IpcError>>,
+    work: impl FnOnce() -> Response + Send + 'static,
+) {
+    tokio::spawn(async move {
+        let result = tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| IpcError::from(EngineError::Internal(format!("rendering failed: {e}"))));
+        let _ = reply.send(result);
+    });
+}
+
+fn decided(r: Response) -> DecisionOutcome {
+    match r {
+        Response::Decided(d) => d,
+        _ => DecisionOutcome::default(),
+    }
 }

@@ -5,6 +5,7 @@
 //! narrow, recognises a shape exactly, and has a test; anything else is
 //! judged by the policy.
 
+use airlock_protocol::RiskKind;
 use std::path::Path;
 
 use airlock_sandbox::ExecCall;
@@ -217,10 +218,12 @@ pub(super) fn runs_from_config(program: &Path) -> bool {
 /// asks.
 pub(super) fn only_reads(command: &str, verdict: &Verdict) -> bool {
     !verdict.asked_by_rule
-        && verdict
-            .risks
-            .iter()
-            .all(|r| matches!(r.kind.as_str(), "secrets" | "outsideProject" | "network"))
+        && verdict.risks.iter().all(|r| {
+            matches!(
+                r.kind,
+                RiskKind::Secrets | RiskKind::OutsideProject | RiskKind::Network
+            )
+        })
         && airlock_policy::split_command(command)
             .is_ok_and(|parts| parts.iter().all(airlock_policy::is_read_only))
 }

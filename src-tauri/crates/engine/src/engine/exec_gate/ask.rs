@@ -1,6 +1,7 @@
 //! Asking the user about a program (its process waits in the kernel while
 //! the card waits for a click) and the decision log.
 
+use airlock_protocol::GateDecision;
 use std::path::Path;
 
 use super::*;
@@ -45,7 +46,7 @@ pub(super) fn wait_for_user(
     loop {
         match rx.try_recv() {
             Ok(answer) => {
-                if answer.decision == "allow" {
+                if answer.decision == GateDecision::Allow {
                     trust(trusted, call.pid);
                     let _ = listener.allow(call.id);
                 } else {
