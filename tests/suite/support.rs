@@ -7,7 +7,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use airlock_engine::{Engine, EngineConfig, Subscription};
-use airlock_protocol::{Change, Event, Request, Response, SessionInfo, StartSessionParams};
+use airlock_protocol::{
+    Change, Event, Request, Response, ReviewComment, SessionInfo, StartSessionParams,
+};
 
 /// A temporary home and project, removed at drop.
 pub struct Fixture {
@@ -101,6 +103,69 @@ pub async fn approve_all(engine: &Engine) -> Response {
     .await
 }
 
+/// Approves `ids` as a click does: no versions, not "always".
+pub async fn approve(engine: &Engine, ids: Vec<String>) -> Response {
+    call(
+        engine,
+        Request::Approve {
+            ids,
+            always: None,
+            versions: None,
+        },
+    )
+    .await
+}
+
+/// Rejects `ids` as a click does (no versions), saying why if `reason`.
+pub async fn reject(engine: &Engine, ids: Vec<String>, reason: Option<&str>) -> Response {
+    call(
+        engine,
+        Request::Reject {
+            ids,
+            reason: reason.map(str::to_string),
+            versions: None,
+        },
+    )
+    .await
+}
+
+/// Comments on a change or hunk; the comments waiting to be sent then.
+pub async fn comment(
+    engine: &Engine,
+    target: &str,
+    line: Option<u32>,
+    text: &str,
+) -> Vec<ReviewComment> {
+    match call(
+        engine,
+        Request::Comment {
+            target: target.to_string(),
+            line,
+            text: text.to_string(),
+        },
+    )
+    .await
+    {
+        Response::Comments { comments } => comments,
+        other => panic!("expected comments, got {other:?}"),
+    }
+}
+
+/// The comments waiting to be sent (one session's, or all).
+pub async fn comments(engine: &Engine, session: Option<&str>) -> Vec<ReviewComment> {
+    match call(
+        engine,
+        Request::ListComments {
+            session: session.map(str::to_string),
+        },
+    )
+    .await
+    {
+        Response::Comments { comments } => comments,
+        other => panic!("expected comments, got {other:?}"),
+    }
+}
+
 /// Polls the queue until `pred` accepts it, failing with `what` after 10 s.
 pub async fn wait_for(
     engine: &Engine,
@@ -114,7 +179,12 @@ pub async fn wait_for(
     .await
 }
 
-/// A file's text, or a panic that names it.
+/// Waits until the queue holds a change to `path` (failing with `what`);
+/// the queue then.
+pub async fn wait_for_path(engine: &Engine, what: &str, path: &str) -> Vec<Change> {
+    wait_for(engine, what, |c| c.iter().any(|c| c.path == path)).await
+}
+
 /// Writes an executable script (`0755`) at `path`, making its folder.
 pub fn executable(path: &Path, text: &str) {
     use std::os::unix::fs::PermissionsExt;
@@ -123,6 +193,7 @@ pub fn executable(path: &Path, text: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
+/// A file's text, or a panic that names it.
 pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
 }
@@ -295,4 +366,25 @@ pub fn python() -> String {
             String::from_utf8_lossy(&out.stdout).trim().to_string()
         })
         .clone()
+}
+
+/// The scripted ACP agent (tests/fixtures/acp_agent.py).
+pub fn acp_agent() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/acp_agent.py")
+}
+
+/// The scripted ACP agent under the name of one that sends its writes
+/// through Airlock (Gemini CLI), so it may run gated: `bin/gemini` in the
+/// fixture's folder.
+pub fn gemini_stand_in(f: &Fixture) -> PathBuf {
+    let gemini = f.dir.path().join("bin/gemini");
+    executable(
+        &gemini,
+        &format!(
+            "#!/bin/sh\nexec '{}' '{}' \"$@\"\n",
+            python(),
+            acp_agent().display()
+        ),
+    );
+    gemini
 }
