@@ -1,9 +1,10 @@
 //! Shared helpers: temporary projects, an engine on them, waiting for events.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use airlock_engine::{Engine, EngineConfig, Subscription};
@@ -366,6 +367,34 @@ pub fn python() -> String {
             String::from_utf8_lossy(&out.stdout).trim().to_string()
         })
         .clone()
+}
+
+/// `airlock ARGS…` as an agent's hook runs it: the session's socket, token
+/// and id in its environment, `input` written to its stdin and then closed.
+pub fn hook_process(
+    args: &[&str],
+    socket: &str,
+    token: &str,
+    session: &str,
+    input: &str,
+) -> std::process::Child {
+    let mut child = Command::new(airlock_bin())
+        .args(args)
+        .env("AIRLOCK_SOCKET", socket)
+        .env("AIRLOCK_TOKEN", token)
+        .env("AIRLOCK_SESSION", session)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hook");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    child
 }
 
 /// The scripted ACP agent (tests/fixtures/acp_agent.py).
