@@ -255,6 +255,16 @@ pub async fn wait_event(
     }
 }
 
+/// Sync code's [`eventually`]: checks `done` every `every_ms` until it
+/// holds, failing with `why` after `secs`.
+pub fn poll_until(secs: u64, every_ms: u64, why: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(secs), "{why}");
+        std::thread::sleep(Duration::from_millis(every_ms));
+    }
+}
+
 /// Polls `f` until it returns `Some`, failing with `what` after `secs`.
 pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
 where
