@@ -1,6 +1,7 @@
 //! The `airlock` binary end to end: `serve` in the background and the other
 //! commands against it. This module holds the helpers the CLI tests share
-//! (and the sandbox, socket and crash tests borrow) and the review commands;
+//! (and the sandbox, socket, killed, diskfull and exec-gate tests borrow)
+//! and the review commands;
 //! `cli_guards` tries the guards on its socket, HTTP port and hook,
 //! `cli_sessions` the session commands and an agent's own turn report.
 
