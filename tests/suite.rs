@@ -1,5 +1,13 @@
 pub mod chat;
+pub mod chat_faults;
+pub mod chat_files;
+pub mod chat_gate;
+pub mod chat_modes;
+pub mod chat_resume;
+pub mod chat_review;
 pub mod cli;
+pub mod cli_guards;
+pub mod cli_sessions;
 pub mod crash;
 pub mod diskfull;
 pub mod exec_gate;

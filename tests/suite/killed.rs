@@ -2,9 +2,7 @@
 //! answered — never with an allow — nothing it asked for happens, and a
 //! restarted engine shows what is true.
 
-use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -26,29 +24,18 @@ fn a_hook_waiting_when_the_engine_is_killed_is_denied_and_nothing_runs() {
         "tool_input": {"command": "rm -rf build"},
         "cwd": f.project,
     });
-    let mut hook = Command::new(airlock_bin())
-        .args(["hook", "claude"])
-        .env("AIRLOCK_SOCKET", var("AIRLOCK_SOCKET"))
-        .env("AIRLOCK_TOKEN", var("AIRLOCK_TOKEN"))
-        .env("AIRLOCK_SESSION", session)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn hook");
-    hook.stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.to_string().as_bytes())
-        .expect("write");
-    let asked = Instant::now();
-    while ok_json(&f, &["status", "--json"])["actions"]
-        .as_array()
-        .is_none_or(|a| a.is_empty())
-    {
-        assert!(asked.elapsed() < Duration::from_secs(10), "no action card");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut hook = hook_process(
+        &["hook", "claude"],
+        &var("AIRLOCK_SOCKET"),
+        &var("AIRLOCK_TOKEN"),
+        session,
+        &input.to_string(),
+    );
+    poll_until(10, 20, "no action card", || {
+        ok_json(&f, &["status", "--json"])["actions"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    });
     assert!(
         hook.try_wait().expect("hook").is_none(),
         "the hook waits for the user"
@@ -56,14 +43,12 @@ fn a_hook_waiting_when_the_engine_is_killed_is_denied_and_nothing_runs() {
 
     // SIGKILL: no goodbye to anyone.
     drop(served);
-    let killed = Instant::now();
-    while hook.try_wait().expect("hook").is_none() {
-        assert!(
-            killed.elapsed() < Duration::from_secs(10),
-            "the hook still waits 10 s after the engine died"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll_until(
+        10,
+        20,
+        "the hook still waits 10 s after the engine died",
+        || hook.try_wait().expect("hook").is_some(),
+    );
     let out = hook.wait_with_output().expect("hook");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let decision = serde_json::from_slice::<Value>(&out.stdout)
@@ -114,49 +99,9 @@ fn running(marker: &str) -> bool {
 fn a_chat_agent_waiting_on_a_held_write_when_the_engine_is_killed_writes_nothing() {
     let f = Fixture::git(&[("a.txt", "a\n")]);
     let served = serve(&f);
-    // The scripted ACP agent under the name of one that sends its writes
-    // through Airlock (Gemini CLI), so it may run gated; a marker names it.
+    // A marker on its command line names the agent's process.
     let marker = format!("airlock-killed-{}", std::process::id());
-    let gemini = f.dir.path().join("bin/gemini");
-    let agent = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/acp_agent.py");
-    executable(
-        &gemini,
-        &format!(
-            "#!/bin/sh\nexec '{}' '{}' \"$@\"\n",
-            python(),
-            agent.display()
-        ),
-    );
-    let out = airlock(
-        &f,
-        &[
-            "run",
-            "--acp",
-            "--mode",
-            "gated",
-            "--",
-            gemini.to_str().expect("utf-8"),
-            &marker,
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let started = Instant::now();
-    while ok_json(&f, &["status", "--json"])["sessions"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["id"] == id.as_str()).cloned())
-        .is_none_or(|s| s["chat"].is_null())
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the agent never got ready"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let id = start_gated_gemini(&f, &marker);
     let prompt = Command::new(airlock_bin())
         .args(["prompt", &id, "write", "notes.txt", "held", "text"])
         .env("AIRLOCK_HOME", &f.home)
@@ -165,29 +110,18 @@ fn a_chat_agent_waiting_on_a_held_write_when_the_engine_is_killed_writes_nothing
         .stderr(Stdio::piped())
         .spawn()
         .expect("airlock prompt");
-    let asked = Instant::now();
-    while !ok_json(&f, &["changes", "--json"])["changes"]
-        .as_array()
-        .is_some_and(|c| c.iter().any(|c| c["path"] == "notes.txt"))
-    {
-        assert!(
-            asked.elapsed() < Duration::from_secs(20),
-            "the write never waited"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    poll_until(20, 50, "the write never waited", || {
+        ok_json(&f, &["changes", "--json"])["changes"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["path"] == "notes.txt"))
+    });
     assert!(running(&marker), "the agent waits on its write");
 
     drop(served);
     // The agent hears its connection end and goes; the prompt says why.
-    let killed = Instant::now();
-    while running(&marker) {
-        assert!(
-            killed.elapsed() < Duration::from_secs(10),
-            "the agent outlived the engine by 10 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    poll_until(10, 50, "the agent outlived the engine by 10 s", || {
+        !running(&marker)
+    });
     let out = prompt.wait_with_output().expect("prompt");
     assert!(!out.status.success(), "the prompt cannot have succeeded");
     assert!(
@@ -219,4 +153,36 @@ fn a_chat_agent_waiting_on_a_held_write_when_the_engine_is_killed_writes_nothing
             .is_some_and(|c| c.iter().any(|c| c["path"] == "notes.txt")),
         "a write nobody waits for any more is not offered: {pending}"
     );
+}
+
+/// The scripted ACP agent as a gated chat (under Gemini CLI's name, which
+/// sends its writes through Airlock, so it may run gated), with `marker` as
+/// its argument; its session id once the agent is ready.
+fn start_gated_gemini(f: &Fixture, marker: &str) -> String {
+    let gemini = gemini_stand_in(f);
+    let out = airlock(
+        f,
+        &[
+            "run",
+            "--acp",
+            "--mode",
+            "gated",
+            "--",
+            gemini.to_str().expect("utf-8"),
+            marker,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    poll_until(20, 50, "the agent never got ready", || {
+        ok_json(f, &["status", "--json"])["sessions"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["id"] == id.as_str()).cloned())
+            .is_some_and(|s| !s["chat"].is_null())
+    });
+    id
 }

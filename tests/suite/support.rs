@@ -1,13 +1,16 @@
 //! Shared helpers: temporary projects, an engine on them, waiting for events.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use airlock_engine::{Engine, EngineConfig, Subscription};
-use airlock_protocol::{Change, Event, Request, Response, SessionInfo, StartSessionParams};
+use airlock_protocol::{
+    Change, Event, Request, Response, ReviewComment, SessionInfo, StartSessionParams,
+};
 
 /// A temporary home and project, removed at drop.
 pub struct Fixture {
@@ -101,6 +104,69 @@ pub async fn approve_all(engine: &Engine) -> Response {
     .await
 }
 
+/// Approves `ids` as a click does: no versions, not "always".
+pub async fn approve(engine: &Engine, ids: Vec<String>) -> Response {
+    call(
+        engine,
+        Request::Approve {
+            ids,
+            always: None,
+            versions: None,
+        },
+    )
+    .await
+}
+
+/// Rejects `ids` as a click does (no versions), saying why if `reason`.
+pub async fn reject(engine: &Engine, ids: Vec<String>, reason: Option<&str>) -> Response {
+    call(
+        engine,
+        Request::Reject {
+            ids,
+            reason: reason.map(str::to_string),
+            versions: None,
+        },
+    )
+    .await
+}
+
+/// Comments on a change or hunk; the comments waiting to be sent then.
+pub async fn comment(
+    engine: &Engine,
+    target: &str,
+    line: Option<u32>,
+    text: &str,
+) -> Vec<ReviewComment> {
+    match call(
+        engine,
+        Request::Comment {
+            target: target.to_string(),
+            line,
+            text: text.to_string(),
+        },
+    )
+    .await
+    {
+        Response::Comments { comments } => comments,
+        other => panic!("expected comments, got {other:?}"),
+    }
+}
+
+/// The comments waiting to be sent (one session's, or all).
+pub async fn comments(engine: &Engine, session: Option<&str>) -> Vec<ReviewComment> {
+    match call(
+        engine,
+        Request::ListComments {
+            session: session.map(str::to_string),
+        },
+    )
+    .await
+    {
+        Response::Comments { comments } => comments,
+        other => panic!("expected comments, got {other:?}"),
+    }
+}
+
 /// Polls the queue until `pred` accepts it, failing with `what` after 10 s.
 pub async fn wait_for(
     engine: &Engine,
@@ -114,7 +180,12 @@ pub async fn wait_for(
     .await
 }
 
-/// A file's text, or a panic that names it.
+/// Waits until the queue holds a change to `path` (failing with `what`);
+/// the queue then.
+pub async fn wait_for_path(engine: &Engine, what: &str, path: &str) -> Vec<Change> {
+    wait_for(engine, what, |c| c.iter().any(|c| c.path == path)).await
+}
+
 /// Writes an executable script (`0755`) at `path`, making its folder.
 pub fn executable(path: &Path, text: &str) {
     use std::os::unix::fs::PermissionsExt;
@@ -123,6 +194,7 @@ pub fn executable(path: &Path, text: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
+/// A file's text, or a panic that names it.
 pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
 }
@@ -180,6 +252,16 @@ pub async fn wait_event(
             Ok(None) => panic!("event stream ended while waiting for {what}"),
             Err(_) => panic!("timed out after {secs}s waiting for {what}"),
         }
+    }
+}
+
+/// Sync code's [`eventually`]: checks `done` every `every_ms` until it
+/// holds, failing with `why` after `secs`.
+pub fn poll_until(secs: u64, every_ms: u64, why: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < Duration::from_secs(secs), "{why}");
+        std::thread::sleep(Duration::from_millis(every_ms));
     }
 }
 
@@ -295,4 +377,53 @@ pub fn python() -> String {
             String::from_utf8_lossy(&out.stdout).trim().to_string()
         })
         .clone()
+}
+
+/// `airlock ARGS…` as an agent's hook runs it: the session's socket, token
+/// and id in its environment, `input` written to its stdin and then closed.
+pub fn hook_process(
+    args: &[&str],
+    socket: &str,
+    token: &str,
+    session: &str,
+    input: &str,
+) -> std::process::Child {
+    let mut child = Command::new(airlock_bin())
+        .args(args)
+        .env("AIRLOCK_SOCKET", socket)
+        .env("AIRLOCK_TOKEN", token)
+        .env("AIRLOCK_SESSION", session)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn hook");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    child
+}
+
+/// The scripted ACP agent (tests/fixtures/acp_agent.py).
+pub fn acp_agent() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/acp_agent.py")
+}
+
+/// The scripted ACP agent under the name of one that sends its writes
+/// through Airlock (Gemini CLI), so it may run gated: `bin/gemini` in the
+/// fixture's folder.
+pub fn gemini_stand_in(f: &Fixture) -> PathBuf {
+    let gemini = f.dir.path().join("bin/gemini");
+    executable(
+        &gemini,
+        &format!(
+            "#!/bin/sh\nexec '{}' '{}' \"$@\"\n",
+            python(),
+            acp_agent().display()
+        ),
+    );
+    gemini
 }

@@ -2,10 +2,11 @@
 
 use std::path::Path;
 
-use airlock_protocol::{ChatEntry, Event, PlanStatus, Request, Response, StopReason};
-use anyhow::{anyhow, bail, Result};
+use airlock_engine::server::{Client, EventStream};
+use airlock_protocol::{ChatEntry, Event, PlanStatus, Request, Response, StopReason, ToolCall};
+use anyhow::{bail, Result};
 
-use crate::commands::{call, connect, print_json, unexpected};
+use crate::commands::{call, connect, print_json, subscribe, unexpected};
 
 async fn transcript_from(project: &Path, session: &str, from: u32) -> Result<Vec<ChatEntry>> {
     let mut client = connect(project).await?;
@@ -164,22 +165,43 @@ pub async fn prompt(
     if text.trim().is_empty() {
         bail!("nothing to say: give the prompt's text after the session id");
     }
-    let mut events = if no_wait {
+    // Subscribed before the prompt goes out, so no event of its turn is missed.
+    let events = if no_wait {
         None
     } else {
-        Some(
-            connect(project)
-                .await?
-                .subscribe()
-                .await
-                .map_err(|e| anyhow!(e.message))?,
-        )
+        Some(subscribe(project).await?)
     };
     let mut client = connect(project).await?;
+    let index = send_prompt(&mut client, &session, text).await?;
+    let Some(mut events) = events else {
+        if json {
+            return print_json(&serde_json::json!({ "index": index }));
+        }
+        println!("{index}");
+        return Ok(());
+    };
+    let ended = wait_turn_end(&mut events, &session, index, json).await?;
+    let entries = transcript_from(project, &session, index + 1).await?;
+    if json {
+        return print_json(&serde_json::json!({
+            "index": index,
+            "stopReason": ended,
+            "entries": entries,
+        }));
+    }
+    print_reply(&entries, ended);
+    if ended == StopReason::Failed {
+        bail!("the turn failed");
+    }
+    Ok(())
+}
+
+/// Sends the prompt; its index in the transcript.
+async fn send_prompt(client: &mut Client, session: &str, text: String) -> Result<u32> {
     let response = call(
-        &mut client,
+        client,
         Request::Prompt {
-            session: session.clone(),
+            session: session.to_string(),
             text,
         },
     )
@@ -187,15 +209,20 @@ pub async fn prompt(
     let Response::Prompted { index } = response else {
         return Err(unexpected(&response));
     };
-    let Some(events) = events.as_mut() else {
-        if json {
-            return print_json(&serde_json::json!({ "index": index }));
-        }
-        println!("{index}");
-        return Ok(());
-    };
+    Ok(index)
+}
+
+/// Follows the turn after entry `index` to its end (a session that exits
+/// ends it as failed), telling the user once about each tool call that
+/// waits for them unless the output is JSON.
+async fn wait_turn_end(
+    events: &mut EventStream,
+    session: &str,
+    index: u32,
+    json: bool,
+) -> Result<StopReason> {
     let mut told = std::collections::HashSet::new();
-    let ended = loop {
+    loop {
         let Some(event) = events.next().await else {
             bail!("the engine went away during the turn");
         };
@@ -205,14 +232,9 @@ pub async fn prompt(
                 index: i,
                 entry,
             } if s == session && i > index => match entry {
-                ChatEntry::TurnEnded { stop_reason } => break stop_reason,
+                ChatEntry::TurnEnded { stop_reason } => return Ok(stop_reason),
                 ChatEntry::Tool { call } => {
-                    let waiting = call
-                        .permission
-                        .as_ref()
-                        .filter(|p| p.outcome.is_none())
-                        .and_then(|p| p.action.clone());
-                    if let Some(a) = waiting {
+                    if let Some(a) = waiting_action(&call) {
                         if told.insert(a.clone()) && !json {
                             eprintln!(
                                 "airlock: {} waits for you: airlock approve {a} (or airlock reject {a} --reason …)",
@@ -223,18 +245,24 @@ pub async fn prompt(
                 }
                 _ => {}
             },
-            Event::SessionExited { session: s, .. } if s == session => break StopReason::Failed,
+            Event::SessionExited { session: s, .. } if s == session => {
+                return Ok(StopReason::Failed)
+            }
             _ => {}
         }
-    };
-    let entries = transcript_from(project, &session, index + 1).await?;
-    if json {
-        return print_json(&serde_json::json!({
-            "index": index,
-            "stopReason": ended,
-            "entries": entries,
-        }));
     }
+}
+
+/// The action card a tool call's open permission request waits on.
+fn waiting_action(call: &ToolCall) -> Option<String> {
+    call.permission
+        .as_ref()
+        .filter(|p| p.outcome.is_none())
+        .and_then(|p| p.action.clone())
+}
+
+/// The agent's reply on stdout; notices and how the turn ended on stderr.
+fn print_reply(entries: &[ChatEntry], ended: StopReason) {
     let reply: Vec<&str> = entries
         .iter()
         .filter_map(|e| match e {
@@ -243,14 +271,10 @@ pub async fn prompt(
         })
         .collect();
     println!("{}", reply.join("\n"));
-    for e in &entries {
+    for e in entries {
         if let ChatEntry::Notice { text } = e {
             eprintln!("airlock: {text}");
         }
     }
     eprintln!("airlock: {}", stop_text(ended));
-    if ended == StopReason::Failed {
-        bail!("the turn failed");
-    }
-    Ok(())
 }

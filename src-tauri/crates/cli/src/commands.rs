@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use airlock_engine::server::Client;
+use airlock_engine::server::{Client, EventStream};
 use airlock_protocol::{
     Change, ChangeKind, ChangeState, HunkKind, IpcError, LineKind, NetworkMode, Request, Response,
     SandboxChoice, SandboxState, SessionMode, SessionState, StartSessionParams,
@@ -71,10 +71,51 @@ pub struct RunOpts {
 }
 
 pub async fn run(project: &Path, opts: RunOpts, command: Vec<String>) -> Result<()> {
+    if opts.acp && command.is_empty() {
+        bail!("--acp needs the agent's command line after `--`, e.g. `airlock run --acp -- gemini --acp`");
+    }
+    if opts.acp && opts.attach {
+        bail!("a chat session has no terminal to attach to: use `airlock prompt` and `airlock transcript`");
+    }
+    let attach = opts.attach;
+    let params = start_params(opts, command)?;
+    let mut client = connect(project).await?;
+    let events = if attach {
+        Some(subscribe(project).await?)
+    } else {
+        None
+    };
+    let response = call(&mut client, Request::StartSession(params)).await?;
+    let Response::Session(info) = response else {
+        return Err(unexpected(&response));
+    };
+    println!("{}", info.id);
+    if let Some(sb) = info.sandbox.as_ref() {
+        if sb.state != SandboxState::Confined {
+            eprintln!("airlock: warning: {}", sb.summary);
+        }
+    }
+    if let Some(events) = events {
+        show_output_until_exit(events, &info.id).await?;
+    }
+    Ok(())
+}
+
+/// A second connection that receives the engine's events.
+pub(crate) async fn subscribe(project: &Path) -> Result<EventStream> {
+    connect(project)
+        .await?
+        .subscribe()
+        .await
+        .map_err(|e| anyhow!(e.message))
+}
+
+/// The session `airlock run` asks for, or what is wrong with its options.
+fn start_params(opts: RunOpts, command: Vec<String>) -> Result<StartSessionParams> {
     let RunOpts {
         mode,
         name,
-        attach,
+        attach: _, // `run` reads it before the session starts
         no_sandbox,
         require_sandbox,
         network,
@@ -82,12 +123,6 @@ pub async fn run(project: &Path, opts: RunOpts, command: Vec<String>) -> Result<
         exec_gate,
         no_exec_gate,
     } = opts;
-    if acp && command.is_empty() {
-        bail!("--acp needs the agent's command line after `--`, e.g. `airlock run --acp -- gemini --acp`");
-    }
-    if acp && attach {
-        bail!("a chat session has no terminal to attach to: use `airlock prompt` and `airlock transcript`");
-    }
     let mode = match mode.as_str() {
         "staged" => SessionMode::Staged,
         "gated" => SessionMode::Gated,
@@ -104,67 +139,42 @@ pub async fn run(project: &Path, opts: RunOpts, command: Vec<String>) -> Result<
         (false, true) => SandboxChoice::Require,
         (false, false) => SandboxChoice::Auto,
     };
-    let mut client = connect(project).await?;
-    let events = if attach {
-        Some(
-            connect(project)
-                .await?
-                .subscribe()
-                .await
-                .map_err(|e| anyhow!(e.message))?,
-        )
-    } else {
-        None
-    };
-    let response = call(
-        &mut client,
-        Request::StartSession(StartSessionParams {
-            command: (!command.is_empty()).then_some(command),
-            name,
-            mode: Some(mode),
-            cols: None,
-            rows: None,
-            sandbox: Some(sandbox),
-            network: Some(network),
-            kind: acp.then_some(airlock_protocol::SessionKind::Chat),
-            exec_gate: match (exec_gate, no_exec_gate) {
-                (true, _) => Some(true),
-                (false, true) => Some(false),
-                (false, false) => None,
-            },
-        }),
-    )
-    .await?;
-    let Response::Session(info) = response else {
-        return Err(unexpected(&response));
-    };
-    println!("{}", info.id);
-    if let Some(sb) = info.sandbox.as_ref() {
-        if sb.state != SandboxState::Confined {
-            eprintln!("airlock: warning: {}", sb.summary);
-        }
-    }
-    if let Some(mut events) = events {
-        let mut out = std::io::stdout();
-        while let Some(event) = events.next().await {
-            match event {
-                airlock_protocol::Event::Output { session, data, .. } if session == info.id => {
-                    let bytes = base64::engine::general_purpose::STANDARD.decode(data)?;
-                    out.write_all(&bytes)?;
-                    out.flush()?;
-                }
-                airlock_protocol::Event::SessionExited { session, exit_code }
-                    if session == info.id =>
-                {
-                    eprintln!(
-                        "\nairlock: session {} exited ({})",
-                        info.id,
-                        code_text(exit_code)
-                    );
-                    break;
-                }
-                _ => {}
+    Ok(StartSessionParams {
+        command: (!command.is_empty()).then_some(command),
+        name,
+        mode: Some(mode),
+        cols: None,
+        rows: None,
+        sandbox: Some(sandbox),
+        network: Some(network),
+        kind: acp.then_some(airlock_protocol::SessionKind::Chat),
+        exec_gate: match (exec_gate, no_exec_gate) {
+            (true, _) => Some(true),
+            (false, true) => Some(false),
+            (false, false) => None,
+        },
+    })
+}
+
+/// `--attach`: the session's terminal output on stdout until it exits.
+async fn show_output_until_exit(mut events: EventStream, id: &str) -> Result<()> {
+    let mut out = std::io::stdout();
+    while let Some(event) = events.next().await {
+        match event {
+            airlock_protocol::Event::Output { session, data, .. } if session == id => {
+                let bytes = base64::engine::general_purpose::STANDARD.decode(data)?;
+                out.write_all(&bytes)?;
+                out.flush()?;
             }
+            airlock_protocol::Event::SessionExited { session, exit_code } if session == id => {
+                eprintln!(
+                    "\nairlock: session {} exited ({})",
+                    id,
+                    code_text(exit_code)
+                );
+                break;
+            }
+            _ => {}
         }
     }
     Ok(())

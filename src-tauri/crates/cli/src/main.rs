@@ -191,21 +191,8 @@ enum Command {
 }
 
 fn main() {
-    // The hook runs on every tool call of an agent: answer it without clap or
-    // an async runtime, with std alone.
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    if args.first().is_some_and(|a| a == "hook") {
-        let agent = args.get(1).and_then(|a| a.to_str());
-        let arg = args.get(2).and_then(|a| a.to_str());
-        std::process::exit(hook::run(agent, arg));
-    }
-    // The engine starts every sandboxed session as `airlock sandbox-exec
-    // --spec JSON -- CMD…`: confine this process, then become the command.
-    if args.first().is_some_and(|a| a == "sandbox-exec") {
-        let error = airlock_sandbox::exec_entry(args[1..].to_vec());
-        eprintln!("airlock: {error}");
-        std::process::exit(126);
-    }
+    answer_without_clap(&args);
     let cli = Cli::parse();
     let project = cli
         .project
@@ -221,82 +208,116 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let result = runtime.block_on(async move {
-        match cli.command {
-            Command::Serve {
-                listen,
-                ui,
-                scrollback_mb,
-            } => serve::run(project, listen, ui, scrollback_mb).await,
-            Command::Run { opts, command } => commands::run(&project, opts, command).await,
-            Command::Status { json } => commands::status(&project, json).await,
-            Command::Changes { session, all, json } => {
-                commands::changes(&project, session, all, json).await
-            }
-            Command::Diff { target } => commands::diff(&project, target).await,
-            Command::Undo { landing, json } => commands::undo(&project, landing, json).await,
-            Command::History { json } => commands::history(&project, json).await,
-            Command::Approve {
-                ids,
-                all,
-                session,
-                always,
-                json,
-            } => {
-                let d = commands::Decide {
-                    approve: true,
-                    ids,
-                    all,
-                    session,
-                    reason: None,
-                    always,
-                    json,
-                };
-                commands::decide(&project, d).await
-            }
-            Command::Hook { .. } => Ok(()),
-            Command::Session { action, id, force } => {
-                commands::session(&project, &action, id, force).await
-            }
-            Command::Orphans { clean } => commands::orphans(&project, clean).await,
-            Command::Prompt {
-                session,
-                text,
-                no_wait,
-                json,
-            } => chat::prompt(&project, session, text, no_wait, json).await,
-            Command::Transcript { session, json } => {
-                chat::transcript(&project, session, json).await
-            }
-            Command::Cancel { session } => chat::cancel(&project, session).await,
-            Command::Comment { target, text, line } => {
-                chat::comment(&project, target, line, text.join(" ")).await
-            }
-            Command::SendReview { session, json } => {
-                chat::send_review(&project, session, json).await
-            }
-            Command::Reject {
-                ids,
-                all,
-                session,
-                reason,
-                json,
-            } => {
-                let d = commands::Decide {
-                    approve: false,
-                    ids,
-                    all,
-                    session,
-                    reason,
-                    always: false,
-                    json,
-                };
-                commands::decide(&project, d).await
-            }
-        }
-    });
-    if let Err(e) = result {
+    if let Err(e) = runtime.block_on(dispatch(project, cli.command)) {
         eprintln!("airlock: {e}");
         std::process::exit(1);
+    }
+}
+
+/// The two entries that exit before clap parses anything: `hook` and
+/// `sandbox-exec`. Returns only when `args` is neither.
+fn answer_without_clap(args: &[std::ffi::OsString]) {
+    // The hook runs on every tool call of an agent: answer it without clap or
+    // an async runtime, with std alone.
+    if args.first().is_some_and(|a| a == "hook") {
+        let agent = args.get(1).and_then(|a| a.to_str());
+        let arg = args.get(2).and_then(|a| a.to_str());
+        std::process::exit(hook::run(agent, arg));
+    }
+    // The engine starts every sandboxed session as `airlock sandbox-exec
+    // --spec JSON -- CMD…`: confine this process, then become the command.
+    if args.first().is_some_and(|a| a == "sandbox-exec") {
+        let error = airlock_sandbox::exec_entry(args[1..].to_vec());
+        eprintln!("airlock: {error}");
+        std::process::exit(126);
+    }
+}
+
+/// Runs one parsed command against `project`.
+async fn dispatch(project: PathBuf, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve {
+            listen,
+            ui,
+            scrollback_mb,
+        } => serve::run(project, listen, ui, scrollback_mb).await,
+        Command::Run { opts, command } => commands::run(&project, opts, command).await,
+        Command::Status { json } => commands::status(&project, json).await,
+        Command::Changes { session, all, json } => {
+            commands::changes(&project, session, all, json).await
+        }
+        Command::Diff { target } => commands::diff(&project, target).await,
+        Command::Undo { landing, json } => commands::undo(&project, landing, json).await,
+        Command::History { json } => commands::history(&project, json).await,
+        Command::Approve {
+            ids,
+            all,
+            session,
+            always,
+            json,
+        } => commands::decide(&project, approval(ids, all, session, always, json)).await,
+        // Answered in `answer_without_clap` before parsing.
+        Command::Hook { .. } => Ok(()),
+        Command::Session { action, id, force } => {
+            commands::session(&project, &action, id, force).await
+        }
+        Command::Orphans { clean } => commands::orphans(&project, clean).await,
+        Command::Prompt {
+            session,
+            text,
+            no_wait,
+            json,
+        } => chat::prompt(&project, session, text, no_wait, json).await,
+        Command::Transcript { session, json } => chat::transcript(&project, session, json).await,
+        Command::Cancel { session } => chat::cancel(&project, session).await,
+        Command::Comment { target, text, line } => {
+            chat::comment(&project, target, line, text.join(" ")).await
+        }
+        Command::SendReview { session, json } => chat::send_review(&project, session, json).await,
+        Command::Reject {
+            ids,
+            all,
+            session,
+            reason,
+            json,
+        } => commands::decide(&project, rejection(ids, all, session, reason, json)).await,
+    }
+}
+
+/// What `airlock approve` was asked to do.
+fn approval(
+    ids: Vec<String>,
+    all: bool,
+    session: Option<String>,
+    always: bool,
+    json: bool,
+) -> commands::Decide {
+    commands::Decide {
+        approve: true,
+        ids,
+        all,
+        session,
+        reason: None,
+        always,
+        json,
+    }
+}
+
+/// What `airlock reject` was asked to do.
+fn rejection(
+    ids: Vec<String>,
+    all: bool,
+    session: Option<String>,
+    reason: Option<String>,
+    json: bool,
+) -> commands::Decide {
+    commands::Decide {
+        approve: false,
+        ids,
+        all,
+        session,
+        reason,
+        always: false,
+        json,
     }
 }
