@@ -14,15 +14,19 @@ fn git(args: &[&str]) -> Option<String> {
 fn main() {
     let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=AIRLOCK_COMMIT={commit}");
-    if let Some(dir) = git(&["rev-parse", "--absolute-git-dir"]) {
-        // HEAD names the branch; the branch's ref (a loose file under
-        // refs/heads, a folder cargo scans, or a line of packed-refs) moves
-        // with each commit. Only paths that exist: cargo reruns a build
-        // script on every build for a path that is missing.
+    // HEAD names the branch and lives in the checkout's own git folder; the
+    // branch's ref (a loose file under refs/heads, a folder cargo scans, or a
+    // line of packed-refs) moves with each commit and lives in the common
+    // one (the same folder, except in a `git worktree`). Only paths that
+    // exist: cargo reruns a build script on every build for a path that is
+    // missing.
+    let own = git(&["rev-parse", "--absolute-git-dir"]);
+    let common = git(&["rev-parse", "--path-format=absolute", "--git-common-dir"]).or(own.clone());
+    if let (Some(own), Some(common)) = (own, common) {
         let watch = [
-            format!("{dir}/HEAD"),
-            format!("{dir}/packed-refs"),
-            format!("{dir}/refs/heads"),
+            format!("{own}/HEAD"),
+            format!("{common}/packed-refs"),
+            format!("{common}/refs/heads"),
         ];
         for path in watch {
             if std::path::Path::new(&path).exists() {
