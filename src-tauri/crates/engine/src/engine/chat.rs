@@ -469,15 +469,23 @@ impl Actor {
             );
         }
         if let Ok(chat) = self.chat_mut(session) {
-            if let Some(dir) = chat.file.parent() {
-                let _ = crate::home::create_private_dir(dir);
+            // Where the agent's own id is kept, for `session/load` after a restart.
+            let file = chat.file.with_extension("agent");
+            let kept = match chat.file.parent() {
+                Some(dir) => crate::home::create_private_dir(dir).map_err(|e| e.to_string()),
+                None => Ok(()),
             }
-            let _ = fsx::atomic_write(
-                &chat.file.with_extension("agent"),
-                ready.session_id.as_bytes(),
-                0o600,
-            );
+            .and_then(|()| {
+                fsx::atomic_write(&file, ready.session_id.as_bytes(), 0o600)
+                    .map_err(|e| e.to_string())
+            });
             chat.agent_session = Some(ready.session_id.clone());
+            if let Err(e) = kept {
+                let message = format!(
+                    "could not keep the agent's session id, so a restart cannot resume it: {e}"
+                );
+                self.problem(Some(session), message);
+            }
         }
         if let (Some(s), Some(name)) = (self.sessions.get_mut(session), ready.name.as_ref()) {
             // A chat named after its command (`npx`, `python3`) takes the agent's own name.

@@ -357,15 +357,15 @@ impl Actor {
         if let Some(agent) = s.chat.as_ref().and_then(|c| c.agent.as_ref()) {
             agent.kill();
         }
-        let _ = std::fs::remove_file(self.chat_file(id));
-        let _ = std::fs::remove_file(self.chat_file(id).with_extension("agent"));
-        let _ = std::fs::remove_file(self.comments_file(id));
+        self.remove_file(id, &self.chat_file(id));
+        self.remove_file(id, &self.chat_file(id).with_extension("agent"));
+        self.remove_file(id, &self.comments_file(id));
         if s.info.mode == SessionMode::Staged {
             stage::remove(&self.project, &s.stage)?;
         }
         self.remove_tmp(id);
         self.forget_scrollback(id);
-        let _ = std::fs::remove_file(self.home.dir.join("claude").join(format!("{id}.json")));
+        self.remove_file(id, &self.claude_settings(id));
         self.journal.delete_session(id)?;
         for p in s.queue.view.values() {
             self.emit(Event::ChangeRemoved {
@@ -413,6 +413,19 @@ impl Actor {
     /// Where an isolated session keeps its writes to the agents' state.
     pub(super) fn session_state(&self, id: &str) -> PathBuf {
         self.home.dir.join("state").join(id)
+    }
+
+    /// Removes one of a session's files; a file already gone is fine, any
+    /// other failure is said (the file is left behind, not forgotten).
+    pub(super) fn remove_file(&self, id: &str, path: &Path) {
+        if let Err(e) = std::fs::remove_file(path) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                self.problem(
+                    Some(id),
+                    format!("could not remove {}: {e}", path.display()),
+                );
+            }
+        }
     }
 
     /// Removes a session's temp and state folders.

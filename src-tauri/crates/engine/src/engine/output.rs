@@ -39,12 +39,12 @@ impl Actor {
     /// A session's scrollback is no more: not followed, not on disk.
     pub(super) fn forget_scrollback(&self, session: &str) {
         self.outputs.remove(session);
-        let _ = std::fs::remove_file(
-            self.home
-                .dir
-                .join("scrollback")
-                .join(format!("{session}.log")),
-        );
+        let log = self
+            .home
+            .dir
+            .join("scrollback")
+            .join(format!("{session}.log"));
+        self.remove_file(session, &log);
     }
 
     /// Puts a session's output into its scrollback and announces it at most

@@ -67,7 +67,9 @@ impl Actor {
             session.comments = self.load_comments(&id);
             self.sessions.insert(id.clone(), session);
             if running_before {
-                let _ = self.journal.session_exited(&id, None);
+                if let Err(e) = self.journal.session_exited(&id, None) {
+                    self.problem(Some(&id), format!("journal: {e}"));
+                }
             }
             if stage.is_dir() && !gated {
                 self.rescan(&id);
