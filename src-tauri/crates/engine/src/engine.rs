@@ -1,9 +1,21 @@
-//! The engine actor: one task owns every session, the review queue and the
-//! journal. Callers send a [`Request`] with a reply channel; everything else
-//! (watcher batches, terminal output, exits) arrives as messages too, so the
-//! state needs no lock and every event goes out in the order things happened.
-//! Requests, gates and shutdown come on a mailbox of their own that the actor
-//! always takes first, so a window is answered while a burst is taken in.
+//! The engine actor: one task owns every session and the journal. Callers
+//! send a [`Request`] with a reply channel; everything else (watcher batches,
+//! terminal output, exits, agents' gate questions) arrives as a message too,
+//! so the state needs no lock and every event goes out in the order things
+//! happened. Requests, gates and shutdown come on a mailbox of their own that
+//! the actor always takes first, so a window is answered while a burst is
+//! taken in; diffs and file lists are rendered beside it.
+//!
+//! This file keeps [`Engine`] (the handle), `Msg` and `Actor::run`, which
+//! routes each message. A session (`session`) is parts: a `Terminal`, a
+//! `ReviewQueue` (`review_queue`: its rules as pure functions, with their unit
+//! tests), a `Gate`, and a `Chat` for an ACP agent. The actor's work has a
+//! file a job: `requests` (each request by kind); `lifecycle`, `restore`,
+//! `confine`, `sandbox` (a session's life and confinement); `output` (output
+//! and turns); `queue` (intake, refresh, publish), `decide`, `land`;
+//! `gate`, `gated`, `actions`, `exec_gate` (the gate); `chat*` (ACP
+//! sessions); `feedback`; `first`; `background` (the owned thread for labels
+//! and badges).
 
 use airlock_protocol::GateDecision;
 use std::collections::{BTreeMap, BTreeSet};
