@@ -10,6 +10,7 @@ pub mod cli_guards;
 pub mod cli_sessions;
 pub mod crash;
 pub mod diskfull;
+pub mod echoes;
 pub mod exec_gate;
 pub mod gate;
 pub mod hostile;

@@ -20,6 +20,8 @@
 use airlock_protocol::GateDecision;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use airlock_protocol::{Event, IpcError, Request, Response};
@@ -43,6 +45,7 @@ mod confine;
 #[doc(hidden)]
 pub use chat_wire::fuzz_acp_frame;
 mod decide;
+mod echoes;
 mod exec_gate;
 mod feedback;
 mod first;
@@ -201,6 +204,7 @@ pub struct Engine {
     calls: mpsc::UnboundedSender<Msg>,
     events: broadcast::Sender<Wire>,
     outputs: Outputs,
+    refreshes: Arc<AtomicU64>,
     project: PathBuf,
     home: ProjectHome,
     token: String,
@@ -225,6 +229,7 @@ impl Engine {
         // Small items only: output travels as a notice, the bytes stay in the scrollback.
         let (events, _) = broadcast::channel(4096);
         let outputs: Outputs = Default::default();
+        let refreshes = Arc::new(AtomicU64::new(0));
         let token = home::random_token();
         let default_shell = config
             .default_shell
@@ -246,6 +251,8 @@ impl Engine {
             tx: tx.clone(),
             default_shell,
             background: background::Background::start(),
+            echoes: Default::default(),
+            refreshes: refreshes.clone(),
             exec_gates: exec_gate::GateServer::start(ph.dir.join("gate.sock"))
                 .map_err(|e| format!("the exec gate's socket could not start: {e}")),
         };
@@ -269,6 +276,7 @@ impl Engine {
             calls,
             events,
             outputs,
+            refreshes,
             project,
             home: ph,
             token,
@@ -384,6 +392,13 @@ impl Engine {
         &self.token
     }
 
+    /// How many times a file was read and diffed again since the engine
+    /// opened: what tests count to show a landing is not taken in twice.
+    #[doc(hidden)]
+    pub fn refreshes(&self) -> u64 {
+        self.refreshes.load(Ordering::Relaxed)
+    }
+
     /// Stops every session's process and the actor.
     pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();
@@ -413,6 +428,10 @@ struct Actor {
     exec_gates: std::result::Result<exec_gate::GateServer, String>,
     /// Labels and badges are worked out here, off the actor.
     background: background::Background,
+    /// Airlock's own writes, not taken in again when the watchers report them.
+    echoes: echoes::Echoes,
+    /// Files read and diffed again, counted (see [`Engine::refreshes`]).
+    refreshes: Arc<AtomicU64>,
 }
 
 impl Actor {
@@ -559,6 +578,7 @@ impl Actor {
     /// Once a second: turns that ended by going quiet, stages gone from
     /// disk, output logs brought up to date.
     fn tick(&mut self) {
+        self.echoes.expire();
         let ids: Vec<String> = self.sessions.keys().cloned().collect();
         for id in ids {
             self.update_turn(&id);

@@ -241,7 +241,7 @@ impl Actor {
         for (session, writes) in &stage_writes {
             let stage = self.session_mut(session)?.stage.clone();
             for w in writes {
-                fsx::mirror(&w.after, &stage, &fsx::safe_join(&stage, &w.path)?)?;
+                self.mirror_into(&w.after, &stage, &w.path)?;
             }
         }
         let mut touched: Vec<String> = Vec::new();
@@ -312,7 +312,7 @@ impl Actor {
         let mut outcome = DecisionOutcome::default();
         for ((session, writes), stage) in parts.iter().zip(&stages) {
             for w in writes {
-                fsx::mirror(&w.before, stage, &fsx::safe_join(stage, &w.path)?)?;
+                self.mirror_into(&w.before, stage, &w.path)?;
                 outcome.paths.push(w.path.clone());
             }
             self.journal.record_decision(
@@ -390,7 +390,7 @@ impl Actor {
         if into_stage {
             let stage = self.session_mut(&session)?.stage.clone();
             for w in &stage_writes {
-                fsx::mirror(&w.after, &stage, &fsx::safe_join(&stage, &w.path)?)?;
+                self.mirror_into(&w.after, &stage, &w.path)?;
             }
         }
         let paths: Vec<String> = project_writes.iter().map(|w| w.path.clone()).collect();

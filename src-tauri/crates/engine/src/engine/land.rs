@@ -39,6 +39,11 @@ impl Actor {
             return Err(e);
         }
         self.journal.finish_landing(id)?;
+        for w in &writes {
+            if let Ok(target) = fsx::safe_join(&self.project, &w.path) {
+                self.echoes.wrote(&target);
+            }
+        }
         // What landed came from this session's proposal, so it moves the base its
         // remaining hunks stand on (it is not an edit of the user's to merge):
         // the landed change is applied to the old base, which keeps any edit of

@@ -12,7 +12,7 @@
 //! never writes over text the user wrote after the base.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use airlock_protocol::{Event, SessionMode};
 
@@ -80,6 +80,11 @@ impl Actor {
             return;
         };
         let mut rels = expand(&s.stage, &self.project, &s.filter, &paths, &s.queue.raw);
+        // Airlock's own writes into the stage were taken in when it made them.
+        rels.retain(|rel| {
+            !self.echoes.is_echo(&s.stage.join(rel))
+                && !super::echoes::temp_gone(&s.stage, &self.project, rel)
+        });
         if rels.len() > INTAKE_CHUNK {
             // A burst of thousands of files is taken in a chunk at a time;
             // the rest goes to the back of the mailbox, so a window's
@@ -164,6 +169,11 @@ impl Actor {
             }
             rels.into_iter().collect()
         };
+        // A landing was taken in when it was made: its echo is not news.
+        let rels: Vec<String> = rels
+            .into_iter()
+            .filter(|rel| !self.echoes.is_echo(&self.project.join(rel)))
+            .collect();
         self.project_changed(&rels);
     }
 
@@ -227,7 +237,7 @@ impl Actor {
         let base = s.queue.bases.get(rel).cloned();
         if !pending {
             if staged != now && !matches!(now, FileState::Folder | FileState::Special(_)) {
-                if let Err(e) = fsx::mirror(&now, stage_root, &stage_path) {
+                if let Err(e) = self.mirror_into(&now, stage_root, rel) {
                     self.problem(
                         Some(id),
                         format!("could not bring your edit of {rel} to the stage: {e}"),
@@ -243,13 +253,22 @@ impl Actor {
             return;
         };
         if next != staged {
-            if let Err(e) = fsx::mirror(&next, stage_root, &stage_path) {
+            if let Err(e) = self.mirror_into(&next, stage_root, rel) {
                 let message = format!("could not merge your edit of {rel} into the stage: {e}");
                 self.problem(Some(id), message);
                 return;
             }
         }
         self.set_base(id, rel, now);
+    }
+
+    /// Writes `state` at `rel` under `root` (link-free) as Airlock's own
+    /// write: the watcher's report of it is recognised as its echo.
+    pub(super) fn mirror_into(&mut self, state: &FileState, root: &Path, rel: &str) -> Result<()> {
+        let target = fsx::safe_join(root, rel)?;
+        fsx::mirror(state, root, &target)?;
+        self.echoes.wrote(&target);
+        Ok(())
     }
 
     pub(super) fn set_base(&mut self, session: &str, rel: &str, state: FileState) {
@@ -277,6 +296,8 @@ impl Actor {
 
     /// Recomputes one path of one session (without announcing it: see [`Self::publish`]).
     pub(super) fn refresh(&mut self, session: &str, rel: &str) {
+        self.refreshes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let Some(s) = self.sessions.get(session) else {
             return;
         };
