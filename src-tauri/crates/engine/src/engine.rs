@@ -15,16 +15,15 @@
 //! and turns); `queue` (intake, refresh, publish), `decide`, `land`;
 //! `gate`, `gated`, `actions`, `exec_gate` (the gate); `chat*` (ACP
 //! sessions); `feedback`; `first`; `background` (the owned thread for labels
-//! and badges).
+//! and badges); `echoes` (Airlock's own writes, not taken in twice).
 
-use airlock_protocol::GateDecision;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use airlock_protocol::{Event, IpcError, Request, Response};
+use airlock_protocol::{Event, GateDecision, IpcError, Request, Response};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::error::{EngineError, Result};
@@ -522,8 +521,6 @@ impl Actor {
         reply: oneshot::Sender<std::result::Result<Response, IpcError>>,
     ) {
         match request {
-            // Rendering a diff can take a while on a huge file: it runs
-            // beside the actor, so typing and other requests never wait on it.
             Request::GetDiff {
                 change,
                 from,
@@ -575,7 +572,7 @@ impl Actor {
         }
     }
 
-    /// Once a second: turns that ended by going quiet, stages gone from
+    /// Twice a second: turns that ended by going quiet, stages gone from
     /// disk, output logs brought up to date.
     fn tick(&mut self) {
         self.echoes.expire();

@@ -1,5 +1,5 @@
-//! The engine's local socket: how the CLI (and later the hook bridge) reach a
-//! running engine.
+//! The engine's local sockets: how the CLI reaches a running engine, and
+//! (on the agents' own socket, described below) how agents' hooks do.
 //!
 //! The socket lives in the project's state folder (`0700`), is itself `0600`,
 //! and every line must carry the engine's token, which only the engine's

@@ -5,7 +5,7 @@
 //! Every front end speaks these types: the Tauri shell over IPC, the browser over
 //! HTTP and WebSocket, the CLI over the engine's local socket. Field names are
 //! camelCase, enums are internally tagged, ids are strings. The TypeScript in
-//! `ui/src/ipc/bindings.ts` is generated from this file (see the `bindings` test)
+//! `ui/src/ipc/bindings.ts` is generated from this crate (see the `bindings` test)
 //! and never written by hand.
 #![deny(missing_docs)]
 

@@ -1,6 +1,7 @@
 //! The review queue inside the actor: turning watcher batches into
-//! proposals, pairing renames, deciding, landing, undoing, and keeping every
-//! stage level with the user's own edits.
+//! proposals (refresh), publishing the queue's view (its rules are in
+//! `review_queue`), and keeping every stage level with the user's own edits.
+//! Deciding is in `decide`, landing and undoing in `land`.
 //!
 //! Each session keeps, per pending path, the *base*: the project text the
 //! agent's edit started from. When the user edits that file in the project,
