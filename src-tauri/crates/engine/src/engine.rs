@@ -59,7 +59,6 @@ mod restore;
 mod review_queue;
 mod sandbox;
 mod session;
-use requests::render_beside;
 use session::Session;
 
 /// Reads (of up to 4 KiB from a PTY) queued for a session's coalescer: more
@@ -508,66 +507,6 @@ impl Actor {
                     let _ = done.send(());
                     return;
                 }
-            }
-        }
-    }
-
-    /// Answers a request. Rendering a diff can take a while on a huge file,
-    /// and walking a big tree too: those run beside the actor, so typing and
-    /// other requests never wait on them.
-    async fn call(
-        &mut self,
-        request: Request,
-        reply: oneshot::Sender<std::result::Result<Response, IpcError>>,
-    ) {
-        match request {
-            Request::GetDiff {
-                change,
-                from,
-                count,
-                ignore_whitespace,
-            } => match self.queued_change(&change) {
-                Ok(p) => render_beside(reply, move || {
-                    Response::Diff(p.render(
-                        from.unwrap_or(0),
-                        count,
-                        ignore_whitespace.unwrap_or(false),
-                    ))
-                }),
-                Err(e) => {
-                    let _ = reply.send(Err(e.into()));
-                }
-            },
-            Request::GetLines {
-                change,
-                from,
-                count,
-            } => match self.queued_change(&change) {
-                Ok(p) => render_beside(reply, move || Response::Lines {
-                    lines: p.context_lines(from, count),
-                }),
-                Err(e) => {
-                    let _ = reply.send(Err(e.into()));
-                }
-            },
-            // Walking a big tree runs beside the actor too.
-            Request::ListFiles { session } => match self.session_mut(&session) {
-                Ok(s) => {
-                    let root = s.stage.clone();
-                    render_beside(reply, move || {
-                        let mut paths = stage::walk_files(&root);
-                        let truncated = paths.len() > LISTED_FILES;
-                        paths.truncate(LISTED_FILES);
-                        Response::Files { paths, truncated }
-                    })
-                }
-                Err(e) => {
-                    let _ = reply.send(Err(e.into()));
-                }
-            },
-            request => {
-                let result = self.handle(request).await.map_err(IpcError::from);
-                let _ = reply.send(result);
             }
         }
     }

@@ -9,7 +9,7 @@ use base64::Engine as _;
 use tokio::sync::oneshot;
 
 use super::session::Session;
-use super::{chat, sandbox, stage, Actor};
+use super::{chat, sandbox, stage, Actor, LISTED_FILES};
 use crate::error::{EngineError, Result};
 
 impl Actor {
@@ -340,5 +340,67 @@ fn decided(r: Response) -> DecisionOutcome {
     match r {
         Response::Decided(d) => d,
         _ => DecisionOutcome::default(),
+    }
+}
+
+impl Actor {
+    /// Answers a request. Rendering a diff can take a while on a huge file,
+    /// and walking a big tree too: those run beside the actor, so typing and
+    /// other requests never wait on them.
+    pub(super) async fn call(
+        &mut self,
+        request: Request,
+        reply: oneshot::Sender<std::result::Result<Response, IpcError>>,
+    ) {
+        match request {
+            Request::GetDiff {
+                change,
+                from,
+                count,
+                ignore_whitespace,
+            } => match self.queued_change(&change) {
+                Ok(p) => render_beside(reply, move || {
+                    Response::Diff(p.render(
+                        from.unwrap_or(0),
+                        count,
+                        ignore_whitespace.unwrap_or(false),
+                    ))
+                }),
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            Request::GetLines {
+                change,
+                from,
+                count,
+            } => match self.queued_change(&change) {
+                Ok(p) => render_beside(reply, move || Response::Lines {
+                    lines: p.context_lines(from, count),
+                }),
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            // Walking a big tree runs beside the actor too.
+            Request::ListFiles { session } => match self.session_mut(&session) {
+                Ok(s) => {
+                    let root = s.stage.clone();
+                    render_beside(reply, move || {
+                        let mut paths = stage::walk_files(&root);
+                        let truncated = paths.len() > LISTED_FILES;
+                        paths.truncate(LISTED_FILES);
+                        Response::Files { paths, truncated }
+                    })
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e.into()));
+                }
+            },
+            request => {
+                let result = self.handle(request).await.map_err(IpcError::from);
+                let _ = reply.send(result);
+            }
+        }
     }
 }
