@@ -12,7 +12,8 @@ use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
-use airlock_engine::server::{token_matches, write_info, EngineInfo, SocketServer};
+use airlock_engine::home::token_matches;
+use airlock_engine::server::{write_info, EngineInfo, SocketServer};
 use airlock_engine::{Engine, EngineConfig, Frame};
 use airlock_protocol::{ErrorCode, IpcError, Reply, Request};
 use anyhow::{anyhow, bail, Context, Result};

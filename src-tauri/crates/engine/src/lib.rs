@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 pub mod acp;
+pub mod client;
 pub mod diff;
 mod engine;
 pub mod error;

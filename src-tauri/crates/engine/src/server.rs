@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use airlock_protocol::{ErrorCode, Event, IpcError, Reply, Request, Response};
+use airlock_protocol::{ErrorCode, IpcError, Reply, Request};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
@@ -35,7 +35,9 @@ use tokio::task::JoinHandle;
 
 use crate::engine::Engine;
 use crate::error::{EngineError, IoContext, Result};
-use crate::home::{self, ProjectHome};
+use crate::home::ProjectHome;
+
+pub use crate::client::{Client, EventStream};
 
 /// What a running engine leaves in `engine.json` for its front ends.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -360,7 +362,7 @@ async fn serve_client(
                 ErrorCode::Unauthorized,
                 "this is the agents' socket: it answers a session's questions about its own actions (gate, turn) and nothing else",
             )),
-            Ok(req) if !token_matches(&req.token, engine.token()) => Reply::Error(IpcError::new(
+            Ok(req) if !crate::home::token_matches(&req.token, engine.token()) => Reply::Error(IpcError::new(
                 ErrorCode::Unauthorized,
                 "wrong token: the engine was restarted; run the command again",
             )),
@@ -388,22 +390,13 @@ async fn serve_client(
     }
 }
 
-async fn write_line<T: Serialize>(
+pub(crate) async fn write_line<T: Serialize>(
     write: &mut tokio::net::unix::OwnedWriteHalf,
     value: &T,
 ) -> std::io::Result<()> {
     let mut bytes = serde_json::to_vec(value).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
     write.write_all(&bytes).await
-}
-
-/// Compares tokens in time that does not depend on where they differ.
-pub fn token_matches(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Writes `engine.json` (`0600`).
@@ -418,116 +411,4 @@ pub fn read_info(ph: &ProjectHome) -> Result<EngineInfo> {
     let bytes = std::fs::read(ph.info()).context(|| format!("read {}", ph.info().display()))?;
     serde_json::from_slice(&bytes)
         .map_err(|e| EngineError::BadRequest(format!("{} is damaged: {e}", ph.info().display())))
-}
-
-/// A connection to a running engine.
-pub struct Client {
-    lines: tokio::io::Lines<BufReader<tokio::net::unix::OwnedReadHalf>>,
-    write: tokio::net::unix::OwnedWriteHalf,
-    token: String,
-    /// What the engine wrote about itself.
-    pub info: EngineInfo,
-}
-
-fn not_running(project: &Path) -> IpcError {
-    IpcError::new(
-        ErrorCode::Unavailable,
-        format!(
-            "no Airlock engine is running for {}: start one with `airlock serve --project {}` or open the app there",
-            project.display(),
-            project.display()
-        ),
-    )
-}
-
-impl Client {
-    /// Finds and connects to the engine for `project` under `home`
-    /// (`$AIRLOCK_HOME` when `None`).
-    pub async fn connect(
-        home: Option<&Path>,
-        project: &Path,
-    ) -> std::result::Result<Client, IpcError> {
-        let project = home::canonical_project(project).map_err(IpcError::from)?;
-        let root = home
-            .map(Path::to_path_buf)
-            .unwrap_or_else(home::airlock_home);
-        let root = std::fs::canonicalize(&root).map_err(|_| not_running(&project))?;
-        let ph = ProjectHome::new(&root, &project);
-        let info = read_info(&ph).map_err(|_| not_running(&project))?;
-        let stream = UnixStream::connect(&info.socket)
-            .await
-            .map_err(|_| not_running(&project))?;
-        let (read, write) = stream.into_split();
-        Ok(Client {
-            lines: BufReader::new(read).lines(),
-            write,
-            token: info.token.clone(),
-            info,
-        })
-    }
-
-    /// Performs one operation.
-    pub async fn call(&mut self, request: Request) -> std::result::Result<Response, IpcError> {
-        let line = SocketRequest {
-            token: self.token.clone(),
-            request: Some(request),
-            subscribe: false,
-            gate: None,
-            turn: None,
-        };
-        let lost = || {
-            IpcError::new(
-                ErrorCode::Unavailable,
-                "the engine closed the connection; is it still running?",
-            )
-        };
-        write_line(&mut self.write, &line)
-            .await
-            .map_err(|_| lost())?;
-        let reply = self
-            .lines
-            .next_line()
-            .await
-            .map_err(|_| lost())?
-            .ok_or_else(lost)?;
-        let reply: Reply = serde_json::from_str(&reply)
-            .map_err(|e| IpcError::new(ErrorCode::Internal, format!("unreadable reply: {e}")))?;
-        reply.into()
-    }
-
-    /// Turns this connection into an event stream.
-    pub async fn subscribe(mut self) -> std::result::Result<EventStream, IpcError> {
-        let line = SocketRequest {
-            token: self.token.clone(),
-            request: None,
-            subscribe: true,
-            gate: None,
-            turn: None,
-        };
-        write_line(&mut self.write, &line).await.map_err(|_| {
-            IpcError::new(ErrorCode::Unavailable, "the engine closed the connection")
-        })?;
-        Ok(EventStream {
-            lines: self.lines,
-            _write: self.write,
-        })
-    }
-}
-
-/// Events from a subscribed connection.
-pub struct EventStream {
-    lines: tokio::io::Lines<BufReader<tokio::net::unix::OwnedReadHalf>>,
-    _write: tokio::net::unix::OwnedWriteHalf,
-}
-
-impl EventStream {
-    /// The next event, or `None` when the engine went away.
-    pub async fn next(&mut self) -> Option<Event> {
-        loop {
-            let line = self.lines.next_line().await.ok()??;
-            if let Ok(event) = serde_json::from_str(&line) {
-                return Some(event);
-            }
-        }
-    }
 }

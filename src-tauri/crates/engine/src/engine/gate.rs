@@ -172,7 +172,7 @@ impl Actor {
             ));
             return;
         };
-        if !crate::server::token_matches(token, &s.gate.hook_token) {
+        if !crate::home::token_matches(token, &s.gate.hook_token) {
             let _ = reply_to.send(reply(
                 GateDecision::Ask,
                 Some("Airlock refused the hook's token".into()),
@@ -286,7 +286,7 @@ impl Actor {
                 format!("Airlock does not know session {}", report.session),
             )
         })?;
-        if !crate::server::token_matches(token, &s.gate.hook_token) {
+        if !crate::home::token_matches(token, &s.gate.hook_token) {
             return Err(IpcError::new(
                 ErrorCode::Unauthorized,
                 "Airlock refused the hook's token",
