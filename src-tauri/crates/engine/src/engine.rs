@@ -53,6 +53,7 @@ mod gated;
 mod land;
 mod lifecycle;
 mod output;
+mod policy_cache;
 mod queue;
 mod requests;
 mod restore;
@@ -250,6 +251,7 @@ impl Engine {
             default_shell,
             background: background::Background::start(),
             echoes: Default::default(),
+            policy: policy_cache::PolicyCache::new(&project, &root),
             refreshes: refreshes.clone(),
             exec_gates: exec_gate::GateServer::start(ph.dir.join("gate.sock"))
                 .map_err(|e| format!("the exec gate's socket could not start: {e}")),
@@ -428,6 +430,8 @@ struct Actor {
     background: background::Background,
     /// Airlock's own writes, not taken in again when the watchers report them.
     echoes: echoes::Echoes,
+    /// The policy the hook gate judges by, read again when its files change.
+    policy: policy_cache::PolicyCache,
     /// Files read and diffed again, counted (see [`Engine::refreshes`]).
     refreshes: Arc<AtomicU64>,
 }

@@ -52,11 +52,10 @@ use super::Msg;
 mod agents;
 mod ask;
 mod command;
-mod policy;
 mod process;
 mod server;
 
-use policy::PolicyCache;
+use super::policy_cache::PolicyCache;
 
 pub(super) use server::GateServer;
 

@@ -252,17 +252,14 @@ impl Actor {
     /// The policy's verdict on a tool call. A policy file that does not load
     /// allows nothing: every call then waits for the user, saying why.
     pub(super) fn verdict(&mut self, req: &GateRequest, cwd: &Path, root: PathBuf) -> Verdict {
-        let (project_file, global_file) = policy_files(&self.project, &self.home_root);
-        let (policy, broken) = match Policy::load(Some(&project_file), Some(&global_file)) {
-            Ok(p) => (p, None),
-            Err(e) => {
+        if self.policy.refresh_now() {
+            if let Some(e) = &self.policy.broken {
                 self.problem(None, format!("policy: {e}"));
-                (Policy::default(), Some(e.to_string()))
             }
-        };
+        }
         judge(
-            &policy,
-            broken.as_deref(),
+            &self.policy.policy,
+            self.policy.broken.as_deref(),
             &airlock_policy::Action {
                 tool: req.tool.clone(),
                 input: req.input.clone(),

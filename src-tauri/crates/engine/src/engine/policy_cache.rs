@@ -1,7 +1,8 @@
-//! The policy as the exec gate reads it: once, and again only when one of
-//! its files changes. The files are looked at (a stat of each, no parse) at
-//! most every [`LOOK_EVERY`] while execs are allowed or refused, and always
-//! before the user is asked.
+//! The policy as the gates read it: once, and again only when one of its
+//! files changes. The exec gate looks at the files (a stat of each, no
+//! parse) at most every [`LOOK_EVERY`] while execs are allowed or refused,
+//! and always before the user is asked; an agent's hook question looks
+//! every time.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -12,7 +13,7 @@ const LOOK_EVERY: Duration = Duration::from_millis(50);
 
 use airlock_policy::Policy;
 
-use super::super::gate::policy_files;
+use super::gate::policy_files;
 
 /// A policy read once and again only when its files change.
 pub(super) struct PolicyCache {
