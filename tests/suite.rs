@@ -11,6 +11,7 @@ pub mod cli_sessions;
 pub mod crash;
 pub mod diskfull;
 pub mod echoes;
+pub mod enrichment;
 pub mod exec_gate;
 pub mod gate;
 pub mod hostile;

@@ -199,15 +199,27 @@ describe('the review pane', () => {
       init: () => localStorage.setItem('airlock.reviewWidth', '1020'),
     });
     const { page, tmp, see, until, startAgent, typeLine } = s;
+    // Every diff window the page asks for, by change.
+    const asked = [];
+    page.on('request', (r) => {
+      const body = r.method() === 'POST' && r.url().endsWith('/api/call') ? JSON.parse(r.postData() ?? '{}') : {};
+      if (body.op === 'getDiff') asked.push(body.change);
+    });
     const agentCopy = join(tmp.root, 'engine.rs');
     await writeFile(agentCopy, ENGINE_RS_AGENT);
     await startAgent();
-    await typeLine(`cp ${agentCopy} src/engine.rs && clear`);
+    // Moved into place whole: the stage watcher sees one version of the file.
+    await typeLine(`cp ${agentCopy} src/.engine.rs.new && mv src/.engine.rs.new src/engine.rs && clear`);
     const file = fileLoc(page, 'src/engine.rs');
     await see(file.getByTestId('hunk').filter({ hasText: 'Error::Unknown' }).first(), 'the hunk of src/engine.rs');
     await see(file.getByTestId('hunk').filter({ hasText: 'fn forget' }), 'the hunk deleting fn forget');
-    const label = file.getByTestId('hunk-label').first();
-    if (await label.count()) assert.match(await label.innerText(), /\S/, 'a hunk label, when the engine gives one, has text');
+    // Labels come after the hunks, patched into them: the diff is not asked for again.
+    const label = file.getByTestId('hunk-label').filter({ hasText: 'fn land' }).first();
+    await see(label, 'the label of the hunk in fn land');
+    assert.match(await label.innerText(), /impl Engine/, 'the label names the enclosing symbols');
+    await page.waitForTimeout(1000);
+    const id = await file.getAttribute('data-change-id');
+    assert.equal(asked.filter((c) => c === id).length, 1, `src/engine.rs's diff asked for once, not again for its labels: ${JSON.stringify(asked)}`);
 
     const shoot = async (name) => {
       if (!SCREENSHOTS) return;

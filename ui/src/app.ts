@@ -415,6 +415,9 @@ export class App implements Ctx {
         if (known) this.review.refetch(e.change.id);
         break;
       }
+      case 'changeEnriched':
+        store.enrichChange(e);
+        break;
       case 'changeRemoved':
         store.removeChange(e.change);
         break;

@@ -1,7 +1,7 @@
 // The UI's copy of the engine's state, fed by replies and events. Views subscribe
 // to the topics they draw and re-read what they need.
 
-import type { Action, Change, ReviewComment, SessionInfo, StatusInfo } from './ipc/bindings';
+import type { Action, Change, Event, ReviewComment, SessionInfo, StatusInfo } from './ipc/bindings';
 import type { Link } from './ipc/transport';
 
 export type Topic = 'project' | 'sessions' | 'changes' | 'actions' | 'selection' | 'link' | 'comments';
@@ -112,6 +112,19 @@ export class Store {
 
   upsertChange(c: Change): void {
     this.changes.set(c.id, c);
+    this.emit('changes');
+  }
+
+  /** Labels and badges came for change `e.change`: its hunks are patched in place. */
+  enrichChange(e: Extract<Event, { type: 'changeEnriched' }>): void {
+    const c = this.changes.get(e.change);
+    if (!c) return;
+    const byId = new Map(e.hunks.map((x) => [x.id, x]));
+    const hunks = c.hunks.map((hh) => {
+      const x = byId.get(hh.id);
+      return x ? { ...hh, label: x.label, badges: x.badges } : hh;
+    });
+    this.changes.set(c.id, { ...c, hunks, badges: e.badges, risk: e.risk });
     this.emit('changes');
   }
 

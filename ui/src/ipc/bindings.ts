@@ -422,6 +422,20 @@ label: string | null,
  */
 badges: Array<Badge>, };
 
+export type HunkEnrichment = { 
+/**
+ * Which hunk.
+ */
+id: string, 
+/**
+ * The symbols it sits in.
+ */
+label: string | null, 
+/**
+ * Its risks.
+ */
+badges: Array<Badge>, };
+
 export type LandingInfo = { 
 /**
  * Its id.
@@ -1133,7 +1147,27 @@ exitCode: number | null, } | { "type": "changeProposed",
 /**
  * The change as it is now.
  */
-change: Change, } | { "type": "changeRemoved", 
+change: Change, } | { "type": "changeEnriched", 
+/**
+ * Which change.
+ */
+change: string, 
+/**
+ * Its session.
+ */
+session: string, 
+/**
+ * Its line hunks' labels and badges.
+ */
+hunks: Array<HunkEnrichment>, 
+/**
+ * The whole file's badges.
+ */
+badges: Array<Badge>, 
+/**
+ * Its place in the review order (higher is riskier).
+ */
+risk: number, } | { "type": "changeRemoved", 
 /**
  * Which change.
  */

@@ -283,3 +283,15 @@ impl BadgeKind {
     /// whose diffs the engine does not render ahead of the pane).
     pub const COLLAPSED: [BadgeKind; 2] = [BadgeKind::Lockfile, BadgeKind::Generated];
 }
+
+/// A line hunk's label and badges, worked out after it was proposed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HunkEnrichment {
+    /// Which hunk.
+    pub id: HunkId,
+    /// The symbols it sits in.
+    pub label: Option<String>,
+    /// Its risks.
+    pub badges: Vec<Badge>,
+}

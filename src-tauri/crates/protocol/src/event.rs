@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::{
-    Action, ActionOutcome, Change, ChangeId, ChatEntry, ReviewComment, SessionId, SessionInfo,
+    Action, ActionOutcome, Badge, Change, ChangeId, ChatEntry, HunkEnrichment, ReviewComment,
+    SessionId, SessionInfo,
 };
 
 impl Event {
@@ -98,6 +99,21 @@ pub enum Event {
     ChangeProposed {
         /// The change as it is now.
         change: Change,
+    },
+    /// Labels and badges were worked out for a change already proposed:
+    /// they patch its hunks in place (its diff did not move, so nothing
+    /// needs to be asked for again).
+    ChangeEnriched {
+        /// Which change.
+        change: ChangeId,
+        /// Its session.
+        session: SessionId,
+        /// Its line hunks' labels and badges.
+        hunks: Vec<HunkEnrichment>,
+        /// The whole file's badges.
+        badges: Vec<Badge>,
+        /// Its place in the review order (higher is riskier).
+        risk: u32,
     },
     /// A change no longer differs: landed, rejected, or undone by the agent.
     ChangeRemoved {

@@ -82,6 +82,7 @@ pub fn typescript_bindings() -> String {
         ChangeState::decl(&cfg),
         HunkKind::decl(&cfg),
         HunkHeader::decl(&cfg),
+        HunkEnrichment::decl(&cfg),
         LandingInfo::decl(&cfg),
         Change::decl(&cfg),
         Badge::decl(&cfg),

@@ -14,7 +14,7 @@ import { FileHeader } from './header';
 import { HunkView, type HunkHost, type ItemView, type Selection } from './hunk';
 import { FILE_HEADER_H, itemsBetween, loadedHeight, SPECIAL_H, unloadedHeight } from './layout';
 import { SpecialHunkView } from './special';
-import { HunkWindows, WINDOW } from './windows';
+import { HunkWindows, patchLabels, WINDOW } from './windows';
 
 /** Pixels rendered beyond the viewport on each side. */
 const OVERSCAN = 900;
@@ -47,6 +47,12 @@ class Placeholder implements ItemView {
   }
 }
 
+/** A hunk header without what enrichment adds (labels, badges): what its lines depend on. */
+function shape(hh: HunkHeader): unknown[] {
+  return [hh.id, hh.kind, hh.oldStart, hh.oldLines, hh.newStart, hh.newLines, hh.conflict];
+}
+
+/** Whether `b` shows the same hunks as `a`, labels and badges aside. */
 export function sameChange(a: Change, b: Change): boolean {
   return (
     a.state === b.state &&
@@ -58,8 +64,14 @@ export function sameChange(a: Change, b: Change): boolean {
     a.oldMode === b.oldMode &&
     a.newMode === b.newMode &&
     a.notice === b.notice &&
-    JSON.stringify(a.hunks) === JSON.stringify(b.hunks)
+    JSON.stringify(a.hunks.map(shape)) === JSON.stringify(b.hunks.map(shape))
   );
+}
+
+/** Whether `a` and `b` label and badge their hunks alike. */
+function sameLabels(a: Change, b: Change): boolean {
+  const marks = (c: Change) => JSON.stringify(c.hunks.map((hh) => [hh.label, hh.badges]));
+  return marks(a) === marks(b);
 }
 
 export class FileView implements HunkHost {
@@ -168,6 +180,7 @@ export class FileView implements HunkHost {
 
   update(change: Change): void {
     const changed = !sameChange(this.change, change);
+    const sameMarks = sameLabels(this.change, change);
     this.change = change;
     // Badges may come after the first sight of a change (a lockfile, say).
     if (!this.userSet && collapsedByDefault(change.badges) !== this.collapsed) this.setCollapsed(!this.collapsed);
@@ -175,6 +188,23 @@ export class FileView implements HunkHost {
     if (changed) {
       this.setHunks(change);
       this.refetch();
+    } else if (!sameMarks) {
+      this.setHunks(change);
+      this.relabel();
+    }
+  }
+
+  /**
+   * Labels and badges came for hunks already shown (`changeEnriched`): they
+   * are patched into the windows held and the hunks drawn, nothing is asked
+   * for again.
+   */
+  private relabel(): void {
+    const byId = new Map(this.change.hunks.map((hh) => [hh.id, hh]));
+    this.windows.relabel(byId);
+    for (const v of this.rendered.values()) {
+      const hh = v instanceof HunkView ? byId.get(v.key) : undefined;
+      if (v instanceof HunkView && hh) v.relabel(hh);
     }
   }
 
@@ -417,7 +447,11 @@ export class FileView implements HunkHost {
         : { op: 'getDiff', change: this.change.id, from, count },
       { quiet: ['notFound', 'badRequest'] },
     );
-    return res?.type === 'diff' ? res : null;
+    if (res?.type !== 'diff') return null;
+    // Labels that came while this window was on its way are the newer.
+    const byId = new Map(this.change.hunks.map((hh) => [hh.id, hh]));
+    for (const hd of res.hunks) patchLabels(hd, byId);
+    return res;
   }
 
   /** A window came (`total`: the line hunks in all), or could not be loaded (null). */

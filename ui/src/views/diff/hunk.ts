@@ -72,6 +72,8 @@ export class HunkView implements ItemView {
   private readonly commentButton: HTMLButtonElement;
   /** The hunk's saved review comments, and the box for a new one. */
   private readonly commentsEl = h('div', { class: 'hunk-comments', 'data-testid': 'hunk-comments' });
+  /** The header's label and badges (`display: contents`: they sit in the header's row). */
+  private readonly marks = h('span', { class: 'hunk-marks' });
   private commentForm: { el: HTMLElement; input: HTMLTextAreaElement } | null = null;
   private readonly above = h('div', { class: 'gap-host' });
   private readonly below = h('div', { class: 'gap-host' });
@@ -154,15 +156,39 @@ export class HunkView implements ItemView {
     this.renderComments();
   }
 
+  /** The header's label and badges, given again by {@link relabel}. */
+  private renderMarks(): void {
+    const hh = this.hunk.header;
+    replaceChildren(
+      this.marks,
+      hh.label ? h('span', { class: 'hunk-label', 'data-testid': 'hunk-label', title: hh.label, text: hh.label }) : null,
+      badgeList(hh.badges),
+    );
+  }
+
+  /** Labels and badges came for this hunk: its header shows them, nothing else is drawn again. */
+  relabel(hh: HunkHeader): void {
+    if (hh.label === this.hunk.header.label && JSON.stringify(hh.badges) === JSON.stringify(this.hunk.header.badges)) return;
+    this.hunk.header.label = hh.label;
+    this.hunk.header.badges = hh.badges;
+    this.renderMarks();
+    this.el.setAttribute('aria-label', this.sectionLabel(whereOf(this.host.change, this.hunk.header)));
+  }
+
+  private sectionLabel(where: string): string {
+    const hh = this.hunk.header;
+    return `Hunk ${where}${hh.label ? ` in ${hh.label}` : ''}${hh.conflict ? ', conflicts with your edits' : ''}`;
+  }
+
   /** The hunk's section: the gaps around it, its header, its lines, the editor and the comments. */
   private frame(where: string): HTMLElement {
     const hh = this.hunk.header;
+    this.renderMarks();
     const header = h(
       'div',
       { class: 'hunk-header' },
       h('code', { class: 'hunk-range', text: hunkRange(hh) }),
-      hh.label ? h('span', { class: 'hunk-label', 'data-testid': 'hunk-label', title: hh.label, text: hh.label }) : null,
-      badgeList(hh.badges),
+      this.marks,
       h('span', { class: 'spacer' }),
       this.linesButton,
       this.commentButton,
@@ -175,7 +201,7 @@ export class HunkView implements ItemView {
         class: `hunk${hh.conflict ? ' conflict' : ''}`,
         'data-testid': 'hunk',
         'data-hunk-id': hh.id,
-        'aria-label': `Hunk ${where}${hh.label ? ` in ${hh.label}` : ''}${hh.conflict ? ', conflicts with your edits' : ''}`,
+        'aria-label': this.sectionLabel(where),
         tabindex: -1,
       },
       this.above,

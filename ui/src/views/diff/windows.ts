@@ -4,7 +4,7 @@
 // windows held are shown until the new ones come; answers for a diff that
 // moved since they were asked for are dropped.
 
-import { FIRST_WINDOW_HUNKS, type HunkDiff } from '../../ipc/bindings';
+import { FIRST_WINDOW_HUNKS, type HunkDiff, type HunkHeader } from '../../ipc/bindings';
 
 /**
  * Line hunks per `getDiff` request: about a viewport's worth. The engine
@@ -79,6 +79,11 @@ export class HunkWindows {
     for (const w of this.windows.values()) w.stale = true;
   }
 
+  /** Labels and badges came for hunks held here: patched in place. */
+  relabel(byId: ReadonlyMap<string, HunkHeader>): void {
+    for (const win of this.windows.values()) for (const hd of win.hunks) patchLabels(hd, byId);
+  }
+
   /** What is held is of another diff (white space hidden or shown): dropped. */
   clear(): void {
     this.gen++;
@@ -137,4 +142,12 @@ export class HunkWindows {
       this.windows.delete(w);
     }
   }
+}
+
+/** Gives hunk `hd` the label and badges its header has in `byId`, when there. */
+export function patchLabels(hd: HunkDiff, byId: ReadonlyMap<string, HunkHeader>): void {
+  const hh = byId.get(hd.header.id);
+  if (!hh) return;
+  hd.header.label = hh.label;
+  hd.header.badges = hh.badges;
 }

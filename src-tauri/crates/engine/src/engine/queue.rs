@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use airlock_protocol::{Event, SessionMode};
+use airlock_protocol::{Event, HunkEnrichment, SessionMode};
 
 use super::review_queue::{merged, view_events};
 use super::{Actor, FIRST_WINDOW_HUNKS};
@@ -496,8 +496,24 @@ impl Actor {
                 g.proposal.apply(&e);
             }
         }
-        if let Some(change) = updated {
-            self.emit(Event::ChangeProposed { change });
+        if let Some(c) = updated {
+            let hunks = e
+                .hunk_ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| HunkEnrichment {
+                    id: id.clone(),
+                    label: e.labels.get(i).cloned().flatten(),
+                    badges: e.hunk_badges.get(i).cloned().unwrap_or_default(),
+                })
+                .collect();
+            self.emit(Event::ChangeEnriched {
+                change: c.id,
+                session: session.to_string(),
+                hunks,
+                badges: e.file_badges,
+                risk: e.risk,
+            });
         }
     }
 }
