@@ -295,7 +295,7 @@ async fn roll_forward_finishes_a_landing_but_never_over_the_users_edit() {
         ("c.txt", "old c\n"),
     ]);
     let file = |s: &str| FileState::File {
-        bytes: s.as_bytes().to_vec(),
+        bytes: s.as_bytes().to_vec().into(),
         mode: 0o644,
     };
     let writes: Vec<Write> = ["a", "b", "c"]

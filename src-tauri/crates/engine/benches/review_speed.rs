@@ -72,7 +72,7 @@ fn repetitive(lines: usize) -> Vec<String> {
 
 fn file(lines: &[String]) -> FileState {
     FileState::File {
-        bytes: lines.concat().into_bytes(),
+        bytes: lines.concat().into_bytes().into(),
         mode: 0o644,
     }
 }

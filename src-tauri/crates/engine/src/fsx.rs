@@ -19,6 +19,9 @@ pub fn is_git_dir(name: &std::ffi::OsStr) -> bool {
     name.as_encoded_bytes().eq_ignore_ascii_case(b".git")
 }
 
+/// A file's bytes, shared rather than copied.
+pub type Bytes = std::sync::Arc<[u8]>;
+
 /// What is at a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileState {
@@ -26,8 +29,9 @@ pub enum FileState {
     Missing,
     /// A regular file.
     File {
-        /// Its bytes.
-        bytes: Vec<u8>,
+        /// Its bytes, shared: a proposal, its base and the views of it hold
+        /// one copy between them.
+        bytes: Bytes,
         /// Its permission bits.
         mode: u32,
     },
@@ -89,7 +93,7 @@ impl FileState {
         file.read_to_end(&mut bytes)
             .context(|| format!("read {}", path.display()))?;
         Ok(FileState::File {
-            bytes,
+            bytes: bytes.into(),
             // Permission bits only: a setuid, setgid or sticky bit an agent
             // set is not something to land (the review shows `rwx` only).
             mode: meta.mode() & 0o777,

@@ -18,7 +18,7 @@ use crate::review::Write;
 fn encode(state: &FileState) -> (&'static str, Option<Vec<u8>>, Option<u32>) {
     match state {
         FileState::Missing => ("missing", None, None),
-        FileState::File { bytes, mode } => ("file", Some(bytes.clone()), Some(*mode)),
+        FileState::File { bytes, mode } => ("file", Some(bytes.to_vec()), Some(*mode)),
         FileState::Symlink { target } => (
             "symlink",
             Some(target.as_os_str().as_encoded_bytes().to_vec()),
@@ -32,7 +32,7 @@ fn encode(state: &FileState) -> (&'static str, Option<Vec<u8>>, Option<u32>) {
 fn decode(kind: &str, bytes: Option<Vec<u8>>, mode: Option<u32>) -> FileState {
     match kind {
         "file" => FileState::File {
-            bytes: bytes.unwrap_or_default(),
+            bytes: bytes.unwrap_or_default().into(),
             mode: mode.unwrap_or(0o644),
         },
         "symlink" => FileState::Symlink {

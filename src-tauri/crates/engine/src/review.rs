@@ -216,7 +216,7 @@ pub fn text_of(state: &FileState) -> Option<&[u8]> {
     match state {
         FileState::Missing => Some(b""),
         FileState::File { bytes, .. } => {
-            (bytes.len() <= MAX_DIFF_BYTES && !is_binary(bytes)).then_some(bytes.as_slice())
+            (bytes.len() <= MAX_DIFF_BYTES && !is_binary(bytes)).then_some(&bytes[..])
         }
         _ => None,
     }

@@ -50,7 +50,7 @@ impl Actor {
         // must not be read through) and without blocking on a FIFO.
         let text = match fsx::FileState::read(&path).map_err(|e| format!("cannot read {rel}: {e}"))? {
             fsx::FileState::File { bytes, .. } => {
-                String::from_utf8(bytes).map_err(|_| format!("{rel} is not UTF-8 text"))?
+                String::from_utf8(bytes.to_vec()).map_err(|_| format!("{rel} is not UTF-8 text"))?
             }
             // A file that does not exist yet reads as empty: agents read before they create.
             fsx::FileState::Missing => String::new(),
@@ -153,7 +153,7 @@ impl Target {
             .and_then(|f| f.mode())
             .unwrap_or(0o644);
         let file = fsx::FileState::File {
-            bytes: text.into_bytes(),
+            bytes: text.into_bytes().into(),
             mode,
         };
         fsx::mirror(&file, &self.root, &self.target)

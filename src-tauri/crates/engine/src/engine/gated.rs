@@ -42,7 +42,7 @@ impl Actor {
             }
         };
         let proposed = FileState::File {
-            bytes: text.into_bytes(),
+            bytes: text.into_bytes().into(),
             mode: base.mode().unwrap_or(0o644),
         };
         let Some(proposal) = review::proposal_from(

@@ -66,7 +66,7 @@ impl Actor {
                     diffy::merge_bytes(before, old_base, after)
                         .ok()
                         .map(|bytes| FileState::File {
-                            bytes,
+                            bytes: bytes.into(),
                             mode: w.after.mode().unwrap_or(0o644),
                         })
                 }
@@ -252,7 +252,7 @@ impl Actor {
                 };
                 match merged {
                     Some(bytes) => FileState::File {
-                        bytes,
+                        bytes: bytes.into(),
                         mode: now.mode().or(w.before.mode()).unwrap_or(0o644),
                     },
                     None => {

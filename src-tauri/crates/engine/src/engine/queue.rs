@@ -409,7 +409,10 @@ impl Actor {
             match rebased {
                 Some(bytes) => {
                     let mode = g.proposed.mode().or(now.mode()).unwrap_or(0o644);
-                    g.proposed = FileState::File { bytes, mode };
+                    g.proposed = FileState::File {
+                        bytes: bytes.into(),
+                        mode,
+                    };
                     g.seen = now.clone();
                     g.rebased = g.tool != "NotebookEdit";
                 }

@@ -156,7 +156,7 @@ pub(super) fn merged(base: &FileState, now: &FileState, staged: &FileState) -> O
         FileState::Missing
     } else {
         FileState::File {
-            bytes,
+            bytes: bytes.into(),
             mode: staged.mode().or(now.mode()).unwrap_or(0o644),
         }
     })
@@ -258,7 +258,7 @@ mod tests {
 
     fn file(text: &str) -> FileState {
         FileState::File {
-            bytes: text.as_bytes().to_vec(),
+            bytes: text.as_bytes().to_vec().into(),
             mode: 0o644,
         }
     }
@@ -353,7 +353,7 @@ mod tests {
         let base = file("one\n");
         assert_eq!(merged(&base, &file("two\n"), &file("three\n")), None);
         let binary = FileState::File {
-            bytes: vec![0u8, 159, 146, 150],
+            bytes: vec![0u8, 159, 146, 150].into(),
             mode: 0o644,
         };
         assert_eq!(merged(&base, &binary, &file("three\n")), None);
@@ -376,7 +376,7 @@ mod decision_tests {
 
     fn file(text: &str) -> FileState {
         FileState::File {
-            bytes: text.as_bytes().to_vec(),
+            bytes: text.as_bytes().to_vec().into(),
             mode: 0o644,
         }
     }

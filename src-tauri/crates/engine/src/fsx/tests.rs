@@ -18,7 +18,7 @@ fn mirror_never_writes_or_removes_through_a_linked_folder() {
     std::fs::remove_dir(root.join("sub")).expect("rmdir");
     std::os::unix::fs::symlink(&outside, root.join("sub")).expect("link");
     let file = FileState::File {
-        bytes: b"agent\n".to_vec(),
+        bytes: b"agent\n".to_vec().into(),
         mode: 0o644,
     };
     for state in [&file, &FileState::Missing] {
@@ -80,7 +80,7 @@ fn atomic_write_keeps_mode_and_creates_folders() {
     assert_eq!(
         FileState::read(&p).expect("read"),
         FileState::File {
-            bytes: b"#!/bin/sh\n".to_vec(),
+            bytes: b"#!/bin/sh\n".to_vec().into(),
             mode: 0o755
         }
     );

@@ -91,7 +91,10 @@ impl Proposal {
             self.base.mode().or(self.proposed.mode())
         }
         .unwrap_or(0o644);
-        FileState::File { bytes, mode }
+        FileState::File {
+            bytes: bytes.into(),
+            mode,
+        }
     }
 
     /// The project writes that land the hunks in `take`.
@@ -223,11 +226,11 @@ impl Proposal {
         let new_text = text_of(&self.proposed).unwrap_or(b"");
         let mode = self.base.mode().or(self.proposed.mode()).unwrap_or(0o644);
         let project_after = FileState::File {
-            bytes: splice(base_text, &h.before),
+            bytes: splice(base_text, &h.before).into(),
             mode,
         };
         let stage_after = FileState::File {
-            bytes: splice(new_text, &h.after),
+            bytes: splice(new_text, &h.after).into(),
             mode: self.proposed.mode().unwrap_or(mode),
         };
         let mut project = vec![Write {

@@ -9,7 +9,7 @@ use super::*;
 
 fn file(s: &str) -> FileState {
     FileState::File {
-        bytes: s.as_bytes().to_vec(),
+        bytes: s.as_bytes().to_vec().into(),
         mode: 0o644,
     }
 }
@@ -62,7 +62,7 @@ fn kinds_and_whole_changes() {
     );
     assert!(prop(FileState::Missing, file("")).whole_hunk.is_some());
     let bin = FileState::File {
-        bytes: vec![0, 1, 2],
+        bytes: vec![0, 1, 2].into(),
         mode: 0o644,
     };
     let p = prop(file("x"), bin);
@@ -73,7 +73,7 @@ fn kinds_and_whole_changes() {
 #[test]
 fn mode_is_its_own_hunk() {
     let exec = FileState::File {
-        bytes: b"a\nB\n".to_vec(),
+        bytes: b"a\nB\n".to_vec().into(),
         mode: 0o755,
     };
     let p = prop(file("a\nb\n"), exec);
@@ -84,7 +84,7 @@ fn mode_is_its_own_hunk() {
     assert_eq!(
         p.plan_approve(&only_mode)[0].after,
         FileState::File {
-            bytes: b"a\nb\n".to_vec(),
+            bytes: b"a\nb\n".to_vec().into(),
             mode: 0o755
         }
     );
@@ -92,7 +92,7 @@ fn mode_is_its_own_hunk() {
     assert_eq!(
         p.plan_approve(&only_lines)[0].after,
         FileState::File {
-            bytes: b"a\nB\n".to_vec(),
+            bytes: b"a\nB\n".to_vec().into(),
             mode: 0o644
         }
     );
@@ -100,7 +100,7 @@ fn mode_is_its_own_hunk() {
     assert_eq!(
         p.plan_reject(&only_mode)[0].after,
         FileState::File {
-            bytes: b"a\nB\n".to_vec(),
+            bytes: b"a\nB\n".to_vec().into(),
             mode: 0o644
         }
     );
@@ -109,11 +109,11 @@ fn mode_is_its_own_hunk() {
 #[test]
 fn invalid_utf8_is_text_and_survives() {
     let base = FileState::File {
-        bytes: b"caf\xe9\nline\n".to_vec(),
+        bytes: b"caf\xe9\nline\n".to_vec().into(),
         mode: 0o644,
     };
     let new = FileState::File {
-        bytes: b"caf\xe9\nLINE\n".to_vec(),
+        bytes: b"caf\xe9\nLINE\n".to_vec().into(),
         mode: 0o644,
     };
     let p = prop(base.clone(), new.clone());
@@ -244,7 +244,7 @@ proptest::proptest! {
 
 fn file_bytes(b: &[u8]) -> FileState {
     FileState::File {
-        bytes: b.to_vec(),
+        bytes: b.to_vec().into(),
         mode: 0o644,
     }
 }
