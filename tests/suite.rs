@@ -17,6 +17,7 @@ pub mod gate;
 pub mod hostile;
 pub mod killed;
 pub mod pty;
+pub mod resume;
 pub mod review;
 pub mod sandbox;
 pub mod scenarios;

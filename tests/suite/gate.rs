@@ -97,6 +97,7 @@ impl Gated {
                         tool,
                         input,
                         cwd: project,
+                        agent_session: None,
                     },
                 )
                 .await

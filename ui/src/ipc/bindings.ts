@@ -79,7 +79,13 @@ kind: SessionKind,
  * What a chat's agent offers and reports; `None` for a terminal, or
  * until the agent has answered `initialize`.
  */
-chat?: ChatInfo, };
+chat?: ChatInfo, 
+/**
+ * The agent's own id for its conversation, when its hooks said it
+ * (Claude Code's `session_id`): a restart resumes that conversation
+ * (`claude --resume ID`) instead of starting a new one.
+ */
+resume?: string, };
 
 export type SandboxState = "confined" | "optedOut" | "unavailable";
 
@@ -1269,7 +1275,11 @@ input: unknown,
 /**
  * The agent's working folder.
  */
-cwd: string, };
+cwd: string, 
+/**
+ * The agent's own id for its conversation (Claude Code's `session_id`).
+ */
+agentSession?: string, };
 
 export type GateReply = { 
 /**
@@ -1295,7 +1305,11 @@ session: string,
 /**
  * Which agent says so (`claude`, `codex`).
  */
-agent: string, };
+agent: string, 
+/**
+ * The agent's own id for its conversation (Claude Code's `session_id`).
+ */
+agentSession?: string, };
 
 /** How many hunks the review pane asks for first (the engine highlights them ahead). */
 export const FIRST_WINDOW_HUNKS = 12;

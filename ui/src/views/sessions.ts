@@ -369,7 +369,9 @@ export class SessionsView {
       { class: 'session-controls' },
       s.state === 'running'
         ? button('session-stop', 'Stop', 'Stop this session (its stage and changes stay)', ICONS.stop, () => this.ctx.stopSession(s.id))
-        : button('session-restart', 'Restart', 'Run the same command again in the same stage', ICONS.restart, () => this.ctx.restartSession(s.id)),
+        : s.resume
+          ? button('session-restart', 'Resume', 'Run the agent again in the same stage, back in its conversation', ICONS.restart, () => this.ctx.restartSession(s.id))
+          : button('session-restart', 'Restart', 'Run the same command again in the same stage', ICONS.restart, () => this.ctx.restartSession(s.id)),
       button('session-remove', 'Remove', 'Remove this session and its stage', ICONS.trash, () => this.remove(s, false)),
     );
     const li = h(

@@ -49,7 +49,7 @@ fn deny_with(event: &str, why: &str) -> Value {
 
 /// Tells the engine the session's agent ended its turn; quietly does nothing
 /// when it cannot (the agent must never wait on this).
-fn report_turn(agent: &str) {
+fn report_turn(agent: &str, agent_session: Option<&str>) {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let (Some(socket), Some(token), Some(session)) = (
         env("AIRLOCK_SOCKET"),
@@ -63,7 +63,7 @@ fn report_turn(agent: &str) {
     };
     let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
     let mut line =
-        json!({ "token": token, "turn": { "session": session, "agent": agent } }).to_string();
+        json!({ "token": token, "turn": { "session": session, "agent": agent, "agentSession": agent_session } }).to_string();
     line.push('\n');
     if stream.write_all(line.as_bytes()).is_ok() {
         let mut reply = String::new();
@@ -85,7 +85,7 @@ pub fn run(agent: Option<&str>, arg: Option<&str>) -> i32 {
             .and_then(|a| serde_json::from_str(a).ok())
             .unwrap_or(Value::Null);
         if event["type"] == "agent-turn-complete" {
-            report_turn("codex");
+            report_turn("codex", None);
         }
         return 0;
     }
@@ -115,7 +115,7 @@ fn decide(input: &str) -> Value {
         .unwrap_or("PreToolUse")
         .to_string();
     if event == "Stop" {
-        report_turn("claude");
+        report_turn("claude", hook["session_id"].as_str());
         // An empty answer lets Claude Code stop as it meant to.
         return json!({});
     }
@@ -138,6 +138,8 @@ fn decide(input: &str) -> Value {
             "tool": hook["tool_name"].as_str().unwrap_or(""),
             "input": hook["tool_input"].clone(),
             "cwd": hook["cwd"].as_str().unwrap_or(""),
+            // Claude Code's own id for the conversation: a restart resumes it.
+            "agentSession": hook["session_id"].as_str(),
         }
     });
     let mut stream = match UnixStream::connect(&socket) {

@@ -57,6 +57,7 @@ mod policy_cache;
 mod queue;
 mod requests;
 mod restore;
+mod resume;
 mod review_queue;
 mod sandbox;
 mod session;

@@ -184,6 +184,8 @@ impl Journal {
                 // A chat is known by its transcript file (see the engine's `restore`).
                 kind: Default::default(),
                 chat: None,
+                // Kept beside the journal (see the engine's `restore`).
+                resume: None,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)

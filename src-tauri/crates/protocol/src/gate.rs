@@ -54,6 +54,10 @@ pub struct GateRequest {
     pub input: serde_json::Value,
     /// The agent's working folder.
     pub cwd: String,
+    /// The agent's own id for its conversation (Claude Code's `session_id`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub agent_session: Option<String>,
 }
 
 /// An agent saying its turn ended (Claude Code's Stop hook, Codex's
@@ -65,6 +69,10 @@ pub struct TurnReport {
     pub session: SessionId,
     /// Which agent says so (`claude`, `codex`).
     pub agent: String,
+    /// The agent's own id for its conversation (Claude Code's `session_id`).
+    #[serde(default)]
+    #[ts(optional)]
+    pub agent_session: Option<String>,
 }
 
 /// The user's (or the policy's) answer to a [`GateRequest`].

@@ -90,6 +90,12 @@ pub struct SessionInfo {
     #[serde(default)]
     #[ts(optional)]
     pub chat: Option<ChatInfo>,
+    /// The agent's own id for its conversation, when its hooks said it
+    /// (Claude Code's `session_id`): a restart resumes that conversation
+    /// (`claude --resume ID`) instead of starting a new one.
+    #[serde(default)]
+    #[ts(optional)]
+    pub resume: Option<String>,
 }
 
 /// Whether a session's processes are confined.

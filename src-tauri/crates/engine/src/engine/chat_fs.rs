@@ -110,6 +110,7 @@ impl Actor {
             tool: "Write".into(),
             input: json!({ "file_path": at.target.display().to_string(), "content": req.content }),
             cwd: at.root.display().to_string(),
+            agent_session: None,
         };
         let (tx, rx) = oneshot::channel::<GateReply>();
         self.gate_checked(question, tx);

@@ -256,6 +256,7 @@ pub(super) fn gate_question(session: &str, cwd: &Path, call: &acp::ToolCallUpdat
         tool: tool.into(),
         input,
         cwd: cwd.display().to_string(),
+        agent_session: None,
     }
 }
 

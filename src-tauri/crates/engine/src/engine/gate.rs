@@ -180,6 +180,7 @@ impl Actor {
             ));
             return;
         }
+        self.remember_resume(&req.session, req.agent_session.as_deref());
         self.gate_checked(req, reply_to);
     }
 
@@ -290,6 +291,7 @@ impl Actor {
             ));
         }
         s.term.turn_reported = true;
+        self.remember_resume(&report.session, report.agent_session.as_deref());
         self.update_turn(&report.session);
         let Some(s) = self.sessions.get(&report.session) else {
             return Ok(());

@@ -12,6 +12,7 @@ use airlock_protocol::{
 use tokio::sync::{mpsc, oneshot};
 
 use super::confine::{session_env, Confined};
+use super::resume::resumed;
 use super::session::{Parts, Session};
 use super::{chat, sandbox, Actor, PTY_QUEUE};
 use crate::error::{EngineError, Result};
@@ -285,7 +286,8 @@ impl Actor {
         if !s.stage.is_dir() {
             return Err(EngineError::StageGone(id.to_string()));
         }
-        let (command, stage, size) = (s.info.command.clone(), s.stage.clone(), s.term.size);
+        let command = resumed(&s.info.command, s.info.resume.as_deref());
+        let (stage, size) = (s.stage.clone(), s.term.size);
         let gated = s.info.mode == SessionMode::Gated;
         let scrollback = s.scrollback.clone();
         let sandbox = match s.sandbox.clone() {
@@ -366,6 +368,7 @@ impl Actor {
         self.remove_tmp(id);
         self.forget_scrollback(id);
         self.remove_file(id, &self.claude_settings(id));
+        self.remove_file(id, &self.resume_file(id));
         self.journal.delete_session(id)?;
         for p in s.queue.view.values() {
             self.emit(Event::ChangeRemoved {
@@ -541,6 +544,7 @@ fn new_info(
         sandbox: Some(sandbox.info.clone()),
         kind,
         chat: None,
+        resume: None,
     }
 }
 

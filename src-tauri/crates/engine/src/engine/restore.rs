@@ -37,6 +37,9 @@ impl Actor {
             let scrollback = self.open_scrollback(&id);
             let chat = chat::Chat::load(self.chat_file(&id));
             let mut info = info;
+            info.resume = std::fs::read_to_string(self.resume_file(&id))
+                .ok()
+                .filter(|id| super::resume::resumable_id(id));
             if chat.is_some() {
                 info.kind = SessionKind::Chat;
             }
