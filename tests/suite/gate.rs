@@ -506,3 +506,38 @@ async fn a_review_sent_to_gated_claude_is_the_answer_to_its_waiting_edit() {
         "the edit left the queue with its answer"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_gated_write_is_a_landing_in_history_and_undoable() {
+    let f = Fixture::git(&[("a.txt", "one\n")]);
+    let g = gated(&f).await;
+    let h = g.ask(
+        "Write",
+        json!({ "file_path": abs(&f, "a.txt"), "content": "two\n" }),
+    );
+    let change = g.pending("a.txt").await;
+    g.approve(vec![change.id.clone()]).await.expect("approve");
+    assert_eq!(answer(h).await.decision, GateDecision::Allow);
+    // Claude Code writes what it was allowed to.
+    std::fs::write(f.project.join("a.txt"), "two\n").expect("the agent writes");
+    let landing = eventually(10, "the landing in History", || async {
+        let Response::Landings { landings } = call(&g.engine, Request::ListLandings).await else {
+            return None;
+        };
+        landings.into_iter().find(|l| l.paths == ["a.txt"])
+    })
+    .await;
+    assert_eq!(landing.session, g.session);
+    call(
+        &g.engine,
+        Request::Undo {
+            landing: Some(landing.id),
+        },
+    )
+    .await;
+    assert_eq!(
+        read(&f.project.join("a.txt")),
+        "one\n",
+        "undone: the text from before the approval"
+    );
+}

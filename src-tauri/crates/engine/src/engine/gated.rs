@@ -3,7 +3,7 @@
 //! user decides (allow as asked, allow a part or an edited version with the
 //! tool's input rewritten, or deny with the user's reason).
 
-use airlock_protocol::GateDecision;
+use airlock_protocol::{Event, GateDecision};
 use std::collections::HashSet;
 
 use airlock_protocol::{GateReply, GateRequest};
@@ -110,20 +110,76 @@ impl Actor {
         let Some(g) = s.gate.gated.remove(rel) else {
             return Ok(());
         };
-        let answer = if approve {
-            approval(&g, take, whole, edited)?
+        let (answer, after) = if approve {
+            let (answer, after) = approval(&g, take, whole, edited)?;
+            (answer, Some(after))
         } else {
             let why = reason.unwrap_or("The user rejected this edit in Airlock.");
-            reply(GateDecision::Deny, Some(why.to_string()), None)
+            (reply(GateDecision::Deny, Some(why.to_string()), None), None)
         };
         if g.reply.send(answer).is_err() {
             self.problem(
                 Some(session),
                 format!("the agent stopped waiting for the edit of {rel}"),
             );
+        } else if let Some(after) = after {
+            // The agent writes it now: when the watcher sees the file as
+            // approved, it is journalled as a landing (History, Undo).
+            let before = fsx::safe_join(&self.project, rel)
+                .and_then(|p| FileState::read(&p))
+                .map(FileState::as_file)
+                .unwrap_or(FileState::Missing);
+            if let Some(s) = self.sessions.get_mut(session) {
+                let at = std::time::Instant::now();
+                s.gate.approved.insert(rel.to_string(), (before, after, at));
+            }
         }
         self.publish(session);
         Ok(())
+    }
+
+    /// The project watcher saw `rels` change: an approved gated edit that
+    /// the agent has now written as approved is journalled as a landing,
+    /// listed in History and undoable like any other.
+    pub(super) fn gated_landed(&mut self, rels: &[String]) {
+        let mut landed = Vec::new();
+        for s in self.sessions.values_mut() {
+            s.gate
+                .approved
+                .retain(|_, (_, _, at)| at.elapsed() < APPROVED_KEPT);
+            for rel in rels {
+                let Some((_, after, _)) = s.gate.approved.get(rel) else {
+                    continue;
+                };
+                let now = fsx::safe_join(&self.project, rel)
+                    .and_then(|p| FileState::read(&p))
+                    .map(FileState::as_file);
+                if now.is_ok_and(|now| now == *after) {
+                    if let Some((before, after, _)) = s.gate.approved.remove(rel) {
+                        landed.push((s.info.id.clone(), rel.clone(), before, after));
+                    }
+                }
+            }
+        }
+        for (session, path, before, after) in landed {
+            let writes = [crate::review::Write {
+                path: path.clone(),
+                before,
+                after,
+            }];
+            let id = self
+                .journal
+                .begin_landing(&session, &writes, None)
+                .and_then(|id| self.journal.finish_landing(id).map(|()| id));
+            match id {
+                Ok(landing) => self.emit(Event::Landed {
+                    landing,
+                    session,
+                    paths: vec![path],
+                }),
+                Err(e) => self.problem(Some(&session), format!("journal: {e}")),
+            }
+        }
     }
 }
 
@@ -135,7 +191,7 @@ pub(super) fn approval(
     take: &HashSet<&str>,
     whole: bool,
     edited: Option<(&str, &[u8])>,
-) -> Result<GateReply> {
+) -> Result<(GateReply, FileState)> {
     let after = match edited {
         Some((hunk, text)) => g
             .proposal
@@ -151,7 +207,7 @@ pub(super) fn approval(
             .map(|w| w.after.clone()),
     };
     let Some(state) = after else {
-        return Ok(reply(GateDecision::Allow, None, None));
+        return Ok((reply(GateDecision::Allow, None, None), g.proposed.clone()));
     };
     let text = String::from_utf8(state.bytes().unwrap_or_default().to_vec())
         .map_err(|_| EngineError::BadRequest("the approved text is not UTF-8".into()))?;
@@ -171,8 +227,14 @@ pub(super) fn approval(
     } else {
         "the user approved part of this edit in Airlock"
     };
-    Ok(reply(GateDecision::Allow, Some(why.into()), Some(updated)))
+    Ok((
+        reply(GateDecision::Allow, Some(why.into()), Some(updated)),
+        state,
+    ))
 }
+
+/// How long an approved gated edit waits for the agent to write it.
+const APPROVED_KEPT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// Applies Claude Code's Edit / MultiEdit input to `text`; `None` when an
 /// `old_string` is not there (the tool will fail on its own, writing nothing).

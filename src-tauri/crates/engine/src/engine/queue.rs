@@ -175,6 +175,7 @@ impl Actor {
             .into_iter()
             .filter(|rel| !self.echoes.is_echo(&self.project.join(rel)))
             .collect();
+        self.gated_landed(&rels);
         self.project_changed(&rels);
     }
 

@@ -13,6 +13,7 @@ use airlock_protocol::{ReviewComment, SessionInfo};
 
 use super::review_queue::ReviewQueue;
 use super::{chat, exec_gate, gate, sandbox};
+use crate::fsx::FileState;
 use crate::pty::PtyProcess;
 use crate::scrollback::Scrollback;
 use crate::stage::IgnoreFilter;
@@ -64,6 +65,9 @@ pub(super) struct Gate {
     pub(super) actions: BTreeMap<String, gate::PendingAction>,
     /// Gated edits waiting for the user, by path.
     pub(super) gated: BTreeMap<String, gate::GatedEdit>,
+    /// Gated edits approved and not yet seen written, by path: the file
+    /// before, as approved, and when.
+    pub(super) approved: BTreeMap<String, (FileState, FileState, std::time::Instant)>,
     /// The session's exec gate, while its processes run under one.
     pub(super) exec: Option<exec_gate::Handle>,
 }
@@ -102,6 +106,7 @@ impl Session {
                 hook_token: parts.hook_token,
                 actions: BTreeMap::new(),
                 gated: BTreeMap::new(),
+                approved: BTreeMap::new(),
                 exec: None,
             },
             comments: Vec::new(),
