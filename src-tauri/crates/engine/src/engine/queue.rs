@@ -356,12 +356,12 @@ impl Actor {
                     self.set_base(session, rel, base);
                 }
                 if let Some(s) = self.sessions.get_mut(session) {
-                    s.queue.raw.insert(rel.to_string(), p);
+                    s.queue.set_raw(rel, p);
                 }
             }
             Ok(None) => {
                 if let Some(s) = self.sessions.get_mut(session) {
-                    s.queue.raw.remove(rel);
+                    s.queue.remove_raw(rel);
                     if s.queue.bases.remove(rel).is_some() {
                         if let Err(e) = self.journal.remove_base(session, rel) {
                             self.problem(Some(session), format!("journal: {e}"));
@@ -441,13 +441,13 @@ impl Actor {
             return;
         };
         let gated = (s.info.mode == SessionMode::Gated).then_some(&s.gate.gated);
-        let old_view = s.queue.rebuild_view(session, gated);
+        let delta = s.queue.rebuild_view(session, gated);
         // Labels and badges come from tree-sitter, which can take tens of
         // milliseconds on a large file: compute them off the actor, behind what
         // a user waits for, and announce the change again when they are ready;
         // a result for hunks that moved on meanwhile is dropped. The first
         // window's highlighting is worked out there too, ahead of the pane.
-        for p in s.queue.take_unenriched() {
+        for p in s.queue.take_unenriched(&delta) {
             let tx = self.tx.clone();
             let session_id = session.to_string();
             self.background.run(move || {
@@ -462,7 +462,7 @@ impl Actor {
                 });
             });
         }
-        let mut events = view_events(session, &old_view, &s.queue.view);
+        let mut events = view_events(session, &delta, &s.queue.view);
         let before = (s.info.pending_changes, s.info.pending_hunks);
         s.counts();
         if before != (s.info.pending_changes, s.info.pending_hunks) {

@@ -5,7 +5,7 @@
 //! what a decision takes of each file (or why it is refused). The actor
 //! reads the files and performs what these return.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use airlock_protocol::{Change, ChangeKind, ChangeState, Event};
 
@@ -27,18 +27,90 @@ pub(super) struct ReviewQueue {
     pub(super) decided: VecDeque<(u64, Change)>,
     /// Changes whose labels and badges are being computed (by change id and hunk ids).
     pub(super) enriching: HashSet<(String, Vec<String>)>,
+    /// Paths set or removed in `raw` since the view was last brought up to date.
+    dirty: BTreeSet<String>,
+    /// The renames the view shows: new path → old path.
+    renamed: BTreeMap<String, String>,
 }
 
 impl ReviewQueue {
-    /// Builds the view again from `raw` (or, for a gated session, from its
-    /// waiting edits), pairing a deleted and a created file with the same
-    /// text into a rename and keeping the labels of hunks that did not
-    /// change. Returns the view it replaced.
+    /// Sets `rel`'s proposal (what the stage holds against the project).
+    pub(super) fn set_raw(&mut self, rel: &str, p: Proposal) {
+        self.raw.insert(rel.to_string(), p);
+        self.dirty.insert(rel.to_string());
+    }
+
+    /// `rel` no longer differs.
+    pub(super) fn remove_raw(&mut self, rel: &str) {
+        if self.raw.remove(rel).is_some() {
+            self.dirty.insert(rel.to_string());
+        }
+    }
+
+    /// Brings the view up to date with `raw` (or, for a gated session, with
+    /// its waiting edits), pairing a deleted and a created file with the
+    /// same text into a rename and keeping the labels of hunks that did not
+    /// change. Only the paths set or removed since the last call, and those
+    /// a rename pairs or paired, are looked at: a chunk of a burst of
+    /// thousands of files costs its own size, not the queue's. Returns what
+    /// each of those paths showed before.
     pub(super) fn rebuild_view(
         &mut self,
         session: &str,
         gated: Option<&BTreeMap<String, GatedEdit>>,
-    ) -> BTreeMap<String, Proposal> {
+    ) -> Delta {
+        let pairs = self.renames(session);
+        let mut touched = std::mem::take(&mut self.dirty);
+        touched.extend(
+            self.renamed
+                .iter()
+                .flat_map(|(n, o)| [n.clone(), o.clone()]),
+        );
+        touched.extend(pairs.iter().flat_map(|(o, n, _)| [o.clone(), n.clone()]));
+        if let Some(gated) = gated {
+            touched.extend(self.view.keys().cloned());
+            touched.extend(gated.keys().cloned());
+        }
+        let delta: Delta = touched
+            .into_iter()
+            .map(|rel| {
+                let old = self.view.remove(&rel);
+                (rel, old)
+            })
+            .collect();
+        for (rel, _) in &delta {
+            let shown = match gated {
+                Some(gated) => gated.get(rel).map(|g| g.proposal.clone()),
+                None => self.raw.get(rel).cloned(),
+            };
+            if let Some(p) = shown {
+                self.view.insert(rel.clone(), p);
+            }
+        }
+        self.renamed.clear();
+        for (old, new, p) in pairs {
+            self.view.remove(&old);
+            self.view.insert(new.clone(), p);
+            self.renamed.insert(new, old);
+        }
+        // Labels carried over by id (a rename's id is its new path's).
+        let old_by_id: HashMap<&str, &Proposal> = delta
+            .iter()
+            .filter_map(|(_, o)| o.as_ref().map(|o| (o.change.id.as_str(), o)))
+            .collect();
+        for (rel, _) in &delta {
+            if let Some(p) = self.view.get_mut(rel) {
+                if let Some(old) = old_by_id.get(p.change.id.as_str()) {
+                    p.inherit(old);
+                }
+            }
+        }
+        delta
+    }
+
+    /// Deleted and created files of the same text, paired into renames:
+    /// (old path, new path, the rename's proposal).
+    fn renames(&self, session: &str) -> Vec<(String, String, Proposal)> {
         let pending = |kind: ChangeKind| {
             move |p: &&Proposal| p.change.kind == kind && p.change.state == ChangeState::Pending
         };
@@ -54,15 +126,8 @@ impl ReviewQueue {
             .filter(pending(ChangeKind::Created))
             .map(|p| (p.change.path.as_str(), &p.proposed))
             .collect();
-        let pairs = review::pair_renames(&deleted, &created);
-        let mut view: BTreeMap<String, Proposal> = match gated {
-            Some(gated) => gated
-                .iter()
-                .map(|(k, g)| (k.clone(), g.proposal.clone()))
-                .collect(),
-            None => self.raw.clone(),
-        };
-        for (old, new) in pairs {
+        let mut out = Vec::new();
+        for (old, new) in review::pair_renames(&deleted, &created) {
             let (Some(o), Some(n)) = (self.raw.get(&old), self.raw.get(&new)) else {
                 continue;
             };
@@ -70,29 +135,23 @@ impl ReviewQueue {
                 old_path: Some(old.clone()),
                 ..Default::default()
             };
-            if let Some(p) =
-                review::proposal_from(session, &new, o.base.clone(), n.proposed.clone(), ctx)
-            {
-                view.remove(&old);
-                view.insert(new, p);
+            let (base, proposed) = (o.base.clone(), n.proposed.clone());
+            if let Some(p) = review::proposal_from(session, &new, base, proposed, ctx) {
+                out.push((old, new, p));
             }
         }
-        // Changes are looked up by id (a rename's id is its new path's), once
-        // each: a batch of thousands of files costs n, not n² comparisons.
-        let old_by_id = by_id(&self.view);
-        for p in view.values_mut() {
-            if let Some(old) = old_by_id.get(p.change.id.as_str()) {
-                p.inherit(old);
-            }
-        }
-        std::mem::replace(&mut self.view, view)
+        out
     }
 
-    /// The shown proposals that still need labels and badges and are not
-    /// being worked on yet; they are marked as being worked on.
-    pub(super) fn take_unenriched(&mut self) -> Vec<Proposal> {
+    /// The shown proposals among `delta`'s paths that still need labels and
+    /// badges and are not being worked on yet; they are marked as being
+    /// worked on.
+    pub(super) fn take_unenriched(&mut self, delta: &Delta) -> Vec<Proposal> {
         let mut out = Vec::new();
-        for p in self.view.values().filter(|p| !p.enriched) {
+        for (rel, _) in delta {
+            let Some(p) = self.view.get(rel).filter(|p| !p.enriched) else {
+                continue;
+            };
             if self.enriching.insert((p.change.id.clone(), p.line_ids())) {
                 out.push(p.clone());
             }
@@ -101,39 +160,36 @@ impl ReviewQueue {
     }
 }
 
-/// What the window must hear after the view went from `old` to `new`: the
-/// changes that are gone, then the new or different ones.
+/// Paths whose view entry may have changed, each with what it showed before.
+pub(super) type Delta = Vec<(String, Option<Proposal>)>;
+
+/// What the window must hear after the view changed at `delta`'s paths:
+/// the changes that are gone, then the new or different ones.
 pub(super) fn view_events(
     session: &str,
-    old: &BTreeMap<String, Proposal>,
-    new: &BTreeMap<String, Proposal>,
+    delta: &Delta,
+    view: &BTreeMap<String, Proposal>,
 ) -> Vec<Event> {
-    let (old_by_id, new_by_id) = (by_id(old), by_id(new));
     let mut events = Vec::new();
-    for (path, p) in old {
-        if !new_by_id.contains_key(p.change.id.as_str()) {
+    for (path, old) in delta {
+        let Some(old) = old else { continue };
+        if view.get(path).is_none_or(|p| p.change.id != old.change.id) {
             events.push(Event::ChangeRemoved {
-                change: p.change.id.clone(),
+                change: old.change.id.clone(),
                 session: session.to_string(),
                 path: path.clone(),
             });
         }
     }
-    for p in new.values() {
-        let same = old_by_id
-            .get(p.change.id.as_str())
-            .is_some_and(|o| o.change == p.change);
-        if !same {
+    for (path, old) in delta {
+        let Some(p) = view.get(path) else { continue };
+        if old.as_ref().is_none_or(|o| o.change != p.change) {
             events.push(Event::ChangeProposed {
                 change: p.change.clone(),
             });
         }
     }
     events
-}
-
-fn by_id(view: &BTreeMap<String, Proposal>) -> HashMap<&str, &Proposal> {
-    view.values().map(|p| (p.change.id.as_str(), p)).collect()
 }
 
 /// The user edited a file the agent also changed: the agent's text with
@@ -274,7 +330,7 @@ mod tests {
                 Context::default(),
             )
             .expect("a change");
-            q.raw.insert(rel.to_string(), p);
+            q.set_raw(rel, p);
         }
         q
     }
@@ -307,16 +363,22 @@ mod tests {
     #[test]
     fn a_new_view_announces_only_what_changed() {
         let mut q = queue(&[("a.txt", file("1\n"), file("2\n"))]);
-        q.rebuild_view("s-1", None);
-        let first = view_events("s-1", &BTreeMap::new(), &q.view);
+        let delta = q.rebuild_view("s-1", None);
+        let first = view_events("s-1", &delta, &q.view);
         assert!(matches!(first.as_slice(), [Event::ChangeProposed { .. }]));
-        // The same raw proposals again: nothing to say.
-        let old = q.rebuild_view("s-1", None);
-        assert!(view_events("s-1", &old, &q.view).is_empty());
+        // Nothing set since: nothing looked at, nothing to say.
+        let delta = q.rebuild_view("s-1", None);
+        assert!(delta.is_empty() && view_events("s-1", &delta, &q.view).is_empty());
+        // The same proposal set again: looked at, nothing to say.
+        let same = q.raw["a.txt"].clone();
+        q.set_raw("a.txt", same);
+        let delta = q.rebuild_view("s-1", None);
+        assert_eq!(delta.len(), 1);
+        assert!(view_events("s-1", &delta, &q.view).is_empty());
         // The file went back to the project's text: its change is removed.
-        q.raw.clear();
-        let old = q.rebuild_view("s-1", None);
-        let events = view_events("s-1", &old, &q.view);
+        q.remove_raw("a.txt");
+        let delta = q.rebuild_view("s-1", None);
+        let events = view_events("s-1", &delta, &q.view);
         assert!(
             matches!(events.as_slice(), [Event::ChangeRemoved { path, .. }] if path == "a.txt"),
             "{events:?}"
@@ -324,15 +386,42 @@ mod tests {
     }
 
     #[test]
+    fn only_the_paths_set_since_are_looked_at_and_a_rename_comes_apart_when_one_side_goes() {
+        let mut q = queue(&[
+            ("old.rs", file(BODY), FileState::Missing),
+            ("new.rs", FileState::Missing, file(BODY)),
+            ("other.txt", file("1\n"), file("2\n")),
+        ]);
+        q.rebuild_view("s-1", None);
+        assert_eq!(q.view.len(), 2, "the rename and other.txt");
+        // The agent puts old.rs back: new.rs is a plain new file again.
+        q.remove_raw("old.rs");
+        let delta = q.rebuild_view("s-1", None);
+        let looked: Vec<&str> = delta.iter().map(|(rel, _)| rel.as_str()).collect();
+        assert_eq!(looked, ["new.rs", "old.rs"], "other.txt is not looked at");
+        assert_eq!(q.view["new.rs"].change.kind, ChangeKind::Created);
+        assert!(!q.view.contains_key("old.rs"));
+        assert!(q.view.contains_key("other.txt"));
+        let events = view_events("s-1", &delta, &q.view);
+        assert!(
+            matches!(events.as_slice(), [Event::ChangeProposed { change }] if change.kind == ChangeKind::Created),
+            "the rename became a new file (same id, new text): {events:?}"
+        );
+    }
+
+    #[test]
     fn labels_are_kept_for_hunks_that_did_not_change_and_asked_for_once() {
         let mut q = queue(&[("a.txt", file("1\n"), file("2\n"))]);
-        q.rebuild_view("s-1", None);
-        let wanted = q.take_unenriched();
+        let delta = q.rebuild_view("s-1", None);
+        let wanted = q.take_unenriched(&delta);
         assert_eq!(wanted.len(), 1);
-        assert!(q.take_unenriched().is_empty(), "asked for twice");
+        assert!(q.take_unenriched(&delta).is_empty(), "asked for twice");
         let mut enriched = wanted[0].clone();
         enriched.enriched = true;
         q.view.insert("a.txt".into(), enriched);
+        // The agent writes the same text again: the labels stay.
+        let same = q.raw["a.txt"].clone();
+        q.set_raw("a.txt", same);
         q.rebuild_view("s-1", None);
         assert!(q.view["a.txt"].enriched, "labels lost on a rebuild");
     }
