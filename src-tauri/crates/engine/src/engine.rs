@@ -143,6 +143,11 @@ enum Msg {
         enrichment: crate::review::Enrichment,
     },
     Tick,
+    /// Paths read and diffed on the intake thread.
+    Computed {
+        session: String,
+        results: Vec<queue::Computed>,
+    },
     Gate {
         token: String,
         request: airlock_protocol::GateRequest,
@@ -251,6 +256,7 @@ impl Engine {
             tx: tx.clone(),
             default_shell,
             background: background::Background::start(),
+            intake: background::Background::named("intake", None),
             echoes: Default::default(),
             policy: policy_cache::PolicyCache::new(&project, &root),
             refreshes: refreshes.clone(),
@@ -429,6 +435,8 @@ struct Actor {
     exec_gates: std::result::Result<exec_gate::GateServer, String>,
     /// Labels and badges are worked out here, off the actor.
     background: background::Background,
+    /// Watcher batches are read and diffed here, off the actor.
+    intake: background::Background,
     /// Airlock's own writes, not taken in again when the watchers report them.
     echoes: echoes::Echoes,
     /// The policy the hook gate judges by, read again when its files change.
@@ -469,6 +477,7 @@ impl Actor {
                     reply,
                 } => self.gate(&token, request, reply),
                 Msg::Tick => self.tick(),
+                Msg::Computed { session, results } => self.computed(&session, results),
                 Msg::Output(session) => self.output(&session),
                 Msg::Exited { session, code } => self.exited(&session, code),
                 Msg::Agent { session, msg } => self.agent_said(&session, *msg),

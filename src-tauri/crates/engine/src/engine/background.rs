@@ -1,8 +1,10 @@
-//! The engine's background thread: one thread at a low CPU priority, so
-//! work nobody waits for (labels and badges of a new change) never slows
-//! what somebody does (a diff being opened, a terminal streaming) on a
-//! machine with few cores. Jobs run one after another, in order. The actor
-//! owns it: the thread ends when the engine does.
+//! The engine's own worker threads, each running its jobs one after
+//! another, in order, and owned by the actor (a thread ends when the engine
+//! does): the background thread, at a low CPU priority, so work nobody
+//! waits for (labels and badges of a new change) never slows what somebody
+//! does (a diff being opened, a terminal streaming) on a machine with few
+//! cores; and the intake thread, which reads and diffs what the watchers
+//! report, off the actor.
 
 use std::sync::mpsc;
 
@@ -16,15 +18,22 @@ pub(super) struct Background {
 }
 
 impl Background {
-    /// Starts the thread.
+    /// Starts the background thread (nice 10).
     pub(super) fn start() -> Background {
+        Self::named("background", Some(10))
+    }
+
+    /// Starts a thread called `name`, at `nice` if given.
+    pub(super) fn named(name: &str, nice: Option<i32>) -> Background {
         let (tx, rx) = mpsc::channel::<Job>();
         let spawned = std::thread::Builder::new()
-            .name("background".into())
+            .name(name.into())
             .spawn(move || {
-                // Nice 10 for this thread only (`who` 0 on Linux is the
-                // calling thread); a refusal leaves it at the usual priority.
-                let _ = rustix::process::setpriority_process(None, 10);
+                // For this thread only (`who` 0 on Linux is the calling
+                // thread); a refusal leaves it at the usual priority.
+                if let Some(nice) = nice {
+                    let _ = rustix::process::setpriority_process(None, nice);
+                }
                 while let Ok(job) = rx.recv() {
                     job();
                 }

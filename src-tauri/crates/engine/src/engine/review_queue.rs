@@ -31,9 +31,31 @@ pub(super) struct ReviewQueue {
     dirty: BTreeSet<String>,
     /// The renames the view shows: new path → old path.
     renamed: BTreeMap<String, String>,
+    /// The latest look asked for at each path: a result computed for an
+    /// older one is dropped (the path moved on meanwhile).
+    looks: HashMap<String, u64>,
+    /// Counts looks.
+    next_look: u64,
 }
 
 impl ReviewQueue {
+    /// A new look at `rel` is asked for: its number.
+    pub(super) fn asked(&mut self, rel: &str) -> u64 {
+        self.next_look += 1;
+        self.looks.insert(rel.to_string(), self.next_look);
+        self.next_look
+    }
+
+    /// Whether `look` is still the latest asked for at `rel` (it is then
+    /// forgotten: its result is being applied).
+    pub(super) fn is_current(&mut self, rel: &str, look: u64) -> bool {
+        if self.looks.get(rel) != Some(&look) {
+            return false;
+        }
+        self.looks.remove(rel);
+        true
+    }
+
     /// Sets `rel`'s proposal (what the stage holds against the project).
     pub(super) fn set_raw(&mut self, rel: &str, p: Proposal) {
         self.raw.insert(rel.to_string(), p);
