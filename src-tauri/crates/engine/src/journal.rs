@@ -347,6 +347,20 @@ impl Journal {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
+    /// Starts a transaction: many small writes (the bases of a chunk of
+    /// thousands of new files) then cost one commit ([`Self::commit`]), not
+    /// one each. Only plain writes may come in between.
+    pub fn begin(&self) -> Result<()> {
+        self.conn.execute_batch("BEGIN")?;
+        Ok(())
+    }
+
+    /// Commits what [`Self::begin`] started.
+    pub fn commit(&self) -> Result<()> {
+        self.conn.execute_batch("COMMIT")?;
+        Ok(())
+    }
+
     /// Remembers the project text a session's pending change started from.
     pub fn set_base(&self, session: &str, path: &str, state: &FileState) -> Result<()> {
         let (k, c, m) = encode(state);

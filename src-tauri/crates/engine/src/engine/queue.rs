@@ -106,14 +106,15 @@ impl Actor {
     /// a batch that linked a name (now held as hard-linked) or removed one (no
     /// longer a file in the stage), the other proposals whose hard-link hold
     /// no longer matches their file are looked at again.
-    fn relinked(&mut self, session: &str, rels: &BTreeSet<String>) {
+    fn relinked(&mut self, session: &str, rels: &BTreeSet<String>, was_pending: &BTreeSet<String>) {
         let Some(s) = self.sessions.get(session) else {
             return;
         };
         let linked = |p: &Proposal| p.change.held.as_deref() == Some(review::HARD_LINKED);
         let touched = rels.iter().any(|rel| match s.queue.raw.get(rel) {
             Some(p) => linked(p) || !matches!(p.proposed, FileState::File { .. }),
-            None => true,
+            // A name gone from the queue (a folder's path never was in it).
+            None => was_pending.contains(rel),
         });
         if !touched {
             return;
@@ -349,10 +350,27 @@ impl Actor {
     /// The intake thread's results for a session: applied, then announced.
     pub(super) fn computed(&mut self, session: &str, results: Vec<Computed>) {
         let rels: BTreeSet<String> = results.iter().map(|(rel, _, _)| rel.clone()).collect();
+        let was_pending: BTreeSet<String> = self
+            .sessions
+            .get(session)
+            .map(|s| {
+                rels.iter()
+                    .filter(|r| s.queue.raw.contains_key(*r))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Their bases go to the journal in one transaction.
+        if let Err(e) = self.journal.begin() {
+            self.problem(Some(session), format!("journal: {e}"));
+        }
         for (rel, generation, computed) in results {
             self.apply(session, &rel, generation, computed);
         }
-        self.relinked(session, &rels);
+        if let Err(e) = self.journal.commit() {
+            self.problem(Some(session), format!("journal: {e}"));
+        }
+        self.relinked(session, &rels, &was_pending);
         self.publish(session);
     }
 
