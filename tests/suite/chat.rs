@@ -58,16 +58,6 @@ pub(super) async fn start_chat(
     }
 }
 
-pub(super) async fn session(engine: &Engine, id: &str) -> SessionInfo {
-    let Response::Status(s) = call(engine, Request::Status).await else {
-        panic!("not a status")
-    };
-    s.sessions
-        .into_iter()
-        .find(|s| s.id == id)
-        .expect("the session")
-}
-
 /// A staged chat with the scripted agent, once it has said what it offers.
 pub(super) async fn ready_chat(engine: &Engine) -> SessionInfo {
     let s = start_chat(engine, scripted(&[]), SessionMode::Staged)

@@ -5,7 +5,7 @@
 use airlock_protocol::{ChatEntry, Request, SessionMode, SessionState, StopReason};
 
 use super::chat::{
-    agent_text, engine, has_notice, ready_chat, scripted, session, start_chat, transcript, turn,
+    agent_text, engine, has_notice, ready_chat, scripted, start_chat, transcript, turn,
 };
 use super::support::*;
 

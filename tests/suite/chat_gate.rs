@@ -5,7 +5,7 @@
 use airlock_protocol::{PermissionOutcome, Request, Response, SessionMode, StopReason, ToolStatus};
 
 use super::chat::{
-    action_of, agent_text, cancel, engine, prompt, ready_chat, scripted, session, start_chat, tool,
+    action_of, agent_text, cancel, engine, prompt, ready_chat, scripted, start_chat, tool,
     transcript, turn_end, wait_ready,
 };
 use super::support::*;

@@ -6,7 +6,7 @@ use airlock_engine::Engine;
 use airlock_protocol::{ChatConfig, IpcError, Request, Response, SessionInfo, SessionMode};
 
 use super::chat::{
-    agent_text, engine, has_notice, scripted, session, start_chat, transcript, turn, wait_ready,
+    agent_text, engine, has_notice, scripted, start_chat, transcript, turn, wait_ready,
 };
 use super::support::*;
 

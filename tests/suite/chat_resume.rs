@@ -4,8 +4,7 @@
 use airlock_protocol::{ChatEntry, Request, SessionKind, SessionMode, SessionState};
 
 use super::chat::{
-    agent_text, engine, has_notice, ready_chat, scripted, session, start_chat, transcript, turn,
-    wait_ready,
+    agent_text, engine, has_notice, ready_chat, scripted, start_chat, transcript, turn, wait_ready,
 };
 use super::support::*;
 

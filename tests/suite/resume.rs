@@ -2,19 +2,9 @@
 //! restart, even one of Airlock: Claude Code with `--resume ID`.
 
 use airlock_engine::server::SocketServer;
-use airlock_protocol::{Request, Response, SessionInfo};
+use airlock_protocol::{Request, Response};
 
 use super::support::*;
-
-async fn session(engine: &airlock_engine::Engine, id: &str) -> SessionInfo {
-    let Response::Status(st) = call(engine, Request::Status).await else {
-        panic!("status")
-    };
-    st.sessions
-        .into_iter()
-        .find(|s| s.id == id)
-        .expect("the session")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claude_is_resumed_in_its_conversation_after_airlock_restarts() {

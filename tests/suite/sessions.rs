@@ -4,21 +4,9 @@
 use std::path::Path;
 
 use airlock_engine::{Engine, EngineConfig};
-use airlock_protocol::{
-    AttentionKind, ErrorCode, Event, Request, Response, SessionInfo, TurnState,
-};
+use airlock_protocol::{AttentionKind, ErrorCode, Event, Request, Response, TurnState};
 
 use super::support::*;
-
-async fn status_of(engine: &airlock_engine::Engine, id: &str) -> SessionInfo {
-    let Response::Status(s) = call(engine, Request::Status).await else {
-        panic!("status")
-    };
-    s.sessions
-        .into_iter()
-        .find(|s| s.id == id)
-        .expect("session")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn turn_state_follows_output_pending_changes_and_exit() {
@@ -29,7 +17,7 @@ async fn turn_state_follows_output_pending_changes_and_exit() {
     let s = start(&engine, &["bash", "--norc", "--noprofile"]).await;
     assert_eq!(s.turn, TurnState::Running);
     eventually(10, "idle after quiet", || async {
-        (status_of(&engine, &s.id).await.turn == TurnState::Idle).then_some(())
+        (session(&engine, &s.id).await.turn == TurnState::Idle).then_some(())
     })
     .await;
     call(
@@ -58,7 +46,7 @@ async fn turn_state_follows_output_pending_changes_and_exit() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     approve_all(&engine).await;
     eventually(10, "no longer waiting", || async {
-        (status_of(&engine, &s.id).await.turn != TurnState::Waiting).then_some(())
+        (session(&engine, &s.id).await.turn != TurnState::Waiting).then_some(())
     })
     .await;
     call(

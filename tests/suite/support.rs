@@ -92,6 +92,17 @@ pub async fn start(engine: &Engine, command: &[&str]) -> SessionInfo {
     }
 }
 
+/// Session `id` as `status` shows it now.
+pub async fn session(engine: &Engine, id: &str) -> SessionInfo {
+    let Response::Status(s) = call(engine, Request::Status).await else {
+        panic!("not a status")
+    };
+    s.sessions
+        .into_iter()
+        .find(|s| s.id == id)
+        .expect("the session")
+}
+
 /// "Approve all" as a window sends it without versions: what the queue shows.
 pub async fn approve_all(engine: &Engine) -> Response {
     call(

@@ -12,7 +12,7 @@
 //! tests), a `Gate`, and a `Chat` for an ACP agent. The actor's work has a
 //! file a job: `requests` (each request by kind); `lifecycle`, `restore`,
 //! `confine`, `sandbox` (a session's life and confinement); `output` (output
-//! and turns); `queue` (intake, refresh, publish), `decide`, `land`;
+//! and turns); `queue` (watcher batches, publish), `intake` (reading and diffing, off the actor), `decide`, `land`;
 //! `gate`, `gated`, `actions`, `exec_gate` (the gate); `chat*` (ACP
 //! sessions); `feedback`; `first`; `background` (the owned thread for labels
 //! and badges); `echoes` (Airlock's own writes, not taken in twice).
@@ -50,6 +50,7 @@ mod feedback;
 mod first;
 mod gate;
 mod gated;
+mod intake;
 mod land;
 mod lifecycle;
 mod output;
@@ -146,7 +147,7 @@ enum Msg {
     /// Paths read and diffed on the intake thread.
     Computed {
         session: String,
-        results: Vec<queue::Computed>,
+        results: Vec<intake::Computed>,
     },
     Gate {
         token: String,
