@@ -66,13 +66,7 @@ async fn after_a_restart_an_agent_that_can_load_resumes_the_same_conversation() 
     let engine = super::chat::engine(&f).await;
     assert_eq!(session(&engine, &s.id).await.state, SessionState::Exited);
     let before = transcript(&engine, &s.id).await;
-    call(
-        &engine,
-        Request::RestartSession {
-            session: s.id.clone(),
-        },
-    )
-    .await;
+    restart(&engine, &s.id).await;
     eventually(15, "ready again", || async {
         session(&engine, &s.id).await.chat.map(|_| ())
     })

@@ -2,7 +2,6 @@
 //! restart, even one of Airlock: Claude Code with `--resume ID`.
 
 use airlock_engine::server::SocketServer;
-use airlock_protocol::{Request, Response};
 
 use super::support::*;
 
@@ -49,16 +48,7 @@ async fn claude_is_resumed_in_its_conversation_after_airlock_restarts() {
         Some("conv-42"),
         "kept across a restart of Airlock"
     );
-    let Response::Session(_) = call(
-        &engine,
-        Request::RestartSession {
-            session: s.id.clone(),
-        },
-    )
-    .await
-    else {
-        panic!("restart")
-    };
+    restart(&engine, &s.id).await;
     let runs = eventually(10, "the second run", || async {
         let text = std::fs::read_to_string(&args).ok()?;
         let runs: Vec<Vec<String>> = text

@@ -96,16 +96,7 @@ async fn restart_keeps_the_stage_and_remove_cleans_it() {
         matches!(e, Event::SessionExited { .. })
     })
     .await;
-    let Response::Session(again) = call(
-        &engine,
-        Request::RestartSession {
-            session: s.id.clone(),
-        },
-    )
-    .await
-    else {
-        panic!("restart")
-    };
+    let again = restart(&engine, &s.id).await;
     assert_eq!(again.id, s.id);
     wait_event(&mut events, 10, "second exit", |e| {
         matches!(e, Event::SessionExited { .. })
@@ -201,13 +192,7 @@ async fn a_restart_keeps_the_terminals_size() {
         },
     )
     .await;
-    call(
-        &engine,
-        Request::RestartSession {
-            session: s.id.clone(),
-        },
-    )
-    .await;
+    restart(&engine, &s.id).await;
     wait_event(&mut events, 10, "second exit", |e| {
         matches!(e, Event::SessionExited { .. })
     })

@@ -92,6 +92,21 @@ pub async fn start(engine: &Engine, command: &[&str]) -> SessionInfo {
     }
 }
 
+/// Restarts session `id` (Restart in the window); the session as restarted.
+pub async fn restart(engine: &Engine, id: &str) -> SessionInfo {
+    match call(
+        engine,
+        Request::RestartSession {
+            session: id.to_string(),
+        },
+    )
+    .await
+    {
+        Response::Session(s) => s,
+        other => panic!("expected the restarted session, got {other:?}"),
+    }
+}
+
 /// Session `id` as `status` shows it now.
 pub async fn session(engine: &Engine, id: &str) -> SessionInfo {
     let Response::Status(s) = call(engine, Request::Status).await else {

@@ -35,16 +35,12 @@ impl Proposal {
             highlight_window(&self.change.path, (base, proposed), &window, &spans);
         let mut out = Vec::with_capacity(window.len());
         for ((_, h), (above, below)) in window.iter().zip(spans) {
-            let mut lines = Vec::new();
-            let offset = h.after.start as i64 - h.before.start as i64;
-            for b in above {
-                lines.push(context_line(
-                    &base_lines,
-                    &base_html,
-                    b,
-                    (b as i64 + offset) as u32,
-                ));
-            }
+            // Context lines, numbered on both sides (`shift`: new minus old).
+            let context = |rows: Range<u32>, shift: i64| {
+                rows.map(|b| context_line(&base_lines, &base_html, b, (b as i64 + shift) as u32))
+                    .collect::<Vec<_>>()
+            };
+            let mut lines = context(above, h.after.start as i64 - h.before.start as i64);
             let sides = Sides {
                 base: &base_lines,
                 new: &new_lines,
@@ -52,15 +48,7 @@ impl Proposal {
                 new_html: &new_html,
             };
             lines.extend(changed_lines(h, &sides));
-            let offset_after = h.after.end as i64 - h.before.end as i64;
-            for b in below {
-                lines.push(context_line(
-                    &base_lines,
-                    &base_html,
-                    b,
-                    (b as i64 + offset_after) as u32,
-                ));
-            }
+            lines.extend(context(below, h.after.end as i64 - h.before.end as i64));
             let header = self
                 .change
                 .hunks
