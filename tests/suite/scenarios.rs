@@ -284,6 +284,58 @@ async fn pending_changes_survive_an_engine_restart() {
     );
 }
 
+/// Lines that repeat let a fresh diff realign once part of a change has
+/// landed (here it would split a waiting hunk in two): the diff the decision
+/// left is journalled, so after a restart the same hunks wait, same ids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_restarted_mid_review_shows_the_same_hunks() {
+    let text = |ns: &[u8]| -> String { ns.iter().map(|n| format!("line {n}\n")).collect() };
+    let base = text(&[
+        0, 0, 2, 2, 0, 0, 0, 10, 7, 1, 2, 0, 8, 0, 5, 11, 8, 3, 5, 8, 7, 1, 3, 6, 5, 11, 6, 0, 0,
+        4, 3, 0, 0, 6, 0, 11,
+    ]);
+    let new = text(&[
+        100, 0, 0, 2, 2, 0, 0, 0, 7, 2, 0, 8, 0, 5, 11, 8, 3, 5, 8, 7, 1, 3, 6, 5, 11, 6, 0, 0, 3,
+        0, 0, 6, 0,
+    ]);
+    let f = Fixture::git(&[("a.txt", base.as_str())]);
+    let agent_text = f.dir.path().join("agent.txt");
+    std::fs::write(&agent_text, &new).expect("agent's text");
+    let engine = f.engine().await;
+    let mut events = engine.subscribe();
+    let copy = format!("cp {} a.txt", agent_text.display());
+    start(&engine, &["bash", "-c", &copy]).await;
+    wait_event(&mut events, 10, "exit", |e| {
+        matches!(e, Event::SessionExited { .. })
+    })
+    .await;
+    let first = settled(&engine).await;
+    assert_eq!(first[0].hunks.len(), 4, "{:?}", first[0].hunks);
+    call(
+        &engine,
+        Request::Approve {
+            versions: None,
+            ids: vec![first[0].hunks[0].id.clone()],
+            always: None,
+        },
+    )
+    .await;
+    let before = settled(&engine).await;
+    let ids = |c: &[Change]| -> Vec<String> { c[0].hunks.iter().map(|h| h.id.clone()).collect() };
+    assert_eq!(
+        ids(&before),
+        ids(&first)[1..],
+        "the other three wait as they were"
+    );
+    engine.shutdown().await;
+    drop(engine);
+
+    let engine = f.engine().await;
+    let after = settled(&engine).await;
+    assert_eq!(ids(&after), ids(&before), "the same hunks after a restart");
+    assert_eq!(after[0].hunks, before[0].hunks);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_ids_and_a_vanished_stage_get_clear_errors() {
     let f = Fixture::git(&[("a.txt", "one\n")]);

@@ -3,7 +3,9 @@
 //! Airlock spawns the agent itself (through the same sandbox entry as every
 //! session, with its stdio piped, no PTY) and speaks ACP v1 to it with the
 //! protocol's own crate. Nothing here knows the engine: what the agent says
-//! goes out as [`FromAgent`] through a callback, what the engine wants comes
+//! goes out as [`FromAgent`] through a callback ([`Report`]) whose future is
+//! awaited, so an engine that is behind slows the agent's reading instead of
+//! queueing without bound; what the engine wants comes
 //! in as [`ToAgent`]. Requests the agent makes of the client (permission,
 //! file reads and writes) travel with their responder, so the engine answers
 //! them whenever the user has decided and nothing waits meanwhile; a
@@ -27,8 +29,16 @@ use agent_client_protocol::v1::schema::{
 };
 use agent_client_protocol::v1::{ConnectionTo, Responder};
 use agent_client_protocol::{Agent, Client, Lines};
+use futures::future::BoxFuture;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
+
+/// Where a connection reports what its agent says: the future resolves
+/// once the engine has taken it.
+pub trait Report: Fn(FromAgent) -> BoxFuture<'static, ()> + Send + Sync + Clone + 'static {}
+
+impl<T> Report for T where T: Fn(FromAgent) -> BoxFuture<'static, ()> + Send + Sync + Clone + 'static
+{}
 
 /// How long an agent has to answer `initialize` and `session/new`.
 pub const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -157,10 +167,7 @@ impl AgentHandle {
 }
 
 /// Starts the agent and its connection; everything it says goes to `on`.
-pub fn start(
-    command: AgentCommand,
-    on: impl Fn(FromAgent) + Send + Sync + Clone + 'static,
-) -> std::io::Result<AgentHandle> {
+pub fn start(command: AgentCommand, on: impl Report) -> std::io::Result<AgentHandle> {
     let Some((program, args)) = command.argv.split_first() else {
         return Err(std::io::Error::other("no command"));
     };
@@ -188,7 +195,7 @@ pub fn start(
         loop {
             match stderr.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
-                Ok(n) => on_err(FromAgent::Stderr(buf[..n].to_vec())),
+                Ok(n) => on_err(FromAgent::Stderr(buf[..n].to_vec())).await,
             }
         }
     });
@@ -198,7 +205,7 @@ pub fn start(
     let resume = command.resume.clone();
     let connection = tokio::spawn(async move {
         if let Err(e) = run(stdin, stdout, cwd, resume, rx, on_conn.clone()).await {
-            on_conn(FromAgent::Failed(e));
+            on_conn(FromAgent::Failed(e)).await;
         }
     });
 
@@ -208,7 +215,7 @@ pub fn start(
         // updates arrive before the exit.
         let _ = tokio::time::timeout(Duration::from_secs(2), connection).await;
         let code = status.ok().and_then(|s| s.code());
-        on(FromAgent::Exited(code));
+        on(FromAgent::Exited(code)).await;
     });
     Ok(AgentHandle { tx, pid })
 }
@@ -216,7 +223,7 @@ pub fn start(
 /// Lines from the agent, without the ones that are not JSON (reported instead).
 fn incoming_lines(
     stdout: tokio::process::ChildStdout,
-    on: impl Fn(FromAgent) + Send + Sync + 'static,
+    on: impl Report,
 ) -> impl futures::Stream<Item = std::io::Result<String>> + Send + 'static {
     futures::stream::unfold(
         (BufReader::new(stdout), on),
@@ -231,7 +238,7 @@ fn incoming_lines(
                             continue;
                         }
                         if serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_err() {
-                            on(FromAgent::Unparsed(trimmed.chars().take(500).collect()));
+                            on(FromAgent::Unparsed(trimmed.chars().take(500).collect())).await;
                             continue;
                         }
                         return Some((Ok(trimmed.to_string()), (reader, on)));
@@ -249,7 +256,7 @@ async fn run(
     cwd: PathBuf,
     resume: Option<String>,
     mut rx: mpsc::UnboundedReceiver<ToAgent>,
-    on: impl Fn(FromAgent) + Send + Sync + Clone + 'static,
+    on: impl Report,
 ) -> std::result::Result<(), String> {
     // While a resumed conversation is replayed, its updates are what the
     // transcript already holds: they are not added again.
@@ -269,7 +276,7 @@ async fn run(
         .on_receive_notification(
             async move |n: SessionNotification, _cx| {
                 if !replaying_n.load(std::sync::atomic::Ordering::SeqCst) {
-                    on_n(FromAgent::Update(Box::new(n)));
+                    on_n(FromAgent::Update(Box::new(n))).await;
                 }
                 Ok(())
             },
@@ -277,21 +284,21 @@ async fn run(
         )
         .on_receive_request(
             async move |r: RequestPermissionRequest, responder, _cx| {
-                on_p(FromAgent::Permission(Box::new(r), responder));
+                on_p(FromAgent::Permission(Box::new(r), responder)).await;
                 Ok(())
             },
             agent_client_protocol::on_receive_request!(),
         )
         .on_receive_request(
             async move |r: WriteTextFileRequest, responder, _cx| {
-                on_w(FromAgent::Write(Box::new(r), responder));
+                on_w(FromAgent::Write(Box::new(r), responder)).await;
                 Ok(())
             },
             agent_client_protocol::on_receive_request!(),
         )
         .on_receive_request(
             async move |r: ReadTextFileRequest, responder, _cx| {
-                on_r(FromAgent::Read(Box::new(r), responder));
+                on_r(FromAgent::Read(Box::new(r), responder)).await;
                 Ok(())
             },
             agent_client_protocol::on_receive_request!(),
@@ -299,18 +306,18 @@ async fn run(
         .connect_with(transport, async move |cx: ConnectionTo<Agent>| {
             let session = match handshake(&cx, cwd, resume, &replaying).await {
                 Ok((ready, session)) => {
-                    on(FromAgent::Ready(ready));
+                    on(FromAgent::Ready(ready)).await;
                     session
                 }
                 Err(e) => {
-                    on(FromAgent::Failed(e));
+                    on(FromAgent::Failed(e)).await;
                     return Ok(());
                 }
             };
             loop {
                 tokio::select! {
                     msg = rx.recv() => match msg {
-                        Some(msg) => send(&cx, &session, msg, &on),
+                        Some(msg) => send(&cx, &session, msg, &on).await,
                         None => break,
                     },
                     _ = cx.incoming_closed() => break,
@@ -324,12 +331,7 @@ async fn run(
 
 /// Sends the agent what Airlock has for it; its answers come back through
 /// `on` when they arrive, without holding up the next message.
-fn send(
-    cx: &ConnectionTo<Agent>,
-    session: &SessionId,
-    msg: ToAgent,
-    on: &(impl Fn(FromAgent) + Send + Sync + Clone + 'static),
-) {
+async fn send(cx: &ConnectionTo<Agent>, session: &SessionId, msg: ToAgent, on: &impl Report) {
     let on = on.clone();
     match msg {
         ToAgent::Prompt(blocks) => {
@@ -340,7 +342,7 @@ fn send(
                     .await
                     .map(|r| r.stop_reason)
                     .map_err(|e| why(&e));
-                on(FromAgent::TurnEnded(result));
+                on(FromAgent::TurnEnded(result)).await;
             });
         }
         ToAgent::Cancel => {
@@ -348,7 +350,8 @@ fn send(
                 on(FromAgent::Refused(format!(
                     "could not send the cancel: {}",
                     why(&e)
-                )));
+                )))
+                .await;
             }
         }
         ToAgent::SetMode(mode) => {
@@ -358,7 +361,8 @@ fn send(
                     on(FromAgent::Refused(format!(
                         "the agent refused the mode: {}",
                         why(&e)
-                    )));
+                    )))
+                    .await;
                 }
             });
         }
@@ -372,11 +376,14 @@ fn send(
             let sent = cx.send_request(request);
             tokio::spawn(async move {
                 match sent.block_task().await {
-                    Ok(r) => on(FromAgent::Config(r.config_options)),
-                    Err(e) => on(FromAgent::Refused(format!(
-                        "the agent refused the setting: {}",
-                        why(&e)
-                    ))),
+                    Ok(r) => on(FromAgent::Config(r.config_options)).await,
+                    Err(e) => {
+                        on(FromAgent::Refused(format!(
+                            "the agent refused the setting: {}",
+                            why(&e)
+                        )))
+                        .await
+                    }
                 }
             });
         }

@@ -7,15 +7,15 @@
 //! taking the proposal for some hunks and the base for the rest; approving and
 //! rejecting are both that one function.
 //!
-//! Deciding some hunks leaves the rest of the diff known, and [`decide`]
-//! remembers it: the next diff of the same two texts is that one, not a fresh
-//! one. A fresh diff could align repeated lines differently once part of a
+//! Deciding some hunks leaves the rest of the diff known, and [`Memo::decide`]
+//! remembers it: the next diff of the same two texts ([`Memo::diff_lines`])
+//! is that one, not a fresh one. A fresh diff could align repeated lines differently once part of a
 //! change has landed and split, merge or rename the hunks still waiting,
 //! under the user's eyes and under the ids a client holds.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::ops::Range;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use imara_diff::{Algorithm, Diff, InternedInput, Token};
 use sha2::{Digest, Sha256};
@@ -40,12 +40,10 @@ pub fn lines(text: &[u8]) -> Vec<&[u8]> {
     imara_diff::sources::byte_lines(text).collect()
 }
 
-/// The hunks that turn `base` into `proposed`. `key` names the file (session and
-/// path) so equal edits in two files get different ids.
+/// The hunks that turn `base` into `proposed`, freshly worked out (see
+/// [`Memo::diff_lines`] for the diff a decision left). `key` names the file
+/// (session and path) so equal edits in two files get different ids.
 pub fn diff_lines(key: &str, base: &[u8], proposed: &[u8]) -> Vec<LineHunk> {
-    if let Some(hunks) = recall(key, base, proposed) {
-        return hunks;
-    }
     let input = InternedInput::new(base, proposed);
     let mut seen: HashMap<[u8; 32], u32> = HashMap::new();
     line_hunks(&input)
@@ -123,54 +121,114 @@ pub fn compose(base: &[u8], proposed: &[u8], hunks: &[LineHunk], take: &HashSet<
     out
 }
 
-/// How many decided diffs [`decide`] keeps (the oldest go first).
+/// How many decided diffs a [`Memo`] keeps (the oldest go first).
 const REMEMBERED: usize = 64;
 
 /// A diff that deciding some hunks left: `hunks` turn the text hashed as
 /// `base` into the one hashed as `proposed`, for the file `key`.
-struct Remembered {
-    key: String,
-    base: [u8; 32],
-    proposed: [u8; 32],
-    hunks: Vec<LineHunk>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remembered {
+    /// The file (session and path).
+    pub key: String,
+    /// SHA-256 of the base text.
+    pub base: [u8; 32],
+    /// SHA-256 of the proposed text.
+    pub proposed: [u8; 32],
+    /// The hunks still waiting.
+    pub hunks: Vec<LineHunk>,
 }
 
-static DECIDED: Mutex<VecDeque<Remembered>> = Mutex::new(VecDeque::new());
+/// The diffs decisions left, newest first: a review queue's own, shared by
+/// the threads that diff for it (cloning shares it) and gone with it.
+#[derive(Clone, Default)]
+pub struct Memo(Arc<Mutex<VecDeque<Remembered>>>);
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
+}
 
 fn digest(text: &[u8]) -> [u8; 32] {
     Sha256::digest(text).into()
 }
 
-/// The remembered diff of these two texts, if a decision left one. Hashes the
-/// texts only when this file has one at all.
-fn recall(key: &str, base: &[u8], proposed: &[u8]) -> Option<Vec<LineHunk>> {
-    let decided = || DECIDED.lock().unwrap_or_else(|e| e.into_inner());
-    if !decided().iter().any(|r| r.key == key) {
-        return None;
+impl Memo {
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Remembered>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
-    // Hashed without the lock: diffs run on several threads at once.
-    let (b, p) = (digest(base), digest(proposed));
-    decided()
-        .iter()
-        .find(|r| r.key == key && r.base == b && r.proposed == p)
-        .map(|r| r.hunks.clone())
+
+    /// What is remembered, newest first: what the journal keeps.
+    pub fn entries(&self) -> Vec<Remembered> {
+        self.lock().iter().cloned().collect()
+    }
+
+    /// Remembers `entries` (newest first) in place of what was: the
+    /// journal's, when a session comes back.
+    pub fn load(&self, entries: Vec<Remembered>) {
+        let mut kept = self.lock();
+        *kept = entries.into_iter().take(REMEMBERED).collect();
+    }
+
+    /// The diff a decision left of these two texts, else a fresh one
+    /// ([`diff_lines`]).
+    pub fn diff_lines(&self, key: &str, base: &[u8], proposed: &[u8]) -> Vec<LineHunk> {
+        self.recall(key, base, proposed)
+            .unwrap_or_else(|| diff_lines(key, base, proposed))
+    }
+
+    /// The remembered diff of these two texts, if a decision left one.
+    /// Hashes the texts only when this file has one at all.
+    fn recall(&self, key: &str, base: &[u8], proposed: &[u8]) -> Option<Vec<LineHunk>> {
+        if !self.lock().iter().any(|r| r.key == key) {
+            return None;
+        }
+        // Hashed without the lock: diffs run on several threads at once.
+        let (b, p) = (digest(base), digest(proposed));
+        self.lock()
+            .iter()
+            .find(|r| r.key == key && r.base == b && r.proposed == p)
+            .map(|r| r.hunks.clone())
+    }
+
+    /// [`compose`], for a decision: the text made of the proposal's lines for
+    /// the hunks in `take` and the base's elsewhere. When `approve`, that text
+    /// is the new base and the hunks not taken still wait; otherwise it is the
+    /// new proposal and the taken hunks still wait. Either way the diff that
+    /// is left is remembered (see the module's doc), keeping each hunk's id
+    /// and lines.
+    pub fn decide(
+        &self,
+        key: &str,
+        base: &[u8],
+        proposed: &[u8],
+        hunks: &[LineHunk],
+        take: &HashSet<&str>,
+        approve: bool,
+    ) -> Vec<u8> {
+        let out = compose(base, proposed, hunks, take);
+        let left = hunks_left(hunks, take, approve);
+        let (b, p) = if approve {
+            (digest(&out), digest(proposed))
+        } else {
+            (digest(base), digest(&out))
+        };
+        let mut decided = self.lock();
+        decided.retain(|r| !(r.key == key && r.base == b && r.proposed == p));
+        decided.push_front(Remembered {
+            key: key.to_string(),
+            base: b,
+            proposed: p,
+            hunks: left,
+        });
+        decided.truncate(REMEMBERED);
+        out
+    }
 }
 
-/// [`compose`], for a decision: the text made of the proposal's lines for the
-/// hunks in `take` and the base's elsewhere. When `approve`, that text is the
-/// new base and the hunks not taken still wait; otherwise it is the new
-/// proposal and the taken hunks still wait. Either way the diff that is left
-/// is remembered (see the module's doc), keeping each hunk's id and lines.
-pub fn decide(
-    key: &str,
-    base: &[u8],
-    proposed: &[u8],
-    hunks: &[LineHunk],
-    take: &HashSet<&str>,
-    approve: bool,
-) -> Vec<u8> {
-    let out = compose(base, proposed, hunks, take);
-    // Where each hunk sits in `out`: the lines between hunks are the base's.
+/// The hunks a decision leaves waiting, where each sits in the decided text
+/// (the lines between hunks are the base's).
+fn hunks_left(hunks: &[LineHunk], take: &HashSet<&str>, approve: bool) -> Vec<LineHunk> {
     let mut left = Vec::new();
     let mut shift = 0i64;
     for h in hunks {
@@ -191,21 +249,7 @@ pub fn decide(
             });
         }
     }
-    let (b, p) = if approve {
-        (digest(&out), digest(proposed))
-    } else {
-        (digest(base), digest(&out))
-    };
-    let mut decided = DECIDED.lock().unwrap_or_else(|e| e.into_inner());
-    decided.retain(|r| !(r.key == key && r.base == b && r.proposed == p));
-    decided.push_front(Remembered {
-        key: key.to_string(),
-        base: b,
-        proposed: p,
-        hunks: left,
-    });
-    decided.truncate(REMEMBERED);
-    out
+    left
 }
 
 /// The line ranges of `new` that differ from `old` (in `new`'s line numbers);
@@ -461,14 +505,15 @@ mod tests {
             order.rotate_left(order_seed as usize % n);
             if order_seed % 2 == 1 { order.reverse(); }
             // Approving them one at a time: the project moves toward the proposal.
+            let memo = Memo::default();
             let mut project = base_text.clone();
             let mut waiting: Vec<&str> = hunks.iter().map(|h| h.id.as_str()).collect();
             for id in &order {
-                let now = diff_lines("k", &project, &new_text);
+                let now = memo.diff_lines("k", &project, &new_text);
                 let ids: Vec<&str> = now.iter().map(|h| h.id.as_str()).collect();
                 proptest::prop_assert_eq!(&ids, &waiting, "the hunks waiting changed before approving {}", id);
                 let one: HashSet<&str> = [id.as_str()].into();
-                project = decide("k", &project, &new_text, &now, &one, true);
+                project = memo.decide("k", &project, &new_text, &now, &one, true);
                 waiting.retain(|w| w != id);
             }
             proptest::prop_assert_eq!(project, expected.clone());
@@ -476,11 +521,11 @@ mod tests {
             let mut stage = new_text.clone();
             let mut waiting: Vec<&str> = hunks.iter().map(|h| h.id.as_str()).collect();
             for h in hunks.iter().filter(|h| !at_once.contains(h.id.as_str())) {
-                let now = diff_lines("k", &base_text, &stage);
+                let now = memo.diff_lines("k", &base_text, &stage);
                 let ids: Vec<&str> = now.iter().map(|h| h.id.as_str()).collect();
                 proptest::prop_assert_eq!(&ids, &waiting, "the hunks waiting changed before rejecting {}", h.id);
                 let keep: HashSet<&str> = waiting.iter().copied().filter(|w| *w != h.id).collect();
-                stage = decide("k", &base_text, &stage, &now, &keep, false);
+                stage = memo.decide("k", &base_text, &stage, &now, &keep, false);
                 waiting.retain(|w| *w != h.id);
             }
             proptest::prop_assert_eq!(stage, expected);

@@ -53,6 +53,7 @@ mod gated;
 mod intake;
 mod land;
 mod lifecycle;
+mod mailbox;
 mod output;
 mod policy_cache;
 mod queue;
@@ -207,7 +208,7 @@ pub struct Engine {
     /// What people and agents ask (calls, gates, shutdown): the actor takes
     /// these before the watchers' and terminals' backlog, so a window is
     /// answered at once while a burst of thousands of files is taken in.
-    calls: mpsc::UnboundedSender<Msg>,
+    calls: mpsc::Sender<Msg>,
     events: broadcast::Sender<Wire>,
     outputs: Outputs,
     refreshes: Arc<AtomicU64>,
@@ -230,8 +231,8 @@ impl Engine {
         let ph = ProjectHome::new(&root, &project);
         ph.create()?;
         let journal = Journal::open(&ph.journal())?;
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (calls, calls_rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(mailbox::BACKLOG);
+        let (calls, calls_rx) = mpsc::channel(mailbox::CALLS);
         // Small items only: output travels as a notice, the bytes stay in the scrollback.
         let (events, _) = broadcast::channel(4096);
         let outputs: Outputs = Default::default();
@@ -255,26 +256,29 @@ impl Engine {
             events: events.clone(),
             outputs: outputs.clone(),
             tx: tx.clone(),
+            later: Default::default(),
             default_shell,
             background: background::Background::start(),
             intake: background::Background::named("intake", None),
+            highlighter: crate::highlight::Highlighter::start(),
             echoes: Default::default(),
             policy: policy_cache::PolicyCache::new(&project, &root),
             refreshes: refreshes.clone(),
             exec_gates: exec_gate::GateServer::start(ph.dir.join("gate.sock"))
                 .map_err(|e| format!("the exec gate's socket could not start: {e}")),
         };
-        crate::highlight::warm();
         actor.recover_landings();
         actor.restore();
         actor.watch_project();
-        // Running turns into idle without an event of its own: look twice a second.
-        let ticker = tx.clone();
+        // Running turns into idle without an event of its own: look twice a
+        // second (a full mailbox skips a tick: the next one does the same).
+        let ticker = tx.downgrade();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(Duration::from_millis(500));
             loop {
                 every.tick().await;
-                if ticker.send(Msg::Tick).is_err() {
+                let Some(tx) = ticker.upgrade() else { return };
+                if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send(Msg::Tick) {
                     return;
                 }
             }
@@ -298,6 +302,7 @@ impl Engine {
         let (reply, rx) = oneshot::channel();
         self.calls
             .send(Msg::Call(request, reply))
+            .await
             .map_err(|_| IpcError::from(EngineError::Stopped))?;
         let answer = rx.await.map_err(|_| IpcError::from(EngineError::Stopped))?;
         // The TypeScript side types each reply by `airlock_protocol::REPLIES`:
@@ -320,11 +325,14 @@ impl Engine {
         request: airlock_protocol::GateRequest,
     ) -> airlock_protocol::GateReply {
         let (reply, rx) = oneshot::channel();
-        let sent = self.calls.send(Msg::Gate {
-            token: token.to_string(),
-            request,
-            reply,
-        });
+        let sent = self
+            .calls
+            .send(Msg::Gate {
+                token: token.to_string(),
+                request,
+                reply,
+            })
+            .await;
         if sent.is_err() {
             return gate::reply(
                 GateDecision::Ask,
@@ -354,6 +362,7 @@ impl Engine {
                 report,
                 reply,
             })
+            .await
             .map_err(|_| {
                 IpcError::new(
                     airlock_protocol::ErrorCode::Unavailable,
@@ -411,7 +420,7 @@ impl Engine {
     /// Stops every session's process and the actor.
     pub async fn shutdown(&self) {
         let (tx, rx) = oneshot::channel();
-        if self.calls.send(Msg::Shutdown(tx)).is_ok() {
+        if self.calls.send(Msg::Shutdown(tx)).await.is_ok() {
             let _ = rx.await;
         }
     }
@@ -431,7 +440,10 @@ struct Actor {
     sessions: BTreeMap<String, Session>,
     events: broadcast::Sender<Wire>,
     outputs: Outputs,
-    tx: mpsc::UnboundedSender<Msg>,
+    /// The backlog's sender, for the tasks and threads the actor starts.
+    tx: mpsc::Sender<Msg>,
+    /// What the actor put off for after the backlog it holds now.
+    later: mailbox::Later,
     default_shell: String,
     /// Takes each gated session's exec listener; `None` if it could not start.
     exec_gates: std::result::Result<exec_gate::GateServer, String>,
@@ -439,6 +451,8 @@ struct Actor {
     background: background::Background,
     /// Watcher batches are read and diffed here, off the actor.
     intake: background::Background,
+    /// The highlighter threads the review pane's lines are coloured on.
+    highlighter: crate::highlight::Highlighter,
     /// Airlock's own writes, not taken in again when the watchers report them.
     echoes: echoes::Echoes,
     /// The policy the hook gate judges by, read again when its files change.
@@ -448,17 +462,10 @@ struct Actor {
 }
 
 impl Actor {
-    async fn run(
-        mut self,
-        mut rx: mpsc::UnboundedReceiver<Msg>,
-        mut calls: mpsc::UnboundedReceiver<Msg>,
-    ) {
+    async fn run(mut self, mut rx: mpsc::Receiver<Msg>, mut calls: mpsc::Receiver<Msg>) {
         loop {
-            let msg = tokio::select! {
-                biased;
-                Some(m) = calls.recv() => m,
-                Some(m) = rx.recv() => m,
-                else => return,
+            let Some(msg) = self.later.next(&mut calls, &mut rx).await else {
+                return;
             };
             match msg {
                 Msg::Call(request, reply) => self.call(request, reply).await,
@@ -537,6 +544,12 @@ impl Actor {
             self.check_stage(&id);
         }
         self.persist_output(false);
+    }
+
+    /// Handles `msg` after every message the backlog holds now, as a send
+    /// to the back of the mailbox would, without waiting on a full one.
+    fn put_off(&mut self, msg: Msg) {
+        self.later.push(msg, mailbox::waiting(&self.tx));
     }
 
     /// Stops every process and agent and saves what is not yet on disk.

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use sha2::{Digest, Sha256};
 
@@ -88,99 +88,125 @@ struct Lane {
     classes: HashMap<Scope, String>,
 }
 
-/// The highlighter thread: syntect's parser state cannot move between
-/// threads, so one thread owns every text's progress and answers requests.
-fn worker(lane: usize) -> &'static Mutex<std::sync::mpsc::Sender<Job>> {
-    static WORKERS: [OnceLock<Mutex<std::sync::mpsc::Sender<Job>>>; LANES] =
-        [OnceLock::new(), OnceLock::new()];
-    WORKERS[lane % LANES].get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<Job>();
-        let spawned = std::thread::Builder::new()
-            .name("highlight".into())
-            .spawn(move || {
-                let mut lane = Lane::default();
-                while let Ok(job) = rx.recv() {
-                    let out = lane.serve(job.key, &job.path, job.text, &job.wanted);
-                    let _ = job.reply.send(out);
+/// The highlighter threads ([`LANES`] of them), owned: syntect's parser
+/// state cannot move between threads, so each thread owns the progress of
+/// the texts it was given and answers requests for them. Cloning shares the
+/// threads; they end when the last clone is dropped (an engine's, with it).
+/// The syntax definitions and the theme's stylesheets, which never change,
+/// are loaded once per process and shared.
+#[derive(Clone)]
+pub struct Highlighter {
+    /// `None` for a lane whose thread could not start: its requests are
+    /// answered as plain text.
+    lanes: [Option<std::sync::mpsc::Sender<Job>>; LANES],
+}
+
+impl Highlighter {
+    /// Starts the threads and has them load the syntax definitions and the
+    /// theme ahead of the first diff, which would otherwise pay for them.
+    pub fn start() -> Highlighter {
+        let hl = Highlighter {
+            lanes: std::array::from_fn(|_| {
+                let (tx, rx) = std::sync::mpsc::channel::<Job>();
+                std::thread::Builder::new()
+                    .name("highlight".into())
+                    .spawn(move || {
+                        let mut lane = Lane::default();
+                        while let Ok(job) = rx.recv() {
+                            let out = lane.serve(job.key, &job.path, job.text, &job.wanted);
+                            let _ = job.reply.send(out);
+                        }
+                    })
+                    .ok()
+                    .map(|_| tx)
+            }),
+        };
+        for lane in 0..LANES {
+            let warm = hl.clone();
+            std::thread::spawn(move || {
+                let _ = warm.lines_on(lane, "warm.rs", "fn main() {}\n", &[0]);
+                if lane == 0 {
+                    let _ = theme_css();
                 }
             });
-        if spawned.is_err() {
-            // Without the thread every request falls back to plain text (see `lines`).
         }
-        Mutex::new(tx)
-    })
-}
-
-/// Loads the syntax definitions and the theme stylesheets and starts the
-/// highlighter threads ahead of the first diff, which would otherwise pay for
-/// all three.
-pub fn warm() {
-    for lane in 0..LANES {
-        std::thread::spawn(move || {
-            let _ = lines_on(lane, "warm.rs", "fn main() {}\n", &[0]);
-            if lane == 0 {
-                let _ = theme_css();
-            }
-        });
+        hl
     }
-}
 
-/// The HTML of the lines at `wanted` (0-based) of `text`, the file at `path`.
-///
-/// Highlighting must run from the top of a file, but only as far as the
-/// lowest line asked for, and what was done is kept (for the last few texts),
-/// so the first window of a 100,000-line change costs its first few thousand
-/// lines and the next window only the lines between.
-pub fn lines(path: &str, text: &str, wanted: &[u32]) -> HashMap<u32, String> {
-    lines_on(0, path, text, wanted)
-}
+    /// The HTML of the lines at `wanted` (0-based) of `text`, the file at `path`.
+    ///
+    /// Highlighting must run from the top of a file, but only as far as the
+    /// lowest line asked for, and what was done is kept (for the last few
+    /// texts), so the first window of a 100,000-line change costs its first
+    /// few thousand lines and the next window only the lines between.
+    pub fn lines(&self, path: &str, text: &str, wanted: &[u32]) -> HashMap<u32, String> {
+        self.lines_on(0, path, text, wanted)
+    }
 
-/// [`lines`] on a given highlighter thread (`lane`), so two texts can be
-/// highlighted at once.
-pub fn lines_on(lane: usize, path: &str, text: &str, wanted: &[u32]) -> HashMap<u32, String> {
-    if wanted.is_empty() {
-        return HashMap::new();
-    }
-    let plain_all = || {
-        let all: Vec<&str> = text.split_inclusive('\n').collect();
-        wanted
-            .iter()
-            .filter_map(|&i| all.get(i as usize).map(|l| (i, plain(l))))
-            .collect()
-    };
-    if text.len() > MAX_HIGHLIGHT_BYTES {
-        return plain_all();
-    }
-    let key: Key = Sha256::new()
-        .chain_update(path.as_bytes())
-        .chain_update([0])
-        .chain_update(text.as_bytes())
-        .finalize()
-        .into();
-    // First by key alone; the text goes along only if the thread asks for it.
-    for with_text in [false, true] {
-        let (reply, answer) = std::sync::mpsc::channel();
-        let job = Job {
-            key,
-            path: path.to_string(),
-            text: with_text.then(|| text.to_string()),
-            wanted: wanted.to_vec(),
-            reply,
+    /// [`Self::lines`] on a given thread (`lane`), so two texts can be
+    /// highlighted at once.
+    pub fn lines_on(
+        &self,
+        lane: usize,
+        path: &str,
+        text: &str,
+        wanted: &[u32],
+    ) -> HashMap<u32, String> {
+        if wanted.is_empty() {
+            return HashMap::new();
+        }
+        let plain_all = || {
+            let all: Vec<&str> = text.split_inclusive('\n').collect();
+            wanted
+                .iter()
+                .filter_map(|&i| all.get(i as usize).map(|l| (i, plain(l))))
+                .collect()
         };
-        let sent = worker(lane)
-            .lock()
-            .map(|tx| tx.send(job).is_ok())
-            .unwrap_or(false);
-        if !sent {
+        let Some(tx) = self.lanes[lane % LANES].as_ref() else {
+            return plain_all();
+        };
+        if text.len() > MAX_HIGHLIGHT_BYTES {
             return plain_all();
         }
-        match answer.recv() {
-            Ok(Some(out)) => return out,
-            Ok(None) => continue,
-            Err(_) => return plain_all(),
+        let key: Key = Sha256::new()
+            .chain_update(path.as_bytes())
+            .chain_update([0])
+            .chain_update(text.as_bytes())
+            .finalize()
+            .into();
+        // First by key alone; the text goes along only if the thread asks for it.
+        for with_text in [false, true] {
+            let (reply, answer) = std::sync::mpsc::channel();
+            let job = Job {
+                key,
+                path: path.to_string(),
+                text: with_text.then(|| text.to_string()),
+                wanted: wanted.to_vec(),
+                reply,
+            };
+            if tx.send(job).is_err() {
+                return plain_all();
+            }
+            match answer.recv() {
+                Ok(Some(out)) => return out,
+                Ok(None) => continue,
+                Err(_) => return plain_all(),
+            }
         }
+        plain_all()
     }
-    plain_all()
+
+    /// Highlights `text` (the file at `path`) and returns one HTML string
+    /// per line, in the same line split as [`crate::diff::lines`] (lines
+    /// keep their `\n`).
+    pub fn highlight_lines(&self, path: &str, text: &str) -> Vec<String> {
+        let count = text.split_inclusive('\n').count() as u32;
+        let wanted: Vec<u32> = (0..count).collect();
+        let mut html = self.lines(path, text, &wanted);
+        (0..count)
+            .map(|i| html.remove(&i).unwrap_or_default())
+            .collect()
+    }
 }
 
 impl Lane {
@@ -280,17 +306,6 @@ fn open_span(out: &mut String, classes: &mut HashMap<Scope, String>, scope: Scop
     out.push_str("\">");
 }
 
-/// Highlights `text` (the file at `path`) and returns one HTML string per line,
-/// in the same line split as [`crate::diff::lines`] (lines keep their `\n`).
-pub fn highlight_lines(path: &str, text: &str) -> Vec<String> {
-    let count = text.split_inclusive('\n').count() as u32;
-    let wanted: Vec<u32> = (0..count).collect();
-    let mut html = lines(path, text, &wanted);
-    (0..count)
-        .map(|i| html.remove(&i).unwrap_or_default())
-        .collect()
-}
-
 fn highlight_line(
     set: &SyntaxSet,
     state: &mut ParseState,
@@ -381,7 +396,7 @@ mod tests {
             ),
             ("a.ts", "const x: number = 1;\n/* c\n d */ export {}\n"),
         ] {
-            let lines = highlight_lines(path, text);
+            let lines = Highlighter::start().highlight_lines(path, text);
             assert_eq!(lines.len(), crate::diff::lines(text.as_bytes()).len());
             for l in &lines {
                 assert_eq!(
@@ -395,7 +410,7 @@ mod tests {
                 .iter()
                 .any(|l| l.contains("sy-keyword") || l.contains("sy-storage")));
         }
-        let lines = highlight_lines("a.rs", "let s = \"x<y\";\n");
+        let lines = Highlighter::start().highlight_lines("a.rs", "let s = \"x<y\";\n");
         assert!(lines[0].contains("x&lt;y"));
     }
 

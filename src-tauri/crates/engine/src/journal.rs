@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use airlock_protocol::{LandingInfo, SessionInfo, SessionMode, SessionState};
 use rusqlite::{params, Connection};
 
+use crate::diff::{LineHunk, Remembered};
 use crate::error::Result;
 use crate::fsx::FileState;
 use crate::review::Write;
@@ -95,6 +96,15 @@ impl Journal {
                 after BLOB,
                 after_mode INTEGER
             );
+            CREATE TABLE IF NOT EXISTS remembered (
+                session TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                key TEXT NOT NULL,
+                base BLOB NOT NULL,
+                proposed BLOB NOT NULL,
+                hunks TEXT NOT NULL,
+                PRIMARY KEY (session, seq)
+            );
             CREATE TABLE IF NOT EXISTS bases (
                 session TEXT NOT NULL,
                 path TEXT NOT NULL,
@@ -150,6 +160,8 @@ impl Journal {
             .execute("DELETE FROM sessions WHERE id = ?1", [id])?;
         self.conn
             .execute("DELETE FROM bases WHERE session = ?1", [id])?;
+        self.conn
+            .execute("DELETE FROM remembered WHERE session = ?1", [id])?;
         Ok(())
     }
 
@@ -414,5 +426,89 @@ fn state_str(s: SessionState) -> &'static str {
     match s {
         SessionState::Running => "running",
         SessionState::Exited => "exited",
+    }
+}
+
+/// A hunk as the journal keeps it: id, base lines, proposed lines.
+type StoredHunk = (String, [u32; 2], [u32; 2]);
+
+impl Journal {
+    /// Keeps the diffs a session's decisions left (newest first), in place of
+    /// those kept before, so a restarted engine shows the same hunks.
+    pub fn set_remembered(&mut self, session: &str, entries: &[Remembered]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM remembered WHERE session = ?1", [session])?;
+        for (seq, r) in entries.iter().enumerate() {
+            let hunks: Vec<StoredHunk> = r
+                .hunks
+                .iter()
+                .map(|h| {
+                    (
+                        h.id.clone(),
+                        [h.before.start, h.before.end],
+                        [h.after.start, h.after.end],
+                    )
+                })
+                .collect();
+            let hunks = serde_json::to_string(&hunks).map_err(|e| {
+                crate::error::EngineError::Internal(format!("remembered hunks: {e}"))
+            })?;
+            tx.execute(
+                "INSERT INTO remembered (session, seq, key, base, proposed, hunks)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    session,
+                    seq as i64,
+                    r.key,
+                    &r.base[..],
+                    &r.proposed[..],
+                    hunks
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The diffs a session's decisions left, newest first; a row that does
+    /// not read back is left out (a fresh diff is shown instead).
+    pub fn remembered(&self, session: &str) -> Result<Vec<Remembered>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT key, base, proposed, hunks FROM remembered WHERE session = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([session], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (key, base, proposed, hunks) = row?;
+            let (Ok(base), Ok(proposed), Ok(hunks)) = (
+                <[u8; 32]>::try_from(base.as_slice()),
+                <[u8; 32]>::try_from(proposed.as_slice()),
+                serde_json::from_str::<Vec<StoredHunk>>(&hunks),
+            ) else {
+                continue;
+            };
+            let hunks = hunks
+                .into_iter()
+                .map(|(id, b, a)| LineHunk {
+                    id,
+                    before: b[0]..b[1],
+                    after: a[0]..a[1],
+                })
+                .collect();
+            out.push(Remembered {
+                key,
+                base,
+                proposed,
+                hunks,
+            });
+        }
+        Ok(out)
     }
 }

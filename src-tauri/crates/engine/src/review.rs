@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::diff::{self, LineHunk};
 use crate::error::{EngineError, Result};
 use crate::fsx::{self, FileState};
-use crate::highlight;
+use crate::highlight::{self, Highlighter};
 
 /// Files larger than this are held whole: diffing them would stall the queue.
 pub const MAX_DIFF_BYTES: usize = 8 * 1024 * 1024;
@@ -57,6 +57,8 @@ pub struct Proposal {
     pub whole_hunk: Option<String>,
     /// True once labels and badges are filled in (see [`enrich`]).
     pub enriched: bool,
+    /// Its queue's remembered diffs, where a decision on it leaves the rest.
+    pub memo: diff::Memo,
 }
 
 /// Labels and badges for a proposal, computed off the actor ([`enrich`]).
@@ -199,6 +201,8 @@ pub struct Context {
     pub user_changed: Option<Vec<Range<u32>>>,
     /// Why path safety holds this change.
     pub held: Option<String>,
+    /// The remembered diffs of the proposal's queue (see [`diff::Memo`]).
+    pub memo: diff::Memo,
 }
 
 /// The id of a session's change to a path.

@@ -33,12 +33,16 @@ impl Drop for TreeWatcher {
     }
 }
 
-/// Watches `root` recursively; `on_batch` gets sets of absolute paths. Paths for
-/// which `skip` says true (such as anything in `.git`) never reach a batch.
-pub fn watch_tree(
+/// Watches `root` recursively; each batch of absolute paths goes to `to`
+/// as `make(batch)`. Paths for which `skip` says true (such as anything in
+/// `.git`) never reach a batch. While `to` is full the batch waiting for
+/// room takes in what the watcher sees meanwhile: one set, however often
+/// its paths change.
+pub fn watch_tree<T: Send + 'static>(
     root: &Path,
     skip: impl Fn(&Path) -> bool + Send + 'static,
-    on_batch: impl Fn(BTreeSet<PathBuf>) + Send + 'static,
+    to: mpsc::Sender<T>,
+    make: impl Fn(BTreeSet<PathBuf>) -> T + Send + 'static,
 ) -> Result<TreeWatcher> {
     let (tx, mut rx) = mpsc::unbounded_channel::<PathBuf>();
     let root_buf = root.to_path_buf();
@@ -75,28 +79,52 @@ pub fn watch_tree(
         )
     })?;
     let task = tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut batch = BTreeSet::new();
-            batch.insert(first);
-            let hard_deadline = tokio::time::Instant::now() + MAX_WAIT;
-            loop {
-                let quiet_deadline = (tokio::time::Instant::now() + QUIET).min(hard_deadline);
+        let mut batch = BTreeSet::new();
+        while gather(&mut rx, &mut batch).await {
+            // Wait for room, folding in what arrives meanwhile.
+            let permit = loop {
                 tokio::select! {
+                    biased;
+                    permit = to.reserve() => match permit {
+                        Ok(permit) => break permit,
+                        Err(_) => return,
+                    },
                     next = rx.recv() => match next {
                         Some(p) => { batch.insert(p); }
-                        None => break,
+                        None => return,
                     },
-                    _ = tokio::time::sleep_until(quiet_deadline) => break,
                 }
-                if tokio::time::Instant::now() >= hard_deadline {
-                    break;
-                }
-            }
-            on_batch(batch);
+            };
+            permit.send(make(std::mem::take(&mut batch)));
         }
     });
     Ok(TreeWatcher {
         _watcher: watcher,
         task,
     })
+}
+
+/// Adds to `batch` until a quiet spell or [`MAX_WAIT`] after it started (or
+/// after the first path, for an empty one); false once the watcher is gone.
+async fn gather(rx: &mut mpsc::UnboundedReceiver<PathBuf>, batch: &mut BTreeSet<PathBuf>) -> bool {
+    if batch.is_empty() {
+        match rx.recv().await {
+            Some(first) => batch.insert(first),
+            None => return false,
+        };
+    }
+    let hard_deadline = tokio::time::Instant::now() + MAX_WAIT;
+    loop {
+        let quiet_deadline = (tokio::time::Instant::now() + QUIET).min(hard_deadline);
+        tokio::select! {
+            next = rx.recv() => match next {
+                Some(p) => { batch.insert(p); }
+                None => return !batch.is_empty(),
+            },
+            _ = tokio::time::sleep_until(quiet_deadline) => return true,
+        }
+        if tokio::time::Instant::now() >= hard_deadline {
+            return true;
+        }
+    }
 }

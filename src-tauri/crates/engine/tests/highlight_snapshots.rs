@@ -71,7 +71,8 @@ func main() {
 ];
 
 fn numbered(path: &str, text: &str) -> String {
-    highlight::highlight_lines(path, text)
+    highlight::Highlighter::start()
+        .highlight_lines(path, text)
         .iter()
         .enumerate()
         .map(|(i, html)| format!("{:>2} {html}\n", i + 1))
@@ -95,12 +96,13 @@ fn highlighted_spans_per_language() {
 fn a_window_of_lines_matches_the_whole_file() {
     // Asking for lines further down (the pane's windows) gives what the whole
     // file gives for them: the parser's state carries over between requests.
+    let hl = highlight::Highlighter::start();
     for (name, path, text) in FIXTURES {
-        let whole = highlight::highlight_lines(path, text);
+        let whole = hl.highlight_lines(path, text);
         let variant = format!("{text}\n");
         let last = whole.len() as u32 - 1;
-        let first = highlight::lines(path, &variant, &[0]);
-        let later = highlight::lines(path, &variant, &[last]);
+        let first = hl.lines(path, &variant, &[0]);
+        let later = hl.lines(path, &variant, &[last]);
         assert_eq!(first.get(&0), whole.first(), "{name}: line 1");
         assert_eq!(later.get(&last), whole.last(), "{name}: last line");
     }

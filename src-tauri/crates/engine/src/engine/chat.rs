@@ -180,17 +180,18 @@ impl Chat {
 
 impl Actor {
     /// The callback a session's agent connection reports through.
-    pub(super) fn agent_reporter(
-        &self,
-        session: &str,
-    ) -> impl Fn(FromAgent) + Send + Sync + Clone + 'static {
+    pub(super) fn agent_reporter(&self, session: &str) -> impl crate::acp::Report {
         let tx = self.tx.clone();
         let session = session.to_string();
         move |msg| {
-            let _ = tx.send(Msg::Agent {
-                session: session.clone(),
-                msg: Box::new(msg),
-            });
+            let (tx, session) = (tx.clone(), session.clone());
+            Box::pin(async move {
+                let msg = Msg::Agent {
+                    session,
+                    msg: Box::new(msg),
+                };
+                let _ = tx.send(msg).await;
+            }) as futures::future::BoxFuture<'static, ()>
         }
     }
 
@@ -314,7 +315,7 @@ impl Actor {
                     }
                     // Behind every chunk already in the mailbox: a flood goes
                     // out in a few events, a trickle chunk by chunk.
-                    let _ = self.tx.send(Msg::FlushChat(session.to_string()));
+                    self.put_off(Msg::FlushChat(session.to_string()));
                 }
             }
         } else if thought {

@@ -203,7 +203,7 @@ impl Actor {
             let reply = rx.await.ok();
             let (answer, outcome) = permission_answer(&options, reply.as_ref());
             let _ = responder.respond(RequestPermissionResponse::new(answer));
-            let _ = report.send(Msg::Answered {
+            let answered = Msg::Answered {
                 session,
                 tool: tool_id,
                 permission: Permission {
@@ -211,7 +211,8 @@ impl Actor {
                     outcome: Some(outcome),
                     reason: reply.and_then(|r| r.reason),
                 },
-            });
+            };
+            let _ = report.send(answered).await;
         });
     }
 

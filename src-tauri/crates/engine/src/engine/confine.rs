@@ -186,7 +186,7 @@ pub(super) const MODEL_HOSTS: [&str; 6] = [
 pub(super) async fn start_proxy(
     project_file: PathBuf,
     global_file: PathBuf,
-    tx: mpsc::UnboundedSender<Msg>,
+    tx: mpsc::Sender<Msg>,
     session: String,
 ) -> Result<airlock_proxy::Proxy> {
     let policy = airlock_policy::Policy::load(Some(&project_file), Some(&global_file))
@@ -218,7 +218,7 @@ pub(super) async fn start_proxy(
                     session: session.clone(),
                     host: format!("{host}:{port}"),
                 };
-                if tx.send(blocked).is_err() {
+                if tx.send(blocked).await.is_err() {
                     return;
                 }
             }

@@ -2,7 +2,7 @@
 //! changes (checked against the version the user reviewed), edited and
 //! partial approvals, and putting back what a reject reverted.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use airlock_protocol::{Change, ChangeState, DecisionOutcome, Response, SessionMode};
 
@@ -272,10 +272,26 @@ impl Actor {
             outcome.rejection = Some(id);
         }
         self.project_changed(&touched);
+        let sessions: BTreeSet<String> = records.iter().map(|(s, _)| s.clone()).collect();
         for (session, record) in records {
             self.record_decided(&session, record);
         }
+        for session in &sessions {
+            self.keep_remembered(session);
+        }
         Ok(Response::Decided(outcome))
+    }
+
+    /// Journals the diffs the session's decisions left, so a restarted
+    /// engine shows the hunks still waiting with the same ids and lines.
+    pub(super) fn keep_remembered(&mut self, session: &str) {
+        let Some(s) = self.sessions.get(session) else {
+            return;
+        };
+        let entries = s.queue.memo.entries();
+        if let Err(e) = self.journal.set_remembered(session, &entries) {
+            self.problem(Some(session), format!("journal: {e}"));
+        }
     }
 
     /// Puts back what a reject reverted in a stage: the agent's text, pending again.
@@ -398,6 +414,7 @@ impl Actor {
         self.project_changed(&paths);
         let take = HashSet::from([hunk.to_string()]);
         self.record_decided(&session, decided_record(&p, &take, ChangeState::Landed));
+        self.keep_remembered(&session);
         Ok(Response::Decided(DecisionOutcome {
             paths,
             hunks: 1,

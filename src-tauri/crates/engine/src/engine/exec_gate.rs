@@ -125,7 +125,7 @@ pub(super) struct Ctx {
     /// The session's program is a `#!` script whose interpreter is a shell:
     /// a launcher (see [`SessionGate::launching`]).
     pub(super) launcher: bool,
-    pub(super) tx: mpsc::UnboundedSender<Msg>,
+    pub(super) tx: mpsc::Sender<Msg>,
 }
 
 /// A command line as the policy judges it.
@@ -246,7 +246,7 @@ impl SessionGate {
     }
 
     fn tell(&self, message: String) {
-        let _ = self.ctx.tx.send(Msg::ExecNotice {
+        let _ = self.ctx.tx.blocking_send(Msg::ExecNotice {
             session: self.ctx.session.clone(),
             message,
         });
@@ -431,7 +431,7 @@ impl SessionGate {
             return;
         }
         let (reply, rx) = oneshot::channel::<GateReply>();
-        let sent = self.ctx.tx.send(Msg::ExecAsk {
+        let sent = self.ctx.tx.blocking_send(Msg::ExecAsk {
             session: self.ctx.session.clone(),
             summary,
             cwd: call.cwd.display().to_string(),

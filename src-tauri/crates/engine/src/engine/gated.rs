@@ -45,12 +45,16 @@ impl Actor {
             bytes: text.into_bytes().into(),
             mode: base.mode().unwrap_or(0o644),
         };
+        let memo = self.session_mut(&req.session)?.queue.memo.clone();
         let Some(proposal) = review::proposal_from(
             &req.session,
             rel,
             base.clone(),
             proposed.clone(),
-            Context::default(),
+            Context {
+                memo,
+                ..Default::default()
+            },
         ) else {
             let _ = reply_to.send(reply(GateDecision::Allow, Some("no change".into()), None));
             return Ok(());

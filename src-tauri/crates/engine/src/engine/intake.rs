@@ -34,6 +34,7 @@ impl Actor {
             stage: s.stage.clone(),
             session: session.to_string(),
             rels: vec![(rel.to_string(), s.queue.bases.get(rel).cloned(), generation)],
+            memo: s.queue.memo.clone(),
         };
         for (rel, generation, computed) in job.run(&self.refreshes) {
             self.apply(session, &rel, generation, computed);
@@ -60,12 +61,13 @@ impl Actor {
             stage: s.stage.clone(),
             session: session.to_string(),
             rels,
+            memo: s.queue.memo.clone(),
         };
         let (tx, refreshes) = (self.tx.clone(), self.refreshes.clone());
         self.intake.run(move || {
             let session = job.session.clone();
             let results = job.run(&refreshes);
-            let _ = tx.send(super::Msg::Computed { session, results });
+            let _ = tx.blocking_send(super::Msg::Computed { session, results });
         });
     }
 
@@ -147,6 +149,7 @@ pub(super) struct Intake {
     stage: PathBuf,
     session: String,
     rels: Vec<(String, Option<FileState>, u64)>,
+    memo: diff::Memo,
 }
 
 impl Intake {
@@ -162,6 +165,7 @@ impl Intake {
                     &self.session,
                     &rel,
                     base.as_ref(),
+                    &self.memo,
                 );
                 (rel, generation, p)
             })
@@ -178,6 +182,7 @@ pub(super) fn compute(
     session: &str,
     rel: &str,
     base: Option<&FileState>,
+    memo: &diff::Memo,
 ) -> Result<Option<Proposal>> {
     let (base_now, mut held) = match fsx::safe_join(project, rel) {
         Ok(p) => (FileState::read(&p)?.as_file(), None),
@@ -209,6 +214,7 @@ pub(super) fn compute(
         old_path: None,
         user_changed,
         held,
+        memo: memo.clone(),
     };
     Ok(review::proposal_from(session, rel, base_now, proposed, ctx))
 }

@@ -110,7 +110,7 @@ impl Actor {
                 if taken >= FRAME_BYTES {
                     last -= FRAME;
                 }
-                if tx.send(Msg::Output(session.clone())).is_err() {
+                if tx.send(Msg::Output(session.clone())).await.is_err() {
                     return;
                 }
             }
@@ -118,7 +118,7 @@ impl Actor {
                 Some(code) => code,
                 None => exit_rx.await.unwrap_or(None),
             };
-            let _ = tx.send(Msg::Exited { session, code });
+            let _ = tx.send(Msg::Exited { session, code }).await;
         });
     }
 

@@ -56,11 +56,13 @@ impl Actor {
             let session = session.to_string();
             tokio::spawn(async move {
                 tokio::time::sleep(SETTLE).await;
-                let _ = tx.send(super::Msg::StageBatch {
-                    session,
-                    paths,
-                    settled: true,
-                });
+                let _ = tx
+                    .send(super::Msg::StageBatch {
+                        session,
+                        paths,
+                        settled: true,
+                    })
+                    .await;
             });
             return;
         }
@@ -92,7 +94,7 @@ impl Actor {
             // `status` (or a click) is answered in between.
             let rest = rels.split_off(&nth_key(&rels, INTAKE_CHUNK));
             let stage = s.stage.clone();
-            let _ = self.tx.send(super::Msg::StageBatch {
+            self.put_off(super::Msg::StageBatch {
                 session: session.to_string(),
                 paths: rest.iter().map(|rel| stage.join(rel)).collect(),
                 settled: true,
@@ -310,7 +312,10 @@ impl Actor {
         let Ok(now) = fsx::safe_join(&project, rel).and_then(|p| FileState::read(&p)) else {
             return;
         };
-        let mut context = Context::default();
+        let mut context = Context {
+            memo: s.queue.memo.clone(),
+            ..Default::default()
+        };
         if now != g.seen {
             // The user edited the file while the agent waited: take their edit
             // in, so approving never writes over it.
@@ -373,14 +378,14 @@ impl Actor {
         // a result for hunks that moved on meanwhile is dropped. The first
         // window's highlighting is worked out there too, ahead of the pane.
         for p in s.queue.take_unenriched(&delta) {
-            let tx = self.tx.clone();
+            let (tx, hl) = (self.tx.clone(), self.highlighter.clone());
             let session_id = session.to_string();
             self.background.run(move || {
                 // The review pane opens on the first hunks: have their lines
                 // highlighted before it asks (the highlighter keeps its work).
-                let _ = p.render(0, Some(FIRST_WINDOW_HUNKS), false);
+                let _ = p.render(&hl, 0, Some(FIRST_WINDOW_HUNKS), false);
                 let enrichment = review::enrich(&p);
-                let _ = tx.send(super::Msg::Enriched {
+                let _ = tx.blocking_send(super::Msg::Enriched {
                     session: session_id,
                     change: p.change.id.clone(),
                     enrichment,

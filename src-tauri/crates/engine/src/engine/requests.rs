@@ -359,13 +359,17 @@ impl Actor {
                 count,
                 ignore_whitespace,
             } => match self.queued_change(&change) {
-                Ok(p) => render_beside(reply, move || {
-                    Response::Diff(p.render(
-                        from.unwrap_or(0),
-                        count,
-                        ignore_whitespace.unwrap_or(false),
-                    ))
-                }),
+                Ok(p) => {
+                    let hl = self.highlighter.clone();
+                    render_beside(reply, move || {
+                        Response::Diff(p.render(
+                            &hl,
+                            from.unwrap_or(0),
+                            count,
+                            ignore_whitespace.unwrap_or(false),
+                        ))
+                    })
+                }
                 Err(e) => {
                     let _ = reply.send(Err(e.into()));
                 }
@@ -375,9 +379,12 @@ impl Actor {
                 from,
                 count,
             } => match self.queued_change(&change) {
-                Ok(p) => render_beside(reply, move || Response::Lines {
-                    lines: p.context_lines(from, count),
-                }),
+                Ok(p) => {
+                    let hl = self.highlighter.clone();
+                    render_beside(reply, move || Response::Lines {
+                        lines: p.context_lines(&hl, from, count),
+                    })
+                }
                 Err(e) => {
                     let _ = reply.send(Err(e.into()));
                 }

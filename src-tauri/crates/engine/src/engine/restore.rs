@@ -66,6 +66,10 @@ impl Actor {
                 hook_token: home::random_token(),
             });
             session.queue.bases = bases;
+            match self.journal.remembered(&id) {
+                Ok(kept) => session.queue.memo.load(kept),
+                Err(e) => self.problem(Some(&id), format!("could not read the journal: {e}")),
+            }
             session.chat = chat;
             session.comments = self.load_comments(&id);
             self.sessions.insert(id.clone(), session);
@@ -90,9 +94,8 @@ impl Actor {
                     || p.file_name()
                         .is_some_and(|n| n.to_string_lossy().contains(".airlock-"))
             },
-            move |paths| {
-                let _ = tx.send(Msg::ProjectBatch { paths });
-            },
+            tx,
+            |paths| Msg::ProjectBatch { paths },
         );
         match watched {
             Ok(w) => self._project_watcher = Some(w),
@@ -114,12 +117,11 @@ impl Actor {
                 p.components()
                     .any(|c| crate::fsx::is_git_dir(c.as_os_str()))
             },
-            move |paths| {
-                let _ = tx.send(Msg::StageBatch {
-                    session: id.clone(),
-                    paths,
-                    settled: false,
-                });
+            tx,
+            move |paths| Msg::StageBatch {
+                session: id.clone(),
+                paths,
+                settled: false,
             },
         )
     }

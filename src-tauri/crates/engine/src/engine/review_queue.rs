@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use airlock_protocol::{Change, ChangeKind, ChangeState, Event};
 
 use super::gate::GatedEdit;
+use crate::diff;
 use crate::error::{EngineError, Result};
 use crate::fsx::FileState;
 use crate::review::{self, Context, Proposal};
@@ -36,6 +37,8 @@ pub(super) struct ReviewQueue {
     looks: HashMap<String, u64>,
     /// Counts looks.
     next_look: u64,
+    /// The diffs decisions on this queue left (see [`diff::Memo`]).
+    pub(super) memo: diff::Memo,
 }
 
 impl ReviewQueue {
@@ -155,6 +158,7 @@ impl ReviewQueue {
             };
             let ctx = Context {
                 old_path: Some(old.clone()),
+                memo: self.memo.clone(),
                 ..Default::default()
             };
             let (base, proposed) = (o.base.clone(), n.proposed.clone());

@@ -76,7 +76,7 @@ impl Proposal {
                     .collect()
             };
             let key = diff_key(&self.change.session, &self.change.path);
-            diff::decide(
+            self.memo.decide(
                 &key,
                 base_text,
                 new_text,

@@ -48,7 +48,7 @@ pub fn proposal_from(
         .iter()
         .any(|s| matches!(s, FileState::Symlink { .. }));
     let (hunks, mode_hunk, whole, notice) =
-        hunks_of(&key, &base, &proposed, kind, (symlink, binary));
+        hunks_of(&ctx.memo, &key, &base, &proposed, kind, (symlink, binary));
     let whole_hunk = whole.then(|| side_hash(&key, "whole", &base, &proposed));
     let user = ctx.user_changed.as_deref();
     let headers = headers_of(&hunks, &mode_hunk, &whole_hunk, user);
@@ -92,6 +92,7 @@ pub fn proposal_from(
         mode_hunk,
         whole_hunk,
         enriched: false,
+        memo: ctx.memo,
     })
 }
 
@@ -113,6 +114,7 @@ fn version_of(key: &str, kind: ChangeKind, headers: &[HunkHeader]) -> String {
 /// A change's line hunks, its mode hunk's id, whether it is decided whole,
 /// and what it says in place of (or beside) a diff.
 fn hunks_of(
+    memo: &diff::Memo,
     key: &str,
     base: &FileState,
     proposed: &FileState,
@@ -125,7 +127,7 @@ fn hunks_of(
     let mut whole = false;
     match (text_of(base), text_of(proposed)) {
         (Some(b), Some(p)) => {
-            hunks = diff::diff_lines(key, b, p);
+            hunks = memo.diff_lines(key, b, p);
             if let (Some(om), Some(nm)) = (base.mode(), proposed.mode()) {
                 if om != nm {
                     mode_hunk = Some(side_hash(key, "mode", base, proposed));

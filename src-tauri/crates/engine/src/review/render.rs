@@ -6,7 +6,13 @@ use super::*;
 impl Proposal {
     /// Line hunks `from..from+count` (all when `count` is `None`) with their
     /// lines, highlighted and word-marked; white-space-only hunks left out on request.
-    pub fn render(&self, from: u32, count: Option<u32>, ignore_whitespace: bool) -> ChangeDiff {
+    pub fn render(
+        &self,
+        hl: &Highlighter,
+        from: u32,
+        count: Option<u32>,
+        ignore_whitespace: bool,
+    ) -> ChangeDiff {
         let base = text_of(&self.base).unwrap_or(b"");
         let proposed = text_of(&self.proposed).unwrap_or(b"");
         let base_lines = diff::lines(base);
@@ -32,7 +38,7 @@ impl Proposal {
             .collect();
         let spans = self.context_spans(&window, base_count);
         let (base_html, new_html) =
-            highlight_window(&self.change.path, (base, proposed), &window, &spans);
+            highlight_window(hl, &self.change.path, (base, proposed), &window, &spans);
         let mut out = Vec::with_capacity(window.len());
         for ((_, h), (above, below)) in window.iter().zip(spans) {
             // Context lines, numbered on both sides (`shift`: new minus old).
@@ -99,7 +105,7 @@ impl Proposal {
     }
 
     /// Project lines `from..from+count` (1-based) as context, numbered on both sides.
-    pub fn context_lines(&self, from: u32, count: u32) -> Vec<DiffLine> {
+    pub fn context_lines(&self, hl: &Highlighter, from: u32, count: u32) -> Vec<DiffLine> {
         let base = text_of(&self.base).unwrap_or(b"");
         let base_lines = diff::lines(base);
         let start = from.saturating_sub(1).min(base_lines.len() as u32);
@@ -108,7 +114,7 @@ impl Proposal {
             return Vec::new();
         }
         let wanted: Vec<u32> = (start..end).collect();
-        let html = highlight_map(&self.change.path, base, &wanted);
+        let html = highlight_map(hl, &self.change.path, base, &wanted);
         (start..end)
             .map(|b| {
                 let shift: i64 = self
@@ -173,8 +179,8 @@ fn lossy_line(raw: &[u8]) -> String {
         .to_string()
 }
 
-fn highlight_map(path: &str, text: &[u8], wanted: &[u32]) -> HtmlLines {
-    highlight::lines(path, &String::from_utf8_lossy(text), wanted)
+fn highlight_map(hl: &Highlighter, path: &str, text: &[u8], wanted: &[u32]) -> HtmlLines {
+    hl.lines(path, &String::from_utf8_lossy(text), wanted)
 }
 
 fn pick(html: &HtmlLines, i: u32, raw: &[u8]) -> String {
@@ -272,6 +278,7 @@ fn changed_lines(h: &LineHunk, sides: &Sides) -> Vec<DiffLine> {
 /// for the highlighter's state, what is above them): both sides at once,
 /// on the two highlighter threads.
 fn highlight_window(
+    hl: &Highlighter,
     path: &str,
     (base, proposed): (&[u8], &[u8]),
     window: &[(usize, &LineHunk)],
@@ -287,9 +294,9 @@ fn highlight_window(
         want_new.extend(h.after.clone());
     }
     std::thread::scope(|scope| {
-        let other = scope
-            .spawn(|| highlight::lines_on(1, path, &String::from_utf8_lossy(proposed), &want_new));
-        let base_html = highlight_map(path, base, &want_base);
+        let other =
+            scope.spawn(|| hl.lines_on(1, path, &String::from_utf8_lossy(proposed), &want_new));
+        let base_html = highlight_map(hl, path, base, &want_base);
         (base_html, other.join().unwrap_or_default())
     })
 }

@@ -32,6 +32,15 @@ fn decisions_leave_the_other_hunks_as_they_were() {
         100, 0, 0, 2, 2, 0, 0, 0, 7, 2, 0, 8, 0, 5, 11, 8, 3, 5, 8, 7, 1, 3, 6, 5, 11, 6, 0, 0, 3,
         0, 0, 6, 0,
     ]);
+    // The proposals share one queue's memo, as the engine's do.
+    let memo = crate::diff::Memo::default();
+    let prop = |base, new| {
+        let ctx = Context {
+            memo: memo.clone(),
+            ..Default::default()
+        };
+        proposal_from("s", "f.txt", base, new, ctx).expect("change")
+    };
     let p = prop(file(&base), file(&new));
     let ids_of = |p: &Proposal| -> Vec<String> { p.hunks.iter().map(|h| h.id.clone()).collect() };
     let ids = ids_of(&p);
@@ -123,7 +132,7 @@ fn invalid_utf8_is_text_and_survives() {
     let take: HashSet<&str> = all.iter().map(String::as_str).collect();
     assert_eq!(p.plan_approve(&take)[0].after, new);
     assert_eq!(
-        p.render(0, None, false).hunks[0].lines[0].text,
+        p.render(&Highlighter::start(), 0, None, false).hunks[0].lines[0].text,
         "caf\u{fffd}"
     );
 }
@@ -253,17 +262,17 @@ fn file_bytes(b: &[u8]) -> FileState {
 fn render_numbers_lines_and_limits_context() {
     let base: String = (1..=20).map(|i| format!("l{i}\n")).collect();
     let new = base.replace("l5\n", "L5\n").replace("l8\n", "L8\n");
-    let d = prop(file(&base), file(&new)).render(0, None, false);
+    let d = prop(file(&base), file(&new)).render(&Highlighter::start(), 0, None, false);
     assert_eq!(d.total, 2);
     assert_eq!(
         prop(file(&base), file(&new))
-            .render(1, Some(1), false)
+            .render(&Highlighter::start(), 1, Some(1), false)
             .hunks[0]
             .header
             .new_start,
         8
     );
-    let ctx = prop(file(&base), file(&new)).context_lines(10, 2);
+    let ctx = prop(file(&base), file(&new)).context_lines(&Highlighter::start(), 10, 2);
     assert_eq!(
         (ctx[0].old_no, ctx[0].new_no, ctx[0].text.as_str()),
         (Some(10), Some(10), "l10")
@@ -288,7 +297,7 @@ fn render_numbers_lines_and_limits_context() {
 
 /// The word marks of each removed and added line of a one-hunk change, as text.
 fn marks(base: &str, new: &str) -> (Vec<String>, Vec<String>) {
-    let d = prop(file(base), file(new)).render(0, None, false);
+    let d = prop(file(base), file(new)).render(&Highlighter::start(), 0, None, false);
     assert_eq!(d.hunks.len(), 1, "one hunk");
     let show = |kind: LineKind| -> Vec<String> {
         d.hunks[0]
