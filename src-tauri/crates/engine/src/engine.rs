@@ -40,6 +40,7 @@ mod chat_fs;
 mod chat_requests;
 mod chat_updates;
 mod chat_wire;
+mod commit;
 mod confine;
 #[doc(hidden)]
 pub use chat_wire::fuzz_acp_frame;
@@ -258,6 +259,7 @@ impl Engine {
             default_shell,
             background: background::Background::start(),
             intake: background::Background::named("intake", None),
+            git: background::Background::named("git", None),
             echoes: Default::default(),
             policy: policy_cache::PolicyCache::new(&project, &root),
             refreshes: refreshes.clone(),
@@ -439,6 +441,8 @@ struct Actor {
     background: background::Background,
     /// Watcher batches are read and diffed here, off the actor.
     intake: background::Background,
+    /// Commits and pull requests run git (and the user's hooks) here, off the actor.
+    git: background::Background,
     /// Airlock's own writes, not taken in again when the watchers report them.
     echoes: echoes::Echoes,
     /// The policy the hook gate judges by, read again when its files change.
