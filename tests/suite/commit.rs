@@ -242,6 +242,16 @@ fn commit_on_a_new_branch_carries_the_user_s_work_along() {
     assert_eq!(committed_files(&r, "HEAD"), vec!["landed.txt", "notes.txt"]);
     assert_user_work_untouched(&r);
 
+    // In the middle of a merge, a commit would be the merge's: refused.
+    let merge_head = r.f.project.join(".git/MERGE_HEAD");
+    std::fs::write(&merge_head, format!("{main}\n")).expect("MERGE_HEAD");
+    sh(&r.f.project, "printf 'y\\n' > notes.txt");
+    fails_with(
+        &r.f,
+        &["commit", "--include", "notes.txt"],
+        "a merge is in progress",
+    );
+    std::fs::remove_file(&merge_head).expect("rm MERGE_HEAD");
     // Detached HEAD: only a new branch will do.
     sh(
         &r.f.project,

@@ -205,6 +205,17 @@ impl Repo {
     /// commit (as `git commit -- paths` leaves them). A failure (a hook
     /// said no) commits nothing and leaves HEAD on the branch it was on.
     pub fn commit(&self, paths: &[String], message: &str, branch: Option<&str>) -> Result<Made> {
+        for (what, name) in [
+            ("merge", "MERGE_HEAD"),
+            ("cherry-pick", "CHERRY_PICK_HEAD"),
+            ("revert", "REVERT_HEAD"),
+        ] {
+            if self.head_file(name) {
+                return Err(EngineError::BadRequest(format!(
+                    "a {what} is in progress: finish or abort it first (a commit now would be part of it)"
+                )));
+            }
+        }
         let current = self.branch()?;
         let head = self.head();
         let (branch, create) = match (branch, &current) {
@@ -321,6 +332,12 @@ impl Repo {
         if back.is_ok() {
             let _ = self.run(&["branch", "-q", "-D", created]);
         }
+    }
+
+    /// Whether `.git/NAME` (a merge's `MERGE_HEAD`, …) exists.
+    fn head_file(&self, name: &str) -> bool {
+        self.run(&["rev-parse", "--git-path", name])
+            .is_ok_and(|rel| self.dir.join(rel.trim()).exists())
     }
 
     /// A fresh index file's path inside the repository's git folder.
