@@ -8,6 +8,7 @@ pub mod chat_review;
 pub mod cli;
 pub mod cli_guards;
 pub mod cli_sessions;
+pub mod commit;
 pub mod crash;
 pub mod diskfull;
 pub mod echoes;

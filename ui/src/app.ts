@@ -1,7 +1,7 @@
 // Wires the transport, the store and the views, and turns engine events into
 // store updates.
 
-import type { ActionAnswer, Ctx, Decision, Removal } from './context';
+import type { ActionAnswer, Attempt, Ctx, Decision, Removal } from './context';
 import type { Change, ErrorCode, Request, Response, SessionInfo, SessionKind, SessionMode, NetworkMode, StartSessionParams } from './ipc/bindings';
 import { EngineError, type Incoming, type Link, type ReplyTo, type Scrollback, type Transport } from './ipc/transport';
 import { h } from './lib/dom';
@@ -120,6 +120,14 @@ export class App implements Ctx {
 
   call<R extends Request>(req: R, opts?: { quiet?: ErrorCode[] }): Promise<ReplyTo<R> | null> {
     return this.settle(this.transport.call(req), opts);
+  }
+
+  async attempt<R extends Request>(req: R): Promise<Attempt<ReplyTo<R>>> {
+    try {
+      return { ok: true, value: await this.transport.call(req) };
+    } catch (err) {
+      return { ok: false, message: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   readScrollback(session: string): Promise<Scrollback | null> {

@@ -12,10 +12,15 @@ export type ActionAnswer = 'allow' | 'always' | 'deny';
 /** The outcome of removing a session: gone, refused for pending changes, or failed (already reported). */
 export type Removal = { kind: 'removed' } | { kind: 'pending'; changes: number } | { kind: 'failed' };
 
+/** A reply, or the engine's error message. */
+export type Attempt<T> = { ok: true; value: T } | { ok: false; message: string };
+
 export interface Ctx {
   readonly store: Store;
   /** Sends a request; on failure shows the error banner (unless its code is `quiet`) and resolves to null. */
   call<R extends Request>(req: R, opts?: { quiet?: ErrorCode[] }): Promise<ReplyTo<R> | null>;
+  /** Sends a request and hands back the engine's error message instead of showing it (for a dialog that shows it in place). */
+  attempt<R extends Request>(req: R): Promise<Attempt<ReplyTo<R>>>;
   /** A session's scrollback as bytes; on failure shows the error banner and resolves to null. */
   readScrollback(session: string): Promise<Scrollback | null>;
   /** Approves or rejects hunk and change ids; true when the engine accepted it. */

@@ -1006,7 +1006,11 @@ reason?: string,
 /**
  * As for [`Request::ApproveAll`].
  */
-versions?: { [key in string]: string }, } | { "op": "getThemeCss" };
+versions?: { [key in string]: string }, } | { "op": "getThemeCss" } | { "op": "commitPlan", 
+/**
+ * Only this session's landings.
+ */
+session?: string, } | { "op": "commit" } & CommitParams | { "op": "openPullRequest" } & PullRequestParams;
 
 export type Response = { "type": "done" } | { "type": "status" } & StatusInfo | { "type": "session" } & SessionInfo | { "type": "scrollback", 
 /**
@@ -1085,7 +1089,7 @@ dark: string,
 /**
  * Light and dark, each under its own `prefers-color-scheme` media query.
  */
-auto: string, };
+auto: string, } | { "type": "commitPlan" } & CommitPlan | { "type": "committed" } & CommitOutcome | { "type": "pullRequest" } & PullRequestOutcome;
 
 export type ErrorCode = "badRequest" | "notFound" | "unauthorized" | "forbidden" | "spawnFailed" | "io" | "unavailable" | "internal" | "conflict" | "changed";
 
@@ -1311,6 +1315,176 @@ agent: string,
  */
 agentSession?: string, };
 
+export type CommitPlan = { 
+/**
+ * The branch HEAD is on; `None` when HEAD is detached (commit on a new branch then).
+ */
+branch: string | null, 
+/**
+ * A new branch's name to offer: `airlock/<session name>`, made a valid
+ * ref name and not yet taken.
+ */
+suggestedBranch: string, 
+/**
+ * The drafted message: from the sessions' names, a chat's prompts and
+ * the changed files.
+ */
+message: string, 
+/**
+ * Sessions whose landings wait to be committed, oldest first.
+ */
+sessions: Array<CommitSession>, 
+/**
+ * Every changed file under the project (against HEAD), the landed ones first.
+ */
+files: Array<CommitFile>, 
+/**
+ * The repository's remotes, the one to offer first at the head.
+ */
+remotes: Array<string>, };
+
+export type CommitSession = { 
+/**
+ * The session's id (`undo` for undos of committed landings).
+ */
+id: string, 
+/**
+ * Its name (its id when the session was removed).
+ */
+name: string, 
+/**
+ * What the user asked a chat session, oldest first.
+ */
+prompts: Array<string>, 
+/**
+ * Its landings, oldest first.
+ */
+landings: number[], 
+/**
+ * The files they changed that still differ from HEAD, sorted.
+ */
+paths: Array<string>, };
+
+export type CommitFile = { 
+/**
+ * Relative to the project.
+ */
+path: string, 
+/**
+ * How it differs from HEAD.
+ */
+status: FileStatus, 
+/**
+ * Airlock landed it (ticked by default); otherwise it is the user's own
+ * uncommitted work (unticked by default).
+ */
+landed: boolean, };
+
+export type FileStatus = "added" | "modified" | "deleted";
+
+export type CommitParams = { 
+/**
+ * Only this session's landings (default: every session's).
+ */
+session?: string, 
+/**
+ * The message (default: the drafted one).
+ */
+message?: string, 
+/**
+ * Commit on this branch: created from HEAD (the work tree and index
+ * carried along) unless HEAD is on it already. Default: the current branch.
+ */
+branch?: string, 
+/**
+ * Exactly the files to commit, relative to the project (default: the
+ * landed ones). Nothing else is staged for the commit.
+ */
+paths?: Array<string>, };
+
+export type CommitOutcome = { 
+/**
+ * The new commit's id.
+ */
+commit: string, 
+/**
+ * The branch it is on.
+ */
+branch: string, 
+/**
+ * The branch was created for it.
+ */
+createdBranch: boolean, 
+/**
+ * The files committed.
+ */
+paths: Array<string>, 
+/**
+ * The message as given to git.
+ */
+message: string, 
+/**
+ * The landings it holds all of.
+ */
+landings: number[], 
+/**
+ * What git and the hooks printed.
+ */
+output: string, };
+
+export type PullRequestParams = { 
+/**
+ * The remote to push to (default: the branch's upstream remote, else
+ * `origin`, else the only one).
+ */
+remote?: string, 
+/**
+ * The branch to merge into (default: the remote repository's default branch).
+ */
+base?: string, 
+/**
+ * Open it as a draft.
+ */
+draft?: boolean, 
+/**
+ * The branch to push (default: the current one).
+ */
+branch?: string, };
+
+export type PullRequestOutcome = { 
+/**
+ * The branch.
+ */
+branch: string, 
+/**
+ * The remote.
+ */
+remote: string, 
+/**
+ * The title.
+ */
+title: string, 
+/**
+ * The body: the message, the sessions and their prompts.
+ */
+body: string, 
+/**
+ * The pull request's address, when `gh` opened one.
+ */
+url: string | null, 
+/**
+ * Why nothing was done (`gh` missing or logged out), when so.
+ */
+note: string | null, 
+/**
+ * The commands, shell-quoted: what was run, or what to run by hand.
+ */
+commands: Array<string>, 
+/**
+ * What git and `gh` printed.
+ */
+output: string, };
+
 /** How many hunks the review pane asks for first (the engine highlights them ahead). */
 export const FIRST_WINDOW_HUNKS = 12;
 
@@ -1353,4 +1527,7 @@ export interface Replies {
   approveAll: Extract<Response, { type: "decided" }>;
   rejectAll: Extract<Response, { type: "decided" }>;
   getThemeCss: Extract<Response, { type: "themeCss" }>;
+  commitPlan: Extract<Response, { type: "commitPlan" }>;
+  commit: Extract<Response, { type: "committed" }>;
+  openPullRequest: Extract<Response, { type: "pullRequest" }>;
 }

@@ -1,9 +1,11 @@
 // The history drawer: every landing (newest first) with its time, session and
-// files, and Undo. Opened from the top bar; refreshed on `landed` events.
+// files, and Undo; above them what is not committed yet (see commit.ts).
+// Opened from the top bar; refreshed on `landed` events.
 
 import type { Ctx } from '../context';
 import type { LandingInfo } from '../ipc/bindings';
 import { h, icon, ICONS } from '../lib/dom';
+import { CommitBox } from './commit';
 
 function when(ms: number): string {
   const d = new Date(ms);
@@ -17,10 +19,12 @@ export class HistoryView {
   readonly toggle: HTMLButtonElement;
   private readonly list = h('ol', { class: 'landing-list', 'aria-label': 'Landings, newest first' });
   private readonly status = h('p', { class: 'history-status', role: 'status' });
+  private readonly commits: CommitBox;
   private open = false;
   private seq = 0;
 
   constructor(private readonly ctx: Ctx) {
+    this.commits = new CommitBox(ctx);
     this.toggle = h(
       'button',
       {
@@ -45,6 +49,7 @@ export class HistoryView {
         h('span', { class: 'spacer' }),
         h('button', { class: 'icon-button', type: 'button', 'aria-label': 'Close history', title: 'Close (Esc)', onclick: () => this.setOpen(false) }, icon(ICONS.x)),
       ),
+      this.commits.el,
       this.status,
       this.list,
     );
@@ -73,6 +78,7 @@ export class HistoryView {
   async refresh(): Promise<void> {
     if (!this.open) return;
     const seq = ++this.seq;
+    void this.commits.refresh();
     const res = await this.ctx.call({ op: 'listLandings' });
     if (seq !== this.seq || res?.type !== 'landings') return;
     this.render(res.landings);

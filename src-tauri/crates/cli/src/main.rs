@@ -8,6 +8,7 @@ mod chat;
 mod commands;
 mod hook;
 mod serve;
+mod vcs;
 
 use std::path::PathBuf;
 
@@ -117,6 +118,16 @@ enum Command {
         /// One JSON document instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Commit what Airlock landed (and nothing else of yours), with your git and hooks.
+    Commit {
+        #[command(flatten)]
+        opts: vcs::CommitOpts,
+    },
+    /// Push the branch and open a pull request with gh (or print the commands to run).
+    Pr {
+        #[command(flatten)]
+        opts: vcs::PrOpts,
     },
     /// What has landed, newest first.
     History {
@@ -249,6 +260,8 @@ async fn dispatch(project: PathBuf, command: Command) -> anyhow::Result<()> {
         Command::Diff { target } => commands::diff(&project, target).await,
         Command::Undo { landing, json } => commands::undo(&project, landing, json).await,
         Command::History { json } => commands::history(&project, json).await,
+        Command::Commit { opts } => vcs::commit(&project, opts).await,
+        Command::Pr { opts } => vcs::pr(&project, opts).await,
         Command::Approve {
             ids,
             all,

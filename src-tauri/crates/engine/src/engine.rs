@@ -40,6 +40,7 @@ mod chat_fs;
 mod chat_requests;
 mod chat_updates;
 mod chat_wire;
+mod commit;
 mod confine;
 #[doc(hidden)]
 pub use chat_wire::fuzz_acp_frame;
@@ -261,6 +262,7 @@ impl Engine {
             background: background::Background::start(),
             intake: background::Background::named("intake", None),
             highlighter: crate::highlight::Highlighter::start(),
+            git: background::Background::named("git", None),
             echoes: Default::default(),
             policy: policy_cache::PolicyCache::new(&project, &root),
             refreshes: refreshes.clone(),
@@ -453,6 +455,8 @@ struct Actor {
     intake: background::Background,
     /// The highlighter threads the review pane's lines are coloured on.
     highlighter: crate::highlight::Highlighter,
+    /// Commits and pull requests run git (and the user's hooks) here, off the actor.
+    git: background::Background,
     /// Airlock's own writes, not taken in again when the watchers report them.
     echoes: echoes::Echoes,
     /// The policy the hook gate judges by, read again when its files change.

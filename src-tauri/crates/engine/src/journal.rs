@@ -16,6 +16,9 @@ use crate::error::Result;
 use crate::fsx::FileState;
 use crate::review::Write;
 
+mod commits;
+pub use commits::RecordedCommit;
+
 fn encode(state: &FileState) -> (&'static str, Option<Vec<u8>>, Option<u32>) {
     match state {
         FileState::Missing => ("missing", None, None),
@@ -114,6 +117,7 @@ impl Journal {
                 PRIMARY KEY (session, path)
             );",
         )?;
+        commits::create(&conn)?;
         Ok(Self { conn })
     }
 

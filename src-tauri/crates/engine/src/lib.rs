@@ -44,6 +44,7 @@ pub mod scrollback;
 pub mod server;
 pub mod stage;
 pub mod subscription;
+pub mod vcs;
 pub mod watch;
 pub mod words;
 

@@ -13,6 +13,7 @@ use ts_rs::TS;
 
 mod change;
 mod chat;
+mod commit;
 mod event;
 mod gate;
 mod request;
@@ -20,6 +21,7 @@ mod session;
 mod wire;
 pub use change::*;
 pub use chat::*;
+pub use commit::*;
 pub use event::*;
 pub use gate::*;
 pub use request::*;
@@ -111,6 +113,7 @@ pub fn typescript_bindings() -> String {
         GateDecision::decl(&cfg),
         TurnReport::decl(&cfg),
     ];
+    let decls = decls.into_iter().chain(commit::decls(&cfg));
     let mut out = String::from(
         "// Generated from src-tauri/crates/protocol by `UPDATE_BINDINGS=1 cargo test -p airlock-protocol`.\n// Do not edit by hand.\n\n",
     );

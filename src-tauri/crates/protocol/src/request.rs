@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::{
-    Change, ChangeDiff, ChangeId, ChatEntry, DecisionOutcome, DiffLine, HunkId, KnownAgent,
-    LandingInfo, Orphan, ReviewComment, ReviewDelivery, SessionId, SessionInfo, StartSessionParams,
+    Change, ChangeDiff, ChangeId, ChatEntry, CommitOutcome, CommitParams, CommitPlan,
+    DecisionOutcome, DiffLine, HunkId, KnownAgent, LandingInfo, Orphan, PullRequestOutcome,
+    PullRequestParams, ReviewComment, ReviewDelivery, SessionId, SessionInfo, StartSessionParams,
     StatusInfo,
 };
 
@@ -291,6 +292,23 @@ pub enum Request {
     },
     /// The stylesheet for highlighted lines. Answer: [`Response::ThemeCss`].
     GetThemeCss,
+    /// What waits to be committed: the landings since the last commit, by
+    /// session, a drafted message and the changed files.
+    /// Answer: [`Response::CommitPlan`].
+    CommitPlan {
+        /// Only this session's landings.
+        #[serde(default)]
+        #[ts(optional)]
+        session: Option<SessionId>,
+    },
+    /// Commit what Airlock landed (or exactly the files given) with the
+    /// user's git: their identity, signing and hooks; nothing else of theirs
+    /// is staged. Answer: [`Response::Committed`].
+    Commit(CommitParams),
+    /// Push a branch and open a pull request with `gh`, or answer the
+    /// commands to run when `gh` is missing or logged out.
+    /// Answer: [`Response::PullRequest`].
+    OpenPullRequest(PullRequestParams),
 }
 
 /// The engine's answer to a [`Request`].
@@ -389,6 +407,12 @@ pub enum Response {
         /// Light and dark, each under its own `prefers-color-scheme` media query.
         auto: String,
     },
+    /// What waits to be committed.
+    CommitPlan(CommitPlan),
+    /// A commit was made.
+    Committed(CommitOutcome),
+    /// A pull request was opened, or what to run to open it.
+    PullRequest(PullRequestOutcome),
 }
 
 impl Request {
@@ -429,6 +453,9 @@ impl Request {
             Request::ApproveAll { .. } => "approveAll",
             Request::RejectAll { .. } => "rejectAll",
             Request::GetThemeCss => "getThemeCss",
+            Request::CommitPlan { .. } => "commitPlan",
+            Request::Commit(..) => "commit",
+            Request::OpenPullRequest(..) => "openPullRequest",
         }
     }
 
@@ -459,6 +486,9 @@ impl Response {
             Response::Orphans { .. } => "orphans",
             Response::Landings { .. } => "landings",
             Response::ThemeCss { .. } => "themeCss",
+            Response::CommitPlan(..) => "commitPlan",
+            Response::Committed(..) => "committed",
+            Response::PullRequest(..) => "pullRequest",
         }
     }
 }
@@ -466,7 +496,7 @@ impl Response {
 /// Each request's `op` and the `type` of the [`Response`] that answers it:
 /// what the TypeScript side's `Replies` is generated from. The engine
 /// checks every answer against it in debug builds.
-pub const REPLIES: [(&str, &str); 34] = [
+pub const REPLIES: [(&str, &str); 37] = [
     ("status", "status"),
     ("startSession", "session"),
     ("stopSession", "done"),
@@ -501,6 +531,9 @@ pub const REPLIES: [(&str, &str); 34] = [
     ("approveAll", "decided"),
     ("rejectAll", "decided"),
     ("getThemeCss", "themeCss"),
+    ("commitPlan", "commitPlan"),
+    ("commit", "committed"),
+    ("openPullRequest", "pullRequest"),
 ];
 
 /// The `type` of the [`Response`] that answers the request `op`.

@@ -26,6 +26,9 @@ impl Actor {
             Request::GetDiff { .. } | Request::GetLines { .. } | Request::ListFiles { .. } => Err(
                 EngineError::BadRequest("diffs are rendered beside the actor".into()),
             ),
+            Request::CommitPlan { .. } | Request::Commit(..) | Request::OpenPullRequest(..) => {
+                Err(EngineError::BadRequest("git runs beside the actor".into()))
+            }
             Request::GetThemeCss => {
                 let (light, dark, auto) = crate::highlight::theme_css();
                 Ok(Response::ThemeCss { light, dark, auto })
@@ -404,6 +407,10 @@ impl Actor {
                     let _ = reply.send(Err(e.into()));
                 }
             },
+            // Git (and the user's hooks) runs on the git thread.
+            request @ (Request::CommitPlan { .. }
+            | Request::Commit(..)
+            | Request::OpenPullRequest(..)) => self.vcs_request(request, reply),
             request => {
                 let result = self.handle(request).await.map_err(IpcError::from);
                 let _ = reply.send(result);
