@@ -18,6 +18,7 @@ pub mod gate;
 pub mod hostile;
 pub mod killed;
 pub mod pty;
+pub mod renames;
 pub mod resume;
 pub mod review;
 pub mod sandbox;

@@ -56,6 +56,7 @@ mod land;
 mod lifecycle;
 mod mailbox;
 mod output;
+mod pairing;
 mod policy_cache;
 mod queue;
 mod requests;
@@ -199,6 +200,12 @@ enum Msg {
     ExecNotice {
         session: String,
         message: String,
+    },
+    /// Renames paired off the actor, for the candidates they were asked for.
+    Paired {
+        session: String,
+        candidates: pairing::Candidates,
+        pairs: Vec<pairing::Pair>,
     },
     Shutdown(oneshot::Sender<()>),
 }
@@ -491,6 +498,11 @@ impl Actor {
                 } => self.gate(&token, request, reply),
                 Msg::Tick => self.tick(),
                 Msg::Computed { session, results } => self.computed(&session, results),
+                Msg::Paired {
+                    session,
+                    candidates,
+                    pairs,
+                } => self.paired(&session, candidates, pairs),
                 Msg::Output(session) => self.output(&session),
                 Msg::Exited { session, code } => self.exited(&session, code),
                 Msg::Agent { session, msg } => self.agent_said(&session, *msg),

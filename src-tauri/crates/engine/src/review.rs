@@ -277,4 +277,4 @@ mod tests;
 
 pub use proposal::proposal_from;
 use proposal::{diff_key, header};
-pub use renames::pair_renames;
+pub use renames::{pair_exact, pair_renames};

@@ -372,6 +372,20 @@ impl Actor {
         };
         let gated = (s.info.mode == SessionMode::Gated).then_some(&s.gate.gated);
         let delta = s.queue.rebuild_view(session, gated);
+        if let Some(job) = s.queue.pairing_job() {
+            // Files only mostly alike are paired off the actor (a diff of
+            // each pair); the view shows the exact pairs meanwhile.
+            let tx = self.tx.clone();
+            let session = session.to_string();
+            self.intake.run(move || {
+                let (candidates, pairs) = job.run();
+                let _ = tx.blocking_send(super::Msg::Paired {
+                    session,
+                    candidates,
+                    pairs,
+                });
+            });
+        }
         // Labels and badges come from tree-sitter, which can take tens of
         // milliseconds on a large file: compute them off the actor, behind what
         // a user waits for, and announce the change again when they are ready;
@@ -404,6 +418,22 @@ impl Actor {
             self.emit(e);
         }
         self.update_turn(session);
+    }
+
+    /// Renames worked out off the actor: shown if they are still wanted.
+    pub(super) fn paired(
+        &mut self,
+        session: &str,
+        candidates: super::pairing::Candidates,
+        pairs: Vec<super::pairing::Pair>,
+    ) {
+        let wanted = self
+            .sessions
+            .get_mut(session)
+            .is_some_and(|s| s.queue.paired(candidates, pairs));
+        if wanted {
+            self.publish(session);
+        }
     }
 
     /// Labels and badges arrived for a change.

@@ -7,13 +7,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
-use airlock_protocol::{Change, ChangeKind, ChangeState, Event};
+use airlock_protocol::{Change, Event};
 
 use super::gate::GatedEdit;
+use super::pairing::{Candidates, Pair, Pairing, PairingJob};
 use crate::diff;
 use crate::error::{EngineError, Result};
 use crate::fsx::FileState;
-use crate::review::{self, Context, Proposal};
+use crate::review::{self, Proposal};
 
 /// What a session proposes and what was decided of it.
 #[derive(Default)]
@@ -39,6 +40,8 @@ pub(super) struct ReviewQueue {
     next_look: u64,
     /// The diffs decisions on this queue left (see [`diff::Memo`]).
     pub(super) memo: diff::Memo,
+    /// Its renames (see [`Pairing`]).
+    pairing: Pairing,
 }
 
 impl ReviewQueue {
@@ -133,40 +136,24 @@ impl ReviewQueue {
         delta
     }
 
-    /// Deleted and created files of the same text, paired into renames:
-    /// (old path, new path, the rename's proposal).
-    fn renames(&self, session: &str) -> Vec<(String, String, Proposal)> {
-        let pending = |kind: ChangeKind| {
-            move |p: &&Proposal| p.change.kind == kind && p.change.state == ChangeState::Pending
-        };
-        let deleted: Vec<(&str, &FileState)> = self
-            .raw
-            .values()
-            .filter(pending(ChangeKind::Deleted))
-            .map(|p| (p.change.path.as_str(), &p.base))
-            .collect();
-        let created: Vec<(&str, &FileState)> = self
-            .raw
-            .values()
-            .filter(pending(ChangeKind::Created))
-            .map(|p| (p.change.path.as_str(), &p.proposed))
-            .collect();
-        let mut out = Vec::new();
-        for (old, new) in review::pair_renames(&deleted, &created) {
-            let (Some(o), Some(n)) = (self.raw.get(&old), self.raw.get(&new)) else {
-                continue;
-            };
-            let ctx = Context {
-                old_path: Some(old.clone()),
-                memo: self.memo.clone(),
-                ..Default::default()
-            };
-            let (base, proposed) = (o.base.clone(), n.proposed.clone());
-            if let Some(p) = review::proposal_from(session, &new, base, proposed, ctx) {
-                out.push((old, new, p));
-            }
+    /// Deleted and created files of the same text, paired into renames
+    /// (see [`Pairing`]).
+    fn renames(&mut self, session: &str) -> Vec<Pair> {
+        for rel in &self.dirty {
+            self.pairing.track(rel, self.raw.get(rel));
         }
-        out
+        self.pairing.pairs(session, &self.raw, &self.memo)
+    }
+
+    /// The rename pairing to work out off the actor, if one was made.
+    pub(super) fn pairing_job(&mut self) -> Option<PairingJob> {
+        self.pairing.take_job()
+    }
+
+    /// A pairing job's answer: true when it is still wanted (the view is
+    /// then rebuilt with it).
+    pub(super) fn paired(&mut self, candidates: Candidates, pairs: Vec<Pair>) -> bool {
+        self.pairing.answered(candidates, pairs)
     }
 
     /// The shown proposals among `delta`'s paths that still need labels and
@@ -337,6 +324,8 @@ fn grants_power(c: &Change) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::review::Context;
+    use airlock_protocol::ChangeKind;
 
     fn file(text: &str) -> FileState {
         FileState::File {

@@ -11,6 +11,31 @@ pub fn pair_renames(
     deleted: &[(&str, &FileState)],
     created: &[(&str, &FileState)],
 ) -> Vec<(String, String)> {
+    pair_by(deleted, created, similarity)
+}
+
+/// [`pair_renames`] of files with the same bytes only: a compare of bytes
+/// per pair, no diff.
+pub fn pair_exact(
+    deleted: &[(&str, &FileState)],
+    created: &[(&str, &FileState)],
+) -> Vec<(String, String)> {
+    pair_by(deleted, created, |a, b| match (a, b) {
+        (FileState::File { bytes: x, .. }, FileState::File { bytes: y, .. })
+            if x == y && !x.is_empty() =>
+        {
+            1.0
+        }
+        (FileState::Symlink { target: x }, FileState::Symlink { target: y }) if x == y => 1.0,
+        _ => 0.0,
+    })
+}
+
+fn pair_by(
+    deleted: &[(&str, &FileState)],
+    created: &[(&str, &FileState)],
+    similarity: impl Fn(&FileState, &FileState) -> f64,
+) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
     if deleted.is_empty() || created.is_empty() || deleted.len() * created.len() > 400 {
         return pairs;
