@@ -22,6 +22,19 @@ pub fn git_project(dir: &Path) -> PathBuf {
     std::fs::canonicalize(project).expect("canon")
 }
 
+/// Commits everything in `project`.
+#[allow(dead_code)] // Not every bench adds files of its own.
+pub fn commit_all(project: &Path) {
+    let ok = Command::new("bash")
+        .arg("-c")
+        .arg("git add -A && git commit -qm files")
+        .current_dir(project)
+        .status()
+        .expect("git")
+        .success();
+    assert!(ok, "git commit");
+}
+
 /// A staged session running `sleep 3600`.
 pub async fn sleeper(engine: &Engine) -> SessionInfo {
     match engine
