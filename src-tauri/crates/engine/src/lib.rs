@@ -9,8 +9,11 @@
 //! Inside, one actor owns every session, and a session is parts: its
 //! terminal (or, for an ACP agent, its chat), its review queue, its gate and
 //! its sandbox. The review queue's rules are pure functions; the actor reads
-//! the files and performs what they return. `ARCHITECTURE.md` follows an
-//! edit and a gate question through the files, hop by hop.
+//! the files and performs what they return. Its mailboxes are bounded, and
+//! what takes long (reading and diffing, pairing renames, labels, git,
+//! highlighting) runs on threads the engine owns and that end with it.
+//! `ARCHITECTURE.md` follows an edit and a gate question through the files,
+//! hop by hop.
 //!
 //! The modules, in the order a change flows through them:
 //! - [`pty`] runs a session's command in a pseudo-terminal; [`scrollback`]

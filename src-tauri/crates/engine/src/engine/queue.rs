@@ -79,6 +79,21 @@ impl Actor {
                 s.filter = filter;
             }
         }
+        let mut paths = paths;
+        if paths.len() > INTAKE_CHUNK {
+            // A burst of thousands of paths is taken in a chunk at a time,
+            // each path looked at once: the rest is put off behind the
+            // backlog, so a window's `status` (or a click) is answered in
+            // between.
+            if let Some(at) = paths.iter().nth(INTAKE_CHUNK).cloned() {
+                let rest = paths.split_off(&at);
+                self.put_off(super::Msg::StageBatch {
+                    session: session.to_string(),
+                    paths: rest,
+                    settled: true,
+                });
+            }
+        }
         let Some(s) = self.sessions.get(session) else {
             return;
         };
@@ -89,9 +104,7 @@ impl Actor {
                 && !super::echoes::temp_gone(&s.stage, &self.project, rel)
         });
         if rels.len() > INTAKE_CHUNK {
-            // A burst of thousands of files is taken in a chunk at a time;
-            // the rest goes to the back of the mailbox, so a window's
-            // `status` (or a click) is answered in between.
+            // A folder's files: a chunk now, the rest put off as well.
             let rest = rels.split_off(&nth_key(&rels, INTAKE_CHUNK));
             let stage = s.stage.clone();
             self.put_off(super::Msg::StageBatch {
@@ -291,13 +304,23 @@ impl Actor {
         let Some(s) = self.sessions.get(session) else {
             return;
         };
-        let mut rels: BTreeSet<String> = stage::walk_files(&self.project).into_iter().collect();
-        rels.extend(stage::walk_files(&s.stage));
-        rels.extend(s.queue.raw.keys().cloned());
-        // Taken in like any batch: a chunk at a time (an overflowed watch on a
-        // stage of 100,000 files must not hold the actor for seconds).
-        let paths = rels.iter().map(|rel| s.stage.join(rel)).collect();
-        self.stage_batch(session, paths, true);
+        // Both trees are walked on the intake thread (100,000 files take a
+        // good part of a second); what they hold is then taken in like any
+        // batch, a chunk at a time.
+        let (project, stage) = (self.project.clone(), s.stage.clone());
+        let pending: Vec<String> = s.queue.raw.keys().cloned().collect();
+        let (tx, session) = (self.tx.clone(), session.to_string());
+        self.intake.run(move || {
+            let mut rels: BTreeSet<String> = stage::walk_files(&project).into_iter().collect();
+            rels.extend(stage::walk_files(&stage));
+            rels.extend(pending);
+            let paths = rels.iter().map(|rel| stage.join(rel)).collect();
+            let _ = tx.blocking_send(super::Msg::StageBatch {
+                session,
+                paths,
+                settled: true,
+            });
+        });
     }
 
     /// A gated edit against the project as it is now.

@@ -42,6 +42,8 @@ pub(super) struct ReviewQueue {
     pub(super) memo: diff::Memo,
     /// Its renames (see [`Pairing`]).
     pairing: Pairing,
+    /// The hunks `view` shows, counted as it changes.
+    hunks_shown: usize,
 }
 
 impl ReviewQueue {
@@ -121,6 +123,18 @@ impl ReviewQueue {
             self.view.insert(new.clone(), p);
             self.renamed.insert(new, old);
         }
+        let hunks = |p: &Proposal| p.change.hunks.len();
+        let was: usize = delta
+            .iter()
+            .filter_map(|(_, o)| o.as_ref())
+            .map(hunks)
+            .sum();
+        let now: usize = delta
+            .iter()
+            .filter_map(|(rel, _)| self.view.get(rel))
+            .map(hunks)
+            .sum();
+        self.hunks_shown = (self.hunks_shown + now).saturating_sub(was);
         // Labels carried over by id (a rename's id is its new path's).
         let old_by_id: HashMap<&str, &Proposal> = delta
             .iter()
@@ -134,6 +148,11 @@ impl ReviewQueue {
             }
         }
         delta
+    }
+
+    /// How many hunks the view shows (kept as it changes: no walk of the queue).
+    pub(super) fn hunks_shown(&self) -> usize {
+        self.hunks_shown
     }
 
     /// Deleted and created files of the same text, paired into renames
@@ -322,266 +341,9 @@ fn grants_power(c: &Change) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::review::Context;
-    use airlock_protocol::ChangeKind;
-
-    fn file(text: &str) -> FileState {
-        FileState::File {
-            bytes: text.as_bytes().to_vec().into(),
-            mode: 0o644,
-        }
-    }
-
-    fn queue(changes: &[(&str, FileState, FileState)]) -> ReviewQueue {
-        let mut q = ReviewQueue::default();
-        for (rel, base, proposed) in changes {
-            let p = review::proposal_from(
-                "s-1",
-                rel,
-                base.clone(),
-                proposed.clone(),
-                Context::default(),
-            )
-            .expect("a change");
-            q.set_raw(rel, p);
-        }
-        q
-    }
-
-    const BODY: &str = "fn main() {\n    println!(\"hello\");\n}\n";
-
-    #[test]
-    fn a_deleted_and_a_created_file_with_one_text_show_as_one_rename() {
-        let mut q = queue(&[
-            ("old.rs", file(BODY), FileState::Missing),
-            ("new.rs", FileState::Missing, file(BODY)),
-        ]);
-        q.rebuild_view("s-1", None);
-        assert_eq!(q.view.len(), 1, "{:?}", q.view.keys().collect::<Vec<_>>());
-        let p = &q.view["new.rs"];
-        assert_eq!(p.change.kind, ChangeKind::Renamed);
-        assert_eq!(p.change.old_path.as_deref(), Some("old.rs"));
-    }
-
-    #[test]
-    fn unrelated_files_stay_two_changes() {
-        let mut q = queue(&[
-            ("a.rs", file(BODY), FileState::Missing),
-            ("b.txt", FileState::Missing, file("nothing alike\n")),
-        ]);
-        q.rebuild_view("s-1", None);
-        assert_eq!(q.view.len(), 2);
-    }
-
-    #[test]
-    fn a_new_view_announces_only_what_changed() {
-        let mut q = queue(&[("a.txt", file("1\n"), file("2\n"))]);
-        let delta = q.rebuild_view("s-1", None);
-        let first = view_events("s-1", &delta, &q.view);
-        assert!(matches!(first.as_slice(), [Event::ChangeProposed { .. }]));
-        // Nothing set since: nothing looked at, nothing to say.
-        let delta = q.rebuild_view("s-1", None);
-        assert!(delta.is_empty() && view_events("s-1", &delta, &q.view).is_empty());
-        // The same proposal set again: looked at, nothing to say.
-        let same = q.raw["a.txt"].clone();
-        q.set_raw("a.txt", same);
-        let delta = q.rebuild_view("s-1", None);
-        assert_eq!(delta.len(), 1);
-        assert!(view_events("s-1", &delta, &q.view).is_empty());
-        // The file went back to the project's text: its change is removed.
-        q.remove_raw("a.txt");
-        let delta = q.rebuild_view("s-1", None);
-        let events = view_events("s-1", &delta, &q.view);
-        assert!(
-            matches!(events.as_slice(), [Event::ChangeRemoved { path, .. }] if path == "a.txt"),
-            "{events:?}"
-        );
-    }
-
-    #[test]
-    fn only_the_paths_set_since_are_looked_at_and_a_rename_comes_apart_when_one_side_goes() {
-        let mut q = queue(&[
-            ("old.rs", file(BODY), FileState::Missing),
-            ("new.rs", FileState::Missing, file(BODY)),
-            ("other.txt", file("1\n"), file("2\n")),
-        ]);
-        q.rebuild_view("s-1", None);
-        assert_eq!(q.view.len(), 2, "the rename and other.txt");
-        // The agent puts old.rs back: new.rs is a plain new file again.
-        q.remove_raw("old.rs");
-        let delta = q.rebuild_view("s-1", None);
-        let looked: Vec<&str> = delta.iter().map(|(rel, _)| rel.as_str()).collect();
-        assert_eq!(looked, ["new.rs", "old.rs"], "other.txt is not looked at");
-        assert_eq!(q.view["new.rs"].change.kind, ChangeKind::Created);
-        assert!(!q.view.contains_key("old.rs"));
-        assert!(q.view.contains_key("other.txt"));
-        let events = view_events("s-1", &delta, &q.view);
-        assert!(
-            matches!(events.as_slice(), [Event::ChangeProposed { change }] if change.kind == ChangeKind::Created),
-            "the rename became a new file (same id, new text): {events:?}"
-        );
-    }
-
-    #[test]
-    fn labels_are_kept_for_hunks_that_did_not_change_and_asked_for_once() {
-        let mut q = queue(&[("a.txt", file("1\n"), file("2\n"))]);
-        let delta = q.rebuild_view("s-1", None);
-        let wanted = q.take_unenriched(&delta);
-        assert_eq!(wanted.len(), 1);
-        assert!(q.take_unenriched(&delta).is_empty(), "asked for twice");
-        let mut enriched = wanted[0].clone();
-        enriched.enriched = true;
-        q.view.insert("a.txt".into(), enriched);
-        // The agent writes the same text again: the labels stay.
-        let same = q.raw["a.txt"].clone();
-        q.set_raw("a.txt", same);
-        q.rebuild_view("s-1", None);
-        assert!(q.view["a.txt"].enriched, "labels lost on a rebuild");
-    }
-
-    #[test]
-    fn a_user_edit_merges_into_the_agents_text() {
-        let base = file("one\ntwo\nthree\n");
-        let now = file("ONE\ntwo\nthree\n");
-        let staged = file("one\ntwo\nTHREE\n");
-        assert_eq!(
-            merged(&base, &now, &staged),
-            Some(file("ONE\ntwo\nTHREE\n"))
-        );
-    }
-
-    #[test]
-    fn a_conflicting_or_binary_edit_does_not_merge() {
-        let base = file("one\n");
-        assert_eq!(merged(&base, &file("two\n"), &file("three\n")), None);
-        let binary = FileState::File {
-            bytes: vec![0u8, 159, 146, 150].into(),
-            mode: 0o644,
-        };
-        assert_eq!(merged(&base, &binary, &file("three\n")), None);
-    }
-
-    #[test]
-    fn a_file_both_sides_deleted_stays_deleted() {
-        let base = file("one\n");
-        assert_eq!(
-            merged(&base, &FileState::Missing, &FileState::Missing),
-            Some(FileState::Missing)
-        );
-    }
-}
+#[path = "review_queue_tests.rs"]
+mod tests;
 
 #[cfg(test)]
-mod decision_tests {
-    use super::*;
-    use crate::review::{proposal_from, Context};
-
-    fn file(text: &str) -> FileState {
-        FileState::File {
-            bytes: text.as_bytes().to_vec().into(),
-            mode: 0o644,
-        }
-    }
-
-    /// A queued change of `rel` from "a\nb\nc\n" to "A\nb\nC\n": two hunks.
-    fn queued(rel: &str, ctx: Context) -> (Key, Proposal) {
-        let p =
-            proposal_from("s-1", rel, file("a\nb\nc\n"), file("A\nb\nC\n"), ctx).expect("a change");
-        (("s-1".to_string(), rel.to_string()), p)
-    }
-
-    fn whole(key: &Key) -> Groups {
-        BTreeMap::from([(key.clone(), None)])
-    }
-
-    fn plan(
-        groups: Groups,
-        reviewed: &HashMap<Key, String>,
-        fresh: &[(Key, Proposal)],
-        approve: bool,
-        bulk: bool,
-    ) -> Result<Vec<(String, Proposal, HashSet<String>)>> {
-        let fresh: HashMap<Key, Proposal> = fresh.iter().cloned().collect();
-        plan_decisions(groups, reviewed, &fresh, approve, bulk)
-    }
-
-    #[test]
-    fn a_whole_change_is_decided_at_the_version_reviewed_only() {
-        let (key, p) = queued("a.txt", Context::default());
-        let seen = HashMap::from([(key.clone(), p.change.version.clone())]);
-        let plans = plan(whole(&key), &seen, &[(key.clone(), p.clone())], true, false)
-            .expect("the version reviewed");
-        assert_eq!(plans[0].2, p.all_ids());
-        let stale = HashMap::from([(key.clone(), "an older version".to_string())]);
-        let err = plan(whole(&key), &stale, &[(key.clone(), p)], true, false)
-            .expect_err("a version that moved on");
-        assert!(matches!(&err, EngineError::Changed(paths) if paths == &["a.txt".to_string()]));
-    }
-
-    #[test]
-    fn a_hunk_that_is_gone_changes_nothing() {
-        let (key, p) = queued("a.txt", Context::default());
-        let mut chosen: HashSet<String> = p.all_ids().into_iter().take(1).collect();
-        chosen.insert("h-gone".into());
-        let groups = BTreeMap::from([(key.clone(), Some(chosen))]);
-        let err = plan(groups, &HashMap::new(), &[(key, p)], false, false).expect_err("gone");
-        assert!(matches!(err, EngineError::Changed(_)));
-    }
-
-    #[test]
-    fn a_file_gone_from_the_queue_is_changed_since() {
-        let (key, _) = queued("a.txt", Context::default());
-        let err = plan(whole(&key), &HashMap::new(), &[], true, false).expect_err("gone");
-        assert!(matches!(err, EngineError::Changed(_)));
-    }
-
-    #[test]
-    fn a_held_change_is_refused_alone_skipped_in_bulk_and_may_be_rejected() {
-        let held = Context {
-            held: Some("hard-linked".into()),
-            ..Default::default()
-        };
-        let (key, p) = queued("a.txt", held);
-        let fresh = [(key.clone(), p)];
-        let err = plan(whole(&key), &HashMap::new(), &fresh, true, false).expect_err("held");
-        assert!(matches!(err, EngineError::Held(_)));
-        let bulk = plan(whole(&key), &HashMap::new(), &fresh, true, true).expect("skipped");
-        assert!(bulk.is_empty());
-        let rejected = plan(whole(&key), &HashMap::new(), &fresh, false, false).expect("reject");
-        assert_eq!(rejected.len(), 1);
-    }
-
-    #[test]
-    fn a_hunk_over_the_users_lines_is_refused_alone_and_left_out_in_bulk() {
-        let mine = Context {
-            user_changed: Some(std::iter::once(0..1).collect()),
-            ..Default::default()
-        };
-        let (key, p) = queued("a.txt", mine);
-        let conflicts: Vec<String> = p.conflicts().iter().map(|c| c.to_string()).collect();
-        assert_eq!(conflicts.len(), 1, "the first hunk touches line 1");
-        let fresh = [(key.clone(), p.clone())];
-        let err = plan(whole(&key), &HashMap::new(), &fresh, true, false).expect_err("conflict");
-        assert!(matches!(err, EngineError::Held(_)));
-        let bulk = plan(whole(&key), &HashMap::new(), &fresh, true, true).expect("bulk");
-        assert_eq!(bulk[0].2.len(), p.all_ids().len() - 1);
-        assert!(!bulk[0].2.contains(&conflicts[0]));
-    }
-
-    #[test]
-    fn a_file_that_changes_what_may_run_is_never_approved_in_bulk() {
-        let (key, p) = queued(".github/workflows/ci.yml", Context::default());
-        let fresh = [(key.clone(), p)];
-        assert!(plan(whole(&key), &HashMap::new(), &fresh, true, true)
-            .expect("bulk")
-            .is_empty());
-        assert_eq!(
-            plan(whole(&key), &HashMap::new(), &fresh, true, false)
-                .expect("alone")
-                .len(),
-            1
-        );
-    }
-}
+#[path = "review_queue_decision_tests.rs"]
+mod decision_tests;

@@ -116,12 +116,7 @@ impl Session {
     /// Brings the pending counts in `info` up to date with the queue.
     pub(super) fn counts(&mut self) {
         self.info.pending_changes = self.queue.view.len() as u32;
-        self.info.pending_hunks = self
-            .queue
-            .view
-            .values()
-            .map(|p| p.change.hunks.len() as u32)
-            .sum();
+        self.info.pending_hunks = self.queue.hunks_shown() as u32;
     }
 
     /// Whether anything of it waits for the user.
