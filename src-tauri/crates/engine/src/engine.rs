@@ -210,6 +210,32 @@ enum Msg {
     Shutdown(oneshot::Sender<()>),
 }
 
+impl Msg {
+    /// Its kind, for the actor's trace.
+    fn kind(&self) -> &'static str {
+        match self {
+            Msg::Call(..) => "Call",
+            Msg::StageBatch { .. } => "StageBatch",
+            Msg::ProjectBatch { .. } => "ProjectBatch",
+            Msg::Enriched { .. } => "Enriched",
+            Msg::Tick => "Tick",
+            Msg::Computed { .. } => "Computed",
+            Msg::Gate { .. } => "Gate",
+            Msg::Output(_) => "Output",
+            Msg::Exited { .. } => "Exited",
+            Msg::Agent { .. } => "Agent",
+            Msg::TurnReport { .. } => "TurnReport",
+            Msg::FlushChat(_) => "FlushChat",
+            Msg::Answered { .. } => "Answered",
+            Msg::ExecAsk { .. } => "ExecAsk",
+            Msg::ProxyBlocked { .. } => "ProxyBlocked",
+            Msg::ExecNotice { .. } => "ExecNotice",
+            Msg::Paired { .. } => "Paired",
+            Msg::Shutdown(_) => "Shutdown",
+        }
+    }
+}
+
 /// A handle to a running engine; cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
@@ -474,10 +500,37 @@ struct Actor {
 
 impl Actor {
     async fn run(mut self, mut rx: mpsc::Receiver<Msg>, mut calls: mpsc::Receiver<Msg>) {
-        loop {
-            let Some(msg) = self.later.next(&mut calls, &mut rx).await else {
+        // `AIRLOCK_ACTOR_TRACE=MS`: each message that holds the actor longer
+        // is reported on stderr with its kind, to find what stalls it.
+        let trace = std::env::var("AIRLOCK_ACTOR_TRACE")
+            .ok()
+            .and_then(|ms| ms.parse().ok())
+            .map(Duration::from_millis);
+        while let Some(msg) = self.later.next(&mut calls, &mut rx).await {
+            let (kind, started) = (msg.kind(), std::time::Instant::now());
+            let go_on = self.route(msg).await;
+            if let Some(limit) = trace.filter(|limit| started.elapsed() > *limit) {
+                let _ = limit;
+                eprintln!("airlock: the actor took {:?} on {kind}", started.elapsed());
+            }
+            if !go_on {
                 return;
-            };
+            }
+            // A caller woken by a reply waits in this worker's LIFO slot,
+            // which no other worker takes: let it run now, not when a busy
+            // actor next runs out of messages (that cost a `status` during
+            // a burst half a second). Otherwise yield as tokio budgets.
+            if matches!(kind, "Call" | "Gate" | "TurnReport") {
+                tokio::task::yield_now().await;
+            } else {
+                tokio::task::consume_budget().await;
+            }
+        }
+    }
+
+    /// Handles one message; false once the engine is to stop.
+    async fn route(&mut self, msg: Msg) -> bool {
+        {
             match msg {
                 Msg::Call(request, reply) => self.call(request, reply).await,
                 Msg::StageBatch {
@@ -544,10 +597,11 @@ impl Actor {
                 Msg::Shutdown(done) => {
                     self.shut_down();
                     let _ = done.send(());
-                    return;
+                    return false;
                 }
             }
         }
+        true
     }
 
     /// Twice a second: turns that ended by going quiet, stages gone from
