@@ -34,6 +34,7 @@ use crate::subscription::{Outputs, Subscription, Wire};
 use crate::watch::TreeWatcher;
 
 mod actions;
+mod attempts;
 mod background;
 mod chat;
 mod chat_fs;
@@ -57,6 +58,7 @@ mod lifecycle;
 mod mailbox;
 mod output;
 mod policy_cache;
+mod prepare;
 mod queue;
 mod requests;
 mod restore;
@@ -200,6 +202,8 @@ enum Msg {
         session: String,
         message: String,
     },
+    /// Work done off the actor: a stage made, an attempt tested.
+    Prepared(Box<prepare::Done>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -263,6 +267,8 @@ impl Engine {
             intake: background::Background::named("intake", None),
             highlighter: crate::highlight::Highlighter::start(),
             git: background::Background::named("git", None),
+            stages: background::Background::named("stages", None),
+            tasks: Default::default(),
             echoes: Default::default(),
             policy: policy_cache::PolicyCache::new(&project, &root),
             refreshes: refreshes.clone(),
@@ -457,6 +463,10 @@ struct Actor {
     highlighter: crate::highlight::Highlighter,
     /// Commits and pull requests run git (and the user's hooks) here, off the actor.
     git: background::Background,
+    /// New stages are made here (cloned, ignored files brought in), off the actor.
+    stages: background::Background,
+    /// Attempts' prompts waiting for their agents and tests running.
+    tasks: attempts::Tasks,
     /// Airlock's own writes, not taken in again when the watchers report them.
     echoes: echoes::Echoes,
     /// The policy the hook gate judges by, read again when its files change.
@@ -529,6 +539,7 @@ impl Actor {
                 }
                 Msg::ExecNotice { session, message } => self.problem(Some(&session), message),
                 Msg::ProxyBlocked { session, host } => self.proxy_blocked(&session, host),
+                Msg::Prepared(done) => self.prepared(*done).await,
                 Msg::Shutdown(done) => {
                     self.shut_down();
                     let _ = done.send(());
