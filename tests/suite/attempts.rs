@@ -234,3 +234,63 @@ async fn hunks_picked_from_two_attempts_land_and_conflicting_picks_are_refused()
         "attempt 2's other file was not picked"
     );
 }
+
+#[test]
+fn the_cli_starts_attempts_and_compares_them() {
+    use crate::suite::cli::{airlock, ok_json, serve};
+    let f = Fixture::git(&[("g.txt", "g\n")]);
+    let _served = serve(&f);
+    let out = airlock(
+        &f,
+        &[
+            "attempts",
+            "2",
+            "--test",
+            "read x < a.txt; test \"$x\" = 1",
+            "--",
+            "printf '%s\\n' $AIRLOCK_ATTEMPT > a.txt",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    let task = lines[0];
+    assert!(task.starts_with("t-"), "{text}");
+    assert!(lines[1].starts_with("  attempt 1  s-") && lines[2].starts_with("  attempt 2  s-"));
+    let mut json = serde_json::Value::Null;
+    poll_until(20, 100, "both attempts tested", || {
+        json = ok_json(&f, &["compare", task, "--json"]);
+        json["attempts"].as_array().is_some_and(|a| {
+            a.iter().all(|a| {
+                a["files"] == 1 && a["test"]["state"].as_str().is_some_and(|s| s != "running")
+            })
+        })
+    });
+    let totals: Vec<(i64, i64, i64, &str)> = json["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|a| {
+            let n = |k: &str| a[k].as_i64().expect("a number");
+            (
+                n("files"),
+                n("added"),
+                n("removed"),
+                a["test"]["state"].as_str().expect("state"),
+            )
+        })
+        .collect();
+    assert_eq!(totals, [(1, 1, 0, "passed"), (1, 1, 0, "failed")]);
+    let out = airlock(&f, &["compare", task]);
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(table.contains("files 1  +1 -0  test passed"), "{table}");
+    assert!(table.contains("files 1  +1 -0  test failed (1)"), "{table}");
+    let out = airlock(&f, &["compare", "t-nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown task `t-nope`"));
+}

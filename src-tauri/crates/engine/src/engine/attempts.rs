@@ -5,6 +5,7 @@
 //! and what is kept lands through the usual approve path.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 use std::time::Duration;
 
 use airlock_protocol::{
@@ -381,9 +382,36 @@ impl Actor {
             self.problem(Some(session), format!("journal: {e}"));
         }
         self.emit(Event::TaskChanged { task: task.clone() });
-        let (stage, tx, session) = (s.stage.clone(), self.tx.clone(), session.to_string());
+        let stage = s.stage.clone();
+        // Inside the session's own sandbox (its stage and temp folder
+        // writable, nothing else), without its exec gate: the command is the user's.
+        let argv = vec![
+            "/bin/sh".to_string(),
+            "-c".into(),
+            format!("exec 2>&1\n{test}"),
+        ];
+        let confined = match s.sandbox.clone() {
+            Some(sb) => Ok(sb),
+            None => self.plan_sandbox(
+                session,
+                &stage,
+                false,
+                &argv,
+                &StartSessionParams::default(),
+            ),
+        }
+        .and_then(|sb| sb.wrap(argv, None, None));
+        let tmp = self.session_tmp(session);
+        let (tx, session) = (self.tx.clone(), session.to_string());
         tokio::spawn(async move {
-            let result = run_test(&test, &stage, attempt).await;
+            let result = match (confined, tmp) {
+                (Ok(argv), Ok(tmp)) => run_test(&argv, &stage, &tmp, attempt).await,
+                (Err(e), _) | (_, Err(e)) => TestResult {
+                    state: TestState::Failed,
+                    exit_code: None,
+                    output: format!("the test command could not be confined: {e}"),
+                },
+            };
             let done = Done::Tested {
                 task,
                 session,
@@ -417,14 +445,21 @@ impl Actor {
     }
 }
 
-/// Runs a task's test command in a stage: stdout and stderr together, the
+/// Runs a task's (confined) test command in a stage: stdout and stderr together, the
 /// last [`TEST_OUTPUT`] bytes kept; at most an hour.
-async fn run_test(test: &str, stage: &std::path::Path, attempt: usize) -> TestResult {
-    let child = tokio::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(format!("exec 2>&1\n{test}"))
+async fn run_test(argv: &[String], stage: &Path, tmp: &Path, attempt: usize) -> TestResult {
+    let Some((program, args)) = argv.split_first() else {
+        return TestResult {
+            state: TestState::Failed,
+            exit_code: None,
+            output: "no test command".into(),
+        };
+    };
+    let child = tokio::process::Command::new(program)
+        .args(args)
         .current_dir(stage)
         .env("AIRLOCK_ATTEMPT", attempt.to_string())
+        .env("TMPDIR", tmp)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
