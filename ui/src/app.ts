@@ -254,7 +254,7 @@ export class App implements Ctx {
     return this.decided(decision, await this.deciding(req));
   }
 
-  async startSession(command: string[] | undefined, opts: { name?: string; mode?: SessionMode; kind?: SessionKind; network?: NetworkMode } = {}): Promise<string | null> {
+  async startSession(command: string[] | undefined, opts: { name?: string; mode?: SessionMode; kind?: SessionKind; network?: NetworkMode; base?: string } = {}): Promise<string | null> {
     // A chat has no terminal to size.
     const params: StartSessionParams = opts.kind === 'chat' ? { ...opts } : { ...this.terminals.size(), ...opts };
     if (command) params.command = command;

@@ -465,7 +465,7 @@ struct Actor {
     git: background::Background,
     /// New stages are made here (cloned, ignored files brought in), off the actor.
     stages: background::Background,
-    /// Attempts' prompts waiting for their agents and tests running.
+    /// Attempts' prompts and tests, stages being made.
     tasks: attempts::Tasks,
     /// Airlock's own writes, not taken in again when the watchers report them.
     echoes: echoes::Echoes,

@@ -33,6 +33,9 @@ pub(super) struct Tasks {
     prompts: HashMap<String, String>,
     /// Attempts whose test command runs now.
     testing: HashSet<String>,
+    /// Stages being made on the stages thread for sessions not started yet
+    /// (any staged session's, not only attempts'): not orphans.
+    pub(super) preparing: HashSet<std::path::PathBuf>,
 }
 
 /// A picked hunk (or whole change) and the base lines it covers.

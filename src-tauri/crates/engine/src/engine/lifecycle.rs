@@ -120,29 +120,8 @@ impl Actor {
             .ok()
     }
 
-    /// The command a new session runs, its agent's name, kind and mode;
-    /// refused, before anything is made, when it cannot work.
-    pub(super) fn planned_command(
-        &self,
-        params: &StartSessionParams,
-    ) -> Result<(Vec<String>, String, SessionKind, SessionMode)> {
-        let command = params
-            .command
-            .clone()
-            .filter(|c| !c.is_empty() && !c[0].is_empty())
-            .unwrap_or_else(|| vec![self.default_shell.clone()]);
-        let agent = Path::new(&command[0])
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let kind = params.kind.unwrap_or_default();
-        let mode = params.mode.unwrap_or_default();
-        self.check_start(&command, &agent, kind, mode)?;
-        Ok((command, agent, kind, mode))
-    }
-
     /// Refuses, before anything is made, a session that cannot work.
-    fn check_start(
+    pub(super) fn check_start(
         &self,
         command: &[String],
         agent: &str,
@@ -488,8 +467,13 @@ impl Actor {
 
     /// Stage folders that no session owns.
     pub(super) fn orphans(&self) -> Vec<Orphan> {
-        let owned: std::collections::HashSet<&Path> =
-            self.sessions.values().map(|s| s.stage.as_path()).collect();
+        // A stage being made for a session not started yet is owned too.
+        let owned: std::collections::HashSet<&Path> = self
+            .sessions
+            .values()
+            .map(|s| s.stage.as_path())
+            .chain(self.tasks.preparing.iter().map(PathBuf::as_path))
+            .collect();
         let Ok(entries) = std::fs::read_dir(self.home.stages()) else {
             return Vec::new();
         };

@@ -6,7 +6,7 @@
 //! everyone else. The setup command runs in the session's own terminal,
 //! before its agent (see [`Prepared::wrap`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use airlock_protocol::{
     IpcError, Request, Response, SessionKind, SessionMode, StartSessionParams, TestResult,
@@ -108,6 +108,27 @@ pub(super) struct Made {
 }
 
 impl Actor {
+    /// The command a new session runs, its agent's name, kind and mode;
+    /// refused, before anything is made, when it cannot work.
+    pub(super) fn planned_command(
+        &self,
+        params: &StartSessionParams,
+    ) -> Result<(Vec<String>, String, SessionKind, SessionMode)> {
+        let command = params
+            .command
+            .clone()
+            .filter(|c| !c.is_empty() && !c[0].is_empty())
+            .unwrap_or_else(|| vec![self.default_shell.clone()]);
+        let agent = Path::new(&command[0])
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let kind = params.kind.unwrap_or_default();
+        let mode = params.mode.unwrap_or_default();
+        self.check_start(&command, &agent, kind, mode)?;
+        Ok((command, agent, kind, mode))
+    }
+
     /// Starts a staged session once its stage is made on the stages thread;
     /// answers `then.reply` when it has started (or failed to).
     pub(super) fn start_staged(&mut self, params: StartSessionParams, id: String, then: Then) {
@@ -116,6 +137,7 @@ impl Actor {
             return;
         }
         let stage = self.home.stages().join(&id);
+        self.tasks.preparing.insert(stage.clone());
         let (project, tx) = (self.project.clone(), self.tx.clone());
         self.stages.run(move || {
             let made = make(&project, &stage, params.base.as_deref());
@@ -137,7 +159,10 @@ impl Actor {
                 id,
                 made,
                 then,
-            } => self.stage_made(*params, id, made, then).await,
+            } => {
+                self.tasks.preparing.remove(&self.home.stages().join(&id));
+                self.stage_made(*params, id, made, then).await;
+            }
             Done::Tested {
                 task,
                 session,
