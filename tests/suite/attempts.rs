@@ -294,3 +294,63 @@ fn the_cli_starts_attempts_and_compares_them() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown task `t-nope`"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_mix_of_agents_gets_the_task_as_an_argument_and_as_a_first_prompt() {
+    use airlock_protocol::{AttemptAgent, ChatEntry, SessionKind};
+    let f = Fixture::git(&[("g.txt", "g\n")]);
+    let engine = crate::suite::chat::engine(&f).await;
+    let terminal = AttemptAgent {
+        command: vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "printf '%s\\n' \"$0\" > t.txt".into(),
+        ],
+        kind: Some(SessionKind::Terminal),
+    };
+    let chat = AttemptAgent {
+        command: crate::suite::chat::scripted(&[]),
+        kind: Some(SessionKind::Chat),
+    };
+    let params = StartAttemptsParams {
+        task: "selfwrite c.txt from the chat".into(),
+        count: 2,
+        agents: vec![terminal, chat],
+        test: Some("test -f c.txt".into()),
+        ..Default::default()
+    };
+    let Response::Task(task) = call(&engine, Request::StartAttempts(params)).await else {
+        panic!("not a task")
+    };
+    let c = eventually(20, "both attempts' files and tests", || async {
+        let c = compare(&engine, &task.id).await;
+        let done = c.attempts.iter().all(|a| {
+            a.files == 1
+                && a.test
+                    .as_ref()
+                    .is_some_and(|t| t.state != TestState::Running)
+        });
+        done.then_some(c)
+    })
+    .await;
+    let paths: Vec<&str> = c.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["c.txt", "t.txt"]);
+    let stage = |i: usize| std::path::PathBuf::from(futures_stage(&f, &task.sessions[i]));
+    assert_eq!(
+        read(&stage(0).join("t.txt")),
+        "selfwrite c.txt from the chat\n"
+    );
+    let states: Vec<TestState> = c
+        .attempts
+        .iter()
+        .map(|a| a.test.clone().expect("tested").state)
+        .collect();
+    assert_eq!(states, [TestState::Failed, TestState::Passed]);
+    let said = crate::suite::chat::transcript(&engine, &task.sessions[1]).await;
+    assert!(
+        said.iter().any(
+            |e| matches!(e, ChatEntry::User { text } if text == "selfwrite c.txt from the chat")
+        ),
+        "{said:?}"
+    );
+}
