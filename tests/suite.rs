@@ -1,3 +1,4 @@
+pub mod attempts;
 pub mod chat;
 pub mod chat_faults;
 pub mod chat_files;
@@ -25,4 +26,5 @@ pub mod sandbox;
 pub mod scenarios;
 pub mod sessions;
 pub mod socket;
+pub mod stage_setup;
 pub mod support;

@@ -14,6 +14,7 @@ import { ChatsView } from './views/chats';
 import { HistoryView } from './views/history';
 import { ReviewView } from './views/review';
 import { SessionsView } from './views/sessions';
+import { TasksView } from './views/attempts';
 import { installKeys } from './views/keys';
 import { installSplitter } from './views/splitter';
 import { TerminalsView } from './views/terminals';
@@ -67,6 +68,7 @@ export class App implements Ctx {
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   /** The review pane's first paint, or TERMINAL_WAIT_MS after the app was built, whichever comes first. */
   private readonly painted: Promise<void>;
+  private readonly tasks: TasksView;
 
   constructor(
     private readonly transport: Transport,
@@ -78,6 +80,8 @@ export class App implements Ctx {
     this.attention = new Attention(this.store, this.toasts, this.desktop);
     const top = new TopBar(this, this.history.toggle, this.attention.control, () => this.actions.focusFirst());
     const sessions = new SessionsView(this);
+    this.tasks = new TasksView(this);
+    sessions.el.append(this.tasks.el);
     this.terminals = new TerminalsView(this);
     this.chats = new ChatsView(this);
     let keys: { toggleHelp(): void } | null = null;
@@ -250,7 +254,7 @@ export class App implements Ctx {
     return this.decided(decision, await this.deciding(req));
   }
 
-  async startSession(command: string[] | undefined, opts: { name?: string; mode?: SessionMode; kind?: SessionKind; network?: NetworkMode } = {}): Promise<string | null> {
+  async startSession(command: string[] | undefined, opts: { name?: string; mode?: SessionMode; kind?: SessionKind; network?: NetworkMode; base?: string } = {}): Promise<string | null> {
     // A chat has no terminal to size.
     const params: StartSessionParams = opts.kind === 'chat' ? { ...opts } : { ...this.terminals.size(), ...opts };
     if (command) params.command = command;
@@ -438,6 +442,9 @@ export class App implements Ctx {
         break;
       case 'comments':
         store.setComments(e.session, e.comments);
+        break;
+      case 'taskChanged':
+        this.tasks.changed(e.task);
         break;
     }
   }

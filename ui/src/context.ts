@@ -39,7 +39,7 @@ export interface Ctx {
    * Starts a session (the user's shell when `command` is absent) and selects it.
    * Resolves with the engine's error message when it refused, else null.
    */
-  startSession(command: string[] | undefined, opts?: { name?: string; mode?: SessionMode; kind?: SessionKind; network?: NetworkMode }): Promise<string | null>;
+  startSession(command: string[] | undefined, opts?: { name?: string; mode?: SessionMode; kind?: SessionKind; network?: NetworkMode; base?: string }): Promise<string | null>;
   stopSession(id: string): Promise<void>;
   restartSession(id: string): Promise<void>;
   /** Removes a session; without `force`, one with pending changes is refused (`pending`). */

@@ -85,7 +85,11 @@ chat?: ChatInfo,
  * (Claude Code's `session_id`): a restart resumes that conversation
  * (`claude --resume ID`) instead of starting a new one.
  */
-resume?: string, };
+resume?: string, 
+/**
+ * The task it is an attempt of (see [`crate::TaskInfo`]).
+ */
+task?: string, };
 
 export type SandboxState = "confined" | "optedOut" | "unavailable";
 
@@ -778,7 +782,13 @@ kind?: SessionKind,
  * Whether every program the session starts waits at the exec gate
  * (default: on for agents, off for an interactive shell of the user's).
  */
-execGate?: boolean, };
+execGate?: boolean, 
+/**
+ * The branch or commit a staged session's stage starts from (default:
+ * HEAD, with the user's uncommitted changes). From another branch the
+ * stage holds that branch's files as they are committed.
+ */
+base?: string, };
 
 export type Request = { "op": "status" } | { "op": "startSession" } & StartSessionParams | { "op": "stopSession", 
 /**
@@ -1010,7 +1020,15 @@ versions?: { [key in string]: string }, } | { "op": "getThemeCss" } | { "op": "c
 /**
  * Only this session's landings.
  */
-session?: string, } | { "op": "commit" } & CommitParams | { "op": "openPullRequest" } & PullRequestParams;
+session?: string, } | { "op": "commit" } & CommitParams | { "op": "openPullRequest" } & PullRequestParams | { "op": "getStageConfig" } | { "op": "setStageConfig" } & StageConfig | { "op": "startAttempts" } & StartAttemptsParams | { "op": "listTasks" } | { "op": "compare", 
+/**
+ * Which task.
+ */
+task: string, } | { "op": "keep" } & KeepParams | { "op": "finishTask", 
+/**
+ * Which task.
+ */
+task: string, };
 
 export type Response = { "type": "done" } | { "type": "status" } & StatusInfo | { "type": "session" } & SessionInfo | { "type": "scrollback", 
 /**
@@ -1089,7 +1107,11 @@ dark: string,
 /**
  * Light and dark, each under its own `prefers-color-scheme` media query.
  */
-auto: string, } | { "type": "commitPlan" } & CommitPlan | { "type": "committed" } & CommitOutcome | { "type": "pullRequest" } & PullRequestOutcome;
+auto: string, } | { "type": "commitPlan" } & CommitPlan | { "type": "committed" } & CommitOutcome | { "type": "pullRequest" } & PullRequestOutcome | { "type": "stageConfig" } & StageConfig | { "type": "task" } & TaskInfo | { "type": "tasks", 
+/**
+ * The tasks.
+ */
+tasks: Array<TaskInfo>, } | { "type": "comparison" } & Comparison;
 
 export type ErrorCode = "badRequest" | "notFound" | "unauthorized" | "forbidden" | "spawnFailed" | "io" | "unavailable" | "internal" | "conflict" | "changed";
 
@@ -1245,7 +1267,11 @@ data: string,
 /**
  * Offset of the first byte of `data` in the session's whole output.
  */
-offset: number, } | { "type": "problem", 
+offset: number, } | { "type": "taskChanged", 
+/**
+ * Which task.
+ */
+task: string, } | { "type": "problem", 
 /**
  * The session concerned, if any.
  */
@@ -1485,6 +1511,194 @@ commands: Array<string>,
  */
 output: string, };
 
+export type KeepParams = { 
+/**
+ * The task.
+ */
+task: string, 
+/**
+ * Hunk and change ids of its attempts to land (an attempt kept whole is
+ * its change ids). Two hunks of different attempts over overlapping
+ * lines of the same file conflict: the request is refused.
+ */
+ids: Array<string>, };
+
+export type StageConfig = { 
+/**
+ * Ignored paths of the project (relative: `node_modules`, `.env`,
+ * `target`) copied into each stage: cloned copy-on-write where the file
+ * system can, copied otherwise; never linked back into the project.
+ */
+bring: Array<string>, 
+/**
+ * A shell command run in each new stage before the agent starts (its
+ * output in the session's terminal; a failure is shown and the agent
+ * starts anyway).
+ */
+setup?: string, };
+
+export type AttemptAgent = { 
+/**
+ * The agent's command line. A terminal agent gets the task as its last
+ * argument; a chat agent gets it as its first prompt.
+ */
+command: Array<string>, 
+/**
+ * A terminal (the default) or a chat (ACP) agent.
+ */
+kind?: SessionKind, };
+
+export type StartAttemptsParams = { 
+/**
+ * The task: a prompt for agents, or (with no agents) a shell command
+ * line run in each stage.
+ */
+task: string, 
+/**
+ * How many attempts, 1 to 8.
+ */
+count: number, 
+/**
+ * The agents, taken in turn for the attempts (attempt `i` runs agent
+ * `i % agents.len()`); none: the task is a command line run by the shell.
+ */
+agents: Array<AttemptAgent>, 
+/**
+ * A shell command run in each stage once its attempt's turn has ended
+ * (or its process exited); its output and result are kept.
+ */
+test?: string, 
+/**
+ * The branch or commit the stages start from (default: HEAD).
+ */
+base?: string, 
+/**
+ * Terminal width in columns.
+ */
+cols?: number, 
+/**
+ * Terminal height in rows.
+ */
+rows?: number, };
+
+export type TaskInfo = { 
+/**
+ * The task's id, `t-` followed by hex.
+ */
+id: string, 
+/**
+ * What was asked.
+ */
+task: string, 
+/**
+ * The test command, if any.
+ */
+test?: string, 
+/**
+ * Its sessions, one per attempt, in attempt order.
+ */
+sessions: Array<string>, 
+/**
+ * Milliseconds since the Unix epoch.
+ */
+createdAt: number, };
+
+export type TestState = "running" | "passed" | "failed";
+
+export type TestResult = { 
+/**
+ * Running, passed or failed.
+ */
+state: TestState, 
+/**
+ * Its exit code, once it exited.
+ */
+exitCode?: number, 
+/**
+ * What it printed (stdout and stderr, the last 64 KiB).
+ */
+output: string, };
+
+export type AttemptTotals = { 
+/**
+ * The attempt's session.
+ */
+session: string, 
+/**
+ * Its name.
+ */
+name: string, 
+/**
+ * Files it changed (pending).
+ */
+files: number, 
+/**
+ * Lines it adds.
+ */
+added: number, 
+/**
+ * Lines it removes.
+ */
+removed: number, 
+/**
+ * Its test run, when the task has a test command and it ran.
+ */
+test?: TestResult, 
+/**
+ * Whether the session is gone (removed): its totals are zero.
+ */
+gone: boolean, };
+
+export type AttemptFile = { 
+/**
+ * The attempt's session.
+ */
+session: string, 
+/**
+ * The change (for `getDiff`, `approve`).
+ */
+change: string, 
+/**
+ * Its version (for `approve`).
+ */
+version: string, 
+/**
+ * Lines added.
+ */
+additions: number, 
+/**
+ * Lines removed.
+ */
+deletions: number, 
+/**
+ * Its hunks against the project.
+ */
+hunks: Array<HunkHeader>, };
+
+export type ComparedFile = { 
+/**
+ * Its path in the project.
+ */
+path: string, 
+/**
+ * The attempts that changed it, in attempt order.
+ */
+attempts: Array<AttemptFile>, };
+
+export type Comparison = { 
+/**
+ * The task.
+ */
+task: TaskInfo, 
+/**
+ * Each attempt's totals, in attempt order.
+ */
+attempts: Array<AttemptTotals>, 
+/**
+ * Every file any attempt changed, by path.
+ */
+files: Array<ComparedFile>, };
+
 /** How many hunks the review pane asks for first (the engine highlights them ahead). */
 export const FIRST_WINDOW_HUNKS = 12;
 
@@ -1530,4 +1744,11 @@ export interface Replies {
   commitPlan: Extract<Response, { type: "commitPlan" }>;
   commit: Extract<Response, { type: "committed" }>;
   openPullRequest: Extract<Response, { type: "pullRequest" }>;
+  getStageConfig: Extract<Response, { type: "stageConfig" }>;
+  setStageConfig: Extract<Response, { type: "stageConfig" }>;
+  startAttempts: Extract<Response, { type: "task" }>;
+  listTasks: Extract<Response, { type: "tasks" }>;
+  compare: Extract<Response, { type: "comparison" }>;
+  keep: Extract<Response, { type: "decided" }>;
+  finishTask: Extract<Response, { type: "done" }>;
 }

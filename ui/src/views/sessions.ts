@@ -153,6 +153,8 @@ export class SessionsView {
   private agentsAsked = 0;
   private readonly hint = h('p', { class: 'hint new-session-hint', id: 'new-session-hint', 'data-testid': 'new-session-hint' });
   private readonly error = h('p', { class: 'new-session-error', role: 'alert', 'data-testid': 'new-session-error', hidden: true });
+  /** The branch or commit a staged session's stage starts from (empty: HEAD with your uncommitted work). */
+  private readonly base = h('input', { type: 'text', class: 'command-input name-input', 'data-testid': 'new-session-base', 'aria-label': 'Start the stage from branch (optional)', placeholder: 'from branch (HEAD)', autocomplete: 'off', spellcheck: false });
   /** Sessions whose removal waits for "discard N pending changes?", with N. */
   private readonly confirming = new Map<string, number>();
   private readonly busy = new Set<string>();
@@ -167,14 +169,14 @@ export class SessionsView {
         { class: 'new-session-row' },
         this.input,
         this.presets,
-        h('div', { class: 'new-session-options' }, this.name, this.mode, this.network),
+        h('div', { class: 'new-session-options' }, this.name, this.mode, this.network, this.base),
         this.hint,
         this.error,
         h('div', { class: 'new-session-foot' }, this.start),
       ),
     );
     // A refusal is about what was typed: typing again clears it.
-    for (const el of [this.input, this.name, this.mode, this.kind]) el.addEventListener('input', () => this.showError(null));
+    for (const el of [this.input, this.name, this.mode, this.kind, this.base]) el.addEventListener('input', () => this.showError(null));
     this.input.addEventListener('input', () => this.pick(null));
     this.el = h(
       'aside',
@@ -307,6 +309,7 @@ export class SessionsView {
         mode,
         ...(network !== 'on' ? { network } : {}),
         ...(kind === 'chat' ? { kind } : {}),
+        ...(mode === 'staged' && this.base.value.trim() ? { base: this.base.value.trim() } : {}),
       });
       if (refused !== null) {
         this.showError(refused);

@@ -68,6 +68,9 @@ pub struct RunOpts {
     /// Do not judge the programs the session starts (it stays sandboxed).
     #[arg(long)]
     pub no_exec_gate: bool,
+    /// Start the stage from this branch or commit (default: HEAD).
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
 }
 
 pub async fn run(project: &Path, opts: RunOpts, command: Vec<String>) -> Result<()> {
@@ -122,6 +125,7 @@ fn start_params(opts: RunOpts, command: Vec<String>) -> Result<StartSessionParam
         acp,
         exec_gate,
         no_exec_gate,
+        base,
     } = opts;
     let mode = match mode.as_str() {
         "staged" => SessionMode::Staged,
@@ -153,6 +157,7 @@ fn start_params(opts: RunOpts, command: Vec<String>) -> Result<StartSessionParam
             (false, true) => Some(false),
             (false, false) => None,
         },
+        base,
     })
 }
 

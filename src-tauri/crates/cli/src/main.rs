@@ -4,6 +4,7 @@
 //! 127.0.0.1; every other command talks to the running engine for its project
 //! over the engine's local socket (found through `$AIRLOCK_HOME`).
 
+mod attempts;
 mod chat;
 mod commands;
 mod hook;
@@ -128,6 +129,19 @@ enum Command {
     Pr {
         #[command(flatten)]
         opts: vcs::PrOpts,
+    },
+    /// One task in N staged sessions at once; prints the task id and the sessions.
+    Attempts {
+        #[command(flatten)]
+        opts: attempts::AttemptsOpts,
+    },
+    /// A task's attempts side by side: files, lines added and removed, test result.
+    Compare {
+        /// The task's id.
+        task: String,
+        /// One JSON document instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// What has landed, newest first.
     History {
@@ -262,6 +276,8 @@ async fn dispatch(project: PathBuf, command: Command) -> anyhow::Result<()> {
         Command::History { json } => commands::history(&project, json).await,
         Command::Commit { opts } => vcs::commit(&project, opts).await,
         Command::Pr { opts } => vcs::pr(&project, opts).await,
+        Command::Attempts { opts } => attempts::attempts(&project, opts).await,
+        Command::Compare { task, json } => attempts::compare(&project, task, json).await,
         Command::Approve {
             ids,
             all,

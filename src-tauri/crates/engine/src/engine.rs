@@ -17,7 +17,7 @@
 //! sessions); `feedback`; `first`; `background` (the owned thread for labels
 //! and badges); `echoes` (Airlock's own writes, not taken in twice).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,6 +34,7 @@ use crate::subscription::{Outputs, Subscription, Wire};
 use crate::watch::TreeWatcher;
 
 mod actions;
+mod attempts;
 mod background;
 mod chat;
 mod chat_fs;
@@ -55,9 +56,12 @@ mod intake;
 mod land;
 mod lifecycle;
 mod mailbox;
+mod msg;
+use msg::Msg;
 mod output;
 mod pairing;
 mod policy_cache;
+mod prepare;
 mod queue;
 mod requests;
 mod restore;
@@ -126,116 +130,6 @@ pub fn scrollback_from_env() -> Option<usize> {
     (1..=1024).contains(&mb).then_some(mb * 1024 * 1024)
 }
 
-enum Msg {
-    Call(
-        Request,
-        oneshot::Sender<std::result::Result<Response, IpcError>>,
-    ),
-    StageBatch {
-        session: String,
-        paths: BTreeSet<PathBuf>,
-        /// Seen again after [`queue::SETTLE`]: a batch that only deleted
-        /// is looked at once more before it is believed.
-        settled: bool,
-    },
-    ProjectBatch {
-        paths: BTreeSet<PathBuf>,
-    },
-    Enriched {
-        session: String,
-        change: String,
-        enrichment: crate::review::Enrichment,
-    },
-    Tick,
-    /// Paths read and diffed on the intake thread.
-    Computed {
-        session: String,
-        results: Vec<intake::Computed>,
-    },
-    Gate {
-        token: String,
-        request: airlock_protocol::GateRequest,
-        reply: oneshot::Sender<airlock_protocol::GateReply>,
-    },
-    /// A session's scrollback has new output (its coalescer put it there).
-    Output(String),
-    Exited {
-        session: String,
-        code: Option<i32>,
-    },
-    /// Something a chat session's agent said or asked.
-    Agent {
-        session: String,
-        msg: Box<crate::acp::FromAgent>,
-    },
-    /// An agent's own word that its turn ended.
-    TurnReport {
-        token: String,
-        report: airlock_protocol::TurnReport,
-        reply: oneshot::Sender<std::result::Result<(), IpcError>>,
-    },
-    /// A chat's streamed text waiting to be announced.
-    FlushChat(String),
-    /// A chat's permission request was answered.
-    Answered {
-        session: String,
-        tool: String,
-        permission: airlock_protocol::Permission,
-    },
-    /// A program a session started waits for the user (the exec gate).
-    ExecAsk {
-        session: String,
-        summary: String,
-        cwd: String,
-        risks: Vec<airlock_protocol::Risk>,
-        suggested_rule: Option<String>,
-        reply: oneshot::Sender<airlock_protocol::GateReply>,
-    },
-    /// The `model-only` proxy refused a connection.
-    ProxyBlocked {
-        session: String,
-        host: String,
-    },
-    /// The exec gate refused a program, or has something to say.
-    ExecNotice {
-        session: String,
-        message: String,
-    },
-    /// Renames paired off the actor, for the candidates they were asked for.
-    Paired {
-        session: String,
-        candidates: pairing::Candidates,
-        pairs: Vec<pairing::Pair>,
-    },
-    Shutdown(oneshot::Sender<()>),
-}
-
-impl Msg {
-    /// Its kind, for the actor's trace.
-    fn kind(&self) -> &'static str {
-        match self {
-            Msg::Call(..) => "Call",
-            Msg::StageBatch { .. } => "StageBatch",
-            Msg::ProjectBatch { .. } => "ProjectBatch",
-            Msg::Enriched { .. } => "Enriched",
-            Msg::Tick => "Tick",
-            Msg::Computed { .. } => "Computed",
-            Msg::Gate { .. } => "Gate",
-            Msg::Output(_) => "Output",
-            Msg::Exited { .. } => "Exited",
-            Msg::Agent { .. } => "Agent",
-            Msg::TurnReport { .. } => "TurnReport",
-            Msg::FlushChat(_) => "FlushChat",
-            Msg::Answered { .. } => "Answered",
-            Msg::ExecAsk { .. } => "ExecAsk",
-            Msg::ProxyBlocked { .. } => "ProxyBlocked",
-            Msg::ExecNotice { .. } => "ExecNotice",
-            Msg::Paired { .. } => "Paired",
-            Msg::Shutdown(_) => "Shutdown",
-        }
-    }
-}
-
 /// A handle to a running engine; cheap to clone.
 #[derive(Clone)]
 pub struct Engine {
@@ -296,6 +190,8 @@ impl Engine {
             intake: background::Background::named("intake", None),
             highlighter: crate::highlight::Highlighter::start(),
             git: background::Background::named("git", None),
+            stages: background::Background::named("stages", None),
+            tasks: Default::default(),
             echoes: Default::default(),
             policy: policy_cache::PolicyCache::new(&project, &root),
             refreshes: refreshes.clone(),
@@ -490,6 +386,10 @@ struct Actor {
     highlighter: crate::highlight::Highlighter,
     /// Commits and pull requests run git (and the user's hooks) here, off the actor.
     git: background::Background,
+    /// New stages are made here (cloned, ignored files brought in), off the actor.
+    stages: background::Background,
+    /// Attempts' prompts and tests, stages being made.
+    tasks: attempts::Tasks,
     /// Airlock's own writes, not taken in again when the watchers report them.
     echoes: echoes::Echoes,
     /// The policy the hook gate judges by, read again when its files change.
@@ -594,6 +494,7 @@ impl Actor {
                 }
                 Msg::ExecNotice { session, message } => self.problem(Some(&session), message),
                 Msg::ProxyBlocked { session, host } => self.proxy_blocked(&session, host),
+                Msg::Prepared(done) => self.prepared(*done).await,
                 Msg::Shutdown(done) => {
                     self.shut_down();
                     let _ = done.send(());

@@ -17,6 +17,7 @@ use crate::fsx::FileState;
 use crate::review::Write;
 
 mod commits;
+mod tasks;
 pub use commits::RecordedCommit;
 
 fn encode(state: &FileState) -> (&'static str, Option<Vec<u8>>, Option<u32>) {
@@ -118,6 +119,7 @@ impl Journal {
             );",
         )?;
         commits::create(&conn)?;
+        tasks::create(&conn)?;
         Ok(Self { conn })
     }
 
@@ -202,9 +204,15 @@ impl Journal {
                 chat: None,
                 // Kept beside the journal (see the engine's `restore`).
                 resume: None,
+                task: None,
             })
         })?;
-        Ok(rows.collect::<std::result::Result<_, _>>()?)
+        let mut sessions: Vec<SessionInfo> = rows.collect::<std::result::Result<_, _>>()?;
+        let tasks = self.session_tasks()?;
+        for s in &mut sessions {
+            s.task = tasks.get(&s.id).cloned();
+        }
+        Ok(sessions)
     }
 
     /// Records a decision on a hunk or change.

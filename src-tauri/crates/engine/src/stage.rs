@@ -25,6 +25,8 @@ use ignore::WalkBuilder;
 use crate::error::{EngineError, IoContext, Result};
 use crate::fsx::{self, FileState};
 
+pub mod bring;
+
 /// Runs git in `dir` and returns its stdout.
 fn git(dir: &Path, args: &[&str]) -> Result<String> {
     let out = Command::new("git")
@@ -47,8 +49,13 @@ pub fn has_git_head(project: &Path) -> bool {
     project.join(".git").exists() && git(project, &["rev-parse", "--verify", "-q", "HEAD"]).is_ok()
 }
 
-/// Creates the stage for a session at `stage` and brings it level with `project`.
-pub fn create(project: &Path, stage: &Path) -> Result<()> {
+/// Creates the stage for a session at `stage` and brings it level with
+/// `project`; from `base` (a branch or commit) instead, it holds that
+/// commit's files as committed.
+pub fn create(project: &Path, stage: &Path, base: Option<&str>) -> Result<()> {
+    if let Some(base) = base.filter(|b| !b.trim().is_empty()) {
+        return create_from(project, stage, base);
+    }
     if has_git_head(project) {
         let head = git(project, &["rev-parse", "--verify", "HEAD"])?;
         let (project_s, stage_s) = (project.to_string_lossy(), stage.to_string_lossy());
@@ -68,6 +75,44 @@ pub fn create(project: &Path, stage: &Path) -> Result<()> {
         std::fs::create_dir_all(stage).context(|| format!("create {}", stage.display()))?;
     }
     sync(project, stage)
+}
+
+/// A stage checked out at `base`, a branch or commit of the project.
+fn create_from(project: &Path, stage: &Path, base: &str) -> Result<()> {
+    if !has_git_head(project) {
+        return Err(EngineError::BadRequest(format!(
+            "cannot start from `{base}`: the project is not a git repository with a commit"
+        )));
+    }
+    let commit = git(
+        project,
+        &[
+            "rev-parse",
+            "--verify",
+            "-q",
+            "--end-of-options",
+            &format!("{base}^{{commit}}"),
+        ],
+    )
+    .map_err(|_| {
+        EngineError::BadRequest(format!(
+            "`{base}` is not a branch or commit of the project: run `git branch` to see them"
+        ))
+    })?;
+    let (project_s, stage_s) = (project.to_string_lossy(), stage.to_string_lossy());
+    git(
+        project,
+        &[
+            "clone",
+            "--shared",
+            "--no-checkout",
+            "--quiet",
+            &project_s,
+            &stage_s,
+        ],
+    )?;
+    git(stage, &["checkout", "--quiet", "--detach", commit.trim()])?;
+    Ok(())
 }
 
 /// Removes a stage (and its worktree registration).
@@ -261,7 +306,7 @@ mod tests {
              printf 'new\\n' > new.txt && mkdir ignored && printf 'x' > ignored/x",
         );
         let stage = tmp.path().join("stage");
-        create(&project, &stage).expect("create");
+        create(&project, &stage, None).expect("create");
         assert_eq!(
             std::fs::read_to_string(stage.join("a.txt")).expect("a"),
             "a2\n"
@@ -289,7 +334,7 @@ mod tests {
         std::fs::write(project.join(".gitignore"), "*.log\n").expect("w");
         std::fs::write(project.join("x.log"), "log").expect("w");
         let stage = tmp.path().join("stage");
-        create(&project, &stage).expect("create");
+        create(&project, &stage, None).expect("create");
         assert_eq!(
             std::fs::read_to_string(stage.join("sub/f.txt")).expect("f"),
             "f"

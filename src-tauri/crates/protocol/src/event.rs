@@ -169,6 +169,12 @@ pub enum Event {
         #[ts(type = "number")]
         offset: u64,
     },
+    /// A task's attempts started, one's test run started or ended, or the
+    /// task was finished: ask `compare` again.
+    TaskChanged {
+        /// Which task.
+        task: String,
+    },
     /// Something went wrong in the background (a stage vanished, a watch failed).
     Problem {
         /// The session concerned, if any.

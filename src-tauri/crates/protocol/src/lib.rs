@@ -11,6 +11,7 @@
 
 use ts_rs::TS;
 
+mod attempts;
 mod change;
 mod chat;
 mod commit;
@@ -19,6 +20,7 @@ mod gate;
 mod request;
 mod session;
 mod wire;
+pub use attempts::*;
 pub use change::*;
 pub use chat::*;
 pub use commit::*;
@@ -113,7 +115,10 @@ pub fn typescript_bindings() -> String {
         GateDecision::decl(&cfg),
         TurnReport::decl(&cfg),
     ];
-    let decls = decls.into_iter().chain(commit::decls(&cfg));
+    let decls = decls
+        .into_iter()
+        .chain(commit::decls(&cfg))
+        .chain(attempts::attempt_decls(&cfg));
     let mut out = String::from(
         "// Generated from src-tauri/crates/protocol by `UPDATE_BINDINGS=1 cargo test -p airlock-protocol`.\n// Do not edit by hand.\n\n",
     );

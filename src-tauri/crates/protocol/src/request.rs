@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::{
-    Change, ChangeDiff, ChangeId, ChatEntry, CommitOutcome, CommitParams, CommitPlan,
-    DecisionOutcome, DiffLine, HunkId, KnownAgent, LandingInfo, Orphan, PullRequestOutcome,
-    PullRequestParams, ReviewComment, ReviewDelivery, SessionId, SessionInfo, StartSessionParams,
-    StatusInfo,
+    Change, ChangeDiff, ChangeId, ChatEntry, CommitOutcome, CommitParams, CommitPlan, Comparison,
+    DecisionOutcome, DiffLine, HunkId, KeepParams, KnownAgent, LandingInfo, Orphan,
+    PullRequestOutcome, PullRequestParams, ReviewComment, ReviewDelivery, SessionId, SessionInfo,
+    StageConfig, StartAttemptsParams, StartSessionParams, StatusInfo, TaskInfo,
 };
 
 /// An operation for the engine.
@@ -309,6 +309,26 @@ pub enum Request {
     /// commands to run when `gh` is missing or logged out.
     /// Answer: [`Response::PullRequest`].
     OpenPullRequest(PullRequestParams),
+    /// The project's `.airlock/stage.toml`. Answer: [`Response::StageConfig`].
+    GetStageConfig,
+    /// Write the project's `.airlock/stage.toml`. Answer: [`Response::StageConfig`].
+    SetStageConfig(StageConfig),
+    /// One task in several staged sessions at once. Answer: [`Response::Task`].
+    StartAttempts(StartAttemptsParams),
+    /// The tasks and their sessions, oldest first. Answer: [`Response::Tasks`].
+    ListTasks,
+    /// A task's attempts side by side. Answer: [`Response::Comparison`].
+    Compare {
+        /// Which task.
+        task: String,
+    },
+    /// Land hunks picked from a task's attempts. Answer: [`Response::Decided`].
+    Keep(KeepParams),
+    /// Remove every session of a task, discarding what is pending. Answer: [`Response::Done`].
+    FinishTask {
+        /// Which task.
+        task: String,
+    },
 }
 
 /// The engine's answer to a [`Request`].
@@ -413,6 +433,17 @@ pub enum Response {
     Committed(CommitOutcome),
     /// A pull request was opened, or what to run to open it.
     PullRequest(PullRequestOutcome),
+    /// A project's stage settings.
+    StageConfig(StageConfig),
+    /// A task.
+    Task(TaskInfo),
+    /// Tasks, oldest first.
+    Tasks {
+        /// The tasks.
+        tasks: Vec<TaskInfo>,
+    },
+    /// A task's attempts compared.
+    Comparison(Comparison),
 }
 
 impl Request {
@@ -456,6 +487,13 @@ impl Request {
             Request::CommitPlan { .. } => "commitPlan",
             Request::Commit(..) => "commit",
             Request::OpenPullRequest(..) => "openPullRequest",
+            Request::GetStageConfig => "getStageConfig",
+            Request::SetStageConfig(..) => "setStageConfig",
+            Request::StartAttempts(..) => "startAttempts",
+            Request::ListTasks => "listTasks",
+            Request::Compare { .. } => "compare",
+            Request::Keep(..) => "keep",
+            Request::FinishTask { .. } => "finishTask",
         }
     }
 
@@ -489,6 +527,10 @@ impl Response {
             Response::CommitPlan(..) => "commitPlan",
             Response::Committed(..) => "committed",
             Response::PullRequest(..) => "pullRequest",
+            Response::StageConfig(..) => "stageConfig",
+            Response::Task(..) => "task",
+            Response::Tasks { .. } => "tasks",
+            Response::Comparison(..) => "comparison",
         }
     }
 }
@@ -496,7 +538,7 @@ impl Response {
 /// Each request's `op` and the `type` of the [`Response`] that answers it:
 /// what the TypeScript side's `Replies` is generated from. The engine
 /// checks every answer against it in debug builds.
-pub const REPLIES: [(&str, &str); 37] = [
+pub const REPLIES: [(&str, &str); 44] = [
     ("status", "status"),
     ("startSession", "session"),
     ("stopSession", "done"),
@@ -534,6 +576,13 @@ pub const REPLIES: [(&str, &str); 37] = [
     ("commitPlan", "commitPlan"),
     ("commit", "committed"),
     ("openPullRequest", "pullRequest"),
+    ("getStageConfig", "stageConfig"),
+    ("setStageConfig", "stageConfig"),
+    ("startAttempts", "task"),
+    ("listTasks", "tasks"),
+    ("compare", "comparison"),
+    ("keep", "decided"),
+    ("finishTask", "done"),
 ];
 
 /// The `type` of the [`Response`] that answers the request `op`.

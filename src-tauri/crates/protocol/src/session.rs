@@ -96,6 +96,10 @@ pub struct SessionInfo {
     #[serde(default)]
     #[ts(optional)]
     pub resume: Option<String>,
+    /// The task it is an attempt of (see [`crate::TaskInfo`]).
+    #[serde(default)]
+    #[ts(optional)]
+    pub task: Option<String>,
 }
 
 /// Whether a session's processes are confined.
@@ -227,4 +231,10 @@ pub struct StartSessionParams {
     #[serde(default)]
     #[ts(optional)]
     pub exec_gate: Option<bool>,
+    /// The branch or commit a staged session's stage starts from (default:
+    /// HEAD, with the user's uncommitted changes). From another branch the
+    /// stage holds that branch's files as they are committed.
+    #[serde(default)]
+    #[ts(optional)]
+    pub base: Option<String>,
 }

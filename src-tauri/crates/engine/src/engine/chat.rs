@@ -525,6 +525,7 @@ impl Actor {
                     .collect();
             }
         });
+        self.send_task_prompt(session);
     }
 
     pub(super) fn turn_ended(

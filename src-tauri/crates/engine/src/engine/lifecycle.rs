@@ -12,6 +12,7 @@ use airlock_protocol::{
 use tokio::sync::{mpsc, oneshot};
 
 use super::confine::{session_env, Confined};
+use super::prepare::Prepared;
 use super::resume::resumed;
 use super::session::{Parts, Session};
 use super::{chat, sandbox, Actor, PTY_QUEUE};
@@ -23,25 +24,26 @@ use crate::stage::{self, IgnoreFilter};
 use crate::watch::TreeWatcher;
 
 impl Actor {
-    /// Starts a session: its stage (for a staged one), the agent's own
-    /// settings, its sandbox, then its process or chat agent.
-    pub(super) async fn start_session(&mut self, params: StartSessionParams) -> Result<Response> {
-        let mut command = params
-            .command
-            .clone()
-            .filter(|c| !c.is_empty() && !c[0].is_empty())
-            .unwrap_or_else(|| vec![self.default_shell.clone()]);
-        let agent = Path::new(&command[0])
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let kind = params.kind.unwrap_or_default();
-        let mode = params.mode.unwrap_or_default();
-        self.check_start(&command, &agent, kind, mode)?;
-        let id = format!("s-{}", &home::random_token()[..10]);
+    /// Starts a session: its stage (for a staged one, unless `prepared`
+    /// already made it off the actor), the agent's own settings, its
+    /// sandbox, then its process or chat agent.
+    pub(super) async fn start_session(
+        &mut self,
+        params: StartSessionParams,
+        prepared: Option<Prepared>,
+    ) -> Result<Response> {
+        let (mut command, agent, kind, mode) = self.planned_command(&params)?;
         let hook_token = home::random_token();
         let gated = mode == SessionMode::Gated;
-        let stage = self.make_stage(&id, gated).await?;
+        let prepared = match prepared {
+            Some(p) => p,
+            None => {
+                let id = format!("s-{}", &home::random_token()[..10]);
+                let stage = self.make_stage(&id, gated, params.base.as_deref()).await?;
+                Prepared::bare(id, stage)
+            }
+        };
+        let (id, stage) = (prepared.id.clone(), prepared.stage.clone());
         let planned = self
             .agent_settings(&id, &agent, kind, &mut command)
             .and_then(|()| self.plan_sandbox(&id, &stage, gated, &command, &params));
@@ -58,7 +60,9 @@ impl Actor {
             .name
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| agent.clone());
-        let info = new_info(&id, name, command.clone(), (mode, kind), &stage, &sandbox);
+        let mut info = new_info(&id, name, command.clone(), (mode, kind), &stage, &sandbox);
+        info.task = prepared.task.clone();
+        let command = prepared.wrap(command, kind);
         // Watch before the command starts, so not even its first write is missed.
         let watcher = (!gated)
             .then(|| self.watch_new_stage(&id, &stage))
@@ -73,6 +77,7 @@ impl Actor {
             hook_token: &hook_token,
             size,
             scrollback: &scrollback,
+            env: prepared.env,
         };
         let launched = match self.launch(launch, &sandbox, command).await {
             Ok(l) => l,
@@ -116,7 +121,7 @@ impl Actor {
     }
 
     /// Refuses, before anything is made, a session that cannot work.
-    fn check_start(
+    pub(super) fn check_start(
         &self,
         command: &[String],
         agent: &str,
@@ -159,15 +164,18 @@ impl Actor {
 
     /// A new session's folder: a fresh stage, or the project for a gated one.
     /// (`&mut`: the actor is `Send` but not `Sync`, and this awaits.)
-    async fn make_stage(&mut self, id: &str, gated: bool) -> Result<PathBuf> {
+    async fn make_stage(&mut self, id: &str, gated: bool, base: Option<&str>) -> Result<PathBuf> {
         if gated {
             return Ok(self.project.clone());
         }
         let stage = self.home.stages().join(id);
         let (project, stage_for_task) = (self.project.clone(), stage.clone());
-        tokio::task::spawn_blocking(move || stage::create(&project, &stage_for_task))
-            .await
-            .map_err(|e| EngineError::Internal(format!("stage creation failed: {e}")))??;
+        let base = base.map(str::to_string);
+        tokio::task::spawn_blocking(move || {
+            stage::create(&project, &stage_for_task, base.as_deref())
+        })
+        .await
+        .map_err(|e| EngineError::Internal(format!("stage creation failed: {e}")))??;
         Ok(stage)
     }
 
@@ -219,6 +227,7 @@ impl Actor {
             proxy,
             env,
         } = self.confine(at.id, sandbox, command, at.stage).await?;
+        let env = env.into_iter().chain(at.env).collect::<Vec<_>>();
         let (process, chat) = if at.kind == SessionKind::Chat {
             let agent = self.spawn_agent(at.id, command, at.stage, None, &env)?;
             let chat = chat::Chat::new(self.chat_file(at.id), Some(agent));
@@ -458,8 +467,13 @@ impl Actor {
 
     /// Stage folders that no session owns.
     pub(super) fn orphans(&self) -> Vec<Orphan> {
-        let owned: std::collections::HashSet<&Path> =
-            self.sessions.values().map(|s| s.stage.as_path()).collect();
+        // A stage being made for a session not started yet is owned too.
+        let owned: std::collections::HashSet<&Path> = self
+            .sessions
+            .values()
+            .map(|s| s.stage.as_path())
+            .chain(self.tasks.preparing.iter().map(PathBuf::as_path))
+            .collect();
         let Ok(entries) = std::fs::read_dir(self.home.stages()) else {
             return Vec::new();
         };
@@ -505,6 +519,8 @@ struct Launch<'a> {
     hook_token: &'a str,
     size: (u16, u16),
     scrollback: &'a Arc<Mutex<Scrollback>>,
+    /// More environment for the command (an attempt's number).
+    env: Vec<(String, String)>,
 }
 
 /// What [`Actor::launch`] started.
@@ -545,6 +561,7 @@ fn new_info(
         kind,
         chat: None,
         resume: None,
+        task: None,
     }
 }
 

@@ -150,6 +150,8 @@ impl Actor {
             }
         };
         let was = s.info.turn;
+        // A turn that says when it ends (a chat's, a hook's) is over now.
+        let says = s.info.chat.is_some() || s.term.turn_reported;
         let turn = if s.info.state == SessionState::Exited {
             TurnState::Exited
         } else if s.waits() {
@@ -197,6 +199,9 @@ impl Actor {
                     message,
                 });
             }
+            if says && was == TurnState::Running && turn != TurnState::Running {
+                self.turn_over(session);
+            }
         }
     }
 
@@ -233,5 +238,6 @@ impl Actor {
             exit_code: code,
         });
         self.update_turn(session);
+        self.turn_over(session);
     }
 }

@@ -18,7 +18,7 @@ impl Actor {
     pub(super) async fn handle(&mut self, request: Request) -> Result<Response> {
         match request {
             Request::Status => Ok(Response::Status(self.status())),
-            Request::StartSession(params) => self.start_session(params).await,
+            Request::StartSession(params) => self.start_session(params, None).await,
             Request::RestartSession { session } => self.restart_session(&session).await,
             Request::ListAgents => Ok(Response::Agents {
                 agents: chat::known_agents(),
@@ -29,6 +29,15 @@ impl Actor {
             Request::CommitPlan { .. } | Request::Commit(..) | Request::OpenPullRequest(..) => {
                 Err(EngineError::BadRequest("git runs beside the actor".into()))
             }
+            Request::StartAttempts(..) => Err(EngineError::BadRequest(
+                "attempts start beside the actor".into(),
+            )),
+            request @ (Request::GetStageConfig
+            | Request::SetStageConfig(..)
+            | Request::ListTasks
+            | Request::Compare { .. }
+            | Request::Keep(..)
+            | Request::FinishTask { .. }) => self.task_request(request),
             Request::GetThemeCss => {
                 let (light, dark, auto) = crate::highlight::theme_css();
                 Ok(Response::ThemeCss { light, dark, auto })
@@ -176,7 +185,7 @@ impl Actor {
     }
 
     /// The review queue: what is pending, decisions, landings and undo.
-    fn review_request(&mut self, request: Request) -> Result<Response> {
+    pub(super) fn review_request(&mut self, request: Request) -> Result<Response> {
         match request {
             Request::ListChanges { session, decided } => {
                 self.list_changes(session, decided.unwrap_or(false))
@@ -411,6 +420,9 @@ impl Actor {
             request @ (Request::CommitPlan { .. }
             | Request::Commit(..)
             | Request::OpenPullRequest(..)) => self.vcs_request(request, reply),
+            // A staged session's stage is made off the actor.
+            Request::StartSession(params) => self.start_request(params, reply).await,
+            Request::StartAttempts(params) => self.start_attempts(params, reply),
             request => {
                 let result = self.handle(request).await.map_err(IpcError::from);
                 let _ = reply.send(result);
