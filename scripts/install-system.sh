@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Airlock needs to build and test: WebKitGTK 4.1 and
 # the rest of Tauri 2's system libraries, Xvfb and WebKitWebDriver for the desktop
-# test, Chromium for the browser test, git for stages, and MinGW's C compiler
+# test, x11-utils and xdotool to find and click the installed package's window,
+# Chromium for the browser test, git for stages, and MinGW's C compiler
 # for the Windows build check (tree-sitter's grammars are C). Idempotent: a package that
 # is already installed costs one dpkg query.
 set -euo pipefail
@@ -10,6 +11,7 @@ pkgs=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libssl-dev pkg-config build-essential libxdo-dev
   xvfb xauth webkit2gtk-driver imagemagick chromium fonts-dejavu-core
+  x11-utils xdotool
   libdbus-1-dev git vim-tiny less
   gcc-mingw-w64-x86-64
 )

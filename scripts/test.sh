@@ -3,7 +3,8 @@
 # formatting, clippy, the size limits, the TypeScript type check, generated-bindings drift,
 # Rust unit and integration tests, browser tests (Chromium), the desktop
 # test (the Tauri window under Xvfb through tauri-driver), and the real
-# Claude Code CLI held by Airlock against a mock model API.
+# Claude Code CLI held by Airlock against a mock model API, and the .deb
+# package built, installed and its window opened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -50,6 +51,20 @@ node --test --test-concurrency=1 tests/agents/
 
 step "benchmarks, quick mode (fail when one errors or hangs, not on its figures)"
 bash scripts/bench-quick.sh
+
+step "package: the .deb built, installed with dpkg, and its window opened under Xvfb"
+# A debug build of the same package: it reuses the build above (a release
+# build would add about ten minutes); scripts/package.sh alone builds release.
+deb="$(AIRLOCK_SKIP_SETUP=1 bash scripts/package.sh --debug)"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+# Removed again afterwards unless it was installed before (a developer's machine).
+had_airlock="$(dpkg-query -W -f='${Status}' airlock 2>/dev/null | grep -c "install ok installed" || true)"
+$sudo dpkg -i "$deb" >/dev/null
+version="$(node -p 'require("./src-tauri/tauri.conf.json").version')"
+commit="$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
+bash tests/install/installed.sh "airlock $version ($commit)" target/install-shots
+[ "$had_airlock" = 1 ] || $sudo dpkg -r airlock >/dev/null
 
 echo
 echo "airlock: every check passed"

@@ -38,9 +38,14 @@ fn default_ui_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("AIRLOCK_UI_DIR") {
         return PathBuf::from(dir);
     }
-    // Next to the executable first (an installed layout), then the source tree.
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(dir) = exe.parent().map(|d| d.join("ui")) {
+    // Next to the executable first (an unpacked build), then where the Debian
+    // package puts it (`/usr/bin/airlock` → `/usr/share/airlock/ui`), then the
+    // source tree.
+    if let Some(bin) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        for dir in [bin.join("ui"), bin.join("../share/airlock/ui")] {
             if dir.join("index.html").is_file() {
                 return dir;
             }
