@@ -6,22 +6,8 @@
 import type { Ctx } from '../context';
 import type { AttemptAgent, StageConfig, StartAttemptsParams } from '../ipc/bindings';
 import { splitCommand } from '../lib/argv';
-import { h, icon, ICONS } from '../lib/dom';
-
-/** A modal dialog with a title, fields, an error line and Cancel / a main button. */
-function dialogShell(title: string, testid: string, body: HTMLElement[], main: HTMLButtonElement): { dialog: HTMLDialogElement; error: HTMLElement } {
-  const error = h('pre', { class: 'commit-error', 'data-testid': `${testid}-error`, role: 'alert', hidden: true });
-  const dialog = h(
-    'dialog',
-    { class: 'commit-dialog attempts-dialog', 'data-testid': testid, 'aria-label': title },
-    h('div', { class: 'help-head' }, h('h2', { class: 'help-title', text: title }), h('span', { class: 'spacer' }), h('button', { class: 'icon-button', type: 'button', 'aria-label': 'Close', onclick: () => dialog.close() }, icon(ICONS.x))),
-    ...body,
-    error,
-    h('div', { class: 'commit-actions' }, h('button', { class: 'btn', type: 'button', text: 'Cancel', onclick: () => dialog.close() }), main),
-  );
-  dialog.addEventListener('close', () => dialog.remove());
-  return { dialog, error };
-}
+import { dialogShell } from '../lib/dialog';
+import { h } from '../lib/dom';
 
 function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
   return h('label', { class: 'attempts-field' }, h('span', { class: 'commit-label', text: label }), control, hint ? h('span', { class: 'attempts-hint', text: hint }) : null);
@@ -50,7 +36,7 @@ export function openAttemptsDialog(ctx: Ctx, started: (task: string) => void): H
     field('Agents', agents, 'One command line a line, taken in turn; "acp:" in front for a chat agent. Empty: the task runs in the shell.'),
     field('Test command', test, 'Run in each stage when its attempt ends; pass or fail shows in Compare.'),
     field('Start from', base),
-  ], go);
+  ], go, 'attempts-dialog');
   go.addEventListener('click', () => {
     go.disabled = true;
     const size = ctx.terminalSize();
@@ -85,7 +71,7 @@ export async function openStageDialog(ctx: Ctx): Promise<HTMLDialogElement | nul
     h('p', { class: 'attempts-hint', text: 'Kept in .airlock/stage.toml. Each new stage gets these before its agent starts.' }),
     field('Ignored paths to bring in', bring, 'One a line (node_modules, .env, target): copied copy-on-write where the file system can, never linked to the project.'),
     field('Setup command', setup, 'Runs in the session\u2019s terminal first; a failure is shown and the agent starts anyway.'),
-  ], save);
+  ], save, 'attempts-dialog');
   if (!res.ok) {
     error.textContent = res.message;
     error.hidden = false;

@@ -6,24 +6,10 @@
 
 import type { Ctx } from '../context';
 import type { CommitFile, CommitPlan, FileStatus, PullRequestOutcome } from '../ipc/bindings';
-import { h, icon, ICONS } from '../lib/dom';
+import { dialogShell } from '../lib/dialog';
+import { h } from '../lib/dom';
 
 const LETTER: Record<FileStatus, string> = { added: 'A', modified: 'M', deleted: 'D' };
-
-/** A modal dialog with a title, a body and Cancel / a main button. */
-function shell(title: string, testid: string, body: HTMLElement[], main: HTMLButtonElement): { dialog: HTMLDialogElement; error: HTMLElement } {
-  const error = h('pre', { class: 'commit-error', 'data-testid': `${testid}-error`, role: 'alert', hidden: true });
-  const dialog = h(
-    'dialog',
-    { class: 'commit-dialog', 'data-testid': testid, 'aria-label': title },
-    h('div', { class: 'help-head' }, h('h2', { class: 'help-title', text: title }), h('span', { class: 'spacer' }), h('button', { class: 'icon-button', type: 'button', 'aria-label': 'Close', onclick: () => dialog.close() }, icon(ICONS.x))),
-    ...body,
-    error,
-    h('div', { class: 'commit-actions' }, h('button', { class: 'btn', type: 'button', text: 'Cancel', onclick: () => dialog.close() }), main),
-  );
-  dialog.addEventListener('close', () => dialog.remove());
-  return { dialog, error };
-}
 
 function fileRow(f: CommitFile): HTMLElement {
   const box = h('input', { type: 'checkbox', 'data-testid': 'commit-file', 'data-path': f.path, checked: f.landed });
@@ -57,7 +43,7 @@ export function openCommitDialog(ctx: Ctx, plan: CommitPlan, session: string | u
   const branch = branchChoice(plan);
   const files = h('ul', { class: 'commit-files', 'aria-label': 'Files to commit' }, ...plan.files.map(fileRow));
   const confirm = h('button', { class: 'btn btn-primary', type: 'button', 'data-testid': 'commit-confirm', text: 'Commit' });
-  const { dialog, error } = shell('Commit', 'commit-dialog', [h('label', { class: 'commit-label', text: 'Message' }), message, branch.el, h('p', { class: 'commit-label', text: 'Files (only the ticked ones are committed)' }), files], confirm);
+  const { dialog, error } = dialogShell('Commit', 'commit-dialog', [h('label', { class: 'commit-label', text: 'Message' }), message, branch.el, h('p', { class: 'commit-label', text: 'Files (only the ticked ones are committed)' }), files], confirm);
   confirm.addEventListener('click', async () => {
     const paths = [...files.querySelectorAll<HTMLInputElement>('input[type="checkbox"]:checked')].map((b) => b.dataset['path'] ?? '');
     confirm.disabled = true;
@@ -103,7 +89,7 @@ export function openPrDialog(ctx: Ctx, remotes: string[]): HTMLDialogElement {
     h('label', {}, 'Base ', base),
     h('label', {}, draft, ' Draft'),
   );
-  const { dialog, error } = shell('Push and open a pull request', 'pr-dialog', [fields, result], confirm);
+  const { dialog, error } = dialogShell('Push and open a pull request', 'pr-dialog', [fields, result], confirm);
   confirm.addEventListener('click', async () => {
     confirm.disabled = true;
     error.hidden = true;

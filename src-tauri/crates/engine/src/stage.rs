@@ -58,19 +58,7 @@ pub fn create(project: &Path, stage: &Path, base: Option<&str>) -> Result<()> {
     }
     if has_git_head(project) {
         let head = git(project, &["rev-parse", "--verify", "HEAD"])?;
-        let (project_s, stage_s) = (project.to_string_lossy(), stage.to_string_lossy());
-        git(
-            project,
-            &[
-                "clone",
-                "--shared",
-                "--no-checkout",
-                "--quiet",
-                &project_s,
-                &stage_s,
-            ],
-        )?;
-        git(stage, &["checkout", "--quiet", "--detach", head.trim()])?;
+        clone_at(project, stage, head.trim())?;
     } else {
         std::fs::create_dir_all(stage).context(|| format!("create {}", stage.display()))?;
     }
@@ -99,6 +87,12 @@ fn create_from(project: &Path, stage: &Path, base: &str) -> Result<()> {
             "`{base}` is not a branch or commit of the project: run `git branch` to see them"
         ))
     })?;
+    clone_at(project, stage, commit.trim())
+}
+
+/// A clone of `project` at `stage` that borrows its objects, checked out
+/// (detached) at `commit`.
+fn clone_at(project: &Path, stage: &Path, commit: &str) -> Result<()> {
     let (project_s, stage_s) = (project.to_string_lossy(), stage.to_string_lossy());
     git(
         project,
@@ -111,7 +105,7 @@ fn create_from(project: &Path, stage: &Path, base: &str) -> Result<()> {
             &stage_s,
         ],
     )?;
-    git(stage, &["checkout", "--quiet", "--detach", commit.trim()])?;
+    git(stage, &["checkout", "--quiet", "--detach", commit])?;
     Ok(())
 }
 
