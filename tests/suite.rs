@@ -1,4 +1,5 @@
 pub mod attempts;
+pub mod burst;
 pub mod chat;
 pub mod chat_faults;
 pub mod chat_files;
