@@ -26,6 +26,7 @@ run 300 cargo test -q -p airlock-engine --bench change_latency
 run 300 cargo test -q -p airlock-engine --bench review_speed -- --quick
 run 300 cargo test -q -p airlock-engine --bench queue_scale -- --quick
 run 300 cargo test -q -p airlock-engine --bench actor_latency -- --quick
+run 300 cargo test -q -p airlock-engine --bench vcs_speed -- --quick
 run 300 cargo test -q -p airlock-structure --bench labels -- --quick
 
 # The scripts.
