@@ -47,7 +47,7 @@ describe('attempts', () => {
     // The test results come in after the attempts exit.
     const tests = async () => (await view.getByTestId('compare-test').allInnerTexts()).join('|');
     await until('each attempt tested', async () => (await tests()) === 'test passed|test failed (1)|test failed (1)');
-    assert.deepEqual(await view.getByTestId('compare-totals').allInnerTexts(), ['1 files · +1 −1', '1 files · +1 −1', '1 files · +1 −1']);
+    assert.deepEqual(await view.getByTestId('compare-totals').allInnerTexts(), ['1 file · +1 −1', '1 file · +1 −1', '1 file · +1 −1']);
     const file = view.locator('[data-testid="compare-file"][data-path="f.txt"]');
     await see(file, 'f.txt in the compare view');
     assert.equal(await file.getByTestId('compare-column-diff').count(), 3, 'three columns');

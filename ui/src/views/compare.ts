@@ -102,7 +102,7 @@ export class CompareView {
       'div',
       { class: `compare-attempt${a.test?.state === 'failed' ? ' failed' : ''}`, 'data-testid': 'compare-attempt', 'data-session-id': a.session },
       h('div', { class: 'compare-attempt-name', text: `${i + 1}. ${a.name}` }),
-      h('div', { class: 'compare-attempt-totals', 'data-testid': 'compare-totals', text: `${a.files} files · +${a.added} −${a.removed}` }),
+      h('div', { class: 'compare-attempt-totals', 'data-testid': 'compare-totals', text: `${a.files} ${a.files === 1 ? 'file' : 'files'} · +${a.added} −${a.removed}` }),
       h('div', { class: `compare-test test-${a.test?.state ?? 'none'}`, 'data-testid': 'compare-test', text: test }),
       a.test && a.test.output ? h('details', {}, h('summary', { text: 'test output' }), h('pre', { class: 'compare-output', text: a.test.output })) : null,
       h('button', { class: 'btn btn-sm', type: 'button', 'data-testid': 'compare-keep-whole', disabled: a.files === 0, text: 'Keep this attempt', onclick: () => void this.keepWhole(a.session) }),
