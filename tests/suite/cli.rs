@@ -328,3 +328,26 @@ fn mistakes_are_one_line_that_says_what_to_do(f: &Fixture) {
         "does not exist",
     );
 }
+
+/// A reader that stopped early (`airlock status | head -1`, `| grep -q`)
+/// ends the command quietly with 141, as SIGPIPE would, not with a panic.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let f = Fixture::git(&[("a.txt", "one\n")]);
+    let _served = serve(&f);
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = Command::new(airlock_bin())
+        .arg("status")
+        .env("AIRLOCK_HOME", &f.home)
+        .current_dir(&f.project)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run airlock")
+        .wait_with_output()
+        .expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

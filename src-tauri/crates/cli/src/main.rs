@@ -216,6 +216,7 @@ enum Command {
 }
 
 fn main() {
+    quiet_on_a_closed_stdout();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     answer_without_clap(&args);
     let cli = Cli::parse();
@@ -237,6 +238,25 @@ fn main() {
         eprintln!("airlock: {e}");
         std::process::exit(1);
     }
+}
+
+/// Output piped into a reader that stopped early (`airlock changes | head
+/// -1`, `| grep -q`) ends the command quietly with 141, as SIGPIPE ends a C
+/// tool, instead of `println!`'s panic ("failed printing to stdout").
+fn quiet_on_a_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 /// The two entries that exit before clap parses anything: `hook` and
