@@ -182,7 +182,7 @@ fn main() {
         ms(ours) / ms(hand)
     );
     println!(
-        "| `compare` of 3 attempts × {per_attempt} files (median of 11) | {:.1} ms | {:.1} ms (`git diff` in the 3 stages) | {:.1}× |",
+        "| `compare` of 3 attempts × {per_attempt} files (median of 11) | {:.1} ms | {:.1} ms (`git diff` in the 3 stages) | {:.3}× |",
         ms(cmp),
         ms(diff),
         ms(cmp) / ms(diff)
