@@ -87,6 +87,8 @@ export class App implements Ctx {
     let keys: { toggleHelp(): void } | null = null;
     this.review = new ReviewView(this, this.prefs, () => keys?.toggleHelp(), this.actions.el);
     this.painted = Promise.race([this.review.firstPaint, new Promise<void>((resolve) => setTimeout(resolve, TERMINAL_WAIT_MS))]);
+    // The tasks are not part of the first state: asked for once it is painted.
+    void this.painted.then(() => this.tasks.refresh());
     const splitter = h('div', {
       class: 'splitter',
       role: 'separator',

@@ -20,7 +20,6 @@ export class TasksView {
     const stage = h('button', { class: 'btn btn-sm', type: 'button', 'data-testid': 'stage-settings', text: 'Stage settings…', onclick: () => void this.openStage() });
     this.el = h('section', { class: 'tasks', 'data-testid': 'tasks', 'aria-label': 'Tasks' }, h('div', { class: 'tasks-head' }, h('span', { class: 'tasks-title', text: 'Tasks' }), h('span', { class: 'spacer' }), attempts, stage), this.list);
     ctx.store.on('sessions', () => this.render());
-    void this.refresh();
   }
 
   /** A task changed (attempts started, a test ran, finished): ask again. */
