@@ -409,8 +409,7 @@ impl Actor {
         while let Some(msg) = self.later.next(&mut calls, &mut rx).await {
             let (kind, started) = (msg.kind(), std::time::Instant::now());
             let go_on = self.route(msg).await;
-            if let Some(limit) = trace.filter(|limit| started.elapsed() > *limit) {
-                let _ = limit;
+            if trace.is_some_and(|limit| started.elapsed() > limit) {
                 eprintln!("airlock: the actor took {:?} on {kind}", started.elapsed());
             }
             if !go_on {
